@@ -1,0 +1,32 @@
+import type { Image } from "../../core/image.js";
+import { int64, omitDefaults, timestamp } from "../yandex/json.js";
+import type { ImageDialect } from "../yandex/operation-render.js";
+import { COMPUTE_STATUS } from "./status.js";
+
+export const COMPUTE_PKG = "yandex.cloud.compute.v1";
+
+/** Images made without a hardware generation get the first (legacy) one, as Compute does. */
+const DEFAULT_HARDWARE_GENERATION = { legacyFeatures: { pciTopology: "PCI_TOPOLOGY_V1" } };
+
+/** yandex.cloud.compute.v1.Image in proto3 JSON (default values omitted). */
+export function renderComputeImage(image: Image): Record<string, unknown> {
+  return omitDefaults({
+    id: image.id,
+    folderId: image.folderId,
+    createdAt: timestamp(image.createdAt),
+    name: image.name,
+    description: image.description,
+    labels: image.labels,
+    family: image.family,
+    storageSize: int64(image.size ?? 0),
+    size: int64(image.size ?? 0),
+    minDiskSize: int64(image.minDiskSize),
+    productIds: image.productIds,
+    status: COMPUTE_STATUS[image.status],
+    os: { type: image.osType },
+    pooled: image.pooled,
+    hardwareGeneration: image.hardwareGeneration ?? DEFAULT_HARDWARE_GENERATION,
+  });
+}
+
+export const computeDialect: ImageDialect = { pkg: COMPUTE_PKG, renderImage: renderComputeImage };

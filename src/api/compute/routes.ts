@@ -1,0 +1,167 @@
+import type { FastifyPluginAsync } from "fastify";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import type { Authenticator } from "../../auth/authenticator.js";
+import { invalidArgument, notFound } from "../../core/errors.js";
+import type { ImageService } from "../../core/services/images.js";
+import type { ImageCondition, ImageOrderField } from "../../storage/meta/images-repo.js";
+import { parseFilter, parseOrderBy, parsePageSize, type FilterTerm } from "../yandex/listing.js";
+import { renderOperation, type ImageDialect } from "../yandex/operation-render.js";
+import { idempotencyKey, useYandexConventions } from "../yandex/plugin.js";
+import { Rules } from "../yandex/validation.js";
+import { renderComputeImage } from "./render.js";
+import { FAMILY_PATTERN, toCreateInput, toPatch } from "./rules.js";
+import {
+  CreateImageBody,
+  ImageRefParams,
+  LatestByFamilyQuery,
+  ListImagesQuery,
+  PageQuery,
+  UpdateImageBody,
+} from "./schemas.js";
+import { coreStatusesFor } from "./status.js";
+
+export interface ComputeRoutesOptions {
+  images: ImageService;
+  auth: Authenticator;
+  dialects: Record<"compute" | "baremetal", ImageDialect>;
+}
+
+const ORDER_FIELDS: Record<string, ImageOrderField> = {
+  id: "id",
+  name: "name",
+  createdAt: "created_at",
+  created_at: "created_at",
+};
+
+/** Compute Image API v1 over REST (`/compute/v1/images...`). Translates shapes; rules live in core. */
+export const computeRoutes: FastifyPluginAsync<ComputeRoutesOptions> = async (base, opts) => {
+  const app = base.withTypeProvider<TypeBoxTypeProvider>();
+  useYandexConventions(app, opts.auth);
+  const { images } = opts;
+  const op = (o: Parameters<typeof renderOperation>[0]) => renderOperation(o, opts.dialects);
+
+  app.post("/images", { schema: { body: CreateImageBody } }, async (req) =>
+    op(await images.create(req.principal, toCreateInput(req.body), idempotencyKey(req))),
+  );
+
+  // `images:latestByFamily` is one path segment with a literal colon (escaped as "::").
+  app.get("/images::latestByFamily", { schema: { querystring: LatestByFamilyQuery } }, async (req) => {
+    const folderId = req.query.folderId ?? req.query.folder_id;
+    const r = new Rules();
+    r.required("folderId", folderId).maxLength("folderId", folderId, 50);
+    r.required("family", req.query.family).pattern("family", req.query.family, FAMILY_PATTERN);
+    r.check();
+    return renderComputeImage(
+      await images.latestByFamily(req.principal, "compute", folderId!, req.query.family!),
+    );
+  });
+
+  app.get("/images", { schema: { querystring: ListImagesQuery } }, async (req) => {
+    const q = req.query;
+    const folderId = q.folderId ?? q.folder_id;
+    const pageToken = q.pageToken ?? q.page_token ?? "";
+    const r = new Rules();
+    r.required("folderId", folderId).maxLength("folderId", folderId, 50);
+    r.maxLength("pageToken", pageToken, 100)
+      .maxLength("filter", q.filter, 1000)
+      .maxLength("orderBy", q.orderBy ?? q.order_by, 100);
+    r.check();
+    const page = await images.list(req.principal, {
+      kind: "compute",
+      folderId: folderId!,
+      conditions: toConditions(parseFilter(q.filter, ["=", "!=", "IN", "NOT IN"])),
+      order: parseOrderBy(q.orderBy ?? q.order_by, ORDER_FIELDS, { field: "id", dir: "asc" }),
+      pageSize: parsePageSize(q.pageSize ?? q.page_size, 100),
+      pageToken,
+    });
+    return {
+      images: page.items.map(renderComputeImage),
+      ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}),
+    };
+  });
+
+  app.get("/images/:imageRef", { schema: { params: ImageRefParams } }, async (req) => {
+    const { id, verb } = imageRef(req.params.imageRef);
+    if (verb === null) return renderComputeImage(await images.get(req.principal, "compute", id));
+    throw notFound(`No such method: GET ${req.url.split("?")[0]}`);
+  });
+
+  app.get(
+    "/images/:imageRef/operations",
+    { schema: { params: ImageRefParams, querystring: PageQuery } },
+    async (req) => {
+      const { id } = imageRef(req.params.imageRef);
+      const pageToken = req.query.pageToken ?? req.query.page_token ?? "";
+      new Rules().maxLength("pageToken", pageToken, 100).check();
+      const page = await images.listOperations(
+        req.principal,
+        "compute",
+        id,
+        parsePageSize(req.query.pageSize ?? req.query.page_size, 100),
+        pageToken,
+      );
+      return {
+        operations: page.items.map(op),
+        ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}),
+      };
+    },
+  );
+
+  app.patch(
+    "/images/:imageRef",
+    { schema: { params: ImageRefParams, body: UpdateImageBody } },
+    async (req) => {
+      const { id } = imageRef(req.params.imageRef);
+      return op(
+        await images.update(
+          req.principal,
+          "compute",
+          id,
+          (current) => toPatch(req.body, current),
+          "Update image",
+        ),
+      );
+    },
+  );
+
+  app.delete("/images/:imageRef", { schema: { params: ImageRefParams } }, async (req) => {
+    const { id } = imageRef(req.params.imageRef);
+    return op(await images.delete(req.principal, "compute", id, "Delete image"));
+  });
+};
+
+/** Splits `{imageId}` or `{imageId}:verb` (custom methods share the path segment). */
+function imageRef(ref: string): { id: string; verb: string | null } {
+  const colon = ref.indexOf(":");
+  const id = colon < 0 ? ref : ref.slice(0, colon);
+  new Rules().required("imageId", id).maxLength("imageId", id, 50).check();
+  return { id, verb: colon < 0 ? null : ref.slice(colon + 1) };
+}
+
+const FILTER_FIELDS: Record<string, ImageCondition["field"]> = {
+  id: "id",
+  name: "name",
+  family: "family",
+  status: "status",
+};
+
+/** Compute list filter terms → core conditions; statuses are translated to the core's. */
+function toConditions(terms: FilterTerm[]): ImageCondition[] {
+  return terms.map((t) => {
+    const field = FILTER_FIELDS[t.field];
+    if (!field) {
+      throw invalidArgument(`filter: field ${t.field} is not supported; use name, family, status or id`, [
+        { field: "filter", description: `field ${t.field} is not supported; use name, family, status or id` },
+      ]);
+    }
+    if (field === "status") {
+      const unknown = t.values.find((v) => coreStatusesFor(v).length === 0);
+      if (unknown !== undefined) {
+        const description = `unknown status "${unknown}"; use CREATING, READY, ERROR or DELETING`;
+        throw invalidArgument(`filter: ${description}`, [{ field: "filter", description }]);
+      }
+    }
+    const values = field === "status" ? t.values.flatMap(coreStatusesFor) : t.values;
+    return { field, op: t.op === "!=" || t.op === "NOT IN" ? "not in" : "in", values };
+  });
+}

@@ -1,0 +1,171 @@
+import { defaultMinDiskSize, MIN_DISK_SIZE_LOWER, MIN_DISK_SIZE_UPPER } from "../../core/image-sizes.js";
+import type { HardwareGeneration, Image, OsType } from "../../core/image.js";
+import type { CreateImageInput, ImagePatch } from "../../core/services/images.js";
+import type { DiskFormat } from "../../inspect/format.js";
+import type { ImageSource } from "../../operations/handlers/image-create.js";
+import { Rules, checkLabels, parseInt64, type LabelRules } from "../yandex/validation.js";
+import type { CreateImageBody, UpdateImageBody } from "./schemas.js";
+
+/** Field rules of the Compute Image API v1, as seed 001 documents them. */
+export const NAME_PATTERN = "|[a-z]([-a-z0-9]{0,61}[a-z0-9])?";
+export const FAMILY_PATTERN = "|[a-z][-a-z0-9]{1,61}[a-z0-9]";
+export const COMPUTE_LABELS: LabelRules = {
+  maxCount: 64,
+  keyPattern: "[a-z][-_./\\@0-9a-z]*",
+  valuePattern: "[-_./\\@0-9a-z]*",
+};
+const ID_MAX = 50;
+
+/** Formats a Compute image may hold, per source: object-storage uploads, and volumes. */
+export const URI_FORMATS: DiskFormat[] = ["qcow2", "vmdk", "vhd"];
+export const VOLUME_FORMATS: DiskFormat[] = ["qcow2", "vmdk", "vhd", "raw"];
+
+const OS_TYPES: Record<string, OsType | null> = {
+  LINUX: "LINUX",
+  WINDOWS: "WINDOWS",
+  "1": "LINUX",
+  "2": "WINDOWS",
+  TYPE_UNSPECIFIED: null,
+  "0": null,
+};
+const PCI_TOPOLOGIES: Record<string, "PCI_TOPOLOGY_UNSPECIFIED" | "PCI_TOPOLOGY_V1" | "PCI_TOPOLOGY_V2"> = {
+  PCI_TOPOLOGY_UNSPECIFIED: "PCI_TOPOLOGY_UNSPECIFIED",
+  PCI_TOPOLOGY_V1: "PCI_TOPOLOGY_V1",
+  PCI_TOPOLOGY_V2: "PCI_TOPOLOGY_V2",
+  "0": "PCI_TOPOLOGY_UNSPECIFIED",
+  "1": "PCI_TOPOLOGY_V1",
+  "2": "PCI_TOPOLOGY_V2",
+};
+
+/** Validates a CreateImageRequest and turns it into the core's input; throws with every violation. */
+export function toCreateInput(body: CreateImageBody): CreateImageInput {
+  const r = new Rules();
+  r.required("folderId", body.folderId).maxLength("folderId", body.folderId, ID_MAX);
+  r.pattern("name", body.name, NAME_PATTERN);
+  r.maxLength("description", body.description, 256);
+  checkLabels(r, "labels", body.labels, COMPUTE_LABELS);
+  r.pattern("family", body.family, FAMILY_PATTERN);
+  const minDiskSize = parseInt64(r, "minDiskSize", body.minDiskSize);
+  if (minDiskSize !== null && minDiskSize !== 0)
+    r.range("minDiskSize", minDiskSize, MIN_DISK_SIZE_LOWER, MIN_DISK_SIZE_UPPER);
+  body.productIds?.forEach((p, i) => r.maxLength(`productIds[${i}]`, p, 50));
+  let osType: OsType | null = null;
+  if (body.os?.type !== undefined) {
+    const mapped = OS_TYPES[String(body.os.type)];
+    if (mapped === undefined) r.fail("os.type", "must be LINUX or WINDOWS");
+    else osType = mapped;
+  }
+  const hardwareGeneration = toHardwareGeneration(r, body.hardwareGeneration);
+
+  const sources = (["imageId", "diskId", "snapshotId", "uri"] as const).filter(
+    (k) => body[k] !== undefined && body[k] !== "",
+  );
+  if (sources.length !== 1) {
+    r.fail(
+      "source",
+      sources.length === 0
+        ? "exactly one of imageId, diskId, snapshotId, uri is required"
+        : `exactly one of imageId, diskId, snapshotId, uri may be set, not ${sources.join(" and ")}`,
+    );
+  }
+  for (const k of ["imageId", "diskId", "snapshotId"] as const) r.maxLength(k, body[k], ID_MAX);
+  r.check();
+
+  const which = sources[0]!;
+  const source: ImageSource =
+    which === "uri"
+      ? { type: "uri", uri: body.uri! }
+      : which === "imageId"
+        ? { type: "image", imageId: body.imageId! }
+        : { type: which === "diskId" ? "disk" : "snapshot", id: body[which]! };
+  return {
+    kind: "compute",
+    folderId: body.folderId!,
+    name: body.name ?? "",
+    description: body.description ?? "",
+    labels: body.labels ?? {},
+    family: body.family ?? "",
+    minDiskSize: minDiskSize ?? 0,
+    productIds: body.productIds ?? null,
+    osType,
+    pooled: body.pooled ?? false,
+    hardwareGeneration,
+    source,
+    allowedFormats: source.type === "uri" ? URI_FORMATS : VOLUME_FORMATS,
+    operationDescription: "Create image",
+  };
+}
+
+function toHardwareGeneration(
+  r: Rules,
+  hw: CreateImageBody["hardwareGeneration"],
+): HardwareGeneration | null {
+  if (!hw) return null;
+  if (hw.legacyFeatures && hw.generation2Features) {
+    r.fail("hardwareGeneration", "only one of legacyFeatures and generation2Features may be set");
+    return null;
+  }
+  if (hw.generation2Features) return { generation2Features: {} };
+  if (hw.legacyFeatures) {
+    const topology = PCI_TOPOLOGIES[String(hw.legacyFeatures.pciTopology ?? "PCI_TOPOLOGY_UNSPECIFIED")];
+    if (!topology) {
+      r.fail("hardwareGeneration.legacyFeatures.pciTopology", "must be PCI_TOPOLOGY_V1 or PCI_TOPOLOGY_V2");
+      return null;
+    }
+    return { legacyFeatures: { pciTopology: topology } };
+  }
+  return null;
+}
+
+/** The fields UpdateImageRequest may change, by their JSON (and proto) names. */
+const UPDATABLE: Record<string, keyof ImagePatch> = {
+  name: "name",
+  description: "description",
+  labels: "labels",
+  minDiskSize: "minDiskSize",
+  min_disk_size: "minDiskSize",
+};
+
+/**
+ * Resolves an UpdateImageRequest against the current image, per seed 002: with `updateMask`, only
+ * the listed fields change, and a listed field absent from the body is reset to its default;
+ * without a mask every updatable field takes the body's value or its default. `labels` replaces
+ * the whole set. The default minDiskSize is the one the image would get at creation.
+ */
+export function toPatch(body: UpdateImageBody, current: Image): ImagePatch {
+  const r = new Rules();
+  let fields: (keyof ImagePatch)[];
+  if (body.updateMask !== undefined && body.updateMask.trim() !== "") {
+    fields = [];
+    for (const path of body.updateMask.split(",").map((p) => p.trim())) {
+      const field = UPDATABLE[path];
+      if (!field)
+        r.fail(
+          "updateMask",
+          `unknown or read-only field "${path}"; updatable fields are name, description, minDiskSize, labels`,
+        );
+      else if (!fields.includes(field)) fields.push(field);
+    }
+  } else {
+    fields = ["name", "description", "labels", "minDiskSize"];
+  }
+  r.pattern("name", body.name, NAME_PATTERN);
+  r.maxLength("description", body.description, 256);
+  checkLabels(r, "labels", body.labels, COMPUTE_LABELS);
+  const minDiskSize = parseInt64(r, "minDiskSize", body.minDiskSize);
+  if (minDiskSize !== null && minDiskSize !== 0)
+    r.range("minDiskSize", minDiskSize, MIN_DISK_SIZE_LOWER, MIN_DISK_SIZE_UPPER);
+  r.check();
+
+  const patch: ImagePatch = {};
+  for (const field of fields) {
+    if (field === "name") patch.name = body.name ?? "";
+    if (field === "description") patch.description = body.description ?? "";
+    if (field === "labels") patch.labels = body.labels ?? {};
+    if (field === "minDiskSize") {
+      const dataSize = Math.max(current.size ?? 0, current.virtualSize ?? 0);
+      patch.minDiskSize = minDiskSize || (current.size === null ? 0 : defaultMinDiskSize(dataSize));
+    }
+  }
+  return patch;
+}

@@ -1,0 +1,22 @@
+import type { ImageStatus } from "../../core/image.js";
+
+export type ComputeStatus = "STATUS_UNSPECIFIED" | "CREATING" | "READY" | "ERROR" | "DELETING";
+
+/** Core status → Compute Image.Status (DESIGN.md, "Statuses"). */
+export const COMPUTE_STATUS: Record<ImageStatus, ComputeStatus> = {
+  queued: "CREATING",
+  importing: "CREATING",
+  saving: "CREATING",
+  uploading: "CREATING",
+  active: "READY",
+  updating: "READY",
+  // Yandex dialects show a deactivated image READY; it refuses downloads and new disks.
+  deactivated: "READY",
+  killed: "ERROR",
+  deleting: "DELETING",
+};
+
+/** The core statuses a Compute status stands for (for list filters). */
+export function coreStatusesFor(status: string): ImageStatus[] {
+  return (Object.keys(COMPUTE_STATUS) as ImageStatus[]).filter((s) => COMPUTE_STATUS[s] === status);
+}

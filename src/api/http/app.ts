@@ -1,0 +1,63 @@
+import { randomUUID } from "node:crypto";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import type { Authenticator } from "../../auth/authenticator.js";
+import type { ImageService } from "../../core/services/images.js";
+import type { OperationService } from "../../core/services/operations.js";
+import type { BlobStore } from "../../storage/blob/blob-store.js";
+import type { Db } from "../../storage/meta/database.js";
+import { sql } from "kysely";
+import { computeRoutes } from "../compute/routes.js";
+import { computeDialect } from "../compute/render.js";
+import { operationRoutes } from "../operation/routes.js";
+import type { ImageDialect } from "../yandex/operation-render.js";
+
+export interface AppDeps {
+  log: Logger;
+  db: Db;
+  blobs: BlobStore;
+  auth: Authenticator;
+  images: ImageService;
+  operations: OperationService;
+  maxRequestBodyBytes: number;
+}
+
+/** The HTTP listener: every REST dialect on one port, told apart by path. */
+export function buildHttpApp(deps: AppDeps): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    genReqId: () => randomUUID(),
+    bodyLimit: deps.maxRequestBodyBytes,
+    // Types are checked strictly (a number where a string belongs is an error, as in protojson);
+    // query strings are declared as strings and parsed by the handlers.
+    ajv: {
+      customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: true, allErrors: false },
+    },
+    return503OnClosing: true,
+  });
+
+  app.get("/healthz", async () => ({ status: "ok" }));
+  app.get("/readyz", async (_req, reply) => {
+    try {
+      await sql`select 1`.execute(deps.db);
+      await deps.blobs.ping();
+      return { status: "ready" };
+    } catch (err) {
+      deps.log.warn({ err }, "readiness check failed");
+      return reply.status(503).send({ status: "unavailable" });
+    }
+  });
+
+  const dialects: Record<"compute" | "baremetal", ImageDialect> = {
+    compute: computeDialect,
+    baremetal: computeDialect,
+  };
+  app.register(computeRoutes, { prefix: "/compute/v1", images: deps.images, auth: deps.auth, dialects });
+  app.register(operationRoutes, {
+    prefix: "/operations",
+    operations: deps.operations,
+    auth: deps.auth,
+    dialects,
+  });
+  return app;
+}

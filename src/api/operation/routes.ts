@@ -1,0 +1,41 @@
+import type { FastifyPluginAsync } from "fastify";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import { Type } from "@sinclair/typebox";
+import type { Authenticator } from "../../auth/authenticator.js";
+import { notFound } from "../../core/errors.js";
+import type { OperationService } from "../../core/services/operations.js";
+import { renderOperation, type ImageDialect } from "../yandex/operation-render.js";
+import { useYandexConventions } from "../yandex/plugin.js";
+import { Rules } from "../yandex/validation.js";
+
+export interface OperationRoutesOptions {
+  operations: OperationService;
+  auth: Authenticator;
+  dialects: Record<"compute" | "baremetal", ImageDialect>;
+}
+
+const Params = Type.Object({ operationRef: Type.String() });
+
+/** Operation service: `GET /operations/{id}` and `{id}:cancel` (GET per the proto, POST per the guide). */
+export const operationRoutes: FastifyPluginAsync<OperationRoutesOptions> = async (base, opts) => {
+  const app = base.withTypeProvider<TypeBoxTypeProvider>();
+  useYandexConventions(app, opts.auth);
+
+  const handle = async (ref: string, method: string, principal: Parameters<OperationService["get"]>[0]) => {
+    const colon = ref.indexOf(":");
+    const id = colon < 0 ? ref : ref.slice(0, colon);
+    const verb = colon < 0 ? null : ref.slice(colon + 1);
+    new Rules().required("operationId", id).maxLength("operationId", id, 50).check();
+    if (verb === null && method === "GET")
+      return renderOperation(await opts.operations.get(principal, id), opts.dialects);
+    if (verb === "cancel") return renderOperation(await opts.operations.cancel(principal, id), opts.dialects);
+    throw notFound(`No such method: ${method} /operations/${ref}`);
+  };
+
+  app.get("/:operationRef", { schema: { params: Params } }, async (req) =>
+    handle(req.params.operationRef, "GET", req.principal),
+  );
+  app.post("/:operationRef", { schema: { params: Params } }, async (req) =>
+    handle(req.params.operationRef, "POST", req.principal),
+  );
+};

@@ -1,0 +1,43 @@
+import { randomUUID } from "node:crypto";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { Authenticator } from "../../auth/authenticator.js";
+import { notFound } from "../../core/errors.js";
+import "../http/request-context.js";
+import { toYandexError } from "./errors.js";
+
+/**
+ * What every Yandex-style dialect (Compute, BareMetal, Operation) shares: bearer-token
+ * authentication, the request/trace id headers, and the one error mapper.
+ */
+export function useYandexConventions(app: FastifyInstance, auth: Authenticator): void {
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+    reply.header("x-server-trace-id", randomUUID());
+    const clientRequestId = request.headers["x-client-request-id"];
+    if (clientRequestId)
+      request.log.info(
+        { clientRequestId, clientTraceId: request.headers["x-client-trace-id"] },
+        "client ids",
+      );
+    request.principal = await auth.authenticate(request.headers);
+  });
+  app.setErrorHandler(async (err, request, reply) => {
+    const { status, body, internal } = toYandexError(err, request.id);
+    if (internal) request.log.error({ err }, "request failed");
+    return reply.status(status).send(body);
+  });
+  app.setNotFoundHandler(async (request, reply) => {
+    const { status, body } = toYandexError(
+      notFound(`No such method: ${request.method} ${request.url.split("?")[0]}`),
+      request.id,
+    );
+    return reply.status(status).send(body);
+  });
+}
+
+/** The Idempotency-Key header of a mutating call, if sent. */
+export function idempotencyKey(request: FastifyRequest): string | null {
+  const v = request.headers["idempotency-key"];
+  const key = Array.isArray(v) ? v[0] : v;
+  return key && key.length <= 128 ? key : null;
+}

@@ -1,0 +1,90 @@
+import fs from "node:fs";
+import path from "node:path";
+
+/** One typed configuration, from flags, VITRINE_* environment variables and an optional JSON file. */
+export interface Config {
+  dataDir: string;
+  listen: { host: string; port: number };
+  logLevel: string;
+  /** Host names/IPs create-from-URI may fetch from besides public hosts; "*" allows any. */
+  importAllowedHosts: string[];
+  disksDir: string | null;
+  snapshotsDir: string | null;
+  /** Largest image accepted, in bytes. */
+  maxImageBytes: number;
+  /** Largest JSON request body, in bytes. */
+  maxRequestBodyBytes: number;
+  operations: { leaseMs: number; pollMs: number; concurrency: number; maxAttempts: number };
+  /** Which parts this process runs: API listeners, operation workers, or both. */
+  role: "all" | "api" | "worker";
+}
+
+export interface ConfigFlags {
+  dataDir?: string;
+  listen?: string;
+  logLevel?: string;
+  config?: string;
+  role?: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(flags: ConfigFlags, env: Env = process.env): Config {
+  const file = flags.config ?? env.VITRINE_CONFIG;
+  const fromFile: Env = file
+    ? flattenFile(JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>)
+    : {};
+  const get = (name: string): string | undefined => env[name] ?? fromFile[name];
+
+  const dataDir = path.resolve(flags.dataDir ?? get("VITRINE_DATA_DIR") ?? "./vitrine-data");
+  const role = flags.role ?? get("VITRINE_ROLE") ?? "all";
+  if (role !== "all" && role !== "api" && role !== "worker")
+    throw new Error(`--role must be all, api or worker, not ${role}`);
+  return {
+    dataDir,
+    listen: parseListen(flags.listen ?? get("VITRINE_LISTEN") ?? "127.0.0.1:9292"),
+    logLevel: flags.logLevel ?? get("VITRINE_LOG_LEVEL") ?? "info",
+    importAllowedHosts: (get("VITRINE_IMPORT_ALLOWED_HOSTS") ?? "")
+      .split(",")
+      .map((h) => h.trim())
+      .filter(Boolean),
+    disksDir: get("VITRINE_DISKS_DIR") ?? null,
+    snapshotsDir: get("VITRINE_SNAPSHOTS_DIR") ?? null,
+    maxImageBytes: int(get("VITRINE_MAX_IMAGE_BYTES"), 4 * 1024 ** 4, "VITRINE_MAX_IMAGE_BYTES"),
+    maxRequestBodyBytes: int(
+      get("VITRINE_MAX_REQUEST_BODY_BYTES"),
+      1024 * 1024,
+      "VITRINE_MAX_REQUEST_BODY_BYTES",
+    ),
+    operations: {
+      leaseMs: 1000 * int(get("VITRINE_OPERATION_LEASE_SECONDS"), 20, "VITRINE_OPERATION_LEASE_SECONDS"),
+      pollMs: int(get("VITRINE_OPERATION_POLL_MS"), 500, "VITRINE_OPERATION_POLL_MS"),
+      concurrency: int(get("VITRINE_OPERATION_CONCURRENCY"), 4, "VITRINE_OPERATION_CONCURRENCY"),
+      maxAttempts: int(get("VITRINE_OPERATION_MAX_ATTEMPTS"), 3, "VITRINE_OPERATION_MAX_ATTEMPTS"),
+    },
+    role,
+  };
+}
+
+function parseListen(value: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(value.trim());
+  if (!m) throw new Error(`--listen must be HOST:PORT, not ${value}`);
+  const port = Number(m[3]);
+  if (port > 65535) throw new Error(`--listen port out of range: ${value}`);
+  return { host: m[1] ?? m[2]!, port };
+}
+
+function int(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === "") return fallback;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new Error(`${name} must be a non-negative integer, not ${value}`);
+  return n;
+}
+
+/** The config file uses the environment variable names as keys: {"VITRINE_LISTEN": "..."}. */
+function flattenFile(obj: Record<string, unknown>): Env {
+  const out: Env = {};
+  for (const [k, v] of Object.entries(obj)) out[k] = v === null || v === undefined ? undefined : String(v);
+  return out;
+}

@@ -1,0 +1,65 @@
+/**
+ * Typed domain errors. The core throws these; each API dialect maps them to its own wire format
+ * exactly once, at its edge (see api/yandex/errors.ts). Messages are written for API users: they
+ * name the field or resource and the rule, never internal details.
+ */
+export type ErrorCode =
+  | "CANCELLED"
+  | "INVALID_ARGUMENT"
+  | "NOT_FOUND"
+  | "ALREADY_EXISTS"
+  | "PERMISSION_DENIED"
+  | "RESOURCE_EXHAUSTED"
+  | "FAILED_PRECONDITION"
+  | "ABORTED"
+  | "OUT_OF_RANGE"
+  | "UNIMPLEMENTED"
+  | "INTERNAL"
+  | "UNAVAILABLE"
+  | "UNAUTHENTICATED"
+  | "PAYLOAD_TOO_LARGE";
+
+export interface FieldViolation {
+  field: string;
+  description: string;
+}
+
+export class VitrineError extends Error {
+  readonly code: ErrorCode;
+  readonly violations: FieldViolation[];
+
+  constructor(code: ErrorCode, message: string, violations: FieldViolation[] = []) {
+    super(message);
+    this.name = "VitrineError";
+    this.code = code;
+    this.violations = violations;
+  }
+}
+
+export const invalidArgument = (message: string, violations: FieldViolation[] = []): VitrineError =>
+  new VitrineError("INVALID_ARGUMENT", message, violations);
+
+/** One error carrying every field violation found, with a message naming the first. */
+export function validationFailed(violations: FieldViolation[]): VitrineError {
+  const first = violations[0];
+  const summary = first ? `${first.field}: ${first.description}` : "invalid request";
+  const more = violations.length > 1 ? ` (and ${violations.length - 1} more)` : "";
+  return new VitrineError("INVALID_ARGUMENT", `Request validation error: ${summary}${more}`, violations);
+}
+
+export const notFound = (message: string): VitrineError => new VitrineError("NOT_FOUND", message);
+export const alreadyExists = (message: string): VitrineError => new VitrineError("ALREADY_EXISTS", message);
+export const failedPrecondition = (message: string): VitrineError =>
+  new VitrineError("FAILED_PRECONDITION", message);
+export const permissionDenied = (message: string): VitrineError =>
+  new VitrineError("PERMISSION_DENIED", message);
+export const unauthenticated = (message: string): VitrineError =>
+  new VitrineError("UNAUTHENTICATED", message);
+export const aborted = (message: string): VitrineError => new VitrineError("ABORTED", message);
+export const cancelled = (message: string): VitrineError => new VitrineError("CANCELLED", message);
+export const unavailable = (message: string): VitrineError => new VitrineError("UNAVAILABLE", message);
+export const internal = (message = "Internal error"): VitrineError => new VitrineError("INTERNAL", message);
+
+export function isVitrineError(err: unknown): err is VitrineError {
+  return err instanceof VitrineError;
+}

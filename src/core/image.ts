@@ -1,0 +1,95 @@
+import { failedPrecondition } from "./errors.js";
+
+/** Which API family owns an image: Compute (and OpenStack) disk images, or BareMetal ISO images. */
+export type ImageKind = "compute" | "baremetal";
+
+/**
+ * The core lifecycle. Each dialect maps it to its own statuses (see DESIGN.md, "Statuses").
+ * - queued: metadata only, no data yet
+ * - importing: a worker is bringing data in (create from URI/image/disk, OpenStack import)
+ * - saving: data is being uploaded directly (OpenStack PUT file)
+ * - uploading: data staged, waiting for import (OpenStack stage)
+ * - active: data committed and usable
+ * - updating: a metadata change is being applied (BareMetal shows UPDATING)
+ * - deactivated: refuses downloads and new disks
+ * - killed: an ingest failed; the image keeps its metadata so the user sees what happened
+ * - deleting: being removed; gone once its delete operation finishes
+ */
+export type ImageStatus =
+  | "queued"
+  | "importing"
+  | "saving"
+  | "uploading"
+  | "active"
+  | "updating"
+  | "deactivated"
+  | "killed"
+  | "deleting";
+
+/** Allowed transitions, one table (STYLE.md §8). A status maps to the statuses it may move to. */
+const TRANSITIONS: Record<ImageStatus, readonly ImageStatus[]> = {
+  queued: ["importing", "saving", "uploading", "active", "killed", "deleting"],
+  importing: ["active", "killed", "queued", "deleting"],
+  saving: ["active", "killed", "queued", "deleting"],
+  uploading: ["importing", "queued", "killed", "deleting"],
+  active: ["updating", "deactivated", "deleting"],
+  updating: ["active", "deleting"],
+  deactivated: ["active", "deleting"],
+  killed: ["deleting"],
+  deleting: [],
+};
+
+export function canTransition(from: ImageStatus, to: ImageStatus): boolean {
+  return from === to || TRANSITIONS[from].includes(to);
+}
+
+export function assertTransition(from: ImageStatus, to: ImageStatus, what = "image"): void {
+  if (!canTransition(from, to)) {
+    throw failedPrecondition(`The ${what} is ${from} and cannot become ${to}`);
+  }
+}
+
+/** Statuses in which the image is still receiving its data. */
+export const RECEIVING_STATUSES: readonly ImageStatus[] = ["queued", "importing", "saving", "uploading"];
+
+export type OsType = "LINUX" | "WINDOWS";
+
+export interface HardwareGeneration {
+  legacyFeatures?: { pciTopology: "PCI_TOPOLOGY_UNSPECIFIED" | "PCI_TOPOLOGY_V1" | "PCI_TOPOLOGY_V2" };
+  generation2Features?: Record<string, never>;
+}
+
+/** The catalog record: the superset of what every dialect needs (DESIGN.md, "The catalog"). */
+export interface Image {
+  id: string;
+  uuid: string;
+  kind: ImageKind;
+  folderId: string;
+  name: string;
+  description: string;
+  labels: Record<string, string>;
+  family: string;
+  minDiskSize: number;
+  productIds: string[];
+  osType: OsType;
+  pooled: boolean;
+  hardwareGeneration: HardwareGeneration | null;
+  status: ImageStatus;
+  visibility: "private" | "shared" | "community" | "public";
+  protected: boolean;
+  osHidden: boolean;
+  tags: string[];
+  properties: Record<string, string>;
+  diskFormat: string | null;
+  containerFormat: string | null;
+  minRam: number;
+  /** Stored byte count, once data is committed. */
+  size: number | null;
+  virtualSize: number | null;
+  checksumMd5: string | null;
+  checksumSha512: string | null;
+  blobKey: string | null;
+  createdAt: number;
+  updatedAt: number;
+  version: number;
+}

@@ -1,0 +1,69 @@
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { VitrineError, isVitrineError } from "../core/errors.js";
+import type { DiskFormat, FormatVerdict } from "../inspect/format.js";
+import type { BlobStore } from "../storage/blob/blob-store.js";
+import { type Digests, MeasuringStream } from "./hash.js";
+
+export interface IngestRequest {
+  source: Readable;
+  /** The blob key to commit under. */
+  key: string;
+  /** Tags pending data so an interrupted ingest can be cleaned up (the operation id). */
+  tag: string;
+  signal: AbortSignal;
+  maxBytes: number;
+  /** Formats this ingest path accepts; anything else is refused before commit. */
+  allowedFormats: readonly DiskFormat[];
+  /** How the source is named in error messages ("uri", "disk d1", ...). */
+  sourceLabel: string;
+}
+
+export interface IngestResult extends Digests, FormatVerdict {
+  key: string;
+}
+
+/**
+ * The one path every image byte takes: source → measure (size, MD5, SHA-512, format) → blob
+ * writer. The blob is committed only after the whole stream was read and the verdict accepted;
+ * on any failure or cancellation the pending data is dropped.
+ */
+export async function ingest(blobs: BlobStore, req: IngestRequest): Promise<IngestResult> {
+  const writer = await blobs.createWriter(req.key, req.tag);
+  const meter = new MeasuringStream(req.maxBytes);
+  let sourceError: unknown = null;
+  req.source.once("error", (err) => (sourceError ??= err));
+  try {
+    await pipeline(req.source, meter, writer.stream, { signal: req.signal });
+    const verdict = meter.sniffer.verdict();
+    if (!req.allowedFormats.includes(verdict.format)) {
+      throw new VitrineError(
+        "INVALID_ARGUMENT",
+        `${req.sourceLabel}: the data is in ${verdict.format} format; accepted formats are ${req.allowedFormats.join(", ")}`,
+      );
+    }
+    const digests = meter.digests();
+    await writer.commit();
+    return { ...digests, ...verdict, key: req.key };
+  } catch (err) {
+    await writer.abort();
+    if (req.signal.aborted) throw req.signal.reason ?? err;
+    if (isVitrineError(err)) throw err;
+    if (sourceError !== null) {
+      throw new VitrineError(
+        "UNAVAILABLE",
+        `${req.sourceLabel}: reading the data failed: ${describe(sourceError)}`,
+      );
+    }
+    // Storage failures stay out of API messages (they name server paths); the worker logs the cause.
+    throw Object.assign(new VitrineError("INTERNAL", "Storing the image data failed"), { cause: err });
+  }
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) {
+    const cause = (err as Error & { cause?: unknown }).cause;
+    return cause instanceof Error ? `${err.message} (${cause.message})` : err.message;
+  }
+  return String(err);
+}

@@ -1,0 +1,61 @@
+import type { Readable } from "node:stream";
+import { Agent, request } from "undici";
+import { VitrineError, isVitrineError } from "../../core/errors.js";
+import type { UrlPolicy } from "../url-policy.js";
+
+const MAX_REDIRECTS = 5;
+
+/**
+ * Opens an http(s) URL as a byte stream, under the import policy. Redirects are followed by hand
+ * so every hop is checked again; each connection resolves through the policy's guarded lookup.
+ */
+export async function openUrl(policy: UrlPolicy, uri: string, signal: AbortSignal): Promise<Readable> {
+  let url = policy.parse(uri);
+  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+    const agent = new Agent({
+      connect: { lookup: policy.lookupFor(url.hostname) },
+      headersTimeout: 30_000,
+      bodyTimeout: 60_000,
+    });
+    let res;
+    try {
+      res = await request(url, { method: "GET", dispatcher: agent, signal });
+    } catch (err) {
+      await agent.close().catch(() => undefined);
+      if (signal.aborted) throw signal.reason;
+      const refusal = findVitrineError(err);
+      if (refusal) throw refusal;
+      throw new VitrineError("UNAVAILABLE", `uri: cannot fetch ${url.host}: ${describe(err)}`);
+    }
+    if (res.statusCode >= 300 && res.statusCode < 400 && res.headers.location) {
+      res.body.resume();
+      await agent.close();
+      url = policy.parse(new URL(String(res.headers.location), url).toString());
+      continue;
+    }
+    if (res.statusCode !== 200) {
+      res.body.resume();
+      await agent.close();
+      const code = res.statusCode === 404 || res.statusCode === 403 ? "NOT_FOUND" : "UNAVAILABLE";
+      throw new VitrineError(code, `uri: the source answered HTTP ${res.statusCode}`);
+    }
+    res.body.once("close", () => void agent.close().catch(() => undefined));
+    return res.body;
+  }
+  throw new VitrineError("INVALID_ARGUMENT", `uri: more than ${MAX_REDIRECTS} redirects`);
+}
+
+function findVitrineError(err: unknown): VitrineError | null {
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
+    if (isVitrineError(e)) return e;
+  }
+  return null;
+}
+
+function describe(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err; e && parts.length < 3; e = (e as { cause?: unknown }).cause) {
+    if (e instanceof Error) parts.push((e as NodeJS.ErrnoException).code ?? e.message);
+  }
+  return parts.join(": ") || String(err);
+}

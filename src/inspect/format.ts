@@ -1,0 +1,8 @@
+/** Disk image formats the inspector can name. */
+export type DiskFormat = "raw" | "qcow2" | "vmdk" | "vhd" | "vhdx" | "vdi" | "iso";
+
+export interface FormatVerdict {
+  format: DiskFormat;
+  /** The disk size a guest sees, in bytes (for raw, the file size). */
+  virtualSize: number;
+}

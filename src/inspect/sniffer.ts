@@ -1,0 +1,79 @@
+import type { FormatVerdict } from "./format.js";
+
+/** How much of the head to keep: enough for the ISO 9660 volume descriptor at 32 KiB. */
+const HEAD_BYTES = 64 * 1024;
+/** VHD keeps its footer in the last 512 bytes (fixed VHDs have nothing else). */
+const TAIL_BYTES = 512;
+
+const QCOW2_MAGIC = Buffer.from([0x51, 0x46, 0x49, 0xfb]); // "QFI\xfb"
+const VMDK_SPARSE_MAGIC = Buffer.from("KDMV", "latin1");
+const VMDK_DESCRIPTOR = Buffer.from("# Disk DescriptorFile", "latin1");
+const VHDX_MAGIC = Buffer.from("vhdxfile", "latin1");
+const VHD_COOKIE = Buffer.from("conectix", "latin1");
+const VDI_SIGNATURE = 0xbeda107f;
+const ISO_MAGIC = Buffer.from("CD001", "latin1");
+
+/**
+ * Recognises a disk image format from its magic bytes while the data streams past, keeping only
+ * a bounded head and tail. Push every chunk, then ask for the verdict once the stream ended.
+ */
+export class FormatSniffer {
+  private head = Buffer.alloc(0);
+  private tail = Buffer.alloc(0);
+  private total = 0;
+
+  push(chunk: Buffer): void {
+    this.total += chunk.length;
+    if (this.head.length < HEAD_BYTES) {
+      this.head = Buffer.concat([this.head, chunk.subarray(0, HEAD_BYTES - this.head.length)]);
+    }
+    if (chunk.length >= TAIL_BYTES) {
+      this.tail = Buffer.from(chunk.subarray(chunk.length - TAIL_BYTES));
+    } else {
+      const joined = Buffer.concat([this.tail, chunk]);
+      this.tail = joined.subarray(Math.max(0, joined.length - TAIL_BYTES));
+    }
+  }
+
+  get bytesSeen(): number {
+    return this.total;
+  }
+
+  verdict(): FormatVerdict {
+    const h = this.head;
+    if (startsWith(h, 0, QCOW2_MAGIC) && h.length >= 32) {
+      return { format: "qcow2", virtualSize: Number(h.readBigUInt64BE(24)) };
+    }
+    if (startsWith(h, 0, VMDK_SPARSE_MAGIC) && h.length >= 20) {
+      return { format: "vmdk", virtualSize: Number(h.readBigUInt64LE(12)) * 512 };
+    }
+    if (startsWith(h, 0, VMDK_DESCRIPTOR)) {
+      return { format: "vmdk", virtualSize: descriptorCapacity(h) };
+    }
+    if (startsWith(h, 0, VHDX_MAGIC)) {
+      return { format: "vhdx", virtualSize: 0 };
+    }
+    if (this.tail.length === TAIL_BYTES && startsWith(this.tail, 0, VHD_COOKIE)) {
+      return { format: "vhd", virtualSize: Number(this.tail.readBigUInt64BE(48)) };
+    }
+    if (h.length >= 0x48 && h.readUInt32LE(0x40) === VDI_SIGNATURE) {
+      return { format: "vdi", virtualSize: h.length >= 0x178 ? Number(h.readBigUInt64LE(0x170)) : 0 };
+    }
+    if (startsWith(h, 32769, ISO_MAGIC)) {
+      return { format: "iso", virtualSize: this.total };
+    }
+    return { format: "raw", virtualSize: this.total };
+  }
+}
+
+function startsWith(buf: Buffer, offset: number, magic: Buffer): boolean {
+  return buf.length >= offset + magic.length && buf.subarray(offset, offset + magic.length).equals(magic);
+}
+
+/** Sum of the extent sizes (in 512-byte sectors) a text VMDK descriptor declares. */
+function descriptorCapacity(head: Buffer): number {
+  const text = head.toString("latin1");
+  let sectors = 0;
+  for (const m of text.matchAll(/^\s*(?:RW|RDONLY|NOACCESS)\s+(\d+)\s/gm)) sectors += Number(m[1]);
+  return sectors * 512;
+}

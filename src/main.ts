@@ -1,0 +1,116 @@
+import { hostname } from "node:os";
+import path from "node:path";
+import type { FastifyInstance } from "fastify";
+import pino, { type Logger } from "pino";
+import { buildHttpApp } from "./api/http/app.js";
+import { Authenticator } from "./auth/authenticator.js";
+import { ensureAdminToken } from "./auth/bootstrap.js";
+import type { Config } from "./config.js";
+import { newResourceId } from "./core/ids.js";
+import { ImageService } from "./core/services/images.js";
+import { OperationService } from "./core/services/operations.js";
+import { DirectoryVolumeSource } from "./ingest/sources/volume-source.js";
+import { UrlPolicy } from "./ingest/url-policy.js";
+import { OperationEngine } from "./operations/engine.js";
+import { CreateImageHandler } from "./operations/handlers/image-create.js";
+import { DeleteImageHandler } from "./operations/handlers/image-delete.js";
+import { FsBlobStore } from "./storage/blob/fs-blob-store.js";
+import { type Db, migrateToLatest, openSqlite } from "./storage/meta/database.js";
+import { ImagesRepo } from "./storage/meta/images-repo.js";
+import { OperationsRepo } from "./storage/meta/operations-repo.js";
+
+export interface Service {
+  log: Logger;
+  db: Db;
+  http: FastifyInstance | null;
+  engine: OperationEngine;
+  /** The address the HTTP listener is bound to, once started. */
+  url: string | null;
+  stop(): Promise<void>;
+}
+
+/** Composition root: config → stores → core → listeners and workers. */
+export async function startService(config: Config): Promise<Service> {
+  const log = pino({ level: config.logLevel, base: { pid: process.pid } });
+  const db = openSqlite(path.join(config.dataDir, "vitrine.sqlite"));
+  await migrateToLatest(db);
+  const blobs = await new FsBlobStore(path.join(config.dataDir, "blobs")).init();
+  await ensureAdminToken(db, config.dataDir, log);
+
+  const images = new ImagesRepo();
+  const operations = new OperationsRepo();
+  const urlPolicy = new UrlPolicy(config.importAllowedHosts);
+  const volumes = new DirectoryVolumeSource({ disk: config.disksDir, snapshot: config.snapshotsDir });
+  const engine = new OperationEngine(
+    db,
+    operations,
+    {
+      "image.create": new CreateImageHandler({
+        db,
+        images,
+        blobs,
+        volumes,
+        urlPolicy,
+        maxImageBytes: config.maxImageBytes,
+      }),
+      "image.delete": new DeleteImageHandler({ db, images, blobs }),
+    },
+    { owner: `${hostname()}:${process.pid}:${newResourceId()}`, ...config.operations },
+    log.child({ component: "operations" }),
+  );
+  const imageService = new ImageService({ db, images, operations, engine, urlPolicy });
+  const operationService = new OperationService({ db, operations, engine });
+
+  if (config.role !== "api") {
+    await collectAbandonedPendingData(blobs, operations, db, log);
+    engine.start();
+  }
+
+  let http: FastifyInstance | null = null;
+  let url: string | null = null;
+  if (config.role !== "worker") {
+    http = buildHttpApp({
+      log,
+      db,
+      blobs,
+      auth: new Authenticator(db),
+      images: imageService,
+      operations: operationService,
+      maxRequestBodyBytes: config.maxRequestBodyBytes,
+    });
+    url = await http.listen({ host: config.listen.host, port: config.listen.port });
+    log.info({ url, dataDir: config.dataDir }, "vitrine listening");
+  }
+
+  let stopping: Promise<void> | null = null;
+  return {
+    log,
+    db,
+    http,
+    engine,
+    url,
+    stop: () =>
+      (stopping ??= (async () => {
+        // Stop taking requests and let running ones finish, then hand running operations back.
+        await http?.close();
+        await engine.stop();
+        await db.destroy();
+      })()),
+  };
+}
+
+/** Pending blob data whose operation is finished or gone was left by a crash: drop it. */
+async function collectAbandonedPendingData(
+  blobs: FsBlobStore,
+  operations: OperationsRepo,
+  db: Db,
+  log: Logger,
+): Promise<void> {
+  const unfinished = await operations.unfinishedIds(db);
+  for (const tag of await blobs.listPendingTags()) {
+    if (!unfinished.has(tag)) {
+      await blobs.discardPending(tag);
+      log.info({ tag }, "removed pending data of a finished operation");
+    }
+  }
+}

@@ -1,0 +1,236 @@
+import type { Logger } from "pino";
+import { VitrineError, internal, isVitrineError } from "../core/errors.js";
+import type { Operation, OperationError, OperationResponse } from "../core/operation.js";
+import type { Db } from "../storage/meta/database.js";
+import type { OperationsRepo } from "../storage/meta/operations-repo.js";
+
+/** Why a running operation was stopped: the user cancelled it, or this process is shutting down. */
+class CancelRequested extends Error {}
+class ShuttingDown extends Error {}
+
+export interface RunContext {
+  op: Operation;
+  /** Aborted on cancellation or shutdown; pass it to every stream and request. */
+  signal: AbortSignal;
+  log: Logger;
+  /**
+   * Ends the operation successfully: `apply` makes the final catalog changes and returns the
+   * response, in the same transaction that marks the operation done.
+   */
+  complete(apply: (trx: Db) => Promise<OperationResponse>): Promise<void>;
+}
+
+export interface OperationHandler {
+  /** Whether a user may cancel it while it runs. */
+  readonly cancellable: boolean;
+  /** Does the work and calls `ctx.complete`; throws to fail. Must be safe to run again after a crash. */
+  run(ctx: RunContext): Promise<void>;
+  /** Puts the resource into its failed (or, for a cancellation, rolled-back) state, in the ending transaction. */
+  rollback(trx: Db, op: Operation, error: OperationError): Promise<void>;
+  /** Frees what the operation wrote outside the database, after the rollback committed. */
+  cleanup?(op: Operation): Promise<void>;
+}
+
+export interface EngineOptions {
+  /** Unique per process: who holds a lease. */
+  owner: string;
+  leaseMs: number;
+  pollMs: number;
+  concurrency: number;
+  /** Runs of one operation (each crash of its worker costs one) before it is failed. */
+  maxAttempts: number;
+}
+
+interface Running {
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+/**
+ * Runs long operations from the database queue. Each worker claims an operation by taking a lease
+ * with a conditional UPDATE, renews it while working, and gives it up on shutdown; a worker that
+ * dies lets its lease expire and another (or the restarted one) resumes the operation.
+ */
+export class OperationEngine {
+  private readonly running = new Map<string, Running>();
+  private timers: NodeJS.Timeout[] = [];
+  private started = false;
+  private stopping = false;
+  private polling: Promise<void> | null = null;
+  private pollAgain = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly repo: OperationsRepo,
+    private readonly handlers: Partial<Record<Operation["kind"], OperationHandler>>,
+    private readonly opts: EngineOptions,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.timers.push(setInterval(() => this.kick(), this.opts.pollMs));
+    this.timers.push(
+      setInterval(() => void this.heartbeat(), Math.max(200, Math.floor(this.opts.leaseMs / 3))),
+    );
+    this.kick();
+  }
+
+  /** Looks for work now (called after a new operation was queued). */
+  kick(): void {
+    if (!this.started || this.stopping) return;
+    if (this.polling) {
+      this.pollAgain = true;
+      return;
+    }
+    this.polling = this.poll()
+      .catch((err) => this.log.error({ err }, "operation poll failed"))
+      .finally(() => {
+        this.polling = null;
+        if (this.pollAgain) {
+          this.pollAgain = false;
+          this.kick();
+        }
+      });
+  }
+
+  handlerFor(op: Operation): OperationHandler {
+    const handler = this.handlers[op.kind];
+    if (!handler) throw internal(`no handler for operation kind ${op.kind}`);
+    return handler;
+  }
+
+  /**
+   * Cancels an unfinished operation: aborts it here if this process runs it, ends it at once if
+   * nobody does, and otherwise leaves the flag for its worker to see at its next heartbeat.
+   */
+  async cancel(op: Operation): Promise<void> {
+    await this.repo.requestCancel(this.db, op.id, Date.now());
+    const local = this.running.get(op.id);
+    if (local) {
+      local.controller.abort(new CancelRequested());
+      await local.done;
+      return;
+    }
+    const claimed = await this.repo.claim(this.db, op.id, this.opts.owner, Date.now(), this.opts.leaseMs);
+    if (claimed) await this.fail(claimed, cancelledError());
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    await this.polling;
+    for (const r of this.running.values()) r.controller.abort(new ShuttingDown());
+    await Promise.all([...this.running.values()].map((r) => r.done));
+  }
+
+  private async poll(): Promise<void> {
+    const free = this.opts.concurrency - this.running.size;
+    if (free <= 0) return;
+    const ids = await this.repo.findClaimable(this.db, Date.now(), free);
+    for (const id of ids) {
+      if (this.stopping) return;
+      const op = await this.repo.claim(this.db, id, this.opts.owner, Date.now(), this.opts.leaseMs);
+      if (!op) continue; // another worker was faster
+      if (op.cancelRequested) {
+        await this.fail(op, cancelledError());
+      } else if (op.attempts > this.opts.maxAttempts) {
+        await this.fail(op, {
+          code: "INTERNAL",
+          message: `The operation was interrupted ${op.attempts - 1} times and was given up`,
+        });
+      } else {
+        this.launch(op);
+      }
+    }
+  }
+
+  private launch(op: Operation): void {
+    const controller = new AbortController();
+    const log = this.log.child({ operationId: op.id, kind: op.kind, attempt: op.attempts });
+    const entry: Running = { controller, done: Promise.resolve() };
+    this.running.set(op.id, entry);
+    entry.done = this.execute(op, controller, log).finally(() => this.running.delete(op.id));
+  }
+
+  private async execute(op: Operation, controller: AbortController, log: Logger): Promise<void> {
+    const handler = this.handlerFor(op);
+    let completed = false;
+    const ctx: RunContext = {
+      op,
+      signal: controller.signal,
+      log,
+      complete: async (apply) => {
+        controller.signal.throwIfAborted();
+        await this.db.transaction().execute(async (trx) => {
+          const response = await apply(trx);
+          const ok = await this.repo.finish(trx, op.id, this.opts.owner, { response }, Date.now());
+          if (!ok) throw new VitrineError("ABORTED", "The operation's lease was lost to another worker");
+        });
+        completed = true;
+      },
+    };
+    log.info("operation started");
+    try {
+      await handler.run(ctx);
+      if (!completed) throw internal(`handler for ${op.kind} returned without completing`);
+      log.info("operation done");
+    } catch (err) {
+      const reason: unknown = controller.signal.aborted ? controller.signal.reason : null;
+      if (reason instanceof ShuttingDown) {
+        // Leave it for the next worker (or this one after restart): nothing is finished or rolled back.
+        await handler.cleanup?.(op).catch((e) => log.warn({ err: e }, "cleanup after shutdown failed"));
+        await this.repo.release(this.db, op.id, this.opts.owner, Date.now());
+        log.info("operation released for resumption at shutdown");
+        return;
+      }
+      const error: OperationError =
+        reason instanceof CancelRequested
+          ? cancelledError()
+          : isVitrineError(err)
+            ? { code: err.code, message: err.message, violations: err.violations }
+            : { code: "INTERNAL", message: "Internal error" };
+      if (error.code === "INTERNAL") log.error({ err }, "operation failed");
+      else log.info({ code: error.code, message: error.message }, "operation failed");
+      await this.fail(op, error);
+    }
+  }
+
+  /** Ends an operation with an error: rollback and the final state in one transaction, then cleanup. */
+  private async fail(op: Operation, error: OperationError): Promise<void> {
+    const handler = this.handlerFor(op);
+    let finished = false;
+    await this.db.transaction().execute(async (trx) => {
+      finished = await this.repo.finish(trx, op.id, this.opts.owner, { error }, Date.now());
+      if (finished) await handler.rollback(trx, op, error);
+    });
+    if (finished) {
+      await handler
+        .cleanup?.(op)
+        .catch((err) => this.log.warn({ err, operationId: op.id }, "cleanup failed"));
+    }
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (this.running.size === 0) return;
+    try {
+      const ids = [...this.running.keys()];
+      const cancelled = await this.repo.renewLeases(
+        this.db,
+        this.opts.owner,
+        ids,
+        Date.now(),
+        this.opts.leaseMs,
+      );
+      for (const id of cancelled) this.running.get(id)?.controller.abort(new CancelRequested());
+    } catch (err) {
+      this.log.error({ err }, "lease renewal failed");
+    }
+  }
+}
+
+function cancelledError(): OperationError {
+  return { code: "CANCELLED", message: "The operation was cancelled" };
+}

@@ -1,0 +1,177 @@
+import type { Readable } from "node:stream";
+import { VitrineError, failedPrecondition, invalidArgument, notFound } from "../../core/errors.js";
+import type { Image } from "../../core/image.js";
+import { assertTransition } from "../../core/image.js";
+import { defaultMinDiskSize } from "../../core/image-sizes.js";
+import type { Operation, OperationError } from "../../core/operation.js";
+import { ingest } from "../../ingest/pipeline.js";
+import { openUrl } from "../../ingest/sources/url-source.js";
+import type { VolumeSource } from "../../ingest/sources/volume-source.js";
+import type { UrlPolicy } from "../../ingest/url-policy.js";
+import type { DiskFormat } from "../../inspect/format.js";
+import type { BlobStore } from "../../storage/blob/blob-store.js";
+import type { Db } from "../../storage/meta/database.js";
+import type { ImagesRepo } from "../../storage/meta/images-repo.js";
+import type { OperationHandler, RunContext } from "../engine.js";
+
+export type ImageSource =
+  | { type: "uri"; uri: string }
+  | { type: "image"; imageId: string }
+  | { type: "disk"; id: string }
+  | { type: "snapshot"; id: string };
+
+/** What `image.create` operations carry from the request to the worker. */
+export interface CreateImagePayload {
+  source: ImageSource;
+  allowedFormats: DiskFormat[];
+  /** Fields the request left unset, to be inherited from a source image or derived from the data. */
+  inherit: { osType: boolean; productIds: boolean; minDiskSize: boolean };
+}
+
+export interface CreateImageDeps {
+  db: Db;
+  images: ImagesRepo;
+  blobs: BlobStore;
+  volumes: VolumeSource;
+  urlPolicy: UrlPolicy;
+  maxImageBytes: number;
+}
+
+/**
+ * Brings an image's data in. From a URI, disk or snapshot the bytes stream through the ingest
+ * pipeline into a blob keyed by the operation id — so a resumed attempt overwrites its own
+ * earlier blob instead of orphaning it. From another image no bytes move: the blob is shared.
+ */
+export class CreateImageHandler implements OperationHandler {
+  readonly cancellable = true;
+
+  constructor(private readonly deps: CreateImageDeps) {}
+
+  async run(ctx: RunContext): Promise<void> {
+    const { op } = ctx;
+    const payload = op.payload as unknown as CreateImagePayload;
+    const { db, images, blobs } = this.deps;
+    await blobs.discardPending(op.id); // leftovers of an interrupted earlier attempt
+
+    const image = await images.findById(db, op.resourceId);
+    if (!image) throw notFound(`Image ${op.resourceId} not found`);
+    if (image.status === "queued") {
+      assertTransition(image.status, "importing");
+      await images.update(db, { ...image, status: "importing" }, Date.now());
+    }
+
+    if (payload.source.type === "image") {
+      const sourceId = payload.source.imageId;
+      await ctx.complete(async (trx) => this.finishFromImage(trx, op, payload, sourceId));
+      return;
+    }
+
+    const source = await this.open(payload.source, ctx.signal);
+    const result = await ingest(blobs, {
+      source,
+      key: op.id,
+      tag: op.id,
+      signal: ctx.signal,
+      maxBytes: this.deps.maxImageBytes,
+      allowedFormats: payload.allowedFormats,
+      sourceLabel: payload.source.type === "uri" ? "uri" : `${payload.source.type} ${payload.source.id}`,
+    });
+    ctx.log.info({ size: result.size, format: result.format }, "image data stored");
+
+    await ctx.complete(async (trx) => {
+      const current = await this.loadForCompletion(trx, op);
+      const dataSize = Math.max(result.size, result.virtualSize);
+      const minDiskSize = payload.inherit.minDiskSize ? defaultMinDiskSize(dataSize) : current.minDiskSize;
+      if (minDiskSize < dataSize) {
+        throw invalidArgument(
+          `minDiskSize ${minDiskSize} is smaller than the image's size (${dataSize} bytes); it must be at least that`,
+          [{ field: "minDiskSize", description: `must be at least ${dataSize} (the image's size)` }],
+        );
+      }
+      const done = await this.save(trx, {
+        ...current,
+        status: "active",
+        blobKey: result.key,
+        size: result.size,
+        virtualSize: result.virtualSize,
+        checksumMd5: result.md5,
+        checksumSha512: result.sha512,
+        diskFormat: result.format,
+        containerFormat: current.containerFormat ?? "bare",
+        minDiskSize,
+      });
+      return { type: "image", image: done };
+    });
+  }
+
+  async rollback(trx: Db, op: Operation, error: OperationError): Promise<void> {
+    const image = await this.deps.images.findById(trx, op.resourceId);
+    if (!image || image.status === "deleting") return;
+    if (error.code === "CANCELLED") {
+      // A cancelled create leaves nothing behind: the image never existed.
+      await this.deps.images.delete(trx, image.id);
+    } else if (image.status !== "active") {
+      await this.deps.images.update(trx, { ...image, status: "killed" }, Date.now());
+    }
+  }
+
+  async cleanup(op: Operation): Promise<void> {
+    const { db, images, blobs } = this.deps;
+    await blobs.discardPending(op.id);
+    if ((await images.countBlobReferences(db, op.id)) === 0) await blobs.delete(op.id);
+  }
+
+  private async open(
+    source: Exclude<ImageSource, { type: "image" }>,
+    signal: AbortSignal,
+  ): Promise<Readable> {
+    if (source.type === "uri") return openUrl(this.deps.urlPolicy, source.uri, signal);
+    return this.deps.volumes.open(source.type, source.id);
+  }
+
+  private async finishFromImage(trx: Db, op: Operation, payload: CreateImagePayload, sourceId: string) {
+    const current = await this.loadForCompletion(trx, op);
+    const src = await this.deps.images.findById(trx, sourceId);
+    if (!src || src.kind !== current.kind) throw notFound(`Image ${sourceId} not found`);
+    if (src.status !== "active" || !src.blobKey) {
+      throw failedPrecondition(`Image ${sourceId} is not ready to be used as a source`);
+    }
+    const dataSize = Math.max(src.size ?? 0, src.virtualSize ?? 0);
+    const minDiskSize = payload.inherit.minDiskSize
+      ? Math.max(src.minDiskSize, defaultMinDiskSize(dataSize))
+      : current.minDiskSize;
+    if (minDiskSize < dataSize) {
+      throw invalidArgument(
+        `minDiskSize ${minDiskSize} is smaller than the source image's size (${dataSize} bytes)`,
+        [{ field: "minDiskSize", description: `must be at least ${dataSize} (the image's size)` }],
+      );
+    }
+    const done = await this.save(trx, {
+      ...current,
+      status: "active",
+      blobKey: src.blobKey,
+      size: src.size,
+      virtualSize: src.virtualSize,
+      checksumMd5: src.checksumMd5,
+      checksumSha512: src.checksumSha512,
+      diskFormat: src.diskFormat,
+      containerFormat: src.containerFormat,
+      osType: payload.inherit.osType ? src.osType : current.osType,
+      productIds: payload.inherit.productIds ? src.productIds : current.productIds,
+      minDiskSize,
+    });
+    return { type: "image" as const, image: done };
+  }
+
+  private async loadForCompletion(trx: Db, op: Operation): Promise<Image> {
+    const image = await this.deps.images.findById(trx, op.resourceId);
+    if (!image || image.status === "deleting") throw notFound(`Image ${op.resourceId} not found`);
+    return image;
+  }
+
+  private async save(trx: Db, image: Image): Promise<Image> {
+    const saved = await this.deps.images.update(trx, image, Date.now());
+    if (!saved) throw new VitrineError("ABORTED", `Image ${image.id} was changed concurrently; retry`);
+    return saved;
+  }
+}

@@ -1,0 +1,107 @@
+import { createHash, randomBytes } from "node:crypto";
+import fs from "node:fs";
+import fsp from "node:fs/promises";
+import path from "node:path";
+import type { Readable } from "node:stream";
+import type { BlobStore, BlobWriter } from "./blob-store.js";
+
+const PENDING_DIR = ".pending";
+
+/**
+ * Blobs as files under one directory. A writer streams into `.pending/<tag>.<random>`, and commit
+ * fsyncs and renames it into place, so a crash never leaves a half-written blob under a real key.
+ */
+export class FsBlobStore implements BlobStore {
+  constructor(private readonly root: string) {}
+
+  async init(): Promise<this> {
+    await fsp.mkdir(path.join(this.root, PENDING_DIR), { recursive: true });
+    return this;
+  }
+
+  /** Keys are opaque strings; a hash spreads them over sub-directories and keeps paths safe. */
+  private pathFor(key: string): string {
+    const digest = createHash("sha256").update(key).digest("hex");
+    return path.join(this.root, digest.slice(0, 2), digest.slice(2, 4), digest);
+  }
+
+  async createWriter(key: string, tag: string): Promise<BlobWriter> {
+    if (!/^[A-Za-z0-9_-]+$/.test(tag)) throw new Error(`invalid pending tag ${tag}`);
+    const pending = path.join(this.root, PENDING_DIR, `${tag}.${randomBytes(6).toString("hex")}`);
+    const final = this.pathFor(key);
+    const stream = fs.createWriteStream(pending, { flags: "wx" });
+    let settled = false;
+    const closed = new Promise<void>((resolve) => {
+      if (stream.closed) resolve();
+      else stream.once("close", () => resolve());
+    });
+    return {
+      stream,
+      commit: async () => {
+        await closed;
+        const fh = await fsp.open(pending, "r+");
+        try {
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+        await fsp.mkdir(path.dirname(final), { recursive: true });
+        await fsp.rename(pending, final);
+        settled = true;
+        await syncDirectory(path.dirname(final));
+      },
+      abort: async () => {
+        if (settled) return;
+        settled = true;
+        stream.destroy();
+        await closed;
+        await fsp.rm(pending, { force: true });
+      },
+    };
+  }
+
+  async read(key: string, range?: { start: number; end: number }): Promise<Readable> {
+    const file = this.pathFor(key);
+    await fsp.access(file);
+    return fs.createReadStream(file, range ? { start: range.start, end: range.end } : {});
+  }
+
+  async stat(key: string): Promise<{ size: number } | null> {
+    try {
+      const st = await fsp.stat(this.pathFor(key));
+      return { size: st.size };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+      throw err;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await fsp.rm(this.pathFor(key), { force: true });
+  }
+
+  async discardPending(tag: string): Promise<void> {
+    const dir = path.join(this.root, PENDING_DIR);
+    for (const name of await fsp.readdir(dir)) {
+      if (name.startsWith(`${tag}.`)) await fsp.rm(path.join(dir, name), { force: true });
+    }
+  }
+
+  async listPendingTags(): Promise<string[]> {
+    const names = await fsp.readdir(path.join(this.root, PENDING_DIR));
+    return [...new Set(names.map((n) => n.split(".")[0]!))];
+  }
+
+  async ping(): Promise<void> {
+    await fsp.access(path.join(this.root, PENDING_DIR), fs.constants.W_OK);
+  }
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const fh = await fsp.open(dir, "r");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,9 @@
+import type { Migration, MigrationProvider } from "kysely";
+import * as m001 from "./001-initial.js";
+
+/** Numbered migrations, in code, run at start-up (STYLE.md §6). Append; never edit a released one. */
+export const migrationProvider: MigrationProvider = {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return { "001-initial": m001 };
+  },
+};

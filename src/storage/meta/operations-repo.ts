@@ -1,0 +1,218 @@
+import type { Selectable } from "kysely";
+import type { Operation, OperationError, OperationKind, OperationResponse } from "../../core/operation.js";
+import type { Db } from "./database.js";
+import type { OperationsTable } from "./schema.js";
+
+type Row = Selectable<OperationsTable>;
+
+function toOperation(row: Row): Operation {
+  return {
+    id: row.id,
+    kind: row.kind as OperationKind,
+    resourceKind: row.resource_kind as Operation["resourceKind"],
+    resourceId: row.resource_id,
+    folderId: row.folder_id,
+    description: row.description,
+    createdBy: row.created_by,
+    createdAt: Number(row.created_at),
+    modifiedAt: Number(row.modified_at),
+    done: row.done === 1,
+    error: row.error ? (JSON.parse(row.error) as OperationError) : null,
+    response: row.response ? (JSON.parse(row.response) as OperationResponse) : null,
+    payload: JSON.parse(row.payload) as Record<string, unknown>,
+    cancelRequested: row.cancel_requested === 1,
+    attempts: row.attempts,
+  };
+}
+
+export interface NewOperation {
+  id: string;
+  kind: OperationKind;
+  resourceKind: Operation["resourceKind"];
+  resourceId: string;
+  folderId: string;
+  description: string;
+  createdBy: string;
+  payload: Record<string, unknown>;
+  idempotencyKey: string | null;
+  /** An operation that is complete when created (a synchronous change) carries its result. */
+  result?: { response: OperationResponse } | { error: OperationError };
+}
+
+export class OperationsRepo {
+  async insert(db: Db, op: NewOperation, now: number): Promise<Operation> {
+    const result = op.result;
+    await db
+      .insertInto("operations")
+      .values({
+        id: op.id,
+        kind: op.kind,
+        resource_kind: op.resourceKind,
+        resource_id: op.resourceId,
+        folder_id: op.folderId,
+        description: op.description,
+        created_by: op.createdBy,
+        created_at: now,
+        modified_at: now,
+        done: result ? 1 : 0,
+        error: result && "error" in result ? JSON.stringify(result.error) : null,
+        response: result && "response" in result ? JSON.stringify(result.response) : null,
+        payload: JSON.stringify(op.payload),
+        cancel_requested: 0,
+        attempts: 0,
+        lease_owner: null,
+        lease_expires_at: null,
+        idempotency_key: op.idempotencyKey,
+      })
+      .execute();
+    return (await this.findById(db, op.id))!;
+  }
+
+  async findById(db: Db, id: string): Promise<Operation | null> {
+    const row = await db.selectFrom("operations").selectAll().where("id", "=", id).executeTakeFirst();
+    return row ? toOperation(row) : null;
+  }
+
+  async findByIdempotencyKey(db: Db, createdBy: string, key: string): Promise<Operation | null> {
+    const row = await db
+      .selectFrom("operations")
+      .selectAll()
+      .where("created_by", "=", createdBy)
+      .where("idempotency_key", "=", key)
+      .executeTakeFirst();
+    return row ? toOperation(row) : null;
+  }
+
+  /** Newest first, keyset paginated on (created_at, id). */
+  async listForResource(
+    db: Db,
+    resourceId: string,
+    limit: number,
+    after?: { createdAt: number; id: string },
+  ): Promise<Operation[]> {
+    let q = db.selectFrom("operations").selectAll().where("resource_id", "=", resourceId);
+    if (after) {
+      q = q.where((eb) =>
+        eb.or([
+          eb("created_at", "<", after.createdAt),
+          eb.and([eb("created_at", "=", after.createdAt), eb("id", "<", after.id)]),
+        ]),
+      );
+    }
+    const rows = await q
+      .orderBy("created_at", "desc")
+      .orderBy("id", "desc")
+      .limit(limit + 1)
+      .execute();
+    return rows.map(toOperation);
+  }
+
+  /** Ids of unfinished operations that no live worker holds, oldest first. */
+  async findClaimable(db: Db, now: number, limit: number): Promise<string[]> {
+    const rows = await db
+      .selectFrom("operations")
+      .select("id")
+      .where("done", "=", 0)
+      .where((eb) => eb.or([eb("lease_expires_at", "is", null), eb("lease_expires_at", "<", now)]))
+      .orderBy("created_at", "asc")
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Takes the lease on an operation if it is free (never leased, released, or expired because its
+   * worker died). The conditional UPDATE makes the claim atomic across processes.
+   */
+  async claim(db: Db, id: string, owner: string, now: number, leaseMs: number): Promise<Operation | null> {
+    const result = await db
+      .updateTable("operations")
+      .set((eb) => ({
+        lease_owner: owner,
+        lease_expires_at: now + leaseMs,
+        attempts: eb("attempts", "+", 1),
+        modified_at: now,
+      }))
+      .where("id", "=", id)
+      .where("done", "=", 0)
+      .where((eb) => eb.or([eb("lease_expires_at", "is", null), eb("lease_expires_at", "<", now)]))
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== 1) return null;
+    return this.findById(db, id);
+  }
+
+  /** Extends the leases this worker holds; returns the ids whose cancellation was requested. */
+  async renewLeases(db: Db, owner: string, ids: string[], now: number, leaseMs: number): Promise<string[]> {
+    if (ids.length === 0) return [];
+    await db
+      .updateTable("operations")
+      .set({ lease_expires_at: now + leaseMs })
+      .where("lease_owner", "=", owner)
+      .where("id", "in", ids)
+      .where("done", "=", 0)
+      .execute();
+    const rows = await db
+      .selectFrom("operations")
+      .select("id")
+      .where("id", "in", ids)
+      .where("cancel_requested", "=", 1)
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  /** Ends an operation; only the lease holder (or anyone, for an unleased one) may. */
+  async finish(
+    db: Db,
+    id: string,
+    owner: string | null,
+    result: { response: OperationResponse } | { error: OperationError },
+    now: number,
+  ): Promise<boolean> {
+    let q = db
+      .updateTable("operations")
+      .set({
+        done: 1,
+        error: "error" in result ? JSON.stringify(result.error) : null,
+        response: "response" in result ? JSON.stringify(result.response) : null,
+        lease_owner: null,
+        lease_expires_at: null,
+        modified_at: now,
+      })
+      .where("id", "=", id)
+      .where("done", "=", 0);
+    q = owner === null ? q : q.where("lease_owner", "=", owner);
+    const r = await q.executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  /** Gives an operation back (graceful shutdown) so the next worker resumes it at once. */
+  async release(db: Db, id: string, owner: string, now: number): Promise<void> {
+    await db
+      .updateTable("operations")
+      .set({
+        lease_owner: null,
+        lease_expires_at: null,
+        attempts: (eb) => eb("attempts", "-", 1),
+        modified_at: now,
+      })
+      .where("id", "=", id)
+      .where("lease_owner", "=", owner)
+      .where("done", "=", 0)
+      .execute();
+  }
+
+  async requestCancel(db: Db, id: string, now: number): Promise<void> {
+    await db
+      .updateTable("operations")
+      .set({ cancel_requested: 1, modified_at: now })
+      .where("id", "=", id)
+      .where("done", "=", 0)
+      .execute();
+  }
+
+  /** Ids of operations that are unfinished, for housekeeping such as temp-file cleanup. */
+  async unfinishedIds(db: Db): Promise<Set<string>> {
+    const rows = await db.selectFrom("operations").select("id").where("done", "=", 0).execute();
+    return new Set(rows.map((r) => r.id));
+  }
+}

@@ -1,0 +1,84 @@
+import type { Generated } from "kysely";
+
+/**
+ * Table shapes as Kysely sees them. Portable types only (text, bigint, integer) so the same
+ * queries run on SQLite and PostgreSQL: JSON is stored as text, booleans as 0/1, timestamps as
+ * epoch milliseconds.
+ */
+export interface ImagesTable {
+  id: string;
+  uuid: string;
+  kind: string;
+  folder_id: string;
+  name: string;
+  description: string;
+  labels: string;
+  family: string;
+  min_disk_size: number;
+  product_ids: string;
+  os_type: string;
+  pooled: number;
+  hardware_generation: string | null;
+  status: string;
+  visibility: string;
+  protected: number;
+  os_hidden: number;
+  tags: string;
+  properties: string;
+  disk_format: string | null;
+  container_format: string | null;
+  min_ram: number;
+  size: number | null;
+  virtual_size: number | null;
+  checksum_md5: string | null;
+  checksum_sha512: string | null;
+  blob_key: string | null;
+  created_at: number;
+  updated_at: number;
+  version: number;
+}
+
+export interface OperationsTable {
+  id: string;
+  kind: string;
+  resource_kind: string;
+  resource_id: string;
+  folder_id: string;
+  description: string;
+  created_by: string;
+  created_at: number;
+  modified_at: number;
+  done: number;
+  error: string | null;
+  response: string | null;
+  payload: string;
+  cancel_requested: number;
+  attempts: number;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  idempotency_key: string | null;
+}
+
+export interface SubjectsTable {
+  id: string;
+  type: string;
+  name: string;
+  is_admin: number;
+  created_at: number;
+}
+
+export interface TokensTable {
+  id: Generated<number>;
+  subject_id: string;
+  token_hash: string;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface Database {
+  images: ImagesTable;
+  operations: OperationsTable;
+  subjects: SubjectsTable;
+  tokens: TokensTable;
+}

@@ -1,0 +1,82 @@
+import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import path from "node:path";
+
+/**
+ * A local HTTP server standing in for object storage. `/files/<name>` serves a registered file;
+ * `/slow/<name>` trickles it (`chunkBytes` every `intervalMs`) so an import stays in progress;
+ * `/status/<code>` answers that status; `/redirect/<name>` redirects to `/files/<name>`.
+ */
+export interface FileServer {
+  url: string;
+  serve(name: string, file: string): string;
+  requests: string[];
+  close(): Promise<void>;
+}
+
+export async function startFileServer(
+  opts: { chunkBytes?: number; intervalMs?: number } = {},
+): Promise<FileServer> {
+  const files = new Map<string, string>();
+  const requests: string[] = [];
+  const chunkBytes = opts.chunkBytes ?? 16 * 1024;
+  const intervalMs = opts.intervalMs ?? 100;
+  const sockets = new Set<Socket>();
+  const server = http.createServer((req, res) => {
+    requests.push(req.url ?? "");
+    const [, mode, name, extra] = (req.url ?? "").split("/");
+    if (mode === "status") {
+      res.writeHead(Number(name)).end();
+      return;
+    }
+    if (mode === "redirect") {
+      res.writeHead(302, { location: extra ? `${extra}` : `/files/${name}` }).end();
+      return;
+    }
+    const file = name ? files.get(name) : undefined;
+    if (!file) {
+      res.writeHead(404).end();
+      return;
+    }
+    const size = fs.statSync(file).size;
+    res.writeHead(200, { "content-length": size, "content-type": "application/octet-stream" });
+    if (mode === "slow") {
+      const fd = fs.openSync(file, "r");
+      let offset = 0;
+      const timer = setInterval(() => {
+        const buf = Buffer.alloc(Math.min(chunkBytes, size - offset));
+        fs.readSync(fd, buf, 0, buf.length, offset);
+        offset += buf.length;
+        if (!res.write(buf) && res.destroyed) offset = size;
+        if (offset >= size || res.destroyed) {
+          clearInterval(timer);
+          fs.closeSync(fd);
+          res.end();
+        }
+      }, intervalMs);
+      res.on("close", () => clearInterval(timer));
+      return;
+    }
+    fs.createReadStream(file).pipe(res);
+  });
+  server.on("connection", (s) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    requests,
+    serve: (name, file) => {
+      files.set(name, path.resolve(file));
+      return `${url}/files/${name}`;
+    },
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
