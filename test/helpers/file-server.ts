@@ -31,7 +31,7 @@ export async function startFileServer(
       return;
     }
     if (mode === "redirect") {
-      res.writeHead(302, { location: extra ? `${extra}` : `/files/${name}` }).end();
+      res.writeHead(302, { location: extra ? decodeURIComponent(extra) : `/files/${name}` }).end();
       return;
     }
     const file = name ? files.get(name) : undefined;

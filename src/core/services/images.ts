@@ -14,7 +14,7 @@ import { newResourceId, newUuid } from "../ids.js";
 import type { HardwareGeneration, Image, ImageKind, ImageStatus, OsType } from "../image.js";
 import { RECEIVING_STATUSES } from "../image.js";
 import type { Operation } from "../operation.js";
-import { decodePageToken, encodePageToken } from "../page-token.js";
+import { type Cursor, decodePageToken, encodePageToken } from "../page-token.js";
 import type { Principal } from "../principal.js";
 
 export interface CreateImageInput {
@@ -174,7 +174,9 @@ export class ImageService {
   async list(principal: Principal, input: ListImagesInput): Promise<Page<Image>> {
     authorize(principal, "images.list", input.folderId);
     const fingerprint = JSON.stringify([input.kind, input.folderId, input.conditions, input.order]);
-    const after = input.pageToken ? decodePageToken(input.pageToken, fingerprint) : undefined;
+    const after = input.pageToken
+      ? await this.resolveCursor(decodePageToken(input.pageToken, fingerprint), input.order.field)
+      : undefined;
     const rows = await this.deps.images.list(this.deps.db, {
       kind: input.kind,
       folderId: input.folderId,
@@ -283,7 +285,8 @@ export class ImageService {
     const image = await this.get(principal, kind, id);
     const fingerprint = `operations:${image.id}`;
     const cursor = pageToken ? decodePageToken(pageToken, fingerprint) : undefined;
-    const after = cursor ? { createdAt: Number(cursor.value), id: cursor.id } : undefined;
+    // Operation cursors always carry their (numeric) timestamp: 20-char id + 8 bytes fit.
+    const after = cursor ? { createdAt: Number(cursor.value ?? 0), id: cursor.id } : undefined;
     const rows = await this.deps.operations.listForResource(this.deps.db, image.id, pageSize, after);
     const items = rows.slice(0, pageSize);
     const last = items[items.length - 1];
@@ -292,6 +295,22 @@ export class ImageService {
         ? encodePageToken(fingerprint, { value: last.createdAt, id: last.id })
         : "";
     return { items, nextPageToken };
+  }
+
+  /** A cursor whose sort value did not fit in the token takes it from the row it names. */
+  private async resolveCursor(
+    cursor: Cursor,
+    field: ImageOrderField,
+  ): Promise<{ value: string | number; id: string }> {
+    if (cursor.value !== undefined) return { value: cursor.value, id: cursor.id };
+    const row = await this.deps.images.findById(this.deps.db, cursor.id);
+    if (!row) {
+      throw invalidArgument(
+        "pageToken: the page token's position no longer exists; list again from the first page",
+        [{ field: "pageToken", description: "expired page token" }],
+      );
+    }
+    return { value: sortValue(row, field), id: row.id };
   }
 
   private async checkSourceImage(principal: Principal, kind: ImageKind, sourceId: string): Promise<void> {
