@@ -1,3 +1,5 @@
+import { invalidArgument } from "./errors.js";
+
 const GIB = 1024 ** 3;
 
 /** The Compute API's bounds on minDiskSize: 4 MiB to 4 TiB. */
@@ -11,4 +13,19 @@ export const MIN_DISK_SIZE_UPPER = 4 * 1024 ** 4;
  */
 export function defaultMinDiskSize(dataSize: number): number {
   return Math.max(MIN_DISK_SIZE_LOWER, Math.ceil(dataSize / GIB) * GIB);
+}
+
+/** An image's minDiskSize may not be below the data it holds (its stored or virtual size). */
+export function assertMinDiskSizeCovers(minDiskSize: number, dataSize: number): void {
+  if (minDiskSize < dataSize) {
+    throw invalidArgument(
+      `minDiskSize: must be at least ${dataSize} bytes (the image's size), not ${minDiskSize}`,
+      [{ field: "minDiskSize", description: `must be at least ${dataSize} (the image's size)` }],
+    );
+  }
+}
+
+/** The larger of an image's stored and virtual sizes, 0 while unknown. */
+export function dataSizeOf(image: { size: number | null; virtualSize: number | null }): number {
+  return Math.max(image.size ?? 0, image.virtualSize ?? 0);
 }

@@ -1,4 +1,9 @@
-import { defaultMinDiskSize, MIN_DISK_SIZE_LOWER, MIN_DISK_SIZE_UPPER } from "../../core/image-sizes.js";
+import {
+  dataSizeOf,
+  defaultMinDiskSize,
+  MIN_DISK_SIZE_LOWER,
+  MIN_DISK_SIZE_UPPER,
+} from "../../core/image-sizes.js";
 import type { HardwareGeneration, Image, OsType } from "../../core/image.js";
 import type { CreateImageInput, ImagePatch } from "../../core/services/images.js";
 import type { DiskFormat } from "../../inspect/format.js";
@@ -163,8 +168,8 @@ export function toPatch(body: UpdateImageBody, current: Image): ImagePatch {
     if (field === "description") patch.description = body.description ?? "";
     if (field === "labels") patch.labels = body.labels ?? {};
     if (field === "minDiskSize") {
-      const dataSize = Math.max(current.size ?? 0, current.virtualSize ?? 0);
-      patch.minDiskSize = minDiskSize || (current.size === null ? 0 : defaultMinDiskSize(dataSize));
+      patch.minDiskSize =
+        minDiskSize || (current.size === null ? 0 : defaultMinDiskSize(dataSizeOf(current)));
     }
   }
   return patch;

@@ -13,6 +13,7 @@ import { VitrineError, alreadyExists, failedPrecondition, invalidArgument, notFo
 import { newResourceId, newUuid } from "../ids.js";
 import type { HardwareGeneration, Image, ImageKind, ImageStatus, OsType } from "../image.js";
 import { RECEIVING_STATUSES } from "../image.js";
+import { assertMinDiskSizeCovers, dataSizeOf } from "../image-sizes.js";
 import type { Operation } from "../operation.js";
 import { type Cursor, decodePageToken, encodePageToken } from "../page-token.js";
 import type { Principal } from "../principal.js";
@@ -212,7 +213,7 @@ export class ImageService {
       const patch = resolvePatch(current);
       const next: Image = { ...current, ...patch };
       if (patch.name !== undefined && patch.name !== current.name) await this.assertNameFree(trx, next);
-      if (patch.minDiskSize !== undefined) checkMinDiskSize(next);
+      if (patch.minDiskSize !== undefined) assertMinDiskSizeCovers(next.minDiskSize, dataSizeOf(next));
       const saved = await images.update(trx, next, Date.now());
       if (!saved) throw new VitrineError("ABORTED", `Image ${id} was changed concurrently; retry`);
       return operations.insert(
@@ -332,16 +333,6 @@ function sortValue(image: Image, field: ImageOrderField): string | number {
   if (field === "created_at") return image.createdAt;
   if (field === "name") return image.name;
   return image.id;
-}
-
-/** minDiskSize may not be below the data the image holds, once known. */
-function checkMinDiskSize(image: Image): void {
-  const dataSize = Math.max(image.size ?? 0, image.virtualSize ?? 0);
-  if (image.minDiskSize < dataSize) {
-    throw invalidArgument(`minDiskSize: must be at least ${dataSize} bytes (the image's size)`, [
-      { field: "minDiskSize", description: `must be at least ${dataSize} (the image's size)` },
-    ]);
-  }
 }
 
 export type { ImageStatus };

@@ -1,8 +1,8 @@
 import type { Readable } from "node:stream";
-import { VitrineError, failedPrecondition, invalidArgument, notFound } from "../../core/errors.js";
+import { VitrineError, failedPrecondition, notFound } from "../../core/errors.js";
 import type { Image } from "../../core/image.js";
 import { assertTransition } from "../../core/image.js";
-import { defaultMinDiskSize } from "../../core/image-sizes.js";
+import { assertMinDiskSizeCovers, dataSizeOf, defaultMinDiskSize } from "../../core/image-sizes.js";
 import type { Operation, OperationError } from "../../core/operation.js";
 import { ingest } from "../../ingest/pipeline.js";
 import { openUrl } from "../../ingest/sources/url-source.js";
@@ -80,14 +80,9 @@ export class CreateImageHandler implements OperationHandler {
 
     await ctx.complete(async (trx) => {
       const current = await this.loadForCompletion(trx, op);
-      const dataSize = Math.max(result.size, result.virtualSize);
+      const dataSize = dataSizeOf(result);
       const minDiskSize = payload.inherit.minDiskSize ? defaultMinDiskSize(dataSize) : current.minDiskSize;
-      if (minDiskSize < dataSize) {
-        throw invalidArgument(
-          `minDiskSize ${minDiskSize} is smaller than the image's size (${dataSize} bytes); it must be at least that`,
-          [{ field: "minDiskSize", description: `must be at least ${dataSize} (the image's size)` }],
-        );
-      }
+      assertMinDiskSizeCovers(minDiskSize, dataSize);
       const done = await this.save(trx, {
         ...current,
         status: "active",
@@ -136,16 +131,11 @@ export class CreateImageHandler implements OperationHandler {
     if (src.status !== "active" || !src.blobKey) {
       throw failedPrecondition(`Image ${sourceId} is not ready to be used as a source`);
     }
-    const dataSize = Math.max(src.size ?? 0, src.virtualSize ?? 0);
+    const dataSize = dataSizeOf(src);
     const minDiskSize = payload.inherit.minDiskSize
       ? Math.max(src.minDiskSize, defaultMinDiskSize(dataSize))
       : current.minDiskSize;
-    if (minDiskSize < dataSize) {
-      throw invalidArgument(
-        `minDiskSize ${minDiskSize} is smaller than the source image's size (${dataSize} bytes)`,
-        [{ field: "minDiskSize", description: `must be at least ${dataSize} (the image's size)` }],
-      );
-    }
+    assertMinDiskSizeCovers(minDiskSize, dataSize);
     const done = await this.save(trx, {
       ...current,
       status: "active",
