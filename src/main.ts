@@ -14,6 +14,7 @@ import { UrlPolicy } from "./ingest/url-policy.js";
 import { OperationEngine } from "./operations/engine.js";
 import { CreateImageHandler } from "./operations/handlers/image-create.js";
 import { DeleteImageHandler } from "./operations/handlers/image-delete.js";
+import { UpdateImageHandler } from "./operations/handlers/image-update.js";
 import { FsBlobStore } from "./storage/blob/fs-blob-store.js";
 import { type Db, migrateToLatest, openSqlite } from "./storage/meta/database.js";
 import { ImagesRepo } from "./storage/meta/images-repo.js";
@@ -53,6 +54,7 @@ export async function startService(config: Config): Promise<Service> {
         urlPolicy,
         maxImageBytes: config.maxImageBytes,
       }),
+      "image.update": new UpdateImageHandler({ images }),
       "image.delete": new DeleteImageHandler({ db, images, blobs }),
     },
     { owner: `${hostname()}:${process.pid}:${newResourceId()}`, ...config.operations },

@@ -12,6 +12,7 @@ const VHDX_MAGIC = Buffer.from("vhdxfile", "latin1");
 const VHD_COOKIE = Buffer.from("conectix", "latin1");
 const VDI_SIGNATURE = 0xbeda107f;
 const ISO_MAGIC = Buffer.from("CD001", "latin1");
+const UDF_BEA = Buffer.from("BEA01", "latin1");
 
 /**
  * Recognises a disk image format from its magic bytes while the data streams past, keeping only
@@ -59,11 +60,25 @@ export class FormatSniffer {
     if (h.length >= 0x48 && h.readUInt32LE(0x40) === VDI_SIGNATURE) {
       return { format: "vdi", virtualSize: h.length >= 0x178 ? Number(h.readBigUInt64LE(0x170)) : 0 };
     }
-    if (startsWith(h, 32769, ISO_MAGIC)) {
+    if (startsWith(h, 32769, ISO_MAGIC) || isUdf(h)) {
       return { format: "iso", virtualSize: this.total };
     }
     return { format: "raw", virtualSize: this.total };
   }
+}
+
+/**
+ * UDF (ECMA-167): a volume recognition sequence from 32 KiB, in 2 KiB descriptors, that opens with
+ * BEA01 and names an NSR02/NSR03 descriptor before TEA01.
+ */
+function isUdf(head: Buffer): boolean {
+  if (!startsWith(head, 32769, UDF_BEA)) return false;
+  for (let offset = 32768 + 2048; offset + 6 <= head.length; offset += 2048) {
+    const id = head.subarray(offset + 1, offset + 6).toString("latin1");
+    if (id === "NSR02" || id === "NSR03") return true;
+    if (id === "TEA01") return false;
+  }
+  return false;
 }
 
 function startsWith(buf: Buffer, offset: number, magic: Buffer): boolean {

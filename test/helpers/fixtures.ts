@@ -64,3 +64,28 @@ export function describeFile(file: string, virtualSize: number): Fixture {
     virtualSize,
   };
 }
+
+/** An ISO 9660 image made by genisoimage (with `udf`, a UDF bridge too), holding a few files. */
+export function iso(name: string, udf = false): Fixture {
+  const key = `iso-${name}-${udf}`;
+  const existing = cache.get(key);
+  if (existing) return existing;
+  const content = path.join(dir, `${key}-content`);
+  fs.mkdirSync(content, { recursive: true });
+  fs.writeFileSync(path.join(content, "README.TXT"), `boot media ${name}\n`);
+  fs.writeFileSync(path.join(content, "DATA.BIN"), createHash("sha512").update(name).digest());
+  const file = path.join(dir, `${key}.iso`);
+  execFileSync("genisoimage", [
+    "-quiet",
+    "-o",
+    file,
+    "-V",
+    name.toUpperCase().slice(0, 16),
+    ...(udf ? ["-udf"] : []),
+    "-R",
+    content,
+  ]);
+  const fixture = describeFile(file, fs.statSync(file).size);
+  cache.set(key, fixture);
+  return fixture;
+}

@@ -7,6 +7,8 @@ import type { OperationService } from "../../core/services/operations.js";
 import type { BlobStore } from "../../storage/blob/blob-store.js";
 import type { Db } from "../../storage/meta/database.js";
 import { sql } from "kysely";
+import { bareMetalDialect } from "../baremetal/render.js";
+import { bareMetalRoutes } from "../baremetal/routes.js";
 import { computeRoutes } from "../compute/routes.js";
 import { computeDialect } from "../compute/render.js";
 import { operationRoutes } from "../operation/routes.js";
@@ -50,9 +52,15 @@ export function buildHttpApp(deps: AppDeps): FastifyInstance {
 
   const dialects: Record<"compute" | "baremetal", ImageDialect> = {
     compute: computeDialect,
-    baremetal: computeDialect,
+    baremetal: bareMetalDialect,
   };
   app.register(computeRoutes, { prefix: "/compute/v1", images: deps.images, auth: deps.auth, dialects });
+  app.register(bareMetalRoutes, {
+    prefix: "/baremetal/v1alpha",
+    images: deps.images,
+    auth: deps.auth,
+    dialects,
+  });
   app.register(operationRoutes, {
     prefix: "/operations",
     operations: deps.operations,

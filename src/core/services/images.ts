@@ -12,7 +12,7 @@ import { authorize } from "../access.js";
 import { VitrineError, alreadyExists, failedPrecondition, invalidArgument, notFound } from "../errors.js";
 import { newResourceId, newUuid } from "../ids.js";
 import type { HardwareGeneration, Image, ImageKind, ImageStatus, OsType } from "../image.js";
-import { RECEIVING_STATUSES } from "../image.js";
+import { RECEIVING_STATUSES, assertTransition } from "../image.js";
 import { assertMinDiskSizeCovers, dataSizeOf } from "../image-sizes.js";
 import type { Operation } from "../operation.js";
 import { type Cursor, decodePageToken, encodePageToken } from "../page-token.js";
@@ -233,6 +233,48 @@ export class ImageService {
         Date.now(),
       );
     });
+  }
+
+  /**
+   * Starts a metadata change that a worker applies: the image shows `updating` until it is done
+   * (the BareMetal API's UPDATING). Validation and the name check happen now, and again when applied.
+   */
+  async beginUpdate(
+    principal: Principal,
+    kind: ImageKind,
+    id: string,
+    resolvePatch: (current: Image) => ImagePatch,
+    operationDescription: string,
+  ): Promise<Operation> {
+    const { db, images, operations } = this.deps;
+    const op = await db.transaction().execute(async (trx) => {
+      const current = await images.findById(trx, id);
+      if (!current || current.kind !== kind) throw notFound(`Image ${id} not found`);
+      authorize(principal, "images.update", current.folderId);
+      assertTransition(current.status, "updating");
+      const patch = resolvePatch(current);
+      if (patch.name !== undefined && patch.name !== current.name)
+        await this.assertNameFree(trx, { ...current, ...patch });
+      const saved = await images.update(trx, { ...current, status: "updating" }, Date.now());
+      if (!saved) throw new VitrineError("ABORTED", `Image ${id} was changed concurrently; retry`);
+      return operations.insert(
+        trx,
+        {
+          id: newResourceId(),
+          kind: "image.update",
+          resourceKind: kind,
+          resourceId: id,
+          folderId: current.folderId,
+          description: operationDescription,
+          createdBy: principal.subjectId,
+          payload: { patch },
+          idempotencyKey: null,
+        },
+        Date.now(),
+      );
+    });
+    this.deps.engine.kick();
+    return op;
   }
 
   async delete(

@@ -1,4 +1,4 @@
-import type { Expression, ExpressionBuilder, Selectable, SqlBool } from "kysely";
+import { type Expression, type ExpressionBuilder, type Selectable, type SqlBool, sql } from "kysely";
 import type { Image, ImageKind, ImageStatus, OsType } from "../../core/image.js";
 import type { Db } from "./database.js";
 import type { Database, ImagesTable } from "./schema.js";
@@ -78,7 +78,8 @@ function toRow(image: Image): Row {
 /** A list condition in core terms; dialects translate their filter syntax into these. */
 export interface ImageCondition {
   field: "id" | "name" | "family" | "status";
-  op: "in" | "not in";
+  /** "contains": the field contains the (single) value as a substring. */
+  op: "in" | "not in" | "contains";
   values: string[];
 }
 
@@ -186,7 +187,12 @@ export class ImagesRepo {
       .where("kind", "=", q.kind)
       .where("folder_id", "=", q.folderId);
     for (const c of q.conditions) {
-      query = query.where(c.field, c.op, c.values);
+      if (c.op === "contains") {
+        const pattern = `%${(c.values[0] ?? "").replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+        query = query.where(sql<SqlBool>`${sql.ref(c.field)} like ${pattern} escape '\\'`);
+      } else {
+        query = query.where(c.field, c.op, c.values);
+      }
     }
     const after = q.after;
     if (after) {

@@ -1,0 +1,113 @@
+import type { FastifyPluginAsync } from "fastify";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import type { Authenticator } from "../../auth/authenticator.js";
+import { invalidArgument } from "../../core/errors.js";
+import type { ImageService } from "../../core/services/images.js";
+import type { ImageCondition, ImageOrderField } from "../../storage/meta/images-repo.js";
+import { type FilterTerm, parseFilter, parseOrderBy, parsePageSize } from "../yandex/listing.js";
+import { type ImageDialect, renderOperation } from "../yandex/operation-render.js";
+import { idempotencyKey, useYandexConventions } from "../yandex/plugin.js";
+import { Rules } from "../yandex/validation.js";
+import { renderBareMetalImage } from "./render.js";
+import { FOLDER_PATTERN, checkImageId, toCreateInput, toPatch } from "./rules.js";
+import { CreateImageBody, ImageIdParams, ListImagesQuery, PageQuery, UpdateImageBody } from "./schemas.js";
+
+export interface BareMetalRoutesOptions {
+  images: ImageService;
+  auth: Authenticator;
+  dialects: Record<"compute" | "baremetal", ImageDialect>;
+}
+
+const ORDER_FIELDS: Record<string, ImageOrderField> = {
+  id: "id",
+  name: "name",
+  createdAt: "created_at",
+  created_at: "created_at",
+};
+const DEFAULT_PAGE_SIZE = 20;
+
+/** BareMetal Image API v1alpha over REST (`/baremetal/v1alpha/images...`): ISO images servers boot from. */
+export const bareMetalRoutes: FastifyPluginAsync<BareMetalRoutesOptions> = async (base, opts) => {
+  const app = base.withTypeProvider<TypeBoxTypeProvider>();
+  useYandexConventions(app, opts.auth);
+  const { images } = opts;
+  const op = (o: Parameters<typeof renderOperation>[0]) => renderOperation(o, opts.dialects);
+
+  app.post("/images", { schema: { body: CreateImageBody } }, async (req) =>
+    op(await images.create(req.principal, toCreateInput(req.body), idempotencyKey(req))),
+  );
+
+  app.get("/images", { schema: { querystring: ListImagesQuery } }, async (req) => {
+    const q = req.query;
+    const folderId = q.folderId ?? q.folder_id;
+    const r = new Rules();
+    r.required("folderId", folderId)
+      .maxLength("folderId", folderId, 50)
+      .pattern("folderId", folderId, FOLDER_PATTERN);
+    r.maxLength("orderBy", q.orderBy ?? q.order_by, 100).maxLength("filter", q.filter, 1000);
+    r.check();
+    const page = await images.list(req.principal, {
+      kind: "baremetal",
+      folderId: folderId!,
+      conditions: toConditions(parseFilter(q.filter, ["=", ":"])),
+      order: parseOrderBy(q.orderBy ?? q.order_by, ORDER_FIELDS, { field: "id", dir: "asc" }),
+      pageSize: parsePageSize(q.pageSize ?? q.page_size, DEFAULT_PAGE_SIZE),
+      pageToken: q.pageToken ?? q.page_token ?? "",
+    });
+    return {
+      images: page.items.map(renderBareMetalImage),
+      ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}),
+    };
+  });
+
+  app.get("/images/:imageId", { schema: { params: ImageIdParams } }, async (req) => {
+    checkImageId(req.params.imageId);
+    return renderBareMetalImage(await images.get(req.principal, "baremetal", req.params.imageId));
+  });
+
+  app.get(
+    "/images/:imageId/operations",
+    { schema: { params: ImageIdParams, querystring: PageQuery } },
+    async (req) => {
+      checkImageId(req.params.imageId);
+      const page = await images.listOperations(
+        req.principal,
+        "baremetal",
+        req.params.imageId,
+        parsePageSize(req.query.pageSize ?? req.query.page_size, DEFAULT_PAGE_SIZE),
+        req.query.pageToken ?? req.query.page_token ?? "",
+      );
+      return {
+        operations: page.items.map(op),
+        ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}),
+      };
+    },
+  );
+
+  app.patch("/images/:imageId", { schema: { params: ImageIdParams, body: UpdateImageBody } }, async (req) => {
+    checkImageId(req.params.imageId);
+    const patch = toPatch(req.body);
+    return op(
+      await images.beginUpdate(req.principal, "baremetal", req.params.imageId, () => patch, "Update image"),
+    );
+  });
+
+  app.delete("/images/:imageId", { schema: { params: ImageIdParams } }, async (req) => {
+    checkImageId(req.params.imageId);
+    return op(await images.delete(req.principal, "baremetal", req.params.imageId, "Delete image"));
+  });
+};
+
+const FILTER_FIELDS: Record<string, "id" | "name"> = { id: "id", name: "name" };
+
+/** BareMetal filters: `id` and `name`, with `=` (equal) or `:` (contains), joined by AND. */
+function toConditions(terms: FilterTerm[]): ImageCondition[] {
+  return terms.map((t) => {
+    const field = FILTER_FIELDS[t.field];
+    if (!field) {
+      const description = `field ${t.field} is not supported; use id or name`;
+      throw invalidArgument(`filter: ${description}`, [{ field: "filter", description }]);
+    }
+    return { field, op: t.op === ":" ? "contains" : "in", values: t.values };
+  });
+}

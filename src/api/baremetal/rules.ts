@@ -1,0 +1,96 @@
+import type { CreateImageInput, ImagePatch } from "../../core/services/images.js";
+import { Rules, checkLabels, type LabelRules } from "../yandex/validation.js";
+import type { CreateImageBody, UpdateImageBody } from "./schemas.js";
+
+/** Field rules of the BareMetal Image API v1alpha (annotated in its protos). */
+export const FOLDER_PATTERN = "[a-z][a-z0-9.-]*";
+export const NAME_PATTERN = "[a-z]([-a-z0-9]*[a-z0-9])?";
+export const IMAGE_ID_PATTERN = "[a-z][a-z0-9]*";
+/** Narrower than Compute's: no `.`, `/` or `@`. */
+export const BAREMETAL_LABELS: LabelRules = {
+  maxCount: 64,
+  keyPattern: "[a-z][-_0-9a-z]*",
+  valuePattern: "[-_0-9a-z]*",
+};
+
+function checkCommon(
+  r: Rules,
+  body: { name?: string; description?: string; labels?: Record<string, string> },
+): void {
+  r.lengthBetween("name", body.name, 2, 63).pattern("name", body.name, NAME_PATTERN);
+  r.maxLength("description", body.description, 1024);
+  checkLabels(r, "labels", body.labels, BAREMETAL_LABELS);
+}
+
+export function toCreateInput(body: CreateImageBody): CreateImageInput {
+  const r = new Rules();
+  r.required("folderId", body.folderId)
+    .maxLength("folderId", body.folderId, 50)
+    .pattern("folderId", body.folderId, FOLDER_PATTERN);
+  r.required("name", body.name);
+  checkCommon(r, body);
+  r.required("uri", body.uri).maxLength("uri", body.uri, 1024);
+  r.check();
+  return {
+    kind: "baremetal",
+    folderId: body.folderId!,
+    name: body.name!,
+    description: body.description ?? "",
+    labels: body.labels ?? {},
+    family: "",
+    minDiskSize: 0,
+    productIds: [],
+    osType: "LINUX",
+    pooled: false,
+    hardwareGeneration: null,
+    source: { type: "uri", uri: body.uri! },
+    // Servers boot these: only ISO 9660 / UDF images are accepted.
+    allowedFormats: ["iso"],
+    operationDescription: "Create image",
+  };
+}
+
+const UPDATABLE: Record<string, "name" | "description" | "labels"> = {
+  name: "name",
+  description: "description",
+  labels: "labels",
+};
+
+/**
+ * With `updateMask`, the listed fields change (a listed field absent from the body is reset; a
+ * name cannot be reset, as every bare-metal image has one). Without a mask, the fields present in
+ * the body change. `labels` replaces the whole set.
+ */
+export function toPatch(body: UpdateImageBody): ImagePatch {
+  const r = new Rules();
+  let fields: ("name" | "description" | "labels")[];
+  if (body.updateMask !== undefined && body.updateMask.trim() !== "") {
+    fields = [];
+    for (const path of body.updateMask.split(",").map((p) => p.trim())) {
+      const field = UPDATABLE[path];
+      if (!field)
+        r.fail(
+          "updateMask",
+          `unknown or read-only field "${path}"; updatable fields are name, description, labels`,
+        );
+      else if (!fields.includes(field)) fields.push(field);
+    }
+    if (fields.includes("name")) r.required("name", body.name);
+  } else {
+    fields = (["name", "description", "labels"] as const).filter((f) => body[f] !== undefined);
+  }
+  checkCommon(r, body);
+  r.check();
+  const patch: ImagePatch = {};
+  if (fields.includes("name")) patch.name = body.name!;
+  if (fields.includes("description")) patch.description = body.description ?? "";
+  if (fields.includes("labels")) patch.labels = body.labels ?? {};
+  return patch;
+}
+
+/** BareMetal image ids are exactly 20 characters `[a-z][a-z0-9]*`. */
+export function checkImageId(id: string, field = "imageId"): void {
+  const r = new Rules();
+  r.lengthBetween(field, id, 20, 20).pattern(field, id, IMAGE_ID_PATTERN);
+  r.check();
+}
