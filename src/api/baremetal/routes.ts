@@ -3,14 +3,15 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { Authenticator } from "../../auth/authenticator.js";
 import { invalidArgument } from "../../core/errors.js";
 import type { ImageService } from "../../core/services/images.js";
-import type { ImageCondition, ImageOrderField } from "../../storage/meta/images-repo.js";
+import type { ImageCondition } from "../../storage/meta/images-repo.js";
 import { type FilterTerm, parseFilter, parseOrderBy, parsePageSize } from "../yandex/listing.js";
 import { type ImageDialect, renderOperation } from "../yandex/operation-render.js";
 import { idempotencyKey, useYandexConventions } from "../yandex/plugin.js";
+import { IMAGE_ORDER_FIELDS, ListImagesQuery, PageQuery } from "../yandex/schemas.js";
 import { Rules } from "../yandex/validation.js";
 import { renderBareMetalImage } from "./render.js";
 import { FOLDER_PATTERN, checkImageId, toCreateInput, toPatch } from "./rules.js";
-import { CreateImageBody, ImageIdParams, ListImagesQuery, PageQuery, UpdateImageBody } from "./schemas.js";
+import { CreateImageBody, ImageIdParams, UpdateImageBody } from "./schemas.js";
 
 export interface BareMetalRoutesOptions {
   images: ImageService;
@@ -18,12 +19,6 @@ export interface BareMetalRoutesOptions {
   dialects: Record<"compute" | "baremetal", ImageDialect>;
 }
 
-const ORDER_FIELDS: Record<string, ImageOrderField> = {
-  id: "id",
-  name: "name",
-  createdAt: "created_at",
-  created_at: "created_at",
-};
 const DEFAULT_PAGE_SIZE = 20;
 
 /** BareMetal Image API v1alpha over REST (`/baremetal/v1alpha/images...`): ISO images servers boot from. */
@@ -50,7 +45,7 @@ export const bareMetalRoutes: FastifyPluginAsync<BareMetalRoutesOptions> = async
       kind: "baremetal",
       folderId: folderId!,
       conditions: toConditions(parseFilter(q.filter, ["=", ":"])),
-      order: parseOrderBy(q.orderBy ?? q.order_by, ORDER_FIELDS, { field: "id", dir: "asc" }),
+      order: parseOrderBy(q.orderBy ?? q.order_by, IMAGE_ORDER_FIELDS, { field: "id", dir: "asc" }),
       pageSize: parsePageSize(q.pageSize ?? q.page_size, DEFAULT_PAGE_SIZE),
       pageToken: q.pageToken ?? q.page_token ?? "",
     });

@@ -3,21 +3,15 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { Authenticator } from "../../auth/authenticator.js";
 import { invalidArgument, notFound } from "../../core/errors.js";
 import type { ImageService } from "../../core/services/images.js";
-import type { ImageCondition, ImageOrderField } from "../../storage/meta/images-repo.js";
+import type { ImageCondition } from "../../storage/meta/images-repo.js";
 import { parseFilter, parseOrderBy, parsePageSize, type FilterTerm } from "../yandex/listing.js";
 import { renderOperation, type ImageDialect } from "../yandex/operation-render.js";
 import { idempotencyKey, useYandexConventions } from "../yandex/plugin.js";
+import { IMAGE_ORDER_FIELDS, ListImagesQuery, PageQuery } from "../yandex/schemas.js";
 import { Rules } from "../yandex/validation.js";
 import { renderComputeImage } from "./render.js";
 import { FAMILY_PATTERN, toCreateInput, toPatch } from "./rules.js";
-import {
-  CreateImageBody,
-  ImageRefParams,
-  LatestByFamilyQuery,
-  ListImagesQuery,
-  PageQuery,
-  UpdateImageBody,
-} from "./schemas.js";
+import { CreateImageBody, ImageRefParams, LatestByFamilyQuery, UpdateImageBody } from "./schemas.js";
 import { coreStatusesFor } from "./status.js";
 
 export interface ComputeRoutesOptions {
@@ -25,13 +19,6 @@ export interface ComputeRoutesOptions {
   auth: Authenticator;
   dialects: Record<"compute" | "baremetal", ImageDialect>;
 }
-
-const ORDER_FIELDS: Record<string, ImageOrderField> = {
-  id: "id",
-  name: "name",
-  createdAt: "created_at",
-  created_at: "created_at",
-};
 
 /** Compute Image API v1 over REST (`/compute/v1/images...`). Translates shapes; rules live in core. */
 export const computeRoutes: FastifyPluginAsync<ComputeRoutesOptions> = async (base, opts) => {
@@ -70,7 +57,7 @@ export const computeRoutes: FastifyPluginAsync<ComputeRoutesOptions> = async (ba
       kind: "compute",
       folderId: folderId!,
       conditions: toConditions(parseFilter(q.filter, ["=", "!=", "IN", "NOT IN"])),
-      order: parseOrderBy(q.orderBy ?? q.order_by, ORDER_FIELDS, { field: "id", dir: "asc" }),
+      order: parseOrderBy(q.orderBy ?? q.order_by, IMAGE_ORDER_FIELDS, { field: "id", dir: "asc" }),
       pageSize: parsePageSize(q.pageSize ?? q.page_size, 100),
       pageToken,
     });

@@ -54,30 +54,9 @@ export type UpdateImageBody = Static<typeof UpdateImageBody>;
 
 export const ImageRefParams = Type.Object({ imageRef: Type.String() });
 
-export const ListImagesQuery = Type.Object({
-  folderId: Type.Optional(Type.String()),
-  folder_id: Type.Optional(Type.String()),
-  pageSize: Type.Optional(Type.String()),
-  page_size: Type.Optional(Type.String()),
-  pageToken: Type.Optional(Type.String()),
-  page_token: Type.Optional(Type.String()),
-  filter: Type.Optional(Type.String()),
-  orderBy: Type.Optional(Type.String()),
-  order_by: Type.Optional(Type.String()),
-});
-export type ListImagesQuery = Static<typeof ListImagesQuery>;
-
 export const LatestByFamilyQuery = Type.Object({
   folderId: Type.Optional(Type.String()),
   folder_id: Type.Optional(Type.String()),
   family: Type.Optional(Type.String()),
 });
 export type LatestByFamilyQuery = Static<typeof LatestByFamilyQuery>;
-
-export const PageQuery = Type.Object({
-  pageSize: Type.Optional(Type.String()),
-  page_size: Type.Optional(Type.String()),
-  pageToken: Type.Optional(Type.String()),
-  page_token: Type.Optional(Type.String()),
-});
-export type PageQuery = Static<typeof PageQuery>;

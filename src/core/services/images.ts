@@ -6,7 +6,7 @@ import type { CreateImagePayload, ImageSource } from "../../operations/handlers/
 import type { DeleteImagePayload } from "../../operations/handlers/image-delete.js";
 import type { Db } from "../../storage/meta/database.js";
 import type { ImageCondition, ImageOrderField, ImagesRepo } from "../../storage/meta/images-repo.js";
-import type { OperationsRepo } from "../../storage/meta/operations-repo.js";
+import type { NewOperation, OperationsRepo } from "../../storage/meta/operations-repo.js";
 import type { Database } from "../../storage/meta/schema.js";
 import { authorize } from "../access.js";
 import { VitrineError, alreadyExists, failedPrecondition, invalidArgument, notFound } from "../errors.js";
@@ -130,20 +130,14 @@ export class ImageService {
     const op = await db.transaction().execute(async (trx) => {
       await this.assertNameFree(trx, image);
       await images.insert(trx, image);
-      return operations.insert(
+      return this.recordOperation(
         trx,
-        {
-          id: newResourceId(),
-          kind: "image.create",
-          resourceKind: image.kind,
-          resourceId: image.id,
-          folderId: image.folderId,
-          description: input.operationDescription,
-          createdBy: principal.subjectId,
-          payload: payload as unknown as Record<string, unknown>,
-          idempotencyKey,
-        },
-        now,
+        principal,
+        image,
+        "image.create",
+        input.operationDescription,
+        payload as unknown as Record<string, unknown>,
+        { idempotencyKey },
       );
     });
     this.deps.engine.kick();
@@ -204,7 +198,7 @@ export class ImageService {
     resolvePatch: (current: Image) => ImagePatch,
     operationDescription: string,
   ): Promise<Operation> {
-    const { db, images, operations } = this.deps;
+    const { db, images } = this.deps;
     return db.transaction().execute(async (trx) => {
       const current = await images.findById(trx, id);
       if (!current || current.kind !== kind) throw notFound(`Image ${id} not found`);
@@ -216,21 +210,14 @@ export class ImageService {
       if (patch.minDiskSize !== undefined) assertMinDiskSizeCovers(next.minDiskSize, dataSizeOf(next));
       const saved = await images.update(trx, next, Date.now());
       if (!saved) throw new VitrineError("ABORTED", `Image ${id} was changed concurrently; retry`);
-      return operations.insert(
+      return this.recordOperation(
         trx,
-        {
-          id: newResourceId(),
-          kind: "image.update",
-          resourceKind: kind,
-          resourceId: id,
-          folderId: current.folderId,
-          description: operationDescription,
-          createdBy: principal.subjectId,
-          payload: {},
-          idempotencyKey: null,
-          result: { response: { type: "image", image: saved } },
-        },
-        Date.now(),
+        principal,
+        current,
+        "image.update",
+        operationDescription,
+        {},
+        { result: { response: { type: "image", image: saved } } },
       );
     });
   }
@@ -246,7 +233,7 @@ export class ImageService {
     resolvePatch: (current: Image) => ImagePatch,
     operationDescription: string,
   ): Promise<Operation> {
-    const { db, images, operations } = this.deps;
+    const { db, images } = this.deps;
     const op = await db.transaction().execute(async (trx) => {
       const current = await images.findById(trx, id);
       if (!current || current.kind !== kind) throw notFound(`Image ${id} not found`);
@@ -257,21 +244,7 @@ export class ImageService {
         await this.assertNameFree(trx, { ...current, ...patch });
       const saved = await images.update(trx, { ...current, status: "updating" }, Date.now());
       if (!saved) throw new VitrineError("ABORTED", `Image ${id} was changed concurrently; retry`);
-      return operations.insert(
-        trx,
-        {
-          id: newResourceId(),
-          kind: "image.update",
-          resourceKind: kind,
-          resourceId: id,
-          folderId: current.folderId,
-          description: operationDescription,
-          createdBy: principal.subjectId,
-          payload: { patch },
-          idempotencyKey: null,
-        },
-        Date.now(),
-      );
+      return this.recordOperation(trx, principal, current, "image.update", operationDescription, { patch });
     });
     this.deps.engine.kick();
     return op;
@@ -283,7 +256,7 @@ export class ImageService {
     id: string,
     operationDescription: string,
   ): Promise<Operation> {
-    const { db, images, operations } = this.deps;
+    const { db, images } = this.deps;
     const op = await db.transaction().execute(async (trx) => {
       const current = await images.findById(trx, id);
       if (!current || current.kind !== kind) throw notFound(`Image ${id} not found`);
@@ -298,20 +271,13 @@ export class ImageService {
       const saved = await images.update(trx, { ...current, status: "deleting" }, Date.now());
       if (!saved) throw new VitrineError("ABORTED", `Image ${id} was changed concurrently; retry`);
       const payload: DeleteImagePayload = { blobKey: current.blobKey };
-      return operations.insert(
+      return this.recordOperation(
         trx,
-        {
-          id: newResourceId(),
-          kind: "image.delete",
-          resourceKind: kind,
-          resourceId: id,
-          folderId: current.folderId,
-          description: operationDescription,
-          createdBy: principal.subjectId,
-          payload: payload as unknown as Record<string, unknown>,
-          idempotencyKey: null,
-        },
-        Date.now(),
+        principal,
+        current,
+        "image.delete",
+        operationDescription,
+        payload as unknown as Record<string, unknown>,
       );
     });
     this.deps.engine.kick();
@@ -338,6 +304,34 @@ export class ImageService {
         ? encodePageToken(fingerprint, { value: last.createdAt, id: last.id })
         : "";
     return { items, nextPageToken };
+  }
+
+  /** Stores an operation on `image` by `principal` (the caller's transaction). */
+  private recordOperation(
+    trx: Db,
+    principal: Principal,
+    image: Image,
+    kind: Operation["kind"],
+    description: string,
+    payload: Record<string, unknown>,
+    extra: Pick<NewOperation, "result"> & { idempotencyKey?: string | null } = {},
+  ): Promise<Operation> {
+    return this.deps.operations.insert(
+      trx,
+      {
+        id: newResourceId(),
+        kind,
+        resourceKind: image.kind,
+        resourceId: image.id,
+        folderId: image.folderId,
+        description,
+        createdBy: principal.subjectId,
+        payload,
+        idempotencyKey: extra.idempotencyKey ?? null,
+        result: extra.result,
+      },
+      Date.now(),
+    );
   }
 
   /** A cursor whose sort value did not fit in the token takes it from the row it names. */
