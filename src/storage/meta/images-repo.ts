@@ -1,7 +1,7 @@
-import { type Expression, type ExpressionBuilder, type Selectable, type SqlBool, sql } from "kysely";
+import { type Selectable, type SqlBool, sql } from "kysely";
 import type { Image, ImageKind, ImageStatus, OsType } from "../../core/image.js";
 import type { Db } from "./database.js";
-import type { Database, ImagesTable } from "./schema.js";
+import type { ImagesTable } from "./schema.js";
 
 type Row = Selectable<ImagesTable>;
 
@@ -200,11 +200,10 @@ export class ImagesRepo {
       if (field === "id") {
         query = query.where("id", cmp, after.id);
       } else {
-        query = query.where((eb: ExpressionBuilder<Database, "images">): Expression<SqlBool> =>
-          eb.or([
-            eb(field, cmp, after.value as never),
-            eb.and([eb(field, "=", after.value as never), eb("id", cmp, after.id)]),
-          ]),
+        // A row-value comparison lets the database seek the (field, id) index straight to the
+        // cursor; the equivalent OR of two conditions makes SQLite scan from the start.
+        query = query.where((eb) =>
+          eb(eb.refTuple(field, "id"), cmp, eb.tuple(after.value as never, after.id)),
         );
       }
     }

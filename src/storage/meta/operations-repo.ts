@@ -92,12 +92,7 @@ export class OperationsRepo {
   ): Promise<Operation[]> {
     let q = db.selectFrom("operations").selectAll().where("resource_id", "=", resourceId);
     if (after) {
-      q = q.where((eb) =>
-        eb.or([
-          eb("created_at", "<", after.createdAt),
-          eb.and([eb("created_at", "=", after.createdAt), eb("id", "<", after.id)]),
-        ]),
-      );
+      q = q.where((eb) => eb(eb.refTuple("created_at", "id"), "<", eb.tuple(after.createdAt, after.id)));
     }
     const rows = await q
       .orderBy("created_at", "desc")
