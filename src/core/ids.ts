@@ -17,5 +17,3 @@ export function newResourceId(): string {
 
 /** The OpenStack dialect's image id. */
 export const newUuid = (): string => randomUUID();
-
-export const RESOURCE_ID_PATTERN = /^[a-z][a-z0-9]{19}$/;

@@ -21,10 +21,6 @@ const GRPC: Record<ErrorCode, { code: number; http: number }> = {
   PAYLOAD_TOO_LARGE: { code: 3, http: 400 },
 };
 
-export function grpcCode(code: ErrorCode): number {
-  return GRPC[code].code;
-}
-
 /** google.rpc.Status as JSON, with BadRequest field violations when there are any. */
 export function renderStatus(
   code: ErrorCode,

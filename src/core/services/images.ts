@@ -11,7 +11,7 @@ import type { Database } from "../../storage/meta/schema.js";
 import { authorize } from "../access.js";
 import { VitrineError, alreadyExists, failedPrecondition, invalidArgument, notFound } from "../errors.js";
 import { newResourceId, newUuid } from "../ids.js";
-import type { HardwareGeneration, Image, ImageKind, ImageStatus, OsType } from "../image.js";
+import type { HardwareGeneration, Image, ImageKind, OsType } from "../image.js";
 import { RECEIVING_STATUSES, assertTransition } from "../image.js";
 import { assertMinDiskSizeCovers, dataSizeOf } from "../image-sizes.js";
 import type { Operation } from "../operation.js";
@@ -370,5 +370,3 @@ function sortValue(image: Image, field: ImageOrderField): string | number {
   if (field === "name") return image.name;
   return image.id;
 }
-
-export type { ImageStatus };
