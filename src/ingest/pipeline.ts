@@ -42,6 +42,12 @@ export async function ingest(blobs: BlobStore, req: IngestRequest): Promise<Inge
         `${req.sourceLabel}: the data is in ${verdict.format} format; accepted formats are ${req.allowedFormats.join(", ")}`,
       );
     }
+    if (verdict.findings.length > 0) {
+      throw new VitrineError(
+        "INVALID_ARGUMENT",
+        `${req.sourceLabel}: the image is refused: ${verdict.findings.join("; ")}`,
+      );
+    }
     const digests = meter.digests();
     await writer.commit();
     return { ...digests, ...verdict, key: req.key };

@@ -5,4 +5,6 @@ export interface FormatVerdict {
   format: DiskFormat;
   /** The disk size a guest sees, in bytes (for raw, the file size). */
   virtualSize: number;
+  /** Safety findings: each is a reason to refuse the image (see inspect/qcow2.ts, vmdk.ts). */
+  findings: string[];
 }

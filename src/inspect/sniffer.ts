@@ -1,4 +1,6 @@
 import type { FormatVerdict } from "./format.js";
+import { qcow2Findings } from "./qcow2.js";
+import { vmdkDescriptorOnlyFindings, vmdkSparseFindings } from "./vmdk.js";
 
 /** How much of the head to keep: enough for the ISO 9660 volume descriptor at 32 KiB. */
 const HEAD_BYTES = 64 * 1024;
@@ -19,6 +21,9 @@ const UDF_BEA = Buffer.from("BEA01", "latin1");
  * a bounded head and tail. Push every chunk, then ask for the verdict once the stream ended.
  */
 export class FormatSniffer {
+  /** The largest virtual size accepted: 4 TiB, the most a Compute minDiskSize may be. */
+  constructor(private readonly maxVirtualSize = 4 * 1024 ** 4) {}
+
   private head = Buffer.alloc(0);
   private tail = Buffer.alloc(0);
   private total = 0;
@@ -43,27 +48,39 @@ export class FormatSniffer {
   verdict(): FormatVerdict {
     const h = this.head;
     if (startsWith(h, 0, QCOW2_MAGIC) && h.length >= 32) {
-      return { format: "qcow2", virtualSize: Number(h.readBigUInt64BE(24)) };
+      return {
+        format: "qcow2",
+        virtualSize: Number(h.readBigUInt64BE(24)),
+        findings: qcow2Findings(h, this.maxVirtualSize),
+      };
     }
     if (startsWith(h, 0, VMDK_SPARSE_MAGIC) && h.length >= 20) {
-      return { format: "vmdk", virtualSize: Number(h.readBigUInt64LE(12)) * 512 };
+      return {
+        format: "vmdk",
+        virtualSize: Number(h.readBigUInt64LE(12)) * 512,
+        findings: vmdkSparseFindings(h),
+      };
     }
     if (startsWith(h, 0, VMDK_DESCRIPTOR)) {
-      return { format: "vmdk", virtualSize: descriptorCapacity(h) };
+      return { format: "vmdk", virtualSize: descriptorCapacity(h), findings: vmdkDescriptorOnlyFindings() };
     }
     if (startsWith(h, 0, VHDX_MAGIC)) {
-      return { format: "vhdx", virtualSize: 0 };
+      return { format: "vhdx", virtualSize: 0, findings: [] };
     }
     if (this.tail.length === TAIL_BYTES && startsWith(this.tail, 0, VHD_COOKIE)) {
-      return { format: "vhd", virtualSize: Number(this.tail.readBigUInt64BE(48)) };
+      return { format: "vhd", virtualSize: Number(this.tail.readBigUInt64BE(48)), findings: [] };
     }
     if (h.length >= 0x48 && h.readUInt32LE(0x40) === VDI_SIGNATURE) {
-      return { format: "vdi", virtualSize: h.length >= 0x178 ? Number(h.readBigUInt64LE(0x170)) : 0 };
+      return {
+        format: "vdi",
+        virtualSize: h.length >= 0x178 ? Number(h.readBigUInt64LE(0x170)) : 0,
+        findings: [],
+      };
     }
     if (startsWith(h, 32769, ISO_MAGIC) || isUdf(h)) {
-      return { format: "iso", virtualSize: this.total };
+      return { format: "iso", virtualSize: this.total, findings: [] };
     }
-    return { format: "raw", virtualSize: this.total };
+    return { format: "raw", virtualSize: this.total, findings: [] };
   }
 }
 

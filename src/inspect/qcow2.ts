@@ -1,0 +1,67 @@
+/**
+ * Safety rules for qcow2 headers (QEMU's docs/interop/qcow2.txt). A qcow2 image can make the
+ * hypervisor open other files — a backing file, or an external data file — which is how a
+ * crafted image reads host files (OSSA-2024-001). Refused outright:
+ * - a backing file (non-zero backing_file_offset);
+ * - an external data file (incompatible bit 2, autoclear bit 1 `data_file_raw`, or the
+ *   data-file-name header extension);
+ * - incompatible feature bits this inspector does not know (their meaning could be anything);
+ * - header values no honest image has (cluster_bits outside 9..21, an L1 table larger than the
+ *   virtual size needs, a virtual size beyond the limit).
+ */
+const KNOWN_INCOMPATIBLE = 0b11111n; // dirty, corrupt, external data, compression type, extended L2
+const INCOMPATIBLE_DATA_FILE = 1n << 2n;
+const AUTOCLEAR_DATA_FILE_RAW = 1n << 1n;
+const EXT_END = 0x00000000;
+const EXT_DATA_FILE_NAME = 0x44415441;
+
+export function qcow2Findings(head: Buffer, maxVirtualSize: number): string[] {
+  const findings: string[] = [];
+  if (head.length < 72) return ["qcow2: the header is truncated"];
+  const version = head.readUInt32BE(4);
+  if (version !== 2 && version !== 3) return [`qcow2: unsupported version ${version}`];
+  if (head.readBigUInt64BE(8) !== 0n)
+    findings.push("qcow2: the image has a backing file (it would make the hypervisor open another file)");
+  const clusterBits = head.readUInt32BE(20);
+  if (clusterBits < 9 || clusterBits > 21)
+    findings.push(`qcow2: cluster_bits ${clusterBits} is outside 9..21`);
+  const size = head.readBigUInt64BE(24);
+  if (size > BigInt(maxVirtualSize))
+    findings.push(`qcow2: virtual size ${size} exceeds the limit of ${maxVirtualSize} bytes`);
+  if (clusterBits >= 9 && clusterBits <= 21) {
+    const clusterSize = 1n << BigInt(clusterBits);
+    const bytesPerL1Entry = clusterSize * (clusterSize / 8n);
+    const needed = (size + bytesPerL1Entry - 1n) / bytesPerL1Entry;
+    const l1Size = BigInt(head.readUInt32BE(36));
+    if (l1Size > needed + 1n && l1Size > 1n)
+      findings.push(`qcow2: L1 table of ${l1Size} entries is larger than the virtual size needs (${needed})`);
+  }
+  let extensionsAt = 72;
+  if (version === 3) {
+    if (head.length < 104) return [...findings, "qcow2: the version 3 header is truncated"];
+    const incompatible = head.readBigUInt64BE(72);
+    const autoclear = head.readBigUInt64BE(88);
+    if (incompatible & INCOMPATIBLE_DATA_FILE || autoclear & AUTOCLEAR_DATA_FILE_RAW) {
+      findings.push(
+        "qcow2: the image uses an external data file (it would make the hypervisor open another file)",
+      );
+    }
+    const unknown = incompatible & ~KNOWN_INCOMPATIBLE;
+    if (unknown) findings.push(`qcow2: unknown incompatible feature bits 0x${unknown.toString(16)}`);
+    extensionsAt = head.readUInt32BE(100);
+    if (extensionsAt < 104) return [...findings, `qcow2: header_length ${extensionsAt} is too small`];
+  }
+  // Header extensions: (type u32, length u32, data padded to 8 bytes) until the end marker.
+  for (let offset = extensionsAt, count = 0; ; count++) {
+    if (offset + 8 > head.length || count > 64) {
+      findings.push("qcow2: the header extensions do not end within the inspected header");
+      break;
+    }
+    const type = head.readUInt32BE(offset);
+    const length = head.readUInt32BE(offset + 4);
+    if (type === EXT_END) break;
+    if (type === EXT_DATA_FILE_NAME) findings.push("qcow2: the header names an external data file");
+    offset += 8 + Math.ceil(length / 8) * 8;
+  }
+  return [...new Set(findings)];
+}

@@ -1,0 +1,45 @@
+/**
+ * Safety rules for VMDK. A descriptor lists extents — files holding the data — and an extent may
+ * name any path on the host (CVE-2024-32498). Only self-contained images are accepted: a sparse
+ * VMDK (monolithicSparse or streamOptimized) whose embedded descriptor has exactly one SPARSE
+ * extent. Bare text descriptors, flat/split/VMFS types and unknown createTypes are refused.
+ */
+const ALLOWED_CREATE_TYPES = new Set(["monolithicSparse", "streamOptimized"]);
+
+export function vmdkDescriptorOnlyFindings(): string[] {
+  return [
+    "vmdk: a bare text descriptor refers to data in other files; upload a monolithicSparse or streamOptimized VMDK",
+  ];
+}
+
+export function vmdkSparseFindings(head: Buffer): string[] {
+  if (head.length < 44) return ["vmdk: the header is truncated"];
+  const descriptorSector = Number(head.readBigUInt64LE(28));
+  const descriptorSectors = Number(head.readBigUInt64LE(36));
+  if (descriptorSector === 0 || descriptorSectors === 0) {
+    // streamOptimized images may carry the descriptor later, but qemu-img and VMware embed it at
+    // the start; without it nothing says which extents the image uses.
+    return ["vmdk: no embedded descriptor"];
+  }
+  const start = descriptorSector * 512;
+  const end = start + Math.min(descriptorSectors * 512, 64 * 1024);
+  if (end > head.length) return ["vmdk: the embedded descriptor lies beyond the inspected header"];
+  const text = head.subarray(start, end).toString("latin1").replace(/\0+$/, "");
+  return descriptorFindings(text);
+}
+
+function descriptorFindings(text: string): string[] {
+  const findings: string[] = [];
+  const createType = /^\s*createType\s*=\s*"([^"]*)"/m.exec(text)?.[1];
+  if (!createType) findings.push("vmdk: the descriptor has no createType");
+  else if (!ALLOWED_CREATE_TYPES.has(createType))
+    findings.push(
+      `vmdk: createType "${createType}" is not allowed; only monolithicSparse and streamOptimized are`,
+    );
+  const extents = [...text.matchAll(/^\s*(RW|RDONLY|NOACCESS)\s+\d+\s+(\S+)/gm)];
+  if (extents.length !== 1)
+    findings.push(`vmdk: the descriptor lists ${extents.length} extents; exactly one is allowed`);
+  for (const m of extents)
+    if (m[2] !== "SPARSE") findings.push(`vmdk: extent type ${m[2]} refers to data outside the image`);
+  return findings;
+}
