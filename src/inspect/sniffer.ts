@@ -1,5 +1,6 @@
 import type { FormatVerdict } from "./format.js";
 import { qcow2Findings } from "./qcow2.js";
+import { vhdFooterFindings } from "./vhd.js";
 import { vmdkDescriptorOnlyFindings, vmdkSparseFindings } from "./vmdk.js";
 
 /** How much of the head to keep: enough for the ISO 9660 volume descriptor at 32 KiB. */
@@ -68,7 +69,11 @@ export class FormatSniffer {
       return { format: "vhdx", virtualSize: 0, findings: [] };
     }
     if (this.tail.length === TAIL_BYTES && startsWith(this.tail, 0, VHD_COOKIE)) {
-      return { format: "vhd", virtualSize: Number(this.tail.readBigUInt64BE(48)), findings: [] };
+      return {
+        format: "vhd",
+        virtualSize: Number(this.tail.readBigUInt64BE(48)),
+        findings: vhdFooterFindings(this.tail),
+      };
     }
     if (h.length >= 0x48 && h.readUInt32LE(0x40) === VDI_SIGNATURE) {
       return {

@@ -133,6 +133,16 @@ describe("Hostile images are refused on create from URI (qcow2 and VMDK safety r
     );
   });
 
+  test("vhd whose footer checksum does not match", async () => {
+    const honest = image("vpc", 8, "subformat=fixed");
+    const size = fs.statSync(honest.path).size;
+    const stored = fs.readFileSync(honest.path).readUInt32BE(size - 512 + 64);
+    await refused(
+      patched(honest.path, "bad-footer.vhd", [[size - 512 + 64, u32((stored ^ 1) >>> 0)]]),
+      /footer checksum/,
+    );
+  });
+
   test("honest images of every accepted subformat are still accepted", async () => {
     for (const [format, options] of [
       ["qcow2", ""],
@@ -140,6 +150,8 @@ describe("Hostile images are refused on create from URI (qcow2 and VMDK safety r
       ["qcow2", "extended_l2=on,cluster_size=128k"],
       ["vmdk", ""],
       ["vmdk", "subformat=streamOptimized"],
+      ["vpc", ""],
+      ["vpc", "subformat=fixed"],
     ] as const) {
       const fixture = image(format, 8, options);
       const uri = files.serve(`honest-${format}-${options.length}.img`, fixture.path);
