@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { image, qemuImg } from "../helpers/fixtures.js";
+import { ACCEPTED_SUBFORMATS, image, qemuImg } from "../helpers/fixtures.js";
 import { type FileServer, startFileServer } from "../helpers/file-server.js";
 import { type RunningServer, startServer, tempDir, waitOperation } from "../helpers/server.js";
 
@@ -144,15 +144,7 @@ describe("Hostile images are refused on create from URI (qcow2 and VMDK safety r
   });
 
   test("honest images of every accepted subformat are still accepted", async () => {
-    for (const [format, options] of [
-      ["qcow2", ""],
-      ["qcow2", "compat=0.10"],
-      ["qcow2", "extended_l2=on,cluster_size=128k"],
-      ["vmdk", ""],
-      ["vmdk", "subformat=streamOptimized"],
-      ["vpc", ""],
-      ["vpc", "subformat=fixed"],
-    ] as const) {
+    for (const [format, options] of ACCEPTED_SUBFORMATS) {
       const fixture = image(format, 8, options);
       const uri = files.serve(`honest-${format}-${options.length}.img`, fixture.path);
       const res = await server.request("POST", "/compute/v1/images", { folderId: "honest", uri });

@@ -89,3 +89,14 @@ export function iso(name: string, udf = false): Fixture {
   cache.set(key, fixture);
   return fixture;
 }
+
+/** The qemu-img formats and subformats the Compute API accepts from a URI (qemu-img calls VHD "vpc"). */
+export const ACCEPTED_SUBFORMATS: readonly (readonly [format: string, options: string])[] = [
+  ["qcow2", ""],
+  ["qcow2", "compat=0.10"],
+  ["qcow2", "extended_l2=on,cluster_size=128k"],
+  ["vmdk", ""],
+  ["vmdk", "subformat=streamOptimized"],
+  ["vpc", ""],
+  ["vpc", "subformat=fixed"],
+];
