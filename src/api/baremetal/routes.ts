@@ -1,11 +1,9 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import type { Authenticator } from "../../auth/authenticator.js";
 import { invalidArgument } from "../../core/errors.js";
-import type { ImageService } from "../../core/services/images.js";
 import type { ImageCondition } from "../../storage/meta/images-repo.js";
 import { type FilterTerm, parseFilter, parseOrderBy, parsePageSize } from "../yandex/listing.js";
-import { type ImageDialect, renderOperation } from "../yandex/operation-render.js";
+import { type ImageRoutesOptions, renderOperation } from "../yandex/operation-render.js";
 import { idempotencyKey, useYandexConventions } from "../yandex/plugin.js";
 import { IMAGE_ORDER_FIELDS, ListImagesQuery, PageQuery } from "../yandex/schemas.js";
 import { Rules } from "../yandex/validation.js";
@@ -13,16 +11,10 @@ import { renderBareMetalImage } from "./render.js";
 import { FOLDER_PATTERN, checkImageId, toCreateInput, toPatch } from "./rules.js";
 import { CreateImageBody, ImageIdParams, UpdateImageBody } from "./schemas.js";
 
-export interface BareMetalRoutesOptions {
-  images: ImageService;
-  auth: Authenticator;
-  dialects: Record<"compute" | "baremetal", ImageDialect>;
-}
-
 const DEFAULT_PAGE_SIZE = 20;
 
 /** BareMetal Image API v1alpha over REST (`/baremetal/v1alpha/images...`): ISO images servers boot from. */
-export const bareMetalRoutes: FastifyPluginAsync<BareMetalRoutesOptions> = async (base, opts) => {
+export const bareMetalRoutes: FastifyPluginAsync<ImageRoutesOptions> = async (base, opts) => {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   useYandexConventions(app, opts.auth);
   const { images } = opts;

@@ -1,5 +1,5 @@
 import type { CreateImageInput, ImagePatch } from "../../core/services/images.js";
-import { Rules, checkLabels, type LabelRules } from "../yandex/validation.js";
+import { Rules, checkLabels, parseUpdateMask, type LabelRules } from "../yandex/validation.js";
 import type { CreateImageBody, UpdateImageBody } from "./schemas.js";
 
 /** Field rules of the BareMetal Image API v1alpha (annotated in its protos). */
@@ -63,22 +63,9 @@ const UPDATABLE: Record<string, "name" | "description" | "labels"> = {
  */
 export function toPatch(body: UpdateImageBody): ImagePatch {
   const r = new Rules();
-  let fields: ("name" | "description" | "labels")[];
-  if (body.updateMask !== undefined && body.updateMask.trim() !== "") {
-    fields = [];
-    for (const path of body.updateMask.split(",").map((p) => p.trim())) {
-      const field = UPDATABLE[path];
-      if (!field)
-        r.fail(
-          "updateMask",
-          `unknown or read-only field "${path}"; updatable fields are name, description, labels`,
-        );
-      else if (!fields.includes(field)) fields.push(field);
-    }
-    if (fields.includes("name")) r.required("name", body.name);
-  } else {
-    fields = (["name", "description", "labels"] as const).filter((f) => body[f] !== undefined);
-  }
+  const masked = parseUpdateMask(r, body.updateMask, UPDATABLE);
+  if (masked?.includes("name")) r.required("name", body.name);
+  const fields = masked ?? (["name", "description", "labels"] as const).filter((f) => body[f] !== undefined);
   checkCommon(r, body);
   r.check();
   const patch: ImagePatch = {};

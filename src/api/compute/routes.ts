@@ -1,11 +1,9 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import type { Authenticator } from "../../auth/authenticator.js";
 import { invalidArgument, notFound } from "../../core/errors.js";
-import type { ImageService } from "../../core/services/images.js";
 import type { ImageCondition } from "../../storage/meta/images-repo.js";
 import { parseFilter, parseOrderBy, parsePageSize, type FilterTerm } from "../yandex/listing.js";
-import { renderOperation, type ImageDialect } from "../yandex/operation-render.js";
+import { type ImageRoutesOptions, renderOperation } from "../yandex/operation-render.js";
 import { idempotencyKey, useYandexConventions } from "../yandex/plugin.js";
 import { IMAGE_ORDER_FIELDS, ListImagesQuery, PageQuery } from "../yandex/schemas.js";
 import { Rules } from "../yandex/validation.js";
@@ -14,14 +12,8 @@ import { FAMILY_PATTERN, toCreateInput, toPatch } from "./rules.js";
 import { CreateImageBody, ImageRefParams, LatestByFamilyQuery, UpdateImageBody } from "./schemas.js";
 import { coreStatusesFor } from "./status.js";
 
-export interface ComputeRoutesOptions {
-  images: ImageService;
-  auth: Authenticator;
-  dialects: Record<"compute" | "baremetal", ImageDialect>;
-}
-
 /** Compute Image API v1 over REST (`/compute/v1/images...`). Translates shapes; rules live in core. */
-export const computeRoutes: FastifyPluginAsync<ComputeRoutesOptions> = async (base, opts) => {
+export const computeRoutes: FastifyPluginAsync<ImageRoutesOptions> = async (base, opts) => {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   useYandexConventions(app, opts.auth);
   const { images } = opts;

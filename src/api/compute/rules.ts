@@ -8,7 +8,7 @@ import type { HardwareGeneration, Image, OsType } from "../../core/image.js";
 import type { CreateImageInput, ImagePatch } from "../../core/services/images.js";
 import type { DiskFormat } from "../../inspect/format.js";
 import type { ImageSource } from "../../operations/handlers/image-create.js";
-import { Rules, checkLabels, parseInt64, type LabelRules } from "../yandex/validation.js";
+import { Rules, checkLabels, parseInt64, parseUpdateMask, type LabelRules } from "../yandex/validation.js";
 import type { CreateImageBody, UpdateImageBody } from "./schemas.js";
 
 /** Field rules of the Compute Image API v1, as seed 001 documents them. */
@@ -139,21 +139,12 @@ const UPDATABLE: Record<string, keyof ImagePatch> = {
  */
 export function toPatch(body: UpdateImageBody, current: Image): ImagePatch {
   const r = new Rules();
-  let fields: (keyof ImagePatch)[];
-  if (body.updateMask !== undefined && body.updateMask.trim() !== "") {
-    fields = [];
-    for (const path of body.updateMask.split(",").map((p) => p.trim())) {
-      const field = UPDATABLE[path];
-      if (!field)
-        r.fail(
-          "updateMask",
-          `unknown or read-only field "${path}"; updatable fields are name, description, minDiskSize, labels`,
-        );
-      else if (!fields.includes(field)) fields.push(field);
-    }
-  } else {
-    fields = ["name", "description", "labels", "minDiskSize"];
-  }
+  const fields = parseUpdateMask(r, body.updateMask, UPDATABLE) ?? [
+    "name",
+    "description",
+    "labels",
+    "minDiskSize",
+  ];
   r.pattern("name", body.name, NAME_PATTERN);
   r.maxLength("description", body.description, 256);
   checkLabels(r, "labels", body.labels, COMPUTE_LABELS);

@@ -1,4 +1,6 @@
+import type { Authenticator } from "../../auth/authenticator.js";
 import type { Image, ImageKind } from "../../core/image.js";
+import type { ImageService } from "../../core/services/images.js";
 import type { Operation } from "../../core/operation.js";
 import { renderStatus } from "./errors.js";
 import { EMPTY_RESPONSE, any, timestamp } from "./json.js";
@@ -8,6 +10,13 @@ export interface ImageDialect {
   /** Proto package, e.g. "yandex.cloud.compute.v1". */
   pkg: string;
   renderImage(image: Image): Record<string, unknown>;
+}
+
+/** What a Yandex-style images plugin is given: the image use cases, authentication, and the dialects. */
+export interface ImageRoutesOptions {
+  images: ImageService;
+  auth: Authenticator;
+  dialects: Record<ImageKind, ImageDialect>;
 }
 
 const METADATA_TYPE: Record<Operation["kind"], string> = {

@@ -107,3 +107,25 @@ export function parseInt64(rules: Rules, field: string, value: string | number |
   }
   return n;
 }
+
+/**
+ * Reads an `updateMask` (comma-separated JSON or proto field names) into the fields it lists,
+ * each once, in mask order; an unknown or read-only path is a violation. Null when no mask was
+ * sent — each dialect decides what that means.
+ */
+export function parseUpdateMask<F extends string>(
+  rules: Rules,
+  mask: string | undefined,
+  updatable: Record<string, F>,
+): F[] | null {
+  if (mask === undefined || mask.trim() === "") return null;
+  const names = [...new Set(Object.values(updatable))].join(", ");
+  const fields: F[] = [];
+  for (const path of mask.split(",").map((p) => p.trim())) {
+    const field = updatable[path];
+    if (!field)
+      rules.fail("updateMask", `unknown or read-only field "${path}"; updatable fields are ${names}`);
+    else if (!fields.includes(field)) fields.push(field);
+  }
+  return fields;
+}

@@ -8,7 +8,7 @@ import type { Db } from "../../storage/meta/database.js";
 import type { ImageCondition, ImageOrderField, ImagesRepo } from "../../storage/meta/images-repo.js";
 import type { NewOperation, OperationsRepo } from "../../storage/meta/operations-repo.js";
 import type { Database } from "../../storage/meta/schema.js";
-import { authorize } from "../access.js";
+import { type Action, authorize } from "../access.js";
 import { VitrineError, alreadyExists, failedPrecondition, invalidArgument, notFound } from "../errors.js";
 import { newResourceId, newUuid } from "../ids.js";
 import type { HardwareGeneration, Image, ImageKind, OsType } from "../image.js";
@@ -145,10 +145,7 @@ export class ImageService {
   }
 
   async get(principal: Principal, kind: ImageKind, id: string): Promise<Image> {
-    const image = await this.deps.images.findById(this.deps.db, id);
-    if (!image || image.kind !== kind) throw notFound(`Image ${id} not found`);
-    authorize(principal, "images.get", image.folderId);
-    return image;
+    return this.loadImage(this.deps.db, principal, "images.get", kind, id);
   }
 
   async latestByFamily(
@@ -200,9 +197,7 @@ export class ImageService {
   ): Promise<Operation> {
     const { db, images } = this.deps;
     return db.transaction().execute(async (trx) => {
-      const current = await images.findById(trx, id);
-      if (!current || current.kind !== kind) throw notFound(`Image ${id} not found`);
-      authorize(principal, "images.update", current.folderId);
+      const current = await this.loadImage(trx, principal, "images.update", kind, id);
       if (current.status === "deleting") throw failedPrecondition(`Image ${id} is being deleted`);
       const patch = resolvePatch(current);
       const next: Image = { ...current, ...patch };
@@ -235,9 +230,7 @@ export class ImageService {
   ): Promise<Operation> {
     const { db, images } = this.deps;
     const op = await db.transaction().execute(async (trx) => {
-      const current = await images.findById(trx, id);
-      if (!current || current.kind !== kind) throw notFound(`Image ${id} not found`);
-      authorize(principal, "images.update", current.folderId);
+      const current = await this.loadImage(trx, principal, "images.update", kind, id);
       assertTransition(current.status, "updating");
       const patch = resolvePatch(current);
       if (patch.name !== undefined && patch.name !== current.name)
@@ -258,9 +251,7 @@ export class ImageService {
   ): Promise<Operation> {
     const { db, images } = this.deps;
     const op = await db.transaction().execute(async (trx) => {
-      const current = await images.findById(trx, id);
-      if (!current || current.kind !== kind) throw notFound(`Image ${id} not found`);
-      authorize(principal, "images.delete", current.folderId);
+      const current = await this.loadImage(trx, principal, "images.delete", kind, id);
       if (current.status === "deleting") throw failedPrecondition(`Image ${id} is already being deleted`);
       if (RECEIVING_STATUSES.includes(current.status)) {
         throw failedPrecondition(
@@ -304,6 +295,20 @@ export class ImageService {
         ? encodePageToken(fingerprint, { value: last.createdAt, id: last.id })
         : "";
     return { items, nextPageToken };
+  }
+
+  /** The image `id` of `kind`, if `principal` may do `action` on it; NOT_FOUND otherwise. */
+  private async loadImage(
+    db: Db,
+    principal: Principal,
+    action: Action,
+    kind: ImageKind,
+    id: string,
+  ): Promise<Image> {
+    const image = await this.deps.images.findById(db, id);
+    if (!image || image.kind !== kind) throw notFound(`Image ${id} not found`);
+    authorize(principal, action, image.folderId);
+    return image;
   }
 
   /** Stores an operation on `image` by `principal` (the caller's transaction). */
