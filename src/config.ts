@@ -17,6 +17,10 @@ export interface Config {
   operations: { leaseMs: number; pollMs: number; concurrency: number; maxAttempts: number };
   /** Which parts this process runs: API listeners, operation workers, or both. */
   role: "all" | "api" | "worker";
+  /** The OpenStack project of admin tokens scoped to no project (owner of what they create there). */
+  adminProject: string;
+  /** Base URL clients reach the service at, for links in OpenStack version documents; null: from the request. */
+  publicUrl: string | null;
 }
 
 export interface ConfigFlags {
@@ -63,6 +67,8 @@ export function loadConfig(flags: ConfigFlags, env: Env = process.env): Config {
       maxAttempts: int(get("VITRINE_OPERATION_MAX_ATTEMPTS"), 3, "VITRINE_OPERATION_MAX_ATTEMPTS"),
     },
     role,
+    adminProject: get("VITRINE_ADMIN_PROJECT") ?? "admin",
+    publicUrl: get("VITRINE_PUBLIC_URL")?.replace(/\/+$/, "") ?? null,
   };
 }
 

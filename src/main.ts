@@ -7,6 +7,9 @@ import { Authenticator } from "./auth/authenticator.js";
 import { ensureAdminToken } from "./auth/bootstrap.js";
 import type { Config } from "./config.js";
 import { newResourceId } from "./core/ids.js";
+import { ImageDataService } from "./core/services/image-data.js";
+import { ImageLoader } from "./core/services/image-loader.js";
+import { ImageMembersService } from "./core/services/image-members.js";
 import { ImageService } from "./core/services/images.js";
 import { OperationService } from "./core/services/operations.js";
 import { DirectoryVolumeSource } from "./ingest/sources/volume-source.js";
@@ -18,7 +21,11 @@ import { UpdateImageHandler } from "./operations/handlers/image-update.js";
 import { FsBlobStore } from "./storage/blob/fs-blob-store.js";
 import { type Db, migrateToLatest, openSqlite } from "./storage/meta/database.js";
 import { ImagesRepo } from "./storage/meta/images-repo.js";
+import { MembersRepo } from "./storage/meta/members-repo.js";
 import { OperationsRepo } from "./storage/meta/operations-repo.js";
+
+/** The blob store's name in OpenStack terms (Glance calls its filesystem store `fs`). */
+const STORE_ID = "fs";
 
 export interface Service {
   log: Logger;
@@ -40,6 +47,8 @@ export async function startService(config: Config): Promise<Service> {
 
   const images = new ImagesRepo();
   const operations = new OperationsRepo();
+  const members = new MembersRepo();
+  const loader = new ImageLoader(images, members);
   const urlPolicy = new UrlPolicy(config.importAllowedHosts);
   const volumes = new DirectoryVolumeSource({ disk: config.disksDir, snapshot: config.snapshotsDir });
   const engine = new OperationEngine(
@@ -60,11 +69,23 @@ export async function startService(config: Config): Promise<Service> {
     { owner: `${hostname()}:${process.pid}:${newResourceId()}`, ...config.operations },
     log.child({ component: "operations" }),
   );
-  const imageService = new ImageService({ db, images, operations, engine, urlPolicy });
+  const imageService = new ImageService({ db, images, operations, engine, urlPolicy, loader });
+  const imageData = new ImageDataService({
+    db,
+    images,
+    operations,
+    blobs,
+    engine,
+    urlPolicy,
+    loader,
+    maxImageBytes: config.maxImageBytes,
+    storeId: STORE_ID,
+  });
+  const imageMembers = new ImageMembersService({ db, members, loader });
   const operationService = new OperationService({ db, operations, engine });
 
   if (config.role !== "api") {
-    await collectAbandonedPendingData(blobs, operations, db, log);
+    await collectAbandonedPendingData(blobs, operations, images, db, log);
     engine.start();
   }
 
@@ -75,10 +96,15 @@ export async function startService(config: Config): Promise<Service> {
       log,
       db,
       blobs,
-      auth: new Authenticator(db),
+      auth: new Authenticator(db, config.adminProject),
       images: imageService,
+      imageData,
+      imageMembers,
       operations: operationService,
       maxRequestBodyBytes: config.maxRequestBodyBytes,
+      publicUrl: config.publicUrl,
+      maxImageBytes: config.maxImageBytes,
+      storeId: STORE_ID,
     });
     url = await http.listen({ host: config.listen.host, port: config.listen.port });
     log.info({ url, dataDir: config.dataDir }, "vitrine listening");
@@ -101,16 +127,25 @@ export async function startService(config: Config): Promise<Service> {
   };
 }
 
-/** Pending blob data whose operation is finished or gone was left by a crash: drop it. */
+/**
+ * Pending blob data whose operation is finished or gone was left by a crash: drop it. Direct
+ * uploads are tagged `upload-<image id>`; theirs is kept while the image still shows it receiving
+ * (another process may be streaming it).
+ */
 async function collectAbandonedPendingData(
   blobs: FsBlobStore,
   operations: OperationsRepo,
+  images: ImagesRepo,
   db: Db,
   log: Logger,
 ): Promise<void> {
   const unfinished = await operations.unfinishedIds(db);
   for (const tag of await blobs.listPendingTags()) {
-    if (!unfinished.has(tag)) {
+    const uploadOf = tag.startsWith("upload-")
+      ? await images.findById(db, tag.slice("upload-".length))
+      : null;
+    const uploading = uploadOf !== null && (uploadOf.status === "saving" || uploadOf.status === "uploading");
+    if (!unfinished.has(tag) && !uploading) {
       await blobs.discardPending(tag);
       log.info({ tag }, "removed pending data of a finished operation");
     }

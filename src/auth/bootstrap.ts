@@ -48,6 +48,7 @@ export async function ensureAdminToken(db: Db, dataDir: string, log: Logger): Pr
         created_at: Date.now(),
         expires_at: null,
         revoked_at: null,
+        project_id: null,
       })
       .execute();
   }

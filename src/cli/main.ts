@@ -1,4 +1,7 @@
-import { Command } from "commander";
+import path from "node:path";
+import { Command, Option } from "commander";
+import { ROLES, SUBJECT_TYPES, SubjectAdmin, parseTtl } from "../auth/subjects.js";
+import { migrateToLatest, openSqlite } from "../storage/meta/database.js";
 import { loadConfig } from "../config.js";
 import { startService } from "../main.js";
 
@@ -36,6 +39,72 @@ program
       process.once("SIGINT", () => shutdown("SIGINT"));
     },
   );
+
+/** Admin commands work on the data directory's database directly (the server may be running). */
+async function withAdmin<T>(
+  flags: { dataDir?: string },
+  fn: (admin: SubjectAdmin) => Promise<T>,
+): Promise<T> {
+  const config = loadConfig(flags);
+  const db = openSqlite(path.join(config.dataDir, "vitrine.sqlite"));
+  try {
+    await migrateToLatest(db);
+    return await fn(new SubjectAdmin(db));
+  } finally {
+    await db.destroy();
+  }
+}
+
+const dataDirOption = ["--data-dir <dir>", "the service's data directory (env VITRINE_DATA_DIR)"] as const;
+
+const subject = program.command("subject").description("manage subjects (user and service accounts)");
+subject
+  .command("create")
+  .description("create a subject and print its id")
+  .requiredOption("--name <name>", "a name for people")
+  .addOption(new Option("--type <type>", "account type").choices(SUBJECT_TYPES).default("userAccount"))
+  .option(...dataDirOption)
+  .action(async (flags: { name: string; type: (typeof SUBJECT_TYPES)[number]; dataDir?: string }) => {
+    console.log(await withAdmin(flags, (a) => a.createSubject(flags.name, flags.type)));
+  });
+
+const token = program.command("token").description("manage API tokens");
+token
+  .command("create")
+  .description("issue a token for a subject and print it (shown only once)")
+  .requiredOption("--subject <id>", "the subject the token acts as")
+  .option("--project <folder>", "the project (folder) the token is scoped to")
+  .option("--ttl <duration>", "lifetime such as 12h or 30d (default: no expiry)")
+  .option(...dataDirOption)
+  .action(async (flags: { subject: string; project?: string; ttl?: string; dataDir?: string }) => {
+    const ttlMs = flags.ttl ? parseTtl(flags.ttl) : null;
+    console.log(
+      await withAdmin(flags, (a) =>
+        a.createToken(flags.subject, { ttlMs, projectId: flags.project ?? null }),
+      ),
+    );
+  });
+token
+  .command("revoke")
+  .description("revoke a token")
+  .argument("<token>", "the token to revoke")
+  .option(...dataDirOption)
+  .action(async (value: string, flags: { dataDir?: string }) => {
+    await withAdmin(flags, (a) => a.revokeToken(value));
+  });
+
+program
+  .command("folder")
+  .description("manage folder access bindings")
+  .command("bind")
+  .description("grant a subject a role on a folder")
+  .requiredOption("--folder <id>", "the folder (= OpenStack project)")
+  .requiredOption("--subject <id>", "the subject")
+  .addOption(new Option("--role <role>", "the role").choices(ROLES).makeOptionMandatory())
+  .option(...dataDirOption)
+  .action(async (flags: { folder: string; subject: string; role: string; dataDir?: string }) => {
+    await withAdmin(flags, (a) => a.bindFolder(flags.folder, flags.subject, flags.role));
+  });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`vitrine: ${err instanceof Error ? err.message : String(err)}`);

@@ -24,15 +24,36 @@ export interface FieldViolation {
   description: string;
 }
 
+/**
+ * Finer causes some dialects render differently from the code alone (Glance answers 403 for a
+ * protected image and 409 for a status conflict, where gRPC has FAILED_PRECONDITION for both).
+ */
+export type ErrorReason =
+  | "PROTECTED"
+  | "READ_ONLY_ATTRIBUTE"
+  | "RESERVED_ATTRIBUTE"
+  | "STATUS_NOT_ALLOWED"
+  | "STATUS_CONFLICT"
+  | "NOT_OWNER"
+  | "MEMBER_CONFLICT"
+  | "RANGE_NOT_SATISFIABLE";
+
 export class VitrineError extends Error {
   readonly code: ErrorCode;
   readonly violations: FieldViolation[];
+  reason: ErrorReason | null = null;
 
   constructor(code: ErrorCode, message: string, violations: FieldViolation[] = []) {
     super(message);
     this.name = "VitrineError";
     this.code = code;
     this.violations = violations;
+  }
+
+  /** Tags the error with a finer cause (see ErrorReason); returns it for `throw x.because(...)`. */
+  because(reason: ErrorReason): this {
+    this.reason = reason;
+    return this;
   }
 }
 

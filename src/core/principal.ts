@@ -1,6 +1,16 @@
+/** A role a subject holds on a folder (access bindings; see core/access.ts for what each allows). */
+export type Role = "viewer" | "editor" | "admin" | "compute.images.user";
+
 /** Who is calling: resolved from a token by auth/, consumed by core/access.ts. */
 export interface Principal {
   subjectId: string;
   subjectType: "userAccount" | "serviceAccount" | "system";
   isAdmin: boolean;
+  /**
+   * The project (= folder) the credentials are scoped to: OpenStack's current project, the owner
+   * of images created through that dialect and the member id used when images are shared.
+   */
+  projectId: string;
+  /** Roles on folders granted by access bindings. */
+  folderRoles: Readonly<Record<string, Role>>;
 }

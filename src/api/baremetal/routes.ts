@@ -81,7 +81,9 @@ export const bareMetalRoutes: FastifyPluginAsync<ImageRoutesOptions> = async (ba
 
   app.delete("/images/:imageId", { schema: { params: ImageIdParams } }, async (req) => {
     checkImageId(req.params.imageId);
-    return op(await images.delete(req.principal, "baremetal", req.params.imageId, "Delete image"));
+    return op(
+      await images.delete(req.principal, { kind: "baremetal", id: req.params.imageId }, "Delete image"),
+    );
   });
 };
 

@@ -1,4 +1,5 @@
 import type { Image } from "../../core/image.js";
+import { dataSizeOf, defaultMinDiskSize } from "../../core/image-sizes.js";
 import { int64, omitDefaults, timestamp } from "../yandex/json.js";
 import type { ImageDialect } from "../yandex/operation-render.js";
 import { COMPUTE_STATUS } from "./status.js";
@@ -20,7 +21,10 @@ export function renderComputeImage(image: Image): Record<string, unknown> {
     family: image.family,
     storageSize: int64(image.size ?? 0),
     size: int64(image.size ?? 0),
-    minDiskSize: int64(image.minDiskSize),
+    // Images registered through OpenStack may have none; Compute always shows one.
+    minDiskSize: int64(
+      image.minDiskSize || (image.size === null ? 0 : defaultMinDiskSize(dataSizeOf(image))),
+    ),
     productIds: image.productIds,
     status: COMPUTE_STATUS[image.status],
     os: { type: image.osType },

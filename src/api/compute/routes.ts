@@ -105,7 +105,7 @@ export const computeRoutes: FastifyPluginAsync<ImageRoutesOptions> = async (base
 
   app.delete("/images/:imageRef", { schema: { params: ImageRefParams } }, async (req) => {
     const { id } = imageRef(req.params.imageRef);
-    return op(await images.delete(req.principal, "compute", id, "Delete image"));
+    return op(await images.delete(req.principal, { kind: "compute", id }, "Delete image"));
   });
 };
 

@@ -2,6 +2,8 @@ import { randomUUID } from "node:crypto";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { Authenticator } from "../../auth/authenticator.js";
+import type { ImageDataService } from "../../core/services/image-data.js";
+import type { ImageMembersService } from "../../core/services/image-members.js";
 import type { ImageService } from "../../core/services/images.js";
 import type { OperationService } from "../../core/services/operations.js";
 import type { BlobStore } from "../../storage/blob/blob-store.js";
@@ -12,6 +14,7 @@ import { bareMetalRoutes } from "../baremetal/routes.js";
 import { computeRoutes } from "../compute/routes.js";
 import { computeDialect } from "../compute/render.js";
 import { operationRoutes } from "../operation/routes.js";
+import { openStackRoutes } from "../openstack/routes.js";
 import type { ImageDialect } from "../yandex/operation-render.js";
 
 export interface AppDeps {
@@ -20,8 +23,13 @@ export interface AppDeps {
   blobs: BlobStore;
   auth: Authenticator;
   images: ImageService;
+  imageData: ImageDataService;
+  imageMembers: ImageMembersService;
   operations: OperationService;
   maxRequestBodyBytes: number;
+  maxImageBytes: number;
+  publicUrl: string | null;
+  storeId: string;
 }
 
 /** The HTTP listener: every REST dialect on one port, told apart by path. */
@@ -36,6 +44,8 @@ export function buildHttpApp(deps: AppDeps): FastifyInstance {
       customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: true, allErrors: false },
     },
     return503OnClosing: true,
+    // OpenStack tags and member ids travel in the path and may be 255 characters long.
+    maxParamLength: 1024,
   });
 
   app.get("/healthz", async () => ({ status: "ok" }));
@@ -66,6 +76,17 @@ export function buildHttpApp(deps: AppDeps): FastifyInstance {
     operations: deps.operations,
     auth: deps.auth,
     dialects,
+  });
+  // OpenStack clients expect the API at the root (version discovery at "/", images under /v2).
+  app.register(openStackRoutes, {
+    images: deps.images,
+    imageData: deps.imageData,
+    imageMembers: deps.imageMembers,
+    auth: deps.auth,
+    maxImageBytes: deps.maxImageBytes,
+    maxRequestBodyBytes: deps.maxRequestBodyBytes,
+    publicUrl: deps.publicUrl,
+    storeId: deps.storeId,
   });
   return app;
 }

@@ -5,11 +5,27 @@ import type { OperationEngine } from "../../operations/engine.js";
 import type { CreateImagePayload, ImageSource } from "../../operations/handlers/image-create.js";
 import type { DeleteImagePayload } from "../../operations/handlers/image-delete.js";
 import type { Db } from "../../storage/meta/database.js";
-import type { ImageCondition, ImageOrderField, ImagesRepo } from "../../storage/meta/images-repo.js";
+import type {
+  ColumnCondition,
+  ImageCondition,
+  ImageOrderField,
+  ImagesRepo,
+  SearchScope,
+  SearchSortKey,
+} from "../../storage/meta/images-repo.js";
 import type { NewOperation, OperationsRepo } from "../../storage/meta/operations-repo.js";
 import type { Database } from "../../storage/meta/schema.js";
-import { type Action, authorize } from "../access.js";
-import { VitrineError, alreadyExists, failedPrecondition, invalidArgument, notFound } from "../errors.js";
+import { type Action, authorize, can, foldersOf } from "../access.js";
+import type { MemberStatus } from "../member.js";
+import type { ImageLoader, ImageRef } from "./image-loader.js";
+import {
+  VitrineError,
+  alreadyExists,
+  failedPrecondition,
+  invalidArgument,
+  notFound,
+  permissionDenied,
+} from "../errors.js";
 import { newResourceId, newUuid } from "../ids.js";
 import type { HardwareGeneration, Image, ImageKind, OsType } from "../image.js";
 import { RECEIVING_STATUSES, assertTransition } from "../image.js";
@@ -39,7 +55,57 @@ export interface CreateImageInput {
 }
 
 /** The updatable fields; a field present here is set (dialects resolve masks and defaults). */
-export type ImagePatch = Partial<Pick<Image, "name" | "description" | "labels" | "minDiskSize">>;
+export type ImagePatch = Partial<
+  Pick<
+    Image,
+    | "name"
+    | "description"
+    | "labels"
+    | "minDiskSize"
+    | "visibility"
+    | "protected"
+    | "osHidden"
+    | "tags"
+    | "properties"
+    | "diskFormat"
+    | "containerFormat"
+    | "minRam"
+  >
+>;
+
+/** An image registered without data (OpenStack `POST /v2/images`): it waits in `queued`. */
+export interface RegisterImageInput {
+  /** A caller-chosen UUID, or null for a new one. */
+  uuid: string | null;
+  folderId: string;
+  name: string;
+  visibility: Image["visibility"];
+  protected: boolean;
+  osHidden: boolean;
+  tags: string[];
+  properties: Record<string, string>;
+  diskFormat: string | null;
+  containerFormat: string | null;
+  minRam: number;
+  /** Bytes; 0 when unset. */
+  minDiskSize: number;
+  osType: OsType;
+}
+
+/** A cross-folder list (OpenStack `GET /v2/images`) as the caller may see it. */
+export interface SearchImagesInput {
+  /** Which visibility to list; null: the default view (own, public and accepted shares). */
+  visibility: Image["visibility"] | "all" | null;
+  /** Which memberships of shared images count; "all": any. */
+  memberStatus: MemberStatus | "all";
+  conditions: ColumnCondition[];
+  tags: string[];
+  properties: { name: string; value: string }[];
+  sort: { key: SearchSortKey; dir: "asc" | "desc" }[];
+  /** The UUID of the last image of the previous page. */
+  marker: string | null;
+  limit: number;
+}
 
 export interface ListImagesInput {
   kind: ImageKind;
@@ -61,6 +127,7 @@ export interface ImageServiceDeps {
   operations: OperationsRepo;
   engine: OperationEngine;
   urlPolicy: UrlPolicy;
+  loader: ImageLoader;
 }
 
 /**
@@ -195,17 +262,44 @@ export class ImageService {
     resolvePatch: (current: Image) => ImagePatch,
     operationDescription: string,
   ): Promise<Operation> {
+    const { op } = await this.applyUpdate(principal, { kind, id }, resolvePatch, operationDescription, true);
+    return op;
+  }
+
+  /**
+   * OpenStack's PATCH: the same update, without the Yandex dialects' unique names (Glance names
+   * are free text). Returns the image as saved.
+   */
+  async modify(
+    principal: Principal,
+    uuid: string,
+    resolvePatch: (current: Image) => ImagePatch,
+  ): Promise<Image> {
+    const { image } = await this.applyUpdate(principal, { uuid }, resolvePatch, "Update image", false);
+    return image;
+  }
+
+  private async applyUpdate(
+    principal: Principal,
+    ref: ImageRef,
+    resolvePatch: (current: Image) => ImagePatch,
+    operationDescription: string,
+    uniqueNames: boolean,
+  ): Promise<{ op: Operation; image: Image }> {
     const { db, images } = this.deps;
     return db.transaction().execute(async (trx) => {
-      const current = await this.loadImage(trx, principal, "images.update", kind, id);
-      if (current.status === "deleting") throw failedPrecondition(`Image ${id} is being deleted`);
+      const current = await this.deps.loader.load(trx, principal, "images.update", ref);
+      if (current.status === "deleting") throw failedPrecondition(`Image ${current.id} is being deleted`);
       const patch = resolvePatch(current);
       const next: Image = { ...current, ...patch };
-      if (patch.name !== undefined && patch.name !== current.name) await this.assertNameFree(trx, next);
-      if (patch.minDiskSize !== undefined) assertMinDiskSizeCovers(next.minDiskSize, dataSizeOf(next));
+      this.checkPatchRules(principal, current, next);
+      if (uniqueNames && patch.name !== undefined && patch.name !== current.name)
+        await this.assertNameFree(trx, next);
+      if (patch.minDiskSize !== undefined && uniqueNames)
+        assertMinDiskSizeCovers(next.minDiskSize, dataSizeOf(next));
       const saved = await images.update(trx, next, Date.now());
-      if (!saved) throw new VitrineError("ABORTED", `Image ${id} was changed concurrently; retry`);
-      return this.recordOperation(
+      if (!saved) throw new VitrineError("ABORTED", `Image ${current.id} was changed concurrently; retry`);
+      const op = await this.recordOperation(
         trx,
         principal,
         current,
@@ -214,7 +308,30 @@ export class ImageService {
         {},
         { result: { response: { type: "image", image: saved } } },
       );
+      return { op, image: saved };
     });
+  }
+
+  /** Rules on fields only some dialects change: who may publish, when formats may change. */
+  private checkPatchRules(principal: Principal, current: Image, next: Image): void {
+    if (next.visibility === "public" && current.visibility !== "public")
+      this.assertMayPublicize(principal, next.folderId);
+    for (const [field, attr] of [
+      ["diskFormat", "disk_format"],
+      ["containerFormat", "container_format"],
+    ] as const) {
+      if (next[field] !== current[field] && current.status !== "queued") {
+        throw permissionDenied(`Attribute ${attr} can be only replaced for a queued image.`).because(
+          "READ_ONLY_ATTRIBUTE",
+        );
+      }
+    }
+  }
+
+  private assertMayPublicize(principal: Principal, folderId: string): void {
+    if (!can(principal, "images.publicize", folderId)) {
+      throw permissionDenied("You are not authorized to complete publicize_image action.");
+    }
   }
 
   /**
@@ -243,24 +360,33 @@ export class ImageService {
     return op;
   }
 
-  async delete(
-    principal: Principal,
-    kind: ImageKind,
-    id: string,
-    operationDescription: string,
-  ): Promise<Operation> {
+  /**
+   * Starts deleting an image: it disappears from lists at once, a worker frees its bytes. Images
+   * still receiving data through an operation are refused (cancel the operation instead).
+   */
+  async delete(principal: Principal, ref: ImageRef, operationDescription: string): Promise<Operation> {
     const { db, images } = this.deps;
     const op = await db.transaction().execute(async (trx) => {
-      const current = await this.loadImage(trx, principal, "images.delete", kind, id);
-      if (current.status === "deleting") throw failedPrecondition(`Image ${id} is already being deleted`);
-      if (RECEIVING_STATUSES.includes(current.status)) {
+      const current = await this.deps.loader.load(trx, principal, "images.delete", ref);
+      if (current.status === "deleting")
+        throw failedPrecondition(`Image ${current.id} is already being deleted`);
+      const busy =
+        current.status === "importing" ||
+        current.status === "saving" ||
+        (RECEIVING_STATUSES.includes(current.status) &&
+          (await this.deps.operations.hasUnfinished(trx, current.id)));
+      if (busy) {
         throw failedPrecondition(
-          `Image ${id} is being created; cancel its create operation or wait for it to end`,
-        );
+          `Image ${"uuid" in ref ? ref.uuid : current.id} is being created; cancel its create operation or wait for it to end`,
+        ).because("STATUS_CONFLICT");
       }
-      if (current.protected) throw failedPrecondition(`Image ${id} is protected and cannot be deleted`);
+      if (current.protected) {
+        throw failedPrecondition(
+          `Image ${"uuid" in ref ? ref.uuid : current.id} is protected and cannot be deleted.`,
+        ).because("PROTECTED");
+      }
       const saved = await images.update(trx, { ...current, status: "deleting" }, Date.now());
-      if (!saved) throw new VitrineError("ABORTED", `Image ${id} was changed concurrently; retry`);
+      if (!saved) throw new VitrineError("ABORTED", `Image ${current.id} was changed concurrently; retry`);
       const payload: DeleteImagePayload = { blobKey: current.blobKey };
       return this.recordOperation(
         trx,
@@ -273,6 +399,143 @@ export class ImageService {
     });
     this.deps.engine.kick();
     return op;
+  }
+
+  /** Registers an image without data (OpenStack create): it waits in `queued` for an upload or import. */
+  async register(principal: Principal, input: RegisterImageInput): Promise<Image> {
+    const { db, images } = this.deps;
+    if (!can(principal, "images.create", input.folderId)) {
+      throw permissionDenied(`You are not permitted to create images owned by '${input.folderId}'.`);
+    }
+    if (input.visibility !== "private" && !principal.isAdmin) {
+      if (input.visibility === "public") this.assertMayPublicize(principal, input.folderId);
+      throw permissionDenied(
+        "Only private images can be created; share an image by updating its visibility.",
+      );
+    }
+    const now = Date.now();
+    const image: Image = {
+      id: newResourceId(),
+      uuid: input.uuid ?? newUuid(),
+      kind: "compute",
+      folderId: input.folderId,
+      name: input.name,
+      description: "",
+      labels: {},
+      family: "",
+      minDiskSize: input.minDiskSize,
+      productIds: [],
+      osType: input.osType,
+      pooled: false,
+      hardwareGeneration: null,
+      status: "queued",
+      visibility: input.visibility,
+      protected: input.protected,
+      osHidden: input.osHidden,
+      tags: input.tags,
+      properties: input.properties,
+      diskFormat: input.diskFormat,
+      containerFormat: input.containerFormat,
+      minRam: input.minRam,
+      size: null,
+      virtualSize: null,
+      checksumMd5: null,
+      checksumSha512: null,
+      blobKey: null,
+      createdAt: now,
+      updatedAt: now,
+      version: 1,
+    };
+    await db.transaction().execute(async (trx) => {
+      if (input.uuid && (await images.findByUuid(trx, input.uuid))) {
+        throw alreadyExists(`Image ID ${input.uuid} already exists!`);
+      }
+      await images.insert(trx, image);
+    });
+    return image;
+  }
+
+  async getByUuid(principal: Principal, uuid: string): Promise<Image> {
+    return this.deps.loader.load(this.deps.db, principal, "images.get", { uuid });
+  }
+
+  /**
+   * The images the caller may see across folders, Glance's way: its projects' own images, public
+   * ones and shares it accepted by default; `visibility` and `memberStatus` widen or narrow that.
+   * Returns one page and whether another follows.
+   */
+  async search(principal: Principal, input: SearchImagesInput): Promise<{ items: Image[]; more: boolean }> {
+    const { db, images } = this.deps;
+    const after = input.marker ? await this.resolveMarker(principal, input.marker) : undefined;
+    const conditions = [...input.conditions];
+    const vis = input.visibility;
+    if (vis !== null && vis !== "all") conditions.push({ column: "visibility", op: "=", values: [vis] });
+    const rows = await images.search(db, {
+      scope: this.searchScope(principal, vis, input.memberStatus),
+      conditions,
+      tags: input.tags,
+      properties: input.properties,
+      sort: input.sort,
+      after,
+      limit: input.limit,
+    });
+    return { items: rows.slice(0, input.limit), more: rows.length > input.limit };
+  }
+
+  private searchScope(
+    principal: Principal,
+    visibility: SearchImagesInput["visibility"],
+    memberStatus: SearchImagesInput["memberStatus"],
+  ): SearchScope {
+    if (principal.isAdmin) {
+      return { all: true, owners: [], public: true, community: true, sharedWith: null };
+    }
+    const folders = foldersOf(principal);
+    return {
+      all: false,
+      owners: folders.filter((f) => can(principal, "images.list", f)),
+      public: true,
+      // Community images are listed only when asked for (Glance keeps them out of the default view).
+      community: visibility === "community" || visibility === "all",
+      sharedWith: {
+        projects: folders,
+        statuses: memberStatus === "all" ? ["pending", "accepted", "rejected"] : [memberStatus],
+      },
+    };
+  }
+
+  private async resolveMarker(principal: Principal, marker: string): Promise<Image> {
+    try {
+      return await this.getByUuid(principal, marker);
+    } catch (err) {
+      if (err instanceof VitrineError && err.code === "NOT_FOUND") {
+        throw invalidArgument(`No image found with ID ${marker}`, [
+          { field: "marker", description: "no such image" },
+        ]);
+      }
+      throw err;
+    }
+  }
+
+  /** Deactivation (an admin's decision): the image stays but refuses downloads and new disks. */
+  async setDeactivated(principal: Principal, uuid: string, deactivated: boolean): Promise<void> {
+    const { db, images } = this.deps;
+    const verb = deactivated ? "deactivate" : "reactivate";
+    await db.transaction().execute(async (trx) => {
+      const current = await this.deps.loader.load(trx, principal, "images.get", { uuid });
+      if (!can(principal, "images.deactivate", current.folderId)) {
+        throw permissionDenied(`You are not authorized to complete ${verb} action.`);
+      }
+      if (current.status !== "active" && current.status !== "deactivated") {
+        throw permissionDenied(`Not allowed to ${verb} image in status '${current.status}'`).because(
+          "STATUS_NOT_ALLOWED",
+        );
+      }
+      const status = deactivated ? "deactivated" : "active";
+      if (current.status === status) return;
+      const saved = await images.update(trx, { ...current, status }, Date.now());
+      if (!saved) throw new VitrineError("ABORTED", `Image ${uuid} was changed concurrently; retry`);
+    });
   }
 
   async listOperations(
@@ -297,18 +560,14 @@ export class ImageService {
     return { items, nextPageToken };
   }
 
-  /** The image `id` of `kind`, if `principal` may do `action` on it; NOT_FOUND otherwise. */
-  private async loadImage(
+  private loadImage(
     db: Db,
     principal: Principal,
     action: Action,
     kind: ImageKind,
     id: string,
   ): Promise<Image> {
-    const image = await this.deps.images.findById(db, id);
-    if (!image || image.kind !== kind) throw notFound(`Image ${id} not found`);
-    authorize(principal, action, image.folderId);
-    return image;
+    return this.deps.loader.load(db, principal, action, { kind, id });
   }
 
   /** Stores an operation on `image` by `principal` (the caller's transaction). */

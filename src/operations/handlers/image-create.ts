@@ -18,7 +18,9 @@ export type ImageSource =
   | { type: "uri"; uri: string }
   | { type: "image"; imageId: string }
   | { type: "disk"; id: string }
-  | { type: "snapshot"; id: string };
+  | { type: "snapshot"; id: string }
+  /** Data already stored and inspected by an OpenStack stage, waiting under `blobKey`. */
+  | { type: "staged"; blobKey: string };
 
 /** What `image.create` operations carry from the request to the worker. */
 export interface CreateImagePayload {
@@ -26,6 +28,12 @@ export interface CreateImagePayload {
   allowedFormats: DiskFormat[];
   /** Fields the request left unset, to be inherited from a source image or derived from the data. */
   inherit: { osType: boolean; productIds: boolean; minDiskSize: boolean };
+  /**
+   * Set for OpenStack interoperable imports: the declared disk_format and min_disk stay as the
+   * user set them, the os_glance_* import properties are kept, and a failure puts the image back
+   * to `queued` (Glance's way) instead of killing it.
+   */
+  openstackImport?: { store: string };
 }
 
 export interface CreateImageDeps {
@@ -65,6 +73,19 @@ export class CreateImageHandler implements OperationHandler {
       await ctx.complete(async (trx) => this.finishFromImage(trx, op, payload, sourceId));
       return;
     }
+    if (payload.source.type === "staged") {
+      // The stage already streamed the bytes through the ingest pipeline; nothing to read again.
+      await ctx.complete(async (trx) => {
+        const current = await this.loadForCompletion(trx, op);
+        const done = await this.save(trx, {
+          ...current,
+          status: "active",
+          properties: importedProperties(current),
+        });
+        return { type: "image", image: done };
+      });
+      return;
+    }
 
     const source = await this.open(payload.source, ctx.signal);
     const result = await ingest(blobs, {
@@ -80,6 +101,19 @@ export class CreateImageHandler implements OperationHandler {
 
     await ctx.complete(async (trx) => {
       const current = await this.loadForCompletion(trx, op);
+      if (payload.openstackImport) {
+        const done = await this.save(trx, {
+          ...current,
+          status: "active",
+          blobKey: result.key,
+          size: result.size,
+          virtualSize: result.virtualSize,
+          checksumMd5: result.md5,
+          checksumSha512: result.sha512,
+          properties: importedProperties(current),
+        });
+        return { type: "image", image: done };
+      }
       const dataSize = dataSizeOf(result);
       const minDiskSize = payload.inherit.minDiskSize ? defaultMinDiskSize(dataSize) : current.minDiskSize;
       assertMinDiskSizeCovers(minDiskSize, dataSize);
@@ -102,7 +136,28 @@ export class CreateImageHandler implements OperationHandler {
   async rollback(trx: Db, op: Operation, error: OperationError): Promise<void> {
     const image = await this.deps.images.findById(trx, op.resourceId);
     if (!image || image.status === "deleting") return;
-    if (error.code === "CANCELLED") {
+    const payload = op.payload as unknown as CreateImagePayload;
+    if (payload.openstackImport) {
+      if (image.status === "active") return;
+      await this.deps.images.update(
+        trx,
+        {
+          ...image,
+          status: "queued",
+          blobKey: null,
+          size: null,
+          virtualSize: null,
+          checksumMd5: null,
+          checksumSha512: null,
+          properties: {
+            ...image.properties,
+            os_glance_importing_to_stores: "",
+            os_glance_failed_import: payload.openstackImport.store,
+          },
+        },
+        Date.now(),
+      );
+    } else if (error.code === "CANCELLED") {
       // A cancelled create leaves nothing behind: the image never existed.
       await this.deps.images.delete(trx, image.id);
     } else if (image.status !== "active") {
@@ -113,11 +168,13 @@ export class CreateImageHandler implements OperationHandler {
   async cleanup(op: Operation): Promise<void> {
     const { db, images, blobs } = this.deps;
     await blobs.discardPending(op.id);
-    if ((await images.countBlobReferences(db, op.id)) === 0) await blobs.delete(op.id);
+    const payload = op.payload as unknown as CreateImagePayload;
+    const key = payload.source.type === "staged" ? payload.source.blobKey : op.id;
+    if ((await images.countBlobReferences(db, key)) === 0) await blobs.delete(key);
   }
 
   private async open(
-    source: Exclude<ImageSource, { type: "image" }>,
+    source: Exclude<ImageSource, { type: "image" } | { type: "staged" }>,
     signal: AbortSignal,
   ): Promise<Readable> {
     if (source.type === "uri") return openUrl(this.deps.urlPolicy, source.uri, signal);
@@ -164,4 +221,9 @@ export class CreateImageHandler implements OperationHandler {
     if (!saved) throw new VitrineError("ABORTED", `Image ${image.id} was changed concurrently; retry`);
     return saved;
   }
+}
+
+/** An OpenStack import ended well: no store is pending, none failed. */
+function importedProperties(image: Image): Record<string, string> {
+  return { ...image.properties, os_glance_importing_to_stores: "", os_glance_failed_import: "" };
 }

@@ -1,7 +1,14 @@
-import { type Selectable, type SqlBool, sql } from "kysely";
+import {
+  type Expression,
+  type ExpressionBuilder,
+  type RawBuilder,
+  type Selectable,
+  type SqlBool,
+  sql,
+} from "kysely";
 import type { Image, ImageKind, ImageStatus, OsType } from "../../core/image.js";
 import type { Db } from "./database.js";
-import type { ImagesTable } from "./schema.js";
+import type { Database, ImagesTable } from "./schema.js";
 
 type Row = Selectable<ImagesTable>;
 
@@ -95,9 +102,129 @@ export interface ImageListQuery {
   limit: number;
 }
 
+/** A column the OpenStack list can filter on, with its comparison. */
+export interface ColumnCondition {
+  column:
+    | "uuid"
+    | "name"
+    | "status"
+    | "visibility"
+    | "folder_id"
+    | "disk_format"
+    | "container_format"
+    | "protected"
+    | "os_hidden"
+    | "size"
+    | "created_at"
+    | "updated_at";
+  op: "in" | "=" | "!=" | ">" | ">=" | "<" | "<=";
+  values: (string | number)[];
+}
+
+export type SearchSortKey =
+  "name" | "status" | "container_format" | "disk_format" | "size" | "uuid" | "created_at" | "updated_at";
+
+/**
+ * Which images a caller may see in a cross-folder list (core/access.ts decides; this only says
+ * it in SQL): everything, or images of `owners`, plus public/community ones, plus shared images
+ * whose membership for one of `sharedWith.projects` is in one of `sharedWith.statuses`.
+ */
+export interface SearchScope {
+  all: boolean;
+  owners: string[];
+  public: boolean;
+  community: boolean;
+  sharedWith: { projects: string[]; statuses: string[] } | null;
+}
+
+export interface ImageSearch {
+  scope: SearchScope;
+  conditions: ColumnCondition[];
+  /** Every tag must be present. */
+  tags: string[];
+  /** Every property must have the value. */
+  properties: { name: string; value: string }[];
+  sort: { key: SearchSortKey; dir: "asc" | "desc" }[];
+  /** The image the previous page ended with. */
+  after?: Image;
+  limit: number;
+}
+
+/** Sort keys as SQL expressions; nullable columns sort as if null were the lowest value. */
+const SORT_EXPRESSIONS: Record<SearchSortKey, RawBuilder<unknown>> = {
+  name: sql`name`,
+  status: sql`status`,
+  container_format: sql`coalesce(container_format, '')`,
+  disk_format: sql`coalesce(disk_format, '')`,
+  size: sql`coalesce(size, -1)`,
+  uuid: sql`uuid`,
+  created_at: sql`created_at`,
+  updated_at: sql`updated_at`,
+};
+
+function sortValueOf(image: Image, key: SearchSortKey): string | number {
+  switch (key) {
+    case "name":
+      return image.name;
+    case "status":
+      return image.status;
+    case "container_format":
+      return image.containerFormat ?? "";
+    case "disk_format":
+      return image.diskFormat ?? "";
+    case "size":
+      return image.size ?? -1;
+    case "uuid":
+      return image.uuid;
+    case "created_at":
+      return image.createdAt;
+    case "updated_at":
+      return image.updatedAt;
+  }
+}
+
+/**
+ * Rows after the cursor in a multi-key order: a single row-value comparison when all keys share
+ * a direction (the database seeks its index), otherwise the equivalent expansion
+ * (k1 > v1) OR (k1 = v1 AND k2 < v2) OR ...
+ */
+function afterCursor(
+  keys: { expr: RawBuilder<unknown>; dir: "asc" | "desc"; value: unknown }[],
+): RawBuilder<SqlBool> {
+  const cmp = (dir: "asc" | "desc") => sql.raw(dir === "asc" ? ">" : "<");
+  if (keys.every((k) => k.dir === keys[0]!.dir)) {
+    return sql<SqlBool>`(${sql.join(keys.map((k) => k.expr))}) ${cmp(keys[0]!.dir)} (${sql.join(keys.map((k) => k.value))})`;
+  }
+  const branches = keys.map((k, i) => {
+    const equal = keys.slice(0, i).map((p) => sql`${p.expr} = ${p.value}`);
+    return sql`(${sql.join([...equal, sql`${k.expr} ${cmp(k.dir)} ${k.value}`], sql` and `)})`;
+  });
+  return sql<SqlBool>`(${sql.join(branches, sql` or `)})`;
+}
+
 export class ImagesRepo {
   async insert(db: Db, image: Image): Promise<void> {
     await db.insertInto("images").values(toRow(image)).execute();
+    await this.syncSideTables(db, image);
+  }
+
+  /** Tags and properties also live as rows, so lists can filter on them through an index. */
+  private async syncSideTables(db: Db, image: Image): Promise<void> {
+    await db.deleteFrom("image_tags").where("image_id", "=", image.id).execute();
+    await db.deleteFrom("image_properties").where("image_id", "=", image.id).execute();
+    if (image.tags.length > 0) {
+      await db
+        .insertInto("image_tags")
+        .values(image.tags.map((tag) => ({ image_id: image.id, tag })))
+        .execute();
+    }
+    const props = Object.entries(image.properties);
+    if (props.length > 0) {
+      await db
+        .insertInto("image_properties")
+        .values(props.map(([name, value]) => ({ image_id: image.id, name, value })))
+        .execute();
+    }
   }
 
   async findById(db: Db, id: string): Promise<Image | null> {
@@ -123,10 +250,16 @@ export class ImagesRepo {
       .where("id", "=", image.id)
       .where("version", "=", image.version)
       .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1 ? next : null;
+    if (Number(result.numUpdatedRows) !== 1) return null;
+    await this.syncSideTables(db, next);
+    return next;
   }
 
   async delete(db: Db, id: string): Promise<void> {
+    // Child rows first: SQLite only cascades with foreign_keys on, PostgreSQL always; be explicit.
+    await db.deleteFrom("image_tags").where("image_id", "=", id).execute();
+    await db.deleteFrom("image_properties").where("image_id", "=", id).execute();
+    await db.deleteFrom("image_members").where("image_id", "=", id).execute();
     await db.deleteFrom("images").where("id", "=", id).execute();
   }
 
@@ -214,4 +347,87 @@ export class ImagesRepo {
       .execute();
     return rows.map(toImage);
   }
+
+  /** One page of a cross-folder search (the OpenStack list), in keyset order; `limit + 1` rows. */
+  async search(db: Db, q: ImageSearch): Promise<Image[]> {
+    let query = db
+      .selectFrom("images")
+      .selectAll()
+      .where("status", "!=", "deleting")
+      .where((eb) => scopeExpression(eb, q.scope));
+    for (const c of q.conditions) {
+      query =
+        c.op === "in"
+          ? query.where(c.column, "in", c.values)
+          : query.where(c.column, c.op, c.values[0] as never);
+    }
+    for (const tag of q.tags) {
+      query = query.where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom("image_tags")
+            .select("image_tags.image_id")
+            .whereRef("image_tags.image_id", "=", "images.id")
+            .where("image_tags.tag", "=", tag),
+        ),
+      );
+    }
+    for (const p of q.properties) {
+      query = query.where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom("image_properties")
+            .select("image_properties.image_id")
+            .whereRef("image_properties.image_id", "=", "images.id")
+            .where("image_properties.name", "=", p.name)
+            .where("image_properties.value", "=", p.value),
+        ),
+      );
+    }
+    const lastDir = q.sort[q.sort.length - 1]?.dir ?? "desc";
+    const keys = [
+      ...q.sort.map((k) => ({ ...k, expr: SORT_EXPRESSIONS[k.key] })),
+      { key: "id" as const, dir: lastDir, expr: sql`id` },
+    ];
+    const after = q.after;
+    if (after) {
+      query = query.where(
+        afterCursor(
+          keys.map((k) => ({
+            expr: k.expr,
+            dir: k.dir,
+            value: k.key === "id" ? after.id : sortValueOf(after, k.key),
+          })),
+        ),
+      );
+    }
+    for (const k of keys) query = query.orderBy(k.expr, k.dir);
+    const rows = await query.limit(q.limit + 1).execute();
+    return rows.map(toImage);
+  }
+}
+
+function scopeExpression(eb: ExpressionBuilder<Database, "images">, scope: SearchScope): Expression<SqlBool> {
+  if (scope.all) return sql<SqlBool>`1 = 1`;
+  const branches: Expression<SqlBool>[] = [];
+  if (scope.owners.length > 0) branches.push(eb("folder_id", "in", scope.owners));
+  if (scope.public) branches.push(eb("visibility", "=", "public"));
+  if (scope.community) branches.push(eb("visibility", "=", "community"));
+  const shared = scope.sharedWith;
+  if (shared && shared.projects.length > 0 && shared.statuses.length > 0) {
+    branches.push(
+      eb.and([
+        eb("visibility", "=", "shared"),
+        eb.exists(
+          eb
+            .selectFrom("image_members")
+            .select("image_members.image_id")
+            .whereRef("image_members.image_id", "=", "images.id")
+            .where("image_members.member_id", "in", shared.projects)
+            .where("image_members.status", "in", shared.statuses),
+        ),
+      ]),
+    );
+  }
+  return branches.length > 0 ? eb.or(branches) : sql<SqlBool>`1 = 0`;
 }

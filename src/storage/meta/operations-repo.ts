@@ -210,4 +210,15 @@ export class OperationsRepo {
     const rows = await db.selectFrom("operations").select("id").where("done", "=", 0).execute();
     return new Set(rows.map((r) => r.id));
   }
+
+  /** Whether an operation on `resourceId` is still running (or waiting to run). */
+  async hasUnfinished(db: Db, resourceId: string): Promise<boolean> {
+    const row = await db
+      .selectFrom("operations")
+      .select("id")
+      .where("resource_id", "=", resourceId)
+      .where("done", "=", 0)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
 }

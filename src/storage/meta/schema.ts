@@ -74,6 +74,34 @@ export interface TokensTable {
   created_at: number;
   expires_at: number | null;
   revoked_at: number | null;
+  /** The project (folder) the token is scoped to, as Keystone tokens are; null: none. */
+  project_id: string | null;
+}
+
+export interface ImageMembersTable {
+  image_id: string;
+  member_id: string;
+  status: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ImageTagsTable {
+  image_id: string;
+  tag: string;
+}
+
+export interface ImagePropertiesTable {
+  image_id: string;
+  name: string;
+  value: string;
+}
+
+export interface AccessBindingsTable {
+  resource_type: string;
+  resource_id: string;
+  subject_id: string;
+  role: string;
 }
 
 export interface Database {
@@ -81,4 +109,8 @@ export interface Database {
   operations: OperationsTable;
   subjects: SubjectsTable;
   tokens: TokensTable;
+  image_members: ImageMembersTable;
+  image_tags: ImageTagsTable;
+  image_properties: ImagePropertiesTable;
+  access_bindings: AccessBindingsTable;
 }

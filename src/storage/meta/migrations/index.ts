@@ -1,9 +1,10 @@
 import type { Migration, MigrationProvider } from "kysely";
 import * as m001 from "./001-initial.js";
+import * as m002 from "./002-openstack.js";
 
 /** Numbered migrations, in code, run at start-up (STYLE.md §6). Append; never edit a released one. */
 export const migrationProvider: MigrationProvider = {
   async getMigrations(): Promise<Record<string, Migration>> {
-    return { "001-initial": m001 };
+    return { "001-initial": m001, "002-openstack": m002 };
   },
 };

@@ -1,0 +1,100 @@
+import { STATUS_CODES } from "node:http";
+import type { FastifyError } from "fastify";
+import type { ErrorCode, ErrorReason } from "../../core/errors.js";
+import { isVitrineError } from "../../core/errors.js";
+
+/** Glance's HTTP status for each core error code. */
+const STATUS: Record<ErrorCode, number> = {
+  CANCELLED: 409,
+  INVALID_ARGUMENT: 400,
+  NOT_FOUND: 404,
+  ALREADY_EXISTS: 409,
+  PERMISSION_DENIED: 403,
+  RESOURCE_EXHAUSTED: 413,
+  FAILED_PRECONDITION: 409,
+  ABORTED: 409,
+  OUT_OF_RANGE: 400,
+  UNIMPLEMENTED: 501,
+  INTERNAL: 500,
+  UNAVAILABLE: 503,
+  UNAUTHENTICATED: 401,
+  PAYLOAD_TOO_LARGE: 413,
+};
+
+/** Where Glance answers differently from the code alone. */
+const REASON_STATUS: Partial<Record<ErrorReason, number>> = {
+  PROTECTED: 403,
+  READ_ONLY_ATTRIBUTE: 403,
+  RESERVED_ATTRIBUTE: 403,
+  STATUS_NOT_ALLOWED: 403,
+  STATUS_CONFLICT: 409,
+  NOT_OWNER: 403,
+  MEMBER_CONFLICT: 409,
+  RANGE_NOT_SATISFIABLE: 416,
+};
+
+export interface GlanceErrorBody {
+  message: string;
+  code: string;
+  title: string;
+}
+
+/** An HTTP-level refusal with no core meaning (415 wrong media type, 416 with its Content-Range). */
+export class GlanceHttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** Glance's error body: `{message, code: "404 Not Found", title: "Not Found"}`. */
+export function glanceErrorBody(status: number, message: string): GlanceErrorBody {
+  const title = STATUS_CODES[status] ?? "Error";
+  return { message, code: `${status} ${title}`, title };
+}
+
+/**
+ * The one place an OpenStack-dialect error becomes a response. Core errors map by reason, then
+ * code; framework errors are the client's (bad JSON, body too large); anything else is a 500
+ * without detail.
+ */
+export function toGlanceError(err: unknown): {
+  status: number;
+  body: GlanceErrorBody;
+  internal: boolean;
+  headers?: Record<string, string>;
+} {
+  if (err instanceof GlanceHttpError) {
+    return {
+      status: err.status,
+      body: glanceErrorBody(err.status, err.message),
+      internal: false,
+      headers: err.headers,
+    };
+  }
+  if (isVitrineError(err)) {
+    const status = (err.reason && REASON_STATUS[err.reason]) ?? STATUS[err.code];
+    return { status, body: glanceErrorBody(status, err.message), internal: err.code === "INTERNAL" };
+  }
+  const fe = err as FastifyError;
+  if (fe.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+    return { status: 413, body: glanceErrorBody(413, "Request body is too large."), internal: false };
+  }
+  if (fe.code?.startsWith("FST_ERR_CTP_") || err instanceof SyntaxError) {
+    return { status: 400, body: glanceErrorBody(400, "Malformed JSON in request body."), internal: false };
+  }
+  if (fe.code === "FST_ERR_BAD_URL") {
+    return { status: 400, body: glanceErrorBody(400, "Malformed URL."), internal: false };
+  }
+  return {
+    status: 500,
+    body: glanceErrorBody(
+      500,
+      "The server has either erred or is incapable of performing the requested operation.",
+    ),
+    internal: true,
+  };
+}

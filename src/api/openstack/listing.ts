@@ -1,0 +1,218 @@
+import { invalidArgument } from "../../core/errors.js";
+import type { MemberStatus } from "../../core/member.js";
+import type { SearchImagesInput } from "../../core/services/images.js";
+import type { ColumnCondition, SearchSortKey } from "../../storage/meta/images-repo.js";
+import { VISIBILITIES } from "./schemas.js";
+
+export const DEFAULT_LIMIT = 25;
+export const MAX_LIMIT = 1000;
+
+type Query = Record<string, string | string[] | undefined>;
+
+const SORT_KEYS: Record<string, SearchSortKey> = {
+  name: "name",
+  status: "status",
+  container_format: "container_format",
+  disk_format: "disk_format",
+  size: "size",
+  id: "uuid",
+  created_at: "created_at",
+  updated_at: "updated_at",
+};
+
+/** Image statuses as a filter names them (Glance words → core statuses). */
+const STATUS_FILTER: Record<string, string[]> = {
+  queued: ["queued"],
+  saving: ["saving"],
+  uploading: ["uploading"],
+  importing: ["importing"],
+  active: ["active", "updating"],
+  deactivated: ["deactivated"],
+  killed: ["killed"],
+  pending_delete: [],
+  deleted: [],
+};
+
+const TIME_OPS: Record<string, ColumnCondition["op"]> = {
+  gt: ">",
+  gte: ">=",
+  lt: "<",
+  lte: "<=",
+  eq: "=",
+  neq: "!=",
+};
+
+/** Query parameters with a meaning of their own; any other one filters on a custom property. */
+const KNOWN = new Set([
+  "limit",
+  "marker",
+  "sort_key",
+  "sort_dir",
+  "sort",
+  "name",
+  "id",
+  "status",
+  "visibility",
+  "owner",
+  "member_status",
+  "tag",
+  "size_min",
+  "size_max",
+  "disk_format",
+  "container_format",
+  "protected",
+  "os_hidden",
+  "created_at",
+  "updated_at",
+]);
+
+const one = (v: string | string[] | undefined): string | undefined =>
+  Array.isArray(v) ? v[v.length - 1] : v;
+const all = (v: string | string[] | undefined): string[] =>
+  v === undefined ? [] : Array.isArray(v) ? v : [v];
+
+/** Parses `GET /v2/images` query parameters the way Glance does, into a core search. */
+export function parseListQuery(query: Query): SearchImagesInput {
+  const conditions: ColumnCondition[] = [];
+  const equalsOrIn = (param: string, column: ColumnCondition["column"], map?: (v: string) => string[]) => {
+    const raw = one(query[param]);
+    if (raw === undefined) return;
+    const values = raw.startsWith("in:") ? splitIn(raw.slice(3)) : [raw];
+    conditions.push({ column, op: "in", values: map ? values.flatMap(map) : values });
+  };
+  equalsOrIn("name", "name");
+  equalsOrIn("id", "uuid");
+  equalsOrIn("owner", "folder_id");
+  equalsOrIn("disk_format", "disk_format");
+  equalsOrIn("container_format", "container_format");
+  equalsOrIn("status", "status", (v) => {
+    const statuses = STATUS_FILTER[v];
+    if (!statuses) throw invalidArgument(`Invalid status value: ${v}`);
+    return statuses.length > 0 ? statuses : ["-"];
+  });
+  for (const [param, op] of [
+    ["size_min", ">="],
+    ["size_max", "<="],
+  ] as const) {
+    const raw = one(query[param]);
+    if (raw === undefined) continue;
+    if (!/^\d+$/.test(raw)) throw invalidArgument(`${param} must be a non-negative integer, not '${raw}'`);
+    conditions.push({ column: "size", op, values: [Number(raw)] });
+  }
+  for (const param of ["protected", "os_hidden"] as const) {
+    const raw = one(query[param]);
+    if (raw === undefined) continue;
+    if (raw !== "true" && raw !== "false")
+      throw invalidArgument(`Invalid value for ${param}: '${raw}' (true or false)`);
+    conditions.push({ column: param, op: "=", values: [raw === "true" ? 1 : 0] });
+  }
+  // Hidden images stay out of lists unless asked for (os_hidden=true or false names them).
+  if (one(query.os_hidden) === undefined) conditions.push({ column: "os_hidden", op: "=", values: [0] });
+  for (const param of ["created_at", "updated_at"] as const) {
+    for (const raw of all(query[param])) conditions.push(...timeConditions(param, raw));
+  }
+
+  const visibility = one(query.visibility);
+  if (
+    visibility !== undefined &&
+    visibility !== "all" &&
+    !(VISIBILITIES as readonly string[]).includes(visibility)
+  ) {
+    throw invalidArgument(`Invalid visibility value: ${visibility}`);
+  }
+  const memberStatus = one(query.member_status) ?? "accepted";
+  if (!["pending", "accepted", "rejected", "all"].includes(memberStatus)) {
+    throw invalidArgument(`Invalid status value: ${memberStatus}`);
+  }
+
+  const properties: { name: string; value: string }[] = [];
+  for (const [name, value] of Object.entries(query)) {
+    if (!KNOWN.has(name)) properties.push({ name, value: one(value) ?? "" });
+  }
+
+  return {
+    visibility: (visibility ?? null) as SearchImagesInput["visibility"],
+    memberStatus: memberStatus as MemberStatus | "all",
+    conditions,
+    tags: all(query.tag),
+    properties,
+    sort: parseSort(query),
+    marker: one(query.marker) ?? null,
+    limit: parseLimit(one(query.limit)),
+  };
+}
+
+function parseLimit(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_LIMIT;
+  if (!/^-?\d+$/.test(raw)) throw invalidArgument("limit param must be an integer");
+  const n = Number(raw);
+  if (n < 0) throw invalidArgument("limit param must be positive");
+  return Math.min(n, MAX_LIMIT);
+}
+
+/** `sort=key:dir,...` or repeated `sort_key`/`sort_dir` (not both); default newest first. */
+function parseSort(query: Query): SearchImagesInput["sort"] {
+  const sortKey = (raw: string): SearchSortKey => {
+    const key = SORT_KEYS[raw];
+    if (!key) {
+      throw invalidArgument(
+        `Invalid sort key: ${raw}. It must be one of the following: ${Object.keys(SORT_KEYS).join(", ")}.`,
+      );
+    }
+    return key;
+  };
+  const sortDir = (raw: string | undefined): "asc" | "desc" => {
+    if (raw === undefined || raw === "") return "desc";
+    if (raw !== "asc" && raw !== "desc") throw invalidArgument(`Invalid sort direction: ${raw}`);
+    return raw;
+  };
+  const sort = one(query.sort);
+  const keys = all(query.sort_key);
+  const dirs = all(query.sort_dir);
+  if (sort !== undefined) {
+    if (keys.length > 0 || dirs.length > 0) {
+      throw invalidArgument("The sort param cannot be combined with sort_key or sort_dir.");
+    }
+    return sort.split(",").map((part) => {
+      const [k = "", d] = part.split(":");
+      return { key: sortKey(k.trim()), dir: sortDir(d?.trim()) };
+    });
+  }
+  if (dirs.length > 1 && dirs.length !== keys.length) {
+    throw invalidArgument("The number of sort_dir values must match the number of sort_key values.");
+  }
+  if (keys.length === 0) return [{ key: "created_at", dir: sortDir(dirs[0]) }];
+  return keys.map((k, i) => ({ key: sortKey(k), dir: sortDir(dirs[i] ?? dirs[0]) }));
+}
+
+function timeConditions(column: "created_at" | "updated_at", raw: string): ColumnCondition[] {
+  const m = /^(?:(gt|gte|lt|lte|eq|neq):)?(.+)$/.exec(raw);
+  const when = m ? Date.parse(m[2]!) : NaN;
+  if (!m || Number.isNaN(when)) {
+    throw invalidArgument(`Invalid ${column} filter '${raw}': use [gt|gte|lt|lte|eq|neq:]<ISO 8601 time>`);
+  }
+  // Stored times have milliseconds, shown ones whole seconds: compare at the shown precision.
+  const op = TIME_OPS[m[1] ?? "eq"]!;
+  const second = Math.floor(when / 1000) * 1000;
+  const next = second + 1000;
+  if (op === "=")
+    return [
+      { column, op: ">=", values: [second] },
+      { column, op: "<", values: [next] },
+    ];
+  if (op === ">") return [{ column, op: ">=", values: [next] }];
+  if (op === "<=") return [{ column, op: "<", values: [next] }];
+  return [{ column, op, values: [second] }];
+}
+
+/** `in:` lists: comma separated, values with commas in double quotes. */
+function splitIn(raw: string): string[] {
+  const out: string[] = [];
+  const re = /\s*(?:"((?:[^"\\]|\\.)*)"|([^,]*))\s*(?:,|$)/gy;
+  let m: RegExpExecArray | null;
+  while (re.lastIndex < raw.length && (m = re.exec(raw)) !== null) {
+    out.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, "$1") : m[2]!.trim());
+    if (m[0] === "") break;
+  }
+  return out.filter((v) => v !== "");
+}

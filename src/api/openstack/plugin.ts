@@ -1,0 +1,82 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { Authenticator } from "../../auth/authenticator.js";
+import { invalidArgument, unauthenticated } from "../../core/errors.js";
+import "../http/request-context.js";
+import { GlanceHttpError, glanceErrorBody, toGlanceError } from "./errors.js";
+
+/** Media types Glance accepts for PATCH, in the order it lists them in Accept-Patch. */
+export const PATCH_MEDIA_TYPES = [
+  "application/openstack-images-v2.0-json-patch",
+  "application/openstack-images-v2.1-json-patch",
+] as const;
+
+/**
+ * What every OpenStack route shares: an `x-openstack-request-id` on every response, Glance's
+ * error bodies, and body parsing the way Glance does it — JSON (a syntax error is "Malformed
+ * JSON"), the two JSON-patch media types, and image data left unread as a stream for the
+ * handler. Other media types reach the handler unparsed, so each route can refuse them with 415.
+ */
+export function useOpenStackConventions(app: FastifyInstance, bodyLimit: number): void {
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("x-openstack-request-id", `req-${request.id}`);
+  });
+  app.removeAllContentTypeParsers();
+  const parseJson = (
+    _req: FastifyRequest,
+    body: string,
+    done: (err: Error | null, value?: unknown) => void,
+  ) => {
+    if (body.trim() === "") return done(null, undefined);
+    try {
+      done(null, JSON.parse(body));
+    } catch {
+      done(invalidArgument("Malformed JSON in request body."));
+    }
+  };
+  app.addContentTypeParser(
+    ["application/json", ...PATCH_MEDIA_TYPES],
+    { parseAs: "string", bodyLimit },
+    parseJson,
+  );
+  // Image data and anything unexpected: not read here (routes stream or refuse it).
+  app.addContentTypeParser("*", (_req, _payload, done) => done(null, undefined));
+  app.setErrorHandler(async (err, request, reply) => {
+    const { status, body, internal, headers } = toGlanceError(err);
+    if (internal) request.log.error({ err }, "request failed");
+    if (headers) reply.headers(headers);
+    // An upload's request stream is consumed (and destroyed) by then; only a gone socket stops the answer.
+    if (reply.sent || request.raw.socket?.destroyed) return reply;
+    return reply.status(status).send(body);
+  });
+  app.setNotFoundHandler(async (_request, reply) =>
+    reply.status(404).send(glanceErrorBody(404, "The resource could not be found.")),
+  );
+}
+
+/** Authenticates every request of the routes registered in `app` (X-Auth-Token or Bearer). */
+export function requireToken(app: FastifyInstance, auth: Authenticator): void {
+  app.addHook("onRequest", async (request) => {
+    if (!request.headers["x-auth-token"] && !request.headers.authorization) {
+      throw unauthenticated(
+        "This server could not verify that you are authorized to access the document you requested: send X-Auth-Token.",
+      );
+    }
+    request.principal = await auth.authenticate(request.headers);
+  });
+}
+
+/** Refuses a body of another media type than `expected` with Glance's 415. */
+export function requireMediaType(request: FastifyRequest, expected: readonly string[]): void {
+  const type = (request.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+  if (!expected.includes(type)) {
+    throw new GlanceHttpError(
+      415,
+      `The request media type ${type || "(none)"} is not supported by this server.`,
+    );
+  }
+}
+
+/** The service's base URL as the client reached it (or as configured), for absolute links. */
+export function baseUrl(req: FastifyRequest, publicUrl: string | null): string {
+  return publicUrl ?? `${req.protocol}://${req.headers.host ?? "localhost"}`;
+}

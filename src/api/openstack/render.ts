@@ -1,0 +1,70 @@
+import type { Image, ImageStatus } from "../../core/image.js";
+import type { ImageMember } from "../../core/member.js";
+import { renderedExtensionFields } from "./extension-fields.js";
+
+const GIB = 1024 ** 3;
+
+/** Core statuses in Glance's words (DESIGN.md, "Statuses"). */
+const STATUS: Record<ImageStatus, string> = {
+  queued: "queued",
+  importing: "importing",
+  saving: "saving",
+  uploading: "uploading",
+  active: "active",
+  updating: "active",
+  deactivated: "deactivated",
+  killed: "killed",
+  deleting: "pending_delete",
+};
+
+export const glanceStatus = (status: ImageStatus): string => STATUS[status];
+
+/** Glance's timestamps: ISO 8601 in UTC, whole seconds. */
+export const glanceTime = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+
+export function hasData(image: Image): boolean {
+  return image.status === "active" || image.status === "deactivated" || image.status === "updating";
+}
+
+/** The image as Glance shows it: custom and extension properties first, then the base attributes. */
+export function renderImage(image: Image, storeId: string): Record<string, unknown> {
+  const committed = hasData(image);
+  const self = `/v2/images/${image.uuid}`;
+  return {
+    ...renderedExtensionFields(image),
+    name: image.name === "" ? null : image.name,
+    disk_format: image.diskFormat,
+    container_format: image.containerFormat,
+    visibility: image.visibility,
+    size: image.size,
+    virtual_size: committed ? image.virtualSize : null,
+    status: glanceStatus(image.status),
+    checksum: committed ? image.checksumMd5 : null,
+    protected: image.protected,
+    min_ram: image.minRam,
+    min_disk: Math.ceil(image.minDiskSize / GIB),
+    owner: image.folderId,
+    os_hidden: image.osHidden,
+    os_hash_algo: committed && image.checksumSha512 ? "sha512" : null,
+    os_hash_value: committed ? image.checksumSha512 : null,
+    id: image.uuid,
+    created_at: glanceTime(image.createdAt),
+    updated_at: glanceTime(image.updatedAt),
+    tags: image.tags,
+    self,
+    file: `${self}/file`,
+    schema: "/v2/schemas/image",
+    ...(committed ? { stores: storeId } : {}),
+  };
+}
+
+export function renderMember(member: ImageMember, imageUuid: string): Record<string, unknown> {
+  return {
+    member_id: member.memberId,
+    image_id: imageUuid,
+    status: member.status,
+    created_at: glanceTime(member.createdAt),
+    updated_at: glanceTime(member.updatedAt),
+    schema: "/v2/schemas/member",
+  };
+}

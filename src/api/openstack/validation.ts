@@ -1,0 +1,68 @@
+import { Ajv, type ErrorObject } from "ajv";
+import { invalidArgument, permissionDenied } from "../../core/errors.js";
+import { SYSTEM_EXTENSION_FIELDS } from "./extension-fields.js";
+import { IMAGE_SCHEMA, READ_ONLY_ATTRIBUTES } from "./schemas.js";
+
+const ajv = new Ajv({ strict: false, allErrors: false });
+const validateImage = ajv.compile({ type: "object", ...IMAGE_SCHEMA });
+
+const READ_ONLY = new Set<string>([...READ_ONLY_ATTRIBUTES, ...SYSTEM_EXTENSION_FIELDS]);
+
+/** Refuses attributes a client may not set: the service's own (403 read-only) and os_glance_* (403 reserved). */
+export function assertWritable(attribute: string, { allowId }: { allowId: boolean }): void {
+  if (READ_ONLY.has(attribute) || (attribute === "id" && !allowId)) {
+    throw permissionDenied(`Attribute '${attribute}' is read-only.`).because("READ_ONLY_ATTRIBUTE");
+  }
+  if (attribute.startsWith("os_glance")) {
+    throw permissionDenied(`Attribute '${attribute}' is reserved.`).because("RESERVED_ATTRIBUTE");
+  }
+}
+
+/** Validates an image document (a create body, or an image after a patch) against the image schema. */
+export function assertMatchesImageSchema(doc: Record<string, unknown>): void {
+  for (const key of Object.keys(doc)) {
+    if (key.length > 255) {
+      throw invalidArgument(
+        `Provided object does not match schema 'image': property name ${key.slice(0, 40)}... is too long`,
+      );
+    }
+  }
+  if (validateImage(doc)) return;
+  const e = validateImage.errors![0]!;
+  throw invalidArgument(`Provided object does not match schema 'image': ${describe(e, doc)}`, [
+    { field: fieldOf(e) || "body", description: e.message ?? "is invalid" },
+  ]);
+}
+
+function fieldOf(e: ErrorObject): string {
+  return e.instancePath
+    .split("/")
+    .filter(Boolean)
+    .map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : i === 0 ? p : `.${p}`))
+    .join("");
+}
+
+function describe(e: ErrorObject, doc: Record<string, unknown>): string {
+  const field = fieldOf(e);
+  const value = JSON.stringify(
+    e.instancePath
+      .split("/")
+      .filter(Boolean)
+      .reduce<unknown>((v, k) => (v as Record<string, unknown>)?.[k], doc),
+  );
+  switch (e.keyword) {
+    case "enum":
+      return `${field}: ${value} is not one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`;
+    case "type":
+      return `${field}: ${value} is not of type ${JSON.stringify(e.params.type)}`;
+    case "maxLength":
+      return `${field}: ${value} is too long (at most ${String(e.params.limit)} characters)`;
+    case "minLength":
+      return `${field}: ${value} is too short (at least ${String(e.params.limit)} character)`;
+    case "maximum":
+    case "minimum":
+      return `${field}: ${value} is out of range (${e.message ?? ""})`;
+    default:
+      return `${field || "body"}: ${e.message ?? "is invalid"}`;
+  }
+}

@@ -1,0 +1,78 @@
+import type { ImageMember, MemberStatus } from "../../core/member.js";
+import type { Db } from "./database.js";
+
+type Row = { image_id: string; member_id: string; status: string; created_at: number; updated_at: number };
+
+function toMember(row: Row): ImageMember {
+  return {
+    imageId: row.image_id,
+    memberId: row.member_id,
+    status: row.status as MemberStatus,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+export class MembersRepo {
+  async insert(db: Db, member: ImageMember): Promise<void> {
+    await db
+      .insertInto("image_members")
+      .values({
+        image_id: member.imageId,
+        member_id: member.memberId,
+        status: member.status,
+        created_at: member.createdAt,
+        updated_at: member.updatedAt,
+      })
+      .execute();
+  }
+
+  async find(db: Db, imageId: string, memberId: string): Promise<ImageMember | null> {
+    const row = await db
+      .selectFrom("image_members")
+      .selectAll()
+      .where("image_id", "=", imageId)
+      .where("member_id", "=", memberId)
+      .executeTakeFirst();
+    return row ? toMember(row) : null;
+  }
+
+  async list(db: Db, imageId: string, memberIds?: string[]): Promise<ImageMember[]> {
+    let q = db.selectFrom("image_members").selectAll().where("image_id", "=", imageId);
+    if (memberIds) q = q.where("member_id", "in", memberIds.length > 0 ? memberIds : [""]);
+    const rows = await q.orderBy("created_at").orderBy("member_id").execute();
+    return rows.map(toMember);
+  }
+
+  async setStatus(
+    db: Db,
+    imageId: string,
+    memberId: string,
+    status: MemberStatus,
+    now: number,
+  ): Promise<void> {
+    await db
+      .updateTable("image_members")
+      .set({ status, updated_at: now })
+      .where("image_id", "=", imageId)
+      .where("member_id", "=", memberId)
+      .execute();
+  }
+
+  async delete(db: Db, imageId: string, memberId: string): Promise<void> {
+    await db
+      .deleteFrom("image_members")
+      .where("image_id", "=", imageId)
+      .where("member_id", "=", memberId)
+      .execute();
+  }
+
+  async count(db: Db, imageId: string): Promise<number> {
+    const row = await db
+      .selectFrom("image_members")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("image_id", "=", imageId)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+}
