@@ -45,7 +45,7 @@ async function withAdmin<T>(
   flags: { dataDir?: string },
   fn: (admin: SubjectAdmin) => Promise<T>,
 ): Promise<T> {
-  const config = loadConfig(flags);
+  const config = loadConfig({ dataDir: flags.dataDir });
   const db = openSqlite(path.join(config.dataDir, "vitrine.sqlite"));
   try {
     await migrateToLatest(db);

@@ -53,8 +53,9 @@ export async function ingest(blobs: BlobStore, req: IngestRequest): Promise<Inge
     return { ...digests, ...verdict, key: req.key };
   } catch (err) {
     await writer.abort();
-    if (req.signal.aborted) throw req.signal.reason ?? err;
+    // Our own refusals first: a refused stream also tears down its source, which may abort the signal.
     if (isVitrineError(err)) throw err;
+    if (req.signal.aborted) throw req.signal.reason ?? err;
     if (sourceError !== null) {
       throw new VitrineError(
         "UNAVAILABLE",

@@ -12,7 +12,7 @@ export function osRequest(
   headers: Record<string, string> = {},
   token: string | null = server.token,
 ): Promise<ApiResponse> {
-  const h = { ...headers, authorization: "" };
+  const h: Record<string, string> = { ...headers, authorization: "" };
   if (token !== null) h["x-auth-token"] = token;
   return apiRequest(server.url, null, method, urlPath, body, stripEmpty(h));
 }

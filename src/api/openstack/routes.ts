@@ -230,7 +230,8 @@ function registerDataRoutes(
   opts: OpenStackRoutesOptions,
   imageData: ImageDataService,
 ): void {
-  const receive = (mode: "file" | "stage") => async (req: FastifyRequest<IdParams>, reply: FastifyReply) => {
+  // Checked before any body parser runs: a JSON body of image size must not be buffered to refuse it.
+  const checkUpload = async (req: FastifyRequest) => {
     requireMediaType(req, ["application/octet-stream"]);
     const declared = Number(req.headers["content-length"] ?? "0");
     if (declared > opts.maxImageBytes) {
@@ -239,6 +240,8 @@ function registerDataRoutes(
         `The incoming image is too large: the limit is ${opts.maxImageBytes} bytes.`,
       );
     }
+  };
+  const receive = (mode: "file" | "stage") => async (req: FastifyRequest<IdParams>, reply: FastifyReply) => {
     const aborted = new AbortController();
     req.raw.once("close", () => {
       if (!req.raw.complete) aborted.abort(new Error("the client disconnected during the upload"));
@@ -246,8 +249,8 @@ function registerDataRoutes(
     await imageData.upload(req.principal, req.params.imageId, req.raw, aborted.signal, mode);
     return reply.code(204).send();
   };
-  app.put<IdParams>("/images/:imageId/file", receive("file"));
-  app.put<IdParams>("/images/:imageId/stage", receive("stage"));
+  app.put<IdParams>("/images/:imageId/file", { onRequest: checkUpload }, receive("file"));
+  app.put<IdParams>("/images/:imageId/stage", { onRequest: checkUpload }, receive("stage"));
 
   app.post<IdParams>("/images/:imageId/import", async (req, reply) => {
     const body = objectBody(req.body);
