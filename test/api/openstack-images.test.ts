@@ -183,6 +183,19 @@ describe("OpenStack Image API v2: discovery, schemas, create, get, patch, tags, 
     assert.equal(bearer.status, 200);
   });
 
+  test("errors are negotiated as Glance does: JSON when asked for, HTML for other Accept values, text without one", async () => {
+    const id = "685e6db1-274d-46f6-8fd5-bba374ab15e5";
+    const html = await osRequest(server, "GET", `/v2/images/${id}`, undefined, { accept: "*/*" });
+    assert.equal(html.status, 404);
+    assert.match(html.headers.get("content-type") ?? "", /^text\/html/);
+    assert.match(html.text, /<h1>404 Not Found<\/h1>\n {2}No image found with ID/);
+    const res = await fetch(`${server.url}/v2/images/${id}`, {
+      headers: { "x-auth-token": server.token, accept: "" },
+    });
+    assert.match(res.headers.get("content-type") ?? "", /^text\/plain/);
+    assert.equal(await res.text(), `404 Not Found\n\nNo image found with ID ${id}\n\n   `);
+  });
+
   test("GET of an unknown or malformed id is 404", async () => {
     for (const id of ["2bd32f5a-74b1-4bef-9da0-c7a4f15ffa9b", "not-a-uuid"]) {
       const res = await osRequest(server, "GET", `/v2/images/${id}`);

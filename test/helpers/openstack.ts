@@ -12,7 +12,8 @@ export function osRequest(
   headers: Record<string, string> = {},
   token: string | null = server.token,
 ): Promise<ApiResponse> {
-  const h: Record<string, string> = { ...headers, authorization: "" };
+  // Glance answers errors in JSON only to clients that ask for it.
+  const h: Record<string, string> = { accept: "application/json", ...headers, authorization: "" };
   if (token !== null) h["x-auth-token"] = token;
   return apiRequest(server.url, null, method, urlPath, body, stripEmpty(h));
 }
@@ -49,6 +50,7 @@ export async function putData(
   const res = await fetch(`${server.url}/v2/images/${imageId}/${opts.endpoint ?? "file"}`, {
     method: "PUT",
     headers: {
+      accept: "application/json",
       "x-auth-token": opts.token ?? server.token,
       "content-type": opts.contentType ?? "application/octet-stream",
     },

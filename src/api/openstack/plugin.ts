@@ -1,8 +1,8 @@
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Authenticator } from "../../auth/authenticator.js";
 import { invalidArgument, unauthenticated } from "../../core/errors.js";
 import "../http/request-context.js";
-import { GlanceHttpError, glanceErrorBody, toGlanceError } from "./errors.js";
+import { GlanceHttpError, type GlanceErrorBody, glanceErrorBody, toGlanceError } from "./errors.js";
 
 /** Media types Glance accepts for PATCH, in the order it lists them in Accept-Patch. */
 export const PATCH_MEDIA_TYPES = [
@@ -46,10 +46,10 @@ export function useOpenStackConventions(app: FastifyInstance, bodyLimit: number)
     if (headers) reply.headers(headers);
     // An upload's request stream is consumed (and destroyed) by then; only a gone socket stops the answer.
     if (reply.sent || request.raw.socket?.destroyed) return reply;
-    return reply.status(status).send(body);
+    return sendGlanceError(request, reply.status(status), body);
   });
-  app.setNotFoundHandler(async (_request, reply) =>
-    reply.status(404).send(glanceErrorBody(404, "The resource could not be found.")),
+  app.setNotFoundHandler(async (request, reply) =>
+    sendGlanceError(request, reply.status(404), glanceErrorBody(404, "The resource could not be found.")),
   );
 }
 
@@ -79,4 +79,23 @@ export function requireMediaType(request: FastifyRequest, expected: readonly str
 /** The service's base URL as the client reached it (or as configured), for absolute links. */
 export function baseUrl(req: FastifyRequest, publicUrl: string | null): string {
   return publicUrl ?? `${req.protocol}://${req.headers.host ?? "localhost"}`;
+}
+
+/**
+ * Glance negotiates its error bodies: JSON `{message, code, title}` for `Accept: application/json`,
+ * an HTML page for other Accept values, plain text without one. Clients rely on it: glanceclient
+ * sends no Accept and reads plain text; openstacksdk asks for JSON.
+ */
+function sendGlanceError(request: FastifyRequest, reply: FastifyReply, body: GlanceErrorBody): FastifyReply {
+  const accept = request.headers.accept ?? "";
+  if (accept.includes("application/json")) return reply.send(body);
+  if (accept.trim() !== "") {
+    const text = body.message.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+    return reply
+      .type("text/html; charset=UTF-8")
+      .send(
+        `<html>\n <head>\n  <title>${body.code}</title>\n </head>\n <body>\n  <h1>${body.code}</h1>\n  ${text}<br /><br />\n\n\n\n </body>\n</html>`,
+      );
+  }
+  return reply.type("text/plain; charset=UTF-8").send(`${body.code}\n\n${body.message}\n\n   `);
 }

@@ -119,8 +119,9 @@ export const IMAGE_SCHEMA = {
     },
     self: { type: "string", readOnly: true, description: "The image's URL" },
     file: { type: "string", readOnly: true, description: "The image data's URL" },
-    stores: { type: "string", readOnly: true, description: "Stores holding the data" },
     schema: { type: "string", readOnly: true, description: "This schema's URL" },
+    // `stores` (shown on images with data) is left out on purpose: glanceclient turns schema
+    // properties into options, and its import command has a --stores option of its own.
     __os_version: str("Operating system and version; decides __os_type, __platform and __os_bit", {
       is_base: false,
     }),
