@@ -5,7 +5,8 @@
  */
 import Database from "better-sqlite3";
 import path from "node:path";
-import { startServer, tempDir } from "../test/helpers/server.js";
+import { execFileSync } from "node:child_process";
+import { CLI, apiRequest, startServer, tempDir } from "../test/helpers/server.js";
 
 const dataDir = tempDir("scale");
 let server = await startServer({ dataDir });
@@ -49,5 +50,73 @@ for (const order of ["", "&orderBy=name%20asc", "&orderBy=createdAt%20desc"]) {
   console.log(
     `order=${order || "id"}: first page p50 ${first.p50.toFixed(2)} ms p99 ${first.p99.toFixed(2)} ms; page at 90,000 p50 ${deep.p50.toFixed(2)} ms p99 ${deep.p99.toFixed(2)} ms`,
   );
+}
+// The OpenStack list: cross-folder scope (admin: everything; a project token: own + public +
+// accepted shares), Glance's default order (created_at desc) and name order, marker pages.
+const projectSubject = execFileSync(process.execPath, [
+  CLI,
+  "subject",
+  "create",
+  "--name",
+  "b",
+  "--data-dir",
+  dataDir,
+])
+  .toString()
+  .trim();
+execFileSync(process.execPath, [
+  CLI,
+  "folder",
+  "bind",
+  "--folder",
+  "big",
+  "--subject",
+  projectSubject,
+  "--role",
+  "viewer",
+  "--data-dir",
+  dataDir,
+]);
+const projectToken = execFileSync(process.execPath, [
+  CLI,
+  "token",
+  "create",
+  "--subject",
+  projectSubject,
+  "--project",
+  "big",
+  "--data-dir",
+  dataDir,
+])
+  .toString()
+  .trim();
+for (const [who, token] of [
+  ["admin", server.token],
+  ["project", projectToken],
+] as const) {
+  for (const sort of ["", "&sort=name:asc"]) {
+    let next = `/v2/images?limit=1000${sort}`;
+    for (let i = 0; i < 90; i++) {
+      const r = await apiRequest(server.url, token, "GET", next);
+      next = r.body.next;
+    }
+    const deepUrl = next.replace("limit=1000", "limit=100");
+    const timeAs = async (url: string) => {
+      const samples: number[] = [];
+      for (let i = 0; i < 200; i++) {
+        const s = performance.now();
+        const r = await apiRequest(server.url, token, "GET", url);
+        if (r.status !== 200) throw new Error(r.text);
+        samples.push(performance.now() - s);
+      }
+      samples.sort((a, b) => a - b);
+      return { p50: samples[100]!, p99: samples[198]! };
+    };
+    const first = await timeAs(`/v2/images?limit=100${sort}`);
+    const deep = await timeAs(deepUrl);
+    console.log(
+      `openstack ${who} sort=${sort || "created_at desc"}: first page p50 ${first.p50.toFixed(2)} ms p99 ${first.p99.toFixed(2)} ms; page at 90,000 p50 ${deep.p50.toFixed(2)} ms p99 ${deep.p99.toFixed(2)} ms`,
+    );
+  }
 }
 await server.stop();

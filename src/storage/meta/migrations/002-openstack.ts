@@ -43,6 +43,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   // OpenStack lists across folders (own + public + shared): these keep its default orders seekable.
   await db.schema.createIndex("images_created").on("images").columns(["created_at", "id"]).execute();
+  await db.schema.createIndex("images_name").on("images").columns(["name", "id"]).execute();
   await db.schema
     .createIndex("images_visibility")
     .on("images")
