@@ -1,5 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
+import { ALL_FORMATS, DEFAULT_FORMAT_POLICY, type FormatPolicy } from "./core/format-policy.js";
+import type { DiskFormat } from "./inspect/format.js";
 
 /** One typed configuration, from flags, VITRINE_* environment variables and an optional JSON file. */
 export interface Config {
@@ -19,6 +21,7 @@ export interface Config {
   role: "all" | "api" | "worker";
   /** The OpenStack project of admin tokens scoped to no project (owner of what they create there). */
   adminProject: string;
+  formats: FormatPolicy;
   /** Base URL clients reach the service at, for links in OpenStack version documents; null: from the request. */
   publicUrl: string | null;
 }
@@ -68,8 +71,47 @@ export function loadConfig(flags: ConfigFlags, env: Env = process.env): Config {
     },
     role,
     adminProject: get("VITRINE_ADMIN_PROJECT") ?? "admin",
+    formats: {
+      computeUri: formatList(
+        get("VITRINE_COMPUTE_URI_FORMATS"),
+        DEFAULT_FORMAT_POLICY.computeUri,
+        "VITRINE_COMPUTE_URI_FORMATS",
+      ),
+      computeVolume: formatList(
+        get("VITRINE_COMPUTE_VOLUME_FORMATS"),
+        DEFAULT_FORMAT_POLICY.computeVolume,
+        "VITRINE_COMPUTE_VOLUME_FORMATS",
+      ),
+      baremetal: formatList(
+        get("VITRINE_BAREMETAL_FORMATS"),
+        DEFAULT_FORMAT_POLICY.baremetal,
+        "VITRINE_BAREMETAL_FORMATS",
+      ),
+      maxVirtualSize: int(
+        get("VITRINE_MAX_VIRTUAL_SIZE"),
+        DEFAULT_FORMAT_POLICY.maxVirtualSize,
+        "VITRINE_MAX_VIRTUAL_SIZE",
+      ),
+      relaxFormatMismatch: bool(get("VITRINE_RELAX_FORMAT_MISMATCH"), "VITRINE_RELAX_FORMAT_MISMATCH"),
+    },
     publicUrl: get("VITRINE_PUBLIC_URL")?.replace(/\/+$/, "") ?? null,
   };
+}
+
+function formatList(value: string | undefined, fallback: readonly DiskFormat[], name: string): DiskFormat[] {
+  if (value === undefined || value.trim() === "") return [...fallback];
+  const formats = value.split(",").map((f) => f.trim());
+  for (const f of formats) {
+    if (!(ALL_FORMATS as readonly string[]).includes(f))
+      throw new Error(`${name}: ${f} is not one of ${ALL_FORMATS.join(", ")}`);
+  }
+  return formats as DiskFormat[];
+}
+
+function bool(value: string | undefined, name: string): boolean {
+  if (value === undefined || value === "" || value === "false" || value === "0") return false;
+  if (value === "true" || value === "1") return true;
+  throw new Error(`${name} must be true or false, not ${value}`);
 }
 
 function parseListen(value: string): { host: string; port: number } {

@@ -62,6 +62,7 @@ export async function startService(config: Config): Promise<Service> {
         volumes,
         urlPolicy,
         maxImageBytes: config.maxImageBytes,
+        maxVirtualSize: config.formats.maxVirtualSize,
       }),
       "image.update": new UpdateImageHandler({ images }),
       "image.delete": new DeleteImageHandler({ db, images, blobs }),
@@ -69,7 +70,15 @@ export async function startService(config: Config): Promise<Service> {
     { owner: `${hostname()}:${process.pid}:${newResourceId()}`, ...config.operations },
     log.child({ component: "operations" }),
   );
-  const imageService = new ImageService({ db, images, operations, engine, urlPolicy, loader });
+  const imageService = new ImageService({
+    db,
+    images,
+    operations,
+    engine,
+    urlPolicy,
+    loader,
+    formats: config.formats,
+  });
   const imageData = new ImageDataService({
     db,
     images,
@@ -79,6 +88,7 @@ export async function startService(config: Config): Promise<Service> {
     urlPolicy,
     loader,
     maxImageBytes: config.maxImageBytes,
+    formats: config.formats,
     storeId: STORE_ID,
   });
   const imageMembers = new ImageMembersService({ db, members, loader });

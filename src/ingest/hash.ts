@@ -1,7 +1,7 @@
 import { createHash, type Hash } from "node:crypto";
 import { Transform, type TransformCallback } from "node:stream";
 import { VitrineError } from "../core/errors.js";
-import { FormatSniffer } from "../inspect/sniffer.js";
+import { FormatSniffer, type SnifferOptions } from "../inspect/sniffer.js";
 
 export interface Digests {
   size: number;
@@ -17,11 +17,15 @@ export interface Digests {
 export class MeasuringStream extends Transform {
   private readonly md5: Hash = createHash("md5");
   private readonly sha512: Hash = createHash("sha512");
-  readonly sniffer = new FormatSniffer();
+  readonly sniffer: FormatSniffer;
   private size = 0;
 
-  constructor(private readonly maxBytes: number) {
+  constructor(
+    private readonly maxBytes: number,
+    options: SnifferOptions = {},
+  ) {
     super();
+    this.sniffer = new FormatSniffer(options);
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {

@@ -13,6 +13,8 @@ export interface IngestRequest {
   tag: string;
   signal: AbortSignal;
   maxBytes: number;
+  /** The largest virtual size the inspector accepts. */
+  maxVirtualSize: number;
   /** Formats this ingest path accepts; anything else is refused before commit. */
   allowedFormats: readonly DiskFormat[];
   /** How the source is named in error messages ("uri", "disk d1", ...). */
@@ -30,7 +32,7 @@ export interface IngestResult extends Digests, FormatVerdict {
  */
 export async function ingest(blobs: BlobStore, req: IngestRequest): Promise<IngestResult> {
   const writer = await blobs.createWriter(req.key, req.tag);
-  const meter = new MeasuringStream(req.maxBytes);
+  const meter = new MeasuringStream(req.maxBytes, { maxVirtualSize: req.maxVirtualSize });
   let sourceError: unknown = null;
   req.source.once("error", (err) => (sourceError ??= err));
   try {

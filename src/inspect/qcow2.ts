@@ -7,7 +7,9 @@
  *   data-file-name header extension);
  * - incompatible feature bits this inspector does not know (their meaning could be anything);
  * - header values no honest image has (cluster_bits outside 9..21, an L1 table larger than the
- *   virtual size needs, a virtual size beyond the limit).
+ *   virtual size needs);
+ * - tables that lie past the end of the file (a truncated or forged image).
+ * (The virtual size limit applies to every format; the sniffer checks it.)
  */
 const KNOWN_INCOMPATIBLE = 0b11111n; // dirty, corrupt, external data, compression type, extended L2
 const INCOMPATIBLE_DATA_FILE = 1n << 2n;
@@ -15,7 +17,7 @@ const AUTOCLEAR_DATA_FILE_RAW = 1n << 1n;
 const EXT_END = 0x00000000;
 const EXT_DATA_FILE_NAME = 0x44415441;
 
-export function qcow2Findings(head: Buffer, maxVirtualSize: number): string[] {
+export function qcow2Findings(head: Buffer, total: number): string[] {
   const findings: string[] = [];
   if (head.length < 72) return ["qcow2: the header is truncated"];
   const version = head.readUInt32BE(4);
@@ -26,8 +28,15 @@ export function qcow2Findings(head: Buffer, maxVirtualSize: number): string[] {
   if (clusterBits < 9 || clusterBits > 21)
     findings.push(`qcow2: cluster_bits ${clusterBits} is outside 9..21`);
   const size = head.readBigUInt64BE(24);
-  if (size > BigInt(maxVirtualSize))
-    findings.push(`qcow2: virtual size ${size} exceeds the limit of ${maxVirtualSize} bytes`);
+  const l1Offset = head.readBigUInt64BE(40);
+  const l1Bytes = BigInt(head.readUInt32BE(36)) * 8n;
+  if (l1Offset + l1Bytes > BigInt(total))
+    findings.push(`qcow2: the L1 table (at ${l1Offset}) lies past the end of the file (${total} bytes)`);
+  const refcountOffset = head.readBigUInt64BE(48);
+  if (refcountOffset >= BigInt(total))
+    findings.push(
+      `qcow2: the refcount table (at ${refcountOffset}) lies past the end of the file (${total} bytes)`,
+    );
   if (clusterBits >= 9 && clusterBits <= 21) {
     const clusterSize = 1n << BigInt(clusterBits);
     const bytesPerL1Entry = clusterSize * (clusterSize / 8n);

@@ -12,3 +12,32 @@ export function vhdFooterFindings(footer: Buffer): string[] {
     ? []
     : [`vhd: footer checksum 0x${stored.toString(16)} does not match 0x${expected.toString(16)}`];
 }
+
+const FIXED_DISK = 2;
+const NO_DATA_OFFSET = 0xffffffffffffffffn;
+
+/**
+ * A fixed VHD holds its whole virtual size before the footer; a dynamic one points to a header
+ * whose block allocation table must fit in the file. Less than that is a truncated image.
+ */
+export function vhdTruncationFindings(head: Buffer, footer: Buffer, total: number): string[] {
+  const virtualSize = footer.readBigUInt64BE(48);
+  const diskType = footer.readUInt32BE(60);
+  if (diskType === FIXED_DISK) {
+    return BigInt(total - 512) < virtualSize
+      ? [`vhd: a fixed disk of ${virtualSize} bytes in a file of ${total} (truncated)`]
+      : [];
+  }
+  const dataOffset = footer.readBigUInt64BE(16);
+  if (dataOffset === NO_DATA_OFFSET) return ["vhd: a dynamic disk without a header offset"];
+  const at = Number(dataOffset);
+  if (at + 1024 > total) return ["vhd: the dynamic disk header lies past the end of the file"];
+  if (at + 1024 > head.length || head.toString("latin1", at, at + 8) !== "cxsparse") {
+    return ["vhd: the dynamic disk header is missing"];
+  }
+  const batOffset = head.readBigUInt64BE(at + 16);
+  const batEntries = BigInt(head.readUInt32BE(at + 28));
+  return batOffset + batEntries * 4n > BigInt(total)
+    ? ["vhd: the block allocation table lies past the end of the file"]
+    : [];
+}

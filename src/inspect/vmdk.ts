@@ -12,8 +12,14 @@ export function vmdkDescriptorOnlyFindings(): string[] {
   ];
 }
 
-export function vmdkSparseFindings(head: Buffer): string[] {
-  if (head.length < 44) return ["vmdk: the header is truncated"];
+/** streamOptimized images may place the grain directory at the end, named by this marker. */
+const GD_AT_END = 0xffffffffffffffffn;
+
+export function vmdkSparseFindings(head: Buffer, total: number): string[] {
+  if (head.length < 64) return ["vmdk: the header is truncated"];
+  const gdOffset = head.readBigUInt64LE(56);
+  if (gdOffset !== GD_AT_END && gdOffset * 512n >= BigInt(total))
+    return [`vmdk: the grain directory (sector ${gdOffset}) lies past the end of the file`];
   const descriptorSector = Number(head.readBigUInt64LE(28));
   const descriptorSectors = Number(head.readBigUInt64LE(36));
   if (descriptorSector === 0 || descriptorSectors === 0) {

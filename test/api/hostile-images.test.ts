@@ -4,27 +4,8 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ACCEPTED_SUBFORMATS, image, qemuImg } from "../helpers/fixtures.js";
 import { type FileServer, startFileServer } from "../helpers/file-server.js";
-import { type RunningServer, startServer, tempDir, waitOperation } from "../helpers/server.js";
-
-/** Copies a real image and overwrites bytes of its header: a deliberately hostile file. */
-function patched(source: string, name: string, patches: [number, Buffer][]): string {
-  const file = path.join(tempDir("hostile"), name);
-  fs.copyFileSync(source, file);
-  const fd = fs.openSync(file, "r+");
-  for (const [offset, bytes] of patches) fs.writeSync(fd, bytes, 0, bytes.length, offset);
-  fs.closeSync(fd);
-  return file;
-}
-const u32 = (n: number) => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n);
-  return b;
-};
-const u64 = (n: bigint) => {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64BE(n);
-  return b;
-};
+import { patched, u32, u64 } from "../helpers/hostile.js";
+import { type RunningServer, startServer, waitOperation } from "../helpers/server.js";
 
 describe("Hostile images are refused on create from URI (qcow2 and VMDK safety rules)", () => {
   let server: RunningServer;

@@ -19,7 +19,14 @@ function sniff(file: string) {
 const QEMU_NAME: Record<string, string> = { vpc: "vhd" };
 
 describe("inspector vs qemu-img info: format and virtual size", () => {
-  for (const [format, options] of [["raw", ""] as const, ...ACCEPTED_SUBFORMATS, ["vdi", ""] as const]) {
+  for (const [format, options] of [
+    ["raw", ""] as const,
+    ...ACCEPTED_SUBFORMATS,
+    ["vdi", ""] as const,
+    ["vdi", "static=on"] as const,
+    ["vhdx", ""] as const,
+    ["vhdx", "subformat=fixed"] as const,
+  ]) {
     test(`${format} ${options}`, () => {
       const fixture = image(format, 24, options);
       // The format is named to qemu-img: its own probe looks only at the start of the file and

@@ -45,7 +45,6 @@ export function toCreateInput(body: CreateImageBody): CreateImageInput {
     hardwareGeneration: null,
     source: { type: "uri", uri: body.uri! },
     // Servers boot these: only ISO 9660 / UDF images are accepted.
-    allowedFormats: ["iso"],
     operationDescription: "Create image",
   };
 }

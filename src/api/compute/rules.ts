@@ -22,8 +22,6 @@ export const COMPUTE_LABELS: LabelRules = {
 const ID_MAX = 50;
 
 /** Formats a Compute image may hold, per source: object-storage uploads, and volumes. */
-export const URI_FORMATS: DiskFormat[] = ["qcow2", "vmdk", "vhd"];
-export const VOLUME_FORMATS: DiskFormat[] = ["qcow2", "vmdk", "vhd", "raw"];
 
 const OS_TYPES: Record<string, OsType | null> = {
   LINUX: "LINUX",
@@ -96,7 +94,6 @@ export function toCreateInput(body: CreateImageBody): CreateImageInput {
     pooled: body.pooled ?? false,
     hardwareGeneration,
     source,
-    allowedFormats: source.type === "uri" ? URI_FORMATS : VOLUME_FORMATS,
     operationDescription: "Create image",
   };
 }

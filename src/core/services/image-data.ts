@@ -9,6 +9,7 @@ import type { Db } from "../../storage/meta/database.js";
 import type { ImagesRepo } from "../../storage/meta/images-repo.js";
 import type { OperationsRepo } from "../../storage/meta/operations-repo.js";
 import { can } from "../access.js";
+import { type FormatPolicy, formatsForDeclared } from "../format-policy.js";
 import { VitrineError, failedPrecondition, invalidArgument, notFound, permissionDenied } from "../errors.js";
 import { newResourceId } from "../ids.js";
 import type { Image } from "../image.js";
@@ -50,6 +51,7 @@ export interface ImageDataDeps {
   urlPolicy: UrlPolicy;
   loader: ImageLoader;
   maxImageBytes: number;
+  formats: FormatPolicy;
   /** The name of the blob store in OpenStack terms (`fs`, `s3`). */
   storeId: string;
 }
@@ -105,7 +107,8 @@ export class ImageDataService {
         tag: `upload-${image.id}`,
         signal,
         maxBytes: this.deps.maxImageBytes,
-        allowedFormats: formatsAcceptedFor(image.diskFormat!),
+        allowedFormats: formatsForDeclared(this.deps.formats, formatsAcceptedFor(image.diskFormat!)),
+        maxVirtualSize: this.deps.formats.maxVirtualSize,
         sourceLabel: `disk_format ${image.diskFormat}`,
       });
     } catch (err) {
@@ -176,7 +179,7 @@ export class ImageDataService {
           method.name === "web-download"
             ? { type: "uri", uri: method.uri }
             : { type: "staged", blobKey: current.blobKey! },
-        allowedFormats: [...formatsAcceptedFor(current.diskFormat)],
+        allowedFormats: formatsForDeclared(this.deps.formats, formatsAcceptedFor(current.diskFormat)),
         inherit: { osType: false, productIds: false, minDiskSize: false },
         openstackImport: { store: this.deps.storeId },
       };

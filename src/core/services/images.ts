@@ -1,6 +1,5 @@
 import type { Kysely } from "kysely";
 import type { UrlPolicy } from "../../ingest/url-policy.js";
-import type { DiskFormat } from "../../inspect/format.js";
 import type { OperationEngine } from "../../operations/engine.js";
 import type { CreateImagePayload, ImageSource } from "../../operations/handlers/image-create.js";
 import type { DeleteImagePayload } from "../../operations/handlers/image-delete.js";
@@ -16,6 +15,7 @@ import type {
 import type { NewOperation, OperationsRepo } from "../../storage/meta/operations-repo.js";
 import type { Database } from "../../storage/meta/schema.js";
 import { type Action, authorize, can, foldersOf } from "../access.js";
+import { type FormatPolicy, formatsForCreate } from "../format-policy.js";
 import type { MemberStatus } from "../member.js";
 import type { ImageLoader, ImageRef } from "./image-loader.js";
 import {
@@ -49,7 +49,6 @@ export interface CreateImageInput {
   pooled: boolean;
   hardwareGeneration: HardwareGeneration | null;
   source: ImageSource;
-  allowedFormats: DiskFormat[];
   /** The operation's description, in the dialect's words ("Create image"). */
   operationDescription: string;
 }
@@ -128,6 +127,7 @@ export interface ImageServiceDeps {
   engine: OperationEngine;
   urlPolicy: UrlPolicy;
   loader: ImageLoader;
+  formats: FormatPolicy;
 }
 
 /**
@@ -187,7 +187,7 @@ export class ImageService {
     };
     const payload: CreateImagePayload = {
       source: input.source,
-      allowedFormats: input.allowedFormats,
+      allowedFormats: formatsForCreate(this.deps.formats, input.kind, input.source.type),
       inherit: {
         osType: input.osType === null,
         productIds: input.productIds === null,

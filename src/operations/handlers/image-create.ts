@@ -43,6 +43,7 @@ export interface CreateImageDeps {
   volumes: VolumeSource;
   urlPolicy: UrlPolicy;
   maxImageBytes: number;
+  maxVirtualSize: number;
 }
 
 /**
@@ -94,6 +95,7 @@ export class CreateImageHandler implements OperationHandler {
       tag: op.id,
       signal: ctx.signal,
       maxBytes: this.deps.maxImageBytes,
+      maxVirtualSize: this.deps.maxVirtualSize,
       allowedFormats: payload.allowedFormats,
       sourceLabel: payload.source.type === "uri" ? "uri" : `${payload.source.type} ${payload.source.id}`,
     });

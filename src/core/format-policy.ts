@@ -1,0 +1,38 @@
+import type { DiskFormat } from "../inspect/format.js";
+import type { ImageKind } from "./image.js";
+
+export const ALL_FORMATS: readonly DiskFormat[] = ["raw", "qcow2", "vmdk", "vhd", "vhdx", "vdi", "iso"];
+
+/**
+ * Which detected formats each way in accepts, and the limits every inspection applies. The
+ * defaults follow the APIs: Compute takes qcow2, VMDK and VHD from object storage (raw too from
+ * disks and snapshots), BareMetal takes ISO. `relaxFormatMismatch` lets an operator accept a
+ * detected format other than the allowed or declared one; the safety findings still apply.
+ */
+export interface FormatPolicy {
+  computeUri: readonly DiskFormat[];
+  computeVolume: readonly DiskFormat[];
+  baremetal: readonly DiskFormat[];
+  maxVirtualSize: number;
+  relaxFormatMismatch: boolean;
+}
+
+export const DEFAULT_FORMAT_POLICY: FormatPolicy = {
+  computeUri: ["qcow2", "vmdk", "vhd"],
+  computeVolume: ["qcow2", "vmdk", "vhd", "raw"],
+  baremetal: ["iso"],
+  maxVirtualSize: 4 * 1024 ** 4,
+  relaxFormatMismatch: false,
+};
+
+/** The formats a create of `kind` from a source of `sourceType` accepts. */
+export function formatsForCreate(policy: FormatPolicy, kind: ImageKind, sourceType: string): DiskFormat[] {
+  if (policy.relaxFormatMismatch) return [...ALL_FORMATS];
+  if (kind === "baremetal") return [...policy.baremetal];
+  return [...(sourceType === "uri" ? policy.computeUri : policy.computeVolume)];
+}
+
+/** The formats an OpenStack upload or import declared as `diskFormat` accepts (`accepted` maps it). */
+export function formatsForDeclared(policy: FormatPolicy, accepted: readonly DiskFormat[]): DiskFormat[] {
+  return policy.relaxFormatMismatch ? [...ALL_FORMATS] : [...accepted];
+}

@@ -1,0 +1,95 @@
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import { describe, test } from "node:test";
+import { FormatSniffer } from "../../src/inspect/sniffer.js";
+import { image, iso } from "../helpers/fixtures.js";
+import {
+  GPT_HEADER_CRC,
+  hybridIso,
+  partitioned,
+  patched,
+  qcow2IsoPolyglot,
+  truncated,
+  u32,
+} from "../helpers/hostile.js";
+
+function sniff(file: string) {
+  const sniffer = new FormatSniffer();
+  const data = fs.readFileSync(file);
+  for (let offset = 0; offset < data.length; offset += 65521)
+    sniffer.push(data.subarray(offset, offset + 65521));
+  return sniffer.verdict();
+}
+
+function assertRefused(file: string, reason: RegExp): void {
+  const verdict = sniff(file);
+  assert.ok(
+    verdict.findings.some((f) => reason.test(f)),
+    `${file}: ${JSON.stringify(verdict)}`,
+  );
+}
+
+function assertAccepted(file: string, format: string): void {
+  const verdict = sniff(file);
+  assert.equal(verdict.format, format);
+  assert.deepEqual(verdict.findings, []);
+}
+
+describe("inspector: partition tables, polyglots, truncation", () => {
+  test("honest GPT and MBR disks, and a hybrid ISO with an MBR, are accepted", () => {
+    assertAccepted(partitioned("gpt-ok", "gpt"), "raw");
+    assertAccepted(partitioned("mbr-ok", "dos"), "raw");
+    assertAccepted(hybridIso(), "iso");
+  });
+
+  test("a GPT whose header CRC does not match is refused", () => {
+    const disk = partitioned("gpt-crc", "gpt");
+    const stored = fs.readFileSync(disk).readUInt32LE(GPT_HEADER_CRC);
+    const evil = Buffer.alloc(4);
+    evil.writeUInt32LE((stored ^ 0xff) >>> 0);
+    assertRefused(patched(disk, "gpt-bad-crc.raw", [[GPT_HEADER_CRC, evil]]), /gpt: the header CRC/);
+  });
+
+  test("partition tables pointing past the end of the file are refused", () => {
+    assertRefused(
+      truncated(partitioned("gpt-cut", "gpt"), "gpt-cut.raw", 4 * 1024 * 1024),
+      /gpt: .*past the end/,
+    );
+    assertRefused(
+      truncated(partitioned("mbr-cut", "dos"), "mbr-cut.raw", 4 * 1024 * 1024),
+      /mbr: partition 1 .*past the end/,
+    );
+  });
+
+  test("data valid as two formats at once (qcow2 + ISO 9660) is refused as a polyglot", () => {
+    const verdict = sniff(qcow2IsoPolyglot());
+    assert.equal(verdict.format, "qcow2");
+    assert.match(verdict.findings[0] ?? "", /polyglot: .*qcow2 and iso/);
+  });
+
+  test("truncated images of every format are refused", () => {
+    const cut = (format: string, options: string, keep: number, tail = 0) =>
+      truncated(image(format, 24, options).path, `cut-${format}-${options.length}-${keep}`, keep, tail);
+    assertRefused(
+      cut("qcow2", "", 200_000),
+      /qcow2: (the L1 table|the refcount table|an L2 table) .*past the end/,
+    );
+    assertRefused(cut("vmdk", "", 10_000), /vmdk: (the grain directory|a grain table) .*past the end/);
+    assertRefused(cut("vpc", "subformat=fixed", 1024 * 1024, 512), /vhd: a fixed disk .* \(truncated\)/);
+    assertRefused(cut("vpc", "", 1024, 512), /vhd: the (block allocation table|dynamic disk header)/);
+    assertRefused(cut("vdi", "static=on", 1024 * 1024), /vdi: allocated blocks .*past the end/);
+    assertRefused(cut("vhdx", "", 200 * 1024), /vhdx: .*past the end/);
+    const disc = iso("cut");
+    assertRefused(truncated(disc.path, "cut.iso", 40 * 1024), /iso: the volume is .* \(truncated\)/);
+  });
+
+  test("a virtual size beyond the configured limit is refused for any format", () => {
+    const sniffer = new FormatSniffer({ maxVirtualSize: 1024 * 1024 });
+    sniffer.push(fs.readFileSync(image("vhdx", 8).path));
+    assert.match(
+      sniffer.verdict().findings.join(),
+      /vhdx: virtual size 8388608 exceeds the limit of 1048576/,
+    );
+    void u32;
+  });
+});
