@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 need_packages=()
 command -v qemu-img >/dev/null 2>&1 || need_packages+=(qemu-utils)
 command -v genisoimage >/dev/null 2>&1 || need_packages+=(genisoimage)
+command -v sfdisk >/dev/null 2>&1 || need_packages+=(fdisk)
 command -v openstack >/dev/null 2>&1 || need_packages+=(python3-openstackclient)
 command -v glance >/dev/null 2>&1 || need_packages+=(python3-glanceclient)
 if [ ${#need_packages[@]} -gt 0 ]; then

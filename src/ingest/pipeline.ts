@@ -15,6 +15,8 @@ export interface IngestRequest {
   maxBytes: number;
   /** The largest virtual size the inspector accepts. */
   maxVirtualSize: number;
+  /** Format inspection; off only to measure its cost (bench/ingest-inspection.ts). */
+  inspect?: boolean;
   /** Formats this ingest path accepts; anything else is refused before commit. */
   allowedFormats: readonly DiskFormat[];
   /** How the source is named in error messages ("uri", "disk d1", ...). */
@@ -32,7 +34,10 @@ export interface IngestResult extends Digests, FormatVerdict {
  */
 export async function ingest(blobs: BlobStore, req: IngestRequest): Promise<IngestResult> {
   const writer = await blobs.createWriter(req.key, req.tag);
-  const meter = new MeasuringStream(req.maxBytes, { maxVirtualSize: req.maxVirtualSize });
+  const meter = new MeasuringStream(req.maxBytes, {
+    maxVirtualSize: req.maxVirtualSize,
+    inspect: req.inspect,
+  });
   let sourceError: unknown = null;
   req.source.once("error", (err) => (sourceError ??= err));
   try {

@@ -33,10 +33,16 @@ export function qcow2Findings(head: Buffer, total: number): string[] {
   if (l1Offset + l1Bytes > BigInt(total))
     findings.push(`qcow2: the L1 table (at ${l1Offset}) lies past the end of the file (${total} bytes)`);
   const refcountOffset = head.readBigUInt64BE(48);
-  if (refcountOffset >= BigInt(total))
-    findings.push(
-      `qcow2: the refcount table (at ${refcountOffset}) lies past the end of the file (${total} bytes)`,
-    );
+  const refcountClusters = BigInt(head.readUInt32BE(56));
+  if (clusterBits >= 9 && clusterBits <= 21) {
+    const clusterSize = 1n << BigInt(clusterBits);
+    if (l1Offset % clusterSize !== 0n || refcountOffset % clusterSize !== 0n)
+      findings.push("qcow2: a table offset is not aligned to the cluster size");
+    if (refcountClusters === 0n || refcountOffset + refcountClusters * clusterSize > BigInt(total))
+      findings.push(
+        `qcow2: the refcount table (at ${refcountOffset}) lies past the end of the file (${total} bytes)`,
+      );
+  }
   if (clusterBits >= 9 && clusterBits <= 21) {
     const clusterSize = 1n << BigInt(clusterBits);
     const bytesPerL1Entry = clusterSize * (clusterSize / 8n);
@@ -44,6 +50,10 @@ export function qcow2Findings(head: Buffer, total: number): string[] {
     const l1Size = BigInt(head.readUInt32BE(36));
     if (l1Size > needed + 1n && l1Size > 1n)
       findings.push(`qcow2: L1 table of ${l1Size} entries is larger than the virtual size needs (${needed})`);
+    if (l1Size < needed)
+      findings.push(
+        `qcow2: L1 table of ${l1Size} entries is too small for the virtual size (needs ${needed})`,
+      );
   }
   let extensionsAt = 72;
   if (version === 3) {
@@ -71,6 +81,10 @@ export function qcow2Findings(head: Buffer, total: number): string[] {
     if (type === EXT_END) break;
     if (type === EXT_DATA_FILE_NAME) findings.push("qcow2: the header names an external data file");
     offset += 8 + Math.ceil(length / 8) * 8;
+    if (clusterBits <= 21 && offset > 2 ** clusterBits) {
+      findings.push("qcow2: a header extension runs past the header cluster");
+      break;
+    }
   }
   return [...new Set(findings)];
 }

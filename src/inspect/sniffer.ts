@@ -167,7 +167,7 @@ export class FormatSniffer {
         };
       case "vhdx": {
         const reader = this.vhdx!;
-        const findings = [...reader.findings];
+        const findings = [...reader.findings, ...reader.endFindings(total)];
         if (this.windows.unfilled > 0 || this.windows.missed > 0)
           findings.push("vhdx: its region or metadata tables lie past the end of the file");
         else if (reader.virtualSize === null && findings.length === 0)

@@ -28,6 +28,9 @@ export function vhdTruncationFindings(head: Buffer, footer: Buffer, total: numbe
       ? [`vhd: a fixed disk of ${virtualSize} bytes in a file of ${total} (truncated)`]
       : [];
   }
+  // Readers take a dynamic disk's footer from its copy at the start: it must be the same.
+  if (head.length < 512 || !head.subarray(0, 512).equals(footer))
+    return ["vhd: the footer copy at the start of the dynamic disk differs from the footer"];
   const dataOffset = footer.readBigUInt64BE(16);
   if (dataOffset === NO_DATA_OFFSET) return ["vhd: a dynamic disk without a header offset"];
   const at = Number(dataOffset);
@@ -35,6 +38,10 @@ export function vhdTruncationFindings(head: Buffer, footer: Buffer, total: numbe
   if (at + 1024 > head.length || head.toString("latin1", at, at + 8) !== "cxsparse") {
     return ["vhd: the dynamic disk header is missing"];
   }
+  const header = head.subarray(at, at + 1024);
+  let sum = 0;
+  for (let i = 0; i < 1024; i++) if (i < 36 || i >= 40) sum += header[i]!;
+  if (header.readUInt32BE(36) !== ~sum >>> 0) return ["vhd: the dynamic disk header checksum does not match"];
   const batOffset = head.readBigUInt64BE(at + 16);
   const batEntries = BigInt(head.readUInt32BE(at + 28));
   return batOffset + batEntries * 4n > BigInt(total)

@@ -9,6 +9,9 @@ const REGION_TABLE_OFFSET = 192 * 1024;
 const REGION_TABLE_BYTES = 64 * 1024;
 const METADATA_REGION = guid("8B7CA206-4790-4B9A-B8FE-575F050F886E");
 const VIRTUAL_DISK_SIZE = guid("2FA54224-CD1B-4876-B211-5DBED83BF4B8");
+const BAT_REGION = guid("2DC27766-F623-4200-9D64-115E9BFD4A08");
+const FILE_PARAMETERS = guid("CAA16737-FA36-4D43-B3B6-33F0AA44E76B");
+const MIB = 1024 * 1024;
 
 /** GUIDs are stored with their first three fields little-endian. */
 function guid(text: string): Buffer {
@@ -22,6 +25,9 @@ function guid(text: string): Buffer {
 
 export class VhdxReader {
   virtualSize: number | null = null;
+  blockSize: number | null = null;
+  /** The furthest payload or bitmap block the BAT names (its start offset), once read. */
+  batMaxOffset: number | null = null;
   readonly findings: string[] = [];
 
   constructor(private readonly windows: Windows) {
@@ -38,15 +44,20 @@ export class VhdxReader {
       this.findings.push(`vhdx: the region table claims ${count} entries`);
       return;
     }
+    let metadata = false;
     for (let i = 0; i < count; i++) {
       const e = 16 + i * 32;
+      if (e + 32 > t.length) break;
+      const regionOffset = Number(t.readBigUInt64LE(e + 16));
+      const regionLength = t.readUInt32LE(e + 24);
       if (t.subarray(e, e + 16).equals(METADATA_REGION)) {
-        const regionOffset = Number(t.readBigUInt64LE(e + 16));
+        metadata = true;
         this.windows.want(regionOffset, 64 * 1024, (m) => this.metadataTable(m, regionOffset));
-        return;
+      } else if (t.subarray(e, e + 16).equals(BAT_REGION)) {
+        this.windows.want(regionOffset, regionLength, (bat) => this.bat(bat));
       }
     }
-    this.findings.push("vhdx: the region table has no metadata region");
+    if (!metadata) this.findings.push("vhdx: the region table has no metadata region");
   }
 
   private metadataTable(m: Buffer, regionOffset: number): void {
@@ -58,18 +69,36 @@ export class VhdxReader {
     for (let i = 0; i < count; i++) {
       const e = 32 + i * 32;
       if (e + 32 > m.length) break;
-      if (m.subarray(e, e + 16).equals(VIRTUAL_DISK_SIZE)) {
-        const itemOffset = m.readUInt32LE(e + 16);
-        if (itemOffset + 8 <= m.length) this.virtualSize = Number(m.readBigUInt64LE(itemOffset));
-        else
-          this.windows.want(
-            regionOffset + itemOffset,
-            8,
-            (v) => (this.virtualSize = Number(v.readBigUInt64LE(0))),
-          );
-        return;
-      }
+      const itemOffset = m.readUInt32LE(e + 16);
+      const read = (set: (v: Buffer) => void) => {
+        if (itemOffset + 8 <= m.length) set(m.subarray(itemOffset, itemOffset + 8));
+        else this.windows.want(regionOffset + itemOffset, 8, set);
+      };
+      const id = m.subarray(e, e + 16);
+      if (id.equals(VIRTUAL_DISK_SIZE)) read((v) => (this.virtualSize = Number(v.readBigUInt64LE(0))));
+      if (id.equals(FILE_PARAMETERS)) read((v) => (this.blockSize = v.readUInt32LE(0)));
     }
-    this.findings.push("vhdx: the metadata table has no virtual disk size");
+    if (this.virtualSize === null && this.windows.unfilled === 0)
+      this.findings.push("vhdx: the metadata table has no virtual disk size");
+  }
+
+  private bat(bat: Buffer): void {
+    let max = -1;
+    for (let i = 0; i + 8 <= bat.length; i += 8) {
+      const entry = bat.readBigUInt64LE(i);
+      const state = Number(entry & 7n);
+      // 6: fully present, 7: partially present (payload blocks; bitmap blocks use 6 too).
+      if (state === 6 || state === 7) max = Math.max(max, Number(entry >> 20n) * MIB);
+    }
+    this.batMaxOffset = max < 0 ? null : max;
+  }
+
+  /** Findings that need the whole file seen: blocks the BAT names past its end. */
+  endFindings(total: number): string[] {
+    if (this.batMaxOffset === null) return [];
+    const end = this.batMaxOffset + Math.max(this.blockSize ?? MIB, MIB);
+    return end > total
+      ? [`vhdx: the block allocation table names data past the end of the file (${total} bytes)`]
+      : [];
   }
 }

@@ -16,8 +16,18 @@ export function vmdkDescriptorOnlyFindings(): string[] {
 const GD_AT_END = 0xffffffffffffffffn;
 
 export function vmdkSparseFindings(head: Buffer, total: number): string[] {
-  if (head.length < 64) return ["vmdk: the header is truncated"];
+  if (head.length < 72) return ["vmdk: the header is truncated"];
+  const version = head.readUInt32LE(4);
+  if (version < 1 || version > 3) return [`vmdk: unsupported version ${version}`];
+  const grainSize = head.readBigUInt64LE(20);
+  const gtEntries = head.readUInt32LE(44);
+  // Honest sparse extents have 512 entries per grain table and power-of-two grains up to 1 MiB.
+  if (gtEntries !== 512 || grainSize < 1n || grainSize > 2048n || (grainSize & (grainSize - 1n)) !== 0n)
+    return [`vmdk: grain size ${grainSize} or ${gtEntries} entries per grain table are invalid`];
   const gdOffset = head.readBigUInt64LE(56);
+  const overhead = head.readBigUInt64LE(64);
+  if (overhead * 512n > BigInt(total))
+    return [`vmdk: the metadata (${overhead} sectors) is larger than the file (truncated)`];
   if (gdOffset !== GD_AT_END && gdOffset * 512n >= BigInt(total))
     return [`vmdk: the grain directory (sector ${gdOffset}) lies past the end of the file`];
   const descriptorSector = Number(head.readBigUInt64LE(28));

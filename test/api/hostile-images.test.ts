@@ -5,7 +5,7 @@ import { after, before, describe, test } from "node:test";
 import { ACCEPTED_SUBFORMATS, image, qemuImg } from "../helpers/fixtures.js";
 import { type FileServer, startFileServer } from "../helpers/file-server.js";
 import { patched, u32, u64 } from "../helpers/hostile.js";
-import { type RunningServer, startServer, waitOperation } from "../helpers/server.js";
+import { type RunningServer, startServer, tempDir, waitOperation } from "../helpers/server.js";
 
 describe("Hostile images are refused on create from URI (qcow2 and VMDK safety rules)", () => {
   let server: RunningServer;

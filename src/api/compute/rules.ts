@@ -6,7 +6,6 @@ import {
 } from "../../core/image-sizes.js";
 import type { HardwareGeneration, Image, OsType } from "../../core/image.js";
 import type { CreateImageInput, ImagePatch } from "../../core/services/images.js";
-import type { DiskFormat } from "../../inspect/format.js";
 import type { ImageSource } from "../../operations/handlers/image-create.js";
 import { Rules, checkLabels, parseInt64, parseUpdateMask, type LabelRules } from "../yandex/validation.js";
 import type { CreateImageBody, UpdateImageBody } from "./schemas.js";
