@@ -1,4 +1,5 @@
 import { failedPrecondition } from "./errors.js";
+import { newResourceId, newUuid } from "./ids.js";
 
 /** Which API family owns an image: Compute (and OpenStack) disk images, or BareMetal ISO images. */
 export type ImageKind = "compute" | "baremetal";
@@ -92,4 +93,71 @@ export interface Image {
   createdAt: number;
   updatedAt: number;
   version: number;
+}
+
+/** The data fields of an image that holds no data (yet, or any more). */
+export const NO_DATA = {
+  blobKey: null,
+  size: null,
+  virtualSize: null,
+  checksumMd5: null,
+  checksumSha512: null,
+} as const satisfies Partial<Image>;
+
+/** What the ingest pipeline measured about stored bytes. */
+export interface StoredData {
+  key: string;
+  size: number;
+  virtualSize: number;
+  md5: string;
+  sha512: string;
+}
+
+/** The data fields of an image holding `stored`. */
+export function dataFields(stored: StoredData): Pick<Image, keyof typeof NO_DATA> {
+  return {
+    blobKey: stored.key,
+    size: stored.size,
+    virtualSize: stored.virtualSize,
+    checksumMd5: stored.md5,
+    checksumSha512: stored.sha512,
+  };
+}
+
+/**
+ * A new image in `queued` with fresh ids (a caller-chosen UUID is kept), no data, and the empty
+ * default for every field not given.
+ */
+export function newQueuedImage(
+  fields: Pick<Image, "kind" | "folderId"> &
+    Partial<Omit<Image, "id" | "status" | keyof typeof NO_DATA | "createdAt" | "updatedAt" | "version">>,
+  now: number,
+): Image {
+  return {
+    uuid: newUuid(),
+    name: "",
+    description: "",
+    labels: {},
+    family: "",
+    minDiskSize: 0,
+    productIds: [],
+    osType: "LINUX",
+    pooled: false,
+    hardwareGeneration: null,
+    visibility: "private",
+    protected: false,
+    osHidden: false,
+    tags: [],
+    properties: {},
+    diskFormat: null,
+    containerFormat: null,
+    minRam: 0,
+    ...fields,
+    id: newResourceId(),
+    status: "queued",
+    ...NO_DATA,
+    createdAt: now,
+    updatedAt: now,
+    version: 1,
+  };
 }

@@ -1,3 +1,5 @@
+import type { Windows } from "./windows.js";
+
 /**
  * Safety rules for qcow2 headers (QEMU's docs/interop/qcow2.txt). A qcow2 image can make the
  * hypervisor open other files — a backing file, or an external data file — which is how a
@@ -87,4 +89,34 @@ export function qcow2Findings(head: Buffer, total: number): string[] {
     }
   }
   return [...new Set(findings)];
+}
+
+/**
+ * Collects the L1 table as it streams past (a window), to check at the end that every L2 table
+ * it names lies inside the file.
+ */
+export class Qcow2L1Reader {
+  private l2End: number | null = null;
+
+  constructor(head: Buffer, windows: Windows) {
+    const clusterBits = head.readUInt32BE(20);
+    const l1Entries = head.readUInt32BE(36);
+    const l1Offset = Number(head.readBigUInt64BE(40));
+    if (clusterBits < 9 || clusterBits > 21 || l1Entries === 0) return;
+    windows.want(l1Offset, l1Entries * 8, (l1) => {
+      let end = 0;
+      for (let i = 0; i + 8 <= l1.length; i += 8) {
+        // Bits 9..55 hold the L2 table's offset; bit 63 is the "copied" flag.
+        const offset = Number(l1.readBigUInt64BE(i) & 0x00fffffffffffe00n);
+        if (offset !== 0) end = Math.max(end, offset + 2 ** clusterBits);
+      }
+      this.l2End = end;
+    });
+  }
+
+  endFindings(total: number): string[] {
+    return this.l2End !== null && this.l2End > total
+      ? [`qcow2: an L2 table lies past the end of the file (${total} bytes)`]
+      : [];
+  }
 }

@@ -1,14 +1,16 @@
 import type { DiskFormat, FormatVerdict } from "./format.js";
 import { partitionTable } from "./partitions.js";
-import { qcow2Findings } from "./qcow2.js";
+import { Qcow2L1Reader, qcow2Findings } from "./qcow2.js";
 import { vhdFooterFindings, vhdTruncationFindings } from "./vhd.js";
 import { VhdxReader } from "./vhdx.js";
 import { vdiFindings } from "./vdi.js";
-import { vmdkDescriptorOnlyFindings, vmdkSparseFindings } from "./vmdk.js";
+import { VmdkGrainDirectoryReader, vmdkDescriptorOnlyFindings, vmdkSparseFindings } from "./vmdk.js";
 import { Windows } from "./windows.js";
 
 /** How much of the head to keep: the ISO 9660 volume descriptors from 32 KiB, a GPT entry array. */
 const HEAD_BYTES = 64 * 1024;
+/** Table readers start once the head holds this much: every header they read fits, every table is further on. */
+const READERS_START = 512;
 /** VHD keeps its footer in the last 512 bytes (fixed VHDs have nothing else), GPT its backup header. */
 const TAIL_BYTES = 512;
 
@@ -40,13 +42,15 @@ export class FormatSniffer {
   private tail = Buffer.alloc(0);
   private total = 0;
   private readonly windows = new Windows();
-  private vhdx: VhdxReader | null = null;
-  /** The furthest L2 table a qcow2's L1 table points to (its end offset), once read. */
-  private qcow2L2End: number | null = null;
-  private qcow2L1Asked = false;
-  /** The furthest grain table a sparse VMDK's grain directory points to (its end offset). */
-  private vmdkGtEnd: number | null = null;
-  private vmdkGdAsked = false;
+  /**
+   * Readers of tables a format points to, started once the head holds the header: they ask for
+   * windows further on and report at the end what lies past the end of the file.
+   */
+  private readers: {
+    qcow2?: Qcow2L1Reader;
+    vmdk?: VmdkGrainDirectoryReader;
+    vhdx?: VhdxReader;
+  } | null = null;
 
   constructor(options: SnifferOptions = {}) {
     this.maxVirtualSize = options.maxVirtualSize ?? 4 * 1024 ** 4;
@@ -56,9 +60,7 @@ export class FormatSniffer {
     this.total += chunk.length;
     if (this.head.length < HEAD_BYTES) {
       this.head = Buffer.concat([this.head, chunk.subarray(0, HEAD_BYTES - this.head.length)]);
-      if (!this.vhdx && startsWith(this.head, 0, VHDX_MAGIC)) this.vhdx = new VhdxReader(this.windows);
-      if (!this.qcow2L1Asked && this.head.length >= 48 && startsWith(this.head, 0, QCOW2_MAGIC))
-        this.askQcow2L1();
+      if (!this.readers && this.head.length >= READERS_START) this.readers = this.startReaders(this.head);
     }
     this.windows.push(chunk);
     if (chunk.length >= TAIL_BYTES) {
@@ -69,48 +71,11 @@ export class FormatSniffer {
     }
   }
 
-  /** Collects the qcow2 L1 table as it passes, to check that every L2 table it names is in the file. */
-  private askQcow2L1(): void {
-    this.qcow2L1Asked = true;
-    const clusterBits = this.head.readUInt32BE(20);
-    const l1Entries = this.head.readUInt32BE(36);
-    const l1Offset = Number(this.head.readBigUInt64BE(40));
-    if (clusterBits < 9 || clusterBits > 21 || l1Entries === 0) return;
-    this.windows.want(l1Offset, l1Entries * 8, (l1) => {
-      let end = 0;
-      for (let i = 0; i + 8 <= l1.length; i += 8) {
-        // Bits 9..55 hold the L2 table's offset; bit 63 is the "copied" flag.
-        const offset = Number(l1.readBigUInt64BE(i) & 0x00fffffffffffe00n);
-        if (offset !== 0) end = Math.max(end, offset + 2 ** clusterBits);
-      }
-      this.qcow2L2End = end;
-    });
-  }
-
-  /** Collects a sparse VMDK's grain directory, to check that every grain table it names is in the file. */
-  private askVmdkGd(): void {
-    this.vmdkGdAsked = true;
-    const h = this.head;
-    const capacity = h.readBigUInt64LE(12);
-    const grainSize = h.readBigUInt64LE(20);
-    const gtEntries = h.readUInt32LE(44);
-    const gdOffset = h.readBigUInt64LE(56);
-    if (grainSize === 0n || gtEntries === 0 || gdOffset === 0xffffffffffffffffn) return;
-    const gdEntries = Number(
-      (capacity + grainSize * BigInt(gtEntries) - 1n) / (grainSize * BigInt(gtEntries)),
-    );
-    this.windows.want(Number(gdOffset) * 512, gdEntries * 4, (gd) => {
-      let end = 0;
-      for (let i = 0; i + 4 <= gd.length; i += 4) {
-        const sector = gd.readUInt32LE(i);
-        if (sector !== 0) end = Math.max(end, sector * 512 + gtEntries * 4);
-      }
-      this.vmdkGtEnd = end;
-    });
-  }
-
-  get bytesSeen(): number {
-    return this.total;
+  private startReaders(h: Buffer): NonNullable<FormatSniffer["readers"]> {
+    if (startsWith(h, 0, QCOW2_MAGIC)) return { qcow2: new Qcow2L1Reader(h, this.windows) };
+    if (startsWith(h, 0, VMDK_SPARSE_MAGIC)) return { vmdk: new VmdkGrainDirectoryReader(h, this.windows) };
+    if (startsWith(h, 0, VHDX_MAGIC)) return { vhdx: new VhdxReader(this.windows) };
+    return {};
   }
 
   verdict(): FormatVerdict {
@@ -147,32 +112,22 @@ export class FormatSniffer {
     const h = this.head;
     const total = this.total;
     switch (format) {
-      case "qcow2": {
-        const findings = qcow2Findings(h, total);
-        if (this.qcow2L2End !== null && this.qcow2L2End > total)
-          findings.push(`qcow2: an L2 table lies past the end of the file (${total} bytes)`);
-        return { virtualSize: h.length >= 32 ? Number(h.readBigUInt64BE(24)) : 0, findings };
-      }
+      case "qcow2":
+        return {
+          virtualSize: h.length >= 32 ? Number(h.readBigUInt64BE(24)) : 0,
+          findings: [...qcow2Findings(h, total), ...(this.readers?.qcow2?.endFindings(total) ?? [])],
+        };
       case "vmdk":
         if (startsWith(h, 0, VMDK_DESCRIPTOR))
           return { virtualSize: descriptorCapacity(h), findings: vmdkDescriptorOnlyFindings() };
         return {
           virtualSize: h.length >= 20 ? Number(h.readBigUInt64LE(12)) * 512 : 0,
-          findings: [
-            ...vmdkSparseFindings(h, total),
-            ...(this.vmdkGtEnd !== null && this.vmdkGtEnd > total
-              ? [`vmdk: a grain table lies past the end of the file (${total} bytes)`]
-              : []),
-          ],
+          findings: [...vmdkSparseFindings(h, total), ...(this.readers?.vmdk?.endFindings(total) ?? [])],
         };
       case "vhdx": {
-        const reader = this.vhdx!;
-        const findings = [...reader.findings, ...reader.endFindings(total)];
-        if (this.windows.unfilled > 0 || this.windows.missed > 0)
-          findings.push("vhdx: its region or metadata tables lie past the end of the file");
-        else if (reader.virtualSize === null && findings.length === 0)
-          findings.push("vhdx: the virtual size could not be read");
-        return { virtualSize: reader.virtualSize ?? 0, findings };
+        const reader = this.readers?.vhdx;
+        if (!reader) return { virtualSize: 0, findings: ["vhdx: the file is shorter than its header"] };
+        return { virtualSize: reader.virtualSize ?? 0, findings: reader.endFindings(total) };
       }
       case "vdi":
         return {

@@ -28,7 +28,7 @@ export class VhdxReader {
   blockSize: number | null = null;
   /** The furthest payload or bitmap block the BAT names (its start offset), once read. */
   batMaxOffset: number | null = null;
-  readonly findings: string[] = [];
+  private readonly findings: string[] = [];
 
   constructor(private readonly windows: Windows) {
     windows.want(REGION_TABLE_OFFSET, REGION_TABLE_BYTES, (t) => this.regionTable(t));
@@ -93,12 +93,20 @@ export class VhdxReader {
     this.batMaxOffset = max < 0 ? null : max;
   }
 
-  /** Findings that need the whole file seen: blocks the BAT names past its end. */
+  /**
+   * Every finding, once the whole file was seen: tables that were never reached lie past its end,
+   * and so do blocks the BAT names beyond it.
+   */
   endFindings(total: number): string[] {
-    if (this.batMaxOffset === null) return [];
-    const end = this.batMaxOffset + Math.max(this.blockSize ?? MIB, MIB);
-    return end > total
-      ? [`vhdx: the block allocation table names data past the end of the file (${total} bytes)`]
-      : [];
+    const findings = [...this.findings];
+    if (this.windows.unfilled > 0 || this.windows.missed > 0) {
+      findings.push("vhdx: its region or metadata tables lie past the end of the file");
+    } else if (this.virtualSize === null && findings.length === 0) {
+      findings.push("vhdx: the virtual size could not be read");
+    }
+    if (this.batMaxOffset !== null && this.batMaxOffset + Math.max(this.blockSize ?? MIB, MIB) > total) {
+      findings.push(`vhdx: the block allocation table names data past the end of the file (${total} bytes)`);
+    }
+    return findings;
   }
 }

@@ -1,3 +1,5 @@
+import type { Windows } from "./windows.js";
+
 /**
  * Safety rules for VMDK. A descriptor lists extents — files holding the data — and an extent may
  * name any path on the host (CVE-2024-32498). Only self-contained images are accepted: a sparse
@@ -58,4 +60,36 @@ function descriptorFindings(text: string): string[] {
   for (const m of extents)
     if (m[2] !== "SPARSE") findings.push(`vmdk: extent type ${m[2]} refers to data outside the image`);
   return findings;
+}
+
+/**
+ * Collects a sparse VMDK's grain directory as it streams past (a window), to check at the end
+ * that every grain table it names lies inside the file.
+ */
+export class VmdkGrainDirectoryReader {
+  private gtEnd: number | null = null;
+
+  constructor(head: Buffer, windows: Windows) {
+    const capacity = head.readBigUInt64LE(12);
+    const grainSize = head.readBigUInt64LE(20);
+    const gtEntries = head.readUInt32LE(44);
+    const gdOffset = head.readBigUInt64LE(56);
+    if (grainSize === 0n || gtEntries === 0 || gdOffset === GD_AT_END) return;
+    const coveredByTable = grainSize * BigInt(gtEntries);
+    const gdEntries = Number((capacity + coveredByTable - 1n) / coveredByTable);
+    windows.want(Number(gdOffset) * 512, gdEntries * 4, (gd) => {
+      let end = 0;
+      for (let i = 0; i + 4 <= gd.length; i += 4) {
+        const sector = gd.readUInt32LE(i);
+        if (sector !== 0) end = Math.max(end, sector * 512 + gtEntries * 4);
+      }
+      this.gtEnd = end;
+    });
+  }
+
+  endFindings(total: number): string[] {
+    return this.gtEnd !== null && this.gtEnd > total
+      ? [`vmdk: a grain table lies past the end of the file (${total} bytes)`]
+      : [];
+  }
 }

@@ -5,7 +5,7 @@ import { after, before, describe, test } from "node:test";
 import { ACCEPTED_SUBFORMATS, image, qemuImg } from "../helpers/fixtures.js";
 import { type FileServer, startFileServer } from "../helpers/file-server.js";
 import { patched, u32, u64 } from "../helpers/hostile.js";
-import { type RunningServer, startServer, tempDir, waitOperation } from "../helpers/server.js";
+import { type RunningServer, blobFiles, startServer, tempDir, waitOperation } from "../helpers/server.js";
 
 describe("Hostile images are refused on create from URI (qcow2 and VMDK safety rules)", () => {
   let server: RunningServer;
@@ -19,17 +19,9 @@ describe("Hostile images are refused on create from URI (qcow2 and VMDK safety r
     await files.close();
   });
 
-  function blobFiles(): { committed: number; pending: number } {
-    const entries = fs
-      .readdirSync(path.join(server.dataDir, "blobs"), { recursive: true, withFileTypes: true })
-      .filter((e) => e.isFile());
-    const pending = entries.filter((e) => e.parentPath.endsWith(".pending")).length;
-    return { committed: entries.length - pending, pending };
-  }
-
   async function refused(file: string, reason: RegExp): Promise<void> {
     const uri = files.serve(path.basename(file), file);
-    const before = blobFiles();
+    const before = blobFiles(server.dataDir);
     const res = await server.request("POST", "/compute/v1/images", { folderId: "hostile", uri });
     assert.equal(res.status, 200, res.text);
     const done = await waitOperation(server, res.body.id);
@@ -38,7 +30,7 @@ describe("Hostile images are refused on create from URI (qcow2 and VMDK safety r
     const img = await server.request("GET", `/compute/v1/images/${res.body.metadata.imageId}`);
     assert.equal(img.body.status, "ERROR");
     assert.deepEqual(
-      blobFiles(),
+      blobFiles(server.dataDir),
       { committed: before.committed, pending: 0 },
       "the refused bytes are deleted",
     );

@@ -6,7 +6,13 @@ import { after, before, describe, test } from "node:test";
 import { type FileServer, startFileServer } from "../helpers/file-server.js";
 import { image, rawDisk } from "../helpers/fixtures.js";
 import { PATCH_TYPE, createOsImage, osRequest, projectToken, putData } from "../helpers/openstack.js";
-import { type RunningServer, eventually, startServer } from "../helpers/server.js";
+import {
+  type RunningServer,
+  blobFiles,
+  eventually,
+  pendingBlobFiles,
+  startServer,
+} from "../helpers/server.js";
 
 const MAX_IMAGE_BYTES = 48 * 1024 * 1024;
 
@@ -25,7 +31,7 @@ describe("OpenStack Image API v2: image data", () => {
   });
 
   const get = async (id: string) => (await osRequest(server, "GET", `/v2/images/${id}`)).body;
-  const pendingFiles = () => fs.readdirSync(`${server.dataDir}/blobs/.pending`);
+  const pendingFiles = () => pendingBlobFiles(server.dataDir);
 
   test("upload: queued → active with size, MD5, SHA-512 and virtual size; download returns the same bytes", async () => {
     const fixture = image("qcow2", 16);
@@ -267,21 +273,12 @@ describe("OpenStack Image API v2: image data", () => {
   test("deleting an uploaded image frees its bytes unless another image shares them", async () => {
     const img = await createOsImage(server, { name: "freed", disk_format: "raw" });
     assert.equal((await putData(server, img.id, rawDisk("freed", 2))).status, 204);
-    const blobsBefore = countBlobs(server.dataDir);
+    const blobsBefore = blobFiles(server.dataDir).committed;
     assert.equal((await osRequest(server, "DELETE", `/v2/images/${img.id}`)).status, 204);
-    await eventually(async () => countBlobs(server.dataDir) === blobsBefore - 1, 5000, "blob removed");
+    await eventually(
+      async () => blobFiles(server.dataDir).committed === blobsBefore - 1,
+      5000,
+      "blob removed",
+    );
   });
 });
-
-function countBlobs(dataDir: string): number {
-  let n = 0;
-  const walk = (dir: string) => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      if (e.name === ".pending") continue;
-      if (e.isDirectory()) walk(`${dir}/${e.name}`);
-      else n++;
-    }
-  };
-  walk(`${dataDir}/blobs`);
-  return n;
-}

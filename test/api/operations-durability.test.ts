@@ -4,16 +4,13 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { image } from "../helpers/fixtures.js";
 import { type FileServer, startFileServer } from "../helpers/file-server.js";
-import { eventually, startServer, tempDir, waitOperation } from "../helpers/server.js";
+import { eventually, pendingBlobFiles, startServer, tempDir, waitOperation } from "../helpers/server.js";
 
 const ALLOW = { VITRINE_IMPORT_ALLOWED_HOSTS: "127.0.0.1" };
 
 function pendingBytes(dataDir: string): number {
   const dir = path.join(dataDir, "blobs", ".pending");
   return fs.readdirSync(dir).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
-}
-function pendingFiles(dataDir: string): string[] {
-  return fs.readdirSync(path.join(dataDir, "blobs", ".pending"));
 }
 function committedBlobs(dataDir: string): number {
   const root = path.join(dataDir, "blobs");
@@ -53,7 +50,7 @@ describe("Operations: cancellation, crash recovery and graceful shutdown", () =>
       assert.equal(cancel.body.done, true);
       assert.equal(cancel.body.error.code, 1);
       assert.equal(cancel.body.response, undefined);
-      assert.deepEqual(pendingFiles(server.dataDir), [], "no partial data left");
+      assert.deepEqual(pendingBlobFiles(server.dataDir), [], "no partial data left");
       assert.equal(committedBlobs(server.dataDir), 0);
       const img = await server.request("GET", `/compute/v1/images/${res.body.metadata.imageId}`);
       assert.equal(img.status, 404, "a cancelled create leaves no image");
@@ -108,7 +105,7 @@ describe("Operations: cancellation, crash recovery and graceful shutdown", () =>
     assert.equal(res.status, 200);
     await eventually(async () => pendingBytes(dataDir) > 0, 10_000, "import to start writing");
     await first.stop("SIGKILL");
-    assert.ok(pendingFiles(dataDir).length > 0, "the crash left partial data behind (to be cleaned)");
+    assert.ok(pendingBlobFiles(dataDir).length > 0, "the crash left partial data behind (to be cleaned)");
 
     const second = await startServer({ dataDir, env });
     try {
@@ -118,7 +115,7 @@ describe("Operations: cancellation, crash recovery and graceful shutdown", () =>
       assert.equal(done.error, undefined, JSON.stringify(done.error));
       assert.equal(done.response.status, "READY");
       assert.equal(done.response.storageSize, String(fixture.size));
-      assert.deepEqual(pendingFiles(dataDir), [], "partial data of the killed attempt is gone");
+      assert.deepEqual(pendingBlobFiles(dataDir), [], "partial data of the killed attempt is gone");
       assert.equal(committedBlobs(dataDir), 1, "exactly one blob: the resumed import's");
     } finally {
       await second.stop();
@@ -142,7 +139,7 @@ describe("Operations: cancellation, crash recovery and graceful shutdown", () =>
       assert.match(done.error.message, /interrupted/);
       const img = await second.request("GET", `/compute/v1/images/${res.body.metadata.imageId}`);
       assert.equal(img.body.status, "ERROR");
-      assert.deepEqual(pendingFiles(dataDir), []);
+      assert.deepEqual(pendingBlobFiles(dataDir), []);
       assert.equal(committedBlobs(dataDir), 0);
     } finally {
       await second.stop();

@@ -149,3 +149,17 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** The uncommitted blob files (`.pending/`) a data directory holds. */
+export function pendingBlobFiles(dataDir: string): string[] {
+  return fs.readdirSync(path.join(dataDir, "blobs", ".pending"));
+}
+
+/** How many committed and pending blob files a data directory holds. */
+export function blobFiles(dataDir: string): { committed: number; pending: number } {
+  const entries = fs
+    .readdirSync(path.join(dataDir, "blobs"), { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile());
+  const pending = entries.filter((e) => e.parentPath.endsWith(".pending")).length;
+  return { committed: entries.length - pending, pending };
+}

@@ -10,7 +10,6 @@ import {
   patched,
   qcow2IsoPolyglot,
   truncated,
-  u32,
 } from "../helpers/hostile.js";
 
 function sniff(file: string) {
@@ -86,6 +85,25 @@ describe("inspector: partition tables, polyglots, truncation", () => {
     assertRefused(truncated(disc.path, "cut.iso", 40 * 1024), /iso: the volume is .* \(truncated\)/);
   });
 
+  test("second-level tables named past the end of the file are refused (qcow2 L2, VMDK grain table)", () => {
+    const vmdk = image("vmdk", 8).path;
+    const gdSector = Number(fs.readFileSync(vmdk).readBigUInt64LE(56));
+    const far = Buffer.alloc(4);
+    far.writeUInt32LE(100_000);
+    assertRefused(
+      patched(vmdk, "gt-far.vmdk", [[gdSector * 512, far]]),
+      /vmdk: a grain table lies past the end/,
+    );
+    const qcow2 = image("qcow2", 8).path;
+    const l1Offset = Number(fs.readFileSync(qcow2).readBigUInt64BE(40));
+    const farL2 = Buffer.alloc(8);
+    farL2.writeBigUInt64BE((1n << 63n) | (1n << 40n));
+    assertRefused(
+      patched(qcow2, "l2-far.qcow2", [[l1Offset, farL2]]),
+      /qcow2: an L2 table lies past the end/,
+    );
+  });
+
   test("a virtual size beyond the configured limit is refused for any format", () => {
     const sniffer = new FormatSniffer({ maxVirtualSize: 1024 * 1024 });
     sniffer.push(fs.readFileSync(image("vhdx", 8).path));
@@ -93,6 +111,5 @@ describe("inspector: partition tables, polyglots, truncation", () => {
       sniffer.verdict().findings.join(),
       /vhdx: virtual size 8388608 exceeds the limit of 1048576/,
     );
-    void u32;
   });
 });

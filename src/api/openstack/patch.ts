@@ -3,24 +3,14 @@ import { VitrineError, invalidArgument } from "../../core/errors.js";
 import type { Image } from "../../core/image.js";
 import type { ImagePatch } from "../../core/services/images.js";
 import { DERIVED_OS_FIELDS, osFacts } from "./extension-fields.js";
+import { WRITABLE_BASE_ATTRIBUTES } from "./schemas.js";
 import { assertMatchesImageSchema, assertWritable } from "./validation.js";
 
 const GIB = 1024 ** 3;
 
-/** Base attributes a patch may change; every other name is a custom property. */
-const BASE_ATTRIBUTES = [
-  "name",
-  "visibility",
-  "protected",
-  "os_hidden",
-  "tags",
-  "container_format",
-  "disk_format",
-  "min_ram",
-  "min_disk",
-] as const;
-type BaseAttribute = (typeof BASE_ATTRIBUTES)[number];
-const isBase = (name: string): name is BaseAttribute => (BASE_ATTRIBUTES as readonly string[]).includes(name);
+type BaseAttribute = (typeof WRITABLE_BASE_ATTRIBUTES)[number];
+const isBase = (name: string): name is BaseAttribute =>
+  (WRITABLE_BASE_ATTRIBUTES as readonly string[]).includes(name);
 
 type Op = { op: "add" | "replace" | "remove"; path: string; value?: unknown };
 

@@ -65,15 +65,29 @@ export function requireToken(app: FastifyInstance, auth: Authenticator): void {
   });
 }
 
-/** Refuses a body of another media type than `expected` with Glance's 415. */
-export function requireMediaType(request: FastifyRequest, expected: readonly string[]): void {
-  const type = (request.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+/** The request's media type, without parameters, in lower case ("" when none). */
+export function mediaType(request: FastifyRequest): string {
+  return (request.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+}
+
+/**
+ * Returns the request's media type if it is one of `expected`; refuses any other with Glance's
+ * 415, carrying `headers` (PATCH names the types it accepts in Accept-Patch).
+ */
+export function requireMediaType(
+  request: FastifyRequest,
+  expected: readonly string[],
+  headers: Record<string, string> = {},
+): string {
+  const type = mediaType(request);
   if (!expected.includes(type)) {
     throw new GlanceHttpError(
       415,
       `The request media type ${type || "(none)"} is not supported by this server.`,
+      headers,
     );
   }
+  return type;
 }
 
 /** The service's base URL as the client reached it (or as configured), for absolute links. */

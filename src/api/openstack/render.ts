@@ -17,8 +17,6 @@ const STATUS: Record<ImageStatus, string> = {
   deleting: "pending_delete",
 };
 
-export const glanceStatus = (status: ImageStatus): string => STATUS[status];
-
 /** Glance's timestamps: ISO 8601 in UTC, whole seconds. */
 export const glanceTime = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 
@@ -38,7 +36,7 @@ export function renderImage(image: Image, storeId: string): Record<string, unkno
     visibility: image.visibility,
     size: image.size,
     virtual_size: committed ? image.virtualSize : null,
-    status: glanceStatus(image.status),
+    status: STATUS[image.status],
     checksum: committed ? image.checksumMd5 : null,
     protected: image.protected,
     min_ram: image.minRam,

@@ -13,12 +13,19 @@ import { applyPatch, parsePatch } from "./patch.js";
 import {
   PATCH_MEDIA_TYPES,
   baseUrl,
+  mediaType,
   requireMediaType,
   requireToken,
   useOpenStackConventions,
 } from "./plugin.js";
 import { renderImage, renderMember } from "./render.js";
-import { IMAGE_SCHEMA, IMAGES_SCHEMA, MEMBERS_SCHEMA, MEMBER_SCHEMA } from "./schemas.js";
+import {
+  IMAGE_SCHEMA,
+  IMAGES_SCHEMA,
+  MEMBERS_SCHEMA,
+  MEMBER_SCHEMA,
+  WRITABLE_BASE_ATTRIBUTES,
+} from "./schemas.js";
 import { assertMatchesImageSchema, assertWritable } from "./validation.js";
 import { versionRoutes } from "./versions.js";
 
@@ -35,20 +42,8 @@ export interface OpenStackRoutesOptions {
 
 const GIB = 1024 ** 3;
 const IMPORT_METHODS = ["glance-direct", "web-download"] as const;
-/** Attributes of a create body that are not custom properties. */
-const CREATE_ATTRIBUTES = new Set([
-  "id",
-  "name",
-  "visibility",
-  "protected",
-  "os_hidden",
-  "tags",
-  "container_format",
-  "disk_format",
-  "min_ram",
-  "min_disk",
-  "owner",
-]);
+/** Attributes of a create body that are not custom properties (a create may also name its id and owner). */
+const CREATE_ATTRIBUTES = new Set<string>([...WRITABLE_BASE_ATTRIBUTES, "id", "owner"]);
 
 type IdParams = { Params: { imageId: string } };
 type MemberParams = { Params: { imageId: string; memberId: string } };
@@ -132,12 +127,8 @@ const imageRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (app, opts
     render(await images.getByUuid(req.principal, req.params.imageId)),
   );
 
-  app.patch<IdParams>("/images/:imageId", async (req, reply) => {
-    const type = mediaType(req);
-    if (!(PATCH_MEDIA_TYPES as readonly string[]).includes(type)) {
-      reply.header("accept-patch", PATCH_MEDIA_TYPES.join(", "));
-      requireMediaType(req, PATCH_MEDIA_TYPES);
-    }
+  app.patch<IdParams>("/images/:imageId", async (req) => {
+    const type = requireMediaType(req, PATCH_MEDIA_TYPES, { "accept-patch": PATCH_MEDIA_TYPES.join(", ") });
     const ops = parsePatch(req.body, type);
     const image = await images.modify(req.principal, req.params.imageId, (current) =>
       applyPatch(current, ops),
@@ -307,10 +298,6 @@ function parseRange(
   const end = m[2] === "" ? null : Number(m[2]);
   if (end !== null && end < start) return null;
   return { start, end };
-}
-
-function mediaType(req: FastifyRequest): string {
-  return (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
 }
 
 function objectBody(body: unknown): Record<string, unknown> {

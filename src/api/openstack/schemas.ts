@@ -24,6 +24,19 @@ export const CONTAINER_FORMATS = ["ami", "ari", "aki", "bare", "ovf", "ova", "do
 
 export const VISIBILITIES = ["community", "public", "private", "shared"] as const;
 
+/** Base attributes a client sets (on create and by patch); every other name is a custom property. */
+export const WRITABLE_BASE_ATTRIBUTES = [
+  "name",
+  "visibility",
+  "protected",
+  "os_hidden",
+  "tags",
+  "container_format",
+  "disk_format",
+  "min_ram",
+  "min_disk",
+] as const;
+
 /** Attributes the service sets; a client naming them in a create or patch gets 403. */
 export const READ_ONLY_ATTRIBUTES = [
   "status",

@@ -12,10 +12,11 @@ import { can } from "../access.js";
 import { type FormatPolicy, formatsForDeclared } from "../format-policy.js";
 import { VitrineError, failedPrecondition, invalidArgument, notFound, permissionDenied } from "../errors.js";
 import { newResourceId } from "../ids.js";
-import type { Image } from "../image.js";
+import { type Image, dataFields } from "../image.js";
 import type { Operation } from "../operation.js";
 import type { Principal } from "../principal.js";
 import type { ImageLoader } from "./image-loader.js";
+import { recordImageOperation } from "./record-operation.js";
 
 /** The detected formats each declared `disk_format` accepts (the format-mismatch rule). */
 const DECLARED_FORMATS: Record<string, readonly DiskFormat[]> = {
@@ -123,11 +124,7 @@ export class ImageDataService {
         return this.save(trx, {
           ...current,
           status: mode === "file" ? "active" : "uploading",
-          blobKey: key,
-          size: stored.size,
-          virtualSize: stored.virtualSize,
-          checksumMd5: stored.md5,
-          checksumSha512: stored.sha512,
+          ...dataFields(stored),
         });
       });
     } catch (err) {
@@ -183,20 +180,14 @@ export class ImageDataService {
         inherit: { osType: false, productIds: false, minDiskSize: false },
         openstackImport: { store: this.deps.storeId },
       };
-      return operations.insert(
+      return recordImageOperation(
+        operations,
         trx,
-        {
-          id: newResourceId(),
-          kind: "image.create",
-          resourceKind: saved.kind,
-          resourceId: saved.id,
-          folderId: saved.folderId,
-          description: `Import image (${method.name})`,
-          createdBy: principal.subjectId,
-          payload: payload as unknown as Record<string, unknown>,
-          idempotencyKey: null,
-        },
-        Date.now(),
+        principal,
+        saved,
+        "image.create",
+        `Import image (${method.name})`,
+        payload as unknown as Record<string, unknown>,
       );
     });
     this.deps.engine.kick();
@@ -244,8 +235,6 @@ export class ImageDataService {
   }
 
   private async save(trx: Db, image: Image): Promise<Image> {
-    const saved = await this.deps.images.update(trx, image, Date.now());
-    if (!saved) throw new VitrineError("ABORTED", `Image ${image.uuid} was changed concurrently; retry`);
-    return saved;
+    return this.deps.images.updateOrAbort(trx, image, Date.now(), image.uuid);
   }
 }

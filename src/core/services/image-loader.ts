@@ -34,7 +34,7 @@ export class ImageLoader {
   }
 
   /** The membership status of the caller's projects in a shared image (the most favourable). */
-  async memberStatusFor(db: Db, principal: Principal, image: Image): Promise<string | null> {
+  private async memberStatusFor(db: Db, principal: Principal, image: Image): Promise<string | null> {
     if (image.visibility !== "shared") return null;
     const rows = await this.members.list(db, image.id, foldersOf(principal));
     return rows.find((m) => m.status === "accepted")?.status ?? rows[0]?.status ?? null;

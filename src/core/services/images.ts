@@ -12,12 +12,13 @@ import type {
   SearchScope,
   SearchSortKey,
 } from "../../storage/meta/images-repo.js";
-import type { NewOperation, OperationsRepo } from "../../storage/meta/operations-repo.js";
+import type { OperationsRepo } from "../../storage/meta/operations-repo.js";
 import type { Database } from "../../storage/meta/schema.js";
 import { type Action, authorize, can, foldersOf } from "../access.js";
 import { type FormatPolicy, formatsForCreate } from "../format-policy.js";
 import type { MemberStatus } from "../member.js";
 import type { ImageLoader, ImageRef } from "./image-loader.js";
+import { recordImageOperation } from "./record-operation.js";
 import {
   VitrineError,
   alreadyExists,
@@ -26,9 +27,8 @@ import {
   notFound,
   permissionDenied,
 } from "../errors.js";
-import { newResourceId, newUuid } from "../ids.js";
 import type { HardwareGeneration, Image, ImageKind, OsType } from "../image.js";
-import { RECEIVING_STATUSES, assertTransition } from "../image.js";
+import { RECEIVING_STATUSES, assertTransition, newQueuedImage } from "../image.js";
 import { assertMinDiskSizeCovers, dataSizeOf } from "../image-sizes.js";
 import type { Operation } from "../operation.js";
 import { type Cursor, decodePageToken, encodePageToken } from "../page-token.js";
@@ -152,39 +152,22 @@ export class ImageService {
     if (input.source.type === "image")
       await this.checkSourceImage(principal, input.kind, input.source.imageId);
 
-    const now = Date.now();
-    const image: Image = {
-      id: newResourceId(),
-      uuid: newUuid(),
-      kind: input.kind,
-      folderId: input.folderId,
-      name: input.name,
-      description: input.description,
-      labels: input.labels,
-      family: input.family,
-      minDiskSize: input.minDiskSize,
-      productIds: input.productIds ?? [],
-      osType: input.osType ?? "LINUX",
-      pooled: input.pooled,
-      hardwareGeneration: input.hardwareGeneration,
-      status: "queued",
-      visibility: "private",
-      protected: false,
-      osHidden: false,
-      tags: [],
-      properties: {},
-      diskFormat: null,
-      containerFormat: null,
-      minRam: 0,
-      size: null,
-      virtualSize: null,
-      checksumMd5: null,
-      checksumSha512: null,
-      blobKey: null,
-      createdAt: now,
-      updatedAt: now,
-      version: 1,
-    };
+    const image = newQueuedImage(
+      {
+        kind: input.kind,
+        folderId: input.folderId,
+        name: input.name,
+        description: input.description,
+        labels: input.labels,
+        family: input.family,
+        minDiskSize: input.minDiskSize,
+        productIds: input.productIds ?? [],
+        osType: input.osType ?? "LINUX",
+        pooled: input.pooled,
+        hardwareGeneration: input.hardwareGeneration,
+      },
+      Date.now(),
+    );
     const payload: CreateImagePayload = {
       source: input.source,
       allowedFormats: formatsForCreate(this.deps.formats, input.kind, input.source.type),
@@ -197,7 +180,8 @@ export class ImageService {
     const op = await db.transaction().execute(async (trx) => {
       await this.assertNameFree(trx, image);
       await images.insert(trx, image);
-      return this.recordOperation(
+      return recordImageOperation(
+        this.deps.operations,
         trx,
         principal,
         image,
@@ -297,9 +281,9 @@ export class ImageService {
         await this.assertNameFree(trx, next);
       if (patch.minDiskSize !== undefined && uniqueNames)
         assertMinDiskSizeCovers(next.minDiskSize, dataSizeOf(next));
-      const saved = await images.update(trx, next, Date.now());
-      if (!saved) throw new VitrineError("ABORTED", `Image ${current.id} was changed concurrently; retry`);
-      const op = await this.recordOperation(
+      const saved = await images.updateOrAbort(trx, next, Date.now());
+      const op = await recordImageOperation(
+        this.deps.operations,
         trx,
         principal,
         current,
@@ -352,9 +336,16 @@ export class ImageService {
       const patch = resolvePatch(current);
       if (patch.name !== undefined && patch.name !== current.name)
         await this.assertNameFree(trx, { ...current, ...patch });
-      const saved = await images.update(trx, { ...current, status: "updating" }, Date.now());
-      if (!saved) throw new VitrineError("ABORTED", `Image ${id} was changed concurrently; retry`);
-      return this.recordOperation(trx, principal, current, "image.update", operationDescription, { patch });
+      await images.updateOrAbort(trx, { ...current, status: "updating" }, Date.now());
+      return recordImageOperation(
+        this.deps.operations,
+        trx,
+        principal,
+        current,
+        "image.update",
+        operationDescription,
+        { patch },
+      );
     });
     this.deps.engine.kick();
     return op;
@@ -385,10 +376,10 @@ export class ImageService {
           `Image ${"uuid" in ref ? ref.uuid : current.id} is protected and cannot be deleted.`,
         ).because("PROTECTED");
       }
-      const saved = await images.update(trx, { ...current, status: "deleting" }, Date.now());
-      if (!saved) throw new VitrineError("ABORTED", `Image ${current.id} was changed concurrently; retry`);
+      await images.updateOrAbort(trx, { ...current, status: "deleting" }, Date.now());
       const payload: DeleteImagePayload = { blobKey: current.blobKey };
-      return this.recordOperation(
+      return recordImageOperation(
+        this.deps.operations,
         trx,
         principal,
         current,
@@ -413,39 +404,8 @@ export class ImageService {
         "Only private images can be created; share an image by updating its visibility.",
       );
     }
-    const now = Date.now();
-    const image: Image = {
-      id: newResourceId(),
-      uuid: input.uuid ?? newUuid(),
-      kind: "compute",
-      folderId: input.folderId,
-      name: input.name,
-      description: "",
-      labels: {},
-      family: "",
-      minDiskSize: input.minDiskSize,
-      productIds: [],
-      osType: input.osType,
-      pooled: false,
-      hardwareGeneration: null,
-      status: "queued",
-      visibility: input.visibility,
-      protected: input.protected,
-      osHidden: input.osHidden,
-      tags: input.tags,
-      properties: input.properties,
-      diskFormat: input.diskFormat,
-      containerFormat: input.containerFormat,
-      minRam: input.minRam,
-      size: null,
-      virtualSize: null,
-      checksumMd5: null,
-      checksumSha512: null,
-      blobKey: null,
-      createdAt: now,
-      updatedAt: now,
-      version: 1,
-    };
+    const { uuid, ...fields } = input;
+    const image = newQueuedImage({ ...fields, ...(uuid ? { uuid } : {}), kind: "compute" }, Date.now());
     await db.transaction().execute(async (trx) => {
       if (input.uuid && (await images.findByUuid(trx, input.uuid))) {
         throw alreadyExists(`Image ID ${input.uuid} already exists!`);
@@ -533,8 +493,7 @@ export class ImageService {
       }
       const status = deactivated ? "deactivated" : "active";
       if (current.status === status) return;
-      const saved = await images.update(trx, { ...current, status }, Date.now());
-      if (!saved) throw new VitrineError("ABORTED", `Image ${uuid} was changed concurrently; retry`);
+      await images.updateOrAbort(trx, { ...current, status }, Date.now(), uuid);
     });
   }
 
@@ -568,34 +527,6 @@ export class ImageService {
     id: string,
   ): Promise<Image> {
     return this.deps.loader.load(db, principal, action, { kind, id });
-  }
-
-  /** Stores an operation on `image` by `principal` (the caller's transaction). */
-  private recordOperation(
-    trx: Db,
-    principal: Principal,
-    image: Image,
-    kind: Operation["kind"],
-    description: string,
-    payload: Record<string, unknown>,
-    extra: Pick<NewOperation, "result"> & { idempotencyKey?: string | null } = {},
-  ): Promise<Operation> {
-    return this.deps.operations.insert(
-      trx,
-      {
-        id: newResourceId(),
-        kind,
-        resourceKind: image.kind,
-        resourceId: image.id,
-        folderId: image.folderId,
-        description,
-        createdBy: principal.subjectId,
-        payload,
-        idempotencyKey: extra.idempotencyKey ?? null,
-        result: extra.result,
-      },
-      Date.now(),
-    );
   }
 
   /** A cursor whose sort value did not fit in the token takes it from the row it names. */

@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
-import { VitrineError, failedPrecondition, notFound } from "../../core/errors.js";
+import { failedPrecondition, notFound } from "../../core/errors.js";
 import type { Image } from "../../core/image.js";
-import { assertTransition } from "../../core/image.js";
+import { NO_DATA, assertTransition, dataFields } from "../../core/image.js";
 import { assertMinDiskSizeCovers, dataSizeOf, defaultMinDiskSize } from "../../core/image-sizes.js";
 import type { Operation, OperationError } from "../../core/operation.js";
 import { ingest } from "../../ingest/pipeline.js";
@@ -107,11 +107,7 @@ export class CreateImageHandler implements OperationHandler {
         const done = await this.save(trx, {
           ...current,
           status: "active",
-          blobKey: result.key,
-          size: result.size,
-          virtualSize: result.virtualSize,
-          checksumMd5: result.md5,
-          checksumSha512: result.sha512,
+          ...dataFields(result),
           properties: importedProperties(current),
         });
         return { type: "image", image: done };
@@ -122,11 +118,7 @@ export class CreateImageHandler implements OperationHandler {
       const done = await this.save(trx, {
         ...current,
         status: "active",
-        blobKey: result.key,
-        size: result.size,
-        virtualSize: result.virtualSize,
-        checksumMd5: result.md5,
-        checksumSha512: result.sha512,
+        ...dataFields(result),
         diskFormat: result.format,
         containerFormat: current.containerFormat ?? "bare",
         minDiskSize,
@@ -146,11 +138,7 @@ export class CreateImageHandler implements OperationHandler {
         {
           ...image,
           status: "queued",
-          blobKey: null,
-          size: null,
-          virtualSize: null,
-          checksumMd5: null,
-          checksumSha512: null,
+          ...NO_DATA,
           properties: {
             ...image.properties,
             os_glance_importing_to_stores: "",
@@ -219,9 +207,7 @@ export class CreateImageHandler implements OperationHandler {
   }
 
   private async save(trx: Db, image: Image): Promise<Image> {
-    const saved = await this.deps.images.update(trx, image, Date.now());
-    if (!saved) throw new VitrineError("ABORTED", `Image ${image.id} was changed concurrently; retry`);
-    return saved;
+    return this.deps.images.updateOrAbort(trx, image, Date.now());
   }
 }
 

@@ -1,4 +1,4 @@
-import { VitrineError, alreadyExists, notFound } from "../../core/errors.js";
+import { alreadyExists, notFound } from "../../core/errors.js";
 import type { ImagePatch } from "../../core/services/images.js";
 import type { Operation } from "../../core/operation.js";
 import type { Db } from "../../storage/meta/database.js";
@@ -26,8 +26,7 @@ export class UpdateImageHandler implements OperationHandler {
       ) {
         throw alreadyExists(`Image with name ${next.name} already exists in folder ${next.folderId}`);
       }
-      const saved = await images.update(trx, next, Date.now());
-      if (!saved) throw new VitrineError("ABORTED", `Image ${next.id} was changed concurrently; retry`);
+      const saved = await images.updateOrAbort(trx, next, Date.now());
       return { type: "image", image: saved };
     });
   }

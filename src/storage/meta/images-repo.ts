@@ -6,6 +6,7 @@ import {
   type SqlBool,
   sql,
 } from "kysely";
+import { VitrineError } from "../../core/errors.js";
 import type { Image, ImageKind, ImageStatus, OsType } from "../../core/image.js";
 import type { Db } from "./database.js";
 import type { Database, ImagesTable } from "./schema.js";
@@ -253,6 +254,16 @@ export class ImagesRepo {
     if (Number(result.numUpdatedRows) !== 1) return null;
     await this.syncSideTables(db, next);
     return next;
+  }
+
+  /**
+   * `update`, failing with ABORTED when someone changed the image since it was read; `label` is
+   * how the caller's dialect names the image in that message.
+   */
+  async updateOrAbort(db: Db, image: Image, now: number, label = image.id): Promise<Image> {
+    const saved = await this.update(db, image, now);
+    if (!saved) throw new VitrineError("ABORTED", `Image ${label} was changed concurrently; retry`);
+    return saved;
   }
 
   async delete(db: Db, id: string): Promise<void> {

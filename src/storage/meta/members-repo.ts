@@ -66,13 +66,4 @@ export class MembersRepo {
       .where("member_id", "=", memberId)
       .execute();
   }
-
-  async count(db: Db, imageId: string): Promise<number> {
-    const row = await db
-      .selectFrom("image_members")
-      .select((eb) => eb.fn.countAll<number>().as("n"))
-      .where("image_id", "=", imageId)
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
-  }
 }
