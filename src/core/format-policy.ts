@@ -6,7 +6,7 @@ export const ALL_FORMATS: readonly DiskFormat[] = ["raw", "qcow2", "vmdk", "vhd"
 /**
  * Which detected formats each way in accepts, and the limits every inspection applies. The
  * defaults follow the APIs: Compute takes qcow2, VMDK and VHD from object storage (raw too from
- * disks and snapshots), BareMetal takes ISO. `relaxFormatMismatch` lets an operator accept a
+ * disks and snapshots), BareMetal takes ISO (servers boot it). `relaxFormatMismatch` lets an operator accept a
  * detected format other than the allowed or declared one; the safety findings still apply.
  */
 export interface FormatPolicy {

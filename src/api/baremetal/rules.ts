@@ -44,7 +44,6 @@ export function toCreateInput(body: CreateImageBody): CreateImageInput {
     pooled: false,
     hardwareGeneration: null,
     source: { type: "uri", uri: body.uri! },
-    // Servers boot these: only ISO 9660 / UDF images are accepted.
     operationDescription: "Create image",
   };
 }
