@@ -24,6 +24,23 @@ export interface Config {
   formats: FormatPolicy;
   /** Base URL clients reach the service at, for links in OpenStack version documents; null: from the request. */
   publicUrl: string | null;
+  /** Keystone mode: OpenStack tokens validated against Keystone v3; null: local tokens only. */
+  keystone: KeystoneConfig | null;
+  /** Failed authentications a source address may make per window before it is answered 429. */
+  authFailures: { burst: number; windowMs: number };
+}
+
+export interface KeystoneConfig {
+  /** Keystone's base URL, e.g. http://keystone:5000 (a trailing /v3 is accepted). */
+  url: string;
+  /** The service user this service validates tokens as (needs the `service` or `admin` role). */
+  username: string;
+  password: string;
+  userDomain: string;
+  project: string;
+  projectDomain: string;
+  /** How long a validated token is trusted without asking Keystone again. */
+  cacheMs: number;
 }
 
 export interface ConfigFlags {
@@ -95,6 +112,31 @@ export function loadConfig(flags: ConfigFlags, env: Env = process.env): Config {
       relaxFormatMismatch: bool(get("VITRINE_RELAX_FORMAT_MISMATCH"), "VITRINE_RELAX_FORMAT_MISMATCH"),
     },
     publicUrl: get("VITRINE_PUBLIC_URL")?.replace(/\/+$/, "") ?? null,
+    keystone: keystoneConfig(get),
+    authFailures: {
+      burst: int(get("VITRINE_AUTH_FAILURE_BURST"), 20, "VITRINE_AUTH_FAILURE_BURST"),
+      windowMs:
+        1000 * int(get("VITRINE_AUTH_FAILURE_WINDOW_SECONDS"), 60, "VITRINE_AUTH_FAILURE_WINDOW_SECONDS"),
+    },
+  };
+}
+
+function keystoneConfig(get: (name: string) => string | undefined): KeystoneConfig | null {
+  const url = get("VITRINE_KEYSTONE_URL");
+  if (!url) return null;
+  const username = get("VITRINE_KEYSTONE_USERNAME");
+  const password = get("VITRINE_KEYSTONE_PASSWORD");
+  if (!username || !password) {
+    throw new Error("VITRINE_KEYSTONE_URL needs VITRINE_KEYSTONE_USERNAME and VITRINE_KEYSTONE_PASSWORD");
+  }
+  return {
+    url: url.replace(/\/+$/, "").replace(/\/v3$/, ""),
+    username,
+    password,
+    userDomain: get("VITRINE_KEYSTONE_USER_DOMAIN") ?? "Default",
+    project: get("VITRINE_KEYSTONE_PROJECT") ?? "service",
+    projectDomain: get("VITRINE_KEYSTONE_PROJECT_DOMAIN") ?? "Default",
+    cacheMs: 1000 * int(get("VITRINE_KEYSTONE_CACHE_SECONDS"), 60, "VITRINE_KEYSTONE_CACHE_SECONDS"),
   };
 }
 

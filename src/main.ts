@@ -5,8 +5,11 @@ import pino, { type Logger } from "pino";
 import { buildHttpApp } from "./api/http/app.js";
 import { Authenticator } from "./auth/authenticator.js";
 import { ensureAdminToken } from "./auth/bootstrap.js";
+import { FailedAuthLimiter } from "./auth/failure-limiter.js";
+import { KeystoneTokenValidator } from "./auth/keystone.js";
 import type { Config } from "./config.js";
 import { newResourceId } from "./core/ids.js";
+import { ImageAccessBindingService } from "./core/services/access-bindings.js";
 import { ImageDataService } from "./core/services/image-data.js";
 import { ImageLoader } from "./core/services/image-loader.js";
 import { ImageMembersService } from "./core/services/image-members.js";
@@ -20,9 +23,11 @@ import { DeleteImageHandler } from "./operations/handlers/image-delete.js";
 import { UpdateImageHandler } from "./operations/handlers/image-update.js";
 import { FsBlobStore } from "./storage/blob/fs-blob-store.js";
 import { type Db, migrateToLatest, openSqlite } from "./storage/meta/database.js";
+import { AccessBindingsRepo } from "./storage/meta/access-bindings-repo.js";
 import { ImagesRepo } from "./storage/meta/images-repo.js";
 import { MembersRepo } from "./storage/meta/members-repo.js";
 import { OperationsRepo } from "./storage/meta/operations-repo.js";
+import { SubjectsRepo } from "./storage/meta/subjects-repo.js";
 
 /** The blob store's name in OpenStack terms (Glance calls its filesystem store `fs`). */
 const STORE_ID = "fs";
@@ -48,7 +53,8 @@ export async function startService(config: Config): Promise<Service> {
   const images = new ImagesRepo();
   const operations = new OperationsRepo();
   const members = new MembersRepo();
-  const loader = new ImageLoader(images, members);
+  const bindings = new AccessBindingsRepo();
+  const loader = new ImageLoader(images, members, bindings);
   const urlPolicy = new UrlPolicy(config.importAllowedHosts);
   const volumes = new DirectoryVolumeSource({ disk: config.disksDir, snapshot: config.snapshotsDir });
   const engine = new OperationEngine(
@@ -92,6 +98,14 @@ export async function startService(config: Config): Promise<Service> {
     storeId: STORE_ID,
   });
   const imageMembers = new ImageMembersService({ db, members, loader });
+  const accessBindings = new ImageAccessBindingService({
+    db,
+    bindings,
+    subjects: new SubjectsRepo(),
+    operations,
+    loader,
+    externalSubjects: config.keystone !== null,
+  });
   const operationService = new OperationService({ db, operations, engine });
 
   if (config.role !== "api") {
@@ -106,7 +120,16 @@ export async function startService(config: Config): Promise<Service> {
       log,
       db,
       blobs,
-      auth: new Authenticator(db, config.adminProject),
+      auth: new Authenticator({
+        db,
+        bindings,
+        adminProject: config.adminProject,
+        keystone: config.keystone
+          ? new KeystoneTokenValidator(config.keystone, log.child({ component: "keystone" }))
+          : null,
+        limiter: new FailedAuthLimiter(config.authFailures.burst, config.authFailures.windowMs),
+      }),
+      accessBindings,
       images: imageService,
       imageData,
       imageMembers,

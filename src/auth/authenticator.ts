@@ -1,24 +1,62 @@
-import { unauthenticated } from "../core/errors.js";
-import type { Principal, Role } from "../core/principal.js";
+import { VitrineError, unauthenticated } from "../core/errors.js";
+import { ANONYMOUS, type Principal, type Role } from "../core/principal.js";
+import type { AccessBindingsRepo } from "../storage/meta/access-bindings-repo.js";
 import type { Db } from "../storage/meta/database.js";
-import { hashToken } from "./tokens.js";
+import type { FailedAuthLimiter } from "./failure-limiter.js";
+import type { KeystoneTokenValidator } from "./keystone.js";
+import { hashToken, isLocalToken } from "./tokens.js";
+
+export interface AuthenticatorDeps {
+  db: Db;
+  bindings: AccessBindingsRepo;
+  /** The project of admin tokens scoped to none (where their OpenStack creates go). */
+  adminProject: string;
+  /** Keystone mode: tokens this service did not issue are validated there. */
+  keystone: KeystoneTokenValidator | null;
+  limiter: FailedAuthLimiter;
+}
+
+export interface Credentials {
+  headers: { authorization?: string; "x-auth-token"?: string | string[] };
+  /** The source address, for the failed-authentication limit. */
+  ip: string;
+}
 
 /** Turns the credentials of a request into a Principal, or refuses with UNAUTHENTICATED. */
 export class Authenticator {
-  /** `adminProject`: the project of admin tokens scoped to none (where their OpenStack creates go). */
-  constructor(
-    private readonly db: Db,
-    private readonly adminProject: string,
-  ) {}
+  constructor(private readonly deps: AuthenticatorDeps) {}
 
-  /** Reads `Authorization: Bearer <token>` (all dialects) or `X-Auth-Token` (OpenStack clients). */
-  async authenticate(headers: {
-    authorization?: string;
-    "x-auth-token"?: string | string[];
-  }): Promise<Principal> {
-    const token = extractToken(headers);
-    if (!token) throw unauthenticated("Authentication required: send Authorization: Bearer <token>");
-    const row = await this.db
+  /**
+   * Reads `Authorization: Bearer <token>` (all dialects) or `X-Auth-Token` (OpenStack clients).
+   * Tokens this service issued are checked here; others, in Keystone mode, by Keystone. A request
+   * with no token at all is the anonymous caller where `allowAnonymous` (the core decides what it
+   * may see), and refused everywhere else.
+   */
+  async authenticate(credentials: Credentials, opts: { allowAnonymous?: boolean } = {}): Promise<Principal> {
+    const { limiter, keystone } = this.deps;
+    const waitMs = limiter.waitFor(credentials.ip);
+    if (waitMs > 0) {
+      throw new VitrineError("RESOURCE_EXHAUSTED", "Too many failed authentication attempts; retry later")
+        .because("RATE_LIMITED")
+        .retryAfter(Math.ceil(waitMs / 1000));
+    }
+    const token = extractToken(credentials.headers);
+    if (token === null) {
+      if (opts.allowAnonymous) return ANONYMOUS;
+      throw unauthenticated("Authentication required: send Authorization: Bearer <token>");
+    }
+    const principal =
+      keystone && !isLocalToken(token) ? await keystone.validate(token) : await this.localPrincipal(token);
+    if (!principal) {
+      limiter.recordFailure(credentials.ip);
+      throw unauthenticated("Token is invalid or has expired.");
+    }
+    return principal;
+  }
+
+  private async localPrincipal(token: string): Promise<Principal | null> {
+    const { db, bindings, adminProject } = this.deps;
+    const row = await db
       .selectFrom("tokens")
       .innerJoin("subjects", "subjects.id", "tokens.subject_id")
       .select([
@@ -31,47 +69,36 @@ export class Authenticator {
       ])
       .where("tokens.token_hash", "=", hashToken(token))
       .executeTakeFirst();
-    const now = Date.now();
-    if (!row || row.revoked_at !== null || (row.expires_at !== null && Number(row.expires_at) <= now)) {
-      throw unauthenticated("Token is invalid or has expired.");
+    if (
+      !row ||
+      row.revoked_at !== null ||
+      (row.expires_at !== null && Number(row.expires_at) <= Date.now())
+    ) {
+      return null;
     }
-    const bindings = await this.db
-      .selectFrom("access_bindings")
-      .select(["resource_id", "role"])
-      .where("subject_id", "=", row.id)
-      .where("resource_type", "=", "folder")
-      .execute();
-    const folderRoles: Record<string, Role> = {};
-    for (const b of bindings)
-      folderRoles[b.resource_id] = strongest(folderRoles[b.resource_id], b.role as Role);
+    const folderBindings = await bindings.folderRolesOf(db, row.id);
+    const folderRoles: Record<string, Role[]> = {};
+    for (const b of folderBindings) (folderRoles[b.folderId] ??= []).push(b.role);
     const isAdmin = row.is_admin === 1;
     return {
       subjectId: row.id,
       subjectType: row.type as Principal["subjectType"],
       isAdmin,
-      projectId: row.project_id ?? (isAdmin ? this.adminProject : (bindings[0]?.resource_id ?? row.id)),
+      projectId: row.project_id ?? (isAdmin ? adminProject : (folderBindings[0]?.folderId ?? row.id)),
       folderRoles,
     };
   }
 }
 
-function extractToken(headers: {
-  authorization?: string;
-  "x-auth-token"?: string | string[];
-}): string | null {
+/** The token a request carries; a malformed Authorization header counts as an empty token. */
+function extractToken(headers: Credentials["headers"]): string | null {
   const auth = headers.authorization;
   if (auth) {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
-    return m ? m[1]! : null;
+    return m ? m[1]! : "";
   }
   const x = headers["x-auth-token"];
   const value = Array.isArray(x) ? x[0] : x;
-  return value?.trim() || null;
-}
-
-const ROLE_RANK: Record<Role, number> = { "compute.images.user": 0, viewer: 1, editor: 2, admin: 3 };
-
-/** A subject bound to a folder with several roles acts with the strongest. */
-function strongest(a: Role | undefined, b: Role): Role {
-  return a !== undefined && ROLE_RANK[a] >= ROLE_RANK[b] ? a : b;
+  if (value === undefined) return null;
+  return value.trim();
 }

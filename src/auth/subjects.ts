@@ -1,10 +1,12 @@
 import { invalidArgument, notFound } from "../core/errors.js";
 import { newResourceId } from "../core/ids.js";
-import type { Role } from "../core/principal.js";
+import { isRole, ROLES } from "../core/access.js";
+import type { SubjectType } from "../core/access-binding.js";
+import { AccessBindingsRepo } from "../storage/meta/access-bindings-repo.js";
 import type { Db } from "../storage/meta/database.js";
 import { hashToken, newToken } from "./tokens.js";
 
-export const ROLES: readonly Role[] = ["viewer", "editor", "admin", "compute.images.user"];
+export { ROLES };
 export const SUBJECT_TYPES = ["userAccount", "serviceAccount"] as const;
 
 /** Subjects, their tokens and folder bindings: what the admin CLI manages. */
@@ -53,20 +55,20 @@ export class SubjectAdmin {
   }
 
   async bindFolder(folderId: string, subjectId: string, role: string): Promise<void> {
-    if (!(ROLES as readonly string[]).includes(role)) {
+    if (!isRole(role)) {
       throw invalidArgument(`role must be one of ${ROLES.join(", ")}, not ${role}`);
     }
-    await this.assertSubject(subjectId);
-    await this.db
-      .insertInto("access_bindings")
-      .values({ resource_type: "folder", resource_id: folderId, subject_id: subjectId, role })
-      .onConflict((oc) => oc.doNothing())
-      .execute();
+    const type = await this.assertSubject(subjectId);
+    await new AccessBindingsRepo().add(this.db, "folder", folderId, {
+      roleId: role,
+      subject: { id: subjectId, type },
+    });
   }
 
-  private async assertSubject(id: string): Promise<void> {
-    const row = await this.db.selectFrom("subjects").select("id").where("id", "=", id).executeTakeFirst();
+  private async assertSubject(id: string): Promise<SubjectType> {
+    const row = await this.db.selectFrom("subjects").select("type").where("id", "=", id).executeTakeFirst();
     if (!row) throw notFound(`No subject ${id}`);
+    return row.type as SubjectType;
   }
 }
 

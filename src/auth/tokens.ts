@@ -1,8 +1,15 @@
 import { createHash, randomBytes } from "node:crypto";
 
+const PREFIX = "vt1.";
+
 /** API tokens: 32 random bytes, shown once; only their SHA-256 is stored. */
 export function newToken(): string {
-  return `vt1.${randomBytes(32).toString("base64url")}`;
+  return `${PREFIX}${randomBytes(32).toString("base64url")}`;
+}
+
+/** Whether a token is one this service issued (others, in Keystone mode, are Keystone's). */
+export function isLocalToken(token: string): boolean {
+  return token.startsWith(PREFIX);
 }
 
 export function hashToken(token: string): string {

@@ -36,12 +36,15 @@ export type ErrorReason =
   | "STATUS_CONFLICT"
   | "NOT_OWNER"
   | "MEMBER_CONFLICT"
-  | "RANGE_NOT_SATISFIABLE";
+  | "RANGE_NOT_SATISFIABLE"
+  | "RATE_LIMITED";
 
 export class VitrineError extends Error {
   readonly code: ErrorCode;
   readonly violations: FieldViolation[];
   reason: ErrorReason | null = null;
+  /** Seconds the client should wait before trying again (Retry-After), when it matters. */
+  retryAfterSeconds: number | null = null;
 
   constructor(code: ErrorCode, message: string, violations: FieldViolation[] = []) {
     super(message);
@@ -53,6 +56,12 @@ export class VitrineError extends Error {
   /** Tags the error with a finer cause (see ErrorReason); returns it for `throw x.because(...)`. */
   because(reason: ErrorReason): this {
     this.reason = reason;
+    return this;
+  }
+
+  /** Tells the client when to come back (sent as Retry-After); returns the error. */
+  retryAfter(seconds: number): this {
+    this.retryAfterSeconds = seconds;
     return this;
   }
 }

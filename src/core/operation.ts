@@ -1,8 +1,10 @@
+import type { AccessBindingDelta } from "./access-binding.js";
 import type { ErrorCode, FieldViolation } from "./errors.js";
 import type { Image } from "./image.js";
 
 /** What an operation acts on and does; dialects turn it into their own metadata/response types. */
-export type OperationKind = "image.create" | "image.update" | "image.delete";
+export type OperationKind =
+  "image.create" | "image.update" | "image.delete" | "image.setAccessBindings" | "image.updateAccessBindings";
 
 export interface OperationError {
   code: ErrorCode;
@@ -11,7 +13,10 @@ export interface OperationError {
 }
 
 /** The response of a finished operation, in core terms: the image as it was when the operation ended. */
-export type OperationResponse = { type: "image"; image: Image } | { type: "empty" };
+export type OperationResponse =
+  | { type: "image"; image: Image }
+  | { type: "empty" }
+  | { type: "accessBindings"; effectiveDeltas: AccessBindingDelta[] };
 
 export interface Operation {
   id: string;

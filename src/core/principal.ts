@@ -11,6 +11,21 @@ export interface Principal {
    * of images created through that dialect and the member id used when images are shared.
    */
   projectId: string;
-  /** Roles on folders granted by access bindings. */
-  folderRoles: Readonly<Record<string, Role>>;
+  /** Roles on folders granted by access bindings (a subject may hold several on one folder). */
+  folderRoles: Readonly<Record<string, readonly Role[]>>;
+  /**
+   * A caller without credentials, let through only where a dialect allows it (reading an image
+   * bound to `allUsers`); every other decision refuses it with UNAUTHENTICATED.
+   */
+  anonymous?: boolean;
 }
+
+/** The caller without credentials: the `system` subject `allUsers` and nothing more. */
+export const ANONYMOUS: Principal = {
+  subjectId: "allUsers",
+  subjectType: "system",
+  isAdmin: false,
+  projectId: "",
+  folderRoles: {},
+  anonymous: true,
+};

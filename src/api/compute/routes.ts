@@ -3,9 +3,9 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { invalidArgument, notFound } from "../../core/errors.js";
 import type { ImageCondition } from "../../storage/meta/images-repo.js";
 import { parseFilter, parseOrderBy, parsePageSize, type FilterTerm } from "../yandex/listing.js";
-import { type ImageRoutesOptions, renderOperation } from "../yandex/operation-render.js";
+import { type ImageRoutesOptions, renderBinding, renderOperation } from "../yandex/operation-render.js";
 import { idempotencyKey, useYandexConventions } from "../yandex/plugin.js";
-import { IMAGE_ORDER_FIELDS, ListImagesQuery, PageQuery } from "../yandex/schemas.js";
+import { AccessBindingsBody, IMAGE_ORDER_FIELDS, ListImagesQuery, PageQuery } from "../yandex/schemas.js";
 import { Rules } from "../yandex/validation.js";
 import { renderComputeImage } from "./render.js";
 import { FAMILY_PATTERN, toCreateInput, toPatch } from "./rules.js";
@@ -59,11 +59,59 @@ export const computeRoutes: FastifyPluginAsync<ImageRoutesOptions> = async (base
     };
   });
 
-  app.get("/images/:imageRef", { schema: { params: ImageRefParams } }, async (req) => {
-    const { id, verb } = imageRef(req.params.imageRef);
-    if (verb === null) return renderComputeImage(await images.get(req.principal, "compute", id));
-    throw notFound(`No such method: GET ${req.url.split("?")[0]}`);
-  });
+  app.get(
+    "/images/:imageRef",
+    // An image bound to allUsers is readable without credentials (the core decides which).
+    { schema: { params: ImageRefParams, querystring: PageQuery }, config: { allowAnonymous: true } },
+    async (req) => {
+      const { id, verb } = imageRef(req.params.imageRef);
+      if (verb === null) return renderComputeImage(await images.get(req.principal, "compute", id));
+      if (verb === "listAccessBindings") {
+        const pageToken = req.query.pageToken ?? req.query.page_token ?? "";
+        new Rules().maxLength("pageToken", pageToken, 100).check();
+        const page = await opts.accessBindings.list(
+          req.principal,
+          { kind: "compute", id },
+          parsePageSize(req.query.pageSize ?? req.query.page_size, 100),
+          pageToken,
+        );
+        return {
+          accessBindings: page.items.map(renderBinding),
+          ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}),
+        };
+      }
+      throw notFound(`No such method: GET ${req.url.split("?")[0]}`);
+    },
+  );
+
+  app.post(
+    "/images/:imageRef",
+    { schema: { params: ImageRefParams, body: AccessBindingsBody } },
+    async (req) => {
+      const { id, verb } = imageRef(req.params.imageRef);
+      const ref = { kind: "compute" as const, id };
+      const body = req.body;
+      const r = new Rules();
+      if (body.resourceId !== undefined && body.resourceId !== id) {
+        r.fail("resourceId", "must match the image id in the path");
+      }
+      if (verb === "setAccessBindings") {
+        if (body.accessBindingDeltas) r.fail("accessBindingDeltas", "is not a field of this method");
+        r.check();
+        return op(await opts.accessBindings.set(req.principal, ref, body.accessBindings ?? []));
+      }
+      if (verb === "updateAccessBindings") {
+        if (body.accessBindings) r.fail("accessBindings", "is not a field of this method");
+        r.check();
+        const deltas = (body.accessBindingDeltas ?? []).map((d) => ({
+          action: bindingAction(d.action),
+          accessBinding: d.accessBinding,
+        }));
+        return op(await opts.accessBindings.update(req.principal, ref, deltas));
+      }
+      throw notFound(`No such method: POST ${req.url.split("?")[0]}`);
+    },
+  );
 
   app.get(
     "/images/:imageRef/operations",
@@ -108,6 +156,11 @@ export const computeRoutes: FastifyPluginAsync<ImageRoutesOptions> = async (base
     return op(await images.delete(req.principal, { kind: "compute", id }, "Delete image"));
   });
 };
+
+/** AccessBindingAction by name or proto number (protojson accepts both). */
+function bindingAction(action: string | number): string {
+  return typeof action === "number" ? (["UNSPECIFIED", "ADD", "REMOVE"][action] ?? String(action)) : action;
+}
 
 /** Splits `{imageId}` or `{imageId}:verb` (custom methods share the path segment). */
 function imageRef(ref: string): { id: string; verb: string | null } {

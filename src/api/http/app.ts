@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { Authenticator } from "../../auth/authenticator.js";
+import type { ImageAccessBindingService } from "../../core/services/access-bindings.js";
 import type { ImageDataService } from "../../core/services/image-data.js";
 import type { ImageMembersService } from "../../core/services/image-members.js";
 import type { ImageService } from "../../core/services/images.js";
@@ -23,6 +24,7 @@ export interface AppDeps {
   blobs: BlobStore;
   auth: Authenticator;
   images: ImageService;
+  accessBindings: ImageAccessBindingService;
   imageData: ImageDataService;
   imageMembers: ImageMembersService;
   operations: OperationService;
@@ -64,10 +66,17 @@ export function buildHttpApp(deps: AppDeps): FastifyInstance {
     compute: computeDialect,
     baremetal: bareMetalDialect,
   };
-  app.register(computeRoutes, { prefix: "/compute/v1", images: deps.images, auth: deps.auth, dialects });
+  app.register(computeRoutes, {
+    prefix: "/compute/v1",
+    images: deps.images,
+    accessBindings: deps.accessBindings,
+    auth: deps.auth,
+    dialects,
+  });
   app.register(bareMetalRoutes, {
     prefix: "/baremetal/v1alpha",
     images: deps.images,
+    accessBindings: deps.accessBindings,
     auth: deps.auth,
     dialects,
   });

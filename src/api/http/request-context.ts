@@ -5,6 +5,13 @@ declare module "fastify" {
     /** Set by the dialect's authentication hook before any handler runs. */
     principal: Principal;
   }
+  interface FastifyContextConfig {
+    /**
+     * The route answers callers without credentials too; the core decides what such a caller may
+     * see (an image bound to `allUsers`) and asks it to authenticate for anything else.
+     */
+    allowAnonymous?: boolean;
+  }
 }
 
 export {};

@@ -31,6 +31,7 @@ const REASON_STATUS: Partial<Record<ErrorReason, number>> = {
   NOT_OWNER: 403,
   MEMBER_CONFLICT: 409,
   RANGE_NOT_SATISFIABLE: 416,
+  RATE_LIMITED: 429,
 };
 
 export interface GlanceErrorBody {
@@ -77,7 +78,14 @@ export function toGlanceError(err: unknown): {
   }
   if (isVitrineError(err)) {
     const status = (err.reason && REASON_STATUS[err.reason]) ?? STATUS[err.code];
-    return { status, body: glanceErrorBody(status, err.message), internal: err.code === "INTERNAL" };
+    return {
+      status,
+      body: glanceErrorBody(status, err.message),
+      internal: err.code === "INTERNAL",
+      ...(err.retryAfterSeconds !== null
+        ? { headers: { "retry-after": String(err.retryAfterSeconds) } }
+        : {}),
+    };
   }
   const fe = err as FastifyError;
   if (fe.code === "FST_ERR_CTP_BODY_TOO_LARGE") {

@@ -61,7 +61,7 @@ export function requireToken(app: FastifyInstance, auth: Authenticator): void {
         "This server could not verify that you are authorized to access the document you requested: send X-Auth-Token.",
       );
     }
-    request.principal = await auth.authenticate(request.headers);
+    request.principal = await auth.authenticate(request);
   });
 }
 

@@ -44,14 +44,22 @@ export function renderStatus(
 export function toYandexError(
   err: unknown,
   requestId: string,
-): { status: number; body: ReturnType<typeof renderStatus>; internal: boolean } {
+): { status: number; body: ReturnType<typeof renderStatus>; internal: boolean; retryAfter: number | null } {
   if (isVitrineError(err)) {
     return {
       status: GRPC[err.code].http,
       body: renderStatus(err.code, err.message, err.violations, requestId),
       internal: err.code === "INTERNAL",
+      retryAfter: err.retryAfterSeconds,
     };
   }
+  return { ...toYandexClientError(err, requestId), retryAfter: null };
+}
+
+function toYandexClientError(
+  err: unknown,
+  requestId: string,
+): { status: number; body: ReturnType<typeof renderStatus>; internal: boolean } {
   const fe = err as FastifyError & { validation?: AjvError[]; validationContext?: string };
   if (fe.validation) {
     const violations = fe.validation.map((v) => ajvViolation(v, fe.validationContext ?? "body"));

@@ -1,7 +1,9 @@
 import type { Authenticator } from "../../auth/authenticator.js";
 import type { Image, ImageKind } from "../../core/image.js";
+import type { ImageAccessBindingService } from "../../core/services/access-bindings.js";
 import type { ImageService } from "../../core/services/images.js";
-import type { Operation } from "../../core/operation.js";
+import type { AccessBinding, AccessBindingDelta } from "../../core/access-binding.js";
+import type { Operation, OperationResponse } from "../../core/operation.js";
 import { renderStatus } from "./errors.js";
 import { EMPTY_RESPONSE, any, timestamp } from "./json.js";
 
@@ -15,15 +17,21 @@ export interface ImageDialect {
 /** What a Yandex-style images plugin is given: the image use cases, authentication, and the dialects. */
 export interface ImageRoutesOptions {
   images: ImageService;
+  accessBindings: ImageAccessBindingService;
   auth: Authenticator;
   dialects: Record<ImageKind, ImageDialect>;
 }
 
-const METADATA_TYPE: Record<Operation["kind"], string> = {
-  "image.create": "CreateImageMetadata",
-  "image.update": "UpdateImageMetadata",
-  "image.delete": "DeleteImageMetadata",
+/** Each operation's metadata type, in the image service's package or the shared access package. */
+const METADATA_TYPE: Record<Operation["kind"], { type: string; access: boolean }> = {
+  "image.create": { type: "CreateImageMetadata", access: false },
+  "image.update": { type: "UpdateImageMetadata", access: false },
+  "image.delete": { type: "DeleteImageMetadata", access: false },
+  "image.setAccessBindings": { type: "SetAccessBindingsMetadata", access: true },
+  "image.updateAccessBindings": { type: "UpdateAccessBindingsMetadata", access: true },
 };
+
+const ACCESS_PKG = "yandex.cloud.access";
 
 /** The Operation resource, with metadata and response typed for the service that owns the image. */
 export function renderOperation(
@@ -38,16 +46,38 @@ export function renderOperation(
     createdBy: op.createdBy,
     modifiedAt: timestamp(op.modifiedAt),
     done: op.done,
-    metadata: any(`${dialect.pkg}.${METADATA_TYPE[op.kind]}`, { imageId: op.resourceId }),
+    metadata: metadataOf(op, dialect),
   };
   if (op.error) {
     const { details } = renderStatus(op.error.code, op.error.message, op.error.violations ?? []);
     out.error = { code: renderStatus(op.error.code, "").code, message: op.error.message, details };
   } else if (op.response) {
-    out.response =
-      op.response.type === "image"
-        ? any(`${dialect.pkg}.Image`, dialect.renderImage(op.response.image))
-        : EMPTY_RESPONSE;
+    out.response = responseOf(op.response, dialect);
   }
   return out;
+}
+
+function metadataOf(op: Operation, dialect: ImageDialect): Record<string, unknown> {
+  const { type, access } = METADATA_TYPE[op.kind];
+  return access
+    ? any(`${ACCESS_PKG}.${type}`, { resourceId: op.resourceId })
+    : any(`${dialect.pkg}.${type}`, { imageId: op.resourceId });
+}
+
+function responseOf(response: OperationResponse, dialect: ImageDialect): Record<string, unknown> {
+  if (response.type === "image") return any(`${dialect.pkg}.Image`, dialect.renderImage(response.image));
+  if (response.type === "accessBindings") {
+    return any(`${ACCESS_PKG}.AccessBindingsOperationResult`, {
+      effectiveDeltas: response.effectiveDeltas.map(renderDelta),
+    });
+  }
+  return EMPTY_RESPONSE;
+}
+
+export function renderBinding(b: AccessBinding): Record<string, unknown> {
+  return { roleId: b.roleId, subject: { id: b.subject.id, type: b.subject.type } };
+}
+
+function renderDelta(d: AccessBindingDelta): Record<string, unknown> {
+  return { action: d.action, accessBinding: renderBinding(d.accessBinding) };
 }

@@ -19,11 +19,14 @@ export function useYandexConventions(app: FastifyInstance, auth: Authenticator):
         { clientRequestId, clientTraceId: request.headers["x-client-trace-id"] },
         "client ids",
       );
-    request.principal = await auth.authenticate(request.headers);
+    request.principal = await auth.authenticate(request, {
+      allowAnonymous: request.routeOptions.config.allowAnonymous === true,
+    });
   });
   app.setErrorHandler(async (err, request, reply) => {
-    const { status, body, internal } = toYandexError(err, request.id);
+    const { status, body, internal, retryAfter } = toYandexError(err, request.id);
     if (internal) request.log.error({ err }, "request failed");
+    if (retryAfter !== null) reply.header("retry-after", String(retryAfter));
     return reply.status(status).send(body);
   });
   app.setNotFoundHandler(async (request, reply) => {

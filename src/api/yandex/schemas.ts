@@ -34,3 +34,27 @@ export const IMAGE_ORDER_FIELDS: Record<string, ImageOrderField> = {
   createdAt: "created_at",
   created_at: "created_at",
 };
+
+/** yandex.cloud.access shapes, shared by every service that binds roles on its resources. */
+const Subject = Type.Object({ id: Type.String(), type: Type.String() }, { additionalProperties: false });
+const AccessBinding = Type.Object(
+  { roleId: Type.String(), subject: Subject },
+  { additionalProperties: false },
+);
+
+/** Body of `:setAccessBindings` and `:updateAccessBindings` (one route, told apart by the verb). */
+export const AccessBindingsBody = Type.Object(
+  {
+    resourceId: Type.Optional(Type.String()),
+    accessBindings: Type.Optional(Type.Array(AccessBinding)),
+    accessBindingDeltas: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { action: Type.Union([Type.String(), Type.Integer()]), accessBinding: AccessBinding },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);

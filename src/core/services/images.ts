@@ -546,7 +546,7 @@ export class ImageService {
   }
 
   private async checkSourceImage(principal: Principal, kind: ImageKind, sourceId: string): Promise<void> {
-    const source = await this.get(principal, kind, sourceId);
+    const source = await this.loadImage(this.deps.db, principal, "images.use", kind, sourceId);
     if (source.status !== "active")
       throw failedPrecondition(`Image ${sourceId} is not ready to be used as a source`);
   }

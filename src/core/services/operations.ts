@@ -15,14 +15,17 @@ export class OperationService {
   async get(principal: Principal, id: string): Promise<Operation> {
     const op = await this.deps.operations.findById(this.deps.db, id);
     if (!op) throw notFound(`Operation ${id} not found`);
-    authorize(principal, "operations.get", op.folderId);
+    // Whoever started an operation may follow it (an image-level editor has no folder role).
+    if (op.createdBy !== principal.subjectId || principal.anonymous) {
+      authorize(principal, "operations.get", op.folderId);
+    }
     return op;
   }
 
   /** Cancels a running operation and returns it, ended with CANCELLED when it stopped in time. */
   async cancel(principal: Principal, id: string): Promise<Operation> {
     const op = await this.get(principal, id);
-    authorize(principal, "operations.cancel", op.folderId);
+    if (op.createdBy !== principal.subjectId) authorize(principal, "operations.cancel", op.folderId);
     if (op.done) throw failedPrecondition(`Operation ${id} is already done`);
     if (!this.deps.engine.handlerFor(op).cancellable) {
       throw failedPrecondition(`Operation ${id} (${op.description}) cannot be cancelled`);

@@ -271,6 +271,11 @@ export class ImagesRepo {
     await db.deleteFrom("image_tags").where("image_id", "=", id).execute();
     await db.deleteFrom("image_properties").where("image_id", "=", id).execute();
     await db.deleteFrom("image_members").where("image_id", "=", id).execute();
+    await db
+      .deleteFrom("access_bindings")
+      .where("resource_type", "=", "image")
+      .where("resource_id", "=", id)
+      .execute();
     await db.deleteFrom("images").where("id", "=", id).execute();
   }
 

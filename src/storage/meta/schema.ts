@@ -101,6 +101,7 @@ export interface AccessBindingsTable {
   resource_type: string;
   resource_id: string;
   subject_id: string;
+  subject_type: Generated<string>;
   role: string;
 }
 

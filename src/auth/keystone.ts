@@ -1,0 +1,128 @@
+import { createHash } from "node:crypto";
+import { LRUCache } from "lru-cache";
+import type { Logger } from "pino";
+import type { KeystoneConfig } from "../config.js";
+import { VitrineError } from "../core/errors.js";
+import type { Principal, Role } from "../core/principal.js";
+
+/** Keystone's default roles and ours (reader ⊂ member ⊂ admin, as in Keystone's own defaults). */
+const ROLE_MAP: Record<string, Role> = {
+  admin: "admin",
+  member: "editor",
+  _member_: "editor",
+  reader: "viewer",
+};
+
+/** Give up on a Keystone that does not answer rather than hold the caller's request. */
+const TIMEOUT_MS = 10_000;
+
+interface KeystoneToken {
+  expires_at: string;
+  user: { id: string; name?: string };
+  project?: { id: string; name?: string };
+  roles?: { name: string }[];
+}
+
+/**
+ * Validates OpenStack tokens against Keystone v3 (`GET /v3/auth/tokens` with `X-Subject-Token`),
+ * as keystonemiddleware does for Glance: with a token of our own service user, results cached
+ * for a short time (and never past the token's own expiry).
+ */
+export class KeystoneTokenValidator {
+  private readonly cache: LRUCache<string, Principal>;
+  private serviceToken: { value: string; expiresAt: number } | null = null;
+
+  constructor(
+    private readonly config: KeystoneConfig,
+    private readonly log: Logger,
+  ) {
+    this.cache = new LRUCache({ max: 10_000, ttl: Math.max(config.cacheMs, 1), ttlAutopurge: false });
+  }
+
+  /** The caller behind `token`, or null when Keystone does not know it (invalid, expired, revoked). */
+  async validate(token: string): Promise<Principal | null> {
+    const key = createHash("sha256").update(token).digest("hex");
+    const cached = this.cache.get(key);
+    if (cached) return cached;
+
+    let res = await this.call("GET", "/v3/auth/tokens", { "x-subject-token": token }, await this.ownToken());
+    if (res.status === 401) {
+      // Our own token expired or was revoked: get a new one once.
+      this.serviceToken = null;
+      res = await this.call("GET", "/v3/auth/tokens", { "x-subject-token": token }, await this.ownToken());
+    }
+    if (res.status === 404 || res.status === 401) return null;
+    if (res.status !== 200) throw keystoneUnavailable(`Keystone answered ${res.status} to token validation`);
+    const { token: body } = (await res.json()) as { token: KeystoneToken };
+    const principal = toPrincipal(body);
+    const ttl = Math.min(this.config.cacheMs, Date.parse(body.expires_at) - Date.now());
+    if (this.config.cacheMs > 0 && ttl > 0) this.cache.set(key, principal, { ttl });
+    return principal;
+  }
+
+  private async ownToken(): Promise<string> {
+    if (this.serviceToken && this.serviceToken.expiresAt - 60_000 > Date.now())
+      return this.serviceToken.value;
+    const c = this.config;
+    const res = await this.call("POST", "/v3/auth/tokens", {}, null, {
+      auth: {
+        identity: {
+          methods: ["password"],
+          password: { user: { name: c.username, domain: { name: c.userDomain }, password: c.password } },
+        },
+        scope: { project: { name: c.project, domain: { name: c.projectDomain } } },
+      },
+    });
+    const value = res.headers.get("x-subject-token");
+    if (res.status !== 201 || !value) {
+      this.log.error({ status: res.status }, "Keystone refused this service's credentials");
+      throw keystoneUnavailable("This service cannot authenticate to Keystone");
+    }
+    const { token } = (await res.json()) as { token: KeystoneToken };
+    this.serviceToken = { value, expiresAt: Date.parse(token.expires_at) };
+    return value;
+  }
+
+  private async call(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    authToken: string | null,
+    body?: unknown,
+  ): Promise<Response> {
+    try {
+      return await fetch(`${this.config.url}${path}`, {
+        method,
+        headers: {
+          accept: "application/json",
+          ...(body ? { "content-type": "application/json" } : {}),
+          ...(authToken ? { "x-auth-token": authToken } : {}),
+          ...headers,
+        },
+        body: body ? JSON.stringify(body) : undefined,
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+      });
+    } catch (err) {
+      this.log.error({ err }, "Keystone is unreachable");
+      throw keystoneUnavailable("The identity service is unreachable");
+    }
+  }
+}
+
+function toPrincipal(token: KeystoneToken): Principal {
+  const names = new Set((token.roles ?? []).map((r) => r.name.toLowerCase()));
+  const roles = [...new Set([...names].flatMap((n) => (ROLE_MAP[n] ? [ROLE_MAP[n]] : [])))];
+  const projectId = token.project?.id ?? "";
+  return {
+    subjectId: token.user.id,
+    subjectType: "userAccount",
+    // Glance's default policy treats Keystone's admin role as the cloud's admin.
+    isAdmin: names.has("admin"),
+    projectId,
+    folderRoles: roles.length > 0 && projectId ? { [projectId]: roles } : {},
+  };
+}
+
+function keystoneUnavailable(message: string): VitrineError {
+  return new VitrineError("UNAVAILABLE", message);
+}
