@@ -35,6 +35,7 @@ export class ImageLoader {
       throw notFound("uuid" in ref ? `No image found with ID ${ref.uuid}` : `Image ${ref.id} not found`);
     }
     if (!canOnImage(principal, action, image, grants)) {
+      if (principal.anonymous) throw unauthenticated("Authentication required");
       throw permissionDenied(`Permission denied: ${action} on image ${image.id}`).because("NOT_OWNER");
     }
     return image;

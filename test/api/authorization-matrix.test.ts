@@ -1,0 +1,405 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { type FileServer, startFileServer } from "../helpers/file-server.js";
+import { image, iso } from "../helpers/fixtures.js";
+import { PATCH_TYPE, osRequest, putData, vitrineCli } from "../helpers/openstack.js";
+import { type RunningServer, apiRequest, startServer, waitOperation } from "../helpers/server.js";
+
+/**
+ * Every endpoint of every dialect × every kind of caller, through HTTP, against the expected
+ * status. Folder A holds the images; "otherAdmin" is the admin of folder B; "imageOnly" has no
+ * folder role at all, only `editor` bound on the images it is tested against.
+ */
+const WHO = [
+  "none",
+  "bad",
+  "expired",
+  "viewer",
+  "editor",
+  "admin",
+  "user",
+  "otherAdmin",
+  "imageOnly",
+] as const;
+type Who = (typeof WHO)[number];
+
+const A = "folder-a";
+const B = "folder-b";
+
+interface Target {
+  uuid: string;
+  id: string;
+}
+
+interface Cell {
+  who: Who;
+  token: string | null;
+}
+
+interface Row {
+  name: string;
+  /** Expected statuses, in WHO order. */
+  expect: string;
+  call(cell: Cell): Promise<number>;
+}
+
+describe("authorisation matrix", () => {
+  let server: RunningServer;
+  let files: FileServer;
+  let isoUri: string;
+  const tokens = {} as Record<Who, string | null>;
+  const subjects = {} as Record<Who, string>;
+  let target: Target;
+  let bmTarget: string;
+  let targetOperation: string;
+  let counter = 0;
+
+  const yc = (cell: Cell, method: string, path: string, body?: unknown) =>
+    apiRequest(server.url, cell.token, method, path, body);
+  const os = (
+    cell: Cell,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) => osRequest(server, method, path, body, headers, cell.token);
+  const asAdmin: Cell = { who: "admin", token: null };
+
+  function subject(name: string): string {
+    return vitrineCli(server, "subject", "create", "--name", name);
+  }
+  function token(subjectId: string, ...extra: string[]): string {
+    return vitrineCli(server, "token", "create", "--subject", subjectId, ...extra);
+  }
+  function bind(folder: string, subjectId: string, role: string): void {
+    vitrineCli(server, "folder", "bind", "--folder", folder, "--subject", subjectId, "--role", role);
+  }
+
+  async function bindImageOnly(computeId: string): Promise<void> {
+    const res = await yc(asAdmin, "POST", `/compute/v1/images/${computeId}:updateAccessBindings`, {
+      accessBindingDeltas: [
+        {
+          action: "ADD",
+          accessBinding: { roleId: "editor", subject: { id: subjects.imageOnly, type: "userAccount" } },
+        },
+      ],
+    });
+    assert.equal(res.status, 200, res.text);
+  }
+
+  /** A new image in folder A (queued, unless `data`), with imageOnly's binding on it. */
+  async function fresh(fields: Record<string, unknown> = {}, data?: string): Promise<Target> {
+    const name = `m-${++counter}`;
+    const res = await os(asAdmin, "POST", "/v2/images", {
+      disk_format: "raw",
+      container_format: "bare",
+      ...fields,
+      name,
+    });
+    assert.equal(res.status, 201, res.text);
+    if (data) assert.equal((await putData(server, res.body.id, data, { token: tokens.admin! })).status, 204);
+    const list = await yc(
+      asAdmin,
+      "GET",
+      `/compute/v1/images?folderId=${A}&filter=${encodeURIComponent(`name="${name}"`)}`,
+    );
+    assert.equal(list.body.images.length, 1, list.text);
+    const t = { uuid: res.body.id as string, id: list.body.images[0].id as string };
+    await bindImageOnly(t.id);
+    return t;
+  }
+
+  async function freshBareMetal(): Promise<string> {
+    const res = await yc(asAdmin, "POST", "/baremetal/v1alpha/images", {
+      folderId: A,
+      name: `bm-${++counter}`,
+      uri: isoUri,
+    });
+    assert.equal(res.status, 200, res.text);
+    const done = await waitOperation(server, res.body.id);
+    assert.ok(done.response, JSON.stringify(done.error));
+    return done.response.id;
+  }
+
+  before(async () => {
+    files = await startFileServer();
+    // The matrix sends many bad tokens on purpose; the failed-authentication limit has its own test.
+    server = await startServer({
+      env: { VITRINE_IMPORT_ALLOWED_HOSTS: "127.0.0.1", VITRINE_AUTH_FAILURE_BURST: "0" },
+    });
+    isoUri = files.serve("boot.iso", iso("matrix").path);
+    for (const [who, folder, role] of [
+      ["viewer", A, "viewer"],
+      ["editor", A, "editor"],
+      ["admin", A, "admin"],
+      ["user", A, "compute.images.user"],
+      ["otherAdmin", B, "admin"],
+    ] as const) {
+      subjects[who] = subject(who);
+      bind(folder, subjects[who], role);
+      tokens[who] = token(subjects[who], "--project", folder);
+    }
+    subjects.imageOnly = subject("image-only");
+    tokens.imageOnly = token(subjects.imageOnly);
+    tokens.none = null;
+    tokens.bad = "vt1.this-token-was-never-issued";
+    subjects.expired = subject("expired");
+    bind(A, subjects.expired, "admin");
+    tokens.expired = token(subjects.expired, "--project", A, "--ttl", "1s");
+    asAdmin.token = tokens.admin;
+
+    target = await fresh({}, image("raw", 1).path);
+    const family = await yc(asAdmin, "POST", "/compute/v1/images", {
+      folderId: A,
+      imageId: target.id,
+      family: "matrix",
+    });
+    assert.equal(family.status, 200, family.text);
+    targetOperation = family.body.id;
+    await waitOperation(server, targetOperation);
+    bmTarget = await freshBareMetal();
+    await new Promise((r) => setTimeout(r, 1100)); // the expired token's 1 s
+  });
+  after(async () => {
+    await server?.stop();
+    await files?.close();
+  });
+
+  const rows: Row[] = [
+    // Compute Image API v1
+    {
+      name: "compute list",
+      expect: "401 401 401 200 200 200 200 403 403",
+      call: async (c) => (await yc(c, "GET", `/compute/v1/images?folderId=${A}`)).status,
+    },
+    {
+      name: "compute latestByFamily",
+      expect: "401 401 401 200 200 200 200 403 403",
+      call: async (c) =>
+        (await yc(c, "GET", `/compute/v1/images:latestByFamily?folderId=${A}&family=matrix`)).status,
+    },
+    {
+      name: "compute get",
+      expect: "401 401 401 200 200 200 200 404 200",
+      call: async (c) => (await yc(c, "GET", `/compute/v1/images/${target.id}`)).status,
+    },
+    {
+      name: "compute listOperations",
+      expect: "401 401 401 200 200 200 200 404 200",
+      call: async (c) => (await yc(c, "GET", `/compute/v1/images/${target.id}/operations`)).status,
+    },
+    {
+      name: "compute listAccessBindings",
+      expect: "401 401 401 200 200 200 403 404 200",
+      call: async (c) => (await yc(c, "GET", `/compute/v1/images/${target.id}:listAccessBindings`)).status,
+    },
+    {
+      name: "compute create from image",
+      expect: "401 401 401 403 200 200 403 403 403",
+      call: async (c) =>
+        (await yc(c, "POST", "/compute/v1/images", { folderId: A, imageId: target.id })).status,
+    },
+    {
+      name: "compute update",
+      expect: "401 401 401 403 200 200 403 404 200",
+      call: async (c) => {
+        const t = await fresh();
+        return (
+          await yc(c, "PATCH", `/compute/v1/images/${t.id}`, { updateMask: "description", description: "x" })
+        ).status;
+      },
+    },
+    {
+      name: "compute delete",
+      expect: "401 401 401 403 200 200 403 404 200",
+      call: async (c) => (await yc(c, "DELETE", `/compute/v1/images/${(await fresh()).id}`)).status,
+    },
+    {
+      name: "compute setAccessBindings",
+      expect: "401 401 401 403 403 200 403 404 403",
+      call: async (c) => {
+        const t = await fresh();
+        return (
+          await yc(c, "POST", `/compute/v1/images/${t.id}:setAccessBindings`, {
+            accessBindings: [{ roleId: "viewer", subject: { id: subjects.viewer, type: "userAccount" } }],
+          })
+        ).status;
+      },
+    },
+    {
+      name: "compute updateAccessBindings",
+      expect: "401 401 401 403 403 200 403 404 403",
+      call: async (c) => {
+        const t = await fresh();
+        return (
+          await yc(c, "POST", `/compute/v1/images/${t.id}:updateAccessBindings`, {
+            accessBindingDeltas: [
+              {
+                action: "ADD",
+                accessBinding: { roleId: "viewer", subject: { id: "allAuthenticatedUsers", type: "system" } },
+              },
+            ],
+          })
+        ).status;
+      },
+    },
+    // Operation service
+    {
+      name: "operation get",
+      expect: "401 401 401 200 200 200 200 403 403",
+      call: async (c) => (await yc(c, "GET", `/operations/${targetOperation}`)).status,
+    },
+    {
+      name: "operation cancel (already done)",
+      expect: "401 401 401 403 400 400 403 403 403",
+      call: async (c) => (await yc(c, "POST", `/operations/${targetOperation}:cancel`)).status,
+    },
+    // BareMetal Image API v1alpha
+    {
+      name: "baremetal list",
+      expect: "401 401 401 200 200 200 200 403 403",
+      call: async (c) => (await yc(c, "GET", `/baremetal/v1alpha/images?folderId=${A}`)).status,
+    },
+    {
+      name: "baremetal get",
+      expect: "401 401 401 200 200 200 200 404 404",
+      call: async (c) => (await yc(c, "GET", `/baremetal/v1alpha/images/${bmTarget}`)).status,
+    },
+    {
+      name: "baremetal listOperations",
+      expect: "401 401 401 200 200 200 200 404 404",
+      call: async (c) => (await yc(c, "GET", `/baremetal/v1alpha/images/${bmTarget}/operations`)).status,
+    },
+    {
+      name: "baremetal create",
+      expect: "401 401 401 403 200 200 403 403 403",
+      call: async (c) =>
+        (
+          await yc(c, "POST", "/baremetal/v1alpha/images", {
+            folderId: A,
+            name: `by-${c.who.toLowerCase()}`,
+            uri: isoUri,
+          })
+        ).status,
+    },
+    {
+      name: "baremetal update",
+      expect: "401 401 401 403 200 200 403 404 404",
+      call: async (c) => {
+        const id = await freshBareMetal();
+        return (
+          await yc(c, "PATCH", `/baremetal/v1alpha/images/${id}`, {
+            updateMask: "description",
+            description: "x",
+          })
+        ).status;
+      },
+    },
+    {
+      name: "baremetal delete",
+      expect: "401 401 401 403 200 200 403 404 404",
+      call: async (c) =>
+        (await yc(c, "DELETE", `/baremetal/v1alpha/images/${await freshBareMetal()}`)).status,
+    },
+    // OpenStack Image API v2
+    {
+      name: "openstack list",
+      expect: "401 401 401 200 200 200 200 200 200",
+      call: async (c) => {
+        const res = await os(c, "GET", "/v2/images?limit=1000");
+        if (res.status === 200 && (c.who === "otherAdmin" || c.who === "imageOnly")) {
+          const leaked = res.body.images.filter((i: { owner: string }) => i.owner === A);
+          assert.deepEqual(leaked, [], `${c.who} sees folder A's private images in a list`);
+        }
+        return res.status;
+      },
+    },
+    {
+      name: "openstack get",
+      expect: "401 401 401 200 200 200 200 404 200",
+      call: async (c) => (await os(c, "GET", `/v2/images/${target.uuid}`)).status,
+    },
+    {
+      name: "openstack create",
+      expect: "401 401 401 403 201 201 403 201 403",
+      call: async (c) => (await os(c, "POST", "/v2/images", { name: "made-by-" + c.who })).status,
+    },
+    {
+      name: "openstack patch",
+      expect: "401 401 401 403 200 200 403 404 200",
+      call: async (c) =>
+        (
+          await os(
+            c,
+            "PATCH",
+            `/v2/images/${(await fresh()).uuid}`,
+            [{ op: "replace", path: "/name", value: "renamed" }],
+            PATCH_TYPE,
+          )
+        ).status,
+    },
+    {
+      name: "openstack delete",
+      expect: "401 401 401 403 204 204 403 404 204",
+      call: async (c) => (await os(c, "DELETE", `/v2/images/${(await fresh()).uuid}`)).status,
+    },
+    {
+      name: "openstack upload",
+      expect: "401 401 401 403 204 204 403 404 204",
+      call: async (c) => {
+        const t = await fresh();
+        const res = await fetch(`${server.url}/v2/images/${t.uuid}/file`, {
+          method: "PUT",
+          headers: {
+            accept: "application/json",
+            "content-type": "application/octet-stream",
+            ...(c.token !== null ? { "x-auth-token": c.token } : {}),
+          },
+          body: Buffer.alloc(4096, 7),
+        });
+        await res.arrayBuffer();
+        return res.status;
+      },
+    },
+    {
+      name: "openstack download",
+      expect: "401 401 401 200 200 200 200 404 200",
+      call: async (c) => (await os(c, "GET", `/v2/images/${target.uuid}/file`)).status,
+    },
+    {
+      name: "openstack add tag",
+      expect: "401 401 401 403 204 204 403 404 204",
+      call: async (c) => (await os(c, "PUT", `/v2/images/${(await fresh()).uuid}/tags/t1`)).status,
+    },
+    {
+      name: "openstack list members",
+      expect: "401 401 401 200 200 200 200 404 200",
+      call: async (c) => (await os(c, "GET", `/v2/images/${target.uuid}/members`)).status,
+    },
+    {
+      name: "openstack add member",
+      expect: "401 401 401 403 200 200 403 404 403",
+      call: async (c) => {
+        const t = await fresh();
+        const share = [{ op: "replace", path: "/visibility", value: "shared" }];
+        assert.equal((await os(asAdmin, "PATCH", `/v2/images/${t.uuid}`, share, PATCH_TYPE)).status, 200);
+        return (await os(c, "POST", `/v2/images/${t.uuid}/members`, { member: B })).status;
+      },
+    },
+    {
+      name: "openstack deactivate (service admin only)",
+      expect: "401 401 401 403 403 403 403 404 403",
+      call: async (c) => (await os(c, "POST", `/v2/images/${target.uuid}/actions/deactivate`)).status,
+    },
+  ];
+
+  for (const row of rows) {
+    test(row.name, async () => {
+      const expected = row.expect.split(" ").map(Number);
+      const got: number[] = [];
+      for (const who of WHO) got.push(await row.call({ who, token: tokens[who] }));
+      const show = (statuses: number[]) => WHO.map((w, i) => `${w}=${statuses[i]}`).join(" ");
+      assert.equal(show(got), show(expected));
+    });
+  }
+});
