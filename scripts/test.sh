@@ -10,6 +10,8 @@ command -v genisoimage >/dev/null 2>&1 || need_packages+=(genisoimage)
 command -v sfdisk >/dev/null 2>&1 || need_packages+=(fdisk)
 command -v openstack >/dev/null 2>&1 || need_packages+=(python3-openstackclient)
 command -v glance >/dev/null 2>&1 || need_packages+=(python3-glanceclient)
+# Keystone mode is tested against a real Keystone (its package brings uwsgi and the python3 plugin).
+command -v keystone-manage >/dev/null 2>&1 || need_packages+=(keystone)
 if [ ${#need_packages[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need_packages[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -102,9 +102,10 @@ export function parseListQuery(query: Query): SearchImagesInput {
   for (const param of ["protected", "os_hidden"] as const) {
     const raw = one(query[param]);
     if (raw === undefined) continue;
-    if (raw !== "true" && raw !== "false")
-      throw invalidArgument(`Invalid value for ${param}: '${raw}' (true or false)`);
-    conditions.push({ column: param, op: "=", values: [raw === "true" ? 1 : 0] });
+    // As oslo's bool_from_string: openstacksdk sends Python's "True" (`image show` by name does).
+    const value = BOOLEAN_WORDS[raw.trim().toLowerCase()];
+    if (value === undefined) throw invalidArgument(`Invalid value for ${param}: '${raw}' (true or false)`);
+    conditions.push({ column: param, op: "=", values: [value ? 1 : 0] });
   }
   // Hidden images stay out of lists unless asked for (os_hidden=true or false names them).
   if (one(query.os_hidden) === undefined) conditions.push({ column: "os_hidden", op: "=", values: [0] });
@@ -216,3 +217,18 @@ function splitIn(raw: string): string[] {
   }
   return out.filter((v) => v !== "");
 }
+
+const BOOLEAN_WORDS: Record<string, boolean> = {
+  "1": true,
+  t: true,
+  true: true,
+  on: true,
+  y: true,
+  yes: true,
+  "0": false,
+  f: false,
+  false: false,
+  off: false,
+  n: false,
+  no: false,
+};
