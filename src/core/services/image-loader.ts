@@ -36,7 +36,11 @@ export class ImageLoader {
     }
     if (!canOnImage(principal, action, image, grants)) {
       if (principal.anonymous) throw unauthenticated("Authentication required");
-      throw permissionDenied(`Permission denied: ${action} on image ${image.id}`).because("NOT_OWNER");
+      throw permissionDenied(
+        action === "images.setAccessBindings"
+          ? `Changing the access bindings of image ${image.id} needs the admin role`
+          : "You do not own this image",
+      ).because("NOT_OWNER");
     }
     return image;
   }
