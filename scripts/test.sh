@@ -12,6 +12,8 @@ command -v openstack >/dev/null 2>&1 || need_packages+=(python3-openstackclient)
 command -v glance >/dev/null 2>&1 || need_packages+=(python3-glanceclient)
 # Keystone mode is tested against a real Keystone (its package brings uwsgi and the python3 plugin).
 command -v keystone-manage >/dev/null 2>&1 || need_packages+=(keystone)
+# The benchmark harness's smoke test drives wrk.
+command -v wrk >/dev/null 2>&1 || need_packages+=(wrk)
 if [ ${#need_packages[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need_packages[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -28,6 +28,8 @@ export interface Config {
   keystone: KeystoneConfig | null;
   /** Failed authentications a source address may make per window before it is answered 429. */
   authFailures: { burst: number; windowMs: number };
+  /** How long a checked token of ours is trusted before the database is read again. */
+  tokenCacheMs: number;
 }
 
 export interface KeystoneConfig {
@@ -113,6 +115,7 @@ export function loadConfig(flags: ConfigFlags, env: Env = process.env): Config {
     },
     publicUrl: get("VITRINE_PUBLIC_URL")?.replace(/\/+$/, "") ?? null,
     keystone: keystoneConfig(get),
+    tokenCacheMs: 1000 * int(get("VITRINE_TOKEN_CACHE_SECONDS"), 5, "VITRINE_TOKEN_CACHE_SECONDS"),
     authFailures: {
       burst: int(get("VITRINE_AUTH_FAILURE_BURST"), 20, "VITRINE_AUTH_FAILURE_BURST"),
       windowMs:

@@ -128,6 +128,7 @@ export async function startService(config: Config): Promise<Service> {
           ? new KeystoneTokenValidator(config.keystone, log.child({ component: "keystone" }))
           : null,
         limiter: new FailedAuthLimiter(config.authFailures.burst, config.authFailures.windowMs),
+        cacheMs: config.tokenCacheMs,
       }),
       accessBindings,
       images: imageService,

@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import { VitrineError, unauthenticated } from "../core/errors.js";
 import { ANONYMOUS, type Principal, type Role } from "../core/principal.js";
 import type { AccessBindingsRepo } from "../storage/meta/access-bindings-repo.js";
@@ -14,6 +15,11 @@ export interface AuthenticatorDeps {
   /** Keystone mode: tokens this service did not issue are validated there. */
   keystone: KeystoneTokenValidator | null;
   limiter: FailedAuthLimiter;
+  /**
+   * How long a checked local token is trusted without reading the database again (0: never).
+   * Revocations and binding changes made with the CLI take effect within this time.
+   */
+  cacheMs: number;
 }
 
 export interface Credentials {
@@ -24,7 +30,11 @@ export interface Credentials {
 
 /** Turns the credentials of a request into a Principal, or refuses with UNAUTHENTICATED. */
 export class Authenticator {
-  constructor(private readonly deps: AuthenticatorDeps) {}
+  private readonly cache: LRUCache<string, Principal> | null;
+
+  constructor(private readonly deps: AuthenticatorDeps) {
+    this.cache = deps.cacheMs > 0 ? new LRUCache({ max: 10_000, ttl: deps.cacheMs }) : null;
+  }
 
   /**
    * Reads `Authorization: Bearer <token>` (all dialects) or `X-Auth-Token` (OpenStack clients).
@@ -54,7 +64,25 @@ export class Authenticator {
     return principal;
   }
 
+  /** A token this service issued, from the short-lived cache or the database. */
   private async localPrincipal(token: string): Promise<Principal | null> {
+    const key = hashToken(token);
+    const cached = this.cache?.get(key);
+    if (cached) return cached;
+    const found = await this.loadLocal(key);
+    if (found && this.cache) {
+      const ttl = Math.min(
+        this.deps.cacheMs,
+        found.expiresAt === null ? Infinity : found.expiresAt - Date.now(),
+      );
+      if (ttl > 0) this.cache.set(key, found.principal, { ttl });
+    }
+    return found?.principal ?? null;
+  }
+
+  private async loadLocal(
+    tokenHash: string,
+  ): Promise<{ principal: Principal; expiresAt: number | null } | null> {
     const { db, bindings, adminProject } = this.deps;
     const row = await db
       .selectFrom("tokens")
@@ -67,7 +95,7 @@ export class Authenticator {
         "tokens.revoked_at",
         "tokens.project_id",
       ])
-      .where("tokens.token_hash", "=", hashToken(token))
+      .where("tokens.token_hash", "=", tokenHash)
       .executeTakeFirst();
     if (
       !row ||
@@ -80,13 +108,14 @@ export class Authenticator {
     const folderRoles: Record<string, Role[]> = {};
     for (const b of folderBindings) (folderRoles[b.folderId] ??= []).push(b.role);
     const isAdmin = row.is_admin === 1;
-    return {
+    const principal: Principal = {
       subjectId: row.id,
       subjectType: row.type as Principal["subjectType"],
       isAdmin,
       projectId: row.project_id ?? (isAdmin ? adminProject : (folderBindings[0]?.folderId ?? row.id)),
       folderRoles,
     };
+    return { principal, expiresAt: row.expires_at === null ? null : Number(row.expires_at) };
   }
 }
 

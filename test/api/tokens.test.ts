@@ -10,12 +10,16 @@ describe("subjects and tokens", () => {
   let server: RunningServer;
   before(async () => {
     server = await startServer({
-      env: { VITRINE_AUTH_FAILURE_BURST: "3", VITRINE_AUTH_FAILURE_WINDOW_SECONDS: "2" },
+      env: {
+        VITRINE_AUTH_FAILURE_BURST: "3",
+        VITRINE_AUTH_FAILURE_WINDOW_SECONDS: "2",
+        VITRINE_TOKEN_CACHE_SECONDS: "1",
+      },
     });
   });
   after(async () => server?.stop());
 
-  test("a token is printed once, stored only as a hash, and is 401 once revoked", async () => {
+  test("a token is printed once, stored only as a hash, and is 401 once revoked (within the cache time)", async () => {
     const subject = vitrineCli(server, "subject", "create", "--name", "robot", "--type", "serviceAccount");
     assert.match(subject, /^[a-z][a-z0-9]{19}$/);
     vitrineCli(server, "folder", "bind", "--folder", "robots", "--subject", subject, "--role", "viewer");
@@ -30,6 +34,8 @@ describe("subjects and tokens", () => {
     assert.ok(!fs.readFileSync(path.join(server.dataDir, "vitrine.sqlite")).includes(token));
 
     vitrineCli(server, "token", "revoke", token);
+    // A checked token is trusted for VITRINE_TOKEN_CACHE_SECONDS (1 here) without a database read.
+    await new Promise((r) => setTimeout(r, 1100));
     const revoked = await list(token);
     assert.equal(revoked.status, 401);
     assert.equal(revoked.body.code, 16);

@@ -1,0 +1,475 @@
+/**
+ * The benchmark: throughput, latency and memory of Vitrine against the machine's own limits and,
+ * with `--peer glance`, against OpenStack Glance, all measured in one run. Prints one table and
+ * writes it as JSON under bench/results/. Run: `npm run bench [-- --peer glance]`.
+ * `--smoke` runs every scenario on tiny sizes (what the test suite does so the harness cannot rot).
+ */
+import { execFileSync } from "node:child_process";
+import { randomFillSync } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import Database from "better-sqlite3";
+import { startFileServer } from "../test/helpers/file-server.js";
+import { tempDir } from "../test/helpers/server.js";
+import { type GlancePeer, startGlance } from "./harness/glance.js";
+import {
+  MB,
+  curlDownload,
+  curlUpload,
+  latency,
+  opensslSpeed,
+  peakRssMb,
+  wrk,
+  wrkPostScript,
+} from "./harness/measure.js";
+import { startReferenceServer } from "./harness/references.js";
+import { Report } from "./harness/report.js";
+import { type VitrineUnderTest, startVitrine } from "./harness/vitrine.js";
+
+const { values: args } = parseArgs({
+  options: {
+    peer: { type: "string" },
+    smoke: { type: "boolean", default: false },
+    out: { type: "string" },
+  },
+});
+if (args.peer !== undefined && args.peer !== "glance")
+  throw new Error(`--peer must be glance, not ${args.peer}`);
+const smoke = args.smoke!;
+const MiB = 1024 * 1024;
+const size = smoke
+  ? { upload: 8 * MiB, rssFactor: 4, images: 2_000, deep: 1_500, wrkSeconds: 1, samples: 30, hashSeconds: 1 }
+  : {
+      upload: 1024 * MiB,
+      rssFactor: 4,
+      images: 100_000,
+      deep: 90_000,
+      wrkSeconds: 10,
+      samples: 200,
+      hashSeconds: 3,
+    };
+const outDir = args.out ?? path.join(path.dirname(fileURLToPath(import.meta.url)), "results");
+const label = `${size.upload / MiB} MiB`;
+const work = tempDir("bench");
+const report = new Report();
+const started = Date.now();
+const cleanups: (() => Promise<void>)[] = [];
+
+try {
+  // --- Fixtures: random data (incompressible, as images mostly are) and a qcow2 made by qemu-img.
+  console.log(`fixtures in ${work}`);
+  const randomFile = path.join(work, "random.raw");
+  writeRandom(randomFile, size.upload);
+  const qcow2 = path.join(work, "random.qcow2");
+  execFileSync("qemu-img", ["convert", "-f", "raw", "-O", "qcow2", randomFile, qcow2]);
+  const bigFile = path.join(work, "random-x4.raw");
+  for (let i = 0; i < size.rssFactor; i++) fs.appendFileSync(bigFile, fs.readFileSync(randomFile));
+
+  // --- References measured now, on this machine.
+  console.log("references");
+  const md5 = opensslSpeed("md5", size.hashSeconds);
+  const sha512 = opensslSpeed("sha512", size.hashSeconds);
+  const slowerHash = { name: md5 < sha512 ? "md5 1-core" : "sha512 1-core", figure: Math.min(md5, sha512) };
+  report.add({
+    scenario: "hash speed (openssl speed -evp)",
+    subject: "md5, one core",
+    figure: md5,
+    unit: "MB/s",
+  });
+  report.add({
+    scenario: "hash speed (openssl speed -evp)",
+    subject: "sha512, one core",
+    figure: sha512,
+    unit: "MB/s",
+  });
+  const refDir = path.join(work, "ref");
+  fs.mkdirSync(refDir);
+
+  // --- Vitrine, with `images` already in folder "big" for the list scenario.
+  const dataDir = path.join(work, "vitrine");
+  fs.mkdirSync(dataDir);
+  let vitrine = await startVitrine(dataDir);
+  await vitrine.stop();
+  const vitrineMarkers = seedVitrine(path.join(dataDir, "vitrine.sqlite"), size.images);
+  vitrine = await startVitrine(dataDir, { VITRINE_IMPORT_ALLOWED_HOSTS: "127.0.0.1" });
+  cleanups.push(() => vitrine.stop());
+  const vAuth = { "x-auth-token": vitrine.token };
+
+  const sampleDoc = await (await fetch(`${vitrine.url}/v2/images?limit=1`, { headers: vAuth })).json();
+  const ref = await startReferenceServer(refDir, randomFile, sampleDoc);
+  cleanups.push(() => ref.close());
+
+  // 1. Upload.
+  console.log("1. upload");
+  const plainWriter = await curlUpload(`${ref.url}/upload`, randomFile, {});
+  const upload = await uploadTo(vitrine.url, vAuth, randomFile);
+  report.add({
+    scenario: `1. upload ${label} (PUT /v2/images/{id}/file)`,
+    subject: "vitrine",
+    figure: upload.mbps,
+    unit: "MB/s",
+    reference: slowerHash,
+    target: { min: 0.75, of: "ratio" },
+  });
+  report.add({
+    scenario: `1. upload ${label} (PUT /v2/images/{id}/file)`,
+    subject: "vitrine",
+    figure: upload.mbps,
+    unit: "MB/s",
+    reference: { name: "plain Node writer", figure: plainWriter },
+  });
+
+  // 2. Create from URI (Compute), the qcow2 served on loopback.
+  console.log("2. create from URI");
+  const files = await startFileServer();
+  cleanups.push(() => files.close());
+  const uri = files.serve("random.qcow2", qcow2);
+  const t0 = performance.now();
+  const created = await yc(vitrine, "POST", "/compute/v1/images", {
+    folderId: "bench",
+    name: "from-uri",
+    uri,
+  });
+  const image = await waitOperation(vitrine, created.id);
+  const fromUri = fs.statSync(qcow2).size / MB / ((performance.now() - t0) / 1000);
+  for (const reference of [slowerHash, { name: "plain Node writer", figure: plainWriter }]) {
+    report.add({
+      scenario: `2. create from URI, ${label} qcow2 (Compute)`,
+      subject: "vitrine",
+      figure: fromUri,
+      unit: "MB/s",
+      reference,
+    });
+  }
+
+  // 3. Download.
+  console.log("3. download");
+  const plainStream = await curlDownload(`${ref.url}/file`, {});
+  const download = await curlDownload(`${vitrine.url}/v2/images/${upload.uuid}/file`, vAuth);
+  report.add({
+    scenario: `3. download ${label} (GET /v2/images/{id}/file)`,
+    subject: "vitrine",
+    figure: download,
+    unit: "MB/s",
+    reference: { name: "plain Node file stream", figure: plainStream },
+  });
+
+  // 4. GET one image under load.
+  console.log("4. GET one image (wrk)");
+  const trivial: Record<number, Awaited<ReturnType<typeof wrk>>> = {};
+  for (const c of [16, 64])
+    trivial[c] = await wrk(`${ref.url}/json`, { connections: c, seconds: size.wrkSeconds });
+  const vGet: Record<number, Awaited<ReturnType<typeof wrk>>> = {};
+  for (const [name, url, headers] of [
+    [
+      "GET /compute/v1/images/{id}",
+      `${vitrine.url}/compute/v1/images/${image.id}`,
+      { authorization: `Bearer ${vitrine.token}` },
+    ],
+    ["GET /v2/images/{id}", `${vitrine.url}/v2/images/${upload.uuid}`, vAuth],
+  ] as const) {
+    for (const c of [16, 64]) {
+      const r = await wrk(url, { connections: c, seconds: size.wrkSeconds, headers });
+      if (r.errors > 0) throw new Error(`${name}: ${r.errors} failed responses under load`);
+      if (name.startsWith("GET /v2")) vGet[c] = r;
+      const scenario = `4. ${name}, ${c} connections`;
+      report.add({
+        scenario,
+        subject: "vitrine",
+        figure: r.rps,
+        unit: "req/s",
+        reference: { name: "trivial Node server", figure: trivial[c]!.rps },
+        target: { min: 0.4, of: "ratio" },
+      });
+      report.add({ scenario, subject: "vitrine p50", figure: r.p50Ms, unit: "ms" });
+      report.add({
+        scenario,
+        subject: "vitrine p99",
+        figure: r.p99Ms,
+        unit: "ms",
+        ...(c === 64 ? { target: { max: 10, of: "figure" as const } } : {}),
+      });
+    }
+  }
+
+  // 5. List a page of 100 with `images` in the folder: first page and a deep one.
+  console.log("5. list");
+  const vList = await listLatencies(vitrine.url, vAuth, vitrineMarkers);
+  for (const [name, r] of Object.entries(vList)) {
+    for (const p of ["p50", "p99"] as const) {
+      report.add({
+        scenario: `5. list 100 of ${size.images} images, ${name}`,
+        subject: `vitrine ${p}`,
+        figure: r[p],
+        unit: "ms",
+        ...(p === "p50" ? { target: { max: 5, of: "figure" as const } } : {}),
+      });
+    }
+  }
+
+  // 6. Create image metadata.
+  console.log("6. create metadata");
+  const postScript = wrkPostScript(
+    path.join(work, "post.lua"),
+    { name: "bench", disk_format: "raw", container_format: "bare" },
+    {
+      "content-type": "application/json",
+      ...vAuth,
+    },
+  );
+  const vPost: Record<number, number> = {};
+  for (const c of [1, 16]) {
+    const r = await wrk(`${vitrine.url}/v2/images`, {
+      connections: c,
+      seconds: Math.max(1, size.wrkSeconds / 2),
+      script: postScript,
+    });
+    if (r.errors > 0) throw new Error(`POST /v2/images: ${r.errors} failed responses`);
+    vPost[c] = r.rps;
+    report.add({
+      scenario: `6. POST /v2/images, ${c === 1 ? "sequential" : "16 connections"}`,
+      subject: "vitrine",
+      figure: r.rps,
+      unit: "req/s",
+    });
+  }
+  await vitrine.stop();
+
+  // 7. Peak RSS during an upload four times the size, on a fresh server: it must not grow.
+  console.log("7. peak RSS");
+  const rssDir = path.join(work, "vitrine-rss");
+  fs.mkdirSync(rssDir);
+  const fresh = await startVitrine(rssDir);
+  cleanups.push(() => fresh.stop());
+  const freshAuth = { "x-auth-token": fresh.token };
+  await uploadTo(fresh.url, freshAuth, randomFile);
+  const rssSmall = peakRssMb(fresh.pid);
+  await uploadTo(fresh.url, freshAuth, bigFile);
+  const rssBig = peakRssMb(fresh.pid);
+  report.add({
+    scenario: "7. peak RSS of the server",
+    subject: `after a ${(size.upload * size.rssFactor) / MiB} MiB upload`,
+    figure: rssBig,
+    unit: "MB",
+    reference: { name: `after ${label}`, figure: rssSmall },
+    target: { max: 256, of: "figure" },
+  });
+  await fresh.stop();
+
+  // 8. The same against Glance.
+  if (args.peer === "glance") {
+    console.log("8. peer: glance");
+    const glance = await startGlance(path.join(work, "glance"));
+    cleanups.push(() => glance.stop());
+    const glanceMarkers = seedGlanceMarkers(glance, size.images);
+    const gUpload = await uploadTo(glance.url, {}, randomFile);
+    peer("1. upload", upload.mbps, gUpload.mbps, "MB/s", 2);
+    const gDownload = await curlDownload(`${glance.url}/v2/images/${gUpload.uuid}/file`, {});
+    peer("3. download", download, gDownload, "MB/s");
+    for (const c of [16, 64]) {
+      const r = await wrk(`${glance.url}/v2/images/${gUpload.uuid}`, {
+        connections: c,
+        seconds: size.wrkSeconds,
+      });
+      if (r.errors > 0) throw new Error(`glance GET: ${r.errors} failed responses`);
+      peer(`4. GET /v2/images/{id}, ${c} connections`, vGet[c]!.rps, r.rps, "req/s", 10);
+      report.add({
+        scenario: `4. GET /v2/images/{id}, ${c} connections`,
+        subject: "glance p99",
+        figure: r.p99Ms,
+        unit: "ms",
+      });
+    }
+    const gList = await listLatencies(glance.url, {}, glanceMarkers, false);
+    for (const [name, r] of Object.entries(gList)) {
+      peer(
+        `5. list 100 of ${size.images}, ${name} (p50; ratio below 1: Vitrine faster)`,
+        vList[name]!.p50,
+        r.p50,
+        "ms",
+      );
+    }
+    const gScript = wrkPostScript(
+      path.join(work, "post-glance.lua"),
+      { name: "bench", disk_format: "raw", container_format: "bare" },
+      {
+        "content-type": "application/json",
+      },
+    );
+    for (const c of [1, 16]) {
+      const r = await wrk(`${glance.url}/v2/images`, {
+        connections: c,
+        seconds: Math.max(1, size.wrkSeconds / 2),
+        script: gScript,
+      });
+      if (r.errors > 0) throw new Error(`glance POST: ${r.errors} failed responses`);
+      peer(`6. POST /v2/images, ${c === 1 ? "sequential" : "16 connections"}`, vPost[c]!, r.rps, "req/s");
+    }
+  }
+} finally {
+  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  fs.rmSync(work, { recursive: true, force: true });
+}
+
+report.print();
+const file = report.write(outDir, {
+  command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
+  smoke,
+  peer: args.peer ?? null,
+  sizes: size,
+  seconds: Math.round((Date.now() - started) / 1000),
+  at: new Date().toISOString(),
+});
+console.log(`\nwritten to ${file} (${Math.round((Date.now() - started) / 1000)} s)`);
+
+/** A row comparing Vitrine with Glance: the ratio is always Vitrine/Glance. */
+function peer(
+  scenario: string,
+  vitrineFigure: number,
+  glanceFigure: number,
+  unit: string,
+  min?: number,
+): void {
+  report.add({
+    scenario,
+    subject: "vitrine vs glance",
+    figure: vitrineFigure,
+    unit,
+    reference: { name: "glance", figure: glanceFigure },
+    ...(min !== undefined ? { target: { min, of: "ratio" as const } } : {}),
+  });
+}
+
+function writeRandom(file: string, bytes: number): void {
+  const fd = fs.openSync(file, "w");
+  const chunk = Buffer.alloc(16 * MiB);
+  for (let left = bytes; left > 0; left -= chunk.length) {
+    const n = Math.min(left, chunk.length);
+    randomFillSync(chunk, 0, n);
+    fs.writeSync(fd, chunk, 0, n);
+  }
+  fs.closeSync(fd);
+}
+
+/** Creates an image through the OpenStack API and uploads `file` to it with curl. */
+async function uploadTo(
+  base: string,
+  auth: Record<string, string>,
+  file: string,
+): Promise<{ uuid: string; mbps: number }> {
+  const res = await fetch(`${base}/v2/images`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...auth },
+    body: JSON.stringify({ name: "bench-upload", disk_format: "raw", container_format: "bare" }),
+  });
+  if (res.status !== 201) throw new Error(`create image: ${res.status} ${await res.text()}`);
+  const { id } = (await res.json()) as { id: string };
+  return { uuid: id, mbps: await curlUpload(`${base}/v2/images/${id}/file`, file, auth) };
+}
+
+async function yc(v: VitrineUnderTest, method: string, p: string, body?: unknown): Promise<any> {
+  const res = await fetch(v.url + p, {
+    method,
+    headers: { authorization: `Bearer ${v.token}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (res.status !== 200) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+async function waitOperation(v: VitrineUnderTest, id: string): Promise<any> {
+  for (;;) {
+    const op = await yc(v, "GET", `/operations/${id}`);
+    if (op.done) {
+      if (!op.response) throw new Error(`operation failed: ${JSON.stringify(op.error)}`);
+      return op.response;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+interface Markers {
+  /** The OpenStack id of the image `deep` rows into the default order (created_at desc). */
+  openstackDeep: string;
+}
+
+/** Seeds `count` images into folder "big" of a stopped Vitrine; returns the deep page's marker. */
+function seedVitrine(dbFile: string, count: number): Markers {
+  const db = new Database(dbFile);
+  const insert =
+    db.prepare(`insert into images (id, uuid, kind, folder_id, name, status, created_at, updated_at, min_disk_size, size)
+    values (?, ?, 'compute', 'big', ?, 'active', ?, ?, 1073741824, 1000)`);
+  const uuids: string[] = [];
+  db.transaction(() => {
+    for (let i = 0; i < count; i++) {
+      const uuid = crypto.randomUUID();
+      uuids.push(uuid);
+      insert.run(
+        "a" + i.toString(36).padStart(19, "0"),
+        uuid,
+        `img-${i}`,
+        1_700_000_000_000 + i,
+        1_700_000_000_000 + i,
+      );
+    }
+  })();
+  db.close();
+  return { openstackDeep: uuids[count - 1 - size.deep]! };
+}
+
+function seedGlanceMarkers(glance: GlancePeer, count: number): Markers {
+  glance.seed(count, "big");
+  const db = new Database(path.join(work, "glance", "glance.db"), { readonly: true });
+  const row = db
+    .prepare("select id from images where owner = 'big' order by created_at desc, id desc limit 1 offset ?")
+    .get(size.deep) as { id: string };
+  db.close();
+  return { openstackDeep: row.id };
+}
+
+/**
+ * p50/p99 of the first page of 100 and of a page `deep` rows in: the OpenStack list (default
+ * order, marker paging) and, for Vitrine, the Compute list of the folder (page-token paging).
+ */
+async function listLatencies(
+  base: string,
+  auth: Record<string, string>,
+  markers: Markers,
+  compute = true,
+): Promise<Record<string, { p50: number; p99: number }>> {
+  const get = (p: string, headers: Record<string, string>) => async () => {
+    const res = await fetch(base + p, { headers });
+    if (res.status !== 200) throw new Error(`${p}: ${res.status}`);
+    await res.arrayBuffer();
+  };
+  const out: Record<string, { p50: number; p99: number }> = {};
+  out["OpenStack first page"] = await latency(size.samples, get("/v2/images?limit=100", auth));
+  out["OpenStack deep page"] = await latency(
+    size.samples,
+    get(`/v2/images?limit=100&marker=${markers.openstackDeep}`, auth),
+  );
+  if (compute) {
+    const bearer = { authorization: `Bearer ${auth["x-auth-token"]}` };
+    let pageToken = "";
+    for (let skipped = 0; skipped + 1000 <= size.deep; skipped += 1000) {
+      const res = await fetch(
+        `${base}/compute/v1/images?folderId=big&pageSize=1000${pageToken ? `&pageToken=${pageToken}` : ""}`,
+        {
+          headers: bearer,
+        },
+      );
+      pageToken = ((await res.json()) as { nextPageToken: string }).nextPageToken;
+    }
+    out["Compute first page"] = await latency(
+      size.samples,
+      get("/compute/v1/images?folderId=big&pageSize=100", bearer),
+    );
+    out["Compute deep page"] = await latency(
+      size.samples,
+      get(`/compute/v1/images?folderId=big&pageSize=100&pageToken=${pageToken}`, bearer),
+    );
+  }
+  return out;
+}
