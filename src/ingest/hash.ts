@@ -1,5 +1,6 @@
 import { createHash, type Hash } from "node:crypto";
 import { Transform, type TransformCallback } from "node:stream";
+import { OffThreadHash } from "./off-thread-hash.js";
 import { VitrineError } from "../core/errors.js";
 import { FormatSniffer, type SnifferOptions } from "../inspect/sniffer.js";
 
@@ -16,7 +17,8 @@ export interface Digests {
  */
 export class MeasuringStream extends Transform {
   private readonly md5: Hash = createHash("md5");
-  private readonly sha512: Hash = createHash("sha512");
+  /** On its own thread: the two hashes are the ingest's main cost, and they run side by side. */
+  private readonly sha512 = new OffThreadHash("sha512");
   readonly sniffer: FormatSniffer;
   private size = 0;
 
@@ -40,13 +42,21 @@ export class MeasuringStream extends Transform {
       );
       return;
     }
+    const behind = this.sha512.update(chunk);
     this.md5.update(chunk);
-    this.sha512.update(chunk);
     if (this.inspect) this.sniffer.push(chunk);
-    done(null, chunk);
+    if (behind) behind.then(() => done(null, chunk), done);
+    else done(null, chunk);
   }
 
-  digests(): Digests {
-    return { size: this.size, md5: this.md5.digest("hex"), sha512: this.sha512.digest("hex") };
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    // A stream that ended keeps its worker until digests() has read the result.
+    if (err || !this.writableFinished) this.sha512.destroy();
+    callback(err);
+  }
+
+  /** Size and digests of everything that passed; call once the stream has ended. */
+  async digests(): Promise<Digests> {
+    return { size: this.size, md5: this.md5.digest("hex"), sha512: await this.sha512.digest() };
   }
 }

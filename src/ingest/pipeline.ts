@@ -55,7 +55,7 @@ export async function ingest(blobs: BlobStore, req: IngestRequest): Promise<Inge
         `${req.sourceLabel}: the image is refused: ${verdict.findings.join("; ")}`,
       );
     }
-    const digests = meter.digests();
+    const digests = await meter.digests();
     await writer.commit();
     return { ...digests, ...verdict, key: req.key };
   } catch (err) {

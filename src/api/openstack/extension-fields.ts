@@ -22,9 +22,17 @@ export interface OsFacts {
   __os_bit: string;
 }
 
+/** The table by lower-cased version, built once (every rendered image looks its version up). */
+const KNOWN_VERSIONS = new Map(
+  osVersions.versions.map((v) => [
+    v.version.toLowerCase(),
+    { __os_type: v.osType, __platform: v.platform, __os_bit: v.bit } as OsFacts,
+  ]),
+);
+
 export function osFacts(version: string): OsFacts {
-  const known = osVersions.versions.find((v) => v.version.toLowerCase() === version.toLowerCase());
-  if (known) return { __os_type: known.osType, __platform: known.platform, __os_bit: known.bit };
+  const known = KNOWN_VERSIONS.get(version.toLowerCase());
+  if (known) return { ...known };
   const lower = version.toLowerCase();
   const platform = osVersions.platforms.find((p) => lower.includes(p.keyword));
   const bit = /32\s*-?\s*bit/i.test(version) ? "32" : "64";
@@ -48,20 +56,21 @@ export function osProperties(given: Record<string, string>): Record<string, stri
 }
 
 /** What the rendering adds unless the image stores its own value. */
+const IMAGE_TYPE: Record<Image["visibility"], string> = {
+  private: "private",
+  shared: "shared",
+  community: "community",
+  public: "gold",
+};
+
 export function renderedExtensionFields(image: Image): Record<string, string> {
-  const imagetype: Record<Image["visibility"], string> = {
-    private: "private",
-    shared: "shared",
-    community: "community",
-    public: "gold",
-  };
   const version =
     image.properties.__os_version ??
     (image.osType === "WINDOWS" ? "Other Windows(64 bit)" : DEFAULT_OS_VERSION);
   return {
     __os_version: version,
     ...osFacts(version),
-    __imagetype: imagetype[image.visibility],
+    __imagetype: IMAGE_TYPE[image.visibility],
     virtual_env_type: image.kind === "baremetal" ? "Ironic" : "FusionCompute",
     ...image.properties,
     __isregistered: "true",
