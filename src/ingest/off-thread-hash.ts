@@ -3,7 +3,7 @@ import { Worker } from "node:worker_threads";
 /** Data is handed to the worker in batches of this size (one message each, not one per chunk). */
 const BATCH_BYTES = 1024 * 1024;
 /** Past this much data not yet hashed by the worker, the stream waits (bounded memory). */
-const MAX_IN_FLIGHT_BYTES = 16 * 1024 * 1024;
+const MAX_IN_FLIGHT_BYTES = 8 * 1024 * 1024;
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");

@@ -7,7 +7,7 @@ import type { BlobStore, BlobWriter } from "./blob-store.js";
 
 const PENDING_DIR = ".pending";
 /** How much an image write may buffer before the source is paused. */
-const WRITE_BUFFER_BYTES = 8 * 1024 * 1024;
+const WRITE_BUFFER_BYTES = 4 * 1024 * 1024;
 /** Chunk size of reads (downloads, images made from images). */
 const READ_CHUNK_BYTES = 1024 * 1024;
 
