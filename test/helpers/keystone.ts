@@ -80,6 +80,10 @@ export async function startKeystone(): Promise<Keystone> {
       "python3",
       "--http-socket",
       `127.0.0.1:${port}`,
+      // uwsgi's plain HTTP socket does not keep connections alive, but does not say so either;
+      // clients that reuse a connection then see it reset. Say it.
+      "--add-header",
+      "Connection: close",
       "--wsgi-file",
       "/usr/bin/keystone-wsgi-public",
       "--master",
