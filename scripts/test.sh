@@ -4,23 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need_packages=()
-command -v qemu-img >/dev/null 2>&1 || need_packages+=(qemu-utils)
-command -v genisoimage >/dev/null 2>&1 || need_packages+=(genisoimage)
-command -v sfdisk >/dev/null 2>&1 || need_packages+=(fdisk)
-command -v openstack >/dev/null 2>&1 || need_packages+=(python3-openstackclient)
-command -v glance >/dev/null 2>&1 || need_packages+=(python3-glanceclient)
-# Keystone mode is tested against a real Keystone (its package brings uwsgi and the python3 plugin).
-command -v keystone-manage >/dev/null 2>&1 || need_packages+=(keystone)
-# The benchmark harness's smoke test drives wrk.
-command -v wrk >/dev/null 2>&1 || need_packages+=(wrk)
-if [ ${#need_packages[@]} -gt 0 ]; then
-  echo "installing Debian packages: ${need_packages[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -q >/dev/null
-  $SUDO apt-get install -y -q "${need_packages[@]}" >/dev/null
-fi
+source scripts/lib/install-missing.sh
+# qemu-img makes fixtures; genisoimage and sfdisk (fdisk) make ISO and partitioned ones; the
+# OpenStack CLIs are the real clients; Keystone mode is tested against a real Keystone (its
+# package brings uwsgi and the python3 plugin); the benchmark harness's smoke test drives wrk.
+install_missing qemu-img:qemu-utils genisoimage:genisoimage sfdisk:fdisk \
+  openstack:python3-openstackclient glance:python3-glanceclient keystone-manage:keystone wrk:wrk
 
 npm run --silent build
 npm run --silent typecheck

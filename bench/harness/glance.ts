@@ -1,8 +1,8 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import Database from "better-sqlite3";
+import { freePort, waitForHttp } from "../../test/helpers/net.js";
 
 /**
  * OpenStack Glance from Debian's `glance-api`, standalone as the issue asks: SQLite, the file
@@ -49,18 +49,12 @@ filesystem_store_datadir = ${path.join(dir, "images")}/
     detached: true,
   });
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${url}/v2/images?limit=1`)).ok) break;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > deadline || child.exitCode !== null) {
-      throw new Error(`glance-api did not start; see ${path.join(dir, "glance-api.log")}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await waitForHttp(
+    `${url}/v2/images?limit=1`,
+    child,
+    60_000,
+    () => `glance-api did not start; see ${path.join(dir, "glance-api.log")}`,
+  );
   return {
     url,
     pid: child.pid!,
@@ -86,15 +80,4 @@ filesystem_store_datadir = ${path.join(dir, "images")}/
       }
     },
   };
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { CLI } from "../../test/helpers/server.js";
-import { freePort } from "./glance.js";
+import { freePort, waitForHttp } from "../../test/helpers/net.js";
 
 export interface VitrineUnderTest {
   url: string;
@@ -26,16 +26,7 @@ export async function startVitrine(
     { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "inherit"] },
   );
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) break;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error("vitrine did not start");
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitForHttp(`${url}/healthz`, child, 30_000, () => "vitrine did not start");
   return {
     url,
     token: fs.readFileSync(path.join(dataDir, "admin-token"), "utf8").trim(),

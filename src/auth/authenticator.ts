@@ -1,10 +1,10 @@
-import { LRUCache } from "lru-cache";
 import { VitrineError, unauthenticated } from "../core/errors.js";
 import { ANONYMOUS, type Principal, type Role } from "../core/principal.js";
 import type { AccessBindingsRepo } from "../storage/meta/access-bindings-repo.js";
 import type { Db } from "../storage/meta/database.js";
 import type { FailedAuthLimiter } from "./failure-limiter.js";
 import type { KeystoneTokenValidator } from "./keystone.js";
+import { PrincipalCache } from "./principal-cache.js";
 import { hashToken, isLocalToken } from "./tokens.js";
 
 export interface AuthenticatorDeps {
@@ -30,10 +30,10 @@ export interface Credentials {
 
 /** Turns the credentials of a request into a Principal, or refuses with UNAUTHENTICATED. */
 export class Authenticator {
-  private readonly cache: LRUCache<string, Principal> | null;
+  private readonly cache: PrincipalCache;
 
   constructor(private readonly deps: AuthenticatorDeps) {
-    this.cache = deps.cacheMs > 0 ? new LRUCache({ max: 10_000, ttl: deps.cacheMs }) : null;
+    this.cache = new PrincipalCache(deps.cacheMs);
   }
 
   /**
@@ -67,16 +67,10 @@ export class Authenticator {
   /** A token this service issued, from the short-lived cache or the database. */
   private async localPrincipal(token: string): Promise<Principal | null> {
     const key = hashToken(token);
-    const cached = this.cache?.get(key);
+    const cached = this.cache.get(key);
     if (cached) return cached;
     const found = await this.loadLocal(key);
-    if (found && this.cache) {
-      const ttl = Math.min(
-        this.deps.cacheMs,
-        found.expiresAt === null ? Infinity : found.expiresAt - Date.now(),
-      );
-      if (ttl > 0) this.cache.set(key, found.principal, { ttl });
-    }
+    if (found) this.cache.set(key, found.principal, found.expiresAt);
     return found?.principal ?? null;
   }
 

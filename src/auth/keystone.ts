@@ -1,9 +1,9 @@
-import { createHash } from "node:crypto";
-import { LRUCache } from "lru-cache";
 import type { Logger } from "pino";
 import type { KeystoneConfig } from "../config.js";
 import { VitrineError } from "../core/errors.js";
 import type { Principal, Role } from "../core/principal.js";
+import { PrincipalCache } from "./principal-cache.js";
+import { hashToken } from "./tokens.js";
 
 /** Keystone's default roles and ours (reader ⊂ member ⊂ admin, as in Keystone's own defaults). */
 const ROLE_MAP: Record<string, Role> = {
@@ -29,19 +29,19 @@ interface KeystoneToken {
  * for a short time (and never past the token's own expiry).
  */
 export class KeystoneTokenValidator {
-  private readonly cache: LRUCache<string, Principal>;
+  private readonly cache: PrincipalCache;
   private serviceToken: { value: string; expiresAt: number } | null = null;
 
   constructor(
     private readonly config: KeystoneConfig,
     private readonly log: Logger,
   ) {
-    this.cache = new LRUCache({ max: 10_000, ttl: Math.max(config.cacheMs, 1), ttlAutopurge: false });
+    this.cache = new PrincipalCache(config.cacheMs);
   }
 
   /** The caller behind `token`, or null when Keystone does not know it (invalid, expired, revoked). */
   async validate(token: string): Promise<Principal | null> {
-    const key = createHash("sha256").update(token).digest("hex");
+    const key = hashToken(token);
     const cached = this.cache.get(key);
     if (cached) return cached;
 
@@ -55,8 +55,7 @@ export class KeystoneTokenValidator {
     if (res.status !== 200) throw keystoneUnavailable(`Keystone answered ${res.status} to token validation`);
     const { token: body } = (await res.json()) as { token: KeystoneToken };
     const principal = toPrincipal(body);
-    const ttl = Math.min(this.config.cacheMs, Date.parse(body.expires_at) - Date.now());
-    if (this.config.cacheMs > 0 && ttl > 0) this.cache.set(key, principal, { ttl });
+    this.cache.set(key, principal, Date.parse(body.expires_at));
     return principal;
   }
 

@@ -4,6 +4,7 @@ import { isRole, ROLES } from "../core/access.js";
 import type { SubjectType } from "../core/access-binding.js";
 import { AccessBindingsRepo } from "../storage/meta/access-bindings-repo.js";
 import type { Db } from "../storage/meta/database.js";
+import { SubjectsRepo } from "../storage/meta/subjects-repo.js";
 import { hashToken, newToken } from "./tokens.js";
 
 export { ROLES };
@@ -66,9 +67,9 @@ export class SubjectAdmin {
   }
 
   private async assertSubject(id: string): Promise<SubjectType> {
-    const row = await this.db.selectFrom("subjects").select("type").where("id", "=", id).executeTakeFirst();
-    if (!row) throw notFound(`No subject ${id}`);
-    return row.type as SubjectType;
+    const type = (await new SubjectsRepo().typesOf(this.db, [id])).get(id);
+    if (type === undefined) throw notFound(`No subject ${id}`);
+    return type as SubjectType;
   }
 }
 

@@ -84,8 +84,6 @@ export interface ImageGrants {
   memberStatus: string | null;
 }
 
-export const NO_GRANTS: ImageGrants = { imageRoles: [], memberStatus: null };
-
 /**
  * The single decision on one image: may `principal` do `action` on `image`? Through the folder's
  * roles; through roles bound on the image itself; and, for reading and using, through the

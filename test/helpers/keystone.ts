@@ -1,7 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
+import { freePort, waitForHttp } from "./net.js";
 import { tempDir } from "./server.js";
 
 /**
@@ -100,20 +100,12 @@ export async function startKeystone(): Promise<Keystone> {
     ],
     { env: { ...process.env, OS_KEYSTONE_CONFIG_FILES: conf }, stdio: "ignore", detached: true },
   );
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${url}/v3`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline || child.exitCode !== null) {
-      throw new Error(
-        `keystone did not start: ${fs.readFileSync(path.join(dir, "uwsgi.log"), "utf8").slice(-2000)}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await waitForHttp(
+    `${url}/v3`,
+    child,
+    60_000,
+    () => `keystone did not start: ${fs.readFileSync(path.join(dir, "uwsgi.log"), "utf8").slice(-2000)}`,
+  );
 
   const call = async (method: string, p: string, body?: unknown, token?: string): Promise<Response> => {
     const res = await fetch(url + p, {
@@ -198,15 +190,4 @@ export async function startKeystone(): Promise<Keystone> {
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }

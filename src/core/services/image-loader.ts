@@ -25,17 +25,16 @@ export class ImageLoader {
 
   async load(db: Db, principal: Principal, action: Action, ref: ImageRef): Promise<Image> {
     const image = await this.find(db, ref);
+    const anonymous = () => unauthenticated("Authentication required");
+    if (!image) throw principal.anonymous ? anonymous() : missing(ref);
     // The folder's roles decide most calls; bindings and shares are only read when they do not.
-    if (image && can(principal, "images.get", image.folderId) && can(principal, action, image.folderId)) {
-      return image;
-    }
-    const grants = image ? await this.grantsOn(db, principal, image) : null;
-    if (!image || !grants || !canOnImage(principal, "images.get", image, grants)) {
-      if (principal.anonymous) throw unauthenticated("Authentication required");
-      throw notFound("uuid" in ref ? `No image found with ID ${ref.uuid}` : `Image ${ref.id} not found`);
+    if (can(principal, "images.get", image.folderId) && can(principal, action, image.folderId)) return image;
+    const grants = await this.grantsOn(db, principal, image);
+    if (!canOnImage(principal, "images.get", image, grants)) {
+      throw principal.anonymous ? anonymous() : missing(ref);
     }
     if (!canOnImage(principal, action, image, grants)) {
-      if (principal.anonymous) throw unauthenticated("Authentication required");
+      if (principal.anonymous) throw anonymous();
       throw permissionDenied(
         action === "images.setAccessBindings"
           ? `Changing the access bindings of image ${image.id} needs the admin role`
@@ -67,4 +66,9 @@ export class ImageLoader {
     const image = await this.images.findById(db, ref.id);
     return image && image.kind === ref.kind ? image : null;
   }
+}
+
+/** An image the caller may not read does not exist for it. */
+function missing(ref: ImageRef): Error {
+  return notFound("uuid" in ref ? `No image found with ID ${ref.uuid}` : `Image ${ref.id} not found`);
 }

@@ -82,12 +82,4 @@ export class AccessBindingsRepo {
       .executeTakeFirst();
     return Number(result.numDeletedRows) > 0;
   }
-
-  async removeAll(db: Db, type: ResourceType, resourceId: string): Promise<void> {
-    await db
-      .deleteFrom("access_bindings")
-      .where("resource_type", "=", type)
-      .where("resource_id", "=", resourceId)
-      .execute();
-  }
 }
