@@ -25,6 +25,48 @@ export default tseslint.config(
       "@typescript-eslint/consistent-type-imports": "error",
     },
   },
+  // The core owns its ports: it imports only itself (and libraries that do no I/O). A relative
+  // import that climbs out of src/core is refused, whatever depth the importing file sits at.
+  ...[
+    ["src/core/*.ts", "^\\.\\./"],
+    ["src/core/*/*.ts", "^\\.\\./\\.\\./"],
+    ["src/core/*/*/*.ts", "^\\.\\./\\.\\./\\.\\./"],
+  ].map(([files, outside]) => ({
+    files: [files],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { regex: outside, message: "src/core imports only src/core: declare a port in src/core/ports." },
+            {
+              regex:
+                "^(fastify|@fastify/|kysely|better-sqlite3|pino|undici|commander|node:fs|node:net|node:http|node:dns|node:child_process)",
+              message: "src/core does no I/O: declare a port in src/core/ports and implement it outside.",
+            },
+          ],
+        },
+      ],
+    },
+  })),
+  {
+    // Dialects speak to the core only: never to the stores or the workers behind it.
+    files: ["src/api/**/*.ts", "src/auth/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "^(\\.\\./)+(storage|operations)/",
+              message: "Go through the core (src/core) instead of its implementations.",
+            },
+            { regex: "^(kysely|better-sqlite3)$", message: "No SQL outside src/storage." },
+          ],
+        },
+      ],
+    },
+  },
   {
     // Tests read JSON responses whose shape is what they assert on.
     files: ["test/**/*.ts", "bench/**/*.ts"],

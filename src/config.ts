@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { ALL_FORMATS, DEFAULT_FORMAT_POLICY, type FormatPolicy } from "./core/format-policy.js";
-import type { DiskFormat } from "./inspect/format.js";
+import type { DiskFormat } from "./core/disk-format.js";
 
 /** One typed configuration, from flags, VITRINE_* environment variables and an optional JSON file. */
 export interface Config {

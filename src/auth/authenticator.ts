@@ -1,15 +1,14 @@
 import { VitrineError, unauthenticated } from "../core/errors.js";
 import { ANONYMOUS, type Principal, type Role } from "../core/principal.js";
-import type { AccessBindingsRepo } from "../storage/meta/access-bindings-repo.js";
-import type { Db } from "../storage/meta/database.js";
+import type { AccessBindingStore, TokenStore } from "../core/ports/catalog.js";
 import type { FailedAuthLimiter } from "./failure-limiter.js";
 import type { KeystoneTokenValidator } from "./keystone.js";
 import { PrincipalCache } from "./principal-cache.js";
 import { hashToken, isLocalToken } from "./tokens.js";
 
 export interface AuthenticatorDeps {
-  db: Db;
-  bindings: AccessBindingsRepo;
+  tokens: TokenStore;
+  bindings: AccessBindingStore;
   /** The project of admin tokens scoped to none (where their OpenStack creates go). */
   adminProject: string;
   /** Keystone mode: tokens this service did not issue are validated there. */
@@ -77,39 +76,24 @@ export class Authenticator {
   private async loadLocal(
     tokenHash: string,
   ): Promise<{ principal: Principal; expiresAt: number | null } | null> {
-    const { db, bindings, adminProject } = this.deps;
-    const row = await db
-      .selectFrom("tokens")
-      .innerJoin("subjects", "subjects.id", "tokens.subject_id")
-      .select([
-        "subjects.id",
-        "subjects.type",
-        "subjects.is_admin",
-        "tokens.expires_at",
-        "tokens.revoked_at",
-        "tokens.project_id",
-      ])
-      .where("tokens.token_hash", "=", tokenHash)
-      .executeTakeFirst();
-    if (
-      !row ||
-      row.revoked_at !== null ||
-      (row.expires_at !== null && Number(row.expires_at) <= Date.now())
-    ) {
+    const { tokens, bindings, adminProject } = this.deps;
+    const token = await tokens.findByHash(tokenHash);
+    if (!token || token.revokedAt !== null || (token.expiresAt !== null && token.expiresAt <= Date.now())) {
       return null;
     }
-    const folderBindings = await bindings.folderRolesOf(db, row.id);
+    const folderBindings = await bindings.folderRolesOf(token.subjectId);
     const folderRoles: Record<string, Role[]> = {};
     for (const b of folderBindings) (folderRoles[b.folderId] ??= []).push(b.role);
-    const isAdmin = row.is_admin === 1;
+    const { isAdmin } = token;
     const principal: Principal = {
-      subjectId: row.id,
-      subjectType: row.type as Principal["subjectType"],
+      subjectId: token.subjectId,
+      subjectType: token.subjectType,
       isAdmin,
-      projectId: row.project_id ?? (isAdmin ? adminProject : (folderBindings[0]?.folderId ?? row.id)),
+      projectId:
+        token.projectId ?? (isAdmin ? adminProject : (folderBindings[0]?.folderId ?? token.subjectId)),
       folderRoles,
     };
-    return { principal, expiresAt: row.expires_at === null ? null : Number(row.expires_at) };
+    return { principal, expiresAt: token.expiresAt };
   }
 }
 

@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
 import { newResourceId } from "../core/ids.js";
-import type { Db } from "../storage/meta/database.js";
+import type { Catalog } from "../core/ports/catalog.js";
 import { hashToken, newToken } from "./tokens.js";
 
 export const ADMIN_TOKEN_FILE = "admin-token";
@@ -12,7 +12,7 @@ export const ADMIN_TOKEN_FILE = "admin-token";
  * and a token, written to DATA_DIR/admin-token with mode 0600 (readable by the operator only).
  * On later starts the file's token is re-registered if the database no longer knows it.
  */
-export async function ensureAdminToken(db: Db, dataDir: string, log: Logger): Promise<void> {
+export async function ensureAdminToken(catalog: Catalog, dataDir: string, log: Logger): Promise<void> {
   const file = path.join(dataDir, ADMIN_TOKEN_FILE);
   let token = await fs.readFile(file, "utf8").then(
     (t) => t.trim(),
@@ -21,36 +21,27 @@ export async function ensureAdminToken(db: Db, dataDir: string, log: Logger): Pr
   const created = token === "";
   if (created) token = newToken();
 
-  let admin = await db
-    .selectFrom("subjects")
-    .select("id")
-    .where("is_admin", "=", 1)
-    .orderBy("created_at")
-    .executeTakeFirst();
-  if (!admin) {
-    admin = { id: newResourceId() };
-    await db
-      .insertInto("subjects")
-      .values({ id: admin.id, type: "userAccount", name: "admin", is_admin: 1, created_at: Date.now() })
-      .execute();
+  let adminId = await catalog.subjects.firstAdmin();
+  if (adminId === null) {
+    adminId = newResourceId();
+    await catalog.subjects.insert({
+      id: adminId,
+      type: "userAccount",
+      name: "admin",
+      isAdmin: true,
+      createdAt: Date.now(),
+    });
   }
-  const known = await db
-    .selectFrom("tokens")
-    .select("id")
-    .where("token_hash", "=", hashToken(token))
-    .executeTakeFirst();
-  if (!known) {
-    await db
-      .insertInto("tokens")
-      .values({
-        subject_id: admin.id,
-        token_hash: hashToken(token),
-        created_at: Date.now(),
-        expires_at: null,
-        revoked_at: null,
-        project_id: null,
-      })
-      .execute();
+  const tokenHash = hashToken(token);
+  if (!(await catalog.tokens.findByHash(tokenHash))) {
+    await catalog.tokens.insert({
+      subjectId: adminId,
+      tokenHash,
+      createdAt: Date.now(),
+      expiresAt: null,
+      revokedAt: null,
+      projectId: null,
+    });
   }
   if (created) {
     await fs.writeFile(file, `${token}\n`, { mode: 0o600, flag: "wx" });

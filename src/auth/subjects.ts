@@ -1,25 +1,19 @@
+import { type LocalSubjectType, type SubjectType } from "../core/access-binding.js";
+import { isRole, ROLES } from "../core/access.js";
 import { invalidArgument, notFound } from "../core/errors.js";
 import { newResourceId } from "../core/ids.js";
-import { isRole, ROLES } from "../core/access.js";
-import type { SubjectType } from "../core/access-binding.js";
-import { AccessBindingsRepo } from "../storage/meta/access-bindings-repo.js";
-import type { Db } from "../storage/meta/database.js";
-import { SubjectsRepo } from "../storage/meta/subjects-repo.js";
+import type { Catalog } from "../core/ports/catalog.js";
 import { hashToken, newToken } from "./tokens.js";
 
 export { ROLES };
-export const SUBJECT_TYPES = ["userAccount", "serviceAccount"] as const;
 
 /** Subjects, their tokens and folder bindings: what the admin CLI manages. */
 export class SubjectAdmin {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly catalog: Catalog) {}
 
-  async createSubject(name: string, type: (typeof SUBJECT_TYPES)[number]): Promise<string> {
+  async createSubject(name: string, type: LocalSubjectType): Promise<string> {
     const id = newResourceId();
-    await this.db
-      .insertInto("subjects")
-      .values({ id, type, name, is_admin: 0, created_at: Date.now() })
-      .execute();
+    await this.catalog.subjects.insert({ id, type, name, isAdmin: false, createdAt: Date.now() });
     return id;
   }
 
@@ -31,28 +25,20 @@ export class SubjectAdmin {
     await this.assertSubject(subjectId);
     const token = newToken();
     const now = Date.now();
-    await this.db
-      .insertInto("tokens")
-      .values({
-        subject_id: subjectId,
-        token_hash: hashToken(token),
-        created_at: now,
-        expires_at: opts.ttlMs === null ? null : now + opts.ttlMs,
-        revoked_at: null,
-        project_id: opts.projectId,
-      })
-      .execute();
+    await this.catalog.tokens.insert({
+      subjectId,
+      tokenHash: hashToken(token),
+      createdAt: now,
+      expiresAt: opts.ttlMs === null ? null : now + opts.ttlMs,
+      revokedAt: null,
+      projectId: opts.projectId,
+    });
     return token;
   }
 
   async revokeToken(token: string): Promise<void> {
-    const result = await this.db
-      .updateTable("tokens")
-      .set({ revoked_at: Date.now() })
-      .where("token_hash", "=", hashToken(token))
-      .where("revoked_at", "is", null)
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 0) throw notFound("No such active token");
+    if (!(await this.catalog.tokens.revoke(hashToken(token), Date.now())))
+      throw notFound("No such active token");
   }
 
   async bindFolder(folderId: string, subjectId: string, role: string): Promise<void> {
@@ -60,14 +46,11 @@ export class SubjectAdmin {
       throw invalidArgument(`role must be one of ${ROLES.join(", ")}, not ${role}`);
     }
     const type = await this.assertSubject(subjectId);
-    await new AccessBindingsRepo().add(this.db, "folder", folderId, {
-      roleId: role,
-      subject: { id: subjectId, type },
-    });
+    await this.catalog.bindings.add("folder", folderId, { roleId: role, subject: { id: subjectId, type } });
   }
 
   private async assertSubject(id: string): Promise<SubjectType> {
-    const type = (await new SubjectsRepo().typesOf(this.db, [id])).get(id);
+    const type = (await this.catalog.subjects.typesOf([id])).get(id);
     if (type === undefined) throw notFound(`No subject ${id}`);
     return type as SubjectType;
   }

@@ -1,7 +1,8 @@
 import path from "node:path";
 import { Command, Option } from "commander";
-import { ROLES, SUBJECT_TYPES, SubjectAdmin, parseTtl } from "../auth/subjects.js";
-import { migrateToLatest, openSqlite } from "../storage/meta/database.js";
+import { ROLES, SubjectAdmin, parseTtl } from "../auth/subjects.js";
+import { LOCAL_SUBJECT_TYPES, type LocalSubjectType } from "../core/access-binding.js";
+import { openSqliteCatalog } from "../storage/meta/open-catalog.js";
 import { loadConfig } from "../config.js";
 import { startService } from "../main.js";
 
@@ -46,12 +47,11 @@ async function withAdmin<T>(
   fn: (admin: SubjectAdmin) => Promise<T>,
 ): Promise<T> {
   const config = loadConfig({ dataDir: flags.dataDir });
-  const db = openSqlite(path.join(config.dataDir, "vitrine.sqlite"));
+  const catalog = await openSqliteCatalog(path.join(config.dataDir, "vitrine.sqlite"));
   try {
-    await migrateToLatest(db);
-    return await fn(new SubjectAdmin(db));
+    return await fn(new SubjectAdmin(catalog));
   } finally {
-    await db.destroy();
+    await catalog.close();
   }
 }
 
@@ -62,9 +62,9 @@ subject
   .command("create")
   .description("create a subject and print its id")
   .requiredOption("--name <name>", "a name for people")
-  .addOption(new Option("--type <type>", "account type").choices(SUBJECT_TYPES).default("userAccount"))
+  .addOption(new Option("--type <type>", "account type").choices(LOCAL_SUBJECT_TYPES).default("userAccount"))
   .option(...dataDirOption)
-  .action(async (flags: { name: string; type: (typeof SUBJECT_TYPES)[number]; dataDir?: string }) => {
+  .action(async (flags: { name: string; type: LocalSubjectType; dataDir?: string }) => {
     console.log(await withAdmin(flags, (a) => a.createSubject(flags.name, flags.type)));
   });
 

@@ -5,6 +5,13 @@ import type { Role } from "./principal.js";
 export const SUBJECT_TYPES = ["userAccount", "serviceAccount", "federatedUser", "system"] as const;
 export type SubjectType = (typeof SUBJECT_TYPES)[number];
 
+/** The subjects this service issues tokens to itself (the others come from an identity provider or are groups). */
+export const LOCAL_SUBJECT_TYPES = [
+  "userAccount",
+  "serviceAccount",
+] as const satisfies readonly SubjectType[];
+export type LocalSubjectType = (typeof LOCAL_SUBJECT_TYPES)[number];
+
 /** The `system` subjects we know: every signed-in caller, and everyone. */
 export const SYSTEM_SUBJECTS = ["allAuthenticatedUsers", "allUsers"] as const;
 

@@ -67,7 +67,13 @@ export function can(principal: Principal, action: Action, folderId: string): boo
 export function authorize(principal: Principal, action: Action, folderId: string): void {
   if (can(principal, action, folderId)) return;
   if (principal.anonymous) throw unauthenticated("Authentication required");
-  throw permissionDenied(`Permission denied: ${action} in folder ${folderId}`);
+  throw permissionDenied(`Permission denied: ${action} in folder ${folderId}`).because(
+    "FOLDER_ACTION_DENIED",
+    {
+      action,
+      folderId,
+    },
+  );
 }
 
 /** The folders (= OpenStack projects) the principal acts for: its scope and its bindings. */

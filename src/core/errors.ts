@@ -25,8 +25,10 @@ export interface FieldViolation {
 }
 
 /**
- * Finer causes some dialects render differently from the code alone (Glance answers 403 for a
- * protected image and 409 for a status conflict, where gRPC has FAILED_PRECONDITION for both).
+ * Finer, neutral causes. A dialect may answer one differently from the code alone (Glance answers
+ * 403 for a protected image and 409 for a status conflict, where gRPC has FAILED_PRECONDITION for
+ * both) and word it in its own language from the error's `args` (each dialect's message
+ * catalogue); the core's message is the neutral wording every other dialect shows.
  */
 export type ErrorReason =
   | "PROTECTED"
@@ -37,12 +39,44 @@ export type ErrorReason =
   | "NOT_OWNER"
   | "MEMBER_CONFLICT"
   | "RANGE_NOT_SATISFIABLE"
-  | "RATE_LIMITED";
+  | "RATE_LIMITED"
+  /** args: id (as the caller named the image) */
+  | "IMAGE_NOT_FOUND"
+  /** args: action, folderId */
+  | "FOLDER_ACTION_DENIED"
+  /** args: id, action */
+  | "IMAGE_ACTION_DENIED"
+  | "PUBLICIZE_DENIED"
+  /** args: field (diskFormat | containerFormat) */
+  | "FORMAT_FROZEN"
+  /** args: uuid */
+  | "UUID_TAKEN"
+  /** args: verb (deactivate | reactivate) */
+  | "DEACTIVATE_DENIED"
+  /** args: id */
+  | "NOT_SHARED"
+  /** args: member, id */
+  | "MEMBER_NOT_FOUND"
+  /** args: from, to (core statuses) */
+  | "TRANSITION_NOT_ALLOWED"
+  /** args: purpose (saving | importing) */
+  | "FORMATS_UNSET"
+  /** args: uri */
+  | "URI_REFUSED"
+  | "DEACTIVATED"
+  /** args: id */
+  | "NO_STAGED_DATA"
+  /** args: marker */
+  | "MARKER_NOT_FOUND";
+
+export type ErrorArgs = Readonly<Record<string, string>>;
 
 export class VitrineError extends Error {
   readonly code: ErrorCode;
   readonly violations: FieldViolation[];
   reason: ErrorReason | null = null;
+  /** What a dialect needs to word the reason its own way (see ErrorReason). */
+  args: ErrorArgs = {};
   /** Seconds the client should wait before trying again (Retry-After), when it matters. */
   retryAfterSeconds: number | null = null;
 
@@ -54,8 +88,9 @@ export class VitrineError extends Error {
   }
 
   /** Tags the error with a finer cause (see ErrorReason); returns it for `throw x.because(...)`. */
-  because(reason: ErrorReason): this {
+  because(reason: ErrorReason, args: ErrorArgs = {}): this {
     this.reason = reason;
+    this.args = args;
     return this;
   }
 

@@ -1,4 +1,4 @@
-import type { DiskFormat } from "../inspect/format.js";
+import type { DiskFormat } from "./disk-format.js";
 import type { ImageKind } from "./image.js";
 
 export const ALL_FORMATS: readonly DiskFormat[] = ["raw", "qcow2", "vmdk", "vhd", "vhdx", "vdi", "iso"];
@@ -30,6 +30,15 @@ export function formatsForCreate(policy: FormatPolicy, kind: ImageKind, sourceTy
   if (policy.relaxFormatMismatch) return [...ALL_FORMATS];
   if (kind === "baremetal") return [...policy.baremetal];
   return [...(sourceType === "uri" ? policy.computeUri : policy.computeVolume)];
+}
+
+/**
+ * Formats declared by the user (OpenStack's `disk_format`) and the detected formats each one
+ * accepts; `field` names the declaration in the dialect's words, for refusals.
+ */
+export interface DeclaredFormats {
+  field: string;
+  accepted: Readonly<Record<string, readonly DiskFormat[]>>;
 }
 
 /** The formats an OpenStack upload or import declared as `diskFormat` accepts (`accepted` maps it). */

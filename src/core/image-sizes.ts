@@ -1,6 +1,7 @@
 import { invalidArgument } from "./errors.js";
 
-const GIB = 1024 ** 3;
+/** One gibibyte: disks, minimum disk sizes and Glance's min_disk are counted in these. */
+export const GIB = 1024 ** 3;
 
 /** The Compute API's bounds on minDiskSize: 4 MiB to 4 TiB. */
 export const MIN_DISK_SIZE_LOWER = 4 * 1024 * 1024;

@@ -1,4 +1,3 @@
-import { failedPrecondition } from "./errors.js";
 import { newResourceId, newUuid } from "./ids.js";
 
 /** Which API family owns an image: Compute (and OpenStack) disk images, or BareMetal ISO images. */
@@ -26,32 +25,6 @@ export type ImageStatus =
   | "deactivated"
   | "killed"
   | "deleting";
-
-/** Allowed transitions, one table (STYLE.md §8). A status maps to the statuses it may move to. */
-const TRANSITIONS: Record<ImageStatus, readonly ImageStatus[]> = {
-  queued: ["importing", "saving", "uploading", "active", "killed", "deleting"],
-  importing: ["active", "killed", "queued", "deleting"],
-  saving: ["active", "killed", "queued", "deleting"],
-  uploading: ["importing", "queued", "killed", "deleting"],
-  active: ["updating", "deactivated", "deleting"],
-  updating: ["active", "deleting"],
-  deactivated: ["active", "deleting"],
-  killed: ["deleting"],
-  deleting: [],
-};
-
-export function canTransition(from: ImageStatus, to: ImageStatus): boolean {
-  return from === to || TRANSITIONS[from].includes(to);
-}
-
-export function assertTransition(from: ImageStatus, to: ImageStatus, what = "image"): void {
-  if (!canTransition(from, to)) {
-    throw failedPrecondition(`The ${what} is ${from} and cannot become ${to}`);
-  }
-}
-
-/** Statuses in which the image is still receiving its data. */
-export const RECEIVING_STATUSES: readonly ImageStatus[] = ["queued", "importing", "saving", "uploading"];
 
 export type OsType = "LINUX" | "WINDOWS";
 

@@ -1,5 +1,7 @@
 import type { AccessBindingDelta } from "./access-binding.js";
+import type { DiskFormat } from "./disk-format.js";
 import type { ErrorCode, FieldViolation } from "./errors.js";
+import type { ImageChange } from "./image-change.js";
 import type { Image } from "./image.js";
 
 /** What an operation acts on and does; dialects turn it into their own metadata/response types. */
@@ -18,6 +20,56 @@ export type OperationResponse =
   | { type: "empty" }
   | { type: "accessBindings"; effectiveDeltas: AccessBindingDelta[] };
 
+/** Where the data of an image being created comes from. */
+export type ImageSource =
+  | { type: "uri"; uri: string }
+  | { type: "image"; imageId: string }
+  | { type: "disk"; id: string }
+  | { type: "snapshot"; id: string }
+  /** Data already stored and inspected by a stage, waiting under `blobKey`. */
+  | { type: "staged"; blobKey: string };
+
+/**
+ * What a worker does for an `image.create` operation: bring the data in from `source`, accept
+ * only `allowedFormats`, and end the image one of two ways.
+ */
+export interface CreateImageTask {
+  type: "create";
+  source: ImageSource;
+  allowedFormats: DiskFormat[];
+  /** Fields the request left unset, to be inherited from a source image or derived from the data. */
+  inherit: { osType: boolean; productIds: boolean; minDiskSize: boolean };
+  /**
+   * What the data decides: "detected" sets the image's disk format (and a default minimum disk
+   * size) from what was found; "declared" keeps the formats and sizes the user declared.
+   */
+  formats: "detected" | "declared";
+  /** A failed attempt kills the image, or puts it back to queued with no data (to try again). */
+  onFailure: "kill" | "requeue";
+  /** Properties set when the data is in, and when it failed (a dialect's progress markers). */
+  properties?: { done: Record<string, string>; failed: Record<string, string> };
+}
+
+/** A metadata change a worker applies later (the image shows `updating` meanwhile). */
+export interface UpdateImageTask {
+  type: "update";
+  change: ImageChange;
+}
+
+/** Removing an image: the blob it held, known before the row goes. */
+export interface DeleteImageTask {
+  type: "delete";
+  blobKey: string | null;
+}
+
+/** Operations that are complete when recorded carry no task. */
+export interface NoTask {
+  type: "none";
+}
+
+/** What a worker needs to run an operation, typed by what it does. */
+export type OperationTask = CreateImageTask | UpdateImageTask | DeleteImageTask | NoTask;
+
 export interface Operation {
   id: string;
   kind: OperationKind;
@@ -34,7 +86,7 @@ export interface Operation {
   error: OperationError | null;
   response: OperationResponse | null;
   /** The task's input, read by the worker that runs it. */
-  payload: Record<string, unknown>;
+  task: OperationTask;
   cancelRequested: boolean;
   attempts: number;
 }

@@ -1,31 +1,8 @@
-import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { VitrineError, isVitrineError } from "../core/errors.js";
-import type { DiskFormat, FormatVerdict } from "../inspect/format.js";
-import type { BlobStore } from "../storage/blob/blob-store.js";
-import { type Digests, MeasuringStream } from "./hash.js";
-
-export interface IngestRequest {
-  source: Readable;
-  /** The blob key to commit under. */
-  key: string;
-  /** Tags pending data so an interrupted ingest can be cleaned up (the operation id). */
-  tag: string;
-  signal: AbortSignal;
-  maxBytes: number;
-  /** The largest virtual size the inspector accepts. */
-  maxVirtualSize: number;
-  /** Format inspection; off only to measure its cost (bench/ingest-inspection.ts). */
-  inspect?: boolean;
-  /** Formats this ingest path accepts; anything else is refused before commit. */
-  allowedFormats: readonly DiskFormat[];
-  /** How the source is named in error messages ("uri", "disk d1", ...). */
-  sourceLabel: string;
-}
-
-export interface IngestResult extends Digests, FormatVerdict {
-  key: string;
-}
+import type { BlobStore } from "../core/ports/blob-store.js";
+import type { IngestRequest, IngestResult } from "../core/ports/ingest.js";
+import { MeasuringStream } from "./hash.js";
 
 /**
  * The one path every image byte takes: source → measure (size, MD5, SHA-512, format) → blob

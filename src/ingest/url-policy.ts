@@ -1,13 +1,14 @@
 import dns from "node:dns";
 import net from "node:net";
 import { invalidArgument } from "../core/errors.js";
+import type { UrlGuard } from "../core/ports/ingest.js";
 
 /**
  * Which hosts create-from-URI may fetch from. By default any public host; loopback, private,
  * link-local and other special-purpose ranges are refused unless the operator lists the host, so
  * the service cannot be pointed at the network it lives in (SSRF).
  */
-export class UrlPolicy {
+export class UrlPolicy implements UrlGuard {
   private readonly anyHost: boolean;
   private readonly allowed: Set<string>;
   private readonly blocked = new net.BlockList();
@@ -17,6 +18,10 @@ export class UrlPolicy {
     this.allowed = new Set(allowedHosts.map((h) => normaliseHost(h)));
     for (const [prefix, bits] of BLOCKED_V4) this.blocked.addSubnet(prefix, bits, "ipv4");
     for (const [prefix, bits] of BLOCKED_V6) this.blocked.addSubnet(prefix, bits, "ipv6");
+  }
+
+  check(uri: string, field = "uri"): void {
+    this.parse(uri, field);
   }
 
   /** Parses and checks what can be checked without network access; throws INVALID_ARGUMENT. */
@@ -70,8 +75,7 @@ export class UrlPolicy {
         } catch (refusal) {
           return callback(refusal as NodeJS.ErrnoException, "", 0);
         }
-        if (options.all)
-          return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, addresses);
+        if (options.all) return callback(null, addresses);
         const first = addresses[0]!;
         callback(null, first.address, first.family);
       });

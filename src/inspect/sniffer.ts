@@ -1,4 +1,4 @@
-import type { DiskFormat, FormatVerdict } from "./format.js";
+import type { DiskFormat, FormatVerdict } from "../core/disk-format.js";
 import { partitionTable } from "./partitions.js";
 import { Qcow2L1Reader, qcow2Findings } from "./qcow2.js";
 import { vhdFooterFindings, vhdTruncationFindings } from "./vhd.js";

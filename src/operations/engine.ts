@@ -1,8 +1,8 @@
 import type { Logger } from "pino";
 import { VitrineError, internal, isVitrineError } from "../core/errors.js";
 import type { Operation, OperationError, OperationResponse } from "../core/operation.js";
-import type { Db } from "../storage/meta/database.js";
-import type { OperationsRepo } from "../storage/meta/operations-repo.js";
+import type { Catalog, CatalogStores } from "../core/ports/catalog.js";
+import type { OperationQueue } from "../core/ports/operation-queue.js";
 
 /** Why a running operation was stopped: the user cancelled it, or this process is shutting down. */
 class CancelRequested extends Error {}
@@ -17,7 +17,7 @@ export interface RunContext {
    * Ends the operation successfully: `apply` makes the final catalog changes and returns the
    * response, in the same transaction that marks the operation done.
    */
-  complete(apply: (trx: Db) => Promise<OperationResponse>): Promise<void>;
+  complete(apply: (tx: CatalogStores) => Promise<OperationResponse>): Promise<void>;
 }
 
 export interface OperationHandler {
@@ -26,7 +26,7 @@ export interface OperationHandler {
   /** Does the work and calls `ctx.complete`; throws to fail. Must be safe to run again after a crash. */
   run(ctx: RunContext): Promise<void>;
   /** Puts the resource into its failed (or, for a cancellation, rolled-back) state, in the ending transaction. */
-  rollback(trx: Db, op: Operation, error: OperationError): Promise<void>;
+  rollback(tx: CatalogStores, op: Operation, error: OperationError): Promise<void>;
   /** Frees what the operation wrote outside the database, after the rollback committed. */
   cleanup?(op: Operation): Promise<void>;
 }
@@ -51,7 +51,7 @@ interface Running {
  * with a conditional UPDATE, renews it while working, and gives it up on shutdown; a worker that
  * dies lets its lease expire and another (or the restarted one) resumes the operation.
  */
-export class OperationEngine {
+export class OperationEngine implements OperationQueue {
   private readonly running = new Map<string, Running>();
   private timers: NodeJS.Timeout[] = [];
   private started = false;
@@ -60,8 +60,7 @@ export class OperationEngine {
   private pollAgain = false;
 
   constructor(
-    private readonly db: Db,
-    private readonly repo: OperationsRepo,
+    private readonly catalog: Catalog,
     private readonly handlers: Partial<Record<Operation["kind"], OperationHandler>>,
     private readonly opts: EngineOptions,
     private readonly log: Logger,
@@ -95,7 +94,11 @@ export class OperationEngine {
       });
   }
 
-  handlerFor(op: Operation): OperationHandler {
+  isCancellable(op: Operation): boolean {
+    return this.handlerFor(op).cancellable;
+  }
+
+  private handlerFor(op: Operation): OperationHandler {
     const handler = this.handlers[op.kind];
     if (!handler) throw internal(`no handler for operation kind ${op.kind}`);
     return handler;
@@ -106,14 +109,19 @@ export class OperationEngine {
    * nobody does, and otherwise leaves the flag for its worker to see at its next heartbeat.
    */
   async cancel(op: Operation): Promise<void> {
-    await this.repo.requestCancel(this.db, op.id, Date.now());
+    await this.catalog.operations.requestCancel(op.id, Date.now());
     const local = this.running.get(op.id);
     if (local) {
       local.controller.abort(new CancelRequested());
       await local.done;
       return;
     }
-    const claimed = await this.repo.claim(this.db, op.id, this.opts.owner, Date.now(), this.opts.leaseMs);
+    const claimed = await this.catalog.operations.claim(
+      op.id,
+      this.opts.owner,
+      Date.now(),
+      this.opts.leaseMs,
+    );
     if (claimed) await this.fail(claimed, cancelledError());
   }
 
@@ -129,10 +137,10 @@ export class OperationEngine {
   private async poll(): Promise<void> {
     const free = this.opts.concurrency - this.running.size;
     if (free <= 0) return;
-    const ids = await this.repo.findClaimable(this.db, Date.now(), free);
+    const ids = await this.catalog.operations.findClaimable(Date.now(), free);
     for (const id of ids) {
       if (this.stopping) return;
-      const op = await this.repo.claim(this.db, id, this.opts.owner, Date.now(), this.opts.leaseMs);
+      const op = await this.catalog.operations.claim(id, this.opts.owner, Date.now(), this.opts.leaseMs);
       if (!op) continue; // another worker was faster
       if (op.cancelRequested) {
         await this.fail(op, cancelledError());
@@ -164,9 +172,9 @@ export class OperationEngine {
       log,
       complete: async (apply) => {
         controller.signal.throwIfAborted();
-        await this.db.transaction().execute(async (trx) => {
-          const response = await apply(trx);
-          const ok = await this.repo.finish(trx, op.id, this.opts.owner, { response }, Date.now());
+        await this.catalog.transaction(async (tx) => {
+          const response = await apply(tx);
+          const ok = await tx.operations.finish(op.id, this.opts.owner, { response }, Date.now());
           if (!ok) throw new VitrineError("ABORTED", "The operation's lease was lost to another worker");
         });
         completed = true;
@@ -182,7 +190,7 @@ export class OperationEngine {
       if (reason instanceof ShuttingDown) {
         // Leave it for the next worker (or this one after restart): nothing is finished or rolled back.
         await handler.cleanup?.(op).catch((e) => log.warn({ err: e }, "cleanup after shutdown failed"));
-        await this.repo.release(this.db, op.id, this.opts.owner, Date.now());
+        await this.catalog.operations.release(op.id, this.opts.owner, Date.now());
         log.info("operation released for resumption at shutdown");
         return;
       }
@@ -202,9 +210,9 @@ export class OperationEngine {
   private async fail(op: Operation, error: OperationError): Promise<void> {
     const handler = this.handlerFor(op);
     let finished = false;
-    await this.db.transaction().execute(async (trx) => {
-      finished = await this.repo.finish(trx, op.id, this.opts.owner, { error }, Date.now());
-      if (finished) await handler.rollback(trx, op, error);
+    await this.catalog.transaction(async (tx) => {
+      finished = await tx.operations.finish(op.id, this.opts.owner, { error }, Date.now());
+      if (finished) await handler.rollback(tx, op, error);
     });
     if (finished) {
       await handler
@@ -217,8 +225,7 @@ export class OperationEngine {
     if (this.running.size === 0) return;
     try {
       const ids = [...this.running.keys()];
-      const cancelled = await this.repo.renewLeases(
-        this.db,
+      const cancelled = await this.catalog.operations.renewLeases(
         this.opts.owner,
         ids,
         Date.now(),

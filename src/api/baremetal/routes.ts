@@ -1,14 +1,15 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { invalidArgument } from "../../core/errors.js";
-import type { ImageCondition } from "../../storage/meta/images-repo.js";
+import type { ImageCondition } from "../../core/image-query.js";
+import type { UpdatePolicy } from "../../core/images/update-image.js";
 import { type FilterTerm, parseFilter, parseOrderBy, parsePageSize } from "../yandex/listing.js";
 import { type ImageRoutesOptions, renderOperation } from "../yandex/operation-render.js";
 import { idempotencyKey, useYandexConventions } from "../yandex/plugin.js";
 import { IMAGE_ORDER_FIELDS, ListImagesQuery, PageQuery } from "../yandex/schemas.js";
 import { Rules } from "../yandex/validation.js";
 import { renderBareMetalImage } from "./render.js";
-import { FOLDER_PATTERN, checkImageId, toCreateInput, toPatch } from "./rules.js";
+import { FOLDER_PATTERN, checkImageId, toChange, toCreateInput } from "./rules.js";
 import { CreateImageBody, ImageIdParams, UpdateImageBody } from "./schemas.js";
 
 const DEFAULT_PAGE_SIZE = 20;
@@ -17,11 +18,13 @@ const DEFAULT_PAGE_SIZE = 20;
 export const bareMetalRoutes: FastifyPluginAsync<ImageRoutesOptions> = async (base, opts) => {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   useYandexConventions(app, opts.auth);
-  const { images } = opts;
+  const { images } = opts.core;
   const op = (o: Parameters<typeof renderOperation>[0]) => renderOperation(o, opts.dialects);
 
   app.post("/images", { schema: { body: CreateImageBody } }, async (req) =>
-    op(await images.create(req.principal, toCreateInput(req.body), idempotencyKey(req))),
+    op(
+      await images.create(req.principal, { ...toCreateInput(req.body), idempotencyKey: idempotencyKey(req) }),
+    ),
   );
 
   app.get("/images", { schema: { querystring: ListImagesQuery } }, async (req) => {
@@ -49,7 +52,9 @@ export const bareMetalRoutes: FastifyPluginAsync<ImageRoutesOptions> = async (ba
 
   app.get("/images/:imageId", { schema: { params: ImageIdParams } }, async (req) => {
     checkImageId(req.params.imageId);
-    return renderBareMetalImage(await images.get(req.principal, "baremetal", req.params.imageId));
+    return renderBareMetalImage(
+      await images.get(req.principal, { kind: "baremetal", id: req.params.imageId }),
+    );
   });
 
   app.get(
@@ -59,8 +64,7 @@ export const bareMetalRoutes: FastifyPluginAsync<ImageRoutesOptions> = async (ba
       checkImageId(req.params.imageId);
       const page = await images.listOperations(
         req.principal,
-        "baremetal",
-        req.params.imageId,
+        { kind: "baremetal", id: req.params.imageId },
         parsePageSize(req.query.pageSize ?? req.query.page_size, DEFAULT_PAGE_SIZE),
         req.query.pageToken ?? req.query.page_token ?? "",
       );
@@ -73,10 +77,14 @@ export const bareMetalRoutes: FastifyPluginAsync<ImageRoutesOptions> = async (ba
 
   app.patch("/images/:imageId", { schema: { params: ImageIdParams, body: UpdateImageBody } }, async (req) => {
     checkImageId(req.params.imageId);
-    const patch = toPatch(req.body);
-    return op(
-      await images.beginUpdate(req.principal, "baremetal", req.params.imageId, () => patch, "Update image"),
+    const change = toChange(req.body);
+    const { operation } = await images.update(
+      req.principal,
+      { kind: "baremetal", id: req.params.imageId },
+      change,
+      UPDATE_POLICY,
     );
+    return op(operation);
   });
 
   app.delete("/images/:imageId", { schema: { params: ImageIdParams } }, async (req) => {
@@ -85,6 +93,14 @@ export const bareMetalRoutes: FastifyPluginAsync<ImageRoutesOptions> = async (ba
       await images.delete(req.principal, { kind: "baremetal", id: req.params.imageId }, "Delete image"),
     );
   });
+};
+
+/** BareMetal updates are applied by a worker (the image shows UPDATING); names are unique per folder. */
+const UPDATE_POLICY: UpdatePolicy = {
+  apply: "deferred",
+  uniqueName: true,
+  minDiskCoversData: false,
+  description: "Update image",
 };
 
 const FILTER_FIELDS: Record<string, "id" | "name"> = { id: "id", name: "name" };

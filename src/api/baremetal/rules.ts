@@ -1,4 +1,5 @@
-import type { CreateImageInput, ImagePatch } from "../../core/services/images.js";
+import type { ImageChange } from "../../core/image-change.js";
+import type { CreateImageInput } from "../../core/images/create-image.js";
 import { Rules, checkLabels, parseUpdateMask, type LabelRules } from "../yandex/validation.js";
 import type { CreateImageBody, UpdateImageBody } from "./schemas.js";
 
@@ -22,7 +23,7 @@ function checkCommon(
   checkLabels(r, "labels", body.labels, BAREMETAL_LABELS);
 }
 
-export function toCreateInput(body: CreateImageBody): CreateImageInput {
+export function toCreateInput(body: CreateImageBody): Omit<CreateImageInput, "idempotencyKey"> {
   const r = new Rules();
   r.required("folderId", body.folderId)
     .maxLength("folderId", body.folderId, 50)
@@ -59,18 +60,18 @@ const UPDATABLE: Record<string, "name" | "description" | "labels"> = {
  * name cannot be reset, as every bare-metal image has one). Without a mask, the fields present in
  * the body change. `labels` replaces the whole set.
  */
-export function toPatch(body: UpdateImageBody): ImagePatch {
+export function toChange(body: UpdateImageBody): ImageChange {
   const r = new Rules();
   const masked = parseUpdateMask(r, body.updateMask, UPDATABLE);
   if (masked?.includes("name")) r.required("name", body.name);
   const fields = masked ?? (["name", "description", "labels"] as const).filter((f) => body[f] !== undefined);
   checkCommon(r, body);
   r.check();
-  const patch: ImagePatch = {};
-  if (fields.includes("name")) patch.name = body.name!;
-  if (fields.includes("description")) patch.description = body.description ?? "";
-  if (fields.includes("labels")) patch.labels = body.labels ?? {};
-  return patch;
+  const set: ImageChange["set"] = {};
+  if (fields.includes("name")) set.name = body.name!;
+  if (fields.includes("description")) set.description = body.description ?? "";
+  if (fields.includes("labels")) set.labels = body.labels ?? {};
+  return { set };
 }
 
 /** BareMetal image ids are exactly 20 characters `[a-z][a-z0-9]*`. */

@@ -1,14 +1,15 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { invalidArgument, notFound } from "../../core/errors.js";
-import type { ImageCondition } from "../../storage/meta/images-repo.js";
+import type { ImageCondition } from "../../core/image-query.js";
+import type { UpdatePolicy } from "../../core/images/update-image.js";
 import { parseFilter, parseOrderBy, parsePageSize, type FilterTerm } from "../yandex/listing.js";
 import { type ImageRoutesOptions, renderBinding, renderOperation } from "../yandex/operation-render.js";
 import { idempotencyKey, useYandexConventions } from "../yandex/plugin.js";
 import { AccessBindingsBody, IMAGE_ORDER_FIELDS, ListImagesQuery, PageQuery } from "../yandex/schemas.js";
 import { Rules } from "../yandex/validation.js";
 import { renderComputeImage } from "./render.js";
-import { FAMILY_PATTERN, toCreateInput, toPatch } from "./rules.js";
+import { FAMILY_PATTERN, toChange, toCreateInput } from "./rules.js";
 import { CreateImageBody, ImageRefParams, LatestByFamilyQuery, UpdateImageBody } from "./schemas.js";
 import { coreStatusesFor } from "./status.js";
 
@@ -16,11 +17,13 @@ import { coreStatusesFor } from "./status.js";
 export const computeRoutes: FastifyPluginAsync<ImageRoutesOptions> = async (base, opts) => {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   useYandexConventions(app, opts.auth);
-  const { images } = opts;
+  const { images, accessBindings } = opts.core;
   const op = (o: Parameters<typeof renderOperation>[0]) => renderOperation(o, opts.dialects);
 
   app.post("/images", { schema: { body: CreateImageBody } }, async (req) =>
-    op(await images.create(req.principal, toCreateInput(req.body), idempotencyKey(req))),
+    op(
+      await images.create(req.principal, { ...toCreateInput(req.body), idempotencyKey: idempotencyKey(req) }),
+    ),
   );
 
   // `images:latestByFamily` is one path segment with a literal colon (escaped as "::").
@@ -31,7 +34,7 @@ export const computeRoutes: FastifyPluginAsync<ImageRoutesOptions> = async (base
     r.required("family", req.query.family).pattern("family", req.query.family, FAMILY_PATTERN);
     r.check();
     return renderComputeImage(
-      await images.latestByFamily(req.principal, "compute", folderId!, req.query.family!),
+      await images.latestOfFamily(req.principal, "compute", folderId!, req.query.family!),
     );
   });
 
@@ -65,11 +68,11 @@ export const computeRoutes: FastifyPluginAsync<ImageRoutesOptions> = async (base
     { schema: { params: ImageRefParams, querystring: PageQuery }, config: { allowAnonymous: true } },
     async (req) => {
       const { id, verb } = imageRef(req.params.imageRef);
-      if (verb === null) return renderComputeImage(await images.get(req.principal, "compute", id));
+      if (verb === null) return renderComputeImage(await images.get(req.principal, { kind: "compute", id }));
       if (verb === "listAccessBindings") {
         const pageToken = req.query.pageToken ?? req.query.page_token ?? "";
         new Rules().maxLength("pageToken", pageToken, 100).check();
-        const page = await opts.accessBindings.list(
+        const page = await accessBindings.list(
           req.principal,
           { kind: "compute", id },
           parsePageSize(req.query.pageSize ?? req.query.page_size, 100),
@@ -98,7 +101,7 @@ export const computeRoutes: FastifyPluginAsync<ImageRoutesOptions> = async (base
       if (verb === "setAccessBindings") {
         if (body.accessBindingDeltas) r.fail("accessBindingDeltas", "is not a field of this method");
         r.check();
-        return op(await opts.accessBindings.set(req.principal, ref, body.accessBindings ?? []));
+        return op(await accessBindings.set(req.principal, ref, body.accessBindings ?? []));
       }
       if (verb === "updateAccessBindings") {
         if (body.accessBindings) r.fail("accessBindings", "is not a field of this method");
@@ -107,7 +110,7 @@ export const computeRoutes: FastifyPluginAsync<ImageRoutesOptions> = async (base
           action: bindingAction(d.action),
           accessBinding: d.accessBinding,
         }));
-        return op(await opts.accessBindings.update(req.principal, ref, deltas));
+        return op(await accessBindings.update(req.principal, ref, deltas));
       }
       throw notFound(`No such method: POST ${req.url.split("?")[0]}`);
     },
@@ -122,8 +125,7 @@ export const computeRoutes: FastifyPluginAsync<ImageRoutesOptions> = async (base
       new Rules().maxLength("pageToken", pageToken, 100).check();
       const page = await images.listOperations(
         req.principal,
-        "compute",
-        id,
+        { kind: "compute", id },
         parsePageSize(req.query.pageSize ?? req.query.page_size, 100),
         pageToken,
       );
@@ -139,15 +141,13 @@ export const computeRoutes: FastifyPluginAsync<ImageRoutesOptions> = async (base
     { schema: { params: ImageRefParams, body: UpdateImageBody } },
     async (req) => {
       const { id } = imageRef(req.params.imageRef);
-      return op(
-        await images.update(
-          req.principal,
-          "compute",
-          id,
-          (current) => toPatch(req.body, current),
-          "Update image",
-        ),
+      const { operation } = await images.update(
+        req.principal,
+        { kind: "compute", id },
+        toChange(req.body),
+        UPDATE_POLICY,
       );
+      return op(operation);
     },
   );
 
@@ -155,6 +155,14 @@ export const computeRoutes: FastifyPluginAsync<ImageRoutesOptions> = async (base
     const { id } = imageRef(req.params.imageRef);
     return op(await images.delete(req.principal, { kind: "compute", id }, "Delete image"));
   });
+};
+
+/** Compute updates apply at once; names are unique per folder and minDiskSize covers the data. */
+const UPDATE_POLICY: UpdatePolicy = {
+  apply: "now",
+  uniqueName: true,
+  minDiskCoversData: true,
+  description: "Update image",
 };
 
 /** AccessBindingAction by name or proto number (protojson accepts both). */

@@ -1,12 +1,7 @@
-import {
-  dataSizeOf,
-  defaultMinDiskSize,
-  MIN_DISK_SIZE_LOWER,
-  MIN_DISK_SIZE_UPPER,
-} from "../../core/image-sizes.js";
-import type { HardwareGeneration, Image, OsType } from "../../core/image.js";
-import type { CreateImageInput, ImagePatch } from "../../core/services/images.js";
-import type { ImageSource } from "../../operations/handlers/image-create.js";
+import type { ImageChange, ResettableField } from "../../core/image-change.js";
+import { MIN_DISK_SIZE_LOWER, MIN_DISK_SIZE_UPPER } from "../../core/image-sizes.js";
+import type { HardwareGeneration, OsType } from "../../core/image.js";
+import type { CreateImageInput } from "../../core/images/create-image.js";
 import { Rules, checkLabels, parseInt64, parseUpdateMask, type LabelRules } from "../yandex/validation.js";
 import type { CreateImageBody, UpdateImageBody } from "./schemas.js";
 
@@ -40,7 +35,7 @@ const PCI_TOPOLOGIES: Record<string, "PCI_TOPOLOGY_UNSPECIFIED" | "PCI_TOPOLOGY_
 };
 
 /** Validates a CreateImageRequest and turns it into the core's input; throws with every violation. */
-export function toCreateInput(body: CreateImageBody): CreateImageInput {
+export function toCreateInput(body: CreateImageBody): Omit<CreateImageInput, "idempotencyKey"> {
   const r = new Rules();
   r.required("folderId", body.folderId).maxLength("folderId", body.folderId, ID_MAX);
   r.pattern("name", body.name, NAME_PATTERN);
@@ -74,7 +69,7 @@ export function toCreateInput(body: CreateImageBody): CreateImageInput {
   r.check();
 
   const which = sources[0]!;
-  const source: ImageSource =
+  const source: CreateImageInput["source"] =
     which === "uri"
       ? { type: "uri", uri: body.uri! }
       : which === "imageId"
@@ -119,7 +114,7 @@ function toHardwareGeneration(
 }
 
 /** The fields UpdateImageRequest may change, by their JSON (and proto) names. */
-const UPDATABLE: Record<string, keyof ImagePatch> = {
+const UPDATABLE: Record<string, ResettableField> = {
   name: "name",
   description: "description",
   labels: "labels",
@@ -128,12 +123,12 @@ const UPDATABLE: Record<string, keyof ImagePatch> = {
 };
 
 /**
- * Resolves an UpdateImageRequest against the current image, per seed 002: with `updateMask`, only
+ * Reads an UpdateImageRequest as a change, per seed 002: with `updateMask`, only
  * the listed fields change, and a listed field absent from the body is reset to its default;
  * without a mask every updatable field takes the body's value or its default. `labels` replaces
  * the whole set. The default minDiskSize is the one the image would get at creation.
  */
-export function toPatch(body: UpdateImageBody, current: Image): ImagePatch {
+export function toChange(body: UpdateImageBody): ImageChange {
   const r = new Rules();
   const fields = parseUpdateMask(r, body.updateMask, UPDATABLE) ?? [
     "name",
@@ -149,15 +144,16 @@ export function toPatch(body: UpdateImageBody, current: Image): ImagePatch {
     r.range("minDiskSize", minDiskSize, MIN_DISK_SIZE_LOWER, MIN_DISK_SIZE_UPPER);
   r.check();
 
-  const patch: ImagePatch = {};
+  const set: ImageChange["set"] = {};
+  const reset: ResettableField[] = [];
   for (const field of fields) {
-    if (field === "name") patch.name = body.name ?? "";
-    if (field === "description") patch.description = body.description ?? "";
-    if (field === "labels") patch.labels = body.labels ?? {};
+    if (field === "name") set.name = body.name ?? "";
+    if (field === "description") set.description = body.description ?? "";
+    if (field === "labels") set.labels = body.labels ?? {};
     if (field === "minDiskSize") {
-      patch.minDiskSize =
-        minDiskSize || (current.size === null ? 0 : defaultMinDiskSize(dataSizeOf(current)));
+      if (minDiskSize) set.minDiskSize = minDiskSize;
+      else reset.push("minDiskSize");
     }
   }
-  return patch;
+  return { set, reset };
 }

@@ -2,14 +2,7 @@ import { randomUUID } from "node:crypto";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { Authenticator } from "../../auth/authenticator.js";
-import type { ImageAccessBindingService } from "../../core/services/access-bindings.js";
-import type { ImageDataService } from "../../core/services/image-data.js";
-import type { ImageMembersService } from "../../core/services/image-members.js";
-import type { ImageService } from "../../core/services/images.js";
-import type { OperationService } from "../../core/services/operations.js";
-import type { BlobStore } from "../../storage/blob/blob-store.js";
-import type { Db } from "../../storage/meta/database.js";
-import { sql } from "kysely";
+import type { Core } from "../../core/core.js";
 import { bareMetalDialect } from "../baremetal/render.js";
 import { bareMetalRoutes } from "../baremetal/routes.js";
 import { computeRoutes } from "../compute/routes.js";
@@ -20,14 +13,8 @@ import type { ImageDialect } from "../yandex/operation-render.js";
 
 export interface AppDeps {
   log: Logger;
-  db: Db;
-  blobs: BlobStore;
+  core: Core;
   auth: Authenticator;
-  images: ImageService;
-  accessBindings: ImageAccessBindingService;
-  imageData: ImageDataService;
-  imageMembers: ImageMembersService;
-  operations: OperationService;
   maxRequestBodyBytes: number;
   maxImageBytes: number;
   publicUrl: string | null;
@@ -53,8 +40,7 @@ export function buildHttpApp(deps: AppDeps): FastifyInstance {
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_req, reply) => {
     try {
-      await sql`select 1`.execute(deps.db);
-      await deps.blobs.ping();
+      await deps.core.ping();
       return { status: "ready" };
     } catch (err) {
       deps.log.warn({ err }, "readiness check failed");
@@ -68,29 +54,25 @@ export function buildHttpApp(deps: AppDeps): FastifyInstance {
   };
   app.register(computeRoutes, {
     prefix: "/compute/v1",
-    images: deps.images,
-    accessBindings: deps.accessBindings,
+    core: deps.core,
     auth: deps.auth,
     dialects,
   });
   app.register(bareMetalRoutes, {
     prefix: "/baremetal/v1alpha",
-    images: deps.images,
-    accessBindings: deps.accessBindings,
+    core: deps.core,
     auth: deps.auth,
     dialects,
   });
   app.register(operationRoutes, {
     prefix: "/operations",
-    operations: deps.operations,
+    core: deps.core,
     auth: deps.auth,
     dialects,
   });
   // OpenStack clients expect the API at the root (version discovery at "/", images under /v2).
   app.register(openStackRoutes, {
-    images: deps.images,
-    imageData: deps.imageData,
-    imageMembers: deps.imageMembers,
+    core: deps.core,
     auth: deps.auth,
     maxImageBytes: deps.maxImageBytes,
     maxRequestBodyBytes: deps.maxRequestBodyBytes,

@@ -2,6 +2,7 @@ import { STATUS_CODES } from "node:http";
 import type { FastifyError } from "fastify";
 import type { ErrorCode, ErrorReason } from "../../core/errors.js";
 import { isVitrineError } from "../../core/errors.js";
+import { GLANCE_MESSAGES } from "./messages.js";
 
 /** Glance's HTTP status for each core error code. */
 const STATUS: Record<ErrorCode, number> = {
@@ -32,6 +33,9 @@ const REASON_STATUS: Partial<Record<ErrorReason, number>> = {
   MEMBER_CONFLICT: 409,
   RANGE_NOT_SATISFIABLE: 416,
   RATE_LIMITED: 429,
+  FORMAT_FROZEN: 403,
+  TRANSITION_NOT_ALLOWED: 409,
+  NO_STAGED_DATA: 409,
 };
 
 export interface GlanceErrorBody {
@@ -80,7 +84,7 @@ export function toGlanceError(err: unknown): {
     const status = (err.reason && REASON_STATUS[err.reason]) ?? STATUS[err.code];
     return {
       status,
-      body: glanceErrorBody(status, err.message),
+      body: glanceErrorBody(status, (err.reason && GLANCE_MESSAGES[err.reason]?.(err.args)) ?? err.message),
       internal: err.code === "INTERNAL",
       ...(err.retryAfterSeconds !== null
         ? { headers: { "retry-after": String(err.retryAfterSeconds) } }

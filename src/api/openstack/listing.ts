@@ -1,7 +1,8 @@
 import { invalidArgument } from "../../core/errors.js";
 import type { MemberStatus } from "../../core/member.js";
-import type { SearchImagesInput } from "../../core/services/images.js";
-import type { ColumnCondition, SearchSortKey } from "../../storage/meta/images-repo.js";
+import type { ColumnCondition, SearchSortKey } from "../../core/image-query.js";
+import type { SearchImagesInput } from "../../core/images/search-images.js";
+import { coreStatusesFor } from "./status.js";
 import { VISIBILITIES } from "./schemas.js";
 
 export const DEFAULT_LIMIT = 25;
@@ -18,19 +19,6 @@ const SORT_KEYS: Record<string, SearchSortKey> = {
   id: "uuid",
   created_at: "created_at",
   updated_at: "updated_at",
-};
-
-/** Image statuses as a filter names them (Glance words → core statuses). */
-const STATUS_FILTER: Record<string, string[]> = {
-  queued: ["queued"],
-  saving: ["saving"],
-  uploading: ["uploading"],
-  importing: ["importing"],
-  active: ["active", "updating"],
-  deactivated: ["deactivated"],
-  killed: ["killed"],
-  pending_delete: [],
-  deleted: [],
 };
 
 const TIME_OPS: Record<string, ColumnCondition["op"]> = {
@@ -86,8 +74,9 @@ export function parseListQuery(query: Query): SearchImagesInput {
   equalsOrIn("disk_format", "disk_format");
   equalsOrIn("container_format", "container_format");
   equalsOrIn("status", "status", (v) => {
-    const statuses = STATUS_FILTER[v];
-    if (!statuses) throw invalidArgument(`Invalid status value: ${v}`);
+    const statuses = coreStatusesFor(v);
+    // Glance lists no deleted images: a valid status that matches nothing here.
+    if (statuses.length === 0 && v !== "deleted") throw invalidArgument(`Invalid status value: ${v}`);
     return statuses.length > 0 ? statuses : ["-"];
   });
   for (const [param, op] of [

@@ -1,12 +1,11 @@
 import jsonpatch from "fast-json-patch";
 import { VitrineError, invalidArgument } from "../../core/errors.js";
 import type { Image } from "../../core/image.js";
-import type { ImagePatch } from "../../core/services/images.js";
+import type { ImageFields } from "../../core/image-change.js";
+import { GIB } from "../../core/image-sizes.js";
 import { DERIVED_OS_FIELDS, osFacts } from "./extension-fields.js";
 import { WRITABLE_BASE_ATTRIBUTES } from "./schemas.js";
 import { assertMatchesImageSchema, assertWritable } from "./validation.js";
-
-const GIB = 1024 ** 3;
 
 type BaseAttribute = (typeof WRITABLE_BASE_ATTRIBUTES)[number];
 const isBase = (name: string): name is BaseAttribute =>
@@ -59,7 +58,7 @@ export function parsePatch(body: unknown, mediaType: string): Op[] {
  * result must match the image schema. A changed __os_version re-derives its OS fields unless
  * the same patch sets them.
  */
-export function applyPatch(image: Image, ops: Op[]): ImagePatch {
+export function applyPatch(image: Image, ops: Op[]): Partial<ImageFields> {
   const doc: Record<string, unknown> = { ...image.properties, ...baseView(image) };
   const touched = new Set<string>();
   for (const op of ops) {
@@ -96,7 +95,7 @@ export function applyPatch(image: Image, ops: Op[]): ImagePatch {
   assertMatchesImageSchema(doc);
   const properties: Record<string, string> = {};
   for (const [k, v] of Object.entries(doc)) if (!isBase(k)) properties[k] = v as string;
-  const patch: ImagePatch = { properties };
+  const patch: Partial<ImageFields> = { properties };
   // Only what the patch names changes: a Compute image's byte-exact minDiskSize survives a rename.
   if (touched.has("name")) patch.name = (doc.name as string | null) ?? "";
   if (touched.has("visibility")) patch.visibility = doc.visibility as Image["visibility"];

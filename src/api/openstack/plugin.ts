@@ -113,3 +113,11 @@ function sendGlanceError(request: FastifyRequest, reply: FastifyReply, body: Gla
   }
   return reply.type("text/plain; charset=UTF-8").send(`${body.code}\n\n${body.message}\n\n   `);
 }
+
+/** A JSON object body, or Glance's 400. */
+export function objectBody(body: unknown): Record<string, unknown> {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw invalidArgument("Request body must be a JSON object.");
+  }
+  return body as Record<string, unknown>;
+}

@@ -1,28 +1,12 @@
-import type { Image, ImageStatus } from "../../core/image.js";
+import { hasData } from "../../core/image-states.js";
+import { GIB } from "../../core/image-sizes.js";
+import type { Image } from "../../core/image.js";
 import type { ImageMember } from "../../core/member.js";
 import { renderedExtensionFields } from "./extension-fields.js";
-
-const GIB = 1024 ** 3;
-
-/** Core statuses in Glance's words (DESIGN.md, "Statuses"). */
-const STATUS: Record<ImageStatus, string> = {
-  queued: "queued",
-  importing: "importing",
-  saving: "saving",
-  uploading: "uploading",
-  active: "active",
-  updating: "active",
-  deactivated: "deactivated",
-  killed: "killed",
-  deleting: "pending_delete",
-};
+import { GLANCE_STATUS } from "./status.js";
 
 /** Glance's timestamps: ISO 8601 in UTC, whole seconds. */
 export const glanceTime = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
-
-export function hasData(image: Image): boolean {
-  return image.status === "active" || image.status === "deactivated" || image.status === "updating";
-}
 
 /** The image as Glance shows it: custom and extension properties first, then the base attributes. */
 export function renderImage(image: Image, storeId: string): Record<string, unknown> {
@@ -36,7 +20,7 @@ export function renderImage(image: Image, storeId: string): Record<string, unkno
     visibility: image.visibility,
     size: image.size,
     virtual_size: committed ? image.virtualSize : null,
-    status: STATUS[image.status],
+    status: GLANCE_STATUS[image.status],
     checksum: committed ? image.checksumMd5 : null,
     protected: image.protected,
     min_ram: image.minRam,

@@ -24,6 +24,22 @@ export const CONTAINER_FORMATS = ["ami", "ari", "aki", "bare", "ovf", "ova", "do
 
 export const VISIBILITIES = ["community", "public", "private", "shared"] as const;
 
+/** An image document that passed IMAGE_SCHEMA: the base attributes typed, every other one a string property. */
+export interface ImageDocument {
+  id?: string;
+  owner?: string | null;
+  name?: string | null;
+  visibility?: (typeof VISIBILITIES)[number];
+  protected?: boolean;
+  os_hidden?: boolean;
+  tags?: string[];
+  container_format?: string | null;
+  disk_format?: string | null;
+  min_ram?: number;
+  min_disk?: number;
+  [property: string]: unknown;
+}
+
 /** Base attributes a client sets (on create and by patch); every other name is a custom property. */
 export const WRITABLE_BASE_ATTRIBUTES = [
   "name",

@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject } from "ajv";
 import { invalidArgument, permissionDenied } from "../../core/errors.js";
 import { SYSTEM_EXTENSION_FIELDS } from "./extension-fields.js";
-import { IMAGE_SCHEMA, READ_ONLY_ATTRIBUTES } from "./schemas.js";
+import { IMAGE_SCHEMA, type ImageDocument, READ_ONLY_ATTRIBUTES } from "./schemas.js";
 
 const ajv = new Ajv({ strict: false, allErrors: false });
 const validateImage = ajv.compile({ type: "object", ...IMAGE_SCHEMA });
@@ -19,7 +19,7 @@ export function assertWritable(attribute: string, { allowId }: { allowId: boolea
 }
 
 /** Validates an image document (a create body, or an image after a patch) against the image schema. */
-export function assertMatchesImageSchema(doc: Record<string, unknown>): void {
+export function assertMatchesImageSchema(doc: Record<string, unknown>): asserts doc is ImageDocument {
   for (const key of Object.keys(doc)) {
     if (key.length > 255) {
       throw invalidArgument(

@@ -3,13 +3,14 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import type { Authenticator } from "../../auth/authenticator.js";
 import { notFound } from "../../core/errors.js";
-import type { OperationService } from "../../core/services/operations.js";
+import type { Core } from "../../core/core.js";
+import type { Principal } from "../../core/principal.js";
 import { renderOperation, type ImageDialect } from "../yandex/operation-render.js";
 import { useYandexConventions } from "../yandex/plugin.js";
 import { Rules } from "../yandex/validation.js";
 
 export interface OperationRoutesOptions {
-  operations: OperationService;
+  core: Core;
   auth: Authenticator;
   dialects: Record<"compute" | "baremetal", ImageDialect>;
 }
@@ -21,14 +22,15 @@ export const operationRoutes: FastifyPluginAsync<OperationRoutesOptions> = async
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   useYandexConventions(app, opts.auth);
 
-  const handle = async (ref: string, method: string, principal: Parameters<OperationService["get"]>[0]) => {
+  const handle = async (ref: string, method: string, principal: Principal) => {
     const colon = ref.indexOf(":");
     const id = colon < 0 ? ref : ref.slice(0, colon);
     const verb = colon < 0 ? null : ref.slice(colon + 1);
     new Rules().required("operationId", id).maxLength("operationId", id, 50).check();
     if (verb === null && method === "GET")
-      return renderOperation(await opts.operations.get(principal, id), opts.dialects);
-    if (verb === "cancel") return renderOperation(await opts.operations.cancel(principal, id), opts.dialects);
+      return renderOperation(await opts.core.operations.get(principal, id), opts.dialects);
+    if (verb === "cancel")
+      return renderOperation(await opts.core.operations.cancel(principal, id), opts.dialects);
     throw notFound(`No such method: ${method} /operations/${ref}`);
   };
 

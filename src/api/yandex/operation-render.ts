@@ -1,7 +1,6 @@
 import type { Authenticator } from "../../auth/authenticator.js";
 import type { Image, ImageKind } from "../../core/image.js";
-import type { ImageAccessBindingService } from "../../core/services/access-bindings.js";
-import type { ImageService } from "../../core/services/images.js";
+import type { Core } from "../../core/core.js";
 import type { AccessBinding, AccessBindingDelta } from "../../core/access-binding.js";
 import type { Operation, OperationResponse } from "../../core/operation.js";
 import { renderStatus } from "./errors.js";
@@ -16,8 +15,7 @@ export interface ImageDialect {
 
 /** What a Yandex-style images plugin is given: the image use cases, authentication, and the dialects. */
 export interface ImageRoutesOptions {
-  images: ImageService;
-  accessBindings: ImageAccessBindingService;
+  core: Core;
   auth: Authenticator;
   dialects: Record<ImageKind, ImageDialect>;
 }

@@ -1,5 +1,5 @@
 import { Type, type Static } from "@sinclair/typebox";
-import type { ImageOrderField } from "../../storage/meta/images-repo.js";
+import type { ImageOrderField } from "../../core/image-query.js";
 
 /**
  * Query shapes shared by the Yandex-style list calls. Query values arrive as strings; the

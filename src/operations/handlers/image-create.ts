@@ -1,55 +1,39 @@
 import type { Readable } from "node:stream";
-import { failedPrecondition, notFound } from "../../core/errors.js";
-import type { Image } from "../../core/image.js";
-import { NO_DATA, assertTransition, dataFields } from "../../core/image.js";
+import { failedPrecondition, internal, notFound } from "../../core/errors.js";
 import { assertMinDiskSizeCovers, dataSizeOf, defaultMinDiskSize } from "../../core/image-sizes.js";
-import type { Operation, OperationError } from "../../core/operation.js";
-import { ingest } from "../../ingest/pipeline.js";
+import { isActive, isBeingDeleted, isQueued, transition } from "../../core/image-states.js";
+import { type Image, NO_DATA, dataFields } from "../../core/image.js";
+import type { CreateImageTask, ImageSource, Operation, OperationError } from "../../core/operation.js";
+import { saveImage } from "../../core/images/save-image.js";
+import { type BlobStore, pendingTag } from "../../core/ports/blob-store.js";
+import type { Catalog, CatalogStores } from "../../core/ports/catalog.js";
+import type { Ingest } from "../../core/ports/ingest.js";
 import { openUrl } from "../../ingest/sources/url-source.js";
 import type { VolumeSource } from "../../ingest/sources/volume-source.js";
 import type { UrlPolicy } from "../../ingest/url-policy.js";
-import type { DiskFormat } from "../../inspect/format.js";
-import type { BlobStore } from "../../storage/blob/blob-store.js";
-import type { Db } from "../../storage/meta/database.js";
-import type { ImagesRepo } from "../../storage/meta/images-repo.js";
 import type { OperationHandler, RunContext } from "../engine.js";
 
-export type ImageSource =
-  | { type: "uri"; uri: string }
-  | { type: "image"; imageId: string }
-  | { type: "disk"; id: string }
-  | { type: "snapshot"; id: string }
-  /** Data already stored and inspected by an OpenStack stage, waiting under `blobKey`. */
-  | { type: "staged"; blobKey: string };
-
-/** What `image.create` operations carry from the request to the worker. */
-export interface CreateImagePayload {
-  source: ImageSource;
-  allowedFormats: DiskFormat[];
-  /** Fields the request left unset, to be inherited from a source image or derived from the data. */
-  inherit: { osType: boolean; productIds: boolean; minDiskSize: boolean };
-  /**
-   * Set for OpenStack interoperable imports: the declared disk_format and min_disk stay as the
-   * user set them, the os_glance_* import properties are kept, and a failure puts the image back
-   * to `queued` (Glance's way) instead of killing it.
-   */
-  openstackImport?: { store: string };
-}
-
 export interface CreateImageDeps {
-  db: Db;
-  images: ImagesRepo;
+  catalog: Catalog;
   blobs: BlobStore;
+  ingest: Ingest;
   volumes: VolumeSource;
   urlPolicy: UrlPolicy;
   maxImageBytes: number;
   maxVirtualSize: number;
 }
 
+/** The create task of an operation (the engine runs this handler for `image.create` only). */
+function taskOf(op: Operation): CreateImageTask {
+  if (op.task.type !== "create") throw internal(`operation ${op.id} carries no create task`);
+  return op.task;
+}
+
 /**
  * Brings an image's data in. From a URI, disk or snapshot the bytes stream through the ingest
  * pipeline into a blob keyed by the operation id — so a resumed attempt overwrites its own
  * earlier blob instead of orphaning it. From another image no bytes move: the blob is shared.
+ * Staged data was inspected when it was staged and is only activated.
  */
 export class CreateImageHandler implements OperationHandler {
   readonly cancellable = true;
@@ -58,109 +42,97 @@ export class CreateImageHandler implements OperationHandler {
 
   async run(ctx: RunContext): Promise<void> {
     const { op } = ctx;
-    const payload = op.payload as unknown as CreateImagePayload;
-    const { db, images, blobs } = this.deps;
-    await blobs.discardPending(op.id); // leftovers of an interrupted earlier attempt
+    const task = taskOf(op);
+    const { catalog, blobs } = this.deps;
+    const tag = pendingTag({ type: "operation", operationId: op.id });
+    await blobs.discardPending(tag); // leftovers of an interrupted earlier attempt
 
-    const image = await images.findById(db, op.resourceId);
+    const image = await catalog.images.findById(op.resourceId);
     if (!image) throw notFound(`Image ${op.resourceId} not found`);
-    if (image.status === "queued") {
-      assertTransition(image.status, "importing");
-      await images.update(db, { ...image, status: "importing" }, Date.now());
-    }
+    if (isQueued(image)) await catalog.images.save(image, transition(image, "importing"), Date.now());
 
-    if (payload.source.type === "image") {
-      const sourceId = payload.source.imageId;
-      await ctx.complete(async (trx) => this.finishFromImage(trx, op, payload, sourceId));
+    const { source } = task;
+    if (source.type === "image") {
+      await ctx.complete(async (tx) => this.finishFromImage(tx, op, task, source.imageId));
       return;
     }
-    if (payload.source.type === "staged") {
+    if (source.type === "staged") {
       // The stage already streamed the bytes through the ingest pipeline; nothing to read again.
-      await ctx.complete(async (trx) => {
-        const current = await this.loadForCompletion(trx, op);
-        const done = await this.save(trx, {
-          ...current,
-          status: "active",
-          properties: importedProperties(current),
-        });
+      await ctx.complete(async (tx) => {
+        const current = await loadForCompletion(tx, op);
+        const done = await saveImage(
+          tx,
+          current,
+          transition(current, "active", withProperties(current, task, "done")),
+        );
         return { type: "image", image: done };
       });
       return;
     }
 
-    const source = await this.open(payload.source, ctx.signal);
-    const result = await ingest(blobs, {
-      source,
+    const result = await this.deps.ingest({
+      source: await this.open(source, ctx.signal),
       key: op.id,
-      tag: op.id,
+      tag,
       signal: ctx.signal,
       maxBytes: this.deps.maxImageBytes,
       maxVirtualSize: this.deps.maxVirtualSize,
-      allowedFormats: payload.allowedFormats,
-      sourceLabel: payload.source.type === "uri" ? "uri" : `${payload.source.type} ${payload.source.id}`,
+      allowedFormats: task.allowedFormats,
+      sourceLabel: source.type === "uri" ? "uri" : `${source.type} ${source.id}`,
     });
     ctx.log.info({ size: result.size, format: result.format }, "image data stored");
 
-    await ctx.complete(async (trx) => {
-      const current = await this.loadForCompletion(trx, op);
-      if (payload.openstackImport) {
-        const done = await this.save(trx, {
-          ...current,
-          status: "active",
-          ...dataFields(result),
-          properties: importedProperties(current),
-        });
+    await ctx.complete(async (tx) => {
+      const current = await loadForCompletion(tx, op);
+      if (task.formats === "declared") {
+        const done = await saveImage(
+          tx,
+          current,
+          transition(current, "active", { ...dataFields(result), ...withProperties(current, task, "done") }),
+        );
         return { type: "image", image: done };
       }
       const dataSize = dataSizeOf(result);
-      const minDiskSize = payload.inherit.minDiskSize ? defaultMinDiskSize(dataSize) : current.minDiskSize;
+      const minDiskSize = task.inherit.minDiskSize ? defaultMinDiskSize(dataSize) : current.minDiskSize;
       assertMinDiskSizeCovers(minDiskSize, dataSize);
-      const done = await this.save(trx, {
-        ...current,
-        status: "active",
-        ...dataFields(result),
-        diskFormat: result.format,
-        containerFormat: current.containerFormat ?? "bare",
-        minDiskSize,
-      });
+      const done = await saveImage(
+        tx,
+        current,
+        transition(current, "active", {
+          ...dataFields(result),
+          diskFormat: result.format,
+          containerFormat: current.containerFormat ?? "bare",
+          minDiskSize,
+        }),
+      );
       return { type: "image", image: done };
     });
   }
 
-  async rollback(trx: Db, op: Operation, error: OperationError): Promise<void> {
-    const image = await this.deps.images.findById(trx, op.resourceId);
-    if (!image || image.status === "deleting") return;
-    const payload = op.payload as unknown as CreateImagePayload;
-    if (payload.openstackImport) {
-      if (image.status === "active") return;
-      await this.deps.images.update(
-        trx,
-        {
-          ...image,
-          status: "queued",
-          ...NO_DATA,
-          properties: {
-            ...image.properties,
-            os_glance_importing_to_stores: "",
-            os_glance_failed_import: payload.openstackImport.store,
-          },
-        },
+  async rollback(tx: CatalogStores, op: Operation, error: OperationError): Promise<void> {
+    const image = await tx.images.findById(op.resourceId);
+    if (!image || isBeingDeleted(image) || isActive(image)) return;
+    const task = taskOf(op);
+    if (task.onFailure === "requeue") {
+      await tx.images.save(
+        image,
+        transition(image, "queued", { ...NO_DATA, ...withProperties(image, task, "failed") }),
         Date.now(),
       );
     } else if (error.code === "CANCELLED") {
       // A cancelled create leaves nothing behind: the image never existed.
-      await this.deps.images.delete(trx, image.id);
-    } else if (image.status !== "active") {
-      await this.deps.images.update(trx, { ...image, status: "killed" }, Date.now());
+      await tx.images.delete(image.id);
+    } else {
+      await tx.images.save(image, transition(image, "killed"), Date.now());
     }
   }
 
   async cleanup(op: Operation): Promise<void> {
-    const { db, images, blobs } = this.deps;
-    await blobs.discardPending(op.id);
-    const payload = op.payload as unknown as CreateImagePayload;
-    const key = payload.source.type === "staged" ? payload.source.blobKey : op.id;
-    if ((await images.countBlobReferences(db, key)) === 0) await blobs.delete(key);
+    const { catalog, blobs } = this.deps;
+    await blobs.discardPending(pendingTag({ type: "operation", operationId: op.id }));
+    const { source } = taskOf(op);
+    const key = source.type === "staged" ? source.blobKey : op.id;
+    if ((await catalog.images.countBlobReferences(key)) === 0) await blobs.delete(key);
   }
 
   private async open(
@@ -171,47 +143,46 @@ export class CreateImageHandler implements OperationHandler {
     return this.deps.volumes.open(source.type, source.id);
   }
 
-  private async finishFromImage(trx: Db, op: Operation, payload: CreateImagePayload, sourceId: string) {
-    const current = await this.loadForCompletion(trx, op);
-    const src = await this.deps.images.findById(trx, sourceId);
+  private async finishFromImage(tx: CatalogStores, op: Operation, task: CreateImageTask, sourceId: string) {
+    const current = await loadForCompletion(tx, op);
+    const src = await tx.images.findById(sourceId);
     if (!src || src.kind !== current.kind) throw notFound(`Image ${sourceId} not found`);
-    if (src.status !== "active" || !src.blobKey) {
+    if (!isActive(src) || !src.blobKey) {
       throw failedPrecondition(`Image ${sourceId} is not ready to be used as a source`);
     }
     const dataSize = dataSizeOf(src);
-    const minDiskSize = payload.inherit.minDiskSize
+    const minDiskSize = task.inherit.minDiskSize
       ? Math.max(src.minDiskSize, defaultMinDiskSize(dataSize))
       : current.minDiskSize;
     assertMinDiskSizeCovers(minDiskSize, dataSize);
-    const done = await this.save(trx, {
-      ...current,
-      status: "active",
-      blobKey: src.blobKey,
-      size: src.size,
-      virtualSize: src.virtualSize,
-      checksumMd5: src.checksumMd5,
-      checksumSha512: src.checksumSha512,
-      diskFormat: src.diskFormat,
-      containerFormat: src.containerFormat,
-      osType: payload.inherit.osType ? src.osType : current.osType,
-      productIds: payload.inherit.productIds ? src.productIds : current.productIds,
-      minDiskSize,
-    });
+    const done = await saveImage(
+      tx,
+      current,
+      transition(current, "active", {
+        blobKey: src.blobKey,
+        size: src.size,
+        virtualSize: src.virtualSize,
+        checksumMd5: src.checksumMd5,
+        checksumSha512: src.checksumSha512,
+        diskFormat: src.diskFormat,
+        containerFormat: src.containerFormat,
+        osType: task.inherit.osType ? src.osType : current.osType,
+        productIds: task.inherit.productIds ? src.productIds : current.productIds,
+        minDiskSize,
+      }),
+    );
     return { type: "image" as const, image: done };
-  }
-
-  private async loadForCompletion(trx: Db, op: Operation): Promise<Image> {
-    const image = await this.deps.images.findById(trx, op.resourceId);
-    if (!image || image.status === "deleting") throw notFound(`Image ${op.resourceId} not found`);
-    return image;
-  }
-
-  private async save(trx: Db, image: Image): Promise<Image> {
-    return this.deps.images.updateOrAbort(trx, image, Date.now());
   }
 }
 
-/** An OpenStack import ended well: no store is pending, none failed. */
-function importedProperties(image: Image): Record<string, string> {
-  return { ...image.properties, os_glance_importing_to_stores: "", os_glance_failed_import: "" };
+async function loadForCompletion(tx: CatalogStores, op: Operation): Promise<Image> {
+  const image = await tx.images.findById(op.resourceId);
+  if (!image || isBeingDeleted(image)) throw notFound(`Image ${op.resourceId} not found`);
+  return image;
+}
+
+/** The image's properties with the task's markers for how it ended (none for most tasks). */
+function withProperties(image: Image, task: CreateImageTask, outcome: "done" | "failed"): Partial<Image> {
+  const markers = task.properties?.[outcome];
+  return markers ? { properties: { ...image.properties, ...markers } } : {};
 }

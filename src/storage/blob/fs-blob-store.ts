@@ -3,7 +3,7 @@ import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
-import type { BlobStore, BlobWriter } from "./blob-store.js";
+import type { BlobStore, BlobWriter } from "../../core/ports/blob-store.js";
 
 const PENDING_DIR = ".pending";
 /** How much an image write may buffer before the source is paused. */
@@ -130,8 +130,10 @@ const FLUSH_EVERY_BYTES = 64 * 1024 * 1024;
 function flushWhileWriting(stream: fs.WriteStream): () => void {
   let flushedAt = 0;
   let flushing = false;
+  let fd: number | null = null;
+  stream.once("open", (opened: number) => (fd = opened));
+  stream.once("close", () => (fd = null));
   const timer = setInterval(() => {
-    const fd = (stream as unknown as { fd: number | null }).fd;
     if (flushing || fd === null || stream.bytesWritten - flushedAt < FLUSH_EVERY_BYTES) return;
     flushing = true;
     const at = stream.bytesWritten;

@@ -1,20 +1,15 @@
 import type { AccessBinding, SubjectType } from "../../core/access-binding.js";
 import type { Role } from "../../core/principal.js";
 import type { Db } from "./database.js";
-
-export type ResourceType = "folder" | "image";
+import type { AccessBindingStore, ResourceType } from "../../core/ports/catalog.js";
 
 /** Access bindings: roles granted to subjects on folders and on single images. */
-export class AccessBindingsRepo {
+export class SqlAccessBindingStore implements AccessBindingStore {
+  constructor(private readonly db: Db) {}
+
   /** A resource's bindings in a stable order (role, subject type, subject id). */
-  async list(
-    db: Db,
-    type: ResourceType,
-    resourceId: string,
-    offset = 0,
-    limit = 1000,
-  ): Promise<AccessBinding[]> {
-    const rows = await db
+  async list(type: ResourceType, resourceId: string, offset = 0, limit = 1000): Promise<AccessBinding[]> {
+    const rows = await this.db
       .selectFrom("access_bindings")
       .select(["role", "subject_id", "subject_type"])
       .where("resource_type", "=", type)
@@ -32,9 +27,9 @@ export class AccessBindingsRepo {
   }
 
   /** The roles `subjectIds` hold on one resource. */
-  async rolesOn(db: Db, type: ResourceType, resourceId: string, subjectIds: string[]): Promise<Role[]> {
+  async rolesOn(type: ResourceType, resourceId: string, subjectIds: string[]): Promise<Role[]> {
     if (subjectIds.length === 0) return [];
-    const rows = await db
+    const rows = await this.db
       .selectFrom("access_bindings")
       .select("role")
       .where("resource_type", "=", type)
@@ -45,8 +40,8 @@ export class AccessBindingsRepo {
   }
 
   /** Every folder binding of one subject. */
-  async folderRolesOf(db: Db, subjectId: string): Promise<{ folderId: string; role: Role }[]> {
-    const rows = await db
+  async folderRolesOf(subjectId: string): Promise<{ folderId: string; role: Role }[]> {
+    const rows = await this.db
       .selectFrom("access_bindings")
       .select(["resource_id", "role"])
       .where("subject_id", "=", subjectId)
@@ -56,8 +51,8 @@ export class AccessBindingsRepo {
   }
 
   /** Adds a binding; false when it was already there. */
-  async add(db: Db, type: ResourceType, resourceId: string, b: AccessBinding): Promise<boolean> {
-    const result = await db
+  async add(type: ResourceType, resourceId: string, b: AccessBinding): Promise<boolean> {
+    const result = await this.db
       .insertInto("access_bindings")
       .values({
         resource_type: type,
@@ -72,8 +67,8 @@ export class AccessBindingsRepo {
   }
 
   /** Removes a binding; false when there was none. */
-  async remove(db: Db, type: ResourceType, resourceId: string, b: AccessBinding): Promise<boolean> {
-    const result = await db
+  async remove(type: ResourceType, resourceId: string, b: AccessBinding): Promise<boolean> {
+    const result = await this.db
       .deleteFrom("access_bindings")
       .where("resource_type", "=", type)
       .where("resource_id", "=", resourceId)

@@ -1,5 +1,6 @@
 import type { ImageMember, MemberStatus } from "../../core/member.js";
 import type { Db } from "./database.js";
+import type { MemberStore } from "../../core/ports/catalog.js";
 
 type Row = { image_id: string; member_id: string; status: string; created_at: number; updated_at: number };
 
@@ -13,9 +14,11 @@ function toMember(row: Row): ImageMember {
   };
 }
 
-export class MembersRepo {
-  async insert(db: Db, member: ImageMember): Promise<void> {
-    await db
+export class SqlMemberStore implements MemberStore {
+  constructor(private readonly db: Db) {}
+
+  async insert(member: ImageMember): Promise<void> {
+    await this.db
       .insertInto("image_members")
       .values({
         image_id: member.imageId,
@@ -27,8 +30,8 @@ export class MembersRepo {
       .execute();
   }
 
-  async find(db: Db, imageId: string, memberId: string): Promise<ImageMember | null> {
-    const row = await db
+  async find(imageId: string, memberId: string): Promise<ImageMember | null> {
+    const row = await this.db
       .selectFrom("image_members")
       .selectAll()
       .where("image_id", "=", imageId)
@@ -37,21 +40,15 @@ export class MembersRepo {
     return row ? toMember(row) : null;
   }
 
-  async list(db: Db, imageId: string, memberIds?: string[]): Promise<ImageMember[]> {
-    let q = db.selectFrom("image_members").selectAll().where("image_id", "=", imageId);
+  async list(imageId: string, memberIds?: string[]): Promise<ImageMember[]> {
+    let q = this.db.selectFrom("image_members").selectAll().where("image_id", "=", imageId);
     if (memberIds) q = q.where("member_id", "in", memberIds.length > 0 ? memberIds : [""]);
     const rows = await q.orderBy("created_at").orderBy("member_id").execute();
     return rows.map(toMember);
   }
 
-  async setStatus(
-    db: Db,
-    imageId: string,
-    memberId: string,
-    status: MemberStatus,
-    now: number,
-  ): Promise<void> {
-    await db
+  async setStatus(imageId: string, memberId: string, status: MemberStatus, now: number): Promise<void> {
+    await this.db
       .updateTable("image_members")
       .set({ status, updated_at: now })
       .where("image_id", "=", imageId)
@@ -59,8 +56,8 @@ export class MembersRepo {
       .execute();
   }
 
-  async delete(db: Db, imageId: string, memberId: string): Promise<void> {
-    await db
+  async delete(imageId: string, memberId: string): Promise<void> {
+    await this.db
       .deleteFrom("image_members")
       .where("image_id", "=", imageId)
       .where("member_id", "=", memberId)

@@ -1,4 +1,4 @@
-/** Disk image formats the inspector can name. */
+/** Disk image formats the inspector can name (inspect/ detects them; the core decides which are accepted). */
 export type DiskFormat = "raw" | "qcow2" | "vmdk" | "vhd" | "vhdx" | "vdi" | "iso";
 
 export interface FormatVerdict {

@@ -1,7 +1,7 @@
 import type { Readable, Writable } from "node:stream";
 
 /**
- * Where image bytes live. Shaped by the hardest backend (S3, see STYLE.md §2): a write becomes
+ * Where image bytes live. Shaped by the hardest backend (S3): a write becomes
  * visible only when committed, reads may be ranged, delete is idempotent.
  */
 export interface BlobStore {
@@ -31,4 +31,30 @@ export interface BlobWriter {
   commit(): Promise<void>;
   /** Drops whatever was written. Safe to call more than once, or after a failed commit. */
   abort(): Promise<void>;
+}
+
+/**
+ * Pending data is tagged by who writes it, so that garbage collection can tell whose it is:
+ *
+ *   <operation id>        an operation's ingest (create from URI/disk/snapshot, web-download);
+ *                         the blob it commits is keyed by the operation id too, so a resumed
+ *                         attempt overwrites its own earlier blob instead of orphaning it
+ *   upload-<image id>     a direct upload or stage streamed by an API request; the blob it
+ *                         commits gets a fresh key
+ *
+ * Committed blobs are keyed independently of any dialect; images share a blob when one was made
+ * from another (content stays until no image names it).
+ */
+export type PendingWriter = { type: "operation"; operationId: string } | { type: "upload"; imageId: string };
+
+const UPLOAD_PREFIX = "upload-";
+
+export function pendingTag(writer: PendingWriter): string {
+  return writer.type === "upload" ? `${UPLOAD_PREFIX}${writer.imageId}` : writer.operationId;
+}
+
+export function pendingWriterOf(tag: string): PendingWriter {
+  return tag.startsWith(UPLOAD_PREFIX)
+    ? { type: "upload", imageId: tag.slice(UPLOAD_PREFIX.length) }
+    : { type: "operation", operationId: tag };
 }

@@ -1,6 +1,8 @@
 import type { Selectable } from "kysely";
 import type { Operation, OperationError, OperationKind, OperationResponse } from "../../core/operation.js";
+import type { NewOperation, OperationResult, OperationStore } from "../../core/ports/catalog.js";
 import type { Db } from "./database.js";
+import { decodeTask } from "./operation-tasks.js";
 import type { OperationsTable } from "./schema.js";
 
 type Row = Selectable<OperationsTable>;
@@ -19,30 +21,18 @@ function toOperation(row: Row): Operation {
     done: row.done === 1,
     error: row.error ? (JSON.parse(row.error) as OperationError) : null,
     response: row.response ? (JSON.parse(row.response) as OperationResponse) : null,
-    payload: JSON.parse(row.payload) as Record<string, unknown>,
+    task: decodeTask(row.kind as OperationKind, row.payload),
     cancelRequested: row.cancel_requested === 1,
     attempts: row.attempts,
   };
 }
 
-export interface NewOperation {
-  id: string;
-  kind: OperationKind;
-  resourceKind: Operation["resourceKind"];
-  resourceId: string;
-  folderId: string;
-  description: string;
-  createdBy: string;
-  payload: Record<string, unknown>;
-  idempotencyKey: string | null;
-  /** An operation that is complete when created (a synchronous change) carries its result. */
-  result?: { response: OperationResponse } | { error: OperationError };
-}
+export class SqlOperationStore implements OperationStore {
+  constructor(private readonly db: Db) {}
 
-export class OperationsRepo {
-  async insert(db: Db, op: NewOperation, now: number): Promise<Operation> {
+  async insert(op: NewOperation, now: number): Promise<Operation> {
     const result = op.result;
-    await db
+    await this.db
       .insertInto("operations")
       .values({
         id: op.id,
@@ -57,7 +47,7 @@ export class OperationsRepo {
         done: result ? 1 : 0,
         error: result && "error" in result ? JSON.stringify(result.error) : null,
         response: result && "response" in result ? JSON.stringify(result.response) : null,
-        payload: JSON.stringify(op.payload),
+        payload: JSON.stringify(op.task),
         cancel_requested: 0,
         attempts: 0,
         lease_owner: null,
@@ -65,16 +55,16 @@ export class OperationsRepo {
         idempotency_key: op.idempotencyKey,
       })
       .execute();
-    return (await this.findById(db, op.id))!;
+    return (await this.findById(op.id))!;
   }
 
-  async findById(db: Db, id: string): Promise<Operation | null> {
-    const row = await db.selectFrom("operations").selectAll().where("id", "=", id).executeTakeFirst();
+  async findById(id: string): Promise<Operation | null> {
+    const row = await this.db.selectFrom("operations").selectAll().where("id", "=", id).executeTakeFirst();
     return row ? toOperation(row) : null;
   }
 
-  async findByIdempotencyKey(db: Db, createdBy: string, key: string): Promise<Operation | null> {
-    const row = await db
+  async findByIdempotencyKey(createdBy: string, key: string): Promise<Operation | null> {
+    const row = await this.db
       .selectFrom("operations")
       .selectAll()
       .where("created_by", "=", createdBy)
@@ -85,12 +75,11 @@ export class OperationsRepo {
 
   /** Newest first, keyset paginated on (created_at, id). */
   async listForResource(
-    db: Db,
     resourceId: string,
     limit: number,
     after?: { createdAt: number; id: string },
   ): Promise<Operation[]> {
-    let q = db.selectFrom("operations").selectAll().where("resource_id", "=", resourceId);
+    let q = this.db.selectFrom("operations").selectAll().where("resource_id", "=", resourceId);
     if (after) {
       q = q.where((eb) => eb(eb.refTuple("created_at", "id"), "<", eb.tuple(after.createdAt, after.id)));
     }
@@ -103,8 +92,8 @@ export class OperationsRepo {
   }
 
   /** Ids of unfinished operations that no live worker holds, oldest first. */
-  async findClaimable(db: Db, now: number, limit: number): Promise<string[]> {
-    const rows = await db
+  async findClaimable(now: number, limit: number): Promise<string[]> {
+    const rows = await this.db
       .selectFrom("operations")
       .select("id")
       .where("done", "=", 0)
@@ -119,8 +108,8 @@ export class OperationsRepo {
    * Takes the lease on an operation if it is free (never leased, released, or expired because its
    * worker died). The conditional UPDATE makes the claim atomic across processes.
    */
-  async claim(db: Db, id: string, owner: string, now: number, leaseMs: number): Promise<Operation | null> {
-    const result = await db
+  async claim(id: string, owner: string, now: number, leaseMs: number): Promise<Operation | null> {
+    const result = await this.db
       .updateTable("operations")
       .set((eb) => ({
         lease_owner: owner,
@@ -133,20 +122,20 @@ export class OperationsRepo {
       .where((eb) => eb.or([eb("lease_expires_at", "is", null), eb("lease_expires_at", "<", now)]))
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) !== 1) return null;
-    return this.findById(db, id);
+    return this.findById(id);
   }
 
   /** Extends the leases this worker holds; returns the ids whose cancellation was requested. */
-  async renewLeases(db: Db, owner: string, ids: string[], now: number, leaseMs: number): Promise<string[]> {
+  async renewLeases(owner: string, ids: string[], now: number, leaseMs: number): Promise<string[]> {
     if (ids.length === 0) return [];
-    await db
+    await this.db
       .updateTable("operations")
       .set({ lease_expires_at: now + leaseMs })
       .where("lease_owner", "=", owner)
       .where("id", "in", ids)
       .where("done", "=", 0)
       .execute();
-    const rows = await db
+    const rows = await this.db
       .selectFrom("operations")
       .select("id")
       .where("id", "in", ids)
@@ -156,14 +145,8 @@ export class OperationsRepo {
   }
 
   /** Ends an operation; only the lease holder (or anyone, for an unleased one) may. */
-  async finish(
-    db: Db,
-    id: string,
-    owner: string | null,
-    result: { response: OperationResponse } | { error: OperationError },
-    now: number,
-  ): Promise<boolean> {
-    let q = db
+  async finish(id: string, owner: string | null, result: OperationResult, now: number): Promise<boolean> {
+    let q = this.db
       .updateTable("operations")
       .set({
         done: 1,
@@ -181,8 +164,8 @@ export class OperationsRepo {
   }
 
   /** Gives an operation back (graceful shutdown) so the next worker resumes it at once. */
-  async release(db: Db, id: string, owner: string, now: number): Promise<void> {
-    await db
+  async release(id: string, owner: string, now: number): Promise<void> {
+    await this.db
       .updateTable("operations")
       .set({
         lease_owner: null,
@@ -196,8 +179,8 @@ export class OperationsRepo {
       .execute();
   }
 
-  async requestCancel(db: Db, id: string, now: number): Promise<void> {
-    await db
+  async requestCancel(id: string, now: number): Promise<void> {
+    await this.db
       .updateTable("operations")
       .set({ cancel_requested: 1, modified_at: now })
       .where("id", "=", id)
@@ -206,14 +189,14 @@ export class OperationsRepo {
   }
 
   /** Ids of operations that are unfinished, for housekeeping such as temp-file cleanup. */
-  async unfinishedIds(db: Db): Promise<Set<string>> {
-    const rows = await db.selectFrom("operations").select("id").where("done", "=", 0).execute();
+  async unfinishedIds(): Promise<Set<string>> {
+    const rows = await this.db.selectFrom("operations").select("id").where("done", "=", 0).execute();
     return new Set(rows.map((r) => r.id));
   }
 
   /** Whether an operation on `resourceId` is still running (or waiting to run). */
-  async hasUnfinished(db: Db, resourceId: string): Promise<boolean> {
-    const row = await db
+  async hasUnfinished(resourceId: string): Promise<boolean> {
+    const row = await this.db
       .selectFrom("operations")
       .select("id")
       .where("resource_id", "=", resourceId)

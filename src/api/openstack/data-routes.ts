@@ -1,0 +1,113 @@
+import type { FastifyPluginAsync, FastifyRequest } from "fastify";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import { Type } from "@sinclair/typebox";
+import { invalidArgument } from "../../core/errors.js";
+import type { ByteRange } from "../../core/image-data/download-image-data.js";
+import { DECLARED_FORMATS } from "./disk-formats.js";
+import { GlanceHttpError } from "./errors.js";
+import { IMPORT_METHODS, importMarkers } from "./glance-import.js";
+import { requireMediaType } from "./plugin.js";
+import type { OpenStackRoutesOptions } from "./routes.js";
+
+const IdParams = Type.Object({ imageId: Type.String() });
+
+/** `{"method": {"name": ..., "uri": ...}}`; its refusals are worded below, Glance's way. */
+const ImportBody = Type.Object({
+  method: Type.Object({ name: Type.String(), uri: Type.Optional(Type.String()) }),
+});
+
+/** Upload, stage, import and download of image data. */
+export const dataRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (base, opts) => {
+  const app = base.withTypeProvider<TypeBoxTypeProvider>();
+  const { core } = opts;
+
+  // Checked before any body parser runs: a JSON body of image size must not be buffered to refuse it.
+  const checkUpload = async (req: FastifyRequest) => {
+    requireMediaType(req, ["application/octet-stream"]);
+    const declared = Number(req.headers["content-length"] ?? "0");
+    if (declared > opts.maxImageBytes) {
+      throw new GlanceHttpError(
+        413,
+        `The incoming image is too large: the limit is ${opts.maxImageBytes} bytes.`,
+      );
+    }
+  };
+  // PUT file stores data that activates the image; PUT stage keeps it for a glance-direct import.
+  for (const mode of ["file", "stage"] as const) {
+    app.put(
+      `/images/:imageId/${mode}`,
+      { schema: { params: IdParams }, onRequest: checkUpload },
+      async (req, reply) => {
+        const aborted = new AbortController();
+        req.raw.once("close", () => {
+          if (!req.raw.complete) aborted.abort(new Error("the client disconnected during the upload"));
+        });
+        await core.imageData.upload(req.principal, req.params.imageId, {
+          source: req.raw,
+          signal: aborted.signal,
+          mode,
+          formatsByDeclared: DECLARED_FORMATS,
+        });
+        return reply.code(204).send();
+      },
+    );
+  }
+
+  app.post(
+    "/images/:imageId/import",
+    { schema: { params: IdParams, body: ImportBody }, attachValidation: true },
+    async (req, reply) => {
+      if (req.validationError) {
+        throw invalidArgument('Import method not specified: send {"method": {"name": ...}}.');
+      }
+      const { name, uri } = req.body.method;
+      if (!(IMPORT_METHODS as readonly string[]).includes(name)) {
+        throw invalidArgument(`Unknown import method name '${name}'.`);
+      }
+      if (name === "web-download" && !uri) {
+        throw invalidArgument(
+          'URI for web-download is missing: send {"method": {"name": "web-download", "uri": ...}}.',
+        );
+      }
+      await core.imageData.import(req.principal, req.params.imageId, {
+        source: name === "web-download" ? { type: "uri", uri: uri! } : { type: "staged" },
+        formatsByDeclared: DECLARED_FORMATS,
+        description: `Import image (${name})`,
+        properties: importMarkers(opts.storeId),
+      });
+      return reply.code(202).send();
+    },
+  );
+
+  app.get("/images/:imageId/file", { schema: { params: IdParams } }, async (req, reply) => {
+    const download = await core.imageData.download(
+      req.principal,
+      req.params.imageId,
+      parseRange(req.headers.range),
+    );
+    if (!download.stream) return reply.code(204).send();
+    const { image, range } = download;
+    reply.header("content-type", "application/octet-stream");
+    if (image.checksumMd5) reply.header("content-md5", image.checksumMd5);
+    if (range) {
+      reply
+        .code(206)
+        .header("content-range", `bytes ${range.start}-${range.end}/${image.size}`)
+        .header("content-length", range.end - range.start + 1);
+    } else {
+      reply.header("content-length", image.size);
+    }
+    return reply.send(download.stream);
+  });
+};
+
+/** One `bytes=` range (`a-b`, `a-`, `-n`); anything else is ignored and the whole image is sent. */
+export function parseRange(header: string | undefined): ByteRange | null {
+  const m = header ? /^bytes=(\d*)-(\d*)$/.exec(header.trim()) : null;
+  if (!m || (m[1] === "" && m[2] === "")) return null;
+  if (m[1] === "") return { suffix: Number(m[2]) };
+  const start = Number(m[1]);
+  const end = m[2] === "" ? null : Number(m[2]);
+  if (end !== null && end < start) return null;
+  return { start, end };
+}

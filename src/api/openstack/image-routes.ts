@@ -1,0 +1,120 @@
+import type { FastifyPluginAsync } from "fastify";
+import { invalidArgument } from "../../core/errors.js";
+import { GIB } from "../../core/image-sizes.js";
+import type { Image } from "../../core/image.js";
+import { osProperties } from "./extension-fields.js";
+import { IMPORT_METHODS } from "./glance-import.js";
+import { parseListQuery } from "./listing.js";
+import { modifyImage } from "./modify-image.js";
+import { applyPatch, parsePatch } from "./patch.js";
+import { PATCH_MEDIA_TYPES, baseUrl, mediaType, objectBody, requireMediaType } from "./plugin.js";
+import { renderImage } from "./render.js";
+import type { OpenStackRoutesOptions } from "./routes.js";
+import {
+  IMAGE_SCHEMA,
+  IMAGES_SCHEMA,
+  MEMBERS_SCHEMA,
+  MEMBER_SCHEMA,
+  WRITABLE_BASE_ATTRIBUTES,
+} from "./schemas.js";
+import { assertMatchesImageSchema, assertWritable } from "./validation.js";
+
+/** Attributes of a create body that are not custom properties (a create may also name its id and owner). */
+const CREATE_ATTRIBUTES = new Set<string>([...WRITABLE_BASE_ATTRIBUTES, "id", "owner"]);
+
+type IdParams = { Params: { imageId: string } };
+
+/** Discovery documents, and images: create, list, show, patch, delete, (de)activate. */
+export const imageRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (app, opts) => {
+  const { images } = opts.core;
+  const render = (image: Image) => renderImage(image, opts.storeId);
+
+  app.get("/schemas/image", async () => IMAGE_SCHEMA);
+  app.get("/schemas/images", async () => IMAGES_SCHEMA);
+  app.get("/schemas/member", async () => MEMBER_SCHEMA);
+  app.get("/schemas/members", async () => MEMBERS_SCHEMA);
+
+  app.get("/info/import", async () => ({
+    "import-methods": { description: "Import methods available.", type: "array", value: IMPORT_METHODS },
+  }));
+  app.get("/info/stores", async () => ({ stores: [{ id: opts.storeId, default: "true" }] }));
+
+  app.post("/images", async (req, reply) => {
+    // Glance reads any other media type as JSON too, and fails on it the same way.
+    if (mediaType(req) !== "application/json") throw invalidArgument("Malformed JSON in request body.");
+    const body = objectBody(req.body ?? {});
+    for (const key of Object.keys(body)) assertWritable(key, { allowId: true });
+    assertMatchesImageSchema(body);
+    const extras: Record<string, string> = {};
+    for (const [k, v] of Object.entries(body))
+      if (!CREATE_ATTRIBUTES.has(k) && typeof v === "string") extras[k] = v;
+    const properties = { ...extras, ...osProperties(extras) };
+    const image = await images.register(req.principal, {
+      uuid: body.id?.toLowerCase() ?? null,
+      folderId: body.owner ?? req.principal.projectId,
+      name: body.name ?? "",
+      visibility: body.visibility ?? "private",
+      protected: body.protected ?? false,
+      osHidden: body.os_hidden ?? false,
+      tags: [...new Set(body.tags ?? [])],
+      properties,
+      diskFormat: body.disk_format === undefined ? "vhd" : body.disk_format,
+      containerFormat: body.container_format === undefined ? "bare" : body.container_format,
+      minRam: body.min_ram ?? 0,
+      minDiskSize: (body.min_disk ?? 0) * GIB,
+      osType: properties.__os_type === "Windows" ? "WINDOWS" : "LINUX",
+    });
+    return reply
+      .code(201)
+      .header("location", `${baseUrl(req, opts.publicUrl)}/v2/images/${image.uuid}`)
+      .header("openstack-image-import-methods", IMPORT_METHODS.join(","))
+      .header("openstack-image-store-ids", opts.storeId)
+      .send(render(image));
+  });
+
+  app.get("/images", async (req) => {
+    const query = req.query as Record<string, string | string[] | undefined>;
+    const page = await images.search(req.principal, parseListQuery(query));
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) {
+      if (k === "marker" || v === undefined) continue;
+      for (const one of Array.isArray(v) ? v : [v]) params.append(k, one);
+    }
+    const first = params.size > 0 ? `/v2/images?${params.toString()}` : "/v2/images";
+    const last = page.items[page.items.length - 1];
+    if (page.more && last) params.set("marker", last.uuid);
+    return {
+      images: page.items.map(render),
+      first,
+      schema: "/v2/schemas/images",
+      ...(page.more && last ? { next: `/v2/images?${params.toString()}` } : {}),
+    };
+  });
+
+  app.get<IdParams>("/images/:imageId", async (req) =>
+    render(await images.get(req.principal, { uuid: req.params.imageId })),
+  );
+
+  app.patch<IdParams>("/images/:imageId", async (req) => {
+    const type = requireMediaType(req, PATCH_MEDIA_TYPES, { "accept-patch": PATCH_MEDIA_TYPES.join(", ") });
+    const ops = parsePatch(req.body, type);
+    return render(
+      await modifyImage(opts.core, req.principal, req.params.imageId, (current) => applyPatch(current, ops)),
+    );
+  });
+
+  app.delete<IdParams>("/images/:imageId", async (req, reply) => {
+    await images.delete(req.principal, { uuid: req.params.imageId }, "Delete image");
+    return reply.code(204).send();
+  });
+
+  for (const [verb, deactivated] of [
+    ["deactivate", true],
+    ["reactivate", false],
+  ] as const) {
+    app.post<IdParams>(`/images/:imageId/actions/${verb}`, async (req, reply) => {
+      await images.setDeactivated(req.principal, { uuid: req.params.imageId }, deactivated);
+      return reply.code(204).send();
+    });
+  }
+};

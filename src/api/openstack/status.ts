@@ -1,0 +1,19 @@
+import type { ImageStatus } from "../../core/image.js";
+
+/** Core statuses in Glance's words (DESIGN.md, "Statuses"). */
+export const GLANCE_STATUS: Record<ImageStatus, string> = {
+  queued: "queued",
+  importing: "importing",
+  saving: "saving",
+  uploading: "uploading",
+  active: "active",
+  updating: "active",
+  deactivated: "deactivated",
+  killed: "killed",
+  deleting: "pending_delete",
+};
+
+/** The core statuses a Glance status stands for (for list filters; `deleted` stands for none). */
+export function coreStatusesFor(glanceStatus: string): ImageStatus[] {
+  return (Object.keys(GLANCE_STATUS) as ImageStatus[]).filter((s) => GLANCE_STATUS[s] === glanceStatus);
+}

@@ -1,0 +1,22 @@
+import type { FormatPolicy } from "./format-policy.js";
+import type { BlobStore } from "./ports/blob-store.js";
+import type { Catalog } from "./ports/catalog.js";
+import type { Ingest, UrlGuard } from "./ports/ingest.js";
+import type { OperationQueue } from "./ports/operation-queue.js";
+
+/** What the use cases are built on: the ports (implemented outside the core) and the policies. */
+export interface CoreDeps {
+  catalog: Catalog;
+  blobs: BlobStore;
+  queue: OperationQueue;
+  ingest: Ingest;
+  urls: UrlGuard;
+  formats: FormatPolicy;
+  /** The largest image accepted, in bytes. */
+  maxImageBytes: number;
+  /**
+   * Whether subjects may be named that this service holds no row for (Keystone users). Without an
+   * external identity source an unknown subject is a typo, refused rather than bound to nothing.
+   */
+  externalSubjects: boolean;
+}

@@ -1,0 +1,93 @@
+import type { CoreDeps } from "./core-deps.js";
+import { collectAbandonedPendingData } from "./image-data/collect-pending-data.js";
+import { type ByteRange, downloadImageData } from "./image-data/download-image-data.js";
+import { type ImportInput, importImageData } from "./image-data/import-image-data.js";
+import { type UploadInput, uploadImageData } from "./image-data/upload-image-data.js";
+import { type CreateImageInput, createImage } from "./images/create-image.js";
+import { setImageDeactivated } from "./images/deactivate-image.js";
+import { deleteImage } from "./images/delete-image.js";
+import { getImage, getLatestOfFamily } from "./images/get-image.js";
+import type { ImageRef } from "./images/image-loader.js";
+import { type ListImagesInput, listImages } from "./images/list-images.js";
+import { listImageOperations } from "./images/list-image-operations.js";
+import { type RegisterImageInput, registerImage } from "./images/register-image.js";
+import { type SearchImagesInput, searchImages } from "./images/search-images.js";
+import { type UpdatePolicy, updateImage } from "./images/update-image.js";
+import type { ImageChange } from "./image-change.js";
+import type { ImageKind } from "./image.js";
+import type { MemberStatus } from "./member.js";
+import { cancelOperation } from "./operations/cancel-operation.js";
+import { getOperation } from "./operations/get-operation.js";
+import type { Principal } from "./principal.js";
+import {
+  listImageAccessBindings,
+  setImageAccessBindings,
+  updateImageAccessBindings,
+} from "./sharing/access-bindings.js";
+import {
+  addImageMember,
+  getImageMember,
+  listImageMembers,
+  removeImageMember,
+  setImageMemberStatus,
+} from "./sharing/image-members.js";
+
+type P = Principal;
+
+/**
+ * The core as the edges see it: every use case, bound to its ports. Each entry is one use case
+ * in one file (core/images, core/image-data, core/sharing, core/operations); this only wires them.
+ */
+export function buildCore(deps: CoreDeps) {
+  return {
+    images: {
+      create: (p: P, input: CreateImageInput) => createImage(deps, p, input),
+      register: (p: P, input: RegisterImageInput) => registerImage(deps, p, input),
+      get: (p: P, ref: ImageRef, intent?: "read" | "update") => getImage(deps, p, ref, intent),
+      latestOfFamily: (p: P, kind: ImageKind, folderId: string, family: string) =>
+        getLatestOfFamily(deps, p, kind, folderId, family),
+      list: (p: P, input: ListImagesInput) => listImages(deps, p, input),
+      search: (p: P, input: SearchImagesInput) => searchImages(deps, p, input),
+      update: (p: P, ref: ImageRef, change: ImageChange, policy: UpdatePolicy) =>
+        updateImage(deps, p, ref, change, policy),
+      delete: (p: P, ref: ImageRef, description: string) => deleteImage(deps, p, ref, description),
+      setDeactivated: (p: P, ref: ImageRef, deactivated: boolean) =>
+        setImageDeactivated(deps, p, ref, deactivated),
+      listOperations: (p: P, ref: ImageRef, pageSize: number, pageToken: string) =>
+        listImageOperations(deps, p, ref, pageSize, pageToken),
+    },
+    imageData: {
+      upload: (p: P, uuid: string, input: UploadInput) => uploadImageData(deps, p, uuid, input),
+      import: (p: P, uuid: string, input: ImportInput) => importImageData(deps, p, uuid, input),
+      download: (p: P, uuid: string, range: ByteRange | null) => downloadImageData(deps, p, uuid, range),
+      collectAbandoned: () => collectAbandonedPendingData(deps),
+    },
+    members: {
+      add: (p: P, uuid: string, memberId: string) => addImageMember(deps, p, uuid, memberId),
+      list: (p: P, uuid: string) => listImageMembers(deps, p, uuid),
+      get: (p: P, uuid: string, memberId: string) => getImageMember(deps, p, uuid, memberId),
+      setStatus: (p: P, uuid: string, memberId: string, status: MemberStatus) =>
+        setImageMemberStatus(deps, p, uuid, memberId, status),
+      remove: (p: P, uuid: string, memberId: string) => removeImageMember(deps, p, uuid, memberId),
+    },
+    accessBindings: {
+      list: (p: P, ref: ImageRef, pageSize: number, pageToken: string) =>
+        listImageAccessBindings(deps, p, ref, pageSize, pageToken),
+      set: (p: P, ref: ImageRef, input: Parameters<typeof setImageAccessBindings>[3]) =>
+        setImageAccessBindings(deps, p, ref, input),
+      update: (p: P, ref: ImageRef, input: Parameters<typeof updateImageAccessBindings>[3]) =>
+        updateImageAccessBindings(deps, p, ref, input),
+    },
+    operations: {
+      get: (p: P, id: string) => getOperation(deps, p, id),
+      cancel: (p: P, id: string) => cancelOperation(deps, p, id),
+    },
+    /** Readiness: both stores answer. */
+    ping: async () => {
+      await deps.catalog.ping();
+      await deps.blobs.ping();
+    },
+  };
+}
+
+export type Core = ReturnType<typeof buildCore>;

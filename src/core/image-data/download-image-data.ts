@@ -1,0 +1,49 @@
+import type { Readable } from "node:stream";
+import { can } from "../access.js";
+import type { CoreDeps } from "../core-deps.js";
+import { VitrineError, permissionDenied } from "../errors.js";
+import { loadImage } from "../images/image-loader.js";
+import { hasData, isDeactivated } from "../image-states.js";
+import type { Image } from "../image.js";
+import type { Principal } from "../principal.js";
+
+export interface ImageDownload {
+  image: Image;
+  /** null when the image has no data yet. */
+  stream: Readable | null;
+  range: { start: number; end: number } | null;
+}
+
+/** Inclusive bytes from `start` to `end` (open-ended when null); `suffix`: the last bytes. */
+export type ByteRange = { start: number; end: number | null } | { suffix: number };
+
+/**
+ * The image's bytes (or an inclusive range of them) for a reader. A deactivated image refuses
+ * everyone but admins; an image without data yields no stream.
+ */
+export async function downloadImageData(
+  deps: Pick<CoreDeps, "catalog" | "blobs">,
+  principal: Principal,
+  uuid: string,
+  range: ByteRange | null,
+): Promise<ImageDownload> {
+  const image = await loadImage(deps.catalog, principal, "images.get", { uuid });
+  if (isDeactivated(image) && !can(principal, "images.deactivate", image.folderId)) {
+    throw permissionDenied("The image is deactivated: its data cannot be downloaded").because("DEACTIVATED");
+  }
+  if (!hasData(image) || !image.blobKey || image.size === null) return { image, stream: null, range: null };
+  let bounds: { start: number; end: number } | null = null;
+  if (range) {
+    const start = "suffix" in range ? Math.max(0, image.size - range.suffix) : range.start;
+    const end = "suffix" in range ? image.size - 1 : Math.min(range.end ?? image.size - 1, image.size - 1);
+    if (start >= image.size || start > end || ("suffix" in range && range.suffix === 0)) {
+      throw new VitrineError(
+        "OUT_OF_RANGE",
+        `Requested range is not satisfiable: the image has ${image.size} bytes`,
+      ).because("RANGE_NOT_SATISFIABLE");
+    }
+    bounds = { start, end };
+  }
+  const stream = await deps.blobs.read(image.blobKey, bounds ?? undefined);
+  return { image, stream, range: bounds };
+}

@@ -1,0 +1,85 @@
+import type { CoreDeps } from "../core-deps.js";
+import { failedPrecondition, invalidArgument, isVitrineError } from "../errors.js";
+import { type DeclaredFormats, formatsForDeclared } from "../format-policy.js";
+import { loadImage } from "../images/image-loader.js";
+import { saveImage } from "../images/save-image.js";
+import { hasStagedData, isQueued, transition, transitionRefused } from "../image-states.js";
+import type { Operation } from "../operation.js";
+import { recordImageOperation } from "../operations/record-operation.js";
+import type { Principal } from "../principal.js";
+
+export interface ImportInput {
+  /** Where the data comes from: a URL to fetch, or the data staged before. */
+  source: { type: "uri"; uri: string } | { type: "staged" };
+  /** The detected formats each declared format accepts (the format policy may relax this). */
+  formatsByDeclared: DeclaredFormats;
+  /** The operation's description, in the dialect's words. */
+  description: string;
+  /** Properties the image carries while importing, once imported, and after a failed import. */
+  properties: {
+    importing: Record<string, string>;
+    done: Record<string, string>;
+    failed: Record<string, string>;
+  };
+}
+
+/**
+ * Starts an import into a registered image: staged data is activated, or a URL is fetched (same
+ * allow-list as create-from-URI). A worker runs it; the image shows `importing`, and a failure
+ * puts it back to `queued` so that it can be tried again.
+ */
+export async function importImageData(
+  deps: Pick<CoreDeps, "catalog" | "queue" | "urls" | "formats">,
+  principal: Principal,
+  uuid: string,
+  input: ImportInput,
+): Promise<Operation> {
+  const { source } = input;
+  if (source.type === "uri") checkUri(deps, source.uri);
+  const op = await deps.catalog.transaction(async (tx) => {
+    const current = await loadImage(tx, principal, "images.update", { uuid });
+    if (source.type === "staged" && !hasStagedData(current)) {
+      throw failedPrecondition(`Image ${uuid} has no staged data to import`).because("NO_STAGED_DATA", {
+        id: uuid,
+      });
+    }
+    if (source.type === "uri" && !isQueued(current)) throw transitionRefused(current.status, "importing");
+    if (!current.diskFormat || !current.containerFormat) {
+      throw invalidArgument("diskFormat and containerFormat must be set before data is stored").because(
+        "FORMATS_UNSET",
+        { purpose: "importing" },
+      );
+    }
+    const importing = transition(current, "importing", {
+      properties: { ...current.properties, ...input.properties.importing },
+    });
+    const saved = await saveImage(tx, current, importing, uuid);
+    return recordImageOperation(tx, principal, saved, {
+      kind: "image.create",
+      description: input.description,
+      task: {
+        type: "create",
+        source: source.type === "uri" ? source : { type: "staged", blobKey: current.blobKey! },
+        allowedFormats: formatsForDeclared(
+          deps.formats,
+          input.formatsByDeclared.accepted[current.diskFormat] ?? [],
+        ),
+        inherit: { osType: false, productIds: false, minDiskSize: false },
+        formats: "declared",
+        onFailure: "requeue",
+        properties: { done: input.properties.done, failed: input.properties.failed },
+      },
+    });
+  });
+  deps.queue.kick();
+  return op;
+}
+
+function checkUri(deps: Pick<CoreDeps, "urls">, uri: string): void {
+  try {
+    deps.urls.check(uri);
+  } catch (err) {
+    if (isVitrineError(err)) throw err.because("URI_REFUSED", { uri });
+    throw err;
+  }
+}

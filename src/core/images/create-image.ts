@@ -1,0 +1,104 @@
+import { authorize } from "../access.js";
+import type { CoreDeps } from "../core-deps.js";
+import { failedPrecondition } from "../errors.js";
+import { formatsForCreate } from "../format-policy.js";
+import { isActive } from "../image-states.js";
+import { type HardwareGeneration, type ImageKind, type OsType, newQueuedImage } from "../image.js";
+import type { ImageSource, Operation } from "../operation.js";
+import { recordImageOperation } from "../operations/record-operation.js";
+import type { CatalogStores } from "../ports/catalog.js";
+import type { Principal } from "../principal.js";
+import { loadImage } from "./image-loader.js";
+import { assertNameFree } from "./save-image.js";
+
+export interface CreateImageInput {
+  kind: ImageKind;
+  folderId: string;
+  name: string;
+  description: string;
+  labels: Record<string, string>;
+  family: string;
+  /** 0 when the request named none. */
+  minDiskSize: number;
+  /** null when the request named none (then inherited from a source image). */
+  productIds: string[] | null;
+  osType: OsType | null;
+  pooled: boolean;
+  hardwareGeneration: HardwareGeneration | null;
+  source: Exclude<ImageSource, { type: "staged" }>;
+  /** The operation's description, in the dialect's words ("Create image"). */
+  operationDescription: string;
+  /** A retried request with the same key gets the operation of the first one. */
+  idempotencyKey: string | null;
+}
+
+/**
+ * Creates an image from a source (the Yandex dialects' create): the image is stored `queued`
+ * with a unique name in its folder, and an operation brings its data in.
+ */
+export async function createImage(
+  deps: Pick<CoreDeps, "catalog" | "queue" | "urls" | "formats">,
+  principal: Principal,
+  input: CreateImageInput,
+): Promise<Operation> {
+  const { catalog } = deps;
+  authorize(principal, "images.create", input.folderId);
+  if (input.idempotencyKey) {
+    const previous = await catalog.operations.findByIdempotencyKey(principal.subjectId, input.idempotencyKey);
+    if (previous) return previous;
+  }
+  if (input.source.type === "uri") deps.urls.check(input.source.uri);
+  if (input.source.type === "image")
+    await checkSourceImage(catalog, principal, input.kind, input.source.imageId);
+
+  const image = newQueuedImage(
+    {
+      kind: input.kind,
+      folderId: input.folderId,
+      name: input.name,
+      description: input.description,
+      labels: input.labels,
+      family: input.family,
+      minDiskSize: input.minDiskSize,
+      productIds: input.productIds ?? [],
+      osType: input.osType ?? "LINUX",
+      pooled: input.pooled,
+      hardwareGeneration: input.hardwareGeneration,
+    },
+    Date.now(),
+  );
+  const op = await catalog.transaction(async (tx) => {
+    await assertNameFree(tx, image);
+    await tx.images.insert(image);
+    return recordImageOperation(tx, principal, image, {
+      kind: "image.create",
+      description: input.operationDescription,
+      idempotencyKey: input.idempotencyKey,
+      task: {
+        type: "create",
+        source: input.source,
+        allowedFormats: formatsForCreate(deps.formats, input.kind, input.source.type),
+        inherit: {
+          osType: input.osType === null,
+          productIds: input.productIds === null,
+          minDiskSize: input.minDiskSize === 0,
+        },
+        formats: "detected",
+        onFailure: "kill",
+      },
+    });
+  });
+  deps.queue.kick();
+  return op;
+}
+
+/** A source image must be usable by the caller and hold its data. */
+async function checkSourceImage(
+  stores: CatalogStores,
+  principal: Principal,
+  kind: ImageKind,
+  sourceId: string,
+): Promise<void> {
+  const source = await loadImage(stores, principal, "images.use", { kind, id: sourceId });
+  if (!isActive(source)) throw failedPrecondition(`Image ${sourceId} is not ready to be used as a source`);
+}

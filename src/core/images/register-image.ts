@@ -1,0 +1,53 @@
+import { authorize, can } from "../access.js";
+import type { CoreDeps } from "../core-deps.js";
+import { alreadyExists, permissionDenied } from "../errors.js";
+import { type Image, type OsType, newQueuedImage } from "../image.js";
+import type { Principal } from "../principal.js";
+
+/** An image registered without data (OpenStack `POST /v2/images`): it waits in `queued`. */
+export interface RegisterImageInput {
+  /** A caller-chosen UUID, or null for a new one. */
+  uuid: string | null;
+  folderId: string;
+  name: string;
+  visibility: Image["visibility"];
+  protected: boolean;
+  osHidden: boolean;
+  tags: string[];
+  properties: Record<string, string>;
+  diskFormat: string | null;
+  containerFormat: string | null;
+  minRam: number;
+  /** Bytes; 0 when unset. */
+  minDiskSize: number;
+  osType: OsType;
+}
+
+/** Registers an image's metadata; its data comes later through an upload or an import. */
+export async function registerImage(
+  deps: Pick<CoreDeps, "catalog">,
+  principal: Principal,
+  input: RegisterImageInput,
+): Promise<Image> {
+  authorize(principal, "images.create", input.folderId);
+  if (input.visibility !== "private" && !principal.isAdmin) {
+    if (input.visibility === "public") assertMayPublicize(principal, input.folderId);
+    throw permissionDenied("Only private images can be created; share an image by updating its visibility.");
+  }
+  const { uuid, ...fields } = input;
+  const image = newQueuedImage({ ...fields, ...(uuid ? { uuid } : {}), kind: "compute" }, Date.now());
+  await deps.catalog.transaction(async (tx) => {
+    if (uuid && (await tx.images.findByUuid(uuid))) {
+      throw alreadyExists(`Image with id ${uuid} already exists`).because("UUID_TAKEN", { uuid });
+    }
+    await tx.images.insert(image);
+  });
+  return image;
+}
+
+/** Publishing an image to everyone is the service admin's decision. */
+export function assertMayPublicize(principal: Principal, folderId: string): void {
+  if (!can(principal, "images.publicize", folderId)) {
+    throw permissionDenied("Only the service admin may make an image public").because("PUBLICIZE_DENIED");
+  }
+}

@@ -1,0 +1,86 @@
+import type { CoreDeps } from "../core-deps.js";
+import { aborted, failedPrecondition, permissionDenied } from "../errors.js";
+import { type ImageChange, applyChange } from "../image-change.js";
+import { assertMinDiskSizeCovers, dataSizeOf } from "../image-sizes.js";
+import { isBeingDeleted, isQueued, transition } from "../image-states.js";
+import type { Image } from "../image.js";
+import type { Operation } from "../operation.js";
+import { recordImageOperation } from "../operations/record-operation.js";
+import type { Principal } from "../principal.js";
+import { type ImageRef, loadImage, refId } from "./image-loader.js";
+import { assertMayPublicize } from "./register-image.js";
+import { assertNameFree, saveImage } from "./save-image.js";
+
+/** How a dialect wants a change applied, and the rules it holds names and sizes to. */
+export interface UpdatePolicy {
+  /** "now": saved at once (the operation is done); "deferred": a worker applies it, the image shows `updating`. */
+  apply: "now" | "deferred";
+  /** Names unique per folder (the Yandex dialects; Glance names are free text). */
+  uniqueName: boolean;
+  /** A changed minDiskSize must cover the data (the Compute API's rule). */
+  minDiskCoversData: boolean;
+  /** The operation's description, in the dialect's words. */
+  description: string;
+}
+
+/**
+ * Changes an image's metadata: authorise, load, apply the declared change, check the rules, save
+ * (conditional on the status and version read), record the operation. Deferred changes are
+ * checked now and again when a worker applies them.
+ */
+export async function updateImage(
+  deps: Pick<CoreDeps, "catalog" | "queue">,
+  principal: Principal,
+  ref: ImageRef,
+  change: ImageChange,
+  policy: UpdatePolicy,
+): Promise<{ operation: Operation; image: Image }> {
+  const result = await deps.catalog.transaction(async (tx) => {
+    const current = await loadImage(tx, principal, "images.update", ref);
+    if (isBeingDeleted(current)) throw failedPrecondition(`Image ${current.id} is being deleted`);
+    if (change.expectedVersion !== undefined && change.expectedVersion !== current.version) {
+      throw aborted(`Image ${refId(ref)} was changed concurrently; retry`);
+    }
+    const next = applyChange(current, change);
+    checkChangeRules(principal, current, next);
+    if (policy.uniqueName && next.name !== current.name) await assertNameFree(tx, next);
+    const sizeChanged = change.set.minDiskSize !== undefined || change.reset?.includes("minDiskSize");
+    if (policy.minDiskCoversData && sizeChanged) assertMinDiskSizeCovers(next.minDiskSize, dataSizeOf(next));
+
+    if (policy.apply === "deferred") {
+      const saved = await saveImage(tx, current, transition(current, "updating"), refId(ref));
+      const operation = await recordImageOperation(tx, principal, current, {
+        kind: "image.update",
+        description: policy.description,
+        task: { type: "update", change },
+      });
+      return { operation, image: saved };
+    }
+    const saved = await saveImage(tx, current, next, refId(ref));
+    const operation = await recordImageOperation(tx, principal, current, {
+      kind: "image.update",
+      description: policy.description,
+      task: { type: "none" },
+      result: { response: { type: "image", image: saved } },
+    });
+    return { operation, image: saved };
+  });
+  if (policy.apply === "deferred") deps.queue.kick();
+  return result;
+}
+
+/** Rules on fields only some dialects change: who may publish, when formats may change. */
+function checkChangeRules(principal: Principal, current: Image, next: Image): void {
+  if (next.visibility === "public" && current.visibility !== "public")
+    assertMayPublicize(principal, next.folderId);
+  for (const field of ["diskFormat", "containerFormat"] as const) {
+    if (next[field] !== current[field] && !isQueued(current)) {
+      throw permissionDenied(`${field} can only be changed before the image has data`).because(
+        "FORMAT_FROZEN",
+        {
+          field,
+        },
+      );
+    }
+  }
+}

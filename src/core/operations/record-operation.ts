@@ -1,0 +1,40 @@
+import { newResourceId } from "../ids.js";
+import type { Image } from "../image.js";
+import type { Operation, OperationTask } from "../operation.js";
+import type { CatalogStores, OperationResult } from "../ports/catalog.js";
+import type { Principal } from "../principal.js";
+
+export interface ImageOperation {
+  kind: Operation["kind"];
+  /** The operation's description, in the dialect's words ("Create image"). */
+  description: string;
+  /** What a worker does; "none" for an operation complete when recorded. */
+  task: OperationTask;
+  /** The result of an operation complete when recorded. */
+  result?: OperationResult;
+  idempotencyKey?: string | null;
+}
+
+/** Stores an operation on `image` by `principal`, in the caller's transaction. */
+export function recordImageOperation(
+  tx: CatalogStores,
+  principal: Principal,
+  image: Image,
+  op: ImageOperation,
+): Promise<Operation> {
+  return tx.operations.insert(
+    {
+      id: newResourceId(),
+      kind: op.kind,
+      resourceKind: image.kind,
+      resourceId: image.id,
+      folderId: image.folderId,
+      description: op.description,
+      createdBy: principal.subjectId,
+      task: op.task,
+      idempotencyKey: op.idempotencyKey ?? null,
+      result: op.result,
+    },
+    Date.now(),
+  );
+}

@@ -1,0 +1,166 @@
+import type { AccessBinding } from "../access-binding.js";
+import type { ImageListQuery, ImageSearch } from "../image-query.js";
+import type { Image, ImageKind, ImageStatus } from "../image.js";
+import type { ImageMember, MemberStatus } from "../member.js";
+import type { Operation, OperationError, OperationResponse } from "../operation.js";
+import type { Principal, Role } from "../principal.js";
+
+/**
+ * The catalog: what the core needs of the metadata database, as interfaces it owns. storage/meta
+ * implements them for SQLite (and any other SQL dialect Kysely speaks); every implementation
+ * passes the same contract suite (test/contracts/catalog.contract.ts).
+ */
+
+/** The image write model: point reads and writes, each save conditional on what was read. */
+export interface ImageStore {
+  insert(image: Image): Promise<void>;
+  findById(id: string): Promise<Image | null>;
+  findByUuid(uuid: string): Promise<Image | null>;
+  /**
+   * Saves `next` over `current` only if the stored image still has `current`'s status and
+   * version; returns what was saved (version + 1, `updatedAt` = `now`), or null when the stored
+   * image moved on.
+   */
+  save(current: Image, next: Image, now: number): Promise<Image | null>;
+  /** Removes the image with its tags, properties, members and access bindings. */
+  delete(id: string): Promise<void>;
+  isNameTaken(kind: ImageKind, folderId: string, name: string, exceptId?: string): Promise<boolean>;
+  countBlobReferences(blobKey: string): Promise<number>;
+}
+
+/** The image read model: lists and searches, each asking for `limit + 1` rows (is there more?). */
+export interface ImageReadModel {
+  list(query: ImageListQuery): Promise<Image[]>;
+  search(query: ImageSearch): Promise<Image[]>;
+  /** The newest image of a family with one of `statuses`, or null. */
+  latestByFamily(
+    kind: ImageKind,
+    folderId: string,
+    family: string,
+    statuses: readonly ImageStatus[],
+  ): Promise<Image | null>;
+}
+
+export interface NewOperation extends Pick<
+  Operation,
+  "id" | "kind" | "resourceKind" | "resourceId" | "folderId" | "description" | "createdBy" | "task"
+> {
+  idempotencyKey: string | null;
+  /** An operation that is complete when created (a synchronous change) carries its result. */
+  result?: OperationResult;
+}
+
+export type OperationResult = { response: OperationResponse } | { error: OperationError };
+
+/** Operations and their queue: workers claim them with leases that expire when a worker dies. */
+export interface OperationStore {
+  insert(op: NewOperation, now: number): Promise<Operation>;
+  findById(id: string): Promise<Operation | null>;
+  findByIdempotencyKey(createdBy: string, key: string): Promise<Operation | null>;
+  /** Newest first, keyset paginated on (createdAt, id); `limit + 1` rows. */
+  listForResource(
+    resourceId: string,
+    limit: number,
+    after?: { createdAt: number; id: string },
+  ): Promise<Operation[]>;
+  /** Ids of unfinished operations that no live worker holds, oldest first. */
+  findClaimable(now: number, limit: number): Promise<string[]>;
+  /** Takes the lease if free (never leased, released or expired), atomically across processes. */
+  claim(id: string, owner: string, now: number, leaseMs: number): Promise<Operation | null>;
+  /** Extends the leases `owner` holds; returns the ids whose cancellation was requested. */
+  renewLeases(owner: string, ids: string[], now: number, leaseMs: number): Promise<string[]>;
+  /** Ends an operation; only the lease holder (or anyone, with `owner` null) may. */
+  finish(id: string, owner: string | null, result: OperationResult, now: number): Promise<boolean>;
+  /** Gives an operation back (graceful shutdown) so the next worker resumes it at once. */
+  release(id: string, owner: string, now: number): Promise<void>;
+  requestCancel(id: string, now: number): Promise<void>;
+  unfinishedIds(): Promise<Set<string>>;
+  /** Whether an operation on `resourceId` is still running (or waiting to run). */
+  hasUnfinished(resourceId: string): Promise<boolean>;
+}
+
+/** Projects an image is shared with (OpenStack image members). */
+export interface MemberStore {
+  insert(member: ImageMember): Promise<void>;
+  find(imageId: string, memberId: string): Promise<ImageMember | null>;
+  /** All members, or only those among `memberIds`; oldest first. */
+  list(imageId: string, memberIds?: string[]): Promise<ImageMember[]>;
+  setStatus(imageId: string, memberId: string, status: MemberStatus, now: number): Promise<void>;
+  delete(imageId: string, memberId: string): Promise<void>;
+}
+
+export type ResourceType = "folder" | "image";
+
+/** Roles granted to subjects on folders and on single images. */
+export interface AccessBindingStore {
+  /** A resource's bindings in a stable order (role, subject type, subject id). */
+  list(type: ResourceType, resourceId: string, offset?: number, limit?: number): Promise<AccessBinding[]>;
+  /** The roles `subjectIds` hold on one resource. */
+  rolesOn(type: ResourceType, resourceId: string, subjectIds: string[]): Promise<Role[]>;
+  /** Every folder binding of one subject. */
+  folderRolesOf(subjectId: string): Promise<{ folderId: string; role: Role }[]>;
+  /** Adds a binding; false when it was already there. */
+  add(type: ResourceType, resourceId: string, binding: AccessBinding): Promise<boolean>;
+  /** Removes a binding; false when there was none. */
+  remove(type: ResourceType, resourceId: string, binding: AccessBinding): Promise<boolean>;
+}
+
+export interface Subject {
+  id: string;
+  type: Principal["subjectType"];
+  name: string;
+  isAdmin: boolean;
+  createdAt: number;
+}
+
+/** Users and service accounts this service issues tokens to. */
+export interface SubjectStore {
+  insert(subject: Subject): Promise<void>;
+  /** The types of those of `ids` that exist. */
+  typesOf(ids: string[]): Promise<Map<string, string>>;
+  /** The first admin subject created, or null. */
+  firstAdmin(): Promise<string | null>;
+}
+
+export interface TokenRecord {
+  subjectId: string;
+  /** SHA-256 of the token: the token itself is never stored. */
+  tokenHash: string;
+  createdAt: number;
+  expiresAt: number | null;
+  revokedAt: number | null;
+  /** The project the token is scoped to, or null. */
+  projectId: string | null;
+}
+
+/** A token with the subject it was issued to. */
+export interface TokenHolder extends TokenRecord {
+  subjectType: Principal["subjectType"];
+  isAdmin: boolean;
+}
+
+export interface TokenStore {
+  insert(token: TokenRecord): Promise<void>;
+  findByHash(tokenHash: string): Promise<TokenHolder | null>;
+  /** Revokes an active token; false when there is none. */
+  revoke(tokenHash: string, now: number): Promise<boolean>;
+}
+
+/** The stores, bound to the database or to one transaction. */
+export interface CatalogStores {
+  images: ImageStore;
+  imageViews: ImageReadModel;
+  operations: OperationStore;
+  members: MemberStore;
+  bindings: AccessBindingStore;
+  subjects: SubjectStore;
+  tokens: TokenStore;
+}
+
+export interface Catalog extends CatalogStores {
+  /** Runs `work` in one transaction: all its writes commit together, or none does. */
+  transaction<T>(work: (tx: CatalogStores) => Promise<T>): Promise<T>;
+  /** Throws when the database cannot be reached (readiness probe). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

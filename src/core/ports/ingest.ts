@@ -1,0 +1,35 @@
+import type { Readable } from "node:stream";
+import type { DiskFormat, FormatVerdict } from "../disk-format.js";
+import type { StoredData } from "../image.js";
+
+export interface IngestRequest {
+  source: Readable;
+  /** The blob key to commit under. */
+  key: string;
+  /** Tags pending data so an interrupted ingest can be cleaned up (see ports/blob-store.ts). */
+  tag: string;
+  signal: AbortSignal;
+  maxBytes: number;
+  /** The largest virtual size the inspector accepts. */
+  maxVirtualSize: number;
+  /** Format inspection; off only to measure its cost (bench/ingest-inspection.ts). */
+  inspect?: boolean;
+  /** Formats this ingest path accepts; anything else is refused before commit. */
+  allowedFormats: readonly DiskFormat[];
+  /** How the source is named in error messages ("uri", "disk d1", ...). */
+  sourceLabel: string;
+}
+
+export interface IngestResult extends StoredData, FormatVerdict {}
+
+/**
+ * The one path every image byte takes (src/ingest): measure size, MD5, SHA-512 and the format
+ * verdict while writing to the blob store, and commit only data that passed.
+ */
+export type Ingest = (request: IngestRequest) => Promise<IngestResult>;
+
+/** Checks a URL a create or import would fetch, before anything is queued (SSRF allow-list). */
+export interface UrlGuard {
+  /** Throws INVALID_ARGUMENT naming `field` when the URL may not be fetched. */
+  check(uri: string, field?: string): void;
+}

@@ -1,0 +1,205 @@
+import { type Expression, type ExpressionBuilder, type RawBuilder, type SqlBool, sql } from "kysely";
+import type { ImageListQuery, ImageSearch, SearchScope, SearchSortKey } from "../../core/image-query.js";
+import type { Image, ImageKind, ImageStatus } from "../../core/image.js";
+import type { ImageReadModel } from "../../core/ports/catalog.js";
+import type { Db } from "./database.js";
+import { toImage } from "./image-rows.js";
+import type { Database } from "./schema.js";
+
+/** Sort keys as SQL expressions; nullable columns sort as if null were the lowest value. */
+const SORT_EXPRESSIONS: Record<SearchSortKey, RawBuilder<unknown>> = {
+  name: sql`name`,
+  status: sql`status`,
+  container_format: sql`coalesce(container_format, '')`,
+  disk_format: sql`coalesce(disk_format, '')`,
+  size: sql`coalesce(size, -1)`,
+  uuid: sql`uuid`,
+  created_at: sql`created_at`,
+  updated_at: sql`updated_at`,
+};
+
+function sortValueOf(image: Image, key: SearchSortKey): string | number {
+  switch (key) {
+    case "name":
+      return image.name;
+    case "status":
+      return image.status;
+    case "container_format":
+      return image.containerFormat ?? "";
+    case "disk_format":
+      return image.diskFormat ?? "";
+    case "size":
+      return image.size ?? -1;
+    case "uuid":
+      return image.uuid;
+    case "created_at":
+      return image.createdAt;
+    case "updated_at":
+      return image.updatedAt;
+  }
+}
+
+/**
+ * Rows after the cursor in a multi-key order: a single row-value comparison when all keys share
+ * a direction (the database seeks its index), otherwise the equivalent expansion
+ * (k1 > v1) OR (k1 = v1 AND k2 < v2) OR ...
+ */
+function afterCursor(
+  keys: { expr: RawBuilder<unknown>; dir: "asc" | "desc"; value: unknown }[],
+): RawBuilder<SqlBool> {
+  const cmp = (dir: "asc" | "desc") => sql.raw(dir === "asc" ? ">" : "<");
+  if (keys.every((k) => k.dir === keys[0]!.dir)) {
+    return sql<SqlBool>`(${sql.join(keys.map((k) => k.expr))}) ${cmp(keys[0]!.dir)} (${sql.join(keys.map((k) => k.value))})`;
+  }
+  const branches = keys.map((k, i) => {
+    const equal = keys.slice(0, i).map((p) => sql`${p.expr} = ${p.value}`);
+    return sql`(${sql.join([...equal, sql`${k.expr} ${cmp(k.dir)} ${k.value}`], sql` and `)})`;
+  });
+  return sql<SqlBool>`(${sql.join(branches, sql` or `)})`;
+}
+
+/** The image read model: folder lists and cross-folder searches in keyset order. */
+export class SqlImageReadModel implements ImageReadModel {
+  constructor(private readonly db: Db) {}
+
+  /** The newest image of a family with one of `statuses`, or null. */
+  async latestByFamily(
+    kind: ImageKind,
+    folderId: string,
+    family: string,
+    statuses: readonly ImageStatus[],
+  ): Promise<Image | null> {
+    const row = await this.db
+      .selectFrom("images")
+      .selectAll()
+      .where("kind", "=", kind)
+      .where("folder_id", "=", folderId)
+      .where("family", "=", family)
+      .where("status", "in", [...statuses])
+      .orderBy("created_at", "desc")
+      .orderBy("id", "desc")
+      .limit(1)
+      .executeTakeFirst();
+    return row ? toImage(row) : null;
+  }
+
+  /** One page in keyset order; asks for `limit + 1` rows so the caller knows whether more remain. */
+  async list(q: ImageListQuery): Promise<Image[]> {
+    const { field, dir } = q.order;
+    let query = this.db
+      .selectFrom("images")
+      .selectAll()
+      .where("kind", "=", q.kind)
+      .where("folder_id", "=", q.folderId);
+    for (const c of q.conditions) {
+      if (c.op === "contains") {
+        const pattern = `%${(c.values[0] ?? "").replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+        query = query.where(sql<SqlBool>`${sql.ref(c.field)} like ${pattern} escape '\\'`);
+      } else {
+        query = query.where(c.field, c.op, c.values);
+      }
+    }
+    const after = q.after;
+    if (after) {
+      const cmp = dir === "asc" ? ">" : "<";
+      if (field === "id") {
+        query = query.where("id", cmp, after.id);
+      } else {
+        // A row-value comparison lets the database seek the (field, id) index straight to the
+        // cursor; the equivalent OR of two conditions makes SQLite scan from the start.
+        query = query.where((eb) =>
+          eb(eb.refTuple(field, "id"), cmp, eb.tuple(after.value as never, after.id)),
+        );
+      }
+    }
+    if (field !== "id") query = query.orderBy(field, dir);
+    const rows = await query
+      .orderBy("id", dir)
+      .limit(q.limit + 1)
+      .execute();
+    return rows.map(toImage);
+  }
+
+  /** One page of a cross-folder search (the OpenStack list), in keyset order; `limit + 1` rows. */
+  async search(q: ImageSearch): Promise<Image[]> {
+    let query = this.db
+      .selectFrom("images")
+      .selectAll()
+      .where("status", "not in", q.hiddenStatuses.length > 0 ? [...q.hiddenStatuses] : [""])
+      .where((eb) => scopeExpression(eb, q.scope));
+    for (const c of q.conditions) {
+      query =
+        c.op === "in"
+          ? query.where(c.column, "in", c.values)
+          : query.where(c.column, c.op, c.values[0] as never);
+    }
+    for (const tag of q.tags) {
+      query = query.where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom("image_tags")
+            .select("image_tags.image_id")
+            .whereRef("image_tags.image_id", "=", "images.id")
+            .where("image_tags.tag", "=", tag),
+        ),
+      );
+    }
+    for (const p of q.properties) {
+      query = query.where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom("image_properties")
+            .select("image_properties.image_id")
+            .whereRef("image_properties.image_id", "=", "images.id")
+            .where("image_properties.name", "=", p.name)
+            .where("image_properties.value", "=", p.value),
+        ),
+      );
+    }
+    const lastDir = q.sort[q.sort.length - 1]?.dir ?? "desc";
+    const keys = [
+      ...q.sort.map((k) => ({ ...k, expr: SORT_EXPRESSIONS[k.key] })),
+      { key: "id" as const, dir: lastDir, expr: sql`id` },
+    ];
+    const after = q.after;
+    if (after) {
+      query = query.where(
+        afterCursor(
+          keys.map((k) => ({
+            expr: k.expr,
+            dir: k.dir,
+            value: k.key === "id" ? after.id : sortValueOf(after, k.key),
+          })),
+        ),
+      );
+    }
+    for (const k of keys) query = query.orderBy(k.expr, k.dir);
+    const rows = await query.limit(q.limit + 1).execute();
+    return rows.map(toImage);
+  }
+}
+
+function scopeExpression(eb: ExpressionBuilder<Database, "images">, scope: SearchScope): Expression<SqlBool> {
+  if (scope.all) return sql<SqlBool>`1 = 1`;
+  const branches: Expression<SqlBool>[] = [];
+  if (scope.owners.length > 0) branches.push(eb("folder_id", "in", scope.owners));
+  if (scope.public) branches.push(eb("visibility", "=", "public"));
+  if (scope.community) branches.push(eb("visibility", "=", "community"));
+  const shared = scope.sharedWith;
+  if (shared && shared.projects.length > 0 && shared.statuses.length > 0) {
+    branches.push(
+      eb.and([
+        eb("visibility", "=", "shared"),
+        eb.exists(
+          eb
+            .selectFrom("image_members")
+            .select("image_members.image_id")
+            .whereRef("image_members.image_id", "=", "images.id")
+            .where("image_members.member_id", "in", shared.projects)
+            .where("image_members.status", "in", shared.statuses),
+        ),
+      ]),
+    );
+  }
+  return branches.length > 0 ? eb.or(branches) : sql<SqlBool>`1 = 0`;
+}

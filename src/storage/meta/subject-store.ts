@@ -1,0 +1,36 @@
+import type { Subject, SubjectStore } from "../../core/ports/catalog.js";
+import type { Db } from "./database.js";
+
+/** Subjects (users and service accounts) this service issues tokens to. */
+export class SqlSubjectStore implements SubjectStore {
+  constructor(private readonly db: Db) {}
+
+  async insert(subject: Subject): Promise<void> {
+    await this.db
+      .insertInto("subjects")
+      .values({
+        id: subject.id,
+        type: subject.type,
+        name: subject.name,
+        is_admin: subject.isAdmin ? 1 : 0,
+        created_at: subject.createdAt,
+      })
+      .execute();
+  }
+
+  async typesOf(ids: string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db.selectFrom("subjects").select(["id", "type"]).where("id", "in", ids).execute();
+    return new Map(rows.map((r) => [r.id, r.type]));
+  }
+
+  async firstAdmin(): Promise<string | null> {
+    const row = await this.db
+      .selectFrom("subjects")
+      .select("id")
+      .where("is_admin", "=", 1)
+      .orderBy("created_at")
+      .executeTakeFirst();
+    return row?.id ?? null;
+  }
+}
