@@ -8,7 +8,9 @@ import { ensureAdminToken } from "./auth/bootstrap.js";
 import { FailedAuthLimiter } from "./auth/failure-limiter.js";
 import { KeystoneTokenValidator } from "./auth/keystone.js";
 import type { Config } from "./config.js";
-import { buildCore } from "./core/core.js";
+import { type Core, buildCore } from "./core/core.js";
+import type { BlobStore } from "./core/ports/blob-store.js";
+import type { Catalog } from "./core/ports/catalog.js";
 import { newResourceId } from "./core/ids.js";
 import { ingest } from "./ingest/pipeline.js";
 import { DirectoryVolumeSource } from "./ingest/sources/volume-source.js";
@@ -38,36 +40,7 @@ export async function startService(config: Config): Promise<Service> {
   const blobs = await new FsBlobStore(path.join(config.dataDir, "blobs")).init();
   await ensureAdminToken(catalog, config.dataDir, log);
 
-  const urlPolicy = new UrlPolicy(config.importAllowedHosts);
-  const ingestInto = (request: Parameters<typeof ingest>[1]) => ingest(blobs, request);
-  const engine = new OperationEngine(
-    catalog,
-    {
-      "image.create": new CreateImageHandler({
-        catalog,
-        blobs,
-        ingest: ingestInto,
-        volumes: new DirectoryVolumeSource({ disk: config.disksDir, snapshot: config.snapshotsDir }),
-        urlPolicy,
-        maxImageBytes: config.maxImageBytes,
-        maxVirtualSize: config.formats.maxVirtualSize,
-      }),
-      "image.update": new UpdateImageHandler(),
-      "image.delete": new DeleteImageHandler({ catalog, blobs }),
-    },
-    { owner: `${hostname()}:${process.pid}:${newResourceId()}`, ...config.operations },
-    log.child({ component: "operations" }),
-  );
-  const core = buildCore({
-    catalog,
-    blobs,
-    queue: engine,
-    ingest: ingestInto,
-    urls: urlPolicy,
-    formats: config.formats,
-    maxImageBytes: config.maxImageBytes,
-    externalSubjects: config.keystone !== null,
-  });
+  const { core, engine } = assemble(config, catalog, blobs, log);
 
   if (config.role !== "api") {
     for (const tag of await core.imageData.collectAbandoned()) {
@@ -114,4 +87,44 @@ export async function startService(config: Config): Promise<Service> {
         await catalog.close();
       })()),
   };
+}
+
+/** The core and its workers on the given stores (the service's, or a test's in-process ones). */
+export function assemble(
+  config: Config,
+  catalog: Catalog,
+  blobs: BlobStore,
+  log: Logger,
+): { core: Core; engine: OperationEngine } {
+  const urlPolicy = new UrlPolicy(config.importAllowedHosts);
+  const ingestInto = (request: Parameters<typeof ingest>[1]) => ingest(blobs, request);
+  const engine = new OperationEngine(
+    catalog,
+    {
+      "image.create": new CreateImageHandler({
+        catalog,
+        blobs,
+        ingest: ingestInto,
+        volumes: new DirectoryVolumeSource({ disk: config.disksDir, snapshot: config.snapshotsDir }),
+        urlPolicy,
+        maxImageBytes: config.maxImageBytes,
+        maxVirtualSize: config.formats.maxVirtualSize,
+      }),
+      "image.update": new UpdateImageHandler(),
+      "image.delete": new DeleteImageHandler({ catalog, blobs }),
+    },
+    { owner: `${hostname()}:${process.pid}:${newResourceId()}`, ...config.operations },
+    log.child({ component: "operations" }),
+  );
+  const core = buildCore({
+    catalog,
+    blobs,
+    queue: engine,
+    ingest: ingestInto,
+    urls: urlPolicy,
+    formats: config.formats,
+    maxImageBytes: config.maxImageBytes,
+    externalSubjects: config.keystone !== null,
+  });
+  return { core, engine };
 }

@@ -43,7 +43,7 @@ export function buildCore(deps: CoreDeps) {
     images: {
       create: (p: P, input: CreateImageInput) => createImage(deps, p, input),
       register: (p: P, input: RegisterImageInput) => registerImage(deps, p, input),
-      get: (p: P, ref: ImageRef, intent?: "read" | "update") => getImage(deps, p, ref, intent),
+      get: (p: P, ref: ImageRef) => getImage(deps, p, ref),
       latestOfFamily: (p: P, kind: ImageKind, folderId: string, family: string) =>
         getLatestOfFamily(deps, p, kind, folderId, family),
       list: (p: P, input: ListImagesInput) => listImages(deps, p, input),

@@ -67,7 +67,11 @@ export type ErrorReason =
   /** args: id */
   | "NO_STAGED_DATA"
   /** args: marker */
-  | "MARKER_NOT_FOUND";
+  | "MARKER_NOT_FOUND"
+  /** args: name */
+  | "PROPERTY_MISSING"
+  /** args: tag */
+  | "TAG_MISSING";
 
 export type ErrorArgs = Readonly<Record<string, string>>;
 

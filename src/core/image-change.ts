@@ -1,3 +1,4 @@
+import { failedPrecondition, notFound } from "./errors.js";
 import { dataSizeOf, defaultMinDiskSize } from "./image-sizes.js";
 import type { Image } from "./image.js";
 
@@ -22,20 +23,29 @@ export type ImageFields = Pick<
 export type ResettableField = "name" | "description" | "labels" | "minDiskSize";
 
 /**
- * A metadata change, declared as data by a dialect: the fields to set, the fields to reset to
- * their defaults (an update mask naming a field the body leaves out), and optionally the version
- * it was computed from (a change computed from a read — a JSON patch — applies only if nobody
- * changed the image since; the store refuses it otherwise).
+ * A metadata change, declared as data by a dialect and applied by the core to the image as it is
+ * in the same transaction: the fields to set, the fields to reset to their defaults (an update
+ * mask naming a field the body leaves out), and single properties and tags to add or remove (a
+ * JSON patch, a tag PUT) — so concurrent changes to different properties or tags all land.
  */
 export interface ImageChange {
   set: Partial<ImageFields>;
   reset?: ResettableField[];
-  expectedVersion?: number;
+  properties?: {
+    set?: Record<string, string>;
+    remove?: string[];
+    /** Properties the change replaces or removes: they must exist before it. */
+    mustExist?: string[];
+  };
+  /** Tags to add (present ones stay once) and to remove (they must be there). */
+  tags?: { add?: string[]; remove?: string[] };
 }
 
 /** The image with `change` applied; defaults of reset fields come from the image itself. */
 export function applyChange(image: Image, change: ImageChange): Image {
   const next: Image = { ...image, ...change.set };
+  if (change.properties) next.properties = changedProperties(image.properties, change.properties);
+  if (change.tags) next.tags = changedTags(image.tags, change.tags);
   for (const field of change.reset ?? []) {
     if (field === "name") next.name = "";
     if (field === "description") next.description = "";
@@ -45,4 +55,26 @@ export function applyChange(image: Image, change: ImageChange): Image {
     }
   }
   return next;
+}
+
+function changedProperties(
+  current: Record<string, string>,
+  change: NonNullable<ImageChange["properties"]>,
+): Record<string, string> {
+  for (const name of change.mustExist ?? []) {
+    if (!Object.hasOwn(current, name)) {
+      throw failedPrecondition(`Image property ${name} does not exist`).because("PROPERTY_MISSING", { name });
+    }
+  }
+  const next = { ...current };
+  for (const name of change.remove ?? []) delete next[name];
+  return { ...next, ...change.set };
+}
+
+function changedTags(current: string[], change: NonNullable<ImageChange["tags"]>): string[] {
+  for (const tag of change.remove ?? []) {
+    if (!current.includes(tag)) throw notFound(`Image tag ${tag} not found`).because("TAG_MISSING", { tag });
+  }
+  const removed = new Set(change.remove ?? []);
+  return [...new Set([...current.filter((t) => !removed.has(t)), ...(change.add ?? [])])];
 }

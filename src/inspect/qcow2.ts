@@ -1,3 +1,5 @@
+import { startsWith } from "./bytes.js";
+import type { FormatInspector } from "./inspector.js";
 import type { Windows } from "./windows.js";
 
 /**
@@ -120,3 +122,16 @@ export class Qcow2L1Reader {
       : [];
   }
 }
+
+const QCOW2_MAGIC = Buffer.from([0x51, 0x46, 0x49, 0xfb]); // "QFI\xfb"
+
+export const qcow2Inspector: FormatInspector = {
+  format: "qcow2",
+  matches: ({ head }) => startsWith(head, 0, QCOW2_MAGIC),
+  startReader: (head, windows) =>
+    startsWith(head, 0, QCOW2_MAGIC) ? new Qcow2L1Reader(head, windows) : null,
+  inspect: ({ head, total }, reader) => ({
+    virtualSize: head.length >= 32 ? Number(head.readBigUInt64BE(24)) : 0,
+    findings: [...qcow2Findings(head, total), ...(reader?.endFindings(total) ?? [])],
+  }),
+};

@@ -1,3 +1,4 @@
+import type { FormatInspector } from "./inspector.js";
 /**
  * VirtualBox VDI header (v1.1): what a reader relies on must be consistent — the image type,
  * 512-byte sectors and 1 MiB blocks, sector-aligned block map and data, enough blocks for the
@@ -32,3 +33,14 @@ export function vdiFindings(head: Buffer, total: number): string[] {
     return ["vdi: allocated blocks lie past the end of the file"];
   return [];
 }
+
+const VDI_SIGNATURE = 0xbeda107f;
+
+export const vdiInspector: FormatInspector = {
+  format: "vdi",
+  matches: ({ head }) => head.length >= 0x48 && head.readUInt32LE(0x40) === VDI_SIGNATURE,
+  inspect: ({ head, total }) => ({
+    virtualSize: head.length >= 0x178 ? Number(head.readBigUInt64LE(0x170)) : 0,
+    findings: vdiFindings(head, total),
+  }),
+};

@@ -1,3 +1,5 @@
+import { startsWith } from "./bytes.js";
+import type { FormatInspector } from "./inspector.js";
 /**
  * VHD footer check (Microsoft VHD specification, "Hard Disk Footer Format"): the checksum at
  * offset 64 is the one's complement of the byte sum of the footer without that field. A footer
@@ -48,3 +50,16 @@ export function vhdTruncationFindings(head: Buffer, footer: Buffer, total: numbe
     ? ["vhd: the block allocation table lies past the end of the file"]
     : [];
 }
+
+const VHD_COOKIE = Buffer.from("conectix", "latin1");
+/** VHD keeps its footer in the last 512 bytes (fixed VHDs have nothing else). */
+const FOOTER_BYTES = 512;
+
+export const vhdInspector: FormatInspector = {
+  format: "vhd",
+  matches: ({ tail }) => tail.length === FOOTER_BYTES && startsWith(tail, 0, VHD_COOKIE),
+  inspect: ({ head, tail, total }) => ({
+    virtualSize: Number(tail.readBigUInt64BE(48)),
+    findings: [...vhdFooterFindings(tail), ...vhdTruncationFindings(head, tail, total)],
+  }),
+};

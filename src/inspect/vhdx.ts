@@ -1,3 +1,5 @@
+import { startsWith } from "./bytes.js";
+import type { FormatInspector } from "./inspector.js";
 import type { Windows } from "./windows.js";
 
 /**
@@ -110,3 +112,15 @@ export class VhdxReader {
     return findings;
   }
 }
+
+const VHDX_MAGIC = Buffer.from("vhdxfile", "latin1");
+
+export const vhdxInspector: FormatInspector = {
+  format: "vhdx",
+  matches: ({ head }) => startsWith(head, 0, VHDX_MAGIC),
+  startReader: (head, windows) => (startsWith(head, 0, VHDX_MAGIC) ? new VhdxReader(windows) : null),
+  inspect: ({ total }, reader) => {
+    if (!reader) return { virtualSize: 0, findings: ["vhdx: the file is shorter than its header"] };
+    return { virtualSize: reader.virtualSize ?? 0, findings: reader.endFindings(total) };
+  },
+};

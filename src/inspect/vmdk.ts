@@ -1,3 +1,5 @@
+import { startsWith } from "./bytes.js";
+import type { FormatInspector } from "./inspector.js";
 import type { Windows } from "./windows.js";
 
 /**
@@ -92,4 +94,31 @@ export class VmdkGrainDirectoryReader {
       ? [`vmdk: a grain table lies past the end of the file (${total} bytes)`]
       : [];
   }
+}
+
+const VMDK_SPARSE_MAGIC = Buffer.from("KDMV", "latin1");
+const VMDK_DESCRIPTOR = Buffer.from("# Disk DescriptorFile", "latin1");
+
+export const vmdkInspector: FormatInspector = {
+  format: "vmdk",
+  matches: ({ head }) => startsWith(head, 0, VMDK_SPARSE_MAGIC) || startsWith(head, 0, VMDK_DESCRIPTOR),
+  startReader: (head, windows) =>
+    startsWith(head, 0, VMDK_SPARSE_MAGIC) ? new VmdkGrainDirectoryReader(head, windows) : null,
+  inspect: ({ head, total }, reader) => {
+    if (startsWith(head, 0, VMDK_DESCRIPTOR)) {
+      return { virtualSize: descriptorCapacity(head), findings: vmdkDescriptorOnlyFindings() };
+    }
+    return {
+      virtualSize: head.length >= 20 ? Number(head.readBigUInt64LE(12)) * 512 : 0,
+      findings: [...vmdkSparseFindings(head, total), ...(reader?.endFindings(total) ?? [])],
+    };
+  },
+};
+
+/** Sum of the extent sizes (in 512-byte sectors) a text VMDK descriptor declares. */
+function descriptorCapacity(head: Buffer): number {
+  const text = head.toString("latin1");
+  let sectors = 0;
+  for (const m of text.matchAll(/^\s*(?:RW|RDONLY|NOACCESS)\s+(\d+)\s/gm)) sectors += Number(m[1]);
+  return sectors * 512;
 }

@@ -5,11 +5,11 @@ import type { Image } from "../../core/image.js";
 import { osProperties } from "./extension-fields.js";
 import { IMPORT_METHODS } from "./glance-import.js";
 import { parseListQuery } from "./listing.js";
-import { modifyImage } from "./modify-image.js";
-import { applyPatch, parsePatch } from "./patch.js";
+import { parsePatch, patchToChange } from "./patch.js";
 import { PATCH_MEDIA_TYPES, baseUrl, mediaType, objectBody, requireMediaType } from "./plugin.js";
 import { renderImage } from "./render.js";
 import type { OpenStackRoutesOptions } from "./routes.js";
+import { UPDATE_POLICY } from "./update-policy.js";
 import {
   IMAGE_SCHEMA,
   IMAGES_SCHEMA,
@@ -98,9 +98,13 @@ export const imageRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (ap
   app.patch<IdParams>("/images/:imageId", async (req) => {
     const type = requireMediaType(req, PATCH_MEDIA_TYPES, { "accept-patch": PATCH_MEDIA_TYPES.join(", ") });
     const ops = parsePatch(req.body, type);
-    return render(
-      await modifyImage(opts.core, req.principal, req.params.imageId, (current) => applyPatch(current, ops)),
+    const { image } = await images.update(
+      req.principal,
+      { uuid: req.params.imageId },
+      patchToChange(ops),
+      UPDATE_POLICY,
     );
+    return render(image);
   });
 
   app.delete<IdParams>("/images/:imageId", async (req, reply) => {

@@ -29,6 +29,8 @@ export const GLANCE_MESSAGES: Partial<Record<ErrorReason, (args: ErrorArgs) => s
   FORMATS_UNSET: (a) => `Properties disk_format, container_format must be set prior to ${a.purpose} data.`,
   URI_REFUSED: (a) => `URI for web-download does not pass filtering: ${a.uri}`,
   DEACTIVATED: () => "The requested image has been deactivated. Image data download is forbidden.",
+  PROPERTY_MISSING: (a) => `Property ${a.name} does not exist.`,
+  TAG_MISSING: () => "The resource could not be found.",
   NO_STAGED_DATA: (a) =>
     `Image ${a.id} has no staged data: upload it with PUT /v2/images/${a.id}/stage first`,
 };

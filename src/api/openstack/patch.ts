@@ -1,7 +1,6 @@
 import jsonpatch from "fast-json-patch";
 import { VitrineError, invalidArgument } from "../../core/errors.js";
-import type { Image } from "../../core/image.js";
-import type { ImageFields } from "../../core/image-change.js";
+import type { ImageChange } from "../../core/image-change.js";
 import { GIB } from "../../core/image-sizes.js";
 import { DERIVED_OS_FIELDS, osFacts } from "./extension-fields.js";
 import { WRITABLE_BASE_ATTRIBUTES } from "./schemas.js";
@@ -52,14 +51,17 @@ export function parsePatch(body: unknown, mediaType: string): Op[] {
 }
 
 /**
- * Applies the operations to the image's patchable view (base attributes + custom properties)
- * with a JSON-Patch library, Glance's rules on top: read-only and reserved attributes are 403,
- * base attributes cannot be removed, replacing or removing a missing property is 409, and the
- * result must match the image schema. A changed __os_version re-derives its OS fields unless
- * the same patch sets them.
+ * Turns the operations into the change they declare, Glance's rules on top: read-only and
+ * reserved attributes are 403, base attributes cannot be removed, replacing or removing a
+ * property that does not exist is 409 (the core checks that against the image as stored), and
+ * every value set must match the image schema. A changed __os_version re-derives its OS fields
+ * unless the same patch sets them. Operations apply in order: a property added and then
+ * replaced or removed by the same patch needs no earlier existence.
  */
-export function applyPatch(image: Image, ops: Op[]): Partial<ImageFields> {
-  const doc: Record<string, unknown> = { ...image.properties, ...baseView(image) };
+export function patchToChange(ops: Op[]): ImageChange {
+  const values: Record<string, unknown> = {};
+  const removed = new Set<string>();
+  const mustExist = new Set<string>();
   const touched = new Set<string>();
   for (const op of ops) {
     const name = jsonpatch.unescapePathComponent(op.path.slice(1));
@@ -75,50 +77,43 @@ export function applyPatch(image: Image, ops: Op[]): Partial<ImageFields> {
         `Attribute '${name}' is a base attribute and cannot be removed.`,
       ).because("READ_ONLY_ATTRIBUTE");
     }
-    if (op.op !== "add" && !(name in doc)) {
-      throw new VitrineError("FAILED_PRECONDITION", `Property ${name} does not exist.`).because(
-        "STATUS_CONFLICT",
-      );
-    }
-    jsonpatch.applyOperation(
-      doc,
-      { ...op, path: `/${jsonpatch.escapePathComponent(name)}` } as never,
-      false,
-      true,
-    );
     touched.add(name);
+    if (!isBase(name) && op.op !== "add" && !Object.hasOwn(values, name)) {
+      if (removed.has(name)) {
+        throw new VitrineError("FAILED_PRECONDITION", `Property ${name} does not exist.`).because(
+          "PROPERTY_MISSING",
+          {
+            name,
+          },
+        );
+      }
+      mustExist.add(name);
+    }
+    if (op.op === "remove") {
+      delete values[name];
+      removed.add(name);
+    } else {
+      values[name] = op.value;
+      removed.delete(name);
+    }
   }
-  if (touched.has("__os_version") && typeof doc.__os_version === "string") {
-    const facts = osFacts(doc.__os_version);
-    for (const f of DERIVED_OS_FIELDS) if (!touched.has(f)) doc[f] = facts[f];
+  if (typeof values.__os_version === "string") {
+    const facts = osFacts(values.__os_version);
+    for (const f of DERIVED_OS_FIELDS) if (!touched.has(f)) values[f] = facts[f];
   }
-  assertMatchesImageSchema(doc);
+  assertMatchesImageSchema(values);
   const properties: Record<string, string> = {};
-  for (const [k, v] of Object.entries(doc)) if (!isBase(k)) properties[k] = v as string;
-  const patch: Partial<ImageFields> = { properties };
+  for (const [k, v] of Object.entries(values)) if (!isBase(k) && typeof v === "string") properties[k] = v;
   // Only what the patch names changes: a Compute image's byte-exact minDiskSize survives a rename.
-  if (touched.has("name")) patch.name = (doc.name as string | null) ?? "";
-  if (touched.has("visibility")) patch.visibility = doc.visibility as Image["visibility"];
-  if (touched.has("protected")) patch.protected = doc.protected as boolean;
-  if (touched.has("os_hidden")) patch.osHidden = doc.os_hidden as boolean;
-  if (touched.has("tags")) patch.tags = [...new Set(doc.tags as string[])];
-  if (touched.has("container_format")) patch.containerFormat = doc.container_format as string | null;
-  if (touched.has("disk_format")) patch.diskFormat = doc.disk_format as string | null;
-  if (touched.has("min_ram")) patch.minRam = doc.min_ram as number;
-  if (touched.has("min_disk")) patch.minDiskSize = (doc.min_disk as number) * GIB;
-  return patch;
-}
-
-function baseView(image: Image): Record<BaseAttribute, unknown> {
-  return {
-    name: image.name === "" ? null : image.name,
-    visibility: image.visibility,
-    protected: image.protected,
-    os_hidden: image.osHidden,
-    tags: image.tags,
-    container_format: image.containerFormat,
-    disk_format: image.diskFormat,
-    min_ram: image.minRam,
-    min_disk: Math.ceil(image.minDiskSize / GIB),
-  };
+  const set: ImageChange["set"] = {};
+  if (touched.has("name")) set.name = values.name ?? "";
+  if (values.visibility !== undefined) set.visibility = values.visibility;
+  if (values.protected !== undefined) set.protected = values.protected;
+  if (values.os_hidden !== undefined) set.osHidden = values.os_hidden;
+  if (values.tags !== undefined) set.tags = [...new Set(values.tags)];
+  if (touched.has("container_format")) set.containerFormat = values.container_format ?? null;
+  if (touched.has("disk_format")) set.diskFormat = values.disk_format ?? null;
+  if (values.min_ram !== undefined) set.minRam = values.min_ram;
+  if (values.min_disk !== undefined) set.minDiskSize = values.min_disk * GIB;
+  return { set, properties: { set: properties, remove: [...removed], mustExist: [...mustExist] } };
 }

@@ -6,17 +6,13 @@ import type { Image, ImageKind } from "../image.js";
 import type { Principal } from "../principal.js";
 import { type ImageRef, loadImage } from "./image-loader.js";
 
-/**
- * One image as the caller may see it. `intent` "update" reads it for a change computed from it
- * (a JSON patch): refused like the change itself would be, before the change is computed.
- */
+/** One image as the caller may see it. */
 export function getImage(
   deps: Pick<CoreDeps, "catalog">,
   principal: Principal,
   ref: ImageRef,
-  intent: "read" | "update" = "read",
 ): Promise<Image> {
-  return loadImage(deps.catalog, principal, intent === "update" ? "images.update" : "images.get", ref);
+  return loadImage(deps.catalog, principal, "images.get", ref);
 }
 
 /** The newest image of a family in a folder that holds data. */

@@ -1,5 +1,5 @@
 import type { CoreDeps } from "../core-deps.js";
-import { aborted, failedPrecondition, permissionDenied } from "../errors.js";
+import { failedPrecondition, permissionDenied } from "../errors.js";
 import { type ImageChange, applyChange } from "../image-change.js";
 import { assertMinDiskSizeCovers, dataSizeOf } from "../image-sizes.js";
 import { isBeingDeleted, isQueued, transition } from "../image-states.js";
@@ -38,9 +38,6 @@ export async function updateImage(
   const result = await deps.catalog.transaction(async (tx) => {
     const current = await loadImage(tx, principal, "images.update", ref);
     if (isBeingDeleted(current)) throw failedPrecondition(`Image ${current.id} is being deleted`);
-    if (change.expectedVersion !== undefined && change.expectedVersion !== current.version) {
-      throw aborted(`Image ${refId(ref)} was changed concurrently; retry`);
-    }
     const next = applyChange(current, change);
     checkChangeRules(principal, current, next);
     if (policy.uniqueName && next.name !== current.name) await assertNameFree(tx, next);

@@ -60,6 +60,8 @@ export class FsBlobStore implements BlobStore {
       abort: async () => {
         if (settled) return;
         settled = true;
+        // Writes still queued fail once the stream is destroyed; they were being thrown away anyway.
+        stream.on("error", () => {});
         stream.destroy();
         await closed;
         await fsp.rm(pending, { force: true });

@@ -1,0 +1,131 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { afterEach, beforeEach, describe, it } from "node:test";
+import type { BlobStore } from "../../src/core/ports/blob-store.js";
+import { BLOB_STORES } from "./backends.js";
+
+/**
+ * The BlobStore contract (core/ports/blob-store.ts), run against every implementation. After each
+ * test the store must hold no pending data: a writer that was committed, aborted or discarded
+ * leaves nothing behind.
+ */
+for (const backend of BLOB_STORES) {
+  describe(`BlobStore contract: ${backend.name}`, () => {
+    let store: BlobStore;
+    let close: () => Promise<void>;
+
+    beforeEach(async () => {
+      ({ store, close } = await backend.open());
+    });
+    afterEach(async () => {
+      assert.deepEqual(await store.listPendingTags(), [], "pending data left behind");
+      await close();
+    });
+
+    async function put(key: string, data: Buffer, tag = "t1"): Promise<void> {
+      const writer = await store.createWriter(key, tag);
+      await pipeline(Readable.from([data]), writer.stream);
+      await writer.commit();
+    }
+
+    async function readAll(key: string, range?: { start: number; end: number }): Promise<Buffer> {
+      const chunks: Buffer[] = [];
+      for await (const chunk of await store.read(key, range)) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    }
+
+    it("a committed blob reads back byte for byte, with its size", async () => {
+      const data = Buffer.from("hello, image bytes");
+      await put("k1", data);
+      assert.deepEqual(await readAll("k1"), data);
+      assert.deepEqual(await store.stat("k1"), { size: data.length });
+    });
+
+    it("streams a large blob without changing a byte", async () => {
+      const chunk = Buffer.alloc(1024 * 1024, 7);
+      const writer = await store.createWriter("big", "big");
+      const expected = createHash("md5");
+      async function* chunks() {
+        for (let i = 0; i < 12; i++) {
+          const c = Buffer.from(chunk.map((b) => (b + i) & 0xff));
+          expected.update(c);
+          yield c;
+        }
+      }
+      await pipeline(Readable.from(chunks()), writer.stream);
+      await writer.commit();
+      const actual = createHash("md5");
+      for await (const c of await store.read("big")) actual.update(c as Buffer);
+      assert.equal(actual.digest("hex"), expected.digest("hex"));
+      assert.equal((await store.stat("big"))?.size, 12 * 1024 * 1024);
+    });
+
+    it("nothing is visible under a key before commit", async () => {
+      const writer = await store.createWriter("k2", "t2");
+      writer.stream.write(Buffer.from("partial"));
+      assert.equal(await store.stat("k2"), null);
+      await assert.rejects(store.read("k2"));
+      await writer.abort();
+    });
+
+    it("abort drops what was written, may be called twice, and changes nothing after a commit", async () => {
+      const writer = await store.createWriter("k3", "t3");
+      await new Promise<void>((resolve) =>
+        writer.stream.write(Buffer.from("x".repeat(1000)), () => resolve()),
+      );
+      await writer.abort();
+      await writer.abort();
+      assert.equal(await store.stat("k3"), null);
+
+      const committed = await store.createWriter("k4", "t4");
+      await pipeline(Readable.from([Buffer.from("kept")]), committed.stream);
+      await committed.commit();
+      await committed.abort();
+      assert.deepEqual(await readAll("k4"), Buffer.from("kept"));
+    });
+
+    it("reads inclusive byte ranges", async () => {
+      await put("k5", Buffer.from("0123456789"));
+      assert.equal((await readAll("k5", { start: 2, end: 5 })).toString(), "2345");
+      assert.equal((await readAll("k5", { start: 9, end: 9 })).toString(), "9");
+      assert.equal((await readAll("k5", { start: 0, end: 9 })).toString(), "0123456789");
+    });
+
+    it("committing a key again replaces the blob (a resumed attempt overwrites its own)", async () => {
+      await put("k6", Buffer.from("first attempt"));
+      await put("k6", Buffer.from("second"));
+      assert.equal((await readAll("k6")).toString(), "second");
+    });
+
+    it("delete is idempotent and removes only its key", async () => {
+      await put("k7", Buffer.from("a"));
+      await put("k8", Buffer.from("b"));
+      await store.delete("k7");
+      await store.delete("k7");
+      await store.delete("never-written");
+      assert.equal(await store.stat("k7"), null);
+      assert.deepEqual(await readAll("k8"), Buffer.from("b"));
+    });
+
+    it("pending data of an abandoned writer is listed by its tag and discarded by it", async () => {
+      const crashed = await store.createWriter("k9", "op-crashed");
+      await new Promise<void>((resolve) =>
+        crashed.stream.write(Buffer.from("half an image"), () => resolve()),
+      );
+      const other = await store.createWriter("k10", "upload-other");
+      await new Promise<void>((resolve) => other.stream.write(Buffer.from("another"), () => resolve()));
+      assert.deepEqual((await store.listPendingTags()).sort(), ["op-crashed", "upload-other"]);
+      await store.discardPending("op-crashed");
+      assert.deepEqual(await store.listPendingTags(), ["upload-other"]);
+      await other.abort();
+      crashed.stream.destroy();
+      assert.equal(await store.stat("k9"), null);
+    });
+
+    it("answers its readiness probe", async () => {
+      await store.ping();
+    });
+  });
+}

@@ -1,0 +1,485 @@
+import assert from "node:assert/strict";
+import { afterEach, beforeEach, describe, it } from "node:test";
+import { newResourceId } from "../../src/core/ids.js";
+import { transition } from "../../src/core/image-states.js";
+import { type Image, newQueuedImage } from "../../src/core/image.js";
+import type { Catalog, NewOperation } from "../../src/core/ports/catalog.js";
+import type { ImageSearch } from "../../src/core/image-query.js";
+import { CATALOGS } from "./backends.js";
+
+/**
+ * The catalog contract (core/ports/catalog.ts), run against every implementation: what the use
+ * cases rely on — conditional saves, cascades, keyset pages, search scopes, leases — stated once.
+ */
+for (const backend of CATALOGS) {
+  describe(`Catalog contract: ${backend.name}`, () => {
+    let catalog: Catalog;
+    let close: () => Promise<void>;
+    let clock = 1_700_000_000_000;
+
+    beforeEach(async () => {
+      ({ store: catalog, close } = await backend.open());
+    });
+    afterEach(() => close());
+
+    function image(fields: Partial<Image> = {}): Image {
+      return { ...newQueuedImage({ kind: "compute", folderId: "f1" }, clock++), ...fields };
+    }
+    async function inserted(fields: Partial<Image> = {}): Promise<Image> {
+      const img = image(fields);
+      await catalog.images.insert(img);
+      return img;
+    }
+    function operation(fields: Partial<NewOperation> = {}): NewOperation {
+      return {
+        id: newResourceId(),
+        kind: "image.create",
+        resourceKind: "compute",
+        resourceId: "img",
+        folderId: "f1",
+        description: "Create image",
+        createdBy: "alice",
+        task: {
+          type: "create",
+          source: { type: "uri", uri: "https://example.com/a.qcow2" },
+          allowedFormats: ["qcow2"],
+          inherit: { osType: true, productIds: true, minDiskSize: true },
+          formats: "detected",
+          onFailure: "kill",
+        },
+        idempotencyKey: null,
+        ...fields,
+      };
+    }
+
+    describe("images", () => {
+      it("keeps every field of an image, found by either id", async () => {
+        const img = await inserted({
+          name: "ubuntu",
+          labels: { env: "prod" },
+          productIds: ["p1"],
+          hardwareGeneration: { legacyFeatures: { pciTopology: "PCI_TOPOLOGY_V2" } },
+          tags: ["a", "b"],
+          properties: { __os_version: "Ubuntu 22.04 64bit", empty: "" },
+          diskFormat: "qcow2",
+          containerFormat: "bare",
+          minRam: 512,
+          visibility: "shared",
+          protected: true,
+          osHidden: true,
+          pooled: true,
+          osType: "WINDOWS",
+        });
+        assert.deepEqual(await catalog.images.findById(img.id), img);
+        assert.deepEqual(await catalog.images.findByUuid(img.uuid), img);
+        assert.equal(await catalog.images.findById("missing"), null);
+      });
+
+      it("saves only over the status and version that were read", async () => {
+        const img = await inserted();
+        const importing = await catalog.images.save(img, transition(img, "importing"), 42);
+        assert.equal(importing?.status, "importing");
+        assert.equal(importing?.version, img.version + 1);
+        assert.equal(importing?.updatedAt, 42);
+        // A stale read (old version, old status) cannot land, and changes nothing.
+        assert.equal(await catalog.images.save(img, { ...img, name: "late" }, 43), null);
+        assert.equal((await catalog.images.findById(img.id))?.name, "");
+        // The status is part of the condition too: same version, other status.
+        assert.equal(
+          await catalog.images.save({ ...importing!, status: "queued" }, { ...importing!, name: "x" }, 44),
+          null,
+        );
+        const renamed = await catalog.images.save(importing!, { ...importing!, name: "x" }, 45);
+        assert.equal(renamed?.name, "x");
+      });
+
+      it("deletes an image with its tags, properties, members and bindings", async () => {
+        const img = await inserted({ tags: ["t"], properties: { p: "v" }, visibility: "shared" });
+        await catalog.members.insert({
+          imageId: img.id,
+          memberId: "p2",
+          status: "accepted",
+          createdAt: 1,
+          updatedAt: 1,
+        });
+        await catalog.bindings.add("image", img.id, {
+          roleId: "viewer",
+          subject: { id: "bob", type: "userAccount" },
+        });
+        await catalog.images.delete(img.id);
+        assert.equal(await catalog.images.findById(img.id), null);
+        assert.deepEqual(await catalog.members.list(img.id), []);
+        assert.deepEqual(await catalog.bindings.list("image", img.id), []);
+        const found = await catalog.imageViews.search(search({ tags: ["t"] }));
+        assert.deepEqual(found, []);
+      });
+
+      it("tells taken names per kind and folder, and counts who holds a blob", async () => {
+        const a = await inserted({ name: "web", blobKey: "blob1" });
+        await inserted({ name: "web", kind: "baremetal", blobKey: "blob1" });
+        assert.equal(await catalog.images.isNameTaken("compute", "f1", "web"), true);
+        assert.equal(await catalog.images.isNameTaken("compute", "f1", "web", a.id), false);
+        assert.equal(await catalog.images.isNameTaken("compute", "f2", "web"), false);
+        assert.equal(await catalog.images.countBlobReferences("blob1"), 2);
+        assert.equal(await catalog.images.countBlobReferences("blob2"), 0);
+      });
+
+      it("commits a transaction's writes together or not at all", async () => {
+        const img = image({ name: "rolled-back" });
+        await assert.rejects(
+          catalog.transaction(async (tx) => {
+            await tx.images.insert(img);
+            assert.ok(await tx.images.findById(img.id), "visible inside its transaction");
+            throw new Error("boom");
+          }),
+          /boom/,
+        );
+        assert.equal(await catalog.images.findById(img.id), null);
+        await catalog.transaction((tx) => tx.images.insert(img));
+        assert.ok(await catalog.images.findById(img.id));
+      });
+    });
+
+    describe("image read model", () => {
+      it("pages a folder in keyset order without skipping or repeating", async () => {
+        for (const name of ["delta", "alpha", "echo", "charlie", "bravo"]) await inserted({ name });
+        await inserted({ name: "other-folder", folderId: "f2" });
+        const names: string[] = [];
+        let after: { value: string; id: string } | undefined;
+        for (;;) {
+          const rows = await catalog.imageViews.list({
+            kind: "compute",
+            folderId: "f1",
+            conditions: [],
+            order: { field: "name", dir: "asc" },
+            after,
+            limit: 2,
+          });
+          const page = rows.slice(0, 2);
+          names.push(...page.map((r) => r.name));
+          if (rows.length <= 2) break;
+          after = { value: page[1]!.name, id: page[1]!.id };
+        }
+        assert.deepEqual(names, ["alpha", "bravo", "charlie", "delta", "echo"]);
+      });
+
+      it("filters with in, not in and contains (wildcards are literal)", async () => {
+        await inserted({ name: "web_1", family: "ubuntu" });
+        await inserted({ name: "web11", family: "debian" });
+        await inserted({ name: "db", family: "ubuntu", status: "killed" });
+        const names = async (conditions: Parameters<Catalog["imageViews"]["list"]>[0]["conditions"]) =>
+          (
+            await catalog.imageViews.list({
+              kind: "compute",
+              folderId: "f1",
+              conditions,
+              order: { field: "name", dir: "asc" },
+              limit: 10,
+            })
+          ).map((r) => r.name);
+        assert.deepEqual(await names([{ field: "name", op: "contains", values: ["_"] }]), ["web_1"]);
+        assert.deepEqual(await names([{ field: "family", op: "in", values: ["ubuntu"] }]), ["db", "web_1"]);
+        assert.deepEqual(await names([{ field: "status", op: "not in", values: ["killed"] }]), [
+          "web11",
+          "web_1",
+        ]);
+      });
+
+      it("finds the newest image of a family among the given statuses", async () => {
+        const old = await inserted({ family: "ubuntu", status: "active" });
+        const newest = await inserted({ family: "ubuntu", status: "active" });
+        await inserted({ family: "ubuntu", status: "queued" });
+        assert.equal(
+          (await catalog.imageViews.latestByFamily("compute", "f1", "ubuntu", ["active"]))?.id,
+          newest.id,
+        );
+        assert.notEqual(old.id, newest.id);
+        assert.equal(await catalog.imageViews.latestByFamily("compute", "f1", "debian", ["active"]), null);
+      });
+
+      it("searches within the caller's scope, leaving hidden statuses out", async () => {
+        const own = await inserted({ folderId: "p1", name: "own" });
+        await inserted({ folderId: "p2", name: "private-other" });
+        const pub = await inserted({ folderId: "p2", name: "public", visibility: "public" });
+        const community = await inserted({ folderId: "p2", name: "community", visibility: "community" });
+        const shared = await inserted({ folderId: "p2", name: "shared", visibility: "shared" });
+        const pending = await inserted({ folderId: "p2", name: "pending", visibility: "shared" });
+        await inserted({ folderId: "p1", name: "gone", status: "deleting" });
+        await catalog.members.insert({
+          imageId: shared.id,
+          memberId: "p1",
+          status: "accepted",
+          createdAt: 1,
+          updatedAt: 1,
+        });
+        await catalog.members.insert({
+          imageId: pending.id,
+          memberId: "p1",
+          status: "pending",
+          createdAt: 1,
+          updatedAt: 1,
+        });
+        const ids = async (scope: ImageSearch["scope"]) =>
+          new Set((await catalog.imageViews.search(search({ scope }))).map((i) => i.id));
+        assert.deepEqual(
+          await ids({
+            all: false,
+            owners: ["p1"],
+            public: true,
+            community: false,
+            sharedWith: { projects: ["p1"], statuses: ["accepted"] },
+          }),
+          new Set([own.id, pub.id, shared.id]),
+        );
+        assert.deepEqual(
+          await ids({
+            all: false,
+            owners: [],
+            public: false,
+            community: true,
+            sharedWith: { projects: ["p1"], statuses: ["pending"] },
+          }),
+          new Set([community.id, pending.id]),
+        );
+        assert.equal(
+          (await ids({ all: true, owners: [], public: true, community: true, sharedWith: null })).size,
+          6,
+        );
+      });
+
+      it("filters a search on columns, every tag and every property", async () => {
+        const a = await inserted({ tags: ["x", "y"], properties: { os: "linux" }, size: 10 });
+        await inserted({ tags: ["x"], properties: { os: "linux" }, size: 20 });
+        await inserted({ tags: ["x", "y"], properties: { os: "windows" }, size: 30 });
+        const found = await catalog.imageViews.search(
+          search({
+            tags: ["x", "y"],
+            properties: [{ name: "os", value: "linux" }],
+            conditions: [{ column: "size", op: "<", values: [15] }],
+          }),
+        );
+        assert.deepEqual(
+          found.map((i) => i.id),
+          [a.id],
+        );
+      });
+
+      it("pages a search in a multi-key order with mixed directions", async () => {
+        for (const [name, size] of [
+          ["a", 3],
+          ["a", 1],
+          ["b", 2],
+          ["b", 5],
+          ["c", 4],
+        ] as const)
+          await inserted({ name, size });
+        const sort: ImageSearch["sort"] = [
+          { key: "name", dir: "asc" },
+          { key: "size", dir: "desc" },
+        ];
+        const seen: string[] = [];
+        let after: Image | undefined;
+        for (;;) {
+          const rows = await catalog.imageViews.search(search({ sort, after, limit: 2 }));
+          const page = rows.slice(0, 2);
+          seen.push(...page.map((r) => `${r.name}${r.size}`));
+          if (rows.length <= 2) break;
+          after = page[1];
+        }
+        assert.deepEqual(seen, ["a3", "a1", "b5", "b2", "c4"]);
+      });
+    });
+
+    describe("operations", () => {
+      it("keeps an operation with its typed task; finds it by idempotency key", async () => {
+        const op = await catalog.operations.insert(operation({ idempotencyKey: "k1" }), 1000);
+        assert.equal(op.done, false);
+        assert.deepEqual(await catalog.operations.findById(op.id), op);
+        assert.equal(op.task.type, "create");
+        assert.deepEqual((await catalog.operations.findByIdempotencyKey("alice", "k1"))?.id, op.id);
+        assert.equal(await catalog.operations.findByIdempotencyKey("bob", "k1"), null);
+        const done = await catalog.operations.insert(
+          operation({ task: { type: "none" }, result: { response: { type: "empty" } } }),
+          1000,
+        );
+        assert.equal(done.done, true);
+        assert.deepEqual(done.response, { type: "empty" });
+      });
+
+      it("lets exactly one worker hold a lease until it expires or is released", async () => {
+        const op = await catalog.operations.insert(operation(), 1000);
+        assert.deepEqual(await catalog.operations.findClaimable(2000, 10), [op.id]);
+        const claimed = await catalog.operations.claim(op.id, "w1", 2000, 500);
+        assert.equal(claimed?.attempts, 1);
+        assert.equal(await catalog.operations.claim(op.id, "w2", 2100, 500), null);
+        assert.deepEqual(await catalog.operations.findClaimable(2100, 10), []);
+        // w1 died: the lease runs out and w2 takes over.
+        assert.equal((await catalog.operations.claim(op.id, "w2", 2600, 500))?.attempts, 2);
+        await catalog.operations.release(op.id, "w2", 2700);
+        assert.equal((await catalog.operations.claim(op.id, "w3", 2800, 500))?.attempts, 2);
+      });
+
+      it("renews leases, reports requested cancellations, and lets only the holder finish", async () => {
+        const op = await catalog.operations.insert(operation(), 1000);
+        await catalog.operations.claim(op.id, "w1", 1000, 500);
+        assert.deepEqual(await catalog.operations.renewLeases("w1", [op.id], 1400, 500), []);
+        assert.equal(
+          await catalog.operations.claim(op.id, "w2", 1600, 500),
+          null,
+          "renewed lease still held",
+        );
+        await catalog.operations.requestCancel(op.id, 1700);
+        assert.deepEqual(await catalog.operations.renewLeases("w1", [op.id], 1750, 500), [op.id]);
+        assert.equal(
+          await catalog.operations.finish(op.id, "w2", { response: { type: "empty" } }, 1800),
+          false,
+        );
+        assert.equal(await catalog.operations.hasUnfinished("img"), true);
+        assert.equal(
+          await catalog.operations.finish(
+            op.id,
+            "w1",
+            { error: { code: "CANCELLED", message: "cancelled" } },
+            1800,
+          ),
+          true,
+        );
+        const ended = await catalog.operations.findById(op.id);
+        assert.deepEqual(ended?.error, { code: "CANCELLED", message: "cancelled" });
+        assert.equal(await catalog.operations.hasUnfinished("img"), false);
+        assert.deepEqual([...(await catalog.operations.unfinishedIds())], []);
+      });
+
+      it("lists a resource's operations newest first, in pages", async () => {
+        const ids: string[] = [];
+        for (let t = 1; t <= 5; t++) ids.push((await catalog.operations.insert(operation(), t * 1000)).id);
+        const first = await catalog.operations.listForResource("img", 2);
+        assert.deepEqual(
+          first.slice(0, 2).map((o) => o.id),
+          [ids[4], ids[3]],
+        );
+        const last = first[1]!;
+        const second = await catalog.operations.listForResource("img", 2, {
+          createdAt: last.createdAt,
+          id: last.id,
+        });
+        assert.deepEqual(
+          second.slice(0, 2).map((o) => o.id),
+          [ids[2], ids[1]],
+        );
+      });
+    });
+
+    describe("members, bindings, subjects and tokens", () => {
+      it("keeps image members and their statuses", async () => {
+        await inserted({ id: "i1", visibility: "shared" });
+        await catalog.members.insert({
+          imageId: "i1",
+          memberId: "p2",
+          status: "pending",
+          createdAt: 1,
+          updatedAt: 1,
+        });
+        await catalog.members.insert({
+          imageId: "i1",
+          memberId: "p3",
+          status: "pending",
+          createdAt: 2,
+          updatedAt: 2,
+        });
+        await catalog.members.setStatus("i1", "p2", "accepted", 5);
+        assert.deepEqual(await catalog.members.find("i1", "p2"), {
+          imageId: "i1",
+          memberId: "p2",
+          status: "accepted",
+          createdAt: 1,
+          updatedAt: 5,
+        });
+        assert.deepEqual(
+          (await catalog.members.list("i1")).map((m) => m.memberId),
+          ["p2", "p3"],
+        );
+        assert.deepEqual(
+          (await catalog.members.list("i1", ["p3"])).map((m) => m.memberId),
+          ["p3"],
+        );
+        assert.deepEqual(await catalog.members.list("i1", []), []);
+        await catalog.members.delete("i1", "p2");
+        assert.equal(await catalog.members.find("i1", "p2"), null);
+      });
+
+      it("adds and removes bindings once each, and answers who holds what", async () => {
+        const viewer = { roleId: "viewer", subject: { id: "bob", type: "userAccount" } } as const;
+        const editor = { roleId: "editor", subject: { id: "bob", type: "userAccount" } } as const;
+        assert.equal(await catalog.bindings.add("image", "i1", viewer), true);
+        assert.equal(await catalog.bindings.add("image", "i1", viewer), false);
+        await catalog.bindings.add("image", "i1", editor);
+        await catalog.bindings.add("folder", "f1", editor);
+        assert.deepEqual(await catalog.bindings.list("image", "i1"), [editor, viewer]);
+        assert.deepEqual((await catalog.bindings.rolesOn("image", "i1", ["bob", "allUsers"])).sort(), [
+          "editor",
+          "viewer",
+        ]);
+        assert.deepEqual(await catalog.bindings.folderRolesOf("bob"), [{ folderId: "f1", role: "editor" }]);
+        assert.equal(await catalog.bindings.remove("image", "i1", viewer), true);
+        assert.equal(await catalog.bindings.remove("image", "i1", viewer), false);
+      });
+
+      it("keeps subjects and tokens by hash; a token is revoked once", async () => {
+        await catalog.subjects.insert({
+          id: "s1",
+          type: "serviceAccount",
+          name: "ci",
+          isAdmin: false,
+          createdAt: 1,
+        });
+        await catalog.subjects.insert({
+          id: "s0",
+          type: "userAccount",
+          name: "admin",
+          isAdmin: true,
+          createdAt: 0,
+        });
+        assert.deepEqual(
+          await catalog.subjects.typesOf(["s1", "nobody"]),
+          new Map([["s1", "serviceAccount"]]),
+        );
+        assert.equal(await catalog.subjects.firstAdmin(), "s0");
+        await catalog.tokens.insert({
+          subjectId: "s1",
+          tokenHash: "h1",
+          createdAt: 1,
+          expiresAt: 99,
+          revokedAt: null,
+          projectId: "f1",
+        });
+        const holder = await catalog.tokens.findByHash("h1");
+        assert.equal(holder?.subjectType, "serviceAccount");
+        assert.equal(holder?.isAdmin, false);
+        assert.equal(holder?.expiresAt, 99);
+        assert.equal(holder?.projectId, "f1");
+        assert.equal(await catalog.tokens.revoke("h1", 50), true);
+        assert.equal(await catalog.tokens.revoke("h1", 51), false);
+        assert.equal((await catalog.tokens.findByHash("h1"))?.revokedAt, 50);
+        assert.equal(await catalog.tokens.findByHash("unknown"), null);
+      });
+
+      it("answers its readiness probe", async () => {
+        await catalog.ping();
+      });
+    });
+  });
+}
+
+function search(fields: Partial<ImageSearch>): ImageSearch {
+  return {
+    scope: { all: true, owners: [], public: true, community: true, sharedWith: null },
+    hiddenStatuses: ["deleting"],
+    conditions: [],
+    tags: [],
+    properties: [],
+    sort: [{ key: "created_at", dir: "asc" }],
+    limit: 100,
+    ...fields,
+  };
+}
