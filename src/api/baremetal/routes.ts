@@ -3,11 +3,10 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { invalidArgument } from "../../core/errors.js";
 import type { ImageCondition } from "../../core/image-query.js";
 import type { UpdatePolicy } from "../../core/images/update-image.js";
-import { type FilterTerm, parseFilter, parseOrderBy, parsePageSize } from "../yandex/listing.js";
+import { type FilterTerm, readImageListRequest, readPage } from "../yandex/listing.js";
 import { type ImageRoutesOptions, renderOperation } from "../yandex/operation-render.js";
 import { idempotencyKey, useYandexConventions } from "../yandex/plugin.js";
-import { IMAGE_ORDER_FIELDS, ListImagesQuery, PageQuery } from "../yandex/schemas.js";
-import { Rules } from "../yandex/validation.js";
+import { ListImagesQuery, PageQuery } from "../yandex/schemas.js";
 import { renderBareMetalImage } from "./render.js";
 import { FOLDER_PATTERN, checkImageId, toChange, toCreateInput } from "./rules.js";
 import { CreateImageBody, ImageIdParams, UpdateImageBody } from "./schemas.js";
@@ -28,21 +27,15 @@ export const bareMetalRoutes: FastifyPluginAsync<ImageRoutesOptions> = async (ba
   );
 
   app.get("/images", { schema: { querystring: ListImagesQuery } }, async (req) => {
-    const q = req.query;
-    const folderId = q.folderId ?? q.folder_id;
-    const r = new Rules();
-    r.required("folderId", folderId)
-      .maxLength("folderId", folderId, 50)
-      .pattern("folderId", folderId, FOLDER_PATTERN);
-    r.maxLength("orderBy", q.orderBy ?? q.order_by, 100).maxLength("filter", q.filter, 1000);
-    r.check();
+    const list = readImageListRequest(req.query, {
+      defaultPageSize: DEFAULT_PAGE_SIZE,
+      filterOps: ["=", ":"],
+      folderPattern: FOLDER_PATTERN,
+    });
     const page = await images.list(req.principal, {
       kind: "baremetal",
-      folderId: folderId!,
-      conditions: toConditions(parseFilter(q.filter, ["=", ":"])),
-      order: parseOrderBy(q.orderBy ?? q.order_by, IMAGE_ORDER_FIELDS, { field: "id", dir: "asc" }),
-      pageSize: parsePageSize(q.pageSize ?? q.page_size, DEFAULT_PAGE_SIZE),
-      pageToken: q.pageToken ?? q.page_token ?? "",
+      ...list,
+      conditions: toConditions(list.terms),
     });
     return {
       images: page.items.map(renderBareMetalImage),
@@ -62,11 +55,12 @@ export const bareMetalRoutes: FastifyPluginAsync<ImageRoutesOptions> = async (ba
     { schema: { params: ImageIdParams, querystring: PageQuery } },
     async (req) => {
       checkImageId(req.params.imageId);
+      const { pageSize, pageToken } = readPage(req.query, DEFAULT_PAGE_SIZE);
       const page = await images.listOperations(
         req.principal,
         { kind: "baremetal", id: req.params.imageId },
-        parsePageSize(req.query.pageSize ?? req.query.page_size, DEFAULT_PAGE_SIZE),
-        req.query.pageToken ?? req.query.page_token ?? "",
+        pageSize,
+        pageToken,
       );
       return {
         operations: page.items.map(op),

@@ -3,10 +3,10 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { invalidArgument, notFound } from "../../core/errors.js";
 import type { ImageCondition } from "../../core/image-query.js";
 import type { UpdatePolicy } from "../../core/images/update-image.js";
-import { parseFilter, parseOrderBy, parsePageSize, type FilterTerm } from "../yandex/listing.js";
+import { type FilterTerm, readImageListRequest, readPage } from "../yandex/listing.js";
 import { type ImageRoutesOptions, renderBinding, renderOperation } from "../yandex/operation-render.js";
 import { idempotencyKey, useYandexConventions } from "../yandex/plugin.js";
-import { AccessBindingsBody, IMAGE_ORDER_FIELDS, ListImagesQuery, PageQuery } from "../yandex/schemas.js";
+import { AccessBindingsBody, ListImagesQuery, PageQuery } from "../yandex/schemas.js";
 import { Rules } from "../yandex/validation.js";
 import { renderComputeImage } from "./render.js";
 import { FAMILY_PATTERN, toChange, toCreateInput } from "./rules.js";
@@ -39,22 +39,14 @@ export const computeRoutes: FastifyPluginAsync<ImageRoutesOptions> = async (base
   });
 
   app.get("/images", { schema: { querystring: ListImagesQuery } }, async (req) => {
-    const q = req.query;
-    const folderId = q.folderId ?? q.folder_id;
-    const pageToken = q.pageToken ?? q.page_token ?? "";
-    const r = new Rules();
-    r.required("folderId", folderId).maxLength("folderId", folderId, 50);
-    r.maxLength("pageToken", pageToken, 100)
-      .maxLength("filter", q.filter, 1000)
-      .maxLength("orderBy", q.orderBy ?? q.order_by, 100);
-    r.check();
+    const list = readImageListRequest(req.query, {
+      defaultPageSize: 100,
+      filterOps: ["=", "!=", "IN", "NOT IN"],
+    });
     const page = await images.list(req.principal, {
       kind: "compute",
-      folderId: folderId!,
-      conditions: toConditions(parseFilter(q.filter, ["=", "!=", "IN", "NOT IN"])),
-      order: parseOrderBy(q.orderBy ?? q.order_by, IMAGE_ORDER_FIELDS, { field: "id", dir: "asc" }),
-      pageSize: parsePageSize(q.pageSize ?? q.page_size, 100),
-      pageToken,
+      ...list,
+      conditions: toConditions(list.terms),
     });
     return {
       images: page.items.map(renderComputeImage),
@@ -70,14 +62,8 @@ export const computeRoutes: FastifyPluginAsync<ImageRoutesOptions> = async (base
       const { id, verb } = imageRef(req.params.imageRef);
       if (verb === null) return renderComputeImage(await images.get(req.principal, { kind: "compute", id }));
       if (verb === "listAccessBindings") {
-        const pageToken = req.query.pageToken ?? req.query.page_token ?? "";
-        new Rules().maxLength("pageToken", pageToken, 100).check();
-        const page = await accessBindings.list(
-          req.principal,
-          { kind: "compute", id },
-          parsePageSize(req.query.pageSize ?? req.query.page_size, 100),
-          pageToken,
-        );
+        const { pageSize, pageToken } = readPage(req.query, 100);
+        const page = await accessBindings.list(req.principal, { kind: "compute", id }, pageSize, pageToken);
         return {
           accessBindings: page.items.map(renderBinding),
           ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}),
@@ -121,14 +107,8 @@ export const computeRoutes: FastifyPluginAsync<ImageRoutesOptions> = async (base
     { schema: { params: ImageRefParams, querystring: PageQuery } },
     async (req) => {
       const { id } = imageRef(req.params.imageRef);
-      const pageToken = req.query.pageToken ?? req.query.page_token ?? "";
-      new Rules().maxLength("pageToken", pageToken, 100).check();
-      const page = await images.listOperations(
-        req.principal,
-        { kind: "compute", id },
-        parsePageSize(req.query.pageSize ?? req.query.page_size, 100),
-        pageToken,
-      );
+      const { pageSize, pageToken } = readPage(req.query, 100);
+      const page = await images.listOperations(req.principal, { kind: "compute", id }, pageSize, pageToken);
       return {
         operations: page.items.map(op),
         ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}),

@@ -72,8 +72,9 @@ export const imageRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (ap
       .send(render(image));
   });
 
-  app.get("/images", async (req) => {
-    const query = req.query as Record<string, string | string[] | undefined>;
+  // Any query parameter may be a filter (custom properties), so the query is read as a whole.
+  app.get<{ Querystring: Record<string, string | string[] | undefined> }>("/images", async (req) => {
+    const query = req.query;
     const page = await images.search(req.principal, parseListQuery(query));
     const params = new URLSearchParams();
     for (const [k, v] of Object.entries(query)) {

@@ -1,4 +1,7 @@
 import { invalidArgument } from "../../core/errors.js";
+import type { ImageOrderField } from "../../core/image-query.js";
+import { IMAGE_ORDER_FIELDS, type ListImagesQuery } from "./schemas.js";
+import { Rules } from "./validation.js";
 
 /**
  * List request helpers shared by the Yandex dialects: page sizes, `orderBy` and the `filter`
@@ -156,4 +159,49 @@ class Lexer {
     }
     this.fail("unterminated string");
   }
+}
+
+/** A page request (`pageSize`, `pageToken`, in either JSON or proto field names), checked. */
+export function readPage(
+  q: { pageSize?: string; page_size?: string; pageToken?: string; page_token?: string },
+  defaultPageSize: number,
+): { pageSize: number; pageToken: string } {
+  const pageToken = q.pageToken ?? q.page_token ?? "";
+  new Rules().maxLength("pageToken", pageToken, 100).check();
+  return { pageSize: parsePageSize(q.pageSize ?? q.page_size, defaultPageSize), pageToken };
+}
+
+/**
+ * The prelude of every Yandex images list: the folder (required), a page, the order (by id
+ * unless asked) and the filter terms with the operators the dialect allows.
+ */
+export function readImageListRequest(
+  q: ListImagesQuery,
+  opts: { defaultPageSize: number; filterOps: readonly FilterOp[]; folderPattern?: string },
+): {
+  folderId: string;
+  pageSize: number;
+  pageToken: string;
+  order: OrderBy<ImageOrderField>;
+  terms: FilterTerm[];
+} {
+  const folderId = q.folderId ?? q.folder_id;
+  const orderBy = q.orderBy ?? q.order_by;
+  const pageToken = q.pageToken ?? q.page_token ?? "";
+  const r = new Rules();
+  r.required("folderId", folderId).maxLength("folderId", folderId, 50);
+  if (opts.folderPattern) r.pattern("folderId", folderId, opts.folderPattern);
+  r.maxLength("pageToken", pageToken, 100)
+    .maxLength("filter", q.filter, 1000)
+    .maxLength("orderBy", orderBy, 100);
+  r.check();
+  const terms = parseFilter(q.filter, opts.filterOps);
+  const order = parseOrderBy(orderBy, IMAGE_ORDER_FIELDS, { field: "id", dir: "asc" });
+  return {
+    folderId: folderId!,
+    terms,
+    order,
+    pageSize: parsePageSize(q.pageSize ?? q.page_size, opts.defaultPageSize),
+    pageToken,
+  };
 }
