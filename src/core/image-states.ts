@@ -2,7 +2,7 @@ import { failedPrecondition } from "./errors.js";
 import type { Image, ImageStatus } from "./image.js";
 
 /**
- * The image state machine: the only door through which a status changes (STYLE.md §8). Use
+ * The image state machine: the only door through which a status changes. Use
  * cases and workers ask the named predicates below instead of comparing statuses, and move an
  * image with `transition`, which refuses what the table does not allow. Stores save conditionally
  * on the status and version that were read, so a change made on a stale read cannot land.

@@ -4,7 +4,7 @@ import { newResourceId, newUuid } from "./ids.js";
 export type ImageKind = "compute" | "baremetal";
 
 /**
- * The core lifecycle. Each dialect maps it to its own statuses (see DESIGN.md, "Statuses").
+ * The core lifecycle. Each dialect maps it to its own statuses (ARCHITECTURE.md, "Statuses").
  * - queued: metadata only, no data yet
  * - importing: a worker is bringing data in (create from URI/image/disk, OpenStack import)
  * - saving: data is being uploaded directly (OpenStack PUT file)
@@ -33,7 +33,7 @@ export interface HardwareGeneration {
   generation2Features?: Record<string, never>;
 }
 
-/** The catalog record: the superset of what every dialect needs (DESIGN.md, "The catalog"). */
+/** The catalog record: the superset of what every dialect needs (ARCHITECTURE.md, "The catalog"). */
 export interface Image {
   id: string;
   uuid: string;

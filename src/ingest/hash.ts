@@ -12,7 +12,7 @@ export interface Digests {
 
 /**
  * A pass-through stage that measures what flows through it: byte count, MD5, SHA-512 and the
- * format sniffer, all in the same pass as the write (STYLE.md §3). It refuses to pass more than
+ * format sniffer, all in the same pass as the write. It refuses to pass more than
  * `maxBytes`, so an endless source cannot fill the disk.
  */
 export class MeasuringStream extends Transform {

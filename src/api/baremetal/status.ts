@@ -2,7 +2,7 @@ import type { ImageStatus } from "../../core/image.js";
 
 export type BareMetalStatus = "STATUS_UNSPECIFIED" | "CREATING" | "READY" | "ERROR" | "DELETING" | "UPDATING";
 
-/** Core status → BareMetal Image.Status (seed 000); unlike Compute it shows UPDATING. */
+/** Core status → BareMetal Image.Status ; unlike Compute it shows UPDATING. */
 export const BAREMETAL_STATUS: Record<ImageStatus, BareMetalStatus> = {
   queued: "CREATING",
   importing: "CREATING",

@@ -5,7 +5,7 @@ import type { CreateImageInput } from "../../core/images/create-image.js";
 import { Rules, checkLabels, parseInt64, parseUpdateMask, type LabelRules } from "../yandex/validation.js";
 import type { CreateImageBody, UpdateImageBody } from "./schemas.js";
 
-/** Field rules of the Compute Image API v1, as seed 001 documents them. */
+/** Field rules of the Compute Image API v1, as the API reference documents them. */
 export const NAME_PATTERN = "|[a-z]([-a-z0-9]{0,61}[a-z0-9])?";
 export const FAMILY_PATTERN = "|[a-z][-a-z0-9]{1,61}[a-z0-9]";
 export const COMPUTE_LABELS: LabelRules = {
@@ -123,7 +123,7 @@ const UPDATABLE: Record<string, ResettableField> = {
 };
 
 /**
- * Reads an UpdateImageRequest as a change, per seed 002: with `updateMask`, only
+ * Reads an UpdateImageRequest as a change, as the API reference defines it: with `updateMask`, only
  * the listed fields change, and a listed field absent from the body is reset to its default;
  * without a mask every updatable field takes the body's value or its default. `labels` replaces
  * the whole set. The default minDiskSize is the one the image would get at creation.

@@ -2,7 +2,7 @@ import type { ImageStatus } from "../../core/image.js";
 
 export type ComputeStatus = "STATUS_UNSPECIFIED" | "CREATING" | "READY" | "ERROR" | "DELETING";
 
-/** Core status → Compute Image.Status (DESIGN.md, "Statuses"). */
+/** Core status → Compute Image.Status (ARCHITECTURE.md, "Statuses"). */
 export const COMPUTE_STATUS: Record<ImageStatus, ComputeStatus> = {
   queued: "CREATING",
   importing: "CREATING",

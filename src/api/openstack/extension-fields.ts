@@ -2,7 +2,7 @@ import type { Image } from "../../core/image.js";
 import osVersions from "./os-versions.json" with { type: "json" };
 
 /**
- * The public-cloud extension fields (seed 004). `__os_version` is the user's; `__os_type`,
+ * The public-cloud extension fields of the OpenStack dialect. `__os_version` is the user's; `__os_type`,
  * `__platform` and `__os_bit` follow from it by os-versions.json; the rest describe the image
  * as stored. All are plain string properties, so they filter and patch like any other.
  */

@@ -3,7 +3,7 @@ import { VIRTUAL_ENV_TYPES } from "./extension-fields.js";
 const UUID_PATTERN =
   "^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$";
 
-/** Glance's disk formats plus the public cloud's zvhd and zvhd2 (seed 004). */
+/** Glance's disk formats plus the public cloud's zvhd and zvhd2. */
 export const DISK_FORMATS = [
   "ami",
   "ari",

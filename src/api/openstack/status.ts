@@ -1,6 +1,6 @@
 import type { ImageStatus } from "../../core/image.js";
 
-/** Core statuses in Glance's words (DESIGN.md, "Statuses"). */
+/** Core statuses in Glance's words (ARCHITECTURE.md, "Statuses"). */
 export const GLANCE_STATUS: Record<ImageStatus, string> = {
   queued: "queued",
   importing: "importing",

@@ -3,7 +3,7 @@ import * as m001 from "./001-initial.js";
 import * as m002 from "./002-openstack.js";
 import * as m003 from "./003-binding-subject-types.js";
 
-/** Numbered migrations, in code, run at start-up (STYLE.md §6). Append; never edit a released one. */
+/** Numbered migrations, in code, run at start-up. Append; never edit a released one. */
 export const migrationProvider: MigrationProvider = {
   async getMigrations(): Promise<Record<string, Migration>> {
     return { "001-initial": m001, "002-openstack": m002, "003-binding-subject-types": m003 };
