@@ -3,7 +3,7 @@ import type { CoreDeps } from "../core-deps.js";
 import { failedPrecondition } from "../errors.js";
 import { formatsForCreate } from "../format-policy.js";
 import { isActive } from "../image-states.js";
-import { type HardwareGeneration, type ImageKind, type OsType, newQueuedImage } from "../image.js";
+import { type Image, type ImageKind, type OsType, newQueuedImage } from "../image.js";
 import type { ImageSource, Operation } from "../operation.js";
 import { recordImageOperation } from "../operations/record-operation.js";
 import type { CatalogStores } from "../ports/catalog.js";
@@ -11,20 +11,16 @@ import type { Principal } from "../principal.js";
 import { loadImage } from "./image-loader.js";
 import { assertNameFree } from "./save-image.js";
 
-export interface CreateImageInput {
-  kind: ImageKind;
-  folderId: string;
-  name: string;
-  description: string;
-  labels: Record<string, string>;
-  family: string;
+/** A create request: the new image's fields, where its data comes from, and how to name the operation. */
+export interface CreateImageInput extends Pick<
+  Image,
+  "kind" | "folderId" | "name" | "description" | "labels" | "family" | "pooled" | "hardwareGeneration"
+> {
   /** 0 when the request named none. */
   minDiskSize: number;
   /** null when the request named none (then inherited from a source image). */
   productIds: string[] | null;
   osType: OsType | null;
-  pooled: boolean;
-  hardwareGeneration: HardwareGeneration | null;
   source: Exclude<ImageSource, { type: "staged" }>;
   /** The operation's description, in the dialect's words ("Create image"). */
   operationDescription: string;

@@ -1,26 +1,27 @@
 import { authorize, can } from "../access.js";
 import type { CoreDeps } from "../core-deps.js";
 import { alreadyExists, permissionDenied } from "../errors.js";
-import { type Image, type OsType, newQueuedImage } from "../image.js";
+import { type Image, newQueuedImage } from "../image.js";
 import type { Principal } from "../principal.js";
 
 /** An image registered without data (OpenStack `POST /v2/images`): it waits in `queued`. */
-export interface RegisterImageInput {
+export interface RegisterImageInput extends Pick<
+  Image,
+  | "folderId"
+  | "name"
+  | "visibility"
+  | "protected"
+  | "osHidden"
+  | "tags"
+  | "properties"
+  | "diskFormat"
+  | "containerFormat"
+  | "minRam"
+  | "minDiskSize"
+  | "osType"
+> {
   /** A caller-chosen UUID, or null for a new one. */
   uuid: string | null;
-  folderId: string;
-  name: string;
-  visibility: Image["visibility"];
-  protected: boolean;
-  osHidden: boolean;
-  tags: string[];
-  properties: Record<string, string>;
-  diskFormat: string | null;
-  containerFormat: string | null;
-  minRam: number;
-  /** Bytes; 0 when unset. */
-  minDiskSize: number;
-  osType: OsType;
 }
 
 /** Registers an image's metadata; its data comes later through an upload or an import. */
