@@ -1,8 +1,5 @@
 import type { ErrorArgs, ErrorReason } from "../../core/errors.js";
-import { GLANCE_STATUS } from "./status.js";
-import type { ImageStatus } from "../../core/image.js";
 
-const status = (s: string | undefined) => GLANCE_STATUS[s as ImageStatus] ?? s;
 const ATTRIBUTE: Record<string, string> = { diskFormat: "disk_format", containerFormat: "container_format" };
 
 /**
@@ -21,7 +18,7 @@ export const GLANCE_MESSAGES: Partial<Record<ErrorReason, (args: ErrorArgs) => s
     `Attribute ${ATTRIBUTE[a.field ?? ""] ?? a.field} can be only replaced for a queued image.`,
   UUID_TAKEN: (a) => `Image ID ${a.uuid} already exists!`,
   DEACTIVATE_DENIED: (a) => `You are not authorized to complete ${a.verb} action.`,
-  STATUS_NOT_ALLOWED: (a) => `Not allowed to ${a.verb} image in status '${status(a.status)}'`,
+  STATUS_NOT_ALLOWED: (a) => `Not allowed to ${a.verb} image in status '${a.status}'`,
   NOT_SHARED: (a) => `Not allowed to create members for image ${a.id}.`,
   MEMBER_CONFLICT: (a) => `Member ${a.member} is duplicated for image ${a.id}`,
   MEMBER_NOT_FOUND: (a) => `${a.member} not found in the member list of the image ${a.id}.`,
