@@ -7,9 +7,12 @@ cd "$(dirname "$0")/.."
 source scripts/lib/install-missing.sh
 # qemu-img makes fixtures; genisoimage and sfdisk (fdisk) make ISO and partitioned ones; the
 # OpenStack CLIs are the real clients; Keystone mode is tested against a real Keystone (its
-# package brings uwsgi and the python3 plugin); the benchmark harness's smoke test drives wrk.
+# package brings uwsgi and the python3 plugin); the benchmark harness's smoke test drives wrk;
+# the catalog contract and the multi-node tests start private PostgreSQL clusters (its server
+# binaries live outside PATH, under /usr/lib/postgresql).
 install_missing qemu-img:qemu-utils genisoimage:genisoimage sfdisk:fdisk \
-  openstack:python3-openstackclient glance:python3-glanceclient keystone-manage:keystone wrk:wrk
+  openstack:python3-openstackclient glance:python3-glanceclient keystone-manage:keystone wrk:wrk \
+  '/usr/lib/postgresql/*/bin/initdb:postgresql' psql:postgresql-client
 
 npm run --silent build
 npm run --silent typecheck

@@ -6,6 +6,8 @@ import type { DiskFormat } from "./core/disk-format.js";
 /** One typed configuration, from flags, VITRINE_* environment variables and an optional JSON file. */
 export interface Config {
   dataDir: string;
+  /** The catalog: null for the embedded SQLite file in the data directory, or a postgres:// URL. */
+  databaseUrl: string | null;
   listen: { host: string; port: number };
   logLevel: string;
   /** Host names/IPs create-from-URI may fetch from besides public hosts; "*" allows any. */
@@ -47,6 +49,7 @@ export interface KeystoneConfig {
 
 export interface ConfigFlags {
   dataDir?: string;
+  database?: string;
   listen?: string;
   logLevel?: string;
   config?: string;
@@ -66,8 +69,15 @@ export function loadConfig(flags: ConfigFlags, env: Env = process.env): Config {
   const role = flags.role ?? get("VITRINE_ROLE") ?? "all";
   if (role !== "all" && role !== "api" && role !== "worker")
     throw new Error(`--role must be all, api or worker, not ${role}`);
+  const databaseUrl = flags.database ?? get("VITRINE_DATABASE_URL") ?? null;
+  if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new Error(
+      `--database must be a postgres:// URL (or left out for the embedded SQLite), not ${databaseUrl}`,
+    );
+  }
   return {
     dataDir,
+    databaseUrl,
     listen: parseListen(flags.listen ?? get("VITRINE_LISTEN") ?? "127.0.0.1:9292"),
     logLevel: flags.logLevel ?? get("VITRINE_LOG_LEVEL") ?? "info",
     importAllowedHosts: (get("VITRINE_IMPORT_ALLOWED_HOSTS") ?? "")

@@ -20,7 +20,7 @@ import { CreateImageHandler } from "./operations/handlers/image-create.js";
 import { DeleteImageHandler } from "./operations/handlers/image-delete.js";
 import { UpdateImageHandler } from "./operations/handlers/image-update.js";
 import { FsBlobStore } from "./storage/blob/fs-blob-store.js";
-import { openSqliteCatalog } from "./storage/meta/open-catalog.js";
+import { openPostgresCatalog, openSqliteCatalog } from "./storage/meta/open-catalog.js";
 
 /** The blob store's name in OpenStack terms (Glance calls its filesystem store `fs`). */
 const STORE_ID = "fs";
@@ -36,7 +36,9 @@ export interface Service {
 /** Composition root: config → stores → core → listeners and workers. */
 export async function startService(config: Config): Promise<Service> {
   const log = pino({ level: config.logLevel, base: { pid: process.pid } });
-  const catalog = await openSqliteCatalog(path.join(config.dataDir, "vitrine.sqlite"));
+  const catalog = config.databaseUrl
+    ? await openPostgresCatalog(config.databaseUrl)
+    : await openSqliteCatalog(path.join(config.dataDir, "vitrine.sqlite"));
   const blobs = await new FsBlobStore(path.join(config.dataDir, "blobs")).init();
   await ensureAdminToken(catalog, config.dataDir, log);
 
@@ -71,7 +73,10 @@ export async function startService(config: Config): Promise<Service> {
       storeId: STORE_ID,
     });
     url = await http.listen({ host: config.listen.host, port: config.listen.port });
-    log.info({ url, dataDir: config.dataDir }, "vitrine listening");
+    log.info(
+      { url, dataDir: config.dataDir, catalog: config.databaseUrl ? "postgres" : "sqlite" },
+      "vitrine listening",
+    );
   }
 
   let stopping: Promise<void> | null = null;

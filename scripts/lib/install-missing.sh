@@ -1,9 +1,15 @@
 # Sourced by the test and bench scripts: installs Debian packages for the commands that are
-# missing. Arguments are command:package pairs, e.g. `install_missing qemu-img:qemu-utils wrk:wrk`.
+# missing. Arguments are command:package pairs, e.g. `install_missing qemu-img:qemu-utils wrk:wrk`;
+# a command starting with / is a path (glob) to look for instead (binaries not on PATH).
 install_missing() {
   local need=() pair
   for pair in "$@"; do
-    command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
+    local what="${pair%%:*}"
+    if [[ "$what" == /* ]]; then
+      compgen -G "$what" >/dev/null || need+=("${pair#*:}")
+    else
+      command -v "$what" >/dev/null 2>&1 || need+=("${pair#*:}")
+    fi
   done
   [ ${#need[@]} -gt 0 ] || return 0
   echo "installing Debian packages: ${need[*]}"

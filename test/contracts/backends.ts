@@ -3,7 +3,8 @@ import path from "node:path";
 import type { BlobStore } from "../../src/core/ports/blob-store.js";
 import type { Catalog } from "../../src/core/ports/catalog.js";
 import { FsBlobStore } from "../../src/storage/blob/fs-blob-store.js";
-import { openSqliteCatalog } from "../../src/storage/meta/open-catalog.js";
+import { openPostgresCatalog, openSqliteCatalog } from "../../src/storage/meta/open-catalog.js";
+import { type PostgresServer, startPostgres } from "../helpers/postgres.js";
 import { tempDir } from "../helpers/server.js";
 
 /**
@@ -13,6 +14,8 @@ import { tempDir } from "../helpers/server.js";
 export interface Backend<T> {
   name: string;
   open(): Promise<{ store: T; close(): Promise<void> }>;
+  /** Stops whatever server the backend started for the suite. */
+  shutdown?(): Promise<void>;
 }
 
 export const BLOB_STORES: Backend<BlobStore>[] = [
@@ -28,12 +31,34 @@ export const BLOB_STORES: Backend<BlobStore>[] = [
   },
 ];
 
+let postgres: Promise<PostgresServer> | null = null;
+
 export const CATALOGS: Backend<Catalog>[] = [
   {
     name: "SQLite (in memory)",
     open: async () => {
       const catalog = await openSqliteCatalog(":memory:");
       return { store: catalog, close: () => catalog.close() };
+    },
+  },
+  {
+    // A private cluster started once for the suite; every test gets a fresh database.
+    name: "PostgreSQL",
+    open: async () => {
+      const server = await (postgres ??= startPostgres());
+      const url = await server.createDatabase();
+      const catalog = await openPostgresCatalog(url);
+      return {
+        store: catalog,
+        close: async () => {
+          await catalog.close();
+          server.dropDatabase(url);
+        },
+      };
+    },
+    shutdown: async () => {
+      if (postgres) (await postgres).stop();
+      postgres = null;
     },
   },
 ];

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { afterEach, beforeEach, describe, it } from "node:test";
+import { after, afterEach, beforeEach, describe, it } from "node:test";
 import { newResourceId } from "../../src/core/ids.js";
 import { transition } from "../../src/core/image-states.js";
 import { type Image, newQueuedImage } from "../../src/core/image.js";
@@ -21,6 +21,7 @@ for (const backend of CATALOGS) {
       ({ store: catalog, close } = await backend.open());
     });
     afterEach(() => close());
+    after(() => backend.shutdown?.());
 
     function image(fields: Partial<Image> = {}): Image {
       return { ...newQueuedImage({ kind: "compute", folderId: "f1" }, clock++), ...fields };
@@ -122,6 +123,18 @@ for (const backend of CATALOGS) {
         assert.equal(await catalog.images.isNameTaken("compute", "f2", "web"), false);
         assert.equal(await catalog.images.countBlobReferences("blob1"), 2);
         assert.equal(await catalog.images.countBlobReferences("blob2"), 0);
+      });
+
+      it("holds a name for the transaction that asked: two concurrent creates cannot both take it", async () => {
+        const attempt = () =>
+          catalog.transaction(async (tx) => {
+            if (await tx.images.isNameTaken("compute", "f1", "contended")) return "taken";
+            await new Promise((r) => setTimeout(r, 50));
+            await tx.images.insert(image({ name: "contended" }));
+            return "created";
+          });
+        const results = await Promise.all([attempt(), attempt(), attempt()]);
+        assert.deepEqual(results.sort(), ["created", "taken", "taken"]);
       });
 
       it("commits a transaction's writes together or not at all", async () => {
@@ -317,6 +330,14 @@ for (const backend of CATALOGS) {
         assert.equal((await catalog.operations.claim(op.id, "w2", 2600, 500))?.attempts, 2);
         await catalog.operations.release(op.id, "w2", 2700);
         assert.equal((await catalog.operations.claim(op.id, "w3", 2800, 500))?.attempts, 2);
+      });
+
+      it("gives a free operation to exactly one of many concurrent claims", async () => {
+        const op = await catalog.operations.insert(operation(), 1000);
+        const claims = await Promise.all(
+          ["w1", "w2", "w3", "w4", "w5"].map((w) => catalog.operations.claim(op.id, w, 2000, 5000)),
+        );
+        assert.equal(claims.filter((c) => c !== null).length, 1);
       });
 
       it("renews leases, reports requested cancellations, and lets only the holder finish", async () => {

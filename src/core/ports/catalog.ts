@@ -24,6 +24,11 @@ export interface ImageStore {
   save(current: Image, next: Image, now: number): Promise<Image | null>;
   /** Removes the image with its tags, properties, members and access bindings. */
   delete(id: string): Promise<void>;
+  /**
+   * Whether an image other than `exceptId` has the name. In a transaction it also holds the
+   * name until the transaction ends: a concurrent transaction asking for the same name waits, so
+   * two creates on two nodes cannot both find it free.
+   */
   isNameTaken(kind: ImageKind, folderId: string, name: string, exceptId?: string): Promise<boolean>;
   countBlobReferences(blobKey: string): Promise<number>;
 }

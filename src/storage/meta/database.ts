@@ -1,7 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import SqliteDatabase from "better-sqlite3";
-import { Kysely, Migrator, SqliteDialect } from "kysely";
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from "kysely";
+import pg from "pg";
 import { LRUCache } from "lru-cache";
 import { internal } from "../../core/errors.js";
 import { migrationProvider } from "./migrations/index.js";
@@ -44,6 +45,21 @@ function withStatementCache(sqlite: SqliteDatabase.Database): SqliteDatabase.Dat
   });
 }
 
+// int8 columns (timestamps in ms, byte sizes) come back as numbers, as from SQLite: every value
+// we store fits in a double's 53 bits (4 TiB images, millisecond clocks).
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+/** Opens a PostgreSQL catalog over a connection pool (`url`: postgres://user:pass@host:port/db). */
+export function openPostgres(url: string, maxConnections = 10): Db {
+  return new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: maxConnections }) }),
+  });
+}
+
+/**
+ * Brings the schema to the latest migration. Safe when several nodes start at once: Kysely's
+ * migrator takes a lock first (an advisory lock on PostgreSQL; SQLite has one writer anyway).
+ */
 export async function migrateToLatest(db: Db): Promise<void> {
   const migrator = new Migrator({ db, provider: migrationProvider });
   const { error, results } = await migrator.migrateToLatest();

@@ -9,10 +9,12 @@ import { SqlOperationStore } from "./operation-store.js";
 import { SqlSubjectStore } from "./subject-store.js";
 import { SqlTokenStore } from "./token-store.js";
 
+export type SqlDialectName = "sqlite" | "postgres";
+
 /** The stores bound to one query executor: the database itself or one of its transactions. */
-function storesOn(db: Db): CatalogStores {
+function storesOn(db: Db, dialect: SqlDialectName): CatalogStores {
   return {
-    images: new SqlImageStore(db),
+    images: new SqlImageStore(db, dialect),
     imageViews: new SqlImageReadModel(db),
     operations: new SqlOperationStore(db),
     members: new SqlMemberStore(db),
@@ -22,11 +24,14 @@ function storesOn(db: Db): CatalogStores {
   };
 }
 
-/** The catalog on a Kysely database (SQLite now; the stores use only SQL Kysely speaks for every dialect). */
-export function sqlCatalog(db: Db): Catalog {
+/**
+ * The catalog on a Kysely database. The stores use SQL both SQLite and PostgreSQL speak; where
+ * the two must differ (serialising concurrent writers) the store is told which it talks to.
+ */
+export function sqlCatalog(db: Db, dialect: SqlDialectName): Catalog {
   return {
-    ...storesOn(db),
-    transaction: (work) => db.transaction().execute((trx) => work(storesOn(trx))),
+    ...storesOn(db, dialect),
+    transaction: (work) => db.transaction().execute((trx) => work(storesOn(trx, dialect))),
     ping: async () => {
       await sql`select 1`.execute(db);
     },

@@ -1,9 +1,9 @@
-import type { Kysely } from "kysely";
-import { sql } from "kysely";
+import { type Kysely, PostgresAdapter, sql } from "kysely";
 
 // Written against Kysely's schema builder with portable column types, so it runs unchanged on
 // SQLite and PostgreSQL. `bigint` is a 64-bit integer on both.
 export async function up(db: Kysely<unknown>): Promise<void> {
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
   await db.schema
     .createTable("images")
     .addColumn("id", "text", (c) => c.primaryKey())
@@ -106,7 +106,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   await db.schema
     .createTable("tokens")
-    .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+    // SQLite's autoincrement is PostgreSQL's serial (the DDL SQLite runs is unchanged).
+    .addColumn("id", postgres ? "serial" : "integer", (c) =>
+      postgres ? c.primaryKey() : c.primaryKey().autoIncrement(),
+    )
     .addColumn("subject_id", "text", (c) => c.notNull().references("subjects.id"))
     .addColumn("token_hash", "text", (c) => c.notNull().unique())
     .addColumn("created_at", "bigint", (c) => c.notNull())

@@ -1,0 +1,105 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { after, before, describe, it } from "node:test";
+import { type FileServer, startFileServer } from "../helpers/file-server.js";
+import { image as fixture } from "../helpers/fixtures.js";
+import { type PostgresServer, startPostgres } from "../helpers/postgres.js";
+import { CLI, type RunningServer, startServer, tempDir } from "../helpers/server.js";
+
+/**
+ * Two Vitrine nodes (API and workers each) on one PostgreSQL catalog: every rule that holds on
+ * one node holds across both — names unique per folder under concurrent creates through either
+ * node, operations run once and visible from both, tokens issued by the CLI valid on both.
+ */
+describe("two nodes on one PostgreSQL catalog", () => {
+  let pg: PostgresServer;
+  let databaseUrl: string;
+  let a: RunningServer;
+  let b: RunningServer;
+  let files: FileServer;
+
+  before(async () => {
+    pg = await startPostgres();
+    databaseUrl = await pg.createDatabase();
+    // One blob directory on this machine, shared by both nodes; the catalog is PostgreSQL.
+    const dataDir = tempDir("nodes");
+    const env = {
+      VITRINE_DATABASE_URL: databaseUrl,
+      VITRINE_IMPORT_ALLOWED_HOSTS: "127.0.0.1",
+      VITRINE_TOKEN_CACHE_SECONDS: "1",
+    };
+    a = await startServer({ dataDir, env });
+    b = await startServer({ dataDir, env });
+    files = await startFileServer();
+  });
+  after(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await files?.close();
+    pg?.stop();
+  });
+
+  it("both nodes serve one catalog", async () => {
+    assert.equal(a.logs.find((l) => l.msg === "vitrine listening")?.catalog, "postgres");
+    const created = await a.request("POST", "/v2/images", {
+      name: "shared",
+      disk_format: "qcow2",
+      container_format: "bare",
+    });
+    assert.equal(created.status, 201);
+    const seen = await b.request("GET", `/v2/images/${created.body.id}`);
+    assert.equal(seen.status, 200);
+    assert.equal(seen.body.name, "shared");
+  });
+
+  it("keeps Compute names unique per folder under concurrent creates through both nodes", async () => {
+    const uri = files.serve("race.qcow2", fixture("qcow2", 8).path);
+    const body = { folderId: "race-folder", name: "same-name", uri };
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? a : b).request("POST", "/compute/v1/images", body)),
+    );
+    const statuses = answers.map((r) => r.status).sort();
+    assert.deepEqual(statuses, [200, 409, 409, 409, 409, 409, 409, 409]);
+    const list = await b.request("GET", "/compute/v1/images?folderId=race-folder");
+    assert.equal(list.body.images.length, 1);
+  });
+
+  it("runs an operation once, visible from either node", async () => {
+    const f = fixture("qcow2", 8);
+    const uri = files.serve("op.qcow2", f.path);
+    const op = await a.request("POST", "/compute/v1/images", { folderId: "ops", name: "imported", uri });
+    assert.equal(op.status, 200);
+    let done: any = null;
+    for (let i = 0; i < 200 && !done; i++) {
+      const res = await b.request("GET", `/operations/${op.body.id}`);
+      if (res.body.done) done = res.body;
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(done, "operation did not finish");
+    assert.equal(done.error, undefined, JSON.stringify(done.error));
+    const image = await b.request("GET", `/compute/v1/images/${done.metadata.imageId}`);
+    assert.equal(image.body.status, "READY");
+    const os = await a.request("GET", `/v2/images?name=imported`);
+    assert.equal(os.body.images[0].checksum, f.md5);
+    assert.equal(os.body.images[0].os_hash_value, f.sha512);
+  });
+
+  it("a token issued by the CLI against the catalog works on both nodes, and revoking it too", async () => {
+    const cli = (...args: string[]) =>
+      execFileSync(process.execPath, [CLI, ...args, "--database", databaseUrl], { encoding: "utf8" }).trim();
+    const subject = cli("subject", "create", "--name", "carol");
+    cli("folder", "bind", "--folder", "carol-folder", "--subject", subject, "--role", "viewer");
+    const token = cli("token", "create", "--subject", subject);
+    const headers = { authorization: `Bearer ${token}` };
+    for (const node of [a, b]) {
+      const res = await node.request("GET", "/compute/v1/images?folderId=carol-folder", undefined, headers);
+      assert.equal(res.status, 200);
+    }
+    cli("token", "revoke", token);
+    // Each node trusts a checked token for VITRINE_TOKEN_CACHE_SECONDS (1 s here).
+    await new Promise((r) => setTimeout(r, 1500));
+    for (const node of [a, b]) {
+      const res = await node.request("GET", "/compute/v1/images?folderId=carol-folder", undefined, headers);
+      assert.equal(res.status, 401);
+    }
+  });
+});
