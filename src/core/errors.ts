@@ -71,7 +71,9 @@ export type ErrorReason =
   /** args: name */
   | "PROPERTY_MISSING"
   /** args: tag */
-  | "TAG_MISSING";
+  | "TAG_MISSING"
+  /** The caller already used the idempotency key: the operation it started is the answer. */
+  | "IDEMPOTENCY_REPLAY";
 
 export type ErrorArgs = Readonly<Record<string, string>>;
 

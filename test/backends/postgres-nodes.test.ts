@@ -63,6 +63,31 @@ describe("two nodes on one PostgreSQL catalog", () => {
     assert.equal(list.body.images.length, 1);
   });
 
+  it("replays a create retried with its Idempotency-Key through either node", async () => {
+    const uri = files.serve("retry.qcow2", fixture("qcow2", 8).path);
+    for (const [key, name] of [
+      ["retry-named", "retried"],
+      ["retry-unnamed", ""],
+    ] as const) {
+      const answers = await Promise.all(
+        Array.from({ length: 6 }, (_, i) =>
+          (i % 2 === 0 ? a : b).request(
+            "POST",
+            "/compute/v1/images",
+            { folderId: "retries", name, uri },
+            { "idempotency-key": key },
+          ),
+        ),
+      );
+      assert.deepEqual(
+        answers.map((r) => r.status),
+        [200, 200, 200, 200, 200, 200],
+        JSON.stringify(answers.map((r) => r.body)),
+      );
+      assert.equal(new Set(answers.map((r) => r.body.id)).size, 1);
+    }
+  });
+
   it("runs an operation once, visible from either node", async () => {
     const f = fixture("qcow2", 8);
     const uri = files.serve("op.qcow2", f.path);

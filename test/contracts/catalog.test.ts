@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, afterEach, beforeEach, describe, it } from "node:test";
+import { VitrineError } from "../../src/core/errors.js";
 import { newResourceId } from "../../src/core/ids.js";
 import { transition } from "../../src/core/image-states.js";
 import { type Image, newQueuedImage } from "../../src/core/image.js";
@@ -330,6 +331,15 @@ for (const backend of CATALOGS) {
         assert.equal((await catalog.operations.claim(op.id, "w2", 2600, 500))?.attempts, 2);
         await catalog.operations.release(op.id, "w2", 2700);
         assert.equal((await catalog.operations.claim(op.id, "w3", 2800, 500))?.attempts, 2);
+      });
+
+      it("refuses a second operation with its creator's idempotency key as a replay", async () => {
+        await catalog.operations.insert(operation({ idempotencyKey: "k2" }), 1000);
+        await assert.rejects(
+          catalog.operations.insert(operation({ idempotencyKey: "k2" }), 1001),
+          (err: unknown) => err instanceof VitrineError && err.reason === "IDEMPOTENCY_REPLAY",
+        );
+        await catalog.operations.insert(operation({ idempotencyKey: "k2", createdBy: "bob" }), 1002);
       });
 
       it("gives a free operation to exactly one of many concurrent claims", async () => {

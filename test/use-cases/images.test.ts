@@ -106,6 +106,18 @@ describe("image use cases", () => {
     );
   });
 
+  it("answers concurrent retries of one create with its one operation", async () => {
+    for (const name of ["concurrent-retry", ""]) {
+      const ops = await Promise.all(
+        Array.from({ length: 5 }, () =>
+          env.core.images.create(alice, input({ name, idempotencyKey: `key-${name}` })),
+        ),
+      );
+      assert.equal(new Set(ops.map((o) => o.id)).size, 1);
+      await settled(env.core, alice, ops[0]!);
+    }
+  });
+
   it("creates from another image without copying its bytes", async () => {
     const source = await ready({ name: "source" });
     const copy = await ready({ name: "copy", source: { type: "image", imageId: source.id } });

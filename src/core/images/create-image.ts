@@ -1,6 +1,6 @@
 import { authorize } from "../access.js";
 import type { CoreDeps } from "../core-deps.js";
-import { failedPrecondition } from "../errors.js";
+import { failedPrecondition, isVitrineError } from "../errors.js";
 import { formatsForCreate } from "../format-policy.js";
 import { isActive } from "../image-states.js";
 import { type Image, type ImageKind, type OsType, newQueuedImage } from "../image.js";
@@ -9,7 +9,7 @@ import { recordImageOperation } from "../operations/record-operation.js";
 import type { CatalogStores } from "../ports/catalog.js";
 import type { Principal } from "../principal.js";
 import { loadImage } from "./image-loader.js";
-import { assertNameFree } from "./save-image.js";
+import { isNameTaken, nameTaken } from "./save-image.js";
 
 /** A create request: the new image's fields, where its data comes from, and how to name the operation. */
 export interface CreateImageInput extends Pick<
@@ -63,27 +63,43 @@ export async function createImage(
     },
     Date.now(),
   );
-  const op = await catalog.transaction(async (tx) => {
-    await assertNameFree(tx, image);
-    await tx.images.insert(image);
-    return recordImageOperation(tx, principal, image, {
-      kind: "image.create",
-      description: input.operationDescription,
-      idempotencyKey: input.idempotencyKey,
-      task: {
-        type: "create",
-        source: input.source,
-        allowedFormats: formatsForCreate(deps.formats, input.kind, input.source.type),
-        inherit: {
-          osType: input.osType === null,
-          productIds: input.productIds === null,
-          minDiskSize: input.minDiskSize === 0,
+  const replayOf = (stores: CatalogStores) =>
+    input.idempotencyKey
+      ? stores.operations.findByIdempotencyKey(principal.subjectId, input.idempotencyKey)
+      : Promise.resolve(null);
+  const op = await catalog
+    .transaction(async (tx) => {
+      const taken = await isNameTaken(tx, image);
+      // A retry that waited for the name behind its first attempt (another node) replays it.
+      const previous = await replayOf(tx);
+      if (previous) return previous;
+      if (taken) throw nameTaken(image);
+      await tx.images.insert(image);
+      return recordImageOperation(tx, principal, image, {
+        kind: "image.create",
+        description: input.operationDescription,
+        idempotencyKey: input.idempotencyKey,
+        task: {
+          type: "create",
+          source: input.source,
+          allowedFormats: formatsForCreate(deps.formats, input.kind, input.source.type),
+          inherit: {
+            osType: input.osType === null,
+            productIds: input.productIds === null,
+            minDiskSize: input.minDiskSize === 0,
+          },
+          formats: "detected",
+          onFailure: "kill",
         },
-        formats: "detected",
-        onFailure: "kill",
-      },
+      });
+    })
+    .catch(async (err: unknown) => {
+      // The same key raced in without a name to wait on: the first attempt won, replay it.
+      const previous =
+        isVitrineError(err) && err.reason === "IDEMPOTENCY_REPLAY" ? await replayOf(catalog) : null;
+      if (previous) return previous;
+      throw err;
     });
-  });
   deps.queue.kick();
   return op;
 }

@@ -17,10 +17,20 @@ export async function saveImage(
   return saved;
 }
 
-/** Names are unique per folder (and kind) where a dialect asks for it; the empty name is not a name. */
+/**
+ * Whether another image of the folder (and kind) has `image`'s name; the empty name is not a
+ * name. Holds the name for the rest of the transaction (see ImageStore.isNameTaken).
+ */
+export function isNameTaken(tx: CatalogStores, image: Image): Promise<boolean> {
+  if (image.name === "") return Promise.resolve(false);
+  return tx.images.isNameTaken(image.kind, image.folderId, image.name, image.id);
+}
+
+export function nameTaken(image: Image) {
+  return alreadyExists(`Image with name ${image.name} already exists in folder ${image.folderId}`);
+}
+
+/** Names are unique per folder (and kind) where a dialect asks for it. */
 export async function assertNameFree(tx: CatalogStores, image: Image): Promise<void> {
-  if (image.name === "") return;
-  if (await tx.images.isNameTaken(image.kind, image.folderId, image.name, image.id)) {
-    throw alreadyExists(`Image with name ${image.name} already exists in folder ${image.folderId}`);
-  }
+  if (await isNameTaken(tx, image)) throw nameTaken(image);
 }

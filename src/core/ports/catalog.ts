@@ -59,6 +59,7 @@ export type OperationResult = { response: OperationResponse } | { error: Operati
 
 /** Operations and their queue: workers claim them with leases that expire when a worker dies. */
 export interface OperationStore {
+  /** Stores a new operation; ALREADY_EXISTS (reason IDEMPOTENCY_REPLAY) when its creator already used its idempotency key. */
   insert(op: NewOperation, now: number): Promise<Operation>;
   findById(id: string): Promise<Operation | null>;
   findByIdempotencyKey(createdBy: string, key: string): Promise<Operation | null>;

@@ -56,6 +56,12 @@ export function openPostgres(url: string, maxConnections = 10): Db {
   });
 }
 
+/** Whether a write failed on a unique index (SQLite and PostgreSQL report it their own way). */
+export function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === "SQLITE_CONSTRAINT_UNIQUE" || code === "23505";
+}
+
 /**
  * Brings the schema to the latest migration. Safe when several nodes start at once: Kysely's
  * migrator takes a lock first (an advisory lock on PostgreSQL; SQLite has one writer anyway).

@@ -1,7 +1,8 @@
 import type { Selectable } from "kysely";
 import type { Operation, OperationError, OperationKind, OperationResponse } from "../../core/operation.js";
 import type { NewOperation, OperationResult, OperationStore } from "../../core/ports/catalog.js";
-import type { Db } from "./database.js";
+import { alreadyExists } from "../../core/errors.js";
+import { type Db, isUniqueViolation } from "./database.js";
 import { decodeTask } from "./operation-tasks.js";
 import type { OperationsTable } from "./schema.js";
 
@@ -54,7 +55,13 @@ export class SqlOperationStore implements OperationStore {
         lease_expires_at: null,
         idempotency_key: op.idempotencyKey,
       })
-      .execute();
+      .execute()
+      .catch((err: unknown) => {
+        if (op.idempotencyKey !== null && isUniqueViolation(err)) {
+          throw alreadyExists("An operation with this idempotency key exists").because("IDEMPOTENCY_REPLAY");
+        }
+        throw err;
+      });
     return (await this.findById(op.id))!;
   }
 
