@@ -27,6 +27,8 @@ describe("two nodes on one PostgreSQL catalog", () => {
       VITRINE_DATABASE_URL: databaseUrl,
       VITRINE_IMPORT_ALLOWED_HOSTS: "127.0.0.1",
       VITRINE_TOKEN_CACHE_SECONDS: "1",
+      // A killed worker's lease runs out quickly, so the other node resumes its operation soon.
+      VITRINE_OPERATION_LEASE_SECONDS: "2",
     };
     a = await startServer({ dataDir, env });
     b = await startServer({ dataDir, env });
@@ -127,4 +129,44 @@ describe("two nodes on one PostgreSQL catalog", () => {
       assert.equal(res.status, 401);
     }
   });
+
+  // Last: it kills one node.
+  it("resumes the operation of a SIGKILLed node on the other node", async () => {
+    const slow = await startFileServer({ chunkBytes: 64 * 1024, intervalMs: 50 });
+    try {
+      const f = fixture("qcow2", 8);
+      const uri = slow.serve("killed.qcow2", f.path).replace("/files/", "/slow/");
+      const op = await a.request("POST", "/compute/v1/images", { folderId: "kill", name: "survivor", uri });
+      assert.equal(op.status, 200);
+      const runner = await waitForRunner([a, b], op.body.id);
+      await runner.stop("SIGKILL");
+      const other = runner === a ? b : a;
+      let done: any = null;
+      for (let i = 0; i < 300 && !done; i++) {
+        const res = await other.request("GET", `/operations/${op.body.id}`);
+        if (res.body.done) done = res.body;
+        else await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(done, "the operation was not resumed");
+      assert.equal(done.error, undefined, JSON.stringify(done.error));
+      const shown = await other.request("GET", `/v2/images?name=survivor`);
+      assert.equal(shown.body.images[0].status, "active");
+      assert.equal(shown.body.images[0].os_hash_value, f.sha512);
+      assert.ok(other.logs.some((l) => l.msg === "operation started" && l.operationId === op.body.id));
+    } finally {
+      await slow.close();
+    }
+  });
 });
+
+/** The node whose worker took the operation (it logs "operation started"). */
+async function waitForRunner(nodes: RunningServer[], operationId: string): Promise<RunningServer> {
+  for (let i = 0; i < 200; i++) {
+    const runner = nodes.find((n) =>
+      n.logs.some((l) => l.msg === "operation started" && l.operationId === operationId),
+    );
+    if (runner) return runner;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`no node started operation ${operationId}`);
+}
