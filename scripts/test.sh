@@ -9,10 +9,13 @@ source scripts/lib/install-missing.sh
 # OpenStack CLIs are the real clients; Keystone mode is tested against a real Keystone (its
 # package brings uwsgi and the python3 plugin); the benchmark harness's smoke test drives wrk;
 # the catalog contract and the multi-node tests start private PostgreSQL clusters (its server
-# binaries live outside PATH, under /usr/lib/postgresql).
+# binaries live outside PATH, under /usr/lib/postgresql), the blob-store contract and the
+# multi-node tests a one-node Swift with its S3 API (and the memcached it keeps tokens in).
 install_missing qemu-img:qemu-utils genisoimage:genisoimage sfdisk:fdisk \
   openstack:python3-openstackclient glance:python3-glanceclient keystone-manage:keystone wrk:wrk \
-  '/usr/lib/postgresql/*/bin/initdb:postgresql' psql:postgresql-client
+  '/usr/lib/postgresql/*/bin/initdb:postgresql' psql:postgresql-client \
+  swift-proxy-server:swift-proxy swift-object-server:swift-object swift-container-server:swift-container \
+  swift-account-server:swift-account memcached:memcached
 
 npm run --silent build
 npm run --silent typecheck

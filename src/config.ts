@@ -8,6 +8,8 @@ export interface Config {
   dataDir: string;
   /** The catalog: null for the embedded SQLite file in the data directory, or a postgres:// URL. */
   databaseUrl: string | null;
+  /** Image bytes: null for the data directory, or an S3 bucket (credentials: the AWS environment/credential chain). */
+  s3: S3Config | null;
   listen: { host: string; port: number };
   logLevel: string;
   /** Host names/IPs create-from-URI may fetch from besides public hosts; "*" allows any. */
@@ -47,9 +49,20 @@ export interface KeystoneConfig {
   cacheMs: number;
 }
 
+export interface S3Config {
+  bucket: string;
+  /** Object key prefix ("" or ending in "/"). */
+  prefix: string;
+  /** An S3-compatible server's URL; null for AWS itself. */
+  endpoint: string | null;
+  region: string;
+  forcePathStyle: boolean;
+}
+
 export interface ConfigFlags {
   dataDir?: string;
   database?: string;
+  blobStore?: string;
   listen?: string;
   logLevel?: string;
   config?: string;
@@ -75,9 +88,11 @@ export function loadConfig(flags: ConfigFlags, env: Env = process.env): Config {
       `--database must be a postgres:// URL (or left out for the embedded SQLite), not ${databaseUrl}`,
     );
   }
+  const blobStore = flags.blobStore ?? get("VITRINE_BLOB_STORE") ?? null;
   return {
     dataDir,
     databaseUrl,
+    s3: blobStore === null ? null : s3Config(blobStore, get),
     listen: parseListen(flags.listen ?? get("VITRINE_LISTEN") ?? "127.0.0.1:9292"),
     logLevel: flags.logLevel ?? get("VITRINE_LOG_LEVEL") ?? "info",
     importAllowedHosts: (get("VITRINE_IMPORT_ALLOWED_HOSTS") ?? "")
@@ -190,4 +205,19 @@ function flattenFile(obj: Record<string, unknown>): Env {
   const out: Env = {};
   for (const [k, v] of Object.entries(obj)) out[k] = v === null || v === undefined ? undefined : String(v);
   return out;
+}
+
+/** `s3://bucket[/prefix]` and the VITRINE_S3_* settings. */
+function s3Config(url: string, get: (name: string) => string | undefined): S3Config {
+  const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(url);
+  if (!m) throw new Error(`--blob-store must look like s3://bucket or s3://bucket/prefix, not ${url}`);
+  const prefix = (m[2] ?? "").replace(/\/+$/, "");
+  return {
+    bucket: m[1]!,
+    prefix: prefix === "" ? "" : `${prefix}/`,
+    endpoint: get("VITRINE_S3_ENDPOINT") ?? null,
+    region: get("VITRINE_S3_REGION") ?? get("AWS_REGION") ?? "us-east-1",
+    forcePathStyle:
+      (get("VITRINE_S3_FORCE_PATH_STYLE") ?? (get("VITRINE_S3_ENDPOINT") ? "true" : "false")) === "true",
+  };
 }

@@ -20,6 +20,7 @@ import { CreateImageHandler } from "./operations/handlers/image-create.js";
 import { DeleteImageHandler } from "./operations/handlers/image-delete.js";
 import { UpdateImageHandler } from "./operations/handlers/image-update.js";
 import { FsBlobStore } from "./storage/blob/fs-blob-store.js";
+import { S3BlobStore, s3Client } from "./storage/blob/s3-blob-store.js";
 import { openPostgresCatalog, openSqliteCatalog } from "./storage/meta/open-catalog.js";
 
 /** The blob store's name in OpenStack terms (Glance calls its filesystem store `fs`). */
@@ -39,7 +40,9 @@ export async function startService(config: Config): Promise<Service> {
   const catalog = config.databaseUrl
     ? await openPostgresCatalog(config.databaseUrl)
     : await openSqliteCatalog(path.join(config.dataDir, "vitrine.sqlite"));
-  const blobs = await new FsBlobStore(path.join(config.dataDir, "blobs")).init();
+  const blobs = config.s3
+    ? new S3BlobStore(s3Client(config.s3), { bucket: config.s3.bucket, prefix: config.s3.prefix })
+    : await new FsBlobStore(path.join(config.dataDir, "blobs")).init();
   await ensureAdminToken(catalog, config.dataDir, log);
 
   const { core, engine } = assemble(config, catalog, blobs, log);
@@ -74,7 +77,12 @@ export async function startService(config: Config): Promise<Service> {
     });
     url = await http.listen({ host: config.listen.host, port: config.listen.port });
     log.info(
-      { url, dataDir: config.dataDir, catalog: config.databaseUrl ? "postgres" : "sqlite" },
+      {
+        url,
+        dataDir: config.dataDir,
+        catalog: config.databaseUrl ? "postgres" : "sqlite",
+        blobs: config.s3 ? "s3" : "directory",
+      },
       "vitrine listening",
     );
   }

@@ -25,6 +25,7 @@ program
     async (flags: {
       dataDir?: string;
       database?: string;
+      blobStore?: string;
       listen?: string;
       logLevel?: string;
       role?: string;

@@ -2,10 +2,18 @@ import fs from "node:fs";
 import path from "node:path";
 import type { BlobStore } from "../../src/core/ports/blob-store.js";
 import type { Catalog } from "../../src/core/ports/catalog.js";
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectCommand,
+  ListObjectsV2Command,
+} from "@aws-sdk/client-s3";
 import { FsBlobStore } from "../../src/storage/blob/fs-blob-store.js";
+import { S3BlobStore, s3Client } from "../../src/storage/blob/s3-blob-store.js";
 import { openPostgresCatalog, openSqliteCatalog } from "../../src/storage/meta/open-catalog.js";
 import { type PostgresServer, startPostgres } from "../helpers/postgres.js";
 import { tempDir } from "../helpers/server.js";
+import { type SwiftS3, startSwiftS3 } from "../helpers/swift.js";
 
 /**
  * Every implementation of a port, bound to its contract suite: a new backend is added here and
@@ -18,6 +26,9 @@ export interface Backend<T> {
   shutdown?(): Promise<void>;
 }
 
+let swift: Promise<SwiftS3> | null = null;
+let buckets = 0;
+
 export const BLOB_STORES: Backend<BlobStore>[] = [
   {
     name: "filesystem",
@@ -27,6 +38,33 @@ export const BLOB_STORES: Backend<BlobStore>[] = [
         store: await new FsBlobStore(path.join(dir, "blobs")).init(),
         close: async () => fs.rmSync(dir, { recursive: true, force: true }),
       };
+    },
+  },
+  {
+    // Swift's s3api started once for the suite; every test gets a fresh bucket. Parts of 5 MiB
+    // (S3's smallest) so that the large-blob test goes through a multipart upload.
+    name: "S3 (Swift s3api)",
+    open: async () => {
+      const server = await (swift ??= startSwiftS3());
+      process.env.AWS_ACCESS_KEY_ID = server.accessKeyId;
+      process.env.AWS_SECRET_ACCESS_KEY = server.secretAccessKey;
+      const client = s3Client({ endpoint: server.endpoint, region: server.region, forcePathStyle: true });
+      const bucket = `contract-${process.pid}-${++buckets}`;
+      await client.send(new CreateBucketCommand({ Bucket: bucket }));
+      return {
+        store: new S3BlobStore(client, { bucket, prefix: "vitrine/", partBytes: 5 * 1024 * 1024 }),
+        close: async () => {
+          const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
+          for (const o of listed.Contents ?? [])
+            await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: o.Key }));
+          await client.send(new DeleteBucketCommand({ Bucket: bucket }));
+          client.destroy();
+        },
+      };
+    },
+    shutdown: async () => {
+      if (swift) await (await swift).stop();
+      swift = null;
     },
   },
 ];

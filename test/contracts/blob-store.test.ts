@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { afterEach, beforeEach, describe, it } from "node:test";
+import { after, afterEach, beforeEach, describe, it } from "node:test";
 import type { BlobStore } from "../../src/core/ports/blob-store.js";
 import { BLOB_STORES } from "./backends.js";
 
@@ -23,6 +23,7 @@ for (const backend of BLOB_STORES) {
       assert.deepEqual(await store.listPendingTags(), [], "pending data left behind");
       await close();
     });
+    after(() => backend.shutdown?.());
 
     async function put(key: string, data: Buffer, tag = "t1"): Promise<void> {
       const writer = await store.createWriter(key, tag);

@@ -1,47 +1,70 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import {
+  CreateBucketCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import { s3Client } from "../../src/storage/blob/s3-blob-store.js";
 import { after, before, describe, it } from "node:test";
 import { type FileServer, startFileServer } from "../helpers/file-server.js";
 import { image as fixture } from "../helpers/fixtures.js";
 import { type PostgresServer, startPostgres } from "../helpers/postgres.js";
+import { type SwiftS3, startSwiftS3 } from "../helpers/swift.js";
 import { CLI, type RunningServer, startServer, tempDir } from "../helpers/server.js";
 
 /**
- * Two Vitrine nodes (API and workers each) on one PostgreSQL catalog: every rule that holds on
- * one node holds across both — names unique per folder under concurrent creates through either
- * node, operations run once and visible from both, tokens issued by the CLI valid on both.
+ * Two Vitrine nodes (API and workers each, each with its own data directory) on one PostgreSQL
+ * catalog and one S3 bucket: every rule that holds on one node holds across both — names unique
+ * per folder under concurrent creates through either node, operations run once and visible from
+ * both, a killed node's import resumed by the other, tokens issued by the CLI valid on both.
  */
-describe("two nodes on one PostgreSQL catalog", () => {
+describe("two nodes on PostgreSQL + S3", () => {
   let pg: PostgresServer;
+  let swift: SwiftS3;
+  let s3: S3Client;
   let databaseUrl: string;
   let a: RunningServer;
   let b: RunningServer;
   let files: FileServer;
+  const bucket = "vitrine-nodes";
 
   before(async () => {
-    pg = await startPostgres();
+    [pg, swift] = await Promise.all([startPostgres(), startSwiftS3()]);
     databaseUrl = await pg.createDatabase();
-    // One blob directory on this machine, shared by both nodes; the catalog is PostgreSQL.
-    const dataDir = tempDir("nodes");
+    s3 = s3Client({ endpoint: swift.endpoint, region: swift.region, forcePathStyle: true });
+    process.env.AWS_ACCESS_KEY_ID = swift.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = swift.secretAccessKey;
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     const env = {
+      VITRINE_BLOB_STORE: `s3://${bucket}/images`,
+      VITRINE_S3_ENDPOINT: swift.endpoint,
+      AWS_ACCESS_KEY_ID: swift.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: swift.secretAccessKey,
       VITRINE_DATABASE_URL: databaseUrl,
       VITRINE_IMPORT_ALLOWED_HOSTS: "127.0.0.1",
       VITRINE_TOKEN_CACHE_SECONDS: "1",
       // A killed worker's lease runs out quickly, so the other node resumes its operation soon.
       VITRINE_OPERATION_LEASE_SECONDS: "2",
     };
-    a = await startServer({ dataDir, env });
-    b = await startServer({ dataDir, env });
+    a = await startServer({ dataDir: tempDir("node-a"), env });
+    b = await startServer({ dataDir: tempDir("node-b"), env });
     files = await startFileServer();
   });
   after(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
     await files?.close();
+    s3?.destroy();
     pg?.stop();
+    await swift?.stop();
   });
 
   it("both nodes serve one catalog", async () => {
-    assert.equal(a.logs.find((l) => l.msg === "vitrine listening")?.catalog, "postgres");
+    const listening = a.logs.find((l) => l.msg === "vitrine listening");
+    assert.equal(listening?.catalog, "postgres");
+    assert.equal(listening?.blobs, "s3");
     const created = await a.request("POST", "/v2/images", {
       name: "shared",
       disk_format: "qcow2",
@@ -153,6 +176,20 @@ describe("two nodes on one PostgreSQL catalog", () => {
       assert.equal(shown.body.images[0].status, "active");
       assert.equal(shown.body.images[0].os_hash_value, f.sha512);
       assert.ok(other.logs.some((l) => l.msg === "operation started" && l.operationId === op.body.id));
+      // The survivor's attempt aborted the killed node's multipart upload: nothing is left pending.
+      const pending = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: "images/pending/" }));
+      assert.deepEqual(pending.Contents ?? [], []);
+      const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+      assert.deepEqual(uploads.Uploads ?? [], []);
+      // The surviving node serves the bytes from the bucket (its data directory holds none).
+      const file = await fetch(`${other.url}/v2/images/${shown.body.images[0].id}/file`, {
+        headers: { authorization: `Bearer ${other.token}` },
+      });
+      assert.equal(file.status, 200);
+      const sha512 = createHash("sha512")
+        .update(Buffer.from(await file.arrayBuffer()))
+        .digest("hex");
+      assert.equal(sha512, f.sha512);
     } finally {
       await slow.close();
     }
