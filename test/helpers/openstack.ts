@@ -24,10 +24,11 @@ function stripEmpty(h: Record<string, string>): Record<string, string> {
 
 export const PATCH_TYPE = { "content-type": "application/openstack-images-v2.1-json-patch" };
 
-/** Runs an admin CLI command against the server's data directory and returns its output. */
+/** Runs an admin CLI command against the server's data directory (or catalog) and returns its output. */
 export function vitrineCli(server: RunningServer, ...args: string[]): string {
   return execFileSync(process.execPath, [CLI, ...args, "--data-dir", server.dataDir], {
     encoding: "utf8",
+    env: { ...process.env, ...server.env },
   }).trim();
 }
 

@@ -3,6 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { backendEnv } from "./test-backend.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const CLI = path.join(ROOT, "bin", "vitrine.js");
@@ -11,6 +12,8 @@ export interface RunningServer {
   url: string;
   token: string;
   dataDir: string;
+  /** What the server was started with besides the data directory (the backend's settings). */
+  env: Record<string, string>;
   child: ChildProcess;
   /** Everything the server logged, one parsed JSON object per line. */
   logs: Record<string, unknown>[];
@@ -42,11 +45,12 @@ export async function startServer(
   opts: { dataDir?: string; env?: Record<string, string> } = {},
 ): Promise<RunningServer> {
   const dataDir = opts.dataDir ?? tempDir("data");
+  const env = { VITRINE_OPERATION_POLL_MS: "100", ...(await backendEnv(dataDir)), ...opts.env };
   const child = spawn(
     process.execPath,
     [CLI, "serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0", "--log-level", "debug"],
     {
-      env: { ...process.env, VITRINE_OPERATION_POLL_MS: "100", ...opts.env },
+      env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
@@ -84,6 +88,7 @@ export async function startServer(
     url,
     token,
     dataDir,
+    env,
     child,
     logs,
     stop: (signal = "SIGTERM") =>

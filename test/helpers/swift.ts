@@ -23,6 +23,11 @@ export interface SwiftS3 {
 const SERVERS = ["account", "container", "object"] as const;
 
 export async function startSwiftS3(): Promise<SwiftS3> {
+  // A port picked free can be taken by another test's server before Swift binds it: try again.
+  return startOnce().catch(() => startOnce());
+}
+
+async function startOnce(): Promise<SwiftS3> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vitrine-swift-"));
   const devices = path.join(dir, "devices");
   fs.mkdirSync(path.join(devices, "d1"), { recursive: true });
