@@ -13,7 +13,7 @@ import { type FileServer, startFileServer } from "../helpers/file-server.js";
 import { image as fixture } from "../helpers/fixtures.js";
 import { type PostgresServer, startPostgres } from "../helpers/postgres.js";
 import { type SwiftS3, startSwiftS3 } from "../helpers/swift.js";
-import { CLI, type RunningServer, startServer, tempDir } from "../helpers/server.js";
+import { CLI, type RunningServer, startServer, tempDir, waitOperation } from "../helpers/server.js";
 
 /**
  * Two Vitrine nodes (API and workers each, each with its own data directory) on one PostgreSQL
@@ -118,13 +118,7 @@ describe("two nodes on PostgreSQL + S3", () => {
     const uri = files.serve("op.qcow2", f.path);
     const op = await a.request("POST", "/compute/v1/images", { folderId: "ops", name: "imported", uri });
     assert.equal(op.status, 200);
-    let done: any = null;
-    for (let i = 0; i < 200 && !done; i++) {
-      const res = await b.request("GET", `/operations/${op.body.id}`);
-      if (res.body.done) done = res.body;
-      else await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.ok(done, "operation did not finish");
+    const done = await waitOperation(b, op.body.id);
     assert.equal(done.error, undefined, JSON.stringify(done.error));
     const image = await b.request("GET", `/compute/v1/images/${done.metadata.imageId}`);
     assert.equal(image.body.status, "READY");
@@ -164,13 +158,7 @@ describe("two nodes on PostgreSQL + S3", () => {
       const runner = await waitForRunner([a, b], op.body.id);
       await runner.stop("SIGKILL");
       const other = runner === a ? b : a;
-      let done: any = null;
-      for (let i = 0; i < 300 && !done; i++) {
-        const res = await other.request("GET", `/operations/${op.body.id}`);
-        if (res.body.done) done = res.body;
-        else await new Promise((r) => setTimeout(r, 100));
-      }
-      assert.ok(done, "the operation was not resumed");
+      const done = await waitOperation(other, op.body.id, 60_000);
       assert.equal(done.error, undefined, JSON.stringify(done.error));
       const shown = await other.request("GET", `/v2/images?name=survivor`);
       assert.equal(shown.body.images[0].status, "active");

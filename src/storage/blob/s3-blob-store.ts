@@ -13,6 +13,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { randomBytes } from "node:crypto";
 import { Readable, Writable } from "node:stream";
+import { VitrineError } from "../../core/errors.js";
 import type { BlobStore, BlobWriter } from "../../core/ports/blob-store.js";
 
 export interface S3BlobStoreOptions {
@@ -76,13 +77,15 @@ export class S3BlobStore implements BlobStore {
   }
 
   async read(key: string, range?: { start: number; end: number }): Promise<Readable> {
-    const res = await this.client.send(
-      new GetObjectCommand({
-        Bucket: this.options.bucket,
-        Key: this.objectKey(key),
-        ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
-      }),
-    );
+    const res = await this.client
+      .send(
+        new GetObjectCommand({
+          Bucket: this.options.bucket,
+          Key: this.objectKey(key),
+          ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
+        }),
+      )
+      .catch(storeFailure);
     if (!(res.Body instanceof Readable)) throw new Error(`no body for blob ${key}`);
     return res.Body;
   }
@@ -95,7 +98,7 @@ export class S3BlobStore implements BlobStore {
       return { size: res.ContentLength ?? 0 };
     } catch (err) {
       if (isNotFound(err)) return null;
-      throw err;
+      return storeFailure(err);
     }
   }
 
@@ -119,7 +122,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   async ping(): Promise<void> {
-    await this.client.send(new HeadBucketCommand({ Bucket: this.options.bucket }));
+    await this.client.send(new HeadBucketCommand({ Bucket: this.options.bucket })).catch(storeFailure);
   }
 
   private async listKeys(prefix: string): Promise<string[]> {
@@ -288,6 +291,20 @@ class MultipartWriter implements BlobWriter {
 function isNotFound(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
   return e.name === "NotFound" || e.name === "NoSuchKey" || e.$metadata?.httpStatusCode === 404;
+}
+
+/**
+ * The store unreachable or failing (the SDK already retried): UNAVAILABLE for the caller, with the
+ * cause kept for the log; anything else (a missing blob, refused credentials) is rethrown as is.
+ */
+function storeFailure(err: unknown): never {
+  const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  if (status === undefined || status >= 500) {
+    throw Object.assign(new VitrineError("UNAVAILABLE", "The image store is unavailable; retry later"), {
+      cause: err,
+    });
+  }
+  throw err;
 }
 
 function ignoreGone(err: unknown): void {
