@@ -1,5 +1,4 @@
 import { hostname } from "node:os";
-import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import pino, { type Logger } from "pino";
 import { buildHttpApp } from "./api/http/app.js";
@@ -19,9 +18,7 @@ import { OperationEngine } from "./operations/engine.js";
 import { CreateImageHandler } from "./operations/handlers/image-create.js";
 import { DeleteImageHandler } from "./operations/handlers/image-delete.js";
 import { UpdateImageHandler } from "./operations/handlers/image-update.js";
-import { FsBlobStore } from "./storage/blob/fs-blob-store.js";
-import { S3BlobStore, s3Client } from "./storage/blob/s3-blob-store.js";
-import { openPostgresCatalog, openSqliteCatalog } from "./storage/meta/open-catalog.js";
+import { blobStoreFor, catalogFor } from "./storage/stores-for-config.js";
 
 /** The blob store's name in OpenStack terms (Glance calls its filesystem store `fs`). */
 const STORE_ID = "fs";
@@ -37,12 +34,8 @@ export interface Service {
 /** Composition root: config → stores → core → listeners and workers. */
 export async function startService(config: Config): Promise<Service> {
   const log = pino({ level: config.logLevel, base: { pid: process.pid } });
-  const catalog = config.databaseUrl
-    ? await openPostgresCatalog(config.databaseUrl)
-    : await openSqliteCatalog(path.join(config.dataDir, "vitrine.sqlite"));
-  const blobs = config.s3
-    ? new S3BlobStore(s3Client(config.s3), { bucket: config.s3.bucket, prefix: config.s3.prefix })
-    : await new FsBlobStore(path.join(config.dataDir, "blobs")).init();
+  const catalog = await catalogFor(config);
+  const blobs = await blobStoreFor(config);
   await ensureAdminToken(catalog, config.dataDir, log);
 
   const { core, engine } = assemble(config, catalog, blobs, log);

@@ -1,8 +1,8 @@
-import path from "node:path";
 import { Command, Option } from "commander";
 import { ROLES, SubjectAdmin, parseTtl } from "../auth/subjects.js";
 import { LOCAL_SUBJECT_TYPES, type LocalSubjectType } from "../core/access-binding.js";
-import { openPostgresCatalog, openSqliteCatalog } from "../storage/meta/open-catalog.js";
+import { catalogFor } from "../storage/stores-for-config.js";
+import { copyInstallation } from "./copy.js";
 import { loadConfig } from "../config.js";
 import { startService } from "../main.js";
 
@@ -53,9 +53,7 @@ async function withAdmin<T>(
   fn: (admin: SubjectAdmin) => Promise<T>,
 ): Promise<T> {
   const config = loadConfig({ dataDir: flags.dataDir, database: flags.database });
-  const catalog = config.databaseUrl
-    ? await openPostgresCatalog(config.databaseUrl)
-    : await openSqliteCatalog(path.join(config.dataDir, "vitrine.sqlite"));
+  const catalog = await catalogFor(config);
   try {
     return await fn(new SubjectAdmin(catalog));
   } finally {
@@ -126,6 +124,58 @@ program
   .action(
     async (flags: { folder: string; subject: string; role: string; dataDir?: string; database?: string }) => {
       await withAdmin(flags, (a) => a.bindFolder(flags.folder, flags.subject, flags.role));
+    },
+  );
+
+program
+  .command("copy")
+  .description(
+    "copy a whole installation (catalog and image bytes, verified) to another configuration; " +
+      "stop the service first, run it again to finish an interrupted copy",
+  )
+  .option(...dataDirOption)
+  .option(...databaseOption)
+  .option("--blob-store <url>", "the source's s3://bucket[/prefix] (env VITRINE_BLOB_STORE)")
+  .option(
+    "--to-data-dir <dir>",
+    "the target's data directory (its SQLite catalog and blobs, unless set below)",
+  )
+  .option("--to-database <url>", "the target's postgres:// catalog")
+  .option("--to-blob-store <url>", "the target's s3://bucket[/prefix] (VITRINE_S3_* settings apply)")
+  .action(
+    async (flags: {
+      dataDir?: string;
+      database?: string;
+      blobStore?: string;
+      toDataDir?: string;
+      toDatabase?: string;
+      toBlobStore?: string;
+    }) => {
+      if (!flags.toDataDir && !(flags.toDatabase && flags.toBlobStore)) {
+        throw new Error("name the target: --to-data-dir, or --to-database and --to-blob-store");
+      }
+      const source = loadConfig({
+        dataDir: flags.dataDir,
+        database: flags.database,
+        blobStore: flags.blobStore,
+      });
+      // The target is what the flags say, not what VITRINE_DATABASE_URL/VITRINE_BLOB_STORE say for the source.
+      const { VITRINE_DATABASE_URL: _db, VITRINE_BLOB_STORE: _blobs, ...env } = process.env;
+      const target = loadConfig(
+        {
+          dataDir: flags.toDataDir ?? source.dataDir,
+          database: flags.toDatabase,
+          blobStore: flags.toBlobStore,
+        },
+        env,
+      );
+      const summary = await copyInstallation(source, target, process.stderr.isTTY === true);
+      const rows = Object.entries(summary.rows)
+        .map(([table, n]) => `${table} ${n}`)
+        .join(", ");
+      console.log(
+        `copied ${summary.blobsCopied} blobs (${summary.bytesCopied} bytes), ${summary.blobsPresent} already there; rows written: ${rows}`,
+      );
     },
   );
 

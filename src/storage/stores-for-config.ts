@@ -1,0 +1,32 @@
+import path from "node:path";
+import type { Config } from "../config.js";
+import type { BlobStore } from "../core/ports/blob-store.js";
+import type { Catalog } from "../core/ports/catalog.js";
+import { FsBlobStore } from "./blob/fs-blob-store.js";
+import { S3BlobStore, s3Client } from "./blob/s3-blob-store.js";
+import { type Db, openPostgres, openSqlite } from "./meta/database.js";
+import { openPostgresCatalog, openSqliteCatalog } from "./meta/open-catalog.js";
+import type { SqlDialectName } from "./meta/sql-catalog.js";
+
+type StoreConfig = Pick<Config, "dataDir" | "databaseUrl" | "s3">;
+
+const sqliteFile = (config: StoreConfig) => path.join(config.dataDir, "vitrine.sqlite");
+
+/** The catalog a configuration names (PostgreSQL, or the data directory's SQLite), migrated. */
+export function catalogFor(config: StoreConfig): Promise<Catalog> {
+  return config.databaseUrl ? openPostgresCatalog(config.databaseUrl) : openSqliteCatalog(sqliteFile(config));
+}
+
+/** The catalog's database itself, not migrated (for copying an installation as it is). */
+export function databaseFor(config: StoreConfig): { db: Db; dialect: SqlDialectName } {
+  return config.databaseUrl
+    ? { db: openPostgres(config.databaseUrl), dialect: "postgres" }
+    : { db: openSqlite(sqliteFile(config)), dialect: "sqlite" };
+}
+
+/** The blob store a configuration names (an S3 bucket, or the data directory). */
+export async function blobStoreFor(config: StoreConfig): Promise<BlobStore> {
+  return config.s3
+    ? new S3BlobStore(s3Client(config.s3), { bucket: config.s3.bucket, prefix: config.s3.prefix })
+    : await new FsBlobStore(path.join(config.dataDir, "blobs")).init();
+}
