@@ -2,7 +2,15 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { CreateBucketCommand, DeleteObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import fs from "node:fs";
+import path from "node:path";
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from "@aws-sdk/client-s3";
 import { s3Client } from "../../src/storage/blob/s3-blob-store.js";
 import { createReadyImage } from "../helpers/compute.js";
 import { type FileServer, startFileServer } from "../helpers/file-server.js";
@@ -112,7 +120,7 @@ describe("vitrine copy: embedded → PostgreSQL + S3", () => {
         "--to-blob-store",
         `s3://${bucket}/v`,
       ],
-      { encoding: "utf8", env: { ...process.env, ...env } },
+      { encoding: "utf8", env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] },
     ).trim();
 
   it("copies every blob verified and every row, then serves the images as they were", async () => {
@@ -196,5 +204,32 @@ describe("vitrine copy: embedded → PostgreSQL + S3", () => {
       copy(),
       /^copied 1 blobs \(\d+ bytes\), 3 already there; rows written: subjects 0, tokens 0, images 5, image_tags 1,/,
     );
+  });
+
+  it("refuses a blob whose bytes no longer match the catalog, and commits nothing of it", async () => {
+    const blobs = execFileSync(
+      "psql",
+      [databaseUrl, "-Atc", "select distinct blob_key from images order by 1"],
+      {
+        encoding: "utf8",
+      },
+    )
+      .trim()
+      .split("\n");
+    // Corrupt one source blob on disk (the directory store keys files by the SHA-256 of the key).
+    const digest = createHash("sha256").update(blobs[1]!).digest("hex");
+    const file = path.join(source.dataDir, "blobs", digest.slice(0, 2), digest.slice(2, 4), digest);
+    const bytes = fs.readFileSync(file);
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 1) ^ 0xff, bytes.length - 1);
+    fs.writeFileSync(file, bytes);
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: `v/blobs/${blobs[1]}` }));
+    assert.throws(() => copy(), /SHA-512/);
+    const pending = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: "v/pending/" }));
+    assert.deepEqual(pending.Contents ?? [], []);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `v/blobs/${blobs[1]}` })).then(
+      () => "present",
+      () => "absent",
+    );
+    assert.equal(head, "absent");
   });
 });
