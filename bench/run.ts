@@ -2,6 +2,7 @@
  * The benchmark: throughput, latency and memory of Vitrine against the machine's own limits and,
  * with `--peer glance`, against OpenStack Glance, all measured in one run. Prints one table and
  * writes it as JSON under bench/results/. Run: `npm run bench [-- --peer glance]`.
+ * `--backend pg-s3` runs Vitrine on PostgreSQL + S3 (Swift's s3api) instead of the embedded default.
  * `--smoke` runs every scenario on tiny sizes (what the test suite does so the harness cannot rot).
  */
 import { execFileSync } from "node:child_process";
@@ -26,17 +27,21 @@ import {
 } from "./harness/measure.js";
 import { startReferenceServer } from "./harness/references.js";
 import { Report } from "./harness/report.js";
+import { startPgS3 } from "./harness/pg-s3.js";
 import { type VitrineUnderTest, startVitrine } from "./harness/vitrine.js";
 
 const { values: args } = parseArgs({
   options: {
     peer: { type: "string" },
+    backend: { type: "string", default: "embedded" },
     smoke: { type: "boolean", default: false },
     out: { type: "string" },
   },
 });
 if (args.peer !== undefined && args.peer !== "glance")
   throw new Error(`--peer must be glance, not ${args.peer}`);
+if (args.backend !== "embedded" && args.backend !== "pg-s3")
+  throw new Error(`--backend must be embedded or pg-s3, not ${args.backend}`);
 const smoke = args.smoke!;
 const MiB = 1024 * 1024;
 const size = smoke
@@ -88,12 +93,17 @@ try {
   fs.mkdirSync(refDir);
 
   // --- Vitrine, with `images` already in folder "big" for the list scenario.
+  const pgS3 = args.backend === "pg-s3" ? await startPgS3() : null;
+  if (pgS3) cleanups.push(() => pgS3.stop());
+  const backendEnv = pgS3?.env ?? {};
   const dataDir = path.join(work, "vitrine");
   fs.mkdirSync(dataDir);
-  let vitrine = await startVitrine(dataDir);
+  let vitrine = await startVitrine(dataDir, backendEnv);
   await vitrine.stop();
-  const vitrineMarkers = seedVitrine(path.join(dataDir, "vitrine.sqlite"), size.images);
-  vitrine = await startVitrine(dataDir, { VITRINE_IMPORT_ALLOWED_HOSTS: "127.0.0.1" });
+  const vitrineMarkers = pgS3
+    ? { openstackDeep: await pgS3.seed(size.images, size.deep) }
+    : seedVitrine(path.join(dataDir, "vitrine.sqlite"), size.images);
+  vitrine = await startVitrine(dataDir, { ...backendEnv, VITRINE_IMPORT_ALLOWED_HOSTS: "127.0.0.1" });
   cleanups.push(() => vitrine.stop());
   const vAuth = { "x-auth-token": vitrine.token };
 
@@ -120,6 +130,17 @@ try {
     unit: "MB/s",
     reference: { name: "plain Node writer", figure: plainWriter },
   });
+  const s3Speed = pgS3 ? await pgS3.reference(randomFile) : null;
+  if (s3Speed) {
+    report.add({
+      scenario: `1. upload ${label} (PUT /v2/images/{id}/file)`,
+      subject: "vitrine",
+      figure: upload.mbps,
+      unit: "MB/s",
+      reference: { name: "S3 server via the SDK", figure: s3Speed.upload },
+      target: { min: 0.9, of: "ratio" },
+    });
+  }
 
   // 2. Create from URI (Compute), the qcow2 served on loopback.
   console.log("2. create from URI");
@@ -155,6 +176,16 @@ try {
     unit: "MB/s",
     reference: { name: "plain Node file stream", figure: plainStream },
   });
+  if (s3Speed) {
+    report.add({
+      scenario: `3. download ${label} (GET /v2/images/{id}/file)`,
+      subject: "vitrine",
+      figure: download,
+      unit: "MB/s",
+      reference: { name: "S3 server via the SDK", figure: s3Speed.download },
+      target: { min: 0.9, of: "ratio" },
+    });
+  }
 
   // 4. GET one image under load.
   console.log("4. GET one image (wrk)");
@@ -241,7 +272,7 @@ try {
   console.log("7. peak RSS");
   const rssDir = path.join(work, "vitrine-rss");
   fs.mkdirSync(rssDir);
-  const fresh = await startVitrine(rssDir);
+  const fresh = await startVitrine(rssDir, backendEnv);
   cleanups.push(() => fresh.stop());
   const freshAuth = { "x-auth-token": fresh.token };
   await uploadTo(fresh.url, freshAuth, randomFile);
@@ -318,6 +349,7 @@ const file = report.write(outDir, {
   command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
   smoke,
   peer: args.peer ?? null,
+  backend: args.backend,
   sizes: size,
   seconds: Math.round((Date.now() - started) / 1000),
   at: new Date().toISOString(),
