@@ -77,15 +77,13 @@ export class S3BlobStore implements BlobStore {
   }
 
   async read(key: string, range?: { start: number; end: number }): Promise<Readable> {
-    const res = await this.client
-      .send(
-        new GetObjectCommand({
-          Bucket: this.options.bucket,
-          Key: this.objectKey(key),
-          ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
-        }),
-      )
-      .catch(storeFailure);
+    const res = await this.client.send(
+      new GetObjectCommand({
+        Bucket: this.options.bucket,
+        Key: this.objectKey(key),
+        ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
+      }),
+    );
     if (!(res.Body instanceof Readable)) throw new Error(`no body for blob ${key}`);
     return res.Body;
   }
@@ -98,7 +96,7 @@ export class S3BlobStore implements BlobStore {
       return { size: res.ContentLength ?? 0 };
     } catch (err) {
       if (isNotFound(err)) return null;
-      return storeFailure(err);
+      throw err;
     }
   }
 
@@ -122,7 +120,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   async ping(): Promise<void> {
-    await this.client.send(new HeadBucketCommand({ Bucket: this.options.bucket })).catch(storeFailure);
+    await this.client.send(new HeadBucketCommand({ Bucket: this.options.bucket }));
   }
 
   private async listKeys(prefix: string): Promise<string[]> {
@@ -318,7 +316,7 @@ export function s3Client(opts: {
   region: string;
   forcePathStyle: boolean;
 }): S3Client {
-  return new S3Client({
+  const client = new S3Client({
     region: opts.region,
     ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
     forcePathStyle: opts.forcePathStyle,
@@ -327,4 +325,10 @@ export function s3Client(opts: {
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
   });
+  // Outermost, so after the SDK's own retries: an unreachable or failing store is UNAVAILABLE.
+  client.middlewareStack.add((next) => (args) => next(args).catch(storeFailure), {
+    step: "initialize",
+    name: "vitrineStoreFailure",
+  });
+  return client;
 }
