@@ -164,7 +164,8 @@ async function startOnce(): Promise<SwiftS3> {
   };
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const ok = await fetch(`${endpoint}/healthcheck`).then(
+    // Bounded: a port picked free may meanwhile belong to something that never answers.
+    const ok = await fetch(`${endpoint}/healthcheck`, { signal: AbortSignal.timeout(2000) }).then(
       (r) => r.ok,
       () => false,
     );
