@@ -3,10 +3,9 @@ import fs from "node:fs";
 import { pipeline } from "node:stream/promises";
 import { Writable } from "node:stream";
 import { sql } from "kysely";
-import { S3BlobStore, s3Client } from "../../src/storage/blob/s3-blob-store.js";
+import { S3BlobStore } from "../../src/storage/blob/s3-blob-store.js";
 import { openPostgres } from "../../src/storage/meta/database.js";
-import { type PostgresServer, startPostgres } from "../../test/helpers/postgres.js";
-import { type SwiftS3, startSwiftS3 } from "../../test/helpers/swift.js";
+import { startPgS3Servers } from "../../test/helpers/pg-s3.js";
 import { MB } from "./measure.js";
 
 /**
@@ -24,21 +23,13 @@ export interface PgS3 {
 }
 
 export async function startPgS3(): Promise<PgS3> {
-  const [pg, swift]: [PostgresServer, SwiftS3] = await Promise.all([startPostgres(), startSwiftS3()]);
-  const databaseUrl = await pg.createDatabase();
-  process.env.AWS_ACCESS_KEY_ID = swift.accessKeyId;
-  process.env.AWS_SECRET_ACCESS_KEY = swift.secretAccessKey;
-  const client = s3Client({ endpoint: swift.endpoint, region: swift.region, forcePathStyle: true });
-  for (const bucket of ["bench", "reference"]) await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  const servers = await startPgS3Servers();
+  const { databaseUrl, env } = await servers.newInstallation();
+  const client = servers.s3;
+  await client.send(new CreateBucketCommand({ Bucket: "reference" }));
   return {
     databaseUrl,
-    env: {
-      VITRINE_DATABASE_URL: databaseUrl,
-      VITRINE_BLOB_STORE: "s3://bench/vitrine",
-      VITRINE_S3_ENDPOINT: swift.endpoint,
-      AWS_ACCESS_KEY_ID: swift.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: swift.secretAccessKey,
-    },
+    env,
     async seed(count, deep) {
       const db = openPostgres(databaseUrl);
       try {
@@ -69,10 +60,6 @@ export async function startPgS3(): Promise<PgS3> {
       await store.delete("ref");
       return { upload, download };
     },
-    async stop() {
-      client.destroy();
-      pg.stop();
-      await swift.stop();
-    },
+    stop: () => servers.stop(),
   };
 }

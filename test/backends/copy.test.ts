@@ -4,21 +4,13 @@ import { createHash } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import fs from "node:fs";
 import path from "node:path";
-import {
-  CreateBucketCommand,
-  DeleteObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  type S3Client,
-} from "@aws-sdk/client-s3";
-import { s3Client } from "../../src/storage/blob/s3-blob-store.js";
+import { DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { createReadyImage } from "../helpers/compute.js";
 import { type FileServer, startFileServer } from "../helpers/file-server.js";
 import { image as fixture, iso } from "../helpers/fixtures.js";
 import { PATCH_TYPE, createOsImage, osRequest, projectToken, putData } from "../helpers/openstack.js";
-import { type PostgresServer, startPostgres } from "../helpers/postgres.js";
+import { type PgS3Servers, startPgS3Servers } from "../helpers/pg-s3.js";
 import { CLI, type RunningServer, startServer, tempDir, waitOperation } from "../helpers/server.js";
-import { type SwiftS3, startSwiftS3 } from "../helpers/swift.js";
 
 /**
  * `vitrine copy`: an embedded installation (SQLite + directory) with images of every kind moves to
@@ -26,29 +18,24 @@ import { type SwiftS3, startSwiftS3 } from "../helpers/swift.js";
  * after a partial loss restores exactly what is missing.
  */
 describe("vitrine copy: embedded → PostgreSQL + S3", () => {
-  let pg: PostgresServer;
-  let swift: SwiftS3;
-  let s3: S3Client;
+  let servers: PgS3Servers;
   let files: FileServer;
   let source: RunningServer;
   let databaseUrl: string;
-  const bucket = "copy-target";
-  const env: Record<string, string> = {};
+  let bucket: string;
+  /** The target installation's settings: what a node serving it needs. */
+  let targetEnv: Record<string, string>;
+  /** What the copy command needs beside its flags: the S3 server and credentials. */
+  let s3Env: Record<string, string>;
   const md5ByName = new Map<string, string>();
   let projectB = "";
 
   before(async () => {
-    [pg, swift, files] = await Promise.all([startPostgres(), startSwiftS3(), startFileServer()]);
-    databaseUrl = await pg.createDatabase();
-    Object.assign(env, {
-      VITRINE_S3_ENDPOINT: swift.endpoint,
-      AWS_ACCESS_KEY_ID: swift.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: swift.secretAccessKey,
-    });
-    s3 = s3Client({ endpoint: swift.endpoint, region: swift.region, forcePathStyle: true });
-    process.env.AWS_ACCESS_KEY_ID = swift.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = swift.secretAccessKey;
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    [servers, files] = await Promise.all([startPgS3Servers(), startFileServer()]);
+    const target = await servers.newInstallation();
+    ({ databaseUrl, bucket, env: targetEnv } = target);
+    const { VITRINE_DATABASE_URL: _database, VITRINE_BLOB_STORE: _blobs, ...rest } = targetEnv;
+    s3Env = rest;
 
     source = await startServer({ env: { VITRINE_IMPORT_ALLOWED_HOSTS: "127.0.0.1" } });
     const qcow2 = fixture("qcow2", 8);
@@ -102,9 +89,7 @@ describe("vitrine copy: embedded → PostgreSQL + S3", () => {
   after(async () => {
     await source?.stop();
     await files?.close();
-    s3?.destroy();
-    pg?.stop();
-    await swift?.stop();
+    await servers?.stop();
   });
 
   const copy = () =>
@@ -118,9 +103,9 @@ describe("vitrine copy: embedded → PostgreSQL + S3", () => {
         "--to-database",
         databaseUrl,
         "--to-blob-store",
-        `s3://${bucket}/v`,
+        `s3://${bucket}/vitrine`,
       ],
-      { encoding: "utf8", env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] },
+      { encoding: "utf8", env: { ...process.env, ...s3Env }, stdio: ["ignore", "pipe", "pipe"] },
     ).trim();
 
   it("copies every blob verified and every row, then serves the images as they were", async () => {
@@ -132,7 +117,7 @@ describe("vitrine copy: embedded → PostgreSQL + S3", () => {
     );
     const target = await startServer({
       dataDir: tempDir("copy-target"),
-      env: { ...env, VITRINE_DATABASE_URL: databaseUrl, VITRINE_BLOB_STORE: `s3://${bucket}/v` },
+      env: targetEnv,
     });
     try {
       const listed = await target.request("GET", "/v2/images?limit=100");
@@ -194,7 +179,7 @@ describe("vitrine copy: embedded → PostgreSQL + S3", () => {
     )
       .trim()
       .split("\n");
-    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: `v/blobs/${blobs[0]}` }));
+    await servers.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: `vitrine/blobs/${blobs[0]}` }));
     execFileSync("psql", [
       databaseUrl,
       "-qc",
@@ -222,14 +207,18 @@ describe("vitrine copy: embedded → PostgreSQL + S3", () => {
     const bytes = fs.readFileSync(file);
     bytes.writeUInt8(bytes.readUInt8(bytes.length - 1) ^ 0xff, bytes.length - 1);
     fs.writeFileSync(file, bytes);
-    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: `v/blobs/${blobs[1]}` }));
+    await servers.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: `vitrine/blobs/${blobs[1]}` }));
     assert.throws(() => copy(), /SHA-512/);
-    const pending = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: "v/pending/" }));
-    assert.deepEqual(pending.Contents ?? [], []);
-    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `v/blobs/${blobs[1]}` })).then(
-      () => "present",
-      () => "absent",
+    const pending = await servers.s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: "vitrine/pending/" }),
     );
+    assert.deepEqual(pending.Contents ?? [], []);
+    const head = await servers.s3
+      .send(new HeadObjectCommand({ Bucket: bucket, Key: `vitrine/blobs/${blobs[1]}` }))
+      .then(
+        () => "present",
+        () => "absent",
+      );
     assert.equal(head, "absent");
   });
 });

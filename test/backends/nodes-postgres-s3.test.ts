@@ -1,18 +1,11 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import {
-  CreateBucketCommand,
-  ListMultipartUploadsCommand,
-  ListObjectsV2Command,
-  type S3Client,
-} from "@aws-sdk/client-s3";
-import { s3Client } from "../../src/storage/blob/s3-blob-store.js";
+import { ListMultipartUploadsCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { after, before, describe, it } from "node:test";
 import { type FileServer, startFileServer } from "../helpers/file-server.js";
 import { image as fixture } from "../helpers/fixtures.js";
-import { type PostgresServer, startPostgres } from "../helpers/postgres.js";
-import { type SwiftS3, startSwiftS3 } from "../helpers/swift.js";
+import { type PgS3Servers, startPgS3Servers } from "../helpers/pg-s3.js";
 import { CLI, type RunningServer, startServer, tempDir, waitOperation } from "../helpers/server.js";
 
 /**
@@ -22,28 +15,19 @@ import { CLI, type RunningServer, startServer, tempDir, waitOperation } from "..
  * both, a killed node's import resumed by the other, tokens issued by the CLI valid on both.
  */
 describe("two nodes on PostgreSQL + S3", () => {
-  let pg: PostgresServer;
-  let swift: SwiftS3;
-  let s3: S3Client;
+  let servers: PgS3Servers;
   let databaseUrl: string;
+  let bucket: string;
   let a: RunningServer;
   let b: RunningServer;
   let files: FileServer;
-  const bucket = "vitrine-nodes";
 
   before(async () => {
-    [pg, swift] = await Promise.all([startPostgres(), startSwiftS3()]);
-    databaseUrl = await pg.createDatabase();
-    s3 = s3Client({ endpoint: swift.endpoint, region: swift.region, forcePathStyle: true });
-    process.env.AWS_ACCESS_KEY_ID = swift.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = swift.secretAccessKey;
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    servers = await startPgS3Servers();
+    const installation = await servers.newInstallation();
+    ({ databaseUrl, bucket } = installation);
     const env = {
-      VITRINE_BLOB_STORE: `s3://${bucket}/images`,
-      VITRINE_S3_ENDPOINT: swift.endpoint,
-      AWS_ACCESS_KEY_ID: swift.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: swift.secretAccessKey,
-      VITRINE_DATABASE_URL: databaseUrl,
+      ...installation.env,
       VITRINE_IMPORT_ALLOWED_HOSTS: "127.0.0.1",
       VITRINE_TOKEN_CACHE_SECONDS: "1",
       // A killed worker's lease runs out quickly, so the other node resumes its operation soon.
@@ -56,9 +40,7 @@ describe("two nodes on PostgreSQL + S3", () => {
   after(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
     await files?.close();
-    s3?.destroy();
-    pg?.stop();
-    await swift?.stop();
+    await servers?.stop();
   });
 
   it("both nodes serve one catalog", async () => {
@@ -165,9 +147,11 @@ describe("two nodes on PostgreSQL + S3", () => {
       assert.equal(shown.body.images[0].os_hash_value, f.sha512);
       assert.ok(other.logs.some((l) => l.msg === "operation started" && l.operationId === op.body.id));
       // The survivor's attempt aborted the killed node's multipart upload: nothing is left pending.
-      const pending = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: "images/pending/" }));
+      const pending = await servers.s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: "vitrine/pending/" }),
+      );
       assert.deepEqual(pending.Contents ?? [], []);
-      const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+      const uploads = await servers.s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
       assert.deepEqual(uploads.Uploads ?? [], []);
       // The surviving node serves the bytes from the bucket (its data directory holds none).
       const file = await fetch(`${other.url}/v2/images/${shown.body.images[0].id}/file`, {
