@@ -162,14 +162,21 @@ async function startOnce(): Promise<SwiftS3> {
     );
     fs.rmSync(dir, { recursive: true, force: true });
   };
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    // Bounded: a port picked free may meanwhile belong to something that never answers.
-    const ok = await fetch(`${endpoint}/healthcheck`, { signal: AbortSignal.timeout(2000) }).then(
-      (r) => r.ok,
+  // Ready when the proxy's health check passes and every storage server answers HTTP at all (the
+  // proxy alone answers 503 "reduce your request rate" while they still start). Each poll is
+  // bounded: a port picked free may meanwhile belong to something that never answers.
+  const answers = (url: string, ok: (status: number) => boolean) =>
+    fetch(url, { signal: AbortSignal.timeout(2000) }).then(
+      (r) => ok(r.status),
       () => false,
     );
-    if (ok) break;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const ready = await Promise.all([
+      answers(`${endpoint}/healthcheck`, (status) => status === 200),
+      ...SERVERS.map((server) => answers(`http://127.0.0.1:${ports[server]}/`, () => true)),
+    ]);
+    if (ready.every(Boolean)) break;
     if (Date.now() > deadline || children.some((c) => c.exitCode !== null)) {
       await stop();
       throw new Error(`Swift did not start:\n${output}`);

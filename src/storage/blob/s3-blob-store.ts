@@ -324,6 +324,8 @@ export function s3Client(opts: {
     // the newer default checksum headers, and computing them would buffer streamed bodies.
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
+    // S3 asks clients to slow down with 503s; a few more patient attempts than the SDK's 3.
+    maxAttempts: 5,
   });
   // Outermost, so after the SDK's own retries: an unreachable or failing store is UNAVAILABLE.
   client.middlewareStack.add((next) => (args) => next(args).catch(storeFailure), {
