@@ -29,6 +29,8 @@ describe("vitrine copy: embedded → PostgreSQL + S3", () => {
   let s3Env: Record<string, string>;
   const md5ByName = new Map<string, string>();
   let projectB = "";
+  /** A viewer's token of folder f1, issued on the source. */
+  let sourceToken = "";
 
   before(async () => {
     [servers, files] = await Promise.all([startPgS3Servers(), startFileServer()]);
@@ -83,6 +85,7 @@ describe("vitrine copy: embedded → PostgreSQL + S3", () => {
     );
     md5ByName.set("web", qcow2.md5).set("web-copy", qcow2.md5).set("boot", qcow2.md5);
     md5ByName.set("installer", bootIso.md5).set("uploaded", vmdk.md5);
+    sourceToken = projectToken(source, "f1", "viewer");
     await source.stop();
   });
 
@@ -152,15 +155,19 @@ describe("vitrine copy: embedded → PostgreSQL + S3", () => {
       );
       assert.deepEqual(compute.body.images[1].labels, { env: "prod" });
       // Tokens and bindings came along: a project token made on the source works on the target.
-      const token = projectToken(target, "project-c", "viewer");
+      const auth = { authorization: `Bearer ${sourceToken}` };
       assert.equal(
-        (
-          await target.request("GET", "/compute/v1/images?folderId=project-c", undefined, {
-            authorization: `Bearer ${token}`,
-          })
-        ).status,
+        (await target.request("GET", "/compute/v1/images?folderId=f1", undefined, auth)).status,
         200,
       );
+      // The binding is a viewer's: reading yes, changing no.
+      const refused = await target.request(
+        "DELETE",
+        `/compute/v1/images/${compute.body.images[0].id}`,
+        undefined,
+        auth,
+      );
+      assert.equal(refused.status, 403);
     } finally {
       await target.stop();
     }
