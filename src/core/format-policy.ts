@@ -1,4 +1,5 @@
 import type { DiskFormat } from "./disk-format.js";
+import { invalidArgument } from "./errors.js";
 import type { ImageKind } from "./image.js";
 
 export const ALL_FORMATS: readonly DiskFormat[] = ["raw", "qcow2", "vmdk", "vhd", "vhdx", "vdi", "iso"];
@@ -41,7 +42,21 @@ export interface DeclaredFormats {
   accepted: Readonly<Record<string, readonly DiskFormat[]>>;
 }
 
-/** The formats an OpenStack upload or import declared as `diskFormat` accepts (`accepted` maps it). */
-export function formatsForDeclared(policy: FormatPolicy, accepted: readonly DiskFormat[]): DiskFormat[] {
-  return policy.relaxFormatMismatch ? [...ALL_FORMATS] : [...accepted];
+/**
+ * The formats data stored into `image` may be in, by the format it declared (an OpenStack upload
+ * or import); an image that declared no disk or container format takes no data yet.
+ */
+export function formatsForDeclared(
+  policy: FormatPolicy,
+  declared: DeclaredFormats,
+  image: { diskFormat: string | null; containerFormat: string | null },
+  purpose: "saving" | "importing",
+): DiskFormat[] {
+  if (!image.diskFormat || !image.containerFormat) {
+    throw invalidArgument("diskFormat and containerFormat must be set before data is stored").because(
+      "FORMATS_UNSET",
+      { purpose },
+    );
+  }
+  return policy.relaxFormatMismatch ? [...ALL_FORMATS] : [...(declared.accepted[image.diskFormat] ?? [])];
 }

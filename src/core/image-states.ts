@@ -75,6 +75,11 @@ export const isUpdating = (image: Image): boolean => image.status === "updating"
 /** Being removed: gone for every caller, its row lives on until the delete finishes. */
 export const isBeingDeleted = (image: Image): boolean => image.status === "deleting";
 
+/** The core statuses a dialect's status table shows as `shown` (for its list filters). */
+export function statusesShownAs<T>(table: Record<ImageStatus, T>, shown: T): ImageStatus[] {
+  return (Object.keys(table) as ImageStatus[]).filter((s) => table[s] === shown);
+}
+
 /** Statuses in which an image is no longer listed. */
 export const GONE_STATUSES: readonly ImageStatus[] = ["deleting"];
 

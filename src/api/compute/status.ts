@@ -1,3 +1,4 @@
+import { statusesShownAs } from "../../core/image-states.js";
 import type { ImageStatus } from "../../core/image.js";
 
 export type ComputeStatus = "STATUS_UNSPECIFIED" | "CREATING" | "READY" | "ERROR" | "DELETING";
@@ -18,5 +19,5 @@ export const COMPUTE_STATUS: Record<ImageStatus, ComputeStatus> = {
 
 /** The core statuses a Compute status stands for (for list filters). */
 export function coreStatusesFor(status: string): ImageStatus[] {
-  return (Object.keys(COMPUTE_STATUS) as ImageStatus[]).filter((s) => COMPUTE_STATUS[s] === status);
+  return statusesShownAs<string>(COMPUTE_STATUS, status);
 }

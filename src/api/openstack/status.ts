@@ -1,3 +1,4 @@
+import { statusesShownAs } from "../../core/image-states.js";
 import type { ImageStatus } from "../../core/image.js";
 
 /** Core statuses in Glance's words (ARCHITECTURE.md, "Statuses"). */
@@ -15,5 +16,5 @@ export const GLANCE_STATUS: Record<ImageStatus, string> = {
 
 /** The core statuses a Glance status stands for (for list filters; `deleted` stands for none). */
 export function coreStatusesFor(glanceStatus: string): ImageStatus[] {
-  return (Object.keys(GLANCE_STATUS) as ImageStatus[]).filter((s) => GLANCE_STATUS[s] === glanceStatus);
+  return statusesShownAs(GLANCE_STATUS, glanceStatus);
 }

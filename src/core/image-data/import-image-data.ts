@@ -1,5 +1,5 @@
 import type { CoreDeps } from "../core-deps.js";
-import { failedPrecondition, invalidArgument, isVitrineError } from "../errors.js";
+import { failedPrecondition, isVitrineError } from "../errors.js";
 import { type DeclaredFormats, formatsForDeclared } from "../format-policy.js";
 import { loadImage } from "../images/image-loader.js";
 import { saveImage } from "../images/save-image.js";
@@ -44,12 +44,7 @@ export async function importImageData(
       });
     }
     if (source.type === "uri" && !isQueued(current)) throw transitionRefused(current.status, "importing");
-    if (!current.diskFormat || !current.containerFormat) {
-      throw invalidArgument("diskFormat and containerFormat must be set before data is stored").because(
-        "FORMATS_UNSET",
-        { purpose: "importing" },
-      );
-    }
+    const allowedFormats = formatsForDeclared(deps.formats, input.formatsByDeclared, current, "importing");
     const importing = transition(current, "importing", {
       properties: { ...current.properties, ...input.properties.importing },
     });
@@ -60,10 +55,7 @@ export async function importImageData(
       task: {
         type: "create",
         source: source.type === "uri" ? source : { type: "staged", blobKey: current.blobKey! },
-        allowedFormats: formatsForDeclared(
-          deps.formats,
-          input.formatsByDeclared.accepted[current.diskFormat] ?? [],
-        ),
+        allowedFormats,
         inherit: { osType: false, productIds: false, minDiskSize: false },
         formats: "declared",
         onFailure: "requeue",

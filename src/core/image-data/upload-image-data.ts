@@ -1,6 +1,5 @@
 import type { Readable } from "node:stream";
 import type { CoreDeps } from "../core-deps.js";
-import { invalidArgument } from "../errors.js";
 import { type DeclaredFormats, formatsForDeclared } from "../format-policy.js";
 import { imageNotFound, loadImage } from "../images/image-loader.js";
 import { saveImage } from "../images/save-image.js";
@@ -34,16 +33,14 @@ export async function uploadImageData(
 ): Promise<Image> {
   const { catalog, blobs } = deps;
   const receiving = input.mode === "file" ? "saving" : "uploading";
-  const image = await catalog.transaction(async (tx) => {
+  const { image, allowedFormats } = await catalog.transaction(async (tx) => {
     const current = await loadImage(tx, principal, "images.update", { uuid });
     if (!isQueued(current)) throw transitionRefused(current.status, receiving);
-    if (!current.diskFormat || !current.containerFormat) {
-      throw invalidArgument("diskFormat and containerFormat must be set before data is stored").because(
-        "FORMATS_UNSET",
-        { purpose: "saving" },
-      );
-    }
-    return saveImage(tx, current, transition(current, receiving), uuid);
+    const allowed = formatsForDeclared(deps.formats, input.formatsByDeclared, current, "saving");
+    return {
+      image: await saveImage(tx, current, transition(current, receiving), uuid),
+      allowedFormats: allowed,
+    };
   });
 
   const key = newResourceId();
@@ -55,10 +52,7 @@ export async function uploadImageData(
       tag: pendingTag({ type: "upload", imageId: image.id }),
       signal: input.signal,
       maxBytes: deps.maxImageBytes,
-      allowedFormats: formatsForDeclared(
-        deps.formats,
-        input.formatsByDeclared.accepted[image.diskFormat!] ?? [],
-      ),
+      allowedFormats,
       maxVirtualSize: deps.formats.maxVirtualSize,
       sourceLabel: `${input.formatsByDeclared.field} ${image.diskFormat}`,
     });

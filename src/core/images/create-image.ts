@@ -39,10 +39,12 @@ export async function createImage(
 ): Promise<Operation> {
   const { catalog } = deps;
   authorize(principal, "images.create", input.folderId);
-  if (input.idempotencyKey) {
-    const previous = await catalog.operations.findByIdempotencyKey(principal.subjectId, input.idempotencyKey);
-    if (previous) return previous;
-  }
+  const replayOf = (stores: CatalogStores) =>
+    input.idempotencyKey
+      ? stores.operations.findByIdempotencyKey(principal.subjectId, input.idempotencyKey)
+      : Promise.resolve(null);
+  const retried = await replayOf(catalog);
+  if (retried) return retried;
   if (input.source.type === "uri") deps.urls.check(input.source.uri);
   if (input.source.type === "image")
     await checkSourceImage(catalog, principal, input.kind, input.source.imageId);
@@ -63,10 +65,6 @@ export async function createImage(
     },
     Date.now(),
   );
-  const replayOf = (stores: CatalogStores) =>
-    input.idempotencyKey
-      ? stores.operations.findByIdempotencyKey(principal.subjectId, input.idempotencyKey)
-      : Promise.resolve(null);
   const op = await catalog
     .transaction(async (tx) => {
       const taken = await isNameTaken(tx, image);
