@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { Authenticator } from "../../auth/authenticator.js";
 import type { Core } from "../../core/core.js";
@@ -21,6 +21,9 @@ export interface AppDeps {
   storeId: string;
 }
 
+/** How much of a refused oversize body is read and dropped before the connection is closed. */
+const MAX_DRAINED_BYTES = 16 * 1024 * 1024;
+
 /** The HTTP listener: every REST dialect on one port, told apart by path. */
 export function buildHttpApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({
@@ -35,6 +38,20 @@ export function buildHttpApp(deps: AppDeps): FastifyInstance {
     return503OnClosing: true,
     // OpenStack tags and member ids travel in the path and may be 255 characters long.
     maxParamLength: 1024,
+  });
+
+  // A JSON body over its declared limit is refused before it is read, and Fastify then closes the
+  // connection: a client still sending meets a reset instead of the refusal. Keep the connection,
+  // read and drop the rest (up to a bound), so that the client finishes and reads the answer.
+  app.addHook("onError", async (request, reply, err) => {
+    if ((err as FastifyError).code !== "FST_ERR_CTP_BODY_TOO_LARGE" || request.raw.complete) return;
+    reply.removeHeader("connection");
+    let drained = 0;
+    request.raw.on("data", (chunk: Buffer) => {
+      drained += chunk.length;
+      if (drained > MAX_DRAINED_BYTES) request.raw.destroy();
+    });
+    request.raw.resume();
   });
 
   app.get("/healthz", async () => ({ status: "ok" }));
