@@ -12,6 +12,7 @@ import type { BlobStore } from "./core/ports/blob-store.js";
 import type { Catalog } from "./core/ports/catalog.js";
 import { newResourceId } from "./core/ids.js";
 import { ingest } from "./ingest/pipeline.js";
+import { type NodePresence, joinDeployment } from "./deployment/node-presence.js";
 import { DirectoryVolumeSource } from "./ingest/sources/volume-source.js";
 import { UrlPolicy } from "./ingest/url-policy.js";
 import { OperationEngine } from "./operations/engine.js";
@@ -35,7 +36,22 @@ export interface Service {
 export async function startService(config: Config): Promise<Service> {
   const log = pino({ level: config.logLevel, base: { pid: process.pid } });
   const catalog = await catalogFor(config);
-  const blobs = await blobStoreFor(config);
+  let blobs: BlobStore;
+  let presence: NodePresence;
+  try {
+    blobs = await blobStoreFor(config);
+    presence = await joinDeployment({
+      catalog,
+      catalogKind: config.databaseUrl ? "postgres" : "sqlite",
+      dataDir: config.dataDir,
+      blobs,
+      role: config.role,
+      log,
+    });
+  } catch (err) {
+    await catalog.close();
+    throw err;
+  }
   await ensureAdminToken(catalog, config.dataDir, log);
 
   const { core, engine } = assemble(config, catalog, blobs, log);
@@ -90,6 +106,7 @@ export async function startService(config: Config): Promise<Service> {
         // Stop taking requests and let running ones finish, then hand running operations back.
         await http?.close();
         await engine.stop();
+        await presence.leave();
         await catalog.close();
       })()),
   };

@@ -17,6 +17,10 @@ program
     "--database <url>",
     "a postgres:// catalog instead of the embedded SQLite (env VITRINE_DATABASE_URL)",
   )
+  .option(
+    "--blob-store <url>",
+    "image bytes in s3://bucket[/prefix] instead of the data directory (env VITRINE_BLOB_STORE)",
+  )
   .option("--listen <host:port>", "where the REST APIs listen (env VITRINE_LISTEN)")
   .option("--log-level <level>", "trace, debug, info, warn, error (env VITRINE_LOG_LEVEL)")
   .option("--role <role>", "all, api or worker (env VITRINE_ROLE)")

@@ -27,6 +27,10 @@ export function databaseFor(config: StoreConfig): { db: Db; dialect: SqlDialectN
 /** The blob store a configuration names (an S3 bucket, or the data directory). */
 export async function blobStoreFor(config: StoreConfig): Promise<BlobStore> {
   return config.s3
-    ? new S3BlobStore(s3Client(config.s3), { bucket: config.s3.bucket, prefix: config.s3.prefix })
+    ? await new S3BlobStore(s3Client(config.s3), {
+        bucket: config.s3.bucket,
+        prefix: config.s3.prefix,
+        spoolDir: path.join(config.dataDir, "s3-spool"),
+      }).init()
     : await new FsBlobStore(path.join(config.dataDir, "blobs")).init();
 }

@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import type { BlobStore } from "../../src/core/ports/blob-store.js";
@@ -26,6 +27,7 @@ export interface Backend<T> {
   shutdown?(): Promise<void>;
 }
 
+const MIB = 1024 * 1024;
 let swift: Promise<SwiftS3> | null = null;
 let buckets = 0;
 
@@ -41,8 +43,9 @@ export const BLOB_STORES: Backend<BlobStore>[] = [
     },
   },
   {
-    // Swift's s3api started once for the suite; every test gets a fresh bucket. Parts of 5 MiB
-    // (S3's smallest) so that the large-blob test goes through a multipart upload.
+    // Swift's s3api started once for the suite; every test gets a fresh bucket. Parts start at
+    // 5 MiB (S3's smallest) and double from the third on, which is spooled to a file, so that the
+    // large-blob test goes through a multipart upload with parts of both kinds.
     name: "S3 (Swift s3api)",
     open: async () => {
       const server = await (swift ??= startSwiftS3());
@@ -51,9 +54,13 @@ export const BLOB_STORES: Backend<BlobStore>[] = [
       const client = s3Client({ endpoint: server.endpoint, region: server.region, forcePathStyle: true });
       const bucket = `contract-${process.pid}-${++buckets}`;
       await client.send(new CreateBucketCommand({ Bucket: bucket }));
+      const spoolDir = tempDir("s3-spool");
+      const parts = { firstPartBytes: 5 * MIB, memoryPartBytes: 5 * MIB, partsPerStep: 1 };
       return {
-        store: new S3BlobStore(client, { bucket, prefix: "vitrine/", partBytes: 5 * 1024 * 1024 }),
+        store: await new S3BlobStore(client, { bucket, prefix: "vitrine/", parts, spoolDir }).init(),
         close: async () => {
+          assert.deepEqual(fs.readdirSync(spoolDir), [], "spooled parts left behind");
+          fs.rmSync(spoolDir, { recursive: true, force: true });
           const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
           for (const o of listed.Contents ?? [])
             await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: o.Key }));

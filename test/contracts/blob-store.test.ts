@@ -49,7 +49,7 @@ for (const backend of BLOB_STORES) {
       const writer = await store.createWriter("big", "big");
       const expected = createHash("md5");
       async function* chunks() {
-        for (let i = 0; i < 12; i++) {
+        for (let i = 0; i < 24; i++) {
           const c = Buffer.from(chunk.map((b) => (b + i) & 0xff));
           expected.update(c);
           yield c;
@@ -60,7 +60,18 @@ for (const backend of BLOB_STORES) {
       const actual = createHash("md5");
       for await (const c of await store.read("big")) actual.update(c as Buffer);
       assert.equal(actual.digest("hex"), expected.digest("hex"));
-      assert.equal((await store.stat("big"))?.size, 12 * 1024 * 1024);
+      assert.equal((await store.stat("big"))?.size, 24 * 1024 * 1024);
+    });
+
+    it("abort in the middle of a large blob leaves nothing, whatever was already sent", async () => {
+      const writer = await store.createWriter("big2", "big2");
+      for (let i = 0; i < 14; i++) {
+        await new Promise<void>((resolve, reject) =>
+          writer.stream.write(Buffer.alloc(1024 * 1024, i), (err) => (err ? reject(err) : resolve())),
+        );
+      }
+      await writer.abort();
+      assert.equal(await store.stat("big2"), null);
     });
 
     it("nothing is visible under a key before commit", async () => {

@@ -499,6 +499,38 @@ for (const backend of CATALOGS) {
         await catalog.ping();
       });
     });
+
+    describe("nodes", () => {
+      const node = (id: string, seenAt: number) => ({
+        id,
+        hostname: "h1",
+        machineId: "m1",
+        pid: 42,
+        role: "all",
+        blobStore: "directory:abc",
+        startedAt: seenAt,
+        seenAt,
+      });
+
+      it("lists the nodes seen since a time, forgets older ones, refreshes and removes", async () => {
+        await catalog.nodes.register(node("n1", 1000));
+        await catalog.nodes.register(node("n2", 5000));
+        await catalog.nodes.register({ ...node("n3", 6000), role: "worker" });
+        assert.deepEqual(
+          (await catalog.nodes.seenSince(4000)).map((n) => [n.id, n.role]),
+          [
+            ["n2", "all"],
+            ["n3", "worker"],
+          ],
+        );
+        assert.equal(await catalog.nodes.heartbeat("n1", 9000), false, "a forgotten node's record is gone");
+        assert.equal(await catalog.nodes.heartbeat("n2", 9000), true);
+        await catalog.nodes.remove("n3");
+        assert.deepEqual(await catalog.nodes.seenSince(8000), [{ ...node("n2", 5000), seenAt: 9000 }]);
+        await catalog.nodes.register({ ...node("n2", 9500), blobStore: "s3://b/p/" });
+        assert.equal((await catalog.nodes.seenSince(0))[0]!.blobStore, "s3://b/p/", "register replaces");
+      });
+    });
   });
 }
 

@@ -22,6 +22,12 @@ export interface BlobStore {
   listPendingTags(): Promise<string[]>;
   /** Throws when the store cannot be reached (readiness probe). */
   ping(): Promise<void>;
+  /**
+   * Names where the bytes live, the same on every node that shares the store (an S3 bucket and
+   * prefix; a directory's own id, kept inside it, so one shared directory has one identity
+   * wherever it is mounted): nodes of one catalog with different identities miss each other's bytes.
+   */
+  identity(): string;
 }
 
 export interface BlobWriter {

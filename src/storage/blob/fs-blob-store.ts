@@ -6,6 +6,8 @@ import type { Readable } from "node:stream";
 import type { BlobStore, BlobWriter } from "../../core/ports/blob-store.js";
 
 const PENDING_DIR = ".pending";
+/** A random id made when the directory is first used: the store's identity wherever it is mounted. */
+const STORE_ID_FILE = ".store-id";
 /** How much an image write may buffer before the source is paused. */
 const WRITE_BUFFER_BYTES = 4 * 1024 * 1024;
 /** Chunk size of reads (downloads, images made from images). */
@@ -16,11 +18,19 @@ const READ_CHUNK_BYTES = 1024 * 1024;
  * fsyncs and renames it into place, so a crash never leaves a half-written blob under a real key.
  */
 export class FsBlobStore implements BlobStore {
+  private id: string | null = null;
+
   constructor(private readonly root: string) {}
 
   async init(): Promise<this> {
     await fsp.mkdir(path.join(this.root, PENDING_DIR), { recursive: true });
+    this.id = await readOrCreateId(path.join(this.root, STORE_ID_FILE));
     return this;
+  }
+
+  identity(): string {
+    if (this.id === null) throw new Error("FsBlobStore used before init()");
+    return `directory:${this.id}`;
   }
 
   /** Keys are opaque strings; a hash spreads them over sub-directories and keeps paths safe. */
@@ -146,4 +156,24 @@ function flushWhileWriting(stream: fs.WriteStream): () => void {
   }, 100);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+/**
+ * The id in `file`, or a new one put there whole (written aside, then linked into place: of
+ * several processes starting at once, the first link wins and no one reads a half-written file).
+ */
+async function readOrCreateId(file: string): Promise<string> {
+  const candidate = `${file}.${randomBytes(6).toString("hex")}`;
+  await fsp.writeFile(candidate, `${randomBytes(16).toString("hex")}\n`, { mode: 0o600 });
+  try {
+    await fsp.link(candidate, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+  } finally {
+    await fsp.rm(candidate, { force: true });
+  }
+  const id = (await fsp.readFile(file, "utf8")).trim();
+  if (!/^[0-9a-f]{32}$/.test(id))
+    throw new Error(`${file} does not hold a store id; remove it to make a new one`);
+  return id;
 }

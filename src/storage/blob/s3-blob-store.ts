@@ -1,59 +1,61 @@
 import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
-  PutObjectCommand,
   S3Client,
-  UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { randomBytes } from "node:crypto";
-import { Readable, Writable } from "node:stream";
-import { VitrineError } from "../../core/errors.js";
+import fsp from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { Readable } from "node:stream";
 import type { BlobStore, BlobWriter } from "../../core/ports/blob-store.js";
+import { isNotFound, storeFailure } from "./s3-errors.js";
+import { MultipartWriter } from "./s3-multipart-writer.js";
+import { DEFAULT_PART_PLAN, type PartPlan } from "./s3-part-plan.js";
+import { abortMarked, putMarker } from "./s3-pending-markers.js";
 
 export interface S3BlobStoreOptions {
   bucket: string;
   /** Prepended to every object key ("" or ending in "/"). */
   prefix: string;
-  /** The first parts' size; it doubles every 1,000 parts, up to `maxPartBytes`. */
-  partBytes?: number;
-  maxPartBytes?: number;
-  /** Parts uploading at once: memory is about (this + 1) parts. */
-  partsInFlight?: number;
+  /** How blobs are cut into parts (s3-part-plan.ts); the defaults fit 4 TiB in 10,000 parts. */
+  parts?: Partial<PartPlan>;
+  /** Where parts too large for memory wait for their upload; a directory of this node's own. */
+  spoolDir?: string;
 }
-
-const MIB = 1024 * 1024;
 
 /**
  * Blobs as objects in an S3 bucket:
  *
  *   <prefix>blobs/<key>                    a committed blob
- *   <prefix>pending/<tag>/<random>         a marker per live writer: {"key", "uploadId"} of its
- *                                          multipart upload once it started, so that pending data
- *                                          can be found by tag and aborted (S3 lists uploads by
- *                                          object key only)
+ *   <prefix>pending/<tag>/<random>         a marker per live writer (s3-pending-markers.ts)
  *
- * A writer streams parts of a multipart upload (a few in flight, memory bounded by them); the
- * object appears only when commit completes the upload. A blob smaller than one part is kept in
- * memory and written with one PUT at commit.
+ * A writer streams the parts of a multipart upload (s3-multipart-writer.ts); the object appears
+ * only when commit completes the upload.
  */
 export class S3BlobStore implements BlobStore {
-  private readonly partBytes: number;
-  private readonly maxPartBytes: number;
-  private readonly partsInFlight: number;
+  private readonly plan: PartPlan;
+  private readonly spoolDir: string;
 
   constructor(
     private readonly client: S3Client,
     private readonly options: S3BlobStoreOptions,
   ) {
-    this.partBytes = options.partBytes ?? 8 * MIB;
-    this.maxPartBytes = options.maxPartBytes ?? 64 * MIB;
-    this.partsInFlight = options.partsInFlight ?? 2;
+    this.plan = { ...DEFAULT_PART_PLAN, ...options.parts };
+    this.spoolDir = options.spoolDir ?? path.join(os.tmpdir(), "vitrine-s3-spool");
+  }
+
+  /** Makes the spool directory and removes the parts dead processes left in it. */
+  async init(): Promise<this> {
+    await fsp.mkdir(this.spoolDir, { recursive: true, mode: 0o700 });
+    for (const name of await fsp.readdir(this.spoolDir)) {
+      const pid = Number(/^(\d+)-/.exec(name)?.[1]);
+      if (!isAlive(pid)) await fsp.rm(path.join(this.spoolDir, name), { force: true });
+    }
+    return this;
   }
 
   private objectKey(key: string): string {
@@ -68,11 +70,13 @@ export class S3BlobStore implements BlobStore {
     if (!/^[A-Za-z0-9_-]+$/.test(tag)) throw new Error(`invalid pending tag ${tag}`);
     const marker = `${this.pendingPrefix(tag)}${randomBytes(6).toString("hex")}`;
     await putMarker(this.client, this.options.bucket, marker, { key: this.objectKey(key), uploadId: null });
-    return new MultipartWriter(this.client, this.options.bucket, this.objectKey(key), {
+    return new MultipartWriter({
+      client: this.client,
+      bucket: this.options.bucket,
+      key: this.objectKey(key),
       marker,
-      partBytes: this.partBytes,
-      maxPartBytes: this.maxPartBytes,
-      partsInFlight: this.partsInFlight,
+      plan: this.plan,
+      spoolDir: this.spoolDir,
     });
   }
 
@@ -119,6 +123,10 @@ export class S3BlobStore implements BlobStore {
     return [...tags];
   }
 
+  identity(): string {
+    return `s3://${this.options.bucket}/${this.options.prefix}`;
+  }
+
   async ping(): Promise<void> {
     await this.client.send(new HeadBucketCommand({ Bucket: this.options.bucket }));
   }
@@ -137,177 +145,14 @@ export class S3BlobStore implements BlobStore {
   }
 }
 
-interface Marker {
-  key: string;
-  uploadId: string | null;
-}
-
-function putMarker(client: S3Client, bucket: string, marker: string, content: Marker): Promise<unknown> {
-  return client.send(new PutObjectCommand({ Bucket: bucket, Key: marker, Body: JSON.stringify(content) }));
-}
-
-/** Aborts the multipart upload a marker names (if one started and still runs) and removes the marker. */
-async function abortMarked(client: S3Client, bucket: string, marker: string): Promise<void> {
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
-    const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: marker }));
-    const { key, uploadId } = JSON.parse(await res.Body!.transformToString()) as Marker;
-    if (uploadId !== null) {
-      await client
-        .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }))
-        .catch(ignoreGone);
-    }
+    process.kill(pid, 0);
+    return true;
   } catch (err) {
-    ignoreGone(err);
+    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
-  await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: marker }));
-}
-
-interface WriterOptions {
-  marker: string;
-  partBytes: number;
-  maxPartBytes: number;
-  partsInFlight: number;
-}
-
-class MultipartWriter implements BlobWriter {
-  readonly stream: Writable;
-  private chunks: Buffer[] = [];
-  private buffered = 0;
-  private uploadId: string | null = null;
-  private readonly parts: { PartNumber: number; ETag: string }[] = [];
-  private nextPart = 1;
-  private readonly inFlight = new Set<Promise<void>>();
-  private failure: unknown = null;
-  private settled = false;
-
-  constructor(
-    private readonly client: S3Client,
-    private readonly bucket: string,
-    private readonly key: string,
-    private readonly opts: WriterOptions,
-  ) {
-    this.stream = new Writable({
-      highWaterMark: opts.partBytes,
-      write: (chunk: Buffer, _encoding, done) => {
-        this.chunks.push(chunk);
-        this.buffered += chunk.length;
-        if (this.buffered < this.partSize()) return done();
-        this.sendPart().then(() => done(), done);
-      },
-      final: (done) => {
-        Promise.all(this.inFlight).then(() => done(this.failure as Error | null), done);
-      },
-    });
-  }
-
-  /** Parts double in size every 1,000 (10,000 parts reach far), never past the maximum. */
-  private partSize(): number {
-    return Math.min(
-      this.opts.maxPartBytes,
-      this.opts.partBytes * 2 ** Math.floor((this.nextPart - 1) / 1000),
-    );
-  }
-
-  /** Starts uploading the buffered bytes as the next part; waits while too many are in flight. */
-  private async sendPart(): Promise<void> {
-    if (this.failure) throw this.failure;
-    const body = Buffer.concat(this.chunks);
-    this.chunks = [];
-    this.buffered = 0;
-    const uploadId = this.uploadId ?? (await this.start());
-    const partNumber = this.nextPart++;
-    const upload = this.client
-      .send(
-        new UploadPartCommand({
-          Bucket: this.bucket,
-          Key: this.key,
-          UploadId: uploadId,
-          PartNumber: partNumber,
-          Body: body,
-        }),
-      )
-      .then((res) => {
-        this.parts.push({ PartNumber: partNumber, ETag: res.ETag! });
-      })
-      .catch((err: unknown) => {
-        this.failure ??= err;
-      })
-      .finally(() => this.inFlight.delete(upload));
-    this.inFlight.add(upload);
-    while (this.inFlight.size >= this.opts.partsInFlight) await Promise.race(this.inFlight);
-    if (this.failure) throw this.failure;
-  }
-
-  private async start(): Promise<string> {
-    const res = await this.client.send(
-      new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: this.key }),
-    );
-    this.uploadId = res.UploadId!;
-    // Recorded before any part, so that after a crash GC can abort the upload.
-    await putMarker(this.client, this.bucket, this.opts.marker, { key: this.key, uploadId: this.uploadId });
-    return this.uploadId;
-  }
-
-  async commit(): Promise<void> {
-    if (this.failure) throw this.failure;
-    const body = Buffer.concat(this.chunks);
-    this.chunks = [];
-    if (this.uploadId === null) {
-      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key, Body: body }));
-    } else {
-      if (body.length > 0) {
-        this.chunks = [body];
-        await this.sendPart();
-      }
-      await Promise.all(this.inFlight);
-      if (this.failure) throw this.failure;
-      const parts = [...this.parts].sort((a, b) => a.PartNumber - b.PartNumber);
-      await this.client.send(
-        new CompleteMultipartUploadCommand({
-          Bucket: this.bucket,
-          Key: this.key,
-          UploadId: this.uploadId,
-          MultipartUpload: { Parts: parts },
-        }),
-      );
-    }
-    this.settled = true;
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.opts.marker }));
-  }
-
-  async abort(): Promise<void> {
-    if (this.settled) return;
-    this.settled = true;
-    this.chunks = [];
-    this.stream.on("error", () => {});
-    this.stream.destroy();
-    await Promise.all(this.inFlight);
-    await abortMarked(this.client, this.bucket, this.opts.marker);
-  }
-}
-
-function isNotFound(err: unknown): boolean {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e.name === "NotFound" || e.name === "NoSuchKey" || e.$metadata?.httpStatusCode === 404;
-}
-
-/**
- * The store unreachable or failing (the SDK already retried): UNAVAILABLE for the caller, with the
- * cause kept for the log; anything else (a missing blob, refused credentials) is rethrown as is.
- */
-function storeFailure(err: unknown): never {
-  const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  if (status === undefined || status >= 500) {
-    throw Object.assign(new VitrineError("UNAVAILABLE", "The image store is unavailable; retry later"), {
-      cause: err,
-    });
-  }
-  throw err;
-}
-
-function ignoreGone(err: unknown): void {
-  const name = (err as { name?: string }).name;
-  if (!isNotFound(err) && name !== "NoSuchUpload") throw err;
 }
 
 /** An S3 client for an S3-compatible server; credentials come from the AWS environment/credential chain. */
@@ -326,6 +171,9 @@ export function s3Client(opts: {
     responseChecksumValidation: "WHEN_REQUIRED",
     // S3 asks clients to slow down with 503s; a few more patient attempts than the SDK's 3.
     maxAttempts: 5,
+    // Silent like the SDK's default logger, which it replaces because with the default the SDK
+    // warns on the console when a streamed body cannot be retried (the writer retries those).
+    logger: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
   });
   // Outermost, so after the SDK's own retries: an unreachable or failing store is UNAVAILABLE.
   client.middlewareStack.add((next) => (args) => next(args).catch(storeFailure), {

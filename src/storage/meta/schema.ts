@@ -105,7 +105,19 @@ export interface AccessBindingsTable {
   role: string;
 }
 
+export interface NodesTable {
+  id: string;
+  hostname: string;
+  machine_id: string;
+  pid: number;
+  role: string;
+  blob_store: string;
+  started_at: number;
+  seen_at: number;
+}
+
 export interface Database {
+  nodes: NodesTable;
   images: ImagesTable;
   operations: OperationsTable;
   subjects: SubjectsTable;

@@ -5,6 +5,7 @@ import type { Db } from "./database.js";
 import { SqlImageReadModel } from "./image-read-model.js";
 import { SqlImageStore } from "./image-store.js";
 import { SqlMemberStore } from "./member-store.js";
+import { SqlNodeRegistry } from "./node-registry.js";
 import { SqlOperationStore } from "./operation-store.js";
 import { SqlSubjectStore } from "./subject-store.js";
 import { SqlTokenStore } from "./token-store.js";
@@ -31,6 +32,7 @@ function storesOn(db: Db, dialect: SqlDialectName): CatalogStores {
 export function sqlCatalog(db: Db, dialect: SqlDialectName): Catalog {
   return {
     ...storesOn(db, dialect),
+    nodes: new SqlNodeRegistry(db),
     transaction: (work) => db.transaction().execute((trx) => work(storesOn(trx, dialect))),
     ping: async () => {
       await sql`select 1`.execute(db);

@@ -2,10 +2,16 @@ import type { Migration, MigrationProvider } from "kysely";
 import * as m001 from "./001-initial.js";
 import * as m002 from "./002-openstack.js";
 import * as m003 from "./003-binding-subject-types.js";
+import * as m004 from "./004-nodes.js";
 
 /** Numbered migrations, in code, run at start-up. Append; never edit a released one. */
 export const migrationProvider: MigrationProvider = {
   async getMigrations(): Promise<Record<string, Migration>> {
-    return { "001-initial": m001, "002-openstack": m002, "003-binding-subject-types": m003 };
+    return {
+      "001-initial": m001,
+      "002-openstack": m002,
+      "003-binding-subject-types": m003,
+      "004-nodes": m004,
+    };
   },
 };
