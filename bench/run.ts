@@ -22,6 +22,7 @@ import {
   latency,
   opensslSpeed,
   peakRssMb,
+  percentile,
   wrk,
   wrkPostScript,
 } from "./harness/measure.js";
@@ -266,6 +267,40 @@ try {
       unit: "req/s",
     });
   }
+  // 6b. Operations: 64 clients each create images from the imported one (an operation that costs
+  // one transaction: the bytes are shared), one after another; what counts is how soon queued
+  // work starts.
+  console.log("6b. operations");
+  const opsClients = 64;
+  const opsEach = args.smoke ? 2 : 8;
+  const waits: number[] = [];
+  const tOps = performance.now();
+  await Promise.all(
+    Array.from({ length: opsClients }, async (_, c) => {
+      for (let i = 0; i < opsEach; i++) {
+        const t = performance.now();
+        const op = await yc(vitrine, "POST", "/compute/v1/images", {
+          folderId: "bench-ops",
+          name: `op-${c}-${i}`,
+          imageId: image.id,
+        });
+        await waitOperation(vitrine, op.id);
+        waits.push(performance.now() - t);
+      }
+    }),
+  );
+  report.add({
+    scenario: `6b. create from image, ${opsClients} clients`,
+    subject: "vitrine",
+    figure: (opsClients * opsEach) / ((performance.now() - tOps) / 1000),
+    unit: "ops/s",
+  });
+  report.add({
+    scenario: `6b. create from image, ${opsClients} clients`,
+    subject: "vitrine p50 create → done",
+    figure: percentile(waits, 50),
+    unit: "ms",
+  });
   await vitrine.stop();
 
   // 7. Peak RSS during an upload four times the size, on a fresh server: it must not grow.

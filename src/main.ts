@@ -10,15 +10,15 @@ import type { Config } from "./config.js";
 import { type Core, buildCore } from "./core/core.js";
 import type { BlobStore } from "./core/ports/blob-store.js";
 import type { Catalog } from "./core/ports/catalog.js";
-import { newResourceId } from "./core/ids.js";
 import { ingest } from "./ingest/pipeline.js";
-import { type NodePresence, joinDeployment } from "./deployment/node-presence.js";
+import { HEARTBEAT_MS, LIVE_MS, type NodePresence, joinDeployment } from "./deployment/node-presence.js";
 import { DirectoryVolumeSource } from "./ingest/sources/volume-source.js";
 import { UrlPolicy } from "./ingest/url-policy.js";
 import { OperationEngine } from "./operations/engine.js";
 import { CreateImageHandler } from "./operations/handlers/image-create.js";
 import { DeleteImageHandler } from "./operations/handlers/image-delete.js";
 import { UpdateImageHandler } from "./operations/handlers/image-update.js";
+import { makePrivateDir } from "./storage/private-dir.js";
 import { blobStoreFor, catalogFor } from "./storage/stores-for-config.js";
 
 /** The blob store's name in OpenStack terms (Glance calls its filesystem store `fs`). */
@@ -35,6 +35,13 @@ export interface Service {
 /** Composition root: config → stores → core → listeners and workers. */
 export async function startService(config: Config): Promise<Service> {
   const log = pino({ level: config.logLevel, base: { pid: process.pid } });
+  const loose = await makePrivateDir(config.dataDir);
+  if (loose !== null) {
+    log.warn(
+      { dataDir: config.dataDir, was: loose.toString(8), now: (loose & 0o700).toString(8) },
+      "the data directory was readable by other users; made it private",
+    );
+  }
   const catalog = await catalogFor(config);
   let blobs: BlobStore;
   let presence: NodePresence;
@@ -54,7 +61,20 @@ export async function startService(config: Config): Promise<Service> {
   }
   await ensureAdminToken(catalog, config.dataDir, log);
 
-  const { core, engine } = assemble(config, catalog, blobs, log);
+  const { core, engine } = assemble(config, catalog, blobs, log, presence.id);
+
+  // Uploads of nodes that are gone (killed mid-stream) are given back, at start and then as
+  // their nodes' records age; any node may do it, the first one does.
+  const recoverUploads = async () => {
+    for (const imageId of await core.imageData.recoverAbandonedUploads(Date.now() - LIVE_MS)) {
+      log.warn({ imageId }, "an upload's node is gone: the image is queued again and its data removed");
+    }
+  };
+  await recoverUploads();
+  const recovery = setInterval(() => {
+    recoverUploads().catch((err: unknown) => log.error({ err }, "recovering abandoned uploads failed"));
+  }, HEARTBEAT_MS);
+  recovery.unref();
 
   if (config.role !== "api") {
     for (const tag of await core.imageData.collectAbandoned()) {
@@ -105,6 +125,7 @@ export async function startService(config: Config): Promise<Service> {
       (stopping ??= (async () => {
         // Stop taking requests and let running ones finish, then hand running operations back.
         await http?.close();
+        clearInterval(recovery);
         await engine.stop();
         await presence.leave();
         await catalog.close();
@@ -118,6 +139,7 @@ export function assemble(
   catalog: Catalog,
   blobs: BlobStore,
   log: Logger,
+  nodeId: string,
 ): { core: Core; engine: OperationEngine } {
   const urlPolicy = new UrlPolicy(config.importAllowedHosts);
   const ingestInto = (request: Parameters<typeof ingest>[1]) => ingest(blobs, request);
@@ -136,7 +158,7 @@ export function assemble(
       "image.update": new UpdateImageHandler(),
       "image.delete": new DeleteImageHandler({ catalog, blobs }),
     },
-    { owner: `${hostname()}:${process.pid}:${newResourceId()}`, ...config.operations },
+    { owner: `${hostname()}:${process.pid}:${nodeId}`, ...config.operations },
     log.child({ component: "operations" }),
   );
   const core = buildCore({
@@ -148,6 +170,7 @@ export function assemble(
     formats: config.formats,
     maxImageBytes: config.maxImageBytes,
     externalSubjects: config.keystone !== null,
+    nodeId,
   });
   return { core, engine };
 }

@@ -82,7 +82,8 @@ export class Authenticator {
       return null;
     }
     const folderBindings = await bindings.folderRolesOf(token.subjectId);
-    const folderRoles: Record<string, Role[]> = {};
+    // Folder ids are user input ("__proto__" is a valid one): a map without a prototype.
+    const folderRoles: Record<string, Role[]> = Object.create(null) as Record<string, Role[]>;
     for (const b of folderBindings) (folderRoles[b.folderId] ??= []).push(b.role);
     const { isAdmin } = token;
     const principal: Principal = {

@@ -14,12 +14,17 @@ export const ADMIN_TOKEN_FILE = "admin-token";
  */
 export async function ensureAdminToken(catalog: Catalog, dataDir: string, log: Logger): Promise<void> {
   const file = path.join(dataDir, ADMIN_TOKEN_FILE);
-  let token = await fs.readFile(file, "utf8").then(
+  const existing = await fs.readFile(file, "utf8").then(
     (t) => t.trim(),
-    () => "",
+    (err: NodeJS.ErrnoException) => {
+      if (err.code === "ENOENT") return null;
+      throw err;
+    },
   );
-  const created = token === "";
-  if (created) token = newToken();
+  // An empty file (a disk that filled up on first start, an operator's `> admin-token`) holds
+  // no token: a new one replaces it rather than the service refusing to start for ever.
+  const created = existing === null || existing === "";
+  const token = created ? newToken() : existing;
 
   let adminId = await catalog.subjects.firstAdmin();
   if (adminId === null) {
@@ -44,7 +49,12 @@ export async function ensureAdminToken(catalog: Catalog, dataDir: string, log: L
     });
   }
   if (created) {
-    await fs.writeFile(file, `${token}\n`, { mode: 0o600, flag: "wx" });
-    log.info({ file }, "created the bootstrap admin token; read it from this file (shown only here)");
+    // Written aside and renamed into place: a crash never leaves a half-written token file.
+    const aside = `${file}.${process.pid}.tmp`;
+    await fs.writeFile(aside, `${token}\n`, { mode: 0o600 });
+    await fs.rename(aside, file);
+    if (existing === "")
+      log.warn({ file }, "the bootstrap admin token file was empty; wrote a new token to it");
+    else log.info({ file }, "created the bootstrap admin token; read it from this file (shown only here)");
   }
 }

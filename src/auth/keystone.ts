@@ -110,7 +110,7 @@ export class KeystoneTokenValidator {
 
 function toPrincipal(token: KeystoneToken): Principal {
   const names = new Set((token.roles ?? []).map((r) => r.name.toLowerCase()));
-  const roles = [...new Set([...names].flatMap((n) => (ROLE_MAP[n] ? [ROLE_MAP[n]] : [])))];
+  const roles = [...new Set([...names].flatMap((n) => (Object.hasOwn(ROLE_MAP, n) ? [ROLE_MAP[n]!] : [])))];
   const projectId = token.project?.id ?? "";
   return {
     subjectId: token.user.id,

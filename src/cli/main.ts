@@ -6,6 +6,10 @@ import { copyInstallation } from "./copy.js";
 import { loadConfig } from "../config.js";
 import { startService } from "../main.js";
 
+// Everything this CLI creates (catalog, blobs, tokens, spooled parts) is private to the service's
+// user: images may be private, and the catalog holds token hashes.
+process.umask(0o077);
+
 const program = new Command();
 program.name("vitrine").description("Vitrine: a self-hostable VM image service").showHelpAfterError();
 

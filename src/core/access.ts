@@ -57,7 +57,9 @@ export function roleAllows(role: Role, action: Action): boolean {
 /** May `principal` do `action` in `folderId` (through its folder roles)? */
 export function can(principal: Principal, action: Action, folderId: string): boolean {
   if (principal.isAdmin) return true;
-  return (principal.folderRoles[folderId] ?? []).some((role) => roleAllows(role, action));
+  // Own keys only: a folder id may be any string, "constructor" and "__proto__" included.
+  const roles = Object.hasOwn(principal.folderRoles, folderId) ? principal.folderRoles[folderId]! : [];
+  return roles.some((role) => roleAllows(role, action));
 }
 
 /**

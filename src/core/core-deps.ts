@@ -19,4 +19,6 @@ export interface CoreDeps {
    * external identity source an unknown subject is a typo, refused rather than bound to nothing.
    */
   externalSubjects: boolean;
+  /** This node's id (NodeRecord.id): uploads it streams are recorded under it. */
+  nodeId: string;
 }

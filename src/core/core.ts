@@ -1,5 +1,6 @@
 import type { CoreDeps } from "./core-deps.js";
 import { collectAbandonedPendingData } from "./image-data/collect-pending-data.js";
+import { recoverAbandonedUploads } from "./image-data/recover-abandoned-uploads.js";
 import { type ByteRange, downloadImageData } from "./image-data/download-image-data.js";
 import { type ImportInput, importImageData } from "./image-data/import-image-data.js";
 import { type UploadInput, uploadImageData } from "./image-data/upload-image-data.js";
@@ -61,6 +62,7 @@ export function buildCore(deps: CoreDeps) {
       import: (p: P, uuid: string, input: ImportInput) => importImageData(deps, p, uuid, input),
       download: (p: P, uuid: string, range: ByteRange | null) => downloadImageData(deps, p, uuid, range),
       collectAbandoned: () => collectAbandonedPendingData(deps),
+      recoverAbandonedUploads: (liveSince: number) => recoverAbandonedUploads(deps, liveSince),
     },
     members: {
       add: (p: P, uuid: string, memberId: string) => addImageMember(deps, p, uuid, memberId),

@@ -55,10 +55,13 @@ export async function joinDeployment(opts: JoinOptions): Promise<NodePresence> {
   };
   // Registered before looking, so that of two nodes starting at once each sees the other.
   await catalog.nodes.register(self);
-  const conflicts = deploymentConflicts(
-    { ...self, catalog: opts.catalogKind },
-    await catalog.nodes.seenSince(now - LIVE_MS),
-  );
+  const running: NodeRecord[] = [];
+  for (const node of await catalog.nodes.seenSince(now - LIVE_MS)) {
+    // A node of this machine whose process is gone was killed: no need to wait for its record to age.
+    if (node.id !== self.id && isDeadHere(node, self)) await catalog.nodes.remove(node.id);
+    else running.push(node);
+  }
+  const conflicts = deploymentConflicts({ ...self, catalog: opts.catalogKind }, running);
   if (conflicts.length > 0) {
     await catalog.nodes.remove(self.id);
     throw new Error(`this node cannot join safely: ${conflicts.join("; ")}`);
@@ -81,6 +84,17 @@ export async function joinDeployment(opts: JoinOptions): Promise<NodePresence> {
         .catch((err: unknown) => log.warn({ err }, "could not remove this node's record"));
     },
   };
+}
+
+/** Whether `node` ran on this machine (and in this process namespace: same host name) and its process is gone. */
+function isDeadHere(node: NodeRecord, self: NodeRecord): boolean {
+  if (node.machineId !== self.machineId || node.hostname !== self.hostname) return false;
+  try {
+    process.kill(node.pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "ESRCH";
+  }
 }
 
 /** The kernel's boot id: the same for every process and container of one machine, until it reboots. */

@@ -160,7 +160,11 @@ export class OperationEngine implements OperationQueue {
     const log = this.log.child({ operationId: op.id, kind: op.kind, attempt: op.attempts });
     const entry: Running = { controller, done: Promise.resolve() };
     this.running.set(op.id, entry);
-    entry.done = this.execute(op, controller, log).finally(() => this.running.delete(op.id));
+    entry.done = this.execute(op, controller, log).finally(() => {
+      this.running.delete(op.id);
+      // A slot is free: take queued work now rather than at the next poll.
+      this.kick();
+    });
   }
 
   private async execute(op: Operation, controller: AbortController, log: Logger): Promise<void> {

@@ -16,7 +16,7 @@ function committedBlobs(dataDir: string): number {
   const root = path.join(dataDir, "blobs");
   return fs
     .readdirSync(root, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile() && !e.parentPath.includes(".pending")).length;
+    .filter((e) => e.isFile() && !e.parentPath.includes(".pending") && e.name !== ".store-id").length;
 }
 
 describe("Operations: cancellation, crash recovery and graceful shutdown", () => {

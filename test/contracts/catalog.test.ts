@@ -500,6 +500,45 @@ for (const backend of CATALOGS) {
       });
     });
 
+    describe("uploads", () => {
+      it("an upload is found until it ends, leaves with its image, and is abandoned when its node is not seen", async () => {
+        const a = await inserted();
+        const b = await inserted();
+        await catalog.nodes.register({
+          id: "live",
+          hostname: "h",
+          machineId: "m",
+          pid: 1,
+          role: "all",
+          blobStore: "s",
+          startedAt: 1000,
+          seenAt: 5000,
+        });
+        await catalog.uploads.begin({ imageId: a.id, nodeId: "live", blobKey: "ka", startedAt: 1 });
+        await catalog.uploads.begin({ imageId: b.id, nodeId: "gone", blobKey: "kb", startedAt: 2 });
+        assert.deepEqual(await catalog.uploads.find(a.id), {
+          imageId: a.id,
+          nodeId: "live",
+          blobKey: "ka",
+          startedAt: 1,
+        });
+        assert.deepEqual(
+          (await catalog.uploads.abandoned(4000)).map((u) => u.imageId),
+          [b.id],
+          "the upload of a node never seen",
+        );
+        assert.deepEqual(
+          (await catalog.uploads.abandoned(6000)).map((u) => u.imageId),
+          [a.id, b.id],
+          "and of a node not seen since",
+        );
+        await catalog.uploads.end(b.id);
+        assert.equal(await catalog.uploads.find(b.id), null);
+        await catalog.images.delete(a.id);
+        assert.equal(await catalog.uploads.find(a.id), null, "deleted with its image");
+      });
+    });
+
     describe("nodes", () => {
       const node = (id: string, seenAt: number) => ({
         id,

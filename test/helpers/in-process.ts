@@ -32,6 +32,7 @@ export async function startInProcess(env: Record<string, string> = {}): Promise<
     catalog,
     blobs,
     pino({ level: "silent" }),
+    "in-process",
   );
   engine.start();
   return {

@@ -164,7 +164,7 @@ export function pendingBlobFiles(dataDir: string): string[] {
 export function blobFiles(dataDir: string): { committed: number; pending: number } {
   const entries = fs
     .readdirSync(path.join(dataDir, "blobs"), { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile());
+    .filter((e) => e.isFile() && e.name !== ".store-id");
   const pending = entries.filter((e) => e.parentPath.endsWith(".pending")).length;
   return { committed: entries.length - pending, pending };
 }

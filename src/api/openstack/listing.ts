@@ -30,6 +30,9 @@ const TIME_OPS: Record<string, ColumnCondition["op"]> = {
   neq: "!=",
 };
 
+/** The most property and tag filters one list may have (Glance's default quota of tags or properties per image). */
+const MAX_FILTERS = 128;
+
 /** Query parameters with a meaning of their own; any other one filters on a custom property. */
 const KNOWN = new Set([
   "limit",
@@ -119,12 +122,19 @@ export function parseListQuery(query: Query): SearchImagesInput {
   for (const [name, value] of Object.entries(query)) {
     if (!KNOWN.has(name)) properties.push({ name, value: one(value) ?? "" });
   }
+  // Each filter is a join or a subquery: bounded like an image's own tags and properties.
+  const tags = all(query.tag);
+  if (properties.length + tags.length > MAX_FILTERS) {
+    throw invalidArgument(
+      `Too many filters: ${properties.length} property and ${tags.length} tag filters, at most ${MAX_FILTERS} in all.`,
+    );
+  }
 
   return {
     visibility: (visibility ?? null) as SearchImagesInput["visibility"],
     memberStatus: memberStatus as MemberStatus | "all",
     conditions,
-    tags: all(query.tag),
+    tags,
     properties,
     sort: parseSort(query),
     marker: one(query.marker) ?? null,

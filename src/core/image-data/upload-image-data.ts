@@ -7,6 +7,7 @@ import { isQueued, isReceivingUpload, transition, transitionRefused } from "../i
 import { type Image, dataFields } from "../image.js";
 import { newResourceId } from "../ids.js";
 import { pendingTag } from "../ports/blob-store.js";
+import type { CatalogStores, UploadRecord } from "../ports/catalog.js";
 import type { IngestResult } from "../ports/ingest.js";
 import type { Principal } from "../principal.js";
 
@@ -26,24 +27,26 @@ export interface UploadInput {
  * mid-stream, the size limit — puts the image back to `queued` with no bytes kept.
  */
 export async function uploadImageData(
-  deps: Pick<CoreDeps, "catalog" | "blobs" | "ingest" | "formats" | "maxImageBytes">,
+  deps: Pick<CoreDeps, "catalog" | "blobs" | "ingest" | "formats" | "maxImageBytes" | "nodeId">,
   principal: Principal,
   uuid: string,
   input: UploadInput,
 ): Promise<Image> {
   const { catalog, blobs } = deps;
   const receiving = input.mode === "file" ? "saving" : "uploading";
+  const key = newResourceId();
   const { image, allowedFormats } = await catalog.transaction(async (tx) => {
     const current = await loadImage(tx, principal, "images.update", { uuid });
     if (!isQueued(current)) throw transitionRefused(current.status, receiving);
     const allowed = formatsForDeclared(deps.formats, input.formatsByDeclared, current, "saving");
+    // Recorded with the image's change: if this node dies mid-stream, another puts it back.
+    await tx.uploads.begin({ imageId: current.id, nodeId: deps.nodeId, blobKey: key, startedAt: Date.now() });
     return {
       image: await saveImage(tx, current, transition(current, receiving), uuid),
       allowedFormats: allowed,
     };
   });
 
-  const key = newResourceId();
   let stored: IngestResult;
   try {
     stored = await deps.ingest({
@@ -57,28 +60,46 @@ export async function uploadImageData(
       sourceLabel: `${input.formatsByDeclared.field} ${image.diskFormat}`,
     });
   } catch (err) {
-    await requeue(deps, image);
+    await requeueUpload(deps, { imageId: image.id, nodeId: deps.nodeId, blobKey: key });
     throw err;
   }
 
   try {
     return await catalog.transaction(async (tx) => {
       const current = await tx.images.findById(image.id);
-      if (!current || !isReceivingUpload(current)) throw imageNotFound({ uuid });
+      const upload = { imageId: image.id, nodeId: deps.nodeId, blobKey: key };
+      if (!current || !isReceivingUpload(current) || !(await holdsUpload(tx, upload))) {
+        throw imageNotFound({ uuid });
+      }
+      await tx.uploads.end(image.id);
       const to = input.mode === "file" ? "active" : "uploading";
       return saveImage(tx, current, transition(current, to, dataFields(stored)), uuid);
     });
   } catch (err) {
-    // Deleted or changed while the bytes streamed in: the blob belongs to nobody.
+    // Deleted, or given up as abandoned, while the bytes streamed in: the blob belongs to nobody.
     await blobs.delete(key);
     throw err;
   }
 }
 
-/** After a failed upload: back to queued, unless the image moved on (deleted meanwhile). */
-async function requeue(deps: Pick<CoreDeps, "catalog">, receiving: Image): Promise<void> {
+/** Whether `upload` is still the image's upload (not ended, nor given up as abandoned). */
+async function holdsUpload(tx: CatalogStores, upload: UploadRef): Promise<boolean> {
+  const current = await tx.uploads.find(upload.imageId);
+  return current !== null && current.nodeId === upload.nodeId && current.blobKey === upload.blobKey;
+}
+
+type UploadRef = Pick<UploadRecord, "imageId" | "nodeId" | "blobKey">;
+
+/**
+ * After a failed or abandoned upload: back to queued (Glance's behaviour: the data can be sent
+ * again), unless the image moved on (deleted, or already another upload's). Its pending data is
+ * the caller's to drop.
+ */
+export async function requeueUpload(deps: Pick<CoreDeps, "catalog">, upload: UploadRef): Promise<void> {
   await deps.catalog.transaction(async (tx) => {
-    const current = await tx.images.findById(receiving.id);
+    if (!(await holdsUpload(tx, upload))) return;
+    await tx.uploads.end(upload.imageId);
+    const current = await tx.images.findById(upload.imageId);
     if (current && isReceivingUpload(current)) {
       await saveImage(tx, current, transition(current, "queued"));
     }

@@ -152,6 +152,25 @@ export interface TokenStore {
   revoke(tokenHash: string, now: number): Promise<boolean>;
 }
 
+/** An upload streaming into an image, served by one node. */
+export interface UploadRecord {
+  imageId: string;
+  /** The node streaming it (NodeRecord.id): when that node is gone, so is the upload. */
+  nodeId: string;
+  /** The key the upload commits its blob under. */
+  blobKey: string;
+  startedAt: number;
+}
+
+/** Uploads in progress; a record ends with its upload, in the transaction that settles the image. */
+export interface UploadStore {
+  begin(upload: UploadRecord): Promise<void>;
+  find(imageId: string): Promise<UploadRecord | null>;
+  end(imageId: string): Promise<void>;
+  /** Uploads whose node has not been seen since `liveSince` (NodeRegistry). */
+  abandoned(liveSince: number): Promise<UploadRecord[]>;
+}
+
 /** The stores, bound to the database or to one transaction. */
 export interface CatalogStores {
   images: ImageStore;
@@ -161,6 +180,7 @@ export interface CatalogStores {
   bindings: AccessBindingStore;
   subjects: SubjectStore;
   tokens: TokenStore;
+  uploads: UploadStore;
 }
 
 /** A running node of the service, as it registered itself. */

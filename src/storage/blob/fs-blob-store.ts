@@ -14,7 +14,7 @@ const WRITE_BUFFER_BYTES = 4 * 1024 * 1024;
 const READ_CHUNK_BYTES = 1024 * 1024;
 
 /**
- * Blobs as files under one directory. A writer streams into `.pending/<tag>.<random>`, and commit
+ * Blobs as files under one directory, readable by the service's user only (0600 in 0700). A writer streams into `.pending/<tag>.<random>`, and commit
  * fsyncs and renames it into place, so a crash never leaves a half-written blob under a real key.
  */
 export class FsBlobStore implements BlobStore {
@@ -23,7 +23,7 @@ export class FsBlobStore implements BlobStore {
   constructor(private readonly root: string) {}
 
   async init(): Promise<this> {
-    await fsp.mkdir(path.join(this.root, PENDING_DIR), { recursive: true });
+    await fsp.mkdir(path.join(this.root, PENDING_DIR), { recursive: true, mode: 0o700 });
     this.id = await readOrCreateId(path.join(this.root, STORE_ID_FILE));
     return this;
   }
@@ -45,7 +45,11 @@ export class FsBlobStore implements BlobStore {
     const final = this.pathFor(key);
     // A deep buffer lets chunks pile up while one write is in flight; they then go to disk in
     // one writev instead of one 64 KiB write each (the upload benchmark's limit before).
-    const stream = fs.createWriteStream(pending, { flags: "wx", highWaterMark: WRITE_BUFFER_BYTES });
+    const stream = fs.createWriteStream(pending, {
+      flags: "wx",
+      mode: 0o600,
+      highWaterMark: WRITE_BUFFER_BYTES,
+    });
     let settled = false;
     const stopFlushing = flushWhileWriting(stream);
     const closed = new Promise<void>((resolve) => {
@@ -62,7 +66,7 @@ export class FsBlobStore implements BlobStore {
         } finally {
           await fh.close();
         }
-        await fsp.mkdir(path.dirname(final), { recursive: true });
+        await fsp.mkdir(path.dirname(final), { recursive: true, mode: 0o700 });
         await fsp.rename(pending, final);
         settled = true;
         await syncDirectory(path.dirname(final));

@@ -12,6 +12,9 @@ const TABLES: readonly { name: string; key: readonly string[] }[] = [
   { name: "image_members", key: ["image_id", "member_id"] },
   { name: "access_bindings", key: ["resource_type", "resource_id", "subject_id", "role"] },
   { name: "operations", key: ["id"] },
+  // Uploads interrupted before the copy: the target's first node finds their node gone and puts
+  // their images back to queued, as on the source.
+  { name: "uploads", key: ["image_id"] },
 ];
 
 const BATCH = 200;

@@ -10,11 +10,17 @@ import type { Database } from "./schema.js";
 
 export type Db = Kysely<Database>;
 
-/** Opens the embedded SQLite catalog in WAL mode (readers never wait for the writer). */
+/**
+ * Opens the embedded SQLite catalog in WAL mode (readers never wait for the writer), readable by
+ * the service's user only: it holds every private image's metadata and the token hashes.
+ */
 export function openSqlite(file: string): Db {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const sqlite = new SqliteDatabase(file);
   sqlite.pragma("journal_mode = WAL");
+  if (file !== ":memory:") {
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) if (fs.existsSync(f)) fs.chmodSync(f, 0o600);
+  }
   sqlite.pragma("synchronous = NORMAL");
   sqlite.pragma("foreign_keys = ON");
   // Another process (a CLI admin command, a second server) may hold the write lock briefly.

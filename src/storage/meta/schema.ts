@@ -116,8 +116,16 @@ export interface NodesTable {
   seen_at: number;
 }
 
+export interface UploadsTable {
+  image_id: string;
+  node_id: string;
+  blob_key: string;
+  started_at: number;
+}
+
 export interface Database {
   nodes: NodesTable;
+  uploads: UploadsTable;
   images: ImagesTable;
   operations: OperationsTable;
   subjects: SubjectsTable;

@@ -9,6 +9,7 @@ import { SqlNodeRegistry } from "./node-registry.js";
 import { SqlOperationStore } from "./operation-store.js";
 import { SqlSubjectStore } from "./subject-store.js";
 import { SqlTokenStore } from "./token-store.js";
+import { SqlUploadStore } from "./upload-store.js";
 
 export type SqlDialectName = "sqlite" | "postgres";
 
@@ -22,6 +23,7 @@ function storesOn(db: Db, dialect: SqlDialectName): CatalogStores {
     bindings: new SqlAccessBindingStore(db),
     subjects: new SqlSubjectStore(db),
     tokens: new SqlTokenStore(db),
+    uploads: new SqlUploadStore(db),
   };
 }
 

@@ -3,6 +3,7 @@ import * as m001 from "./001-initial.js";
 import * as m002 from "./002-openstack.js";
 import * as m003 from "./003-binding-subject-types.js";
 import * as m004 from "./004-nodes.js";
+import * as m005 from "./005-uploads.js";
 
 /** Numbered migrations, in code, run at start-up. Append; never edit a released one. */
 export const migrationProvider: MigrationProvider = {
@@ -12,6 +13,7 @@ export const migrationProvider: MigrationProvider = {
       "002-openstack": m002,
       "003-binding-subject-types": m003,
       "004-nodes": m004,
+      "005-uploads": m005,
     };
   },
 };

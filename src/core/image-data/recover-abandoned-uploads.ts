@@ -1,0 +1,24 @@
+import type { CoreDeps } from "../core-deps.js";
+import { pendingTag } from "../ports/blob-store.js";
+import { requeueUpload } from "./upload-image-data.js";
+
+/**
+ * Uploads whose node is gone (killed mid-stream: its record stopped being refreshed) would leave
+ * their images `saving`/`uploading` for ever. Each goes back to `queued`, as Glance does, and what
+ * the upload left is removed: its pending data, and the blob it may have committed just before
+ * dying (never one an image names). Returns the images put back.
+ */
+export async function recoverAbandonedUploads(
+  deps: Pick<CoreDeps, "catalog" | "blobs">,
+  liveSince: number,
+): Promise<string[]> {
+  const { catalog, blobs } = deps;
+  const recovered: string[] = [];
+  for (const upload of await catalog.uploads.abandoned(liveSince)) {
+    await requeueUpload(deps, upload);
+    await blobs.discardPending(pendingTag({ type: "upload", imageId: upload.imageId }));
+    if ((await catalog.images.countBlobReferences(upload.blobKey)) === 0) await blobs.delete(upload.blobKey);
+    recovered.push(upload.imageId);
+  }
+  return recovered;
+}
