@@ -20,6 +20,8 @@ export interface Config {
   maxImageBytes: number;
   /** Largest JSON request body, in bytes. */
   maxRequestBodyBytes: number;
+  /** A connection silent this long (a stalled upload, a client that stopped reading) is closed. */
+  idleTimeoutMs: number;
   operations: { leaseMs: number; pollMs: number; concurrency: number; maxAttempts: number };
   /** Which parts this process runs: API listeners, operation workers, or both. */
   role: "all" | "api" | "worker";
@@ -107,6 +109,7 @@ export function loadConfig(flags: ConfigFlags, env: Env = process.env): Config {
       1024 * 1024,
       "VITRINE_MAX_REQUEST_BODY_BYTES",
     ),
+    idleTimeoutMs: 1000 * int(get("VITRINE_IDLE_TIMEOUT_SECONDS"), 300, "VITRINE_IDLE_TIMEOUT_SECONDS"),
     operations: {
       leaseMs: 1000 * int(get("VITRINE_OPERATION_LEASE_SECONDS"), 20, "VITRINE_OPERATION_LEASE_SECONDS"),
       pollMs: int(get("VITRINE_OPERATION_POLL_MS"), 500, "VITRINE_OPERATION_POLL_MS"),

@@ -100,6 +100,7 @@ export async function startService(config: Config): Promise<Service> {
         cacheMs: config.tokenCacheMs,
       }),
       maxRequestBodyBytes: config.maxRequestBodyBytes,
+      idleTimeoutMs: config.idleTimeoutMs,
       publicUrl: config.publicUrl,
       maxImageBytes: config.maxImageBytes,
       storeId: STORE_ID,

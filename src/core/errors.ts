@@ -38,6 +38,9 @@ export type ErrorReason =
   | "STATUS_CONFLICT"
   | "NOT_OWNER"
   | "MEMBER_CONFLICT"
+  /** The storage under the catalog or the image bytes is full (the cause says which). */
+  | "STORAGE_FULL"
+  /** args: size (the image's, in bytes) */
   | "RANGE_NOT_SATISFIABLE"
   | "RATE_LIMITED"
   /** args: id (as the caller named the image) */
@@ -130,6 +133,19 @@ export const aborted = (message: string): VitrineError => new VitrineError("ABOR
 export const cancelled = (message: string): VitrineError => new VitrineError("CANCELLED", message);
 export const unavailable = (message: string): VitrineError => new VitrineError("UNAVAILABLE", message);
 export const internal = (message = "Internal error"): VitrineError => new VitrineError("INTERNAL", message);
+
+/** The disk (or quota) under the catalog or the blobs is full; `cause` is kept for the log. */
+export const storageFull = (cause: unknown): VitrineError =>
+  Object.assign(
+    new VitrineError("RESOURCE_EXHAUSTED", "The image storage is full; retry once space is freed").because(
+      "STORAGE_FULL",
+    ),
+    { cause },
+  );
+
+/** Whether an error must be logged with its cause: the service's failure, not the caller's. */
+export const needsOperatorAttention = (err: VitrineError): boolean =>
+  err.code === "INTERNAL" || err.reason === "STORAGE_FULL";
 
 export function isVitrineError(err: unknown): err is VitrineError {
   return err instanceof VitrineError;

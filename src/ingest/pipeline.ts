@@ -1,5 +1,5 @@
 import { pipeline } from "node:stream/promises";
-import { VitrineError, isVitrineError } from "../core/errors.js";
+import { VitrineError, isVitrineError, storageFull } from "../core/errors.js";
 import type { BlobStore } from "../core/ports/blob-store.js";
 import type { IngestRequest, IngestResult } from "../core/ports/ingest.js";
 import { MeasuringStream } from "./hash.js";
@@ -39,6 +39,7 @@ export async function ingest(blobs: BlobStore, req: IngestRequest): Promise<Inge
     await writer.abort();
     // Our own refusals first: a refused stream also tears down its source, which may abort the signal.
     if (isVitrineError(err)) throw err;
+    if (isNoSpace(err)) throw storageFull(err);
     if (req.signal.aborted) throw req.signal.reason ?? err;
     if (sourceError !== null) {
       throw new VitrineError(
@@ -49,6 +50,12 @@ export async function ingest(blobs: BlobStore, req: IngestRequest): Promise<Inge
     // Storage failures stay out of API messages (they name server paths); the worker logs the cause.
     throw Object.assign(new VitrineError("INTERNAL", "Storing the image data failed"), { cause: err });
   }
+}
+
+/** The disk or the quota under the blobs is full. */
+function isNoSpace(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === "ENOSPC" || code === "EDQUOT";
 }
 
 function describe(err: unknown): string {

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { VitrineError, internal, isVitrineError } from "../core/errors.js";
+import { VitrineError, internal, isVitrineError, needsOperatorAttention } from "../core/errors.js";
 import type { Operation, OperationError, OperationResponse } from "../core/operation.js";
 import type { Catalog, CatalogStores } from "../core/ports/catalog.js";
 import type { OperationQueue } from "../core/ports/operation-queue.js";
@@ -204,8 +204,9 @@ export class OperationEngine implements OperationQueue {
           : isVitrineError(err)
             ? { code: err.code, message: err.message, violations: err.violations }
             : { code: "INTERNAL", message: "Internal error" };
-      if (error.code === "INTERNAL") log.error({ err }, "operation failed");
-      else log.info({ code: error.code, message: error.message }, "operation failed");
+      if (error.code === "INTERNAL" || (isVitrineError(err) && needsOperatorAttention(err))) {
+        log.error({ err }, "operation failed");
+      } else log.info({ code: error.code, message: error.message }, "operation failed");
       await this.fail(op, error);
     }
   }

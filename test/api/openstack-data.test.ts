@@ -90,6 +90,7 @@ describe("OpenStack Image API v2: image data", () => {
     }
     const bad = await ranged(`bytes=${whole.length + 10}-${whole.length + 20}`);
     assert.equal(bad.status, 416);
+    assert.equal(bad.headers.get("content-range"), `bytes */${whole.length}`, "416 names the length");
   });
 
   test("upload refusals: no formats 400, wrong media type 415, over the size limit 413, format mismatch 400; the image stays queued without bytes", async () => {

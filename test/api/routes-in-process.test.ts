@@ -32,6 +32,7 @@ describe("routes in process", () => {
         cacheMs: 0,
       }),
       maxRequestBodyBytes: 1024 * 1024,
+      idleTimeoutMs: 0,
       maxImageBytes: 1024 ** 3,
       publicUrl: null,
       storeId: "fs",

@@ -1,5 +1,10 @@
 import { randomUUID } from "node:crypto";
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+} from "fastify";
 import type { Logger } from "pino";
 import type { Authenticator } from "../../auth/authenticator.js";
 import type { Core } from "../../core/core.js";
@@ -8,7 +13,11 @@ import { bareMetalRoutes } from "../baremetal/routes.js";
 import { computeRoutes } from "../compute/routes.js";
 import { computeDialect } from "../compute/render.js";
 import { operationRoutes } from "../operation/routes.js";
+import { invalidArgument } from "../../core/errors.js";
+import { glanceErrorBody } from "../openstack/errors.js";
+import { sendGlanceError } from "../openstack/plugin.js";
 import { openStackRoutes } from "../openstack/routes.js";
+import { toYandexError } from "../yandex/errors.js";
 import type { ImageDialect } from "../yandex/operation-render.js";
 
 export interface AppDeps {
@@ -16,10 +25,15 @@ export interface AppDeps {
   core: Core;
   auth: Authenticator;
   maxRequestBodyBytes: number;
+  /** A connection with no traffic this long is closed (0: never). */
+  idleTimeoutMs: number;
   maxImageBytes: number;
   publicUrl: string | null;
   storeId: string;
 }
+
+/** Paths of the Yandex-style dialects; everything else is OpenStack's (served at the root). */
+const YANDEX_PREFIXES = ["/compute/", "/baremetal/", "/operations"];
 
 /** How much of a refused oversize body is read and dropped before the connection is closed. */
 const MAX_DRAINED_BYTES = 16 * 1024 * 1024;
@@ -36,8 +50,30 @@ export function buildHttpApp(deps: AppDeps): FastifyInstance {
       customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: true, allErrors: false },
     },
     return503OnClosing: true,
+    // An upload whose client stopped sending (or a download whose client stopped reading) would
+    // hold its image and its connection for ever: a silent socket is closed, and the upload is
+    // put back (its image queued again) like any interrupted one.
+    connectionTimeout: deps.idleTimeoutMs,
     // OpenStack tags and member ids travel in the path and may be 255 characters long.
-    maxParamLength: 1024,
+    routerOptions: { maxParamLength: 1024 },
+    // A URL the router cannot take (bad percent-encoding, a path parameter over the limit) is
+    // refused before any dialect's hooks run: answer it in the dialect its path names.
+    frameworkErrors: (err, request, rawReply) => {
+      const reply = rawReply as unknown as FastifyReply;
+      const tooLong = err.code === "FST_ERR_MAX_PARAM_LENGTH";
+      if (YANDEX_PREFIXES.some((p) => request.url.startsWith(p))) {
+        const message = tooLong
+          ? "A path parameter is longer than 1024 characters"
+          : "Malformed URL: invalid percent-encoding";
+        const { status, body } = toYandexError(invalidArgument(message), String(request.id));
+        return reply.header("x-request-id", request.id).status(status).send(body);
+      }
+      const [status, message] = tooLong
+        ? [414, "The request URI is too long."]
+        : [400, "Malformed URL: invalid percent-encoding."];
+      reply.header("x-openstack-request-id", `req-${request.id}`);
+      return sendGlanceError(request, reply.status(status), glanceErrorBody(status, message));
+    },
   });
 
   // A JSON body over its declared limit is refused before it is read, and Fastify then closes the

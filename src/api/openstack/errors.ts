@@ -1,7 +1,7 @@
 import { STATUS_CODES } from "node:http";
 import type { FastifyError } from "fastify";
 import type { ErrorCode, ErrorReason } from "../../core/errors.js";
-import { isVitrineError } from "../../core/errors.js";
+import { isVitrineError, needsOperatorAttention } from "../../core/errors.js";
 import { GLANCE_MESSAGES } from "./messages.js";
 
 /** Glance's HTTP status for each core error code. */
@@ -32,6 +32,7 @@ const REASON_STATUS: Partial<Record<ErrorReason, number>> = {
   NOT_OWNER: 403,
   MEMBER_CONFLICT: 409,
   RANGE_NOT_SATISFIABLE: 416,
+  STORAGE_FULL: 413,
   RATE_LIMITED: 429,
   FORMAT_FROZEN: 403,
   TRANSITION_NOT_ALLOWED: 409,
@@ -85,10 +86,12 @@ export function toGlanceError(err: unknown): {
     return {
       status,
       body: glanceErrorBody(status, (err.reason && GLANCE_MESSAGES[err.reason]?.(err.args)) ?? err.message),
-      internal: err.code === "INTERNAL",
+      internal: needsOperatorAttention(err),
       ...(err.retryAfterSeconds !== null
         ? { headers: { "retry-after": String(err.retryAfterSeconds) } }
-        : {}),
+        : err.reason === "RANGE_NOT_SATISFIABLE"
+          ? { headers: { "content-range": `bytes */${err.args.size}` } } // RFC 9110: the current length
+          : {}),
     };
   }
   const fe = err as FastifyError;

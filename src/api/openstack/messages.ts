@@ -8,6 +8,7 @@ const ATTRIBUTE: Record<string, string> = { diskFormat: "disk_format", container
  * the core's neutral message; an entry answering null does too.
  */
 export const GLANCE_MESSAGES: Partial<Record<ErrorReason, (args: ErrorArgs) => string | null>> = {
+  STORAGE_FULL: () => "Image storage media is full.",
   IMAGE_NOT_FOUND: (a) => `No image found with ID ${a.id}`,
   MARKER_NOT_FOUND: (a) => `No image found with ID ${a.marker}`,
   NOT_OWNER: (a) => (a.action === "images.setAccessBindings" ? null : "You do not own this image"),

@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Authenticator } from "../../auth/authenticator.js";
 import { invalidArgument, unauthenticated } from "../../core/errors.js";
+import { clientGone } from "../http/client-gone.js";
+import { MAX_JSON_DEPTH, nestedDeeperThan } from "../http/json-depth.js";
 import "../http/request-context.js";
 import { GlanceHttpError, type GlanceErrorBody, glanceErrorBody, toGlanceError } from "./errors.js";
 
@@ -27,6 +29,11 @@ export function useOpenStackConventions(app: FastifyInstance, bodyLimit: number)
     done: (err: Error | null, value?: unknown) => void,
   ) => {
     if (body.trim() === "") return done(null, undefined);
+    if (nestedDeeperThan(body)) {
+      return done(
+        invalidArgument(`Malformed JSON in request body: nested deeper than ${MAX_JSON_DEPTH} levels.`),
+      );
+    }
     try {
       done(null, JSON.parse(body));
     } catch {
@@ -41,11 +48,18 @@ export function useOpenStackConventions(app: FastifyInstance, bodyLimit: number)
   // Image data and anything unexpected: not read here (routes stream or refuse it).
   app.addContentTypeParser("*", (_req, _payload, done) => done(null, undefined));
   app.setErrorHandler(async (err, request, reply) => {
+    if (clientGone(request)) {
+      request.log.info(
+        { reason: err instanceof Error ? err.message : String(err) },
+        "the client disconnected",
+      );
+      return reply;
+    }
     const { status, body, internal, headers } = toGlanceError(err);
     if (internal) request.log.error({ err }, "request failed");
     if (headers) reply.headers(headers);
     // An upload's request stream is consumed (and destroyed) by then; only a gone socket stops the answer.
-    if (reply.sent || request.raw.socket?.destroyed) return reply;
+    if (reply.sent) return reply;
     return sendGlanceError(request, reply.status(status), body);
   });
   app.setNotFoundHandler(async (request, reply) =>
@@ -100,7 +114,11 @@ export function baseUrl(req: FastifyRequest, publicUrl: string | null): string {
  * an HTML page for other Accept values, plain text without one. Clients rely on it: glanceclient
  * sends no Accept and reads plain text; openstacksdk asks for JSON.
  */
-function sendGlanceError(request: FastifyRequest, reply: FastifyReply, body: GlanceErrorBody): FastifyReply {
+export function sendGlanceError(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  body: GlanceErrorBody,
+): FastifyReply {
   const accept = request.headers.accept ?? "";
   if (accept.includes("application/json")) return reply.send(body);
   if (accept.trim() !== "") {

@@ -10,6 +10,7 @@ const READ_ONLY = new Set<string>([...READ_ONLY_ATTRIBUTES, ...SYSTEM_EXTENSION_
 
 /** Refuses attributes a client may not set: the service's own (403 read-only) and os_glance_* (403 reserved). */
 export function assertWritable(attribute: string, { allowId }: { allowId: boolean }): void {
+  assertPlainName(attribute);
   if (READ_ONLY.has(attribute) || (attribute === "id" && !allowId)) {
     throw permissionDenied(`Attribute '${attribute}' is read-only.`).because("READ_ONLY_ATTRIBUTE");
   }
@@ -18,9 +19,17 @@ export function assertWritable(attribute: string, { allowId }: { allowId: boolea
   }
 }
 
+/** Names that would reach the prototype of the objects properties live in; no image needs them. */
+const PROTOTYPE_NAMES = new Set(["__proto__", "constructor", "prototype"]);
+
+function assertPlainName(name: string): void {
+  if (PROTOTYPE_NAMES.has(name)) throw invalidArgument(`Property name '${name}' is not allowed.`);
+}
+
 /** Validates an image document (a create body, or an image after a patch) against the image schema. */
 export function assertMatchesImageSchema(doc: Record<string, unknown>): asserts doc is ImageDocument {
   for (const key of Object.keys(doc)) {
+    assertPlainName(key);
     if (key.length > 255) {
       throw invalidArgument(
         `Provided object does not match schema 'image': property name ${key.slice(0, 40)}... is too long`,

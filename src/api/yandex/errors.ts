@@ -1,6 +1,6 @@
 import type { FastifyError } from "fastify";
 import type { ErrorCode, FieldViolation } from "../../core/errors.js";
-import { isVitrineError } from "../../core/errors.js";
+import { isVitrineError, needsOperatorAttention } from "../../core/errors.js";
 
 /** gRPC status codes and the HTTP status the gRPC-HTTP mapping gives each (Yandex API design guide). */
 const GRPC: Record<ErrorCode, { code: number; http: number }> = {
@@ -47,9 +47,10 @@ export function toYandexError(
 ): { status: number; body: ReturnType<typeof renderStatus>; internal: boolean; retryAfter: number | null } {
   if (isVitrineError(err)) {
     return {
-      status: GRPC[err.code].http,
+      // A full disk is not the caller's quota (429): WebDAV's 507 Insufficient Storage says it.
+      status: err.reason === "STORAGE_FULL" ? 507 : GRPC[err.code].http,
       body: renderStatus(err.code, err.message, err.violations, requestId),
-      internal: err.code === "INTERNAL",
+      internal: needsOperatorAttention(err),
       retryAfter: err.retryAfterSeconds,
     };
   }

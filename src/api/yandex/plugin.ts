@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Authenticator } from "../../auth/authenticator.js";
-import { notFound } from "../../core/errors.js";
+import { invalidArgument, notFound } from "../../core/errors.js";
+import { clientGone } from "../http/client-gone.js";
+import { MAX_JSON_DEPTH, nestedDeeperThan } from "../http/json-depth.js";
 import "../http/request-context.js";
 import { toYandexError } from "./errors.js";
 
@@ -23,7 +25,23 @@ export function useYandexConventions(app: FastifyInstance, auth: Authenticator):
       allowAnonymous: request.routeOptions.config.allowAnonymous === true,
     });
   });
+  // Fastify's own JSON parsing (prototype poisoning refused), after a bound on nesting.
+  const parseJson = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+    if (typeof body === "string" && nestedDeeperThan(body)) {
+      return done(invalidArgument(`Request body is nested deeper than ${MAX_JSON_DEPTH} levels`));
+    }
+    return parseJson(request, body.toString(), done);
+  });
   app.setErrorHandler(async (err, request, reply) => {
+    if (clientGone(request)) {
+      request.log.info(
+        { reason: err instanceof Error ? err.message : String(err) },
+        "the client disconnected",
+      );
+      return reply;
+    }
     const { status, body, internal, retryAfter } = toYandexError(err, request.id);
     if (internal) request.log.error({ err }, "request failed");
     if (retryAfter !== null) reply.header("retry-after", String(retryAfter));

@@ -40,7 +40,7 @@ export async function downloadImageData(
       throw new VitrineError(
         "OUT_OF_RANGE",
         `Requested range is not satisfiable: the image has ${image.size} bytes`,
-      ).because("RANGE_NOT_SATISFIABLE");
+      ).because("RANGE_NOT_SATISFIABLE", { size: String(image.size) });
     }
     bounds = { start, end };
   }

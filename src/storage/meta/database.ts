@@ -34,12 +34,17 @@ export function openSqlite(file: string): Db {
  * so prepared statements are kept per SQL text (bounded; SQLite re-prepares a statement itself
  * when the schema changes).
  */
+const ALREADY_ROLLED_BACK = { reader: false, run: () => ({ changes: 0, lastInsertRowid: 0 }) };
+
 function withStatementCache(sqlite: SqliteDatabase.Database): SqliteDatabase.Database {
   const statements = new LRUCache<string, SqliteDatabase.Statement>({ max: 1000 });
   return new Proxy(sqlite, {
     get(target, prop, receiver) {
       if (prop !== "prepare") return Reflect.get(target, prop, receiver);
       return (source: string) => {
+        // SQLite ends a transaction by itself when a write fails on a full disk; Kysely then
+        // rolls back, which fails ("no transaction is active") and hides the real error.
+        if (source === "rollback" && !target.inTransaction) return ALREADY_ROLLED_BACK;
         let stmt = statements.get(source);
         if (!stmt) {
           stmt = target.prepare(source);

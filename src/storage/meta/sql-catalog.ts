@@ -1,4 +1,5 @@
 import { sql } from "kysely";
+import { storageFull } from "../../core/errors.js";
 import type { Catalog, CatalogStores } from "../../core/ports/catalog.js";
 import { SqlAccessBindingStore } from "./access-binding-store.js";
 import type { Db } from "./database.js";
@@ -16,15 +17,37 @@ export type SqlDialectName = "sqlite" | "postgres";
 /** The stores bound to one query executor: the database itself or one of its transactions. */
 function storesOn(db: Db, dialect: SqlDialectName): CatalogStores {
   return {
-    images: new SqlImageStore(db, dialect),
-    imageViews: new SqlImageReadModel(db),
-    operations: new SqlOperationStore(db),
-    members: new SqlMemberStore(db),
-    bindings: new SqlAccessBindingStore(db),
-    subjects: new SqlSubjectStore(db),
-    tokens: new SqlTokenStore(db),
-    uploads: new SqlUploadStore(db),
+    images: reportingFullDisk(new SqlImageStore(db, dialect)),
+    imageViews: reportingFullDisk(new SqlImageReadModel(db)),
+    operations: reportingFullDisk(new SqlOperationStore(db)),
+    members: reportingFullDisk(new SqlMemberStore(db)),
+    bindings: reportingFullDisk(new SqlAccessBindingStore(db)),
+    subjects: reportingFullDisk(new SqlSubjectStore(db)),
+    tokens: reportingFullDisk(new SqlTokenStore(db)),
+    uploads: reportingFullDisk(new SqlUploadStore(db)),
   };
+}
+
+/** A database that cannot write because its disk is full (SQLite's SQLITE_FULL, PostgreSQL's disk_full). */
+function isDatabaseFull(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === "SQLITE_FULL" || code === "53100";
+}
+
+function rethrowFull(err: unknown): never {
+  throw isDatabaseFull(err) ? storageFull(err) : err;
+}
+
+/** The store with a full disk reported as STORAGE_FULL (every dialect answers it at once) instead of an internal error. */
+function reportingFullDisk<T extends object>(store: T): T {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) =>
+        (value as (...a: unknown[]) => Promise<unknown>).apply(target, args).catch(rethrowFull);
+    },
+  });
 }
 
 /**
@@ -35,7 +58,23 @@ export function sqlCatalog(db: Db, dialect: SqlDialectName): Catalog {
   return {
     ...storesOn(db, dialect),
     nodes: new SqlNodeRegistry(db),
-    transaction: (work) => db.transaction().execute((trx) => work(storesOn(trx, dialect))),
+    transaction: async (work) => {
+      let failure: { err: unknown } | null = null;
+      try {
+        return await db.transaction().execute(async (trx) => {
+          try {
+            return await work(storesOn(trx, dialect));
+          } catch (err) {
+            failure = { err };
+            throw err;
+          }
+        });
+      } catch (err) {
+        // The work's own error wins: SQLite rolls a transaction back by itself on some errors (a
+        // full disk), and Kysely's rollback then fails with "no transaction is active", hiding it.
+        return rethrowFull(failure === null ? err : (failure as { err: unknown }).err);
+      }
+    },
     ping: async () => {
       await sql`select 1`.execute(db);
     },
