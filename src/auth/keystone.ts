@@ -4,6 +4,7 @@ import { VitrineError } from "../core/errors.js";
 import type { Principal, Role } from "../core/principal.js";
 import { PrincipalCache } from "./principal-cache.js";
 import { hashToken } from "./tokens.js";
+import { ownEntry } from "../core/own-entry.js";
 
 /** Keystone's default roles and ours (reader ⊂ member ⊂ admin, as in Keystone's own defaults). */
 const ROLE_MAP: Record<string, Role> = {
@@ -110,7 +111,7 @@ export class KeystoneTokenValidator {
 
 function toPrincipal(token: KeystoneToken): Principal {
   const names = new Set((token.roles ?? []).map((r) => r.name.toLowerCase()));
-  const roles = [...new Set([...names].flatMap((n) => (Object.hasOwn(ROLE_MAP, n) ? [ROLE_MAP[n]!] : [])))];
+  const roles = [...new Set([...names].flatMap((n) => ownEntry(ROLE_MAP, n) ?? []))];
   const projectId = token.project?.id ?? "";
   return {
     subjectId: token.user.id,

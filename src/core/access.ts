@@ -1,6 +1,7 @@
 import { permissionDenied, unauthenticated } from "./errors.js";
 import type { Image } from "./image.js";
 import type { Principal, Role } from "./principal.js";
+import { ownEntry } from "./own-entry.js";
 
 export type Action =
   | "images.get"
@@ -58,7 +59,7 @@ export function roleAllows(role: Role, action: Action): boolean {
 export function can(principal: Principal, action: Action, folderId: string): boolean {
   if (principal.isAdmin) return true;
   // Own keys only: a folder id may be any string, "constructor" and "__proto__" included.
-  const roles = Object.hasOwn(principal.folderRoles, folderId) ? principal.folderRoles[folderId]! : [];
+  const roles = ownEntry(principal.folderRoles, folderId) ?? [];
   return roles.some((role) => roleAllows(role, action));
 }
 

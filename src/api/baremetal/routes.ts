@@ -10,6 +10,7 @@ import { ListImagesQuery, PageQuery } from "../yandex/schemas.js";
 import { renderBareMetalImage } from "./render.js";
 import { FOLDER_PATTERN, checkImageId, toChange, toCreateInput } from "./rules.js";
 import { CreateImageBody, ImageIdParams, UpdateImageBody } from "./schemas.js";
+import { ownEntry } from "../../core/own-entry.js";
 
 const DEFAULT_PAGE_SIZE = 20;
 
@@ -102,7 +103,7 @@ const FILTER_FIELDS: Record<string, "id" | "name"> = { id: "id", name: "name" };
 /** BareMetal filters: `id` and `name`, with `=` (equal) or `:` (contains), joined by AND. */
 function toConditions(terms: FilterTerm[]): ImageCondition[] {
   return terms.map((t) => {
-    const field = FILTER_FIELDS[t.field];
+    const field = ownEntry(FILTER_FIELDS, t.field);
     if (!field) {
       const description = `field ${t.field} is not supported; use id or name`;
       throw invalidArgument(`filter: ${description}`, [{ field: "filter", description }]);

@@ -12,6 +12,7 @@ import { renderComputeImage } from "./render.js";
 import { FAMILY_PATTERN, toChange, toCreateInput } from "./rules.js";
 import { CreateImageBody, ImageRefParams, LatestByFamilyQuery, UpdateImageBody } from "./schemas.js";
 import { coreStatusesFor } from "./status.js";
+import { ownEntry } from "../../core/own-entry.js";
 
 /** Compute Image API v1 over REST (`/compute/v1/images...`). Translates shapes; rules live in core. */
 export const computeRoutes: FastifyPluginAsync<ImageRoutesOptions> = async (base, opts) => {
@@ -168,7 +169,7 @@ const FILTER_FIELDS: Record<string, ImageCondition["field"]> = {
 /** Compute list filter terms → core conditions; statuses are translated to the core's. */
 function toConditions(terms: FilterTerm[]): ImageCondition[] {
   return terms.map((t) => {
-    const field = FILTER_FIELDS[t.field];
+    const field = ownEntry(FILTER_FIELDS, t.field);
     if (!field) {
       throw invalidArgument(`filter: field ${t.field} is not supported; use name, family, status or id`, [
         { field: "filter", description: `field ${t.field} is not supported; use name, family, status or id` },

@@ -18,6 +18,7 @@ import { glanceErrorBody } from "../openstack/errors.js";
 import { sendGlanceError } from "../openstack/plugin.js";
 import { openStackRoutes } from "../openstack/routes.js";
 import { toYandexError } from "../yandex/errors.js";
+import { useYandexErrors } from "../yandex/plugin.js";
 import type { ImageDialect } from "../yandex/operation-render.js";
 
 export interface AppDeps {
@@ -123,6 +124,9 @@ export function buildHttpApp(deps: AppDeps): FastifyInstance {
     auth: deps.auth,
     dialects,
   });
+  for (const prefix of ["/compute", "/baremetal"]) {
+    app.register(async (scope) => useYandexErrors(scope), { prefix });
+  }
   // OpenStack clients expect the API at the root (version discovery at "/", images under /v2).
   app.register(openStackRoutes, {
     core: deps.core,

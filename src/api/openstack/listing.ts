@@ -4,6 +4,7 @@ import type { ColumnCondition, SearchSortKey } from "../../core/image-query.js";
 import type { SearchImagesInput } from "../../core/images/search-images.js";
 import { coreStatusesFor } from "./status.js";
 import { VISIBILITIES } from "./schemas.js";
+import { ownEntry } from "../../core/own-entry.js";
 
 export const DEFAULT_LIMIT = 25;
 export const MAX_LIMIT = 1000;
@@ -95,7 +96,7 @@ export function parseListQuery(query: Query): SearchImagesInput {
     const raw = one(query[param]);
     if (raw === undefined) continue;
     // As oslo's bool_from_string: openstacksdk sends Python's "True" (`image show` by name does).
-    const value = BOOLEAN_WORDS[raw.trim().toLowerCase()];
+    const value = ownEntry(BOOLEAN_WORDS, raw.trim().toLowerCase());
     if (value === undefined) throw invalidArgument(`Invalid value for ${param}: '${raw}' (true or false)`);
     conditions.push({ column: param, op: "=", values: [value ? 1 : 0] });
   }
@@ -153,7 +154,7 @@ function parseLimit(raw: string | undefined): number {
 /** `sort=key:dir,...` or repeated `sort_key`/`sort_dir` (not both); default newest first. */
 function parseSort(query: Query): SearchImagesInput["sort"] {
   const sortKey = (raw: string): SearchSortKey => {
-    const key = SORT_KEYS[raw];
+    const key = ownEntry(SORT_KEYS, raw);
     if (!key) {
       throw invalidArgument(
         `Invalid sort key: ${raw}. It must be one of the following: ${Object.keys(SORT_KEYS).join(", ")}.`,

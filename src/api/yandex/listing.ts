@@ -2,6 +2,7 @@ import { invalidArgument } from "../../core/errors.js";
 import type { ImageOrderField } from "../../core/image-query.js";
 import { IMAGE_ORDER_FIELDS, type ListImagesQuery } from "./schemas.js";
 import { Rules } from "./validation.js";
+import { ownEntry } from "../../core/own-entry.js";
 
 /**
  * List request helpers shared by the Yandex dialects: page sizes, `orderBy` and the `filter`
@@ -32,7 +33,7 @@ export function parseOrderBy<F extends string>(
 ): OrderBy<F> {
   if (raw === undefined || raw.trim() === "") return fallback;
   const m = /^\s*([A-Za-z_]+)(?:\s+(asc|desc))?\s*$/i.exec(raw);
-  const field = m ? fields[m[1]!] : undefined;
+  const field = m ? ownEntry(fields, m[1]!) : undefined;
   if (!m || !field) {
     const allowed = [...new Set(Object.keys(fields))].join(", ");
     throw invalidArgument(`orderBy: must be one of ${allowed}, optionally followed by asc or desc`, [

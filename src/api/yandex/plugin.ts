@@ -25,7 +25,16 @@ export function useYandexConventions(app: FastifyInstance, auth: Authenticator):
       allowAnonymous: request.routeOptions.config.allowAnonymous === true,
     });
   });
-  // Fastify's own JSON parsing (prototype poisoning refused), after a bound on nesting.
+  useYandexErrors(app);
+}
+
+/**
+ * Body parsing and errors the Yandex way: Fastify's own JSON parsing (prototype poisoning
+ * refused) after a bound on nesting, the one error mapper, and NOT_FOUND for unknown paths. Also
+ * used alone for the bare prefixes (`/compute/...` of no version), which would otherwise fall to
+ * OpenStack at the root.
+ */
+export function useYandexErrors(app: FastifyInstance): void {
   const parseJson = app.getDefaultJsonParser("error", "error");
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
@@ -45,14 +54,14 @@ export function useYandexConventions(app: FastifyInstance, auth: Authenticator):
     const { status, body, internal, retryAfter } = toYandexError(err, request.id);
     if (internal) request.log.error({ err }, "request failed");
     if (retryAfter !== null) reply.header("retry-after", String(retryAfter));
-    return reply.status(status).send(body);
+    return reply.header("x-request-id", request.id).status(status).send(body);
   });
   app.setNotFoundHandler(async (request, reply) => {
     const { status, body } = toYandexError(
       notFound(`No such method: ${request.method} ${request.url.split("?")[0]}`),
       request.id,
     );
-    return reply.status(status).send(body);
+    return reply.header("x-request-id", request.id).status(status).send(body);
   });
 }
 

@@ -1,5 +1,6 @@
 import type { FieldViolation } from "../../core/errors.js";
 import { validationFailed } from "../../core/errors.js";
+import { ownEntry } from "../../core/own-entry.js";
 
 /**
  * The rule vocabulary of the Yandex API validation annotations — (required), (length), (pattern),
@@ -122,7 +123,7 @@ export function parseUpdateMask<F extends string>(
   const names = [...new Set(Object.values(updatable))].join(", ");
   const fields: F[] = [];
   for (const path of mask.split(",").map((p) => p.trim())) {
-    const field = updatable[path];
+    const field = ownEntry(updatable, path);
     if (!field)
       rules.fail("updateMask", `unknown or read-only field "${path}"; updatable fields are ${names}`);
     else if (!fields.includes(field)) fields.push(field);
