@@ -4,7 +4,10 @@ import type { Windows } from "./windows.js";
 /** What the sniffer kept of a stream: a bounded head and tail, and the total length. */
 export interface Sample {
   head: Buffer;
+  /** The last 512 bytes (a VHD footer, a GPT backup header). */
   tail: Buffer;
+  /** The last 1536 bytes (a streamOptimized VMDK's footer marker, footer and end-of-stream marker). */
+  end: Buffer;
   total: number;
 }
 

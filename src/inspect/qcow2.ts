@@ -10,12 +10,15 @@ import type { Windows } from "./windows.js";
  * - an external data file (incompatible bit 2, autoclear bit 1 `data_file_raw`, or the
  *   data-file-name header extension);
  * - incompatible feature bits this inspector does not know (their meaning could be anything);
+ * - the corrupt bit (incompatible bit 1): QEMU found metadata it could not trust and will only
+ *   open the image read-only, so it cannot boot a VM; refused like Glance's own corrupt images;
  * - header values no honest image has (cluster_bits outside 9..21, an L1 table larger than the
  *   virtual size needs);
  * - tables that lie past the end of the file (a truncated or forged image).
  * (The virtual size limit applies to every format; the sniffer checks it.)
  */
 const KNOWN_INCOMPATIBLE = 0b11111n; // dirty, corrupt, external data, compression type, extended L2
+const INCOMPATIBLE_CORRUPT = 1n << 1n;
 const INCOMPATIBLE_DATA_FILE = 1n << 2n;
 const AUTOCLEAR_DATA_FILE_RAW = 1n << 1n;
 const EXT_END = 0x00000000;
@@ -69,6 +72,8 @@ export function qcow2Findings(head: Buffer, total: number): string[] {
         "qcow2: the image uses an external data file (it would make the hypervisor open another file)",
       );
     }
+    if (incompatible & INCOMPATIBLE_CORRUPT)
+      findings.push("qcow2: the image is marked corrupt (QEMU would open it read-only only)");
     const unknown = incompatible & ~KNOWN_INCOMPATIBLE;
     if (unknown) findings.push(`qcow2: unknown incompatible feature bits 0x${unknown.toString(16)}`);
     extensionsAt = head.readUInt32BE(100);

@@ -1,14 +1,16 @@
 import type { DiskFormat, FormatVerdict } from "../core/disk-format.js";
 import type { FormatInspector, Sample, TableReader } from "./inspector.js";
 import { FALLBACK_INSPECTOR, INSPECTORS } from "./inspectors.js";
+import { hasMbrPartitions } from "./partitions.js";
 import { Windows } from "./windows.js";
 
 /** How much of the head to keep: the ISO 9660 volume descriptors from 32 KiB, a GPT entry array. */
 const HEAD_BYTES = 64 * 1024;
 /** Table readers start once the head holds this much: every header they read fits, every table is further on. */
 const READERS_START = 512;
-/** VHD keeps its footer in the last 512 bytes (fixed VHDs have nothing else), GPT its backup header. */
+/** VHD keeps its footer in the last 512 bytes, GPT its backup header; a VMDK its footer in the last 1536. */
 const TAIL_BYTES = 512;
+const END_BYTES = 1536;
 
 export interface SnifferOptions {
   /** The largest virtual size accepted (default 4 TiB, the most a Compute minDiskSize may be). */
@@ -26,7 +28,7 @@ export interface SnifferOptions {
 export class FormatSniffer {
   private readonly maxVirtualSize: number;
   private head = Buffer.alloc(0);
-  private tail = Buffer.alloc(0);
+  private end = Buffer.alloc(0);
   private total = 0;
   private readonly windows = new Windows();
   /**
@@ -46,11 +48,11 @@ export class FormatSniffer {
       if (!this.readers && this.head.length >= READERS_START) this.readers = this.startReaders(this.head);
     }
     this.windows.push(chunk);
-    if (chunk.length >= TAIL_BYTES) {
-      this.tail = Buffer.from(chunk.subarray(chunk.length - TAIL_BYTES));
+    if (chunk.length >= END_BYTES) {
+      this.end = Buffer.from(chunk.subarray(chunk.length - END_BYTES));
     } else {
-      const joined = Buffer.concat([this.tail, chunk]);
-      this.tail = joined.subarray(Math.max(0, joined.length - TAIL_BYTES));
+      const joined = Buffer.concat([this.end, chunk]);
+      this.end = joined.subarray(Math.max(0, joined.length - END_BYTES));
     }
   }
 
@@ -64,13 +66,20 @@ export class FormatSniffer {
   }
 
   verdict(): FormatVerdict {
-    const sample: Sample = { head: this.head, tail: this.tail, total: this.total };
+    const tail = this.end.subarray(Math.max(0, this.end.length - TAIL_BYTES));
+    const sample: Sample = { head: this.head, tail, end: this.end, total: this.total };
     const matches = INSPECTORS.filter((inspector) => inspector.matches(sample));
     const primary: FormatInspector = matches[0] ?? FALLBACK_INSPECTOR;
     const { virtualSize, findings } = primary.inspect(sample, this.readers?.get(primary.format) ?? null);
     if (matches.length > 1) {
       findings.unshift(
         `polyglot: the data is valid as ${matches.map((m) => m.format).join(" and ")} at once; a reader could take it for either`,
+      );
+    } else if (primary.format !== "raw" && primary.format !== "iso" && hasMbrPartitions(this.head)) {
+      // A header that is also a partition table: firmware or a tool reading the disk raw would
+      // find partitions the format's reader does not see. Hybrid ISOs carry one honestly.
+      findings.unshift(
+        `polyglot: the data is valid as ${primary.format} and as a raw disk with an MBR partition table at once; a reader could take it for either`,
       );
     }
     if (virtualSize > this.maxVirtualSize) {

@@ -16,6 +16,7 @@ export function vhdFooterFindings(footer: Buffer): string[] {
 }
 
 const FIXED_DISK = 2;
+const DIFFERENCING_DISK = 4;
 const NO_DATA_OFFSET = 0xffffffffffffffffn;
 
 /**
@@ -25,6 +26,9 @@ const NO_DATA_OFFSET = 0xffffffffffffffffn;
 export function vhdTruncationFindings(head: Buffer, footer: Buffer, total: number): string[] {
   const virtualSize = footer.readBigUInt64BE(48);
   const diskType = footer.readUInt32BE(60);
+  // A differencing disk's parent locators name a parent image: the hypervisor would open it.
+  if (diskType === DIFFERENCING_DISK)
+    return ["vhd: a differencing disk (it names a parent disk the hypervisor would open)"];
   if (diskType === FIXED_DISK) {
     return BigInt(total - 512) < virtualSize
       ? [`vhd: a fixed disk of ${virtualSize} bytes in a file of ${total} (truncated)`]

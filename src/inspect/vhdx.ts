@@ -78,7 +78,17 @@ export class VhdxReader {
       };
       const id = m.subarray(e, e + 16);
       if (id.equals(VIRTUAL_DISK_SIZE)) read((v) => (this.virtualSize = Number(v.readBigUInt64LE(0))));
-      if (id.equals(FILE_PARAMETERS)) read((v) => (this.blockSize = v.readUInt32LE(0)));
+      if (id.equals(FILE_PARAMETERS)) {
+        read((v) => {
+          this.blockSize = v.readUInt32LE(0);
+          // Flags bit 1, HasParent: a differencing disk, whose parent locator names another file.
+          if (v.readUInt32LE(4) & 2) {
+            this.findings.push(
+              "vhdx: a differencing disk (HasParent: it names a parent disk the hypervisor would open)",
+            );
+          }
+        });
+      }
     }
     if (this.virtualSize === null && this.windows.unfilled === 0)
       this.findings.push("vhdx: the metadata table has no virtual disk size");

@@ -19,7 +19,36 @@ export function vmdkDescriptorOnlyFindings(): string[] {
 /** streamOptimized images may place the grain directory at the end, named by this marker. */
 const GD_AT_END = 0xffffffffffffffffn;
 
-export function vmdkSparseFindings(head: Buffer, total: number): string[] {
+/**
+ * A streamOptimized VMDK whose header puts the grain directory "at the end" is read by QEMU from
+ * its footer (a header copy in the second-to-last sector, after a footer marker and before the
+ * end-of-stream marker), not from the header inspected here. The footer must be there and say
+ * what the header says, except where the grain directory is — which must lie inside the file.
+ */
+export function vmdkFooterFindings(head: Buffer, end: Buffer, total: number): string[] {
+  if (end.length < 1536)
+    return ["vmdk: the footer is missing (the header puts the grain directory at the end)"];
+  const marker = end.subarray(0, 512);
+  const footer = end.subarray(512, 1024);
+  const eos = end.subarray(1024, 1536);
+  const MARKER_FOOTER = 3;
+  if (
+    marker.readUInt32LE(12) !== MARKER_FOOTER ||
+    !startsWith(footer, 0, VMDK_SPARSE_MAGIC) ||
+    eos.some((b) => b !== 0)
+  )
+    return ["vmdk: the footer is missing (the header puts the grain directory at the end)"];
+  const same = (from: number, to: number) => head.subarray(from, to).equals(footer.subarray(from, to));
+  // version, flags, capacity, grain size, descriptor, grain table entries, rgd; overhead; compression
+  if (!same(4, 56) || !same(64, 72) || !same(77, 79))
+    return ["vmdk: the footer disagrees with the header (a reader would take the image for another one)"];
+  const gdOffset = footer.readBigUInt64LE(56);
+  if (gdOffset === GD_AT_END || gdOffset * 512n >= BigInt(total))
+    return [`vmdk: the footer's grain directory (sector ${gdOffset}) lies past the end of the file`];
+  return [];
+}
+
+export function vmdkSparseFindings(head: Buffer, total: number, last: Buffer = Buffer.alloc(0)): string[] {
   if (head.length < 72) return ["vmdk: the header is truncated"];
   const version = head.readUInt32LE(4);
   if (version < 1 || version > 3) return [`vmdk: unsupported version ${version}`];
@@ -34,6 +63,10 @@ export function vmdkSparseFindings(head: Buffer, total: number): string[] {
     return [`vmdk: the metadata (${overhead} sectors) is larger than the file (truncated)`];
   if (gdOffset !== GD_AT_END && gdOffset * 512n >= BigInt(total))
     return [`vmdk: the grain directory (sector ${gdOffset}) lies past the end of the file`];
+  if (gdOffset === GD_AT_END) {
+    const footer = vmdkFooterFindings(head, last, total);
+    if (footer.length > 0) return footer;
+  }
   const descriptorSector = Number(head.readBigUInt64LE(28));
   const descriptorSectors = Number(head.readBigUInt64LE(36));
   if (descriptorSector === 0 || descriptorSectors === 0) {
@@ -104,13 +137,13 @@ export const vmdkInspector: FormatInspector = {
   matches: ({ head }) => startsWith(head, 0, VMDK_SPARSE_MAGIC) || startsWith(head, 0, VMDK_DESCRIPTOR),
   startReader: (head, windows) =>
     startsWith(head, 0, VMDK_SPARSE_MAGIC) ? new VmdkGrainDirectoryReader(head, windows) : null,
-  inspect: ({ head, total }, reader) => {
+  inspect: ({ head, end, total }, reader) => {
     if (startsWith(head, 0, VMDK_DESCRIPTOR)) {
       return { virtualSize: descriptorCapacity(head), findings: vmdkDescriptorOnlyFindings() };
     }
     return {
       virtualSize: head.length >= 20 ? Number(head.readBigUInt64LE(12)) * 512 : 0,
-      findings: [...vmdkSparseFindings(head, total), ...(reader?.endFindings(total) ?? [])],
+      findings: [...vmdkSparseFindings(head, total, end), ...(reader?.endFindings(total) ?? [])],
     };
   },
 };

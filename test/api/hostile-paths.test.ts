@@ -8,12 +8,16 @@ import { GPT_HEADER_CRC, partitioned, patched, qcow2IsoPolyglot, truncated } fro
 import { createOsImage, osRequest, putData } from "../helpers/openstack.js";
 import { type RunningServer, eventually, startServer, tempDir, waitOperation } from "../helpers/server.js";
 
-/** A GPT disk whose header CRC was altered. */
+/** A GPT disk whose header CRCs were altered, the primary's and the backup's. */
 function badGpt(): string {
   const disk = partitioned("gpt-api", "gpt");
-  const evil = Buffer.alloc(4);
-  evil.writeUInt32LE((fs.readFileSync(disk).readUInt32LE(GPT_HEADER_CRC) ^ 0xff) >>> 0);
-  return patched(disk, "gpt-api-bad.raw", [[GPT_HEADER_CRC, evil]]);
+  const data = fs.readFileSync(disk);
+  const flipped = (offset: number): [number, Buffer] => {
+    const evil = Buffer.alloc(4);
+    evil.writeUInt32LE((data.readUInt32LE(offset) ^ 0xff) >>> 0);
+    return [offset, evil];
+  };
+  return patched(disk, "gpt-api-bad.raw", [flipped(GPT_HEADER_CRC), flipped(data.length - 512 + 16)]);
 }
 
 const truncatedQcow2 = () => truncated(image("qcow2", 24).path, "api-cut.qcow2", 200_000);

@@ -5,7 +5,13 @@ import { FormatSniffer } from "../../src/inspect/sniffer.js";
 import { image, iso } from "../helpers/fixtures.js";
 import {
   GPT_HEADER_CRC,
+  fatSuperfloppy,
   hybridIso,
+  qcow2Corrupt,
+  qcow2MbrPolyglot,
+  vhdDifferencing,
+  vhdxWithParent,
+  vmdkWithFooter,
   partitioned,
   patched,
   qcow2IsoPolyglot,
@@ -41,12 +47,24 @@ describe("inspector: partition tables, polyglots, truncation", () => {
     assertAccepted(hybridIso(), "iso");
   });
 
-  test("a GPT whose header CRC does not match is refused", () => {
+  test("a GPT whose header CRC does not match is refused, unless its backup header is sound", () => {
     const disk = partitioned("gpt-crc", "gpt");
-    const stored = fs.readFileSync(disk).readUInt32LE(GPT_HEADER_CRC);
-    const evil = Buffer.alloc(4);
-    evil.writeUInt32LE((stored ^ 0xff) >>> 0);
-    assertRefused(patched(disk, "gpt-bad-crc.raw", [[GPT_HEADER_CRC, evil]]), /gpt: the header CRC/);
+    const data = fs.readFileSync(disk);
+    const flipped = (offset: number) => {
+      const b = Buffer.alloc(4);
+      b.writeUInt32LE((data.readUInt32LE(offset) ^ 0xff) >>> 0);
+      return b;
+    };
+    const backupCrc = data.length - 512 + 16;
+    // Firmware and sgdisk recover from the backup: an honest disk with a damaged primary.
+    assertAccepted(patched(disk, "gpt-bad-primary.raw", [[GPT_HEADER_CRC, flipped(GPT_HEADER_CRC)]]), "raw");
+    assertRefused(
+      patched(disk, "gpt-bad-both.raw", [
+        [GPT_HEADER_CRC, flipped(GPT_HEADER_CRC)],
+        [backupCrc, flipped(backupCrc)],
+      ]),
+      /gpt: the header CRC does not match \(and no sound backup header\)/,
+    );
   });
 
   test("partition tables pointing past the end of the file are refused", () => {
@@ -102,6 +120,23 @@ describe("inspector: partition tables, polyglots, truncation", () => {
       patched(qcow2, "l2-far.qcow2", [[l1Offset, farL2]]),
       /qcow2: an L2 table lies past the end/,
     );
+  });
+
+  test("decisions: a qcow2 that is also an MBR, differencing VHD and VHDX, a corrupt qcow2 are refused", () => {
+    assertRefused(qcow2MbrPolyglot(), /polyglot: .*qcow2 and as a raw disk with an MBR partition table/);
+    assertRefused(vhdDifferencing(), /vhd: a differencing disk/);
+    assertRefused(vhdxWithParent(), /vhdx: a differencing disk \(HasParent/);
+    assertRefused(qcow2Corrupt(), /qcow2: the image is marked corrupt/);
+  });
+
+  test("decisions: a streamOptimized VMDK with its grain directory at the end is read from its footer", () => {
+    assertAccepted(vmdkWithFooter("honest"), "vmdk");
+    assertRefused(vmdkWithFooter("disagrees"), /vmdk: the footer disagrees with the header/);
+    assertRefused(vmdkWithFooter("missing"), /vmdk: the footer is missing/);
+  });
+
+  test("decisions: a raw disk that starts with a FAT boot record (no partition table) is accepted", () => {
+    assertAccepted(fatSuperfloppy(), "raw");
   });
 
   test("a virtual size beyond the configured limit is refused for any format", () => {
