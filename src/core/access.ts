@@ -25,12 +25,15 @@ const EDIT: readonly Action[] = [
   "images.create",
   "images.update",
   "images.delete",
+  // Glance's default policy since secure RBAC: members of the owning project deactivate and
+  // reactivate; reading a deactivated image's data stays the service admin's.
+  "images.deactivate",
   "operations.cancel",
 ];
 
 /**
- * What each role allows, on a folder or on one image. Publicising and deactivating images stay
- * with the service admin (Glance's default policy), whatever the bindings.
+ * What each role allows, on a folder or on one image. Publicising images stays with the service
+ * admin (Glance's default policy), whatever the bindings.
  */
 const ROLE_ACTIONS: Record<Role, readonly Action[]> = {
   viewer: VIEW,

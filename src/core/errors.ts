@@ -56,6 +56,7 @@ export type ErrorReason =
   | "UUID_TAKEN"
   /** args: verb (deactivate | reactivate) */
   | "DEACTIVATE_DENIED"
+  | "OWNER_CHANGE_DENIED"
   /** args: id */
   | "NOT_SHARED"
   /** args: member, id */

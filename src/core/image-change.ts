@@ -17,6 +17,8 @@ export type ImageFields = Pick<
   | "diskFormat"
   | "containerFormat"
   | "minRam"
+  /** The owner (OpenStack `owner`): moving an image to another folder is the service admin's. */
+  | "folderId"
 >;
 
 /** Fields a change may reset to the default an image would get at creation. */

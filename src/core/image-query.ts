@@ -39,6 +39,11 @@ export interface ColumnCondition {
     | "protected"
     | "os_hidden"
     | "size"
+    | "virtual_size"
+    | "checksum_md5"
+    | "checksum_sha512"
+    | "min_ram"
+    | "min_disk_size"
     | "created_at"
     | "updated_at";
   op: "in" | "=" | "!=" | ">" | ">=" | "<" | "<=";

@@ -387,8 +387,8 @@ describe("authorisation matrix", () => {
       },
     },
     {
-      name: "openstack deactivate (service admin only)",
-      expect: "401 401 401 403 403 403 403 404 403",
+      name: "openstack deactivate (the owning project's editors and admins)",
+      expect: "401 401 401 403 204 204 403 404 403",
       call: async (c) => (await os(c, "POST", `/v2/images/${target.uuid}/actions/deactivate`)).status,
     },
   ];

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { PATCH_TYPE, createOsImage, osRequest } from "../helpers/openstack.js";
+import { PATCH_TYPE, createOsImage, osRequest, projectToken, putData } from "../helpers/openstack.js";
 import { type RunningServer, startServer } from "../helpers/server.js";
 
 const SEED_EXAMPLE = {
@@ -101,11 +101,12 @@ describe("OpenStack Image API v2: discovery, schemas, create, get, patch, tags, 
     assert.deepEqual(got.body, b);
   });
 
-  test("defaults: vhd, bare, private, unprotected, min_ram 0, Other Linux(64 bit); Windows versions derive Windows", async () => {
+  test("defaults: vhd, bare, shared (as in Glance), unprotected, min_ram 0, Other Linux(64 bit); Windows versions derive Windows", async () => {
     const b = await createOsImage(server, {});
     assert.equal(b.disk_format, "vhd");
     assert.equal(b.container_format, "bare");
-    assert.equal(b.visibility, "private");
+    assert.equal(b.visibility, "shared");
+    assert.equal(b.__imagetype, "shared");
     assert.equal(b.protected, false);
     assert.equal(b.min_ram, 0);
     assert.equal(b.min_disk, 0);
@@ -241,7 +242,7 @@ describe("OpenStack Image API v2: discovery, schemas, create, get, patch, tags, 
       [[{ op: "remove", path: "/nosuch" }], 409, /Property nosuch does not exist/],
       [[{ op: "replace", path: "/nosuch", value: "x" }], 409, /does not exist/],
       [[{ op: "replace", path: "/status", value: "active" }], 403, /Attribute 'status' is read-only/],
-      [[{ op: "replace", path: "/owner", value: "other" }], 403, /read-only/],
+      [[{ op: "remove", path: "/owner" }], 403, /read-only/],
       [[{ op: "add", path: "/os_glance_x", value: "1" }], 403, /reserved/],
       [[{ op: "remove", path: "/name" }], 403, /cannot be removed/],
       [[{ op: "replace", path: "/visibility", value: "everyone" }], 400, /visibility/],
@@ -391,7 +392,8 @@ describe("OpenStack Image API v2: list", () => {
     assert.equal((await list("?protected=true")).images[0].id, made[6].id);
     assert.equal((await list("?os_hidden=true")).images[0].name, "hidden");
     assert.equal((await list(`?id=in:${made[0].id},${made[1].id}`)).images.length, 2);
-    assert.equal((await list("?visibility=private")).images.length, 7);
+    assert.equal((await list("?visibility=shared")).images.length, 7, "Glance's default visibility");
+    assert.equal((await list("?visibility=private")).images.length, 0);
     assert.equal((await list("?visibility=public")).images.length, 0);
     assert.equal((await list("?owner=admin")).images.length, 7);
     const created = made[3].created_at;
@@ -401,6 +403,66 @@ describe("OpenStack Image API v2: list", () => {
     );
     assert.equal((await list(`?created_at=gt:2000-01-01T00:00:00Z`)).images.length, 7);
     assert.equal((await list(`?created_at=lt:2000-01-01T00:00:00Z`)).images.length, 0);
+  });
+
+  test("size, virtual_size, checksum, os_hash_value, min_ram and min_disk are list filters, not properties", async () => {
+    const data = [Buffer.alloc(1000, 1), Buffer.alloc(2000, 2)];
+    const ids: string[] = [];
+    for (const [i, bytes] of data.entries()) {
+      const img = await createOsImage(server, {
+        name: `f-${i}`,
+        disk_format: "raw",
+        container_format: "bare",
+        min_ram: 512 * (i + 1),
+        min_disk: i + 1,
+      });
+      assert.equal((await putData(server, img.id, bytes)).status, 204);
+      ids.push(img.id);
+    }
+    const ids_ = async (q: string) => {
+      const res = await osRequest(server, "GET", `/v2/images${q}`);
+      assert.equal(res.status, 200, res.text);
+      return res.body.images.map((i: { id: string }) => i.id);
+    };
+    const first = await osRequest(server, "GET", `/v2/images/${ids[0]}`);
+    assert.deepEqual(await ids_("?size=1000"), [ids[0]]);
+    assert.deepEqual(await ids_("?virtual_size=2000"), [ids[1]]);
+    assert.deepEqual(await ids_(`?checksum=${first.body.checksum}`), [ids[0]]);
+    assert.deepEqual(await ids_(`?os_hash_value=${first.body.os_hash_value}`), [ids[0]]);
+    assert.deepEqual(await ids_("?min_ram=1024"), [ids[1]]);
+    assert.deepEqual(await ids_("?min_disk=1&disk_format=raw"), [ids[0]]);
+    assert.deepEqual((await ids_("?size=in:1000,2000")).sort(), [...ids].sort());
+    assert.equal((await osRequest(server, "GET", "/v2/images?min_ram=lots")).status, 400);
+  });
+
+  test("an admin gives an image to another project by PATCHing owner; nobody else may", async () => {
+    const member = projectToken(server, "owner-a");
+    const img = await createOsImage(server, { name: "moving" }, member);
+    const byMember = await osRequest(
+      server,
+      "PATCH",
+      `/v2/images/${img.id}`,
+      [{ op: "replace", path: "/owner", value: "owner-b" }],
+      PATCH_TYPE,
+      member,
+    );
+    assert.equal(byMember.status, 403);
+    assert.equal(byMember.body.message, "You are not permitted to modify 'owner' on this image.");
+    const byAdmin = await osRequest(
+      server,
+      "PATCH",
+      `/v2/images/${img.id}`,
+      [{ op: "replace", path: "/owner", value: "owner-b" }],
+      PATCH_TYPE,
+    );
+    assert.equal(byAdmin.status, 200, byAdmin.text);
+    assert.equal(byAdmin.body.owner, "owner-b");
+    assert.equal((await osRequest(server, "GET", `/v2/images/${img.id}`, undefined, {}, member)).status, 404);
+    const listed = await server.request("GET", "/compute/v1/images?folderId=owner-b");
+    assert.deepEqual(
+      listed.body.images.map((i: { name: string }) => i.name),
+      ["moving"],
+    );
   });
 
   test("bad list parameters are 400", async () => {

@@ -44,12 +44,15 @@ describe("OpenStack Image API v2: projects, visibility, members, one catalog", (
     assert.equal((await osRequest(server, "DELETE", `/v2/images/${priv.id}`, undefined, {}, b)).status, 404);
   });
 
-  test("a non-admin may create only private images in its own project; only admins publicize", async () => {
+  test("a non-admin creates private, shared and community images in its own project; only admins publicize", async () => {
     const pub = await osRequest(server, "POST", "/v2/images", { name: "pub", visibility: "public" }, {}, a);
     assert.equal(pub.status, 403);
     assert.match(pub.body.message, /publicize_image/);
-    const shared = await osRequest(server, "POST", "/v2/images", { name: "s", visibility: "shared" }, {}, a);
-    assert.equal(shared.status, 403);
+    for (const visibility of ["private", "shared", "community"]) {
+      const made = await osRequest(server, "POST", "/v2/images", { name: visibility, visibility }, {}, a);
+      assert.equal(made.status, 201, made.text);
+      assert.equal(made.body.visibility, visibility);
+    }
     const other = await osRequest(server, "POST", "/v2/images", { name: "o", owner: "project-b" }, {}, a);
     assert.equal(other.status, 403);
     assert.match(other.body.message, /not permitted to create images owned by 'project-b'/);
@@ -124,7 +127,7 @@ describe("OpenStack Image API v2: projects, visibility, members, one catalog", (
   });
 
   test("members: share with a project, it accepts, then lists it; only shared images take members", async () => {
-    const img = await createOsImage(server, { name: "to-share" }, a);
+    const img = await createOsImage(server, { name: "to-share", visibility: "private" }, a);
     const onPrivate = await osRequest(
       server,
       "POST",

@@ -86,6 +86,7 @@ describe("routes in process", () => {
       name: "x",
       disk_format: "qcow2",
       container_format: "bare",
+      visibility: "private",
     });
     assert.equal(created.statusCode, 201);
     const id = created.json().id as string;

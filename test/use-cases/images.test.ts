@@ -263,13 +263,13 @@ describe("image use cases", () => {
     }
   });
 
-  it("deactivates and reactivates for admins only", async () => {
+  it("deactivates and reactivates for the owning folder's editors and the admin, not its viewers", async () => {
     const img = await ready({ name: "deactivation" });
     await assert.rejects(
-      env.core.images.setDeactivated(alice, { uuid: img.uuid }, true),
+      env.core.images.setDeactivated(viewer, { uuid: img.uuid }, true),
       rejectsWith("DEACTIVATE_DENIED", "PERMISSION_DENIED"),
     );
-    await env.core.images.setDeactivated(ADMIN, { uuid: img.uuid }, true);
+    await env.core.images.setDeactivated(alice, { uuid: img.uuid }, true);
     assert.equal((await env.core.images.get(alice, { uuid: img.uuid })).status, "deactivated");
     await env.core.images.setDeactivated(ADMIN, { uuid: img.uuid }, true);
     await env.core.images.setDeactivated(ADMIN, { uuid: img.uuid }, false);

@@ -42,19 +42,12 @@ export const dataRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (bas
         req.raw.once("close", () => {
           if (!req.raw.complete) aborted.abort(new Error("the client disconnected during the upload"));
         });
-        try {
-          await core.imageData.upload(req.principal, req.params.imageId, {
-            source: req.raw,
-            signal: aborted.signal,
-            mode,
-            formatsByDeclared: DECLARED_FORMATS,
-          });
-        } catch (err) {
-          // Refused mid-body (a full disk, a refused format): the rest of the body is not read,
-          // so the connection cannot carry another request; say so rather than let a client reuse it.
-          if (!req.raw.complete) reply.header("connection", "close");
-          throw err;
-        }
+        await core.imageData.upload(req.principal, req.params.imageId, {
+          source: req.raw,
+          signal: aborted.signal,
+          mode,
+          formatsByDeclared: DECLARED_FORMATS,
+        });
         return reply.code(204).send();
       },
     );

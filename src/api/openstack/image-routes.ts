@@ -53,7 +53,8 @@ export const imageRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (ap
       uuid: body.id?.toLowerCase() ?? null,
       folderId: body.owner ?? req.principal.projectId,
       name: body.name ?? "",
-      visibility: body.visibility ?? "private",
+      // Glance's default since Rocky: shared (visible to the owner and, once added, its members).
+      visibility: body.visibility ?? "shared",
       protected: body.protected ?? false,
       osHidden: body.os_hidden ?? false,
       tags: [...new Set(body.tags ?? [])],

@@ -4,6 +4,7 @@ import type { ColumnCondition, SearchSortKey } from "../../core/image-query.js";
 import type { SearchImagesInput } from "../../core/images/search-images.js";
 import { coreStatusesFor } from "./status.js";
 import { VISIBILITIES } from "./schemas.js";
+import { GIB } from "../../core/image-sizes.js";
 import { ownEntry } from "../../core/own-entry.js";
 
 export const DEFAULT_LIMIT = 25;
@@ -56,6 +57,12 @@ const KNOWN = new Set([
   "os_hidden",
   "created_at",
   "updated_at",
+  "size",
+  "virtual_size",
+  "checksum",
+  "os_hash_value",
+  "min_ram",
+  "min_disk",
 ]);
 
 const one = (v: string | string[] | undefined): string | undefined =>
@@ -83,6 +90,23 @@ export function parseListQuery(query: Query): SearchImagesInput {
     if (statuses.length === 0 && v !== "deleted") throw invalidArgument(`Invalid status value: ${v}`);
     return statuses.length > 0 ? statuses : ["-"];
   });
+  equalsOrIn("checksum", "checksum_md5");
+  equalsOrIn("os_hash_value", "checksum_sha512");
+  // Whole numbers, matched exactly like Glance's (min_disk in GiB, stored in bytes here).
+  for (const [param, column, scale] of [
+    ["size", "size", 1],
+    ["virtual_size", "virtual_size", 1],
+    ["min_ram", "min_ram", 1],
+    ["min_disk", "min_disk_size", GIB],
+  ] as const) {
+    const raw = one(query[param]);
+    if (raw === undefined) continue;
+    const values = raw.startsWith("in:") ? splitIn(raw.slice(3)) : [raw];
+    for (const v of values) {
+      if (!/^\d+$/.test(v)) throw invalidArgument(`${param} must be a non-negative integer, not '${v}'`);
+    }
+    conditions.push({ column, op: "in", values: values.map((v) => Number(v) * scale) });
+  }
   for (const [param, op] of [
     ["size_min", ">="],
     ["size_max", "<="],

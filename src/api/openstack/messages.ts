@@ -18,6 +18,7 @@ export const GLANCE_MESSAGES: Partial<Record<ErrorReason, (args: ErrorArgs) => s
   FORMAT_FROZEN: (a) =>
     `Attribute ${ATTRIBUTE[a.field ?? ""] ?? a.field} can be only replaced for a queued image.`,
   UUID_TAKEN: (a) => `Image ID ${a.uuid} already exists!`,
+  OWNER_CHANGE_DENIED: () => "You are not permitted to modify 'owner' on this image.",
   DEACTIVATE_DENIED: (a) => `You are not authorized to complete ${a.verb} action.`,
   STATUS_NOT_ALLOWED: (a) => `Not allowed to ${a.verb} image in status '${a.status}'`,
   NOT_SHARED: (a) => `Not allowed to create members for image ${a.id}.`,

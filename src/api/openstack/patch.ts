@@ -59,6 +59,7 @@ export function parsePatch(body: unknown, mediaType: string): Op[] {
  * replaced or removed by the same patch needs no earlier existence.
  */
 export function patchToChange(ops: Op[]): ImageChange {
+  let owner: string | null = null;
   const values: Record<string, unknown> = {};
   const removed = new Set<string>();
   const mustExist = new Set<string>();
@@ -66,6 +67,16 @@ export function patchToChange(ops: Op[]): ImageChange {
   for (const op of ops) {
     const name = jsonpatch.unescapePathComponent(op.path.slice(1));
     assertWritable(name, { allowId: false });
+    if (name === "owner" && op.op !== "remove") {
+      // An admin may give an image to another project (the core checks who asks).
+      if (typeof op.value !== "string" || op.value.length === 0 || op.value.length > 255) {
+        throw invalidArgument(
+          "Provided object does not match schema 'image': owner must be a string of 1 to 255 characters",
+        );
+      }
+      owner = op.value;
+      continue;
+    }
     if (name === "owner" || name === "id") {
       throw new VitrineError("PERMISSION_DENIED", `Attribute '${name}' is read-only.`).because(
         "READ_ONLY_ATTRIBUTE",
@@ -115,5 +126,6 @@ export function patchToChange(ops: Op[]): ImageChange {
   if (touched.has("disk_format")) set.diskFormat = values.disk_format ?? null;
   if (values.min_ram !== undefined) set.minRam = values.min_ram;
   if (values.min_disk !== undefined) set.minDiskSize = values.min_disk * GIB;
+  if (owner !== null) set.folderId = owner;
   return { set, properties: { set: properties, remove: [...removed], mustExist: [...mustExist] } };
 }

@@ -1,5 +1,4 @@
 import type { Readable } from "node:stream";
-import { can } from "../access.js";
 import type { CoreDeps } from "../core-deps.js";
 import { VitrineError, permissionDenied } from "../errors.js";
 import { loadImage } from "../images/image-loader.js";
@@ -28,7 +27,7 @@ export async function downloadImageData(
   range: ByteRange | null,
 ): Promise<ImageDownload> {
   const image = await loadImage(deps.catalog, principal, "images.get", { uuid });
-  if (isDeactivated(image) && !can(principal, "images.deactivate", image.folderId)) {
+  if (isDeactivated(image) && !principal.isAdmin) {
     throw permissionDenied("The image is deactivated: its data cannot be downloaded").because("DEACTIVATED");
   }
   if (!hasData(image) || !image.blobKey || image.size === null) return { image, stream: null, range: null };

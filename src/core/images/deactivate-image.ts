@@ -6,7 +6,10 @@ import type { Principal } from "../principal.js";
 import { type ImageRef, loadImage, refId } from "./image-loader.js";
 import { saveImage } from "./save-image.js";
 
-/** Deactivation (an admin's decision): the image stays but refuses downloads and new disks. */
+/**
+ * Deactivation (by the owning project or the service admin): the image stays but its data is for
+ * the service admin only (download-image-data.ts).
+ */
 export async function setImageDeactivated(
   deps: Pick<CoreDeps, "catalog">,
   principal: Principal,
@@ -18,9 +21,12 @@ export async function setImageDeactivated(
   await deps.catalog.transaction(async (tx) => {
     const current = await loadImage(tx, principal, "images.get", ref);
     if (!can(principal, "images.deactivate", current.folderId)) {
-      throw permissionDenied(`Only the service admin may ${verb} an image`).because("DEACTIVATE_DENIED", {
-        verb,
-      });
+      throw permissionDenied(`Only the image's owners and the service admin may ${verb} it`).because(
+        "DEACTIVATE_DENIED",
+        {
+          verb,
+        },
+      );
     }
     if (!canToggleDeactivation(current)) {
       throw permissionDenied(`Image ${refId(ref)} is ${current.status} and cannot be ${verb}d`).because(

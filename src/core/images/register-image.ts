@@ -31,10 +31,9 @@ export async function registerImage(
   input: RegisterImageInput,
 ): Promise<Image> {
   authorize(principal, "images.create", input.folderId);
-  if (input.visibility !== "private" && !principal.isAdmin) {
-    if (input.visibility === "public") assertMayPublicize(principal, input.folderId);
-    throw permissionDenied("Only private images can be created; share an image by updating its visibility.");
-  }
+  // Private, shared and community images are the owner's choice (Glance's default policy);
+  // publishing to everyone is the admin's.
+  if (input.visibility === "public") assertMayPublicize(principal, input.folderId);
   const { uuid, ...fields } = input;
   const image = newQueuedImage({ ...fields, ...(uuid ? { uuid } : {}), kind: "compute" }, Date.now());
   await deps.catalog.transaction(async (tx) => {

@@ -70,6 +70,11 @@ export async function updateImage(
 function checkChangeRules(principal: Principal, current: Image, next: Image): void {
   if (next.visibility === "public" && current.visibility !== "public")
     assertMayPublicize(principal, next.folderId);
+  if (next.folderId !== current.folderId && !principal.isAdmin) {
+    throw permissionDenied("Only the service admin may give an image to another owner").because(
+      "OWNER_CHANGE_DENIED",
+    );
+  }
   for (const field of ["diskFormat", "containerFormat"] as const) {
     if (next[field] !== current[field] && !isQueued(current)) {
       throw permissionDenied(`${field} can only be changed before the image has data`).because(
