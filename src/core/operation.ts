@@ -89,4 +89,6 @@ export interface Operation {
   task: OperationTask;
   cancelRequested: boolean;
   attempts: number;
+  /** The API request that started it, when the dialect recorded one (OpenStack tasks show it). */
+  requestId: string | null;
 }

@@ -186,6 +186,16 @@ describe("OpenStack Image API v2: image data", () => {
     assert.equal(active.checksum, fixture.md5);
     assert.equal(active.os_hash_value, fixture.sha512);
     assert.equal(active.os_glance_failed_import, "");
+    // Image tasks (2.12): the import as an api_image_import task, tied to the request that asked.
+    const tasks = await osRequest(server, "GET", `/v2/images/${staged.id}/tasks`);
+    assert.equal(tasks.status, 200, tasks.text);
+    assert.equal(tasks.body.tasks.length, 1);
+    const task = tasks.body.tasks[0];
+    assert.equal(task.type, "api_image_import");
+    assert.equal(task.status, "success");
+    assert.equal(task.image_id, staged.id);
+    assert.equal(task.request_id, imported.headers.get("x-openstack-request-id"));
+    assert.deepEqual(task.input.import_req.method, { name: "glance-direct" });
 
     const wd = await createOsImage(server, { name: "wd", disk_format: "qcow2" });
     const uri = files.serve("wd.qcow2", fixture.path);
@@ -223,6 +233,10 @@ describe("OpenStack Image API v2: image data", () => {
         return b.status === "queued" && b.os_glance_failed_import === "fs" && b;
       });
       assert.equal(failed.size, null);
+      const [failedTask] = (await osRequest(server, "GET", `/v2/images/${failing.id}/tasks`)).body.tasks;
+      assert.equal(failedTask.status, "failure");
+      assert.equal(failedTask.input.import_req.method.name, "web-download");
+      assert.notEqual(failedTask.message, "");
     }
   });
 

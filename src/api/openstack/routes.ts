@@ -6,6 +6,7 @@ import { imageRoutes } from "./image-routes.js";
 import { memberRoutes } from "./member-routes.js";
 import { requireToken, useOpenStackConventions } from "./plugin.js";
 import { tagRoutes } from "./tag-routes.js";
+import { taskRoutes } from "./task-routes.js";
 import { versionRoutes } from "./versions.js";
 
 export interface OpenStackRoutesOptions {
@@ -29,6 +30,7 @@ export const openStackRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async
       await v2.register(tagRoutes, opts);
       await v2.register(dataRoutes, opts);
       await v2.register(memberRoutes, opts);
+      await v2.register(taskRoutes, opts);
     },
     { prefix: "/v2" },
   );

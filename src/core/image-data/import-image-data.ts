@@ -21,6 +21,8 @@ export interface ImportInput {
     done: Record<string, string>;
     failed: Record<string, string>;
   };
+  /** The API request asking for it, kept on the operation. */
+  requestId?: string;
 }
 
 /**
@@ -52,6 +54,7 @@ export async function importImageData(
     return recordImageOperation(tx, principal, saved, {
       kind: "image.create",
       description: input.description,
+      requestId: input.requestId ?? null,
       task: {
         type: "create",
         source: source.type === "uri" ? source : { type: "staged", blobKey: current.blobKey! },

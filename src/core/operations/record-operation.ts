@@ -13,6 +13,8 @@ export interface ImageOperation {
   /** The result of an operation complete when recorded. */
   result?: OperationResult;
   idempotencyKey?: string | null;
+  /** The API request that started it (shown by OpenStack's image tasks). */
+  requestId?: string | null;
 }
 
 /** Stores an operation on `image` by `principal`, in the caller's transaction. */
@@ -33,6 +35,7 @@ export function recordImageOperation(
       createdBy: principal.subjectId,
       task: op.task,
       idempotencyKey: op.idempotencyKey ?? null,
+      requestId: op.requestId ?? null,
       result: op.result,
     },
     Date.now(),

@@ -51,6 +51,7 @@ export interface NewOperation extends Pick<
   "id" | "kind" | "resourceKind" | "resourceId" | "folderId" | "description" | "createdBy" | "task"
 > {
   idempotencyKey: string | null;
+  requestId?: string | null;
   /** An operation that is complete when created (a synchronous change) carries its result. */
   result?: OperationResult;
 }

@@ -25,6 +25,7 @@ function toOperation(row: Row): Operation {
     task: decodeTask(row.kind as OperationKind, row.payload),
     cancelRequested: row.cancel_requested === 1,
     attempts: row.attempts,
+    requestId: row.request_id ?? null,
   };
 }
 
@@ -54,6 +55,7 @@ export class SqlOperationStore implements OperationStore {
         lease_owner: null,
         lease_expires_at: null,
         idempotency_key: op.idempotencyKey,
+        request_id: op.requestId ?? null,
       })
       .execute()
       .catch((err: unknown) => {

@@ -57,6 +57,7 @@ export interface OperationsTable {
   lease_owner: string | null;
   lease_expires_at: number | null;
   idempotency_key: string | null;
+  request_id: string | null;
 }
 
 export interface SubjectsTable {

@@ -4,6 +4,7 @@ import * as m002 from "./002-openstack.js";
 import * as m003 from "./003-binding-subject-types.js";
 import * as m004 from "./004-nodes.js";
 import * as m005 from "./005-uploads.js";
+import * as m006 from "./006-operation-request-id.js";
 
 /** Numbered migrations, in code, run at start-up. Append; never edit a released one. */
 export const migrationProvider: MigrationProvider = {
@@ -14,6 +15,7 @@ export const migrationProvider: MigrationProvider = {
       "003-binding-subject-types": m003,
       "004-nodes": m004,
       "005-uploads": m005,
+      "006-operation-request-id": m006,
     };
   },
 };
