@@ -4,6 +4,7 @@ import { type FileServer, startFileServer } from "../helpers/file-server.js";
 import { image } from "../helpers/fixtures.js";
 import { createOsImage, projectToken, putData } from "../helpers/openstack.js";
 import { type RunningServer, startServer, waitOperation } from "../helpers/server.js";
+import { seededRandom } from "../helpers/seeded-random.js";
 
 /**
  * A seeded, bounded fuzz run over every endpoint of every dialect: valid requests bent at random
@@ -14,18 +15,6 @@ import { type RunningServer, startServer, waitOperation } from "../helpers/serve
  */
 const SEED = Number(process.env.VITRINE_FUZZ_SEED ?? 20261201);
 const REQUESTS = Number(process.env.VITRINE_FUZZ_REQUESTS ?? 5000);
-
-/** mulberry32: a small, good-enough seeded generator. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Names that reach Object.prototype come three times: they are what broke things before.
 const PROTOTYPE_NAMES = ["__proto__", "constructor", "toString", "hasOwnProperty", "valueOf", "prototype"];
@@ -282,7 +271,7 @@ describe("fuzzing every endpoint", () => {
   }
 
   test(`seed ${SEED}: ${REQUESTS} requests, no 5xx, every error in its dialect's shape`, async () => {
-    const random = rng(SEED);
+    const random = seededRandom(SEED);
     const all = endpoints();
     const failures: string[] = [];
     let sent = 0;

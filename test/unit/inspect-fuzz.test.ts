@@ -7,18 +7,7 @@ import { FormatSniffer } from "../../src/inspect/sniffer.js";
 import { image, iso } from "../helpers/fixtures.js";
 import { partitioned } from "../helpers/hostile.js";
 import { tempDir } from "../helpers/server.js";
-
-/** A small seeded PRNG (mulberry32): a failure names its seed and can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../helpers/seeded-random.js";
 
 /** What qemu-img's own probe may call an image we accept as each format (it calls a fixed VHD raw). */
 const QEMU_PROBE: Record<string, string[]> = {
@@ -66,7 +55,7 @@ describe("inspector fuzzing: mutated honest headers", () => {
       () => {
         const honest = fs.readFileSync(file);
         for (let seed = 1; seed <= MUTATIONS_PER_IMAGE; seed++) {
-          const data = mutate(honest, prng(seed * 7919 + name.length));
+          const data = mutate(honest, seededRandom(seed * 7919 + name.length));
           const sniffer = new FormatSniffer();
           for (let off = 0; off < data.length; off += 65536) sniffer.push(data.subarray(off, off + 65536));
           const verdict = sniffer.verdict(); // a throw fails the test with the seed in the name below
