@@ -1,5 +1,10 @@
 import { randomUUID } from "node:crypto";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from "fastify";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+} from "fastify";
 import type { Logger } from "pino";
 import type { Authenticator } from "../../auth/authenticator.js";
 import type { Core } from "../../core/core.js";
@@ -72,18 +77,11 @@ export function buildHttpApp(deps: AppDeps): FastifyInstance {
     },
   });
 
-  // A request refused before its body was read (a JSON body over its limit, an upload refused
-  // mid-stream: a full disk, a format mismatch) would leave the client sending into a connection
-  // that Fastify closes or that still holds the rest of the body: the client meets a reset instead
-  // of the refusal, or its next request does. Read and drop the rest (up to a bound) so that the
-  // client finishes and reads the answer; past the bound, or when the body stream was torn down,
-  // the connection is closed, and says so.
-  app.addHook("onError", async (request, reply) => {
-    if (request.raw.complete) return;
-    if (request.raw.destroyed) {
-      reply.header("connection", "close");
-      return;
-    }
+  // A JSON body over its declared limit is refused before it is read, and Fastify then closes the
+  // connection: a client still sending meets a reset instead of the refusal. Keep the connection,
+  // read and drop the rest (up to a bound), so that the client finishes and reads the answer.
+  app.addHook("onError", async (request, reply, err) => {
+    if (request.raw.complete || (err as FastifyError).code !== "FST_ERR_CTP_BODY_TOO_LARGE") return;
     reply.removeHeader("connection");
     let drained = 0;
     request.raw.on("data", (chunk: Buffer) => {

@@ -1,3 +1,4 @@
+import { PassThrough } from "node:stream";
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
@@ -10,6 +11,9 @@ import { requireMediaType } from "./plugin.js";
 import type { OpenStackRoutesOptions } from "./routes.js";
 
 const IdParams = Type.Object({ imageId: Type.String() });
+
+/** How much of an upload body may wait between the socket and the ingest. */
+const BODY_BUFFER_BYTES = 1024 * 1024;
 
 /** `{"method": {"name": ..., "uri": ...}}`; its refusals are worded below, Glance's way. */
 const ImportBody = Type.Object({
@@ -42,12 +46,23 @@ export const dataRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (bas
         req.raw.once("close", () => {
           if (!req.raw.complete) aborted.abort(new Error("the client disconnected during the upload"));
         });
-        await core.imageData.upload(req.principal, req.params.imageId, {
-          source: req.raw,
-          signal: aborted.signal,
-          mode,
-          formatsByDeclared: DECLARED_FORMATS,
-        });
+        // The data goes through a pipe the ingest may tear down on a refusal (a full disk, the
+        // size limit), not the request itself: left intact, the rest of the body is read and
+        // dropped by Node once the answer is sent, so the client finishes sending, reads the
+        // refusal, and its connection carries its next request.
+        const body = req.raw.pipe(new PassThrough({ highWaterMark: BODY_BUFFER_BYTES }));
+        try {
+          await core.imageData.upload(req.principal, req.params.imageId, {
+            source: body,
+            signal: aborted.signal,
+            mode,
+            formatsByDeclared: DECLARED_FORMATS,
+          });
+        } catch (err) {
+          req.raw.unpipe(body);
+          if (!req.raw.complete) req.raw.resume();
+          throw err;
+        }
         return reply.code(204).send();
       },
     );
