@@ -104,6 +104,7 @@ export async function startService(config: Config): Promise<Service> {
       publicUrl: config.publicUrl,
       maxImageBytes: config.maxImageBytes,
       storeId: STORE_ID,
+      storeType: config.s3 ? "s3" : "file",
     });
     url = await http.listen({ host: config.listen.host, port: config.listen.port });
     log.info(

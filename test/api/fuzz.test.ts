@@ -176,6 +176,8 @@ describe("fuzzing every endpoint", () => {
       s("GET", "/v2/schemas/member"),
       s("GET", "/v2/info/import"),
       s("GET", "/v2/info/stores"),
+      s("GET", "/v2/info/stores/detail"),
+      s("GET", "/v2/info/usage"),
       s("POST", "/v2/images", {
         body: {
           name: "o",

@@ -163,6 +163,25 @@ describe("OpenStack Image API v2: image data", () => {
     assert.deepEqual(info.body["import-methods"].value, ["glance-direct", "web-download"]);
     const stores = await osRequest(server, "GET", "/v2/info/stores");
     assert.deepEqual(stores.body, { stores: [{ id: "fs", default: "true" }] });
+    const detail = await osRequest(server, "GET", "/v2/info/stores/detail");
+    assert.deepEqual(detail.body, {
+      stores: [{ id: "fs", default: true, type: "file", weight: 0, properties: {} }],
+    });
+    const notAdmin = await osRequest(
+      server,
+      "GET",
+      "/v2/info/stores/detail",
+      undefined,
+      {},
+      projectToken(server, "info-p"),
+    );
+    assert.equal(notAdmin.status, 403);
+    assert.equal(notAdmin.body.message, "You are not authorized to complete stores_info_detail action.");
+    assert.deepEqual(
+      (await osRequest(server, "GET", "/v2/info/usage")).body,
+      { usage: {} },
+      "as Glance without quotas",
+    );
 
     const fixture = image("qcow2", 8);
     const staged = await createOsImage(server, { name: "staged", disk_format: "qcow2" });

@@ -36,6 +36,7 @@ describe("routes in process", () => {
       maxImageBytes: 1024 ** 3,
       publicUrl: null,
       storeId: "fs",
+      storeType: "file",
     });
     const admin = new SubjectAdmin(env.catalog);
     const alice = await admin.createSubject("alice", "userAccount");

@@ -31,6 +31,7 @@ export interface AppDeps {
   maxImageBytes: number;
   publicUrl: string | null;
   storeId: string;
+  storeType: "file" | "s3";
 }
 
 /** Paths of the Yandex-style dialects; everything else is OpenStack's (served at the root). */
@@ -135,6 +136,7 @@ export function buildHttpApp(deps: AppDeps): FastifyInstance {
     maxRequestBodyBytes: deps.maxRequestBodyBytes,
     publicUrl: deps.publicUrl,
     storeId: deps.storeId,
+    storeType: deps.storeType,
   });
   return app;
 }

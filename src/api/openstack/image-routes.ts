@@ -8,6 +8,7 @@ import { parseListQuery } from "./listing.js";
 import { parsePatch, patchToChange } from "./patch.js";
 import { PATCH_MEDIA_TYPES, baseUrl, mediaType, objectBody, requireMediaType } from "./plugin.js";
 import { renderImage } from "./render.js";
+import { GlanceHttpError } from "./errors.js";
 import type { OpenStackRoutesOptions } from "./routes.js";
 import { UPDATE_POLICY } from "./update-policy.js";
 import {
@@ -38,6 +39,18 @@ export const imageRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (ap
     "import-methods": { description: "Import methods available.", type: "array", value: IMPORT_METHODS },
   }));
   app.get("/info/stores", async () => ({ stores: [{ id: opts.storeId, default: "true" }] }));
+  // Glance's default policy: the store details are the admin's.
+  app.get("/info/stores/detail", async (req) => {
+    if (!req.principal.isAdmin) {
+      throw new GlanceHttpError(403, "You are not authorized to complete stores_info_detail action.");
+    }
+    return {
+      stores: [{ id: opts.storeId, default: true, type: opts.storeType, weight: 0, properties: {} }],
+    };
+  });
+  // Quota usage: Glance reports it only when Keystone unified limits are configured, an empty
+  // object otherwise; Vitrine sets no per-project quotas.
+  app.get("/info/usage", async () => ({ usage: {} }));
 
   app.post("/images", async (req, reply) => {
     // Glance reads any other media type as JSON too, and fails on it the same way.

@@ -17,6 +17,8 @@ export interface OpenStackRoutesOptions {
   publicUrl: string | null;
   /** The blob store's name in OpenStack terms (`fs`). */
   storeId: string;
+  /** What kind of store that is, for the admin's store details. */
+  storeType: "file" | "s3";
 }
 
 /** The OpenStack Image API v2 (Glance-compatible), with the public-cloud extension fields. */
