@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type { BlobStore } from "../core/ports/blob-store.js";
 import type { Catalog, NodeRecord } from "../core/ports/catalog.js";
 import { newResourceId } from "../core/ids.js";
+import { isProcessAlive } from "../process-alive.js";
 import { deploymentConflicts } from "./deployment-check.js";
 import { networkFilesystemOf } from "./network-filesystem.js";
 
@@ -88,13 +89,7 @@ export async function joinDeployment(opts: JoinOptions): Promise<NodePresence> {
 
 /** Whether `node` ran on this machine (and in this process namespace: same host name) and its process is gone. */
 function isDeadHere(node: NodeRecord, self: NodeRecord): boolean {
-  if (node.machineId !== self.machineId || node.hostname !== self.hostname) return false;
-  try {
-    process.kill(node.pid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "ESRCH";
-  }
+  return node.machineId === self.machineId && node.hostname === self.hostname && !isProcessAlive(node.pid);
 }
 
 /** The kernel's boot id: the same for every process and container of one machine, until it reboots. */

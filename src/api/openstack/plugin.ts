@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Authenticator } from "../../auth/authenticator.js";
 import { invalidArgument, unauthenticated } from "../../core/errors.js";
-import { clientGone } from "../http/client-gone.js";
+import { noteClientGone } from "../http/client-gone.js";
 import { MAX_JSON_DEPTH, nestedDeeperThan } from "../http/json-depth.js";
 import "../http/request-context.js";
 import { GlanceHttpError, type GlanceErrorBody, glanceErrorBody, toGlanceError } from "./errors.js";
@@ -48,13 +48,7 @@ export function useOpenStackConventions(app: FastifyInstance, bodyLimit: number)
   // Image data and anything unexpected: not read here (routes stream or refuse it).
   app.addContentTypeParser("*", (_req, _payload, done) => done(null, undefined));
   app.setErrorHandler(async (err, request, reply) => {
-    if (clientGone(request)) {
-      request.log.info(
-        { reason: err instanceof Error ? err.message : String(err) },
-        "the client disconnected",
-      );
-      return reply;
-    }
+    if (noteClientGone(request, err)) return reply;
     const { status, body, internal, headers } = toGlanceError(err);
     if (internal) request.log.error({ err }, "request failed");
     if (headers) reply.headers(headers);

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Authenticator } from "../../auth/authenticator.js";
 import { invalidArgument, notFound } from "../../core/errors.js";
-import { clientGone } from "../http/client-gone.js";
+import { noteClientGone } from "../http/client-gone.js";
 import { MAX_JSON_DEPTH, nestedDeeperThan } from "../http/json-depth.js";
 import "../http/request-context.js";
 import { toYandexError } from "./errors.js";
@@ -44,13 +44,7 @@ export function useYandexErrors(app: FastifyInstance): void {
     return parseJson(request, body.toString(), done);
   });
   app.setErrorHandler(async (err, request, reply) => {
-    if (clientGone(request)) {
-      request.log.info(
-        { reason: err instanceof Error ? err.message : String(err) },
-        "the client disconnected",
-      );
-      return reply;
-    }
+    if (noteClientGone(request, err)) return reply;
     const { status, body, internal, retryAfter } = toYandexError(err, request.id);
     if (internal) request.log.error({ err }, "request failed");
     if (retryAfter !== null) reply.header("retry-after", String(retryAfter));

@@ -47,6 +47,7 @@ export async function uploadImageData(
     };
   });
 
+  const upload: UploadRef = { imageId: image.id, nodeId: deps.nodeId, blobKey: key };
   let stored: IngestResult;
   try {
     stored = await deps.ingest({
@@ -60,14 +61,13 @@ export async function uploadImageData(
       sourceLabel: `${input.formatsByDeclared.field} ${image.diskFormat}`,
     });
   } catch (err) {
-    await requeueUpload(deps, { imageId: image.id, nodeId: deps.nodeId, blobKey: key });
+    await requeueUpload(deps, upload);
     throw err;
   }
 
   try {
     return await catalog.transaction(async (tx) => {
       const current = await tx.images.findById(image.id);
-      const upload = { imageId: image.id, nodeId: deps.nodeId, blobKey: key };
       if (!current || !isReceivingUpload(current) || !(await holdsUpload(tx, upload))) {
         throw imageNotFound({ uuid });
       }

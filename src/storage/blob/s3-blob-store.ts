@@ -12,6 +12,7 @@ import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import type { BlobStore, BlobWriter } from "../../core/ports/blob-store.js";
+import { isProcessAlive } from "../../process-alive.js";
 import { isNotFound, storeFailure } from "./s3-errors.js";
 import { MultipartWriter } from "./s3-multipart-writer.js";
 import { DEFAULT_PART_PLAN, type PartPlan } from "./s3-part-plan.js";
@@ -53,7 +54,7 @@ export class S3BlobStore implements BlobStore {
     await fsp.mkdir(this.spoolDir, { recursive: true, mode: 0o700 });
     for (const name of await fsp.readdir(this.spoolDir)) {
       const pid = Number(/^(\d+)-/.exec(name)?.[1]);
-      if (!isAlive(pid)) await fsp.rm(path.join(this.spoolDir, name), { force: true });
+      if (!isProcessAlive(pid)) await fsp.rm(path.join(this.spoolDir, name), { force: true });
     }
     return this;
   }
@@ -142,16 +143,6 @@ export class S3BlobStore implements BlobStore {
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
     return keys;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

@@ -58,23 +58,13 @@ export function sqlCatalog(db: Db, dialect: SqlDialectName): Catalog {
   return {
     ...storesOn(db, dialect),
     nodes: new SqlNodeRegistry(db),
-    transaction: async (work) => {
-      let failure: { err: unknown } | null = null;
-      try {
-        return await db.transaction().execute(async (trx) => {
-          try {
-            return await work(storesOn(trx, dialect));
-          } catch (err) {
-            failure = { err };
-            throw err;
-          }
-        });
-      } catch (err) {
-        // The work's own error wins: SQLite rolls a transaction back by itself on some errors (a
-        // full disk), and Kysely's rollback then fails with "no transaction is active", hiding it.
-        return rethrowFull(failure === null ? err : (failure as { err: unknown }).err);
-      }
-    },
+    // A full disk ends a SQLite transaction by itself; database.ts makes Kysely's rollback
+    // after it a no-op, so the error that caused it is what arrives here.
+    transaction: (work) =>
+      db
+        .transaction()
+        .execute((trx) => work(storesOn(trx, dialect)))
+        .catch(rethrowFull),
     ping: async () => {
       await sql`select 1`.execute(db);
     },
