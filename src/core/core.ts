@@ -2,6 +2,7 @@ import type { CoreDeps } from "./core-deps.js";
 import { collectAbandonedPendingData } from "./image-data/collect-pending-data.js";
 import { recoverAbandonedUploads } from "./image-data/recover-abandoned-uploads.js";
 import { type ByteRange, downloadImageData } from "./image-data/download-image-data.js";
+import { imageLocations } from "./image-data/image-locations.js";
 import { type ImportInput, importImageData } from "./image-data/import-image-data.js";
 import { type UploadInput, uploadImageData } from "./image-data/upload-image-data.js";
 import { type CreateImageInput, createImage } from "./images/create-image.js";
@@ -17,8 +18,37 @@ import { type UpdatePolicy, updateImage } from "./images/update-image.js";
 import type { ImageChange } from "./image-change.js";
 import type { ImageKind } from "./image.js";
 import type { MemberStatus } from "./member.js";
+import {
+  createEntry,
+  createTags,
+  deleteEntry,
+  type EntryInput,
+  getEntry,
+  listEntries,
+  updateEntry,
+} from "./metadefs/entries.js";
+import type { EntryKind } from "./metadefs/metadef.js";
+import {
+  clearNamespace,
+  type CreateNamespaceInput,
+  createNamespace,
+  deleteNamespace,
+  getNamespace,
+  type ListNamespacesInput,
+  listNamespaces,
+  type NamespaceInput,
+  updateNamespace,
+} from "./metadefs/namespaces.js";
+import {
+  type AssociationInput,
+  associate,
+  dissociate,
+  listAssociations,
+  listResourceTypes,
+} from "./metadefs/resource-types.js";
 import { cancelOperation } from "./operations/cancel-operation.js";
 import { getOperation } from "./operations/get-operation.js";
+import { type ListOperationsInput, listOperations } from "./operations/list-operations.js";
 import type { Principal } from "./principal.js";
 import {
   listImageAccessBindings,
@@ -61,6 +91,7 @@ export function buildCore(deps: CoreDeps) {
       upload: (p: P, uuid: string, input: UploadInput) => uploadImageData(deps, p, uuid, input),
       import: (p: P, uuid: string, input: ImportInput) => importImageData(deps, p, uuid, input),
       download: (p: P, uuid: string, range: ByteRange | null) => downloadImageData(deps, p, uuid, range),
+      locations: (p: P, uuid: string) => imageLocations(deps, p, uuid),
       collectAbandoned: () => collectAbandonedPendingData(deps),
       recoverAbandonedUploads: (liveSince: number) => recoverAbandonedUploads(deps, liveSince),
     },
@@ -83,6 +114,29 @@ export function buildCore(deps: CoreDeps) {
     operations: {
       get: (p: P, id: string) => getOperation(deps, p, id),
       cancel: (p: P, id: string) => cancelOperation(deps, p, id),
+      list: (p: P, input: ListOperationsInput) => listOperations(deps, p, input),
+    },
+    /** Metadata definitions (OpenStack's metadefs): namespaces, their entries, resource types. */
+    metadefs: {
+      listNamespaces: (p: P, input: ListNamespacesInput) => listNamespaces(deps, p, input),
+      getNamespace: (p: P, name: string, resourceType?: string) => getNamespace(deps, p, name, resourceType),
+      createNamespace: (p: P, input: CreateNamespaceInput) => createNamespace(deps, p, input),
+      updateNamespace: (p: P, name: string, input: NamespaceInput) => updateNamespace(deps, p, name, input),
+      deleteNamespace: (p: P, name: string) => deleteNamespace(deps, p, name),
+      clearNamespace: (p: P, name: string, kind: EntryKind) => clearNamespace(deps, p, name, kind),
+      listEntries: (p: P, ns: string, kind: EntryKind) => listEntries(deps, p, ns, kind),
+      getEntry: (p: P, ns: string, kind: EntryKind, name: string, resourceType?: string) =>
+        getEntry(deps, p, ns, kind, name, resourceType),
+      createEntry: (p: P, ns: string, input: EntryInput) => createEntry(deps, p, ns, input),
+      createTags: (p: P, ns: string, names: string[], append: boolean) =>
+        createTags(deps, p, ns, names, append),
+      updateEntry: (p: P, ns: string, name: string, input: EntryInput) =>
+        updateEntry(deps, p, ns, name, input),
+      deleteEntry: (p: P, ns: string, kind: EntryKind, name: string) => deleteEntry(deps, p, ns, kind, name),
+      resourceTypes: () => listResourceTypes(deps),
+      associations: (p: P, ns: string) => listAssociations(deps, p, ns),
+      associate: (p: P, ns: string, input: AssociationInput) => associate(deps, p, ns, input),
+      dissociate: (p: P, ns: string, resourceType: string) => dissociate(deps, p, ns, resourceType),
     },
     /** Readiness: both stores answer. */
     ping: async () => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { type FileServer, startFileServer } from "../helpers/file-server.js";
 import { image } from "../helpers/fixtures.js";
-import { createOsImage, projectToken, putData } from "../helpers/openstack.js";
+import { createOsImage, osRequest, projectToken, putData } from "../helpers/openstack.js";
 import { type RunningServer, startServer, waitOperation } from "../helpers/server.js";
 import { seededRandom } from "../helpers/seeded-random.js";
 
@@ -100,6 +100,13 @@ describe("fuzzing every endpoint", () => {
     const bm = await server.request("POST", "/baremetal/v1alpha/images", { folderId: "fz", name: "bm", uri });
     ids.baremetal = bm.body.metadata?.imageId ?? "";
     userToken = projectToken(server, "fz");
+    const namespace = await osRequest(server, "POST", "/v2/metadefs/namespaces", {
+      namespace: "Fz::Ns",
+      visibility: "public",
+      resource_type_associations: [{ name: "OS::Glance::Image", prefix: "x_" }],
+      properties: { p1: { title: "P1", type: "string" } },
+    });
+    assert.equal(namespace.status, 201, namespace.text);
   });
   after(async () => {
     await server?.stop();
@@ -110,6 +117,7 @@ describe("fuzzing every endpoint", () => {
     const c = `/compute/v1/images/${ids.compute}`;
     const b = `/baremetal/v1alpha/images/${ids.baremetal}`;
     const o = `/v2/images/${ids.openstack}`;
+    const ns = "/v2/metadefs/namespaces/Fz::Ns";
     const y = (method: string, path: string, extra: Partial<Endpoint> = {}): Endpoint => ({
       dialect: "yandex",
       method,
@@ -224,6 +232,49 @@ describe("fuzzing every endpoint", () => {
       s("PUT", `${o}/members/${ids.member}`, { body: { status: "accepted" } }),
       s("DELETE", `${o}/members/${ids.member}`),
       s("DELETE", "/v2/images/11111111-1111-1111-1111-111111111111"),
+      s("GET", `${o}/tasks`),
+      s("GET", `${o}/locations`),
+      s("GET", "/v2/tasks", { query: { limit: "2", status: "success", sort_dir: "desc" } }),
+      s("GET", `/v2/tasks/${ids.operation}`),
+      s("GET", "/v2/schemas/metadefs/namespace"),
+      s("GET", "/v2/metadefs/resource_types"),
+      s("GET", "/v2/metadefs/namespaces", {
+        query: {
+          limit: "5",
+          marker: "Fz::Ns",
+          sort_key: "namespace",
+          sort_dir: "asc",
+          visibility: "public",
+          resource_types: "OS::Glance::Image",
+        },
+      }),
+      s("POST", "/v2/metadefs/namespaces", {
+        body: {
+          namespace: "Fz::New",
+          visibility: "public",
+          resource_type_associations: [{ name: "OS::Glance::Image", prefix: "x_" }],
+          properties: { p: { title: "P", type: "string", enum: ["a"] } },
+          objects: [{ name: "o", required: ["p"], properties: { p: { title: "P", type: "integer" } } }],
+          tags: [{ name: "t" }],
+        },
+      }),
+      s("GET", ns, { query: { resource_type: "OS::Glance::Image" } }),
+      s("PUT", ns, { body: { namespace: "Fz::Ns", visibility: "public", protected: false } }),
+      s("POST", `${ns}/properties`, { body: { name: "p2", title: "t", type: "string", maxLength: 3 } }),
+      s("GET", `${ns}/properties/x_p1`, { query: { resource_type: "OS::Glance::Image" } }),
+      s("PUT", `${ns}/properties/p1`, { body: { name: "p1", title: "T", type: "integer", minimum: 0 } }),
+      s("POST", `${ns}/objects`, { body: { name: "o", properties: { x: { title: "X", type: "number" } } } }),
+      s("GET", `${ns}/objects/o`),
+      s("PUT", `${ns}/objects/o`, { body: { name: "o", description: "d" } }),
+      s("POST", `${ns}/tags`, { body: { tags: [{ name: "a" }, { name: "b" }] } }),
+      s("POST", `${ns}/tags/t`),
+      s("PUT", `${ns}/tags/t`, { body: { name: "t2" } }),
+      s("GET", `${ns}/tags`, { query: { limit: "2", sort_key: "name", sort_dir: "desc", marker: "a" } }),
+      s("POST", `${ns}/resource_types`, { body: { name: "OS::Nova::Flavor", prefix: "p:" } }),
+      s("DELETE", `${ns}/resource_types/OS::Nova::Flavor`),
+      s("DELETE", `${ns}/objects/o`),
+      s("DELETE", `${ns}/properties`),
+      s("DELETE", "/v2/metadefs/namespaces/Fz::Gone"),
     ];
   }
 

@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
 import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { type FileServer, startFileServer } from "../helpers/file-server.js";
 import { image, rawDisk } from "../helpers/fixtures.js";
 import { PATCH_TYPE, createOsImage, osRequest, projectToken, putData } from "../helpers/openstack.js";
@@ -59,6 +60,27 @@ describe("OpenStack Image API v2: image data", () => {
     assert.equal(res.headers.get("content-type"), "application/octet-stream");
     const bytes = Buffer.from(await res.arrayBuffer());
     assert.equal(createHash("md5").update(bytes).digest("hex"), fixture.md5);
+
+    // Where the bytes live, for admins (read-only): a file of the image's size under the data directory.
+    const locations = await osRequest(server, "GET", `/v2/images/${img.id}/locations`);
+    assert.equal(locations.status, 200, locations.text);
+    assert.equal(locations.body.length, 1);
+    assert.deepEqual(locations.body[0].metadata, { store: "fs" });
+    const stored = fileURLToPath(locations.body[0].url);
+    assert.ok(
+      stored.startsWith(fs.realpathSync(server.dataDir)) || stored.startsWith(server.dataDir),
+      stored,
+    );
+    assert.equal(fs.statSync(stored).size, fixture.size);
+    const user = projectToken(server, "locations-p");
+    const hidden = await osRequest(server, "GET", `/v2/images/${img.id}/locations`, undefined, {}, user);
+    assert.equal(hidden.status, 403, hidden.text);
+    const none = await osRequest(
+      server,
+      "GET",
+      `/v2/images/${(await createOsImage(server, { name: "q" })).id}/locations`,
+    );
+    assert.deepEqual(none.body, [], "a queued image has no location");
 
     const again = await putData(server, img.id, fixture.path);
     assert.equal(again.status, 409);
@@ -257,6 +279,74 @@ describe("OpenStack Image API v2: image data", () => {
       assert.equal(failedTask.input.import_req.method.name, "web-download");
       assert.notEqual(failedTask.message, "");
     }
+  });
+
+  test("the task list (/v2/tasks, admins): every import newest first, filtered by status, paged; one task shown whole", async () => {
+    const fixture = image("qcow2", 4);
+    const ok = await createOsImage(server, { name: "task-ok", disk_format: "qcow2" });
+    const ko = await createOsImage(server, { name: "task-ko", disk_format: "qcow2" });
+    for (const [img, uri] of [
+      [ok, files.serve("task-ok.qcow2", fixture.path)],
+      [ko, `${files.url}/status/404`],
+    ] as const) {
+      const r = await osRequest(server, "POST", `/v2/images/${img.id}/import`, {
+        method: { name: "web-download", uri },
+      });
+      assert.equal(r.status, 202, r.text);
+    }
+    await eventually(
+      async () => (await get(ok.id)).status === "active" && (await get(ko.id)).status === "queued",
+    );
+    // Once both tasks are recorded as finished:
+    const all = await eventually(async () => {
+      const res = await osRequest(server, "GET", "/v2/tasks?limit=1000");
+      const mine = res.body.tasks.filter((t: any) => [ok.id, ko.id].includes(t.image_id));
+      return (
+        mine.length === 2 &&
+        mine.every((t: any) => t.status !== "pending" && t.status !== "processing") &&
+        res
+      );
+    });
+    assert.equal(all.status, 200, all.text);
+    assert.equal(all.body.schema, "/v2/schemas/tasks");
+    const [newest] = all.body.tasks;
+    assert.equal(newest.image_id, ko.id, "newest first");
+    assert.equal(newest.type, "api_image_import");
+    assert.equal(newest.status, "failure");
+    assert.equal(newest.input, undefined, "lists leave input and result out");
+    assert.equal(newest.self, `/v2/tasks/${newest.id}`);
+
+    const failures = await osRequest(server, "GET", "/v2/tasks?status=failure&limit=1000");
+    assert.ok(failures.body.tasks.length >= 1);
+    assert.ok(failures.body.tasks.every((t: any) => t.status === "failure"));
+
+    const seen: string[] = [];
+    let url: string | undefined = "/v2/tasks?limit=1";
+    while (url) {
+      const page = await osRequest(server, "GET", url);
+      assert.equal(page.status, 200, page.text);
+      assert.ok(page.body.tasks.length <= 1);
+      seen.push(...page.body.tasks.map((t: any) => t.id));
+      url = page.body.next;
+    }
+    assert.deepEqual(
+      seen,
+      all.body.tasks.map((t: any) => t.id),
+      "paging one by one gives the same list",
+    );
+
+    const shown = await osRequest(server, "GET", `/v2/tasks/${newest.id}`);
+    assert.equal(shown.status, 200, shown.text);
+    assert.equal(shown.body.input.import_req.method.name, "web-download");
+    assert.notEqual(shown.body.message, "");
+    assert.equal((await osRequest(server, "GET", "/v2/tasks/no-such-task")).status, 404);
+    assert.equal((await osRequest(server, "GET", "/v2/tasks?status=sleeping")).status, 400);
+    assert.equal((await osRequest(server, "GET", "/v2/schemas/task")).body.name, "task");
+
+    const user = projectToken(server, "tasks-p");
+    const listRefused = await osRequest(server, "GET", "/v2/tasks", undefined, {}, user);
+    assert.equal(listRefused.status, 403, listRefused.text);
+    assert.equal((await osRequest(server, "GET", `/v2/tasks/${newest.id}`, undefined, {}, user)).status, 403);
   });
 
   test("deactivate/reactivate (owners and admins): a deactivated image refuses download to non-admins with 403", async () => {

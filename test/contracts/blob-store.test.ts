@@ -37,6 +37,16 @@ for (const backend of BLOB_STORES) {
       return Buffer.concat(chunks);
     }
 
+    it("names where a blob lives as a URL of the store, without credentials, distinct per key", async () => {
+      await put("located", Buffer.from("here"));
+      const url = new URL(store.locationOf("located"));
+      assert.ok(["file:", "s3:"].includes(url.protocol), url.href);
+      assert.equal(url.username, "");
+      assert.equal(url.password, "");
+      assert.notEqual(store.locationOf("other"), url.href);
+      await store.delete("located");
+    });
+
     it("a committed blob reads back byte for byte, with its size", async () => {
       const data = Buffer.from("hello, image bytes");
       await put("k1", data);

@@ -95,6 +95,14 @@ export const dataRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (bas
     },
   );
 
+  // Where the bytes live (Glance's locations API, for operators); read-only (core/image-data/image-locations.ts).
+  app.get("/images/:imageId/locations", { schema: { params: IdParams } }, async (req) =>
+    (await core.imageData.locations(req.principal, req.params.imageId)).map((url) => ({
+      url,
+      metadata: { store: opts.storeId },
+    })),
+  );
+
   app.get("/images/:imageId/file", { schema: { params: IdParams } }, async (req, reply) => {
     const download = await core.imageData.download(
       req.principal,

@@ -167,7 +167,7 @@ export function parseListQuery(query: Query): SearchImagesInput {
   };
 }
 
-function parseLimit(raw: string | undefined): number {
+export function parseLimit(raw: string | undefined): number {
   if (raw === undefined) return DEFAULT_LIMIT;
   if (!/^-?\d+$/.test(raw)) throw invalidArgument("limit param must be an integer");
   const n = Number(raw);

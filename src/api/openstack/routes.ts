@@ -4,6 +4,7 @@ import type { Core } from "../../core/core.js";
 import { dataRoutes } from "./data-routes.js";
 import { imageRoutes } from "./image-routes.js";
 import { memberRoutes } from "./member-routes.js";
+import { metadefRoutes } from "./metadef-routes.js";
 import { requireToken, useOpenStackConventions } from "./plugin.js";
 import { tagRoutes } from "./tag-routes.js";
 import { taskRoutes } from "./task-routes.js";
@@ -33,6 +34,7 @@ export const openStackRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async
       await v2.register(dataRoutes, opts);
       await v2.register(memberRoutes, opts);
       await v2.register(taskRoutes, opts);
+      await v2.register(metadefRoutes, opts);
     },
     { prefix: "/v2" },
   );

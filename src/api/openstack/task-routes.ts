@@ -2,10 +2,27 @@ import type { FastifyPluginAsync } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import type { Operation } from "../../core/operation.js";
+import type { Principal } from "../../core/principal.js";
+import { invalidArgument, isVitrineError, notFound } from "../../core/errors.js";
+import { GlanceHttpError } from "./errors.js";
+import { parseLimit } from "./listing.js";
 import { glanceTime } from "./render.js";
 import type { OpenStackRoutesOptions } from "./routes.js";
 
 const IdParams = Type.Object({ imageId: Type.String() });
+const TaskParams = Type.Object({ taskId: Type.String() });
+const TaskQuery = Type.Object({
+  limit: Type.Optional(Type.String()),
+  marker: Type.Optional(Type.String()),
+  type: Type.Optional(Type.String()),
+  status: Type.Optional(Type.String()),
+  sort_key: Type.Optional(Type.String()),
+  sort_dir: Type.Optional(Type.String()),
+});
+
+/** How many operations one task-list request reads at most before it answers with what it found. */
+const MAX_SCANNED = 5000;
+const TASK_STATUSES = ["pending", "processing", "success", "failure"];
 
 /** How many of an image's operations are looked at for its tasks (imports are few per image). */
 const MAX_OPERATIONS = 1000;
@@ -34,6 +51,122 @@ export const taskRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (bas
     });
     return { tasks };
   });
+
+  app.get("/schemas/task", async () => TASK_SCHEMA);
+  app.get("/schemas/tasks", async () => ({
+    name: "tasks",
+    properties: {
+      tasks: { type: "array", items: TASK_SCHEMA },
+      first: { type: "string" },
+      next: { type: "string" },
+      schema: { type: "string" },
+    },
+    links: [
+      { rel: "first", href: "{first}" },
+      { rel: "next", href: "{next}" },
+      { rel: "describedby", href: "{schema}" },
+    ],
+  }));
+
+  // Every import across projects (Glance keeps /v2/tasks for admins). Imports are one kind of
+  // image.create among Compute's creates, so the list reads operations a page at a time until it
+  // has `limit` tasks; a `next` marker resumes after the last operation read.
+  app.get("/tasks", { schema: { querystring: TaskQuery } }, async (req) => {
+    const q = req.query;
+    if (q.sort_key !== undefined && q.sort_key !== "created_at") {
+      throw invalidArgument(`Invalid sort key: ${q.sort_key}. It must be one of the following: created_at.`);
+    }
+    if (q.sort_dir !== undefined && q.sort_dir !== "desc") {
+      throw invalidArgument(`Invalid sort direction: ${q.sort_dir}. Tasks are listed newest first (desc).`);
+    }
+    if (q.status !== undefined && !TASK_STATUSES.includes(q.status)) {
+      throw invalidArgument(`Invalid status value: ${q.status}`);
+    }
+    const limit = parseLimit(q.limit);
+    const tasks: ReturnType<typeof renderTask>[] = [];
+    let marker = q.marker;
+    let scanned = 0;
+    let more = true;
+    while (more && tasks.length < limit && scanned < MAX_SCANNED) {
+      const page = await core.operations.list(req.principal, { kind: "image.create", limit: PAGE, marker });
+      more = page.more;
+      for (const op of page.items) {
+        scanned++;
+        marker = op.id;
+        const method = importMethodOf(op);
+        if (!method) continue;
+        const task = renderTask(op, await imageUuidOf(req.principal, op), method, opts.storeId);
+        if (
+          (q.type === undefined || q.type === task.type) &&
+          (q.status === undefined || q.status === task.status)
+        ) {
+          tasks.push(task);
+        }
+        if (tasks.length === limit) {
+          more = more || op !== page.items[page.items.length - 1];
+          break;
+        }
+      }
+    }
+    const params = new URLSearchParams(
+      Object.entries(q).filter((e): e is [string, string] => e[0] !== "marker" && e[1] !== undefined),
+    );
+    if (marker) params.set("marker", marker);
+    return {
+      tasks: tasks.map(summary),
+      first: "/v2/tasks",
+      schema: "/v2/schemas/tasks",
+      ...(more && marker ? { next: `/v2/tasks?${params.toString()}` } : {}),
+    };
+  });
+
+  app.get("/tasks/:taskId", { schema: { params: TaskParams } }, async (req) => {
+    if (!req.principal.isAdmin) {
+      throw new GlanceHttpError(403, "You are not authorized to complete get_task action.");
+    }
+    const missing = () => notFound(`Task with the given ID ${req.params.taskId} not found`);
+    const op = await core.operations.get(req.principal, req.params.taskId).catch((err: unknown) => {
+      throw isVitrineError(err) && err.code === "NOT_FOUND" ? missing() : err;
+    });
+    const method = importMethodOf(op);
+    if (!method) throw missing();
+    return renderTask(op, await imageUuidOf(req.principal, op), method, opts.storeId);
+  });
+
+  /** The image a task imported into, by the id OpenStack knows it by (its internal id once deleted). */
+  async function imageUuidOf(principal: Principal, op: Operation): Promise<string> {
+    const image = await core.images
+      .get(principal, { kind: op.resourceKind, id: op.resourceId })
+      .catch(() => null);
+    return image?.uuid ?? op.resourceId;
+  }
+};
+
+/** A task in a list: what it is and where it stands, without its input and result. */
+function summary(task: ReturnType<typeof renderTask>) {
+  const { input: _input, result: _result, message: _message, ...rest } = task;
+  return rest;
+}
+
+const TASK_SCHEMA = {
+  name: "task",
+  properties: {
+    id: { type: "string", description: "The task's id" },
+    type: { type: "string", enum: ["import", "api_image_import"], description: "What the task does" },
+    status: { type: "string", enum: TASK_STATUSES, description: "Where the task stands" },
+    input: { type: "object", description: "What the task was asked to do" },
+    result: { type: ["null", "object"], description: "What the task produced" },
+    owner: { type: "string", description: "The project the task belongs to" },
+    message: { type: "string", description: "Why it failed, when it did" },
+    image_id: { type: "string", description: "The image the task works on" },
+    request_id: { type: "string", description: "The API request that started it" },
+    user_id: { type: "string", description: "Who started it" },
+    expires_at: { type: ["null", "string"], description: "When its record goes away" },
+    created_at: { type: "string", description: "When it was created" },
+    updated_at: { type: "string", description: "When it last changed" },
+    self: { type: "string" },
+    schema: { type: "string" },
+  },
 };
 
 type ImportMethod = { name: "glance-direct" } | { name: "web-download"; uri: string };
@@ -64,5 +197,7 @@ function renderTask(op: Operation, imageId: string, method: ImportMethod, storeI
     image_id: imageId,
     request_id: op.requestId ?? "",
     user_id: op.createdBy,
+    self: `/v2/tasks/${op.id}`,
+    schema: "/v2/schemas/task",
   };
 }

@@ -1,4 +1,4 @@
-import { Ajv, type ErrorObject } from "ajv";
+import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { invalidArgument, permissionDenied } from "../../core/errors.js";
 import { SYSTEM_EXTENSION_FIELDS } from "./extension-fields.js";
 import { IMAGE_SCHEMA, type ImageDocument, READ_ONLY_ATTRIBUTES } from "./schemas.js";
@@ -36,9 +36,18 @@ export function assertMatchesImageSchema(doc: Record<string, unknown>): asserts 
       );
     }
   }
-  if (validateImage(doc)) return;
-  const e = validateImage.errors![0]!;
-  throw invalidArgument(`Provided object does not match schema 'image': ${describe(e, doc)}`, [
+  assertMatchesSchema("image", validateImage, doc);
+}
+
+/** Refuses a document its schema does not accept, in Glance's words, naming the first problem. */
+export function assertMatchesSchema(
+  schemaName: string,
+  validate: ValidateFunction,
+  doc: Record<string, unknown>,
+): void {
+  if (validate(doc)) return;
+  const e = validate.errors![0]!;
+  throw invalidArgument(`Provided object does not match schema '${schemaName}': ${describe(e, doc)}`, [
     { field: fieldOf(e) || "body", description: e.message ?? "is invalid" },
   ]);
 }
@@ -71,6 +80,10 @@ function describe(e: ErrorObject, doc: Record<string, unknown>): string {
     case "maximum":
     case "minimum":
       return `${field}: ${value} is out of range (${e.message ?? ""})`;
+    case "required":
+      return `'${String(e.params.missingProperty)}' is a required property${field ? ` of ${field}` : ""}`;
+    case "additionalProperties":
+      return `Additional properties are not allowed ('${String(e.params.additionalProperty)}' was unexpected)${field ? ` in ${field}` : ""}`;
     default:
       return `${field || "body"}: ${e.message ?? "is invalid"}`;
   }

@@ -28,6 +28,11 @@ export interface BlobStore {
    * wherever it is mounted): nodes of one catalog with different identities miss each other's bytes.
    */
   identity(): string;
+  /**
+   * Where one committed blob lives, as a URL an operator can follow (`file:///...`,
+   * `s3://bucket/key`): never credentials.
+   */
+  locationOf(key: string): string;
 }
 
 export interface BlobWriter {

@@ -2,6 +2,14 @@ import type { AccessBinding } from "../access-binding.js";
 import type { ImageListQuery, ImageSearch } from "../image-query.js";
 import type { Image, ImageKind, ImageStatus } from "../image.js";
 import type { ImageMember, MemberStatus } from "../member.js";
+import type {
+  EntryKind,
+  MetadefEntry,
+  MetadefNamespace,
+  NamespaceVisibility,
+  MetadefResourceType,
+  ResourceTypeAssociation,
+} from "../metadefs/metadef.js";
 import type { Operation, OperationError, OperationResponse } from "../operation.js";
 import type { Principal, Role } from "../principal.js";
 
@@ -67,6 +75,12 @@ export interface OperationStore {
   /** Newest first, keyset paginated on (createdAt, id); `limit + 1` rows. */
   listForResource(
     resourceId: string,
+    limit: number,
+    after?: { createdAt: number; id: string },
+  ): Promise<Operation[]>;
+  /** Operations of one kind across all resources, newest first, keyset paginated; `limit + 1` rows. */
+  listByKind(
+    kind: Operation["kind"],
     limit: number,
     after?: { createdAt: number; id: string },
   ): Promise<Operation[]>;
@@ -172,6 +186,57 @@ export interface UploadStore {
   abandoned(liveSince: number): Promise<UploadRecord[]>;
 }
 
+/** Which namespaces a caller sees: admins all, others the public ones and their project's. */
+export interface NamespaceViewer {
+  isAdmin: boolean;
+  projectId: string;
+}
+
+export interface NamespaceListQuery {
+  viewer: NamespaceViewer;
+  visibility?: NamespaceVisibility;
+  /** Only namespaces associated with one of these resource types. */
+  resourceTypes?: string[];
+  sortKey: "created_at" | "updated_at" | "namespace";
+  sortDir: "asc" | "desc";
+  /** Resume after this namespace (its sort value and name). */
+  after?: MetadefNamespace;
+  limit: number;
+}
+
+/** Metadata definitions: namespaces, their named entries and resource-type associations. */
+export interface MetadefStore {
+  /** ALREADY_EXISTS when the name is taken. */
+  insertNamespace(ns: MetadefNamespace): Promise<void>;
+  findNamespace(name: string): Promise<MetadefNamespace | null>;
+  /** `limit + 1` rows (is there more?). */
+  listNamespaces(query: NamespaceListQuery): Promise<MetadefNamespace[]>;
+  /** Saves `next` over the namespace with `next.id`; ALREADY_EXISTS when a rename hits a taken name. */
+  updateNamespace(next: MetadefNamespace): Promise<void>;
+  /** Removes the namespace with everything it holds. */
+  deleteNamespace(id: string): Promise<void>;
+  /** One kind of a namespace's entries, oldest first. */
+  listEntries(namespaceId: string, kind: EntryKind): Promise<MetadefEntry[]>;
+  findEntry(namespaceId: string, kind: EntryKind, name: string): Promise<MetadefEntry | null>;
+  countEntries(namespaceId: string, kind: EntryKind): Promise<number>;
+  /** ALREADY_EXISTS when the namespace has an entry of that kind and name. */
+  insertEntry(namespaceId: string, entry: MetadefEntry): Promise<void>;
+  /** Replaces the entry named `name` (possibly renaming it); ALREADY_EXISTS when the new name is taken. */
+  updateEntry(namespaceId: string, name: string, entry: MetadefEntry): Promise<void>;
+  /** False when there was none. */
+  deleteEntry(namespaceId: string, kind: EntryKind, name: string): Promise<boolean>;
+  deleteEntries(namespaceId: string, kind: EntryKind): Promise<void>;
+  touchNamespace(namespaceId: string, now: number): Promise<void>;
+  resourceTypes(): Promise<MetadefResourceType[]>;
+  findResourceType(name: string): Promise<MetadefResourceType | null>;
+  insertResourceType(type: MetadefResourceType): Promise<void>;
+  associations(namespaceId: string): Promise<ResourceTypeAssociation[]>;
+  /** ALREADY_EXISTS when the namespace is already associated with that type. */
+  associate(namespaceId: string, association: ResourceTypeAssociation): Promise<void>;
+  /** False when there was none. */
+  dissociate(namespaceId: string, resourceType: string): Promise<boolean>;
+}
+
 /** The stores, bound to the database or to one transaction. */
 export interface CatalogStores {
   images: ImageStore;
@@ -182,6 +247,7 @@ export interface CatalogStores {
   subjects: SubjectStore;
   tokens: TokenStore;
   uploads: UploadStore;
+  metadefs: MetadefStore;
 }
 
 /** A running node of the service, as it registered itself. */

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import type { Readable } from "node:stream";
 import type { BlobStore, BlobWriter } from "../../core/ports/blob-store.js";
 
@@ -31,6 +32,10 @@ export class FsBlobStore implements BlobStore {
   identity(): string {
     if (this.id === null) throw new Error("FsBlobStore used before init()");
     return `directory:${this.id}`;
+  }
+
+  locationOf(key: string): string {
+    return pathToFileURL(this.pathFor(key)).href;
   }
 
   /** Keys are opaque strings; a hash spreads them over sub-directories and keeps paths safe. */

@@ -128,6 +128,10 @@ export class S3BlobStore implements BlobStore {
     return `s3://${this.options.bucket}/${this.options.prefix}`;
   }
 
+  locationOf(key: string): string {
+    return `s3://${this.options.bucket}/${this.objectKey(key)}`;
+  }
+
   async ping(): Promise<void> {
     await this.client.send(new HeadBucketCommand({ Bucket: this.options.bucket }));
   }

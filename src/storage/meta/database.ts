@@ -70,7 +70,7 @@ export function openPostgres(url: string, maxConnections = 10): Db {
 /** Whether a write failed on a unique index (SQLite and PostgreSQL report it their own way). */
 export function isUniqueViolation(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return code === "SQLITE_CONSTRAINT_UNIQUE" || code === "23505";
+  return code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY" || code === "23505";
 }
 
 /**

@@ -100,6 +100,23 @@ export class SqlOperationStore implements OperationStore {
     return rows.map(toOperation);
   }
 
+  async listByKind(
+    kind: OperationKind,
+    limit: number,
+    after?: { createdAt: number; id: string },
+  ): Promise<Operation[]> {
+    let q = this.db.selectFrom("operations").selectAll().where("kind", "=", kind);
+    if (after) {
+      q = q.where((eb) => eb(eb.refTuple("created_at", "id"), "<", eb.tuple(after.createdAt, after.id)));
+    }
+    const rows = await q
+      .orderBy("created_at", "desc")
+      .orderBy("id", "desc")
+      .limit(limit + 1)
+      .execute();
+    return rows.map(toOperation);
+  }
+
   /** Ids of unfinished operations that no live worker holds, oldest first. */
   async findClaimable(now: number, limit: number): Promise<string[]> {
     const rows = await this.db

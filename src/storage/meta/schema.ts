@@ -124,6 +124,44 @@ export interface UploadsTable {
   started_at: number;
 }
 
+export interface MetadefNamespacesTable {
+  id: string;
+  namespace: string;
+  display_name: string | null;
+  description: string | null;
+  visibility: string;
+  protected: number;
+  owner: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface MetadefEntriesTable {
+  namespace_id: string;
+  kind: string;
+  name: string;
+  /** The entry's JSON document without its name. */
+  body: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface MetadefResourceTypesTable {
+  name: string;
+  protected: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface MetadefAssociationsTable {
+  namespace_id: string;
+  resource_type: string;
+  prefix: string | null;
+  properties_target: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   nodes: NodesTable;
   uploads: UploadsTable;
@@ -135,4 +173,8 @@ export interface Database {
   image_tags: ImageTagsTable;
   image_properties: ImagePropertiesTable;
   access_bindings: AccessBindingsTable;
+  metadef_namespaces: MetadefNamespacesTable;
+  metadef_entries: MetadefEntriesTable;
+  metadef_resource_types: MetadefResourceTypesTable;
+  metadef_associations: MetadefAssociationsTable;
 }

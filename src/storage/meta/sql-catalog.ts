@@ -6,6 +6,7 @@ import type { Db } from "./database.js";
 import { SqlImageReadModel } from "./image-read-model.js";
 import { SqlImageStore } from "./image-store.js";
 import { SqlMemberStore } from "./member-store.js";
+import { SqlMetadefStore } from "./metadef-store.js";
 import { SqlNodeRegistry } from "./node-registry.js";
 import { SqlOperationStore } from "./operation-store.js";
 import { SqlSubjectStore } from "./subject-store.js";
@@ -25,6 +26,7 @@ function storesOn(db: Db, dialect: SqlDialectName): CatalogStores {
     subjects: reportingFullDisk(new SqlSubjectStore(db)),
     tokens: reportingFullDisk(new SqlTokenStore(db)),
     uploads: reportingFullDisk(new SqlUploadStore(db)),
+    metadefs: reportingFullDisk(new SqlMetadefStore(db)),
   };
 }
 

@@ -5,6 +5,8 @@ import * as m003 from "./003-binding-subject-types.js";
 import * as m004 from "./004-nodes.js";
 import * as m005 from "./005-uploads.js";
 import * as m006 from "./006-operation-request-id.js";
+import * as m007 from "./007-metadefs.js";
+import * as m008 from "./008-operations-by-kind.js";
 
 /** Numbered migrations, in code, run at start-up. Append; never edit a released one. */
 export const migrationProvider: MigrationProvider = {
@@ -16,6 +18,8 @@ export const migrationProvider: MigrationProvider = {
       "004-nodes": m004,
       "005-uploads": m005,
       "006-operation-request-id": m006,
+      "007-metadefs": m007,
+      "008-operations-by-kind": m008,
     };
   },
 };

@@ -1,0 +1,389 @@
+import { Ajv, type ValidateFunction } from "ajv";
+import type { FastifyPluginAsync, FastifyRequest } from "fastify";
+import { invalidArgument } from "../../core/errors.js";
+import type {
+  EntryKind,
+  MetadefEntry,
+  MetadefNamespace,
+  MetadefResourceType,
+  NamespaceDetail,
+  ResourceTypeAssociation,
+} from "../../core/metadefs/metadef.js";
+import type { NamespaceInput } from "../../core/metadefs/namespaces.js";
+import { ownEntry } from "../../core/own-entry.js";
+import { parseLimit } from "./listing.js";
+import { METADEF_SCHEMA_DOCUMENTS, METADEF_SCHEMAS } from "./metadef-schemas.js";
+import { objectBody, requireMediaType } from "./plugin.js";
+import { glanceTime } from "./render.js";
+import type { OpenStackRoutesOptions } from "./routes.js";
+import { assertMatchesSchema } from "./validation.js";
+
+// Formats (date-time, regex) describe; the service neither needs nor trusts them.
+const ajv = new Ajv({ strict: false, validateFormats: false });
+const validators = Object.fromEntries(
+  Object.entries(METADEF_SCHEMAS).map(([key, schema]) => [key, ajv.compile(schema)]),
+) as Record<keyof typeof METADEF_SCHEMAS, ValidateFunction>;
+
+/** Fields the service sets on every document; sent back by a client, they are ignored. */
+const SERVICE_FIELDS = ["created_at", "updated_at", "schema", "self"];
+
+/** A document read from a JSON request body and checked against its schema. */
+function document(req: FastifyRequest, schema: keyof typeof METADEF_SCHEMAS): Record<string, unknown> {
+  requireMediaType(req, ["application/json"]);
+  const doc = objectBody(req.body);
+  assertMatchesSchema(METADEF_SCHEMAS[schema].name, validators[schema], doc);
+  return doc;
+}
+
+/** An entry's stored body: its document without its name and the service's fields. */
+function bodyOf(doc: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(doc).filter(([k]) => k !== "name" && !SERVICE_FIELDS.includes(k)));
+}
+
+const nsPath = (ns: string) => `/v2/metadefs/namespaces/${ns}`;
+
+function renderNamespace(ns: MetadefNamespace | NamespaceDetail): Record<string, unknown> {
+  const detail = "properties" in ns ? ns : null;
+  return {
+    namespace: ns.namespace,
+    ...(ns.displayName !== null ? { display_name: ns.displayName } : {}),
+    ...(ns.description !== null ? { description: ns.description } : {}),
+    visibility: ns.visibility,
+    protected: ns.protected,
+    ...(ns.owner !== null ? { owner: ns.owner } : {}),
+    created_at: glanceTime(ns.createdAt),
+    updated_at: glanceTime(ns.updatedAt),
+    self: nsPath(ns.namespace),
+    schema: "/v2/schemas/metadefs/namespace",
+    ...(detail && detail.associations.length > 0
+      ? { resource_type_associations: detail.associations.map(renderAssociation) }
+      : {}),
+    ...(detail && detail.properties.length > 0 ? { properties: propertyMap(detail.properties) } : {}),
+    ...(detail && detail.objects.length > 0
+      ? { objects: detail.objects.map((o) => renderObject(o, ns.namespace)) }
+      : {}),
+    ...(detail && detail.tags.length > 0 ? { tags: detail.tags.map((t) => ({ name: t.name })) } : {}),
+  };
+}
+
+function renderAssociation(a: ResourceTypeAssociation): Record<string, unknown> {
+  return {
+    name: a.name,
+    ...(a.prefix !== null ? { prefix: a.prefix } : {}),
+    ...(a.propertiesTarget !== null ? { properties_target: a.propertiesTarget } : {}),
+    created_at: glanceTime(a.createdAt),
+    updated_at: glanceTime(a.updatedAt),
+  };
+}
+
+function renderResourceType(t: MetadefResourceType): Record<string, unknown> {
+  return { name: t.name, created_at: glanceTime(t.createdAt), updated_at: glanceTime(t.updatedAt) };
+}
+
+function renderObject(o: MetadefEntry, namespace: string): Record<string, unknown> {
+  return {
+    name: o.name,
+    ...o.body,
+    created_at: glanceTime(o.createdAt),
+    updated_at: glanceTime(o.updatedAt),
+    self: `${nsPath(namespace)}/objects/${o.name}`,
+    schema: "/v2/schemas/metadefs/object",
+  };
+}
+
+const renderProperty = (p: MetadefEntry): Record<string, unknown> => ({ name: p.name, ...p.body });
+
+const propertyMap = (entries: MetadefEntry[]): Record<string, unknown> =>
+  Object.fromEntries(entries.map((p) => [p.name, p.body]));
+
+const renderTag = (t: MetadefEntry): Record<string, unknown> => ({
+  name: t.name,
+  created_at: glanceTime(t.createdAt),
+  updated_at: glanceTime(t.updatedAt),
+});
+
+const NAMESPACE_SORT_KEYS = {
+  created_at: "created_at",
+  updated_at: "updated_at",
+  namespace: "namespace",
+} as const;
+const TAG_SORT_KEYS = { created_at: "createdAt", name: "name" } as const;
+
+function sortDir(raw: string | undefined, fallback: "asc" | "desc"): "asc" | "desc" {
+  if (raw === undefined || raw === "") return fallback;
+  if (raw !== "asc" && raw !== "desc") throw invalidArgument(`Invalid sort direction: ${raw}`);
+  return raw;
+}
+
+function sortKey<V extends string>(
+  table: Readonly<Record<string, V>>,
+  raw: string | undefined,
+  fallback: string,
+): V {
+  const value = ownEntry(table, raw ?? fallback);
+  if (value === undefined) {
+    throw invalidArgument(
+      `Invalid sort key: ${raw}. It must be one of the following: ${Object.keys(table).join(", ")}.`,
+    );
+  }
+  return value;
+}
+
+function namespaceInput(doc: Record<string, unknown>): NamespaceInput {
+  return {
+    namespace: doc.namespace as string,
+    displayName: (doc.display_name as string | undefined) ?? null,
+    description: (doc.description as string | undefined) ?? null,
+    visibility: doc.visibility as NamespaceInput["visibility"],
+    protected: doc.protected as boolean | undefined,
+    owner: doc.owner as string | undefined,
+  };
+}
+
+type Ns = { Params: { ns: string } };
+type NsEntry = { Params: { ns: string; name: string } };
+type Query = Record<string, string | undefined>;
+
+/** Which entry kind each collection path serves, and its schema. */
+const COLLECTIONS = [
+  { path: "objects", kind: "object", schema: "object" },
+  { path: "properties", kind: "property", schema: "property" },
+] as const satisfies readonly { path: string; kind: EntryKind; schema: keyof typeof METADEF_SCHEMAS }[];
+
+/**
+ * The metadata definitions API (Glance's /v2/metadefs): namespaces with their objects,
+ * properties, tags and resource-type associations. Reads are everyone's (what they may see);
+ * changes are admins' (core/metadefs/metadef-access.ts).
+ */
+export const metadefRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (app, opts) => {
+  const { metadefs } = opts.core;
+
+  app.get<{ Params: { name: string } }>("/schemas/metadefs/:name", async (req) => {
+    const schema = ownEntry(METADEF_SCHEMA_DOCUMENTS, req.params.name);
+    if (!schema) throw invalidArgument(`Unknown schema: metadefs/${req.params.name}`);
+    return schema;
+  });
+
+  app.get("/metadefs/resource_types", async () => ({
+    resource_types: (await metadefs.resourceTypes()).map(renderResourceType),
+  }));
+
+  app.get<{ Querystring: Query }>("/metadefs/namespaces", async (req) => {
+    const q = req.query;
+    const visibility = q.visibility;
+    if (visibility !== undefined && visibility !== "public" && visibility !== "private") {
+      throw invalidArgument(`Invalid visibility value: ${visibility}`);
+    }
+    const limit = parseLimit(q.limit);
+    const page = await metadefs.listNamespaces(req.principal, {
+      visibility,
+      resourceTypes: q.resource_types?.split(",").filter(Boolean),
+      sortKey: sortKey(NAMESPACE_SORT_KEYS, q.sort_key, "created_at"),
+      sortDir: sortDir(q.sort_dir, "desc"),
+      marker: q.marker,
+      limit,
+    });
+    const params = new URLSearchParams(
+      Object.entries(q).filter((e): e is [string, string] => e[0] !== "marker" && e[1] !== undefined),
+    );
+    const first =
+      params.size > 0 ? `/v2/metadefs/namespaces?${params.toString()}` : "/v2/metadefs/namespaces";
+    const last = page.items[page.items.length - 1];
+    if (page.more && last) params.set("marker", last.namespace);
+    return {
+      namespaces: page.items.map((ns) => ({
+        ...renderNamespace(ns),
+        ...((page.associations.get(ns.id)?.length ?? 0) > 0
+          ? { resource_type_associations: page.associations.get(ns.id)!.map(renderAssociation) }
+          : {}),
+      })),
+      first,
+      schema: "/v2/schemas/metadefs/namespaces",
+      ...(page.more && last ? { next: `/v2/metadefs/namespaces?${params.toString()}` } : {}),
+    };
+  });
+
+  app.post("/metadefs/namespaces", async (req, reply) => {
+    const doc = document(req, "namespace");
+    const properties = (doc.properties ?? {}) as Record<string, Record<string, unknown>>;
+    const objects = (doc.objects ?? []) as Record<string, unknown>[];
+    const tags = (doc.tags ?? []) as { name: string }[];
+    const associations = (doc.resource_type_associations ?? []) as Record<string, string | undefined>[];
+    const created = await metadefs.createNamespace(req.principal, {
+      ...namespaceInput(doc),
+      associations: associations.map((a) => ({
+        name: a.name!,
+        prefix: a.prefix,
+        propertiesTarget: a.properties_target,
+      })),
+      entries: [
+        ...Object.entries(properties).map(([name, body]) => ({ kind: "property" as const, name, body })),
+        ...objects.map((o) => ({ kind: "object" as const, name: o.name as string, body: bodyOf(o) })),
+        ...tags.map((t) => ({ kind: "tag" as const, name: t.name, body: {} })),
+      ],
+    });
+    return reply.code(201).send(renderNamespace(created));
+  });
+
+  app.get<Ns & { Querystring: Query }>("/metadefs/namespaces/:ns", async (req) =>
+    renderNamespace(await metadefs.getNamespace(req.principal, req.params.ns, req.query.resource_type)),
+  );
+
+  app.put<Ns>("/metadefs/namespaces/:ns", async (req) =>
+    renderNamespace(
+      await metadefs.updateNamespace(
+        req.principal,
+        req.params.ns,
+        namespaceInput(document(req, "namespace")),
+      ),
+    ),
+  );
+
+  app.delete<Ns>("/metadefs/namespaces/:ns", async (req, reply) => {
+    await metadefs.deleteNamespace(req.principal, req.params.ns);
+    return reply.code(204).send();
+  });
+
+  for (const { path, kind, schema } of COLLECTIONS) {
+    const render = (e: MetadefEntry, ns: string) =>
+      kind === "object" ? renderObject(e, ns) : renderProperty(e);
+
+    app.get<Ns>(`/metadefs/namespaces/:ns/${path}`, async (req) => {
+      const entries = await metadefs.listEntries(req.principal, req.params.ns, kind);
+      return {
+        [path]: kind === "property" ? propertyMap(entries) : entries.map((e) => render(e, req.params.ns)),
+        schema: `/v2/schemas/metadefs/${path}`,
+      };
+    });
+
+    app.post<Ns>(`/metadefs/namespaces/:ns/${path}`, async (req, reply) => {
+      const doc = document(req, schema);
+      const entry = await metadefs.createEntry(req.principal, req.params.ns, {
+        kind,
+        name: doc.name as string,
+        body: bodyOf(doc),
+      });
+      return reply.code(201).send(render(entry, req.params.ns));
+    });
+
+    app.delete<Ns>(`/metadefs/namespaces/:ns/${path}`, async (req, reply) => {
+      await metadefs.clearNamespace(req.principal, req.params.ns, kind);
+      return reply.code(204).send();
+    });
+
+    app.get<NsEntry & { Querystring: Query }>(`/metadefs/namespaces/:ns/${path}/:name`, async (req) =>
+      render(
+        await metadefs.getEntry(req.principal, req.params.ns, kind, req.params.name, req.query.resource_type),
+        req.params.ns,
+      ),
+    );
+
+    app.put<NsEntry>(`/metadefs/namespaces/:ns/${path}/:name`, async (req) => {
+      const doc = document(req, schema);
+      const entry = await metadefs.updateEntry(req.principal, req.params.ns, req.params.name, {
+        kind,
+        name: doc.name as string,
+        body: bodyOf(doc),
+      });
+      return render(entry, req.params.ns);
+    });
+
+    app.delete<NsEntry>(`/metadefs/namespaces/:ns/${path}/:name`, async (req, reply) => {
+      await metadefs.deleteEntry(req.principal, req.params.ns, kind, req.params.name);
+      return reply.code(204).send();
+    });
+  }
+
+  app.get<Ns & { Querystring: Query }>("/metadefs/namespaces/:ns/tags", async (req) => {
+    const q = req.query;
+    const key = sortKey(TAG_SORT_KEYS, q.sort_key, "created_at");
+    const dir = sortDir(q.sort_dir, "asc") === "asc" ? 1 : -1;
+    const tags = (await metadefs.listEntries(req.principal, req.params.ns, "tag")).sort(
+      (a, b) => dir * (a[key] < b[key] ? -1 : a[key] > b[key] ? 1 : a.name < b.name ? -1 : 1),
+    );
+    const start = q.marker === undefined ? 0 : tags.findIndex((t) => t.name === q.marker) + 1;
+    if (q.marker !== undefined && start === 0) {
+      throw invalidArgument(`Marker ${q.marker} is not a tag of namespace ${req.params.ns}.`);
+    }
+    const limit = q.limit === undefined ? tags.length : parseLimit(q.limit);
+    return { tags: tags.slice(start, start + limit).map(renderTag) };
+  });
+
+  app.post<Ns>("/metadefs/namespaces/:ns/tags", async (req, reply) => {
+    requireMediaType(req, ["application/json"]);
+    const doc = objectBody(req.body);
+    const tags = doc.tags;
+    if (!Array.isArray(tags))
+      throw invalidArgument("Provided object does not match schema 'tags': 'tags' is a required property");
+    const names = tags.map((t: unknown, i) => {
+      const name = (t as { name?: unknown } | null)?.name;
+      if (typeof name !== "string") {
+        throw invalidArgument(
+          `Provided object does not match schema 'tags': tags[${i}].name must be a string`,
+        );
+      }
+      return name;
+    });
+    const append = String(req.headers["x-openstack-append"] ?? "").toLowerCase() === "true";
+    const created = await metadefs.createTags(req.principal, req.params.ns, names, append);
+    return reply.code(201).send({ tags: created.map((t) => ({ name: t.name })) });
+  });
+
+  app.delete<Ns>("/metadefs/namespaces/:ns/tags", async (req, reply) => {
+    await metadefs.clearNamespace(req.principal, req.params.ns, "tag");
+    return reply.code(204).send();
+  });
+
+  app.post<NsEntry>("/metadefs/namespaces/:ns/tags/:name", async (req, reply) => {
+    const tag = await metadefs.createEntry(req.principal, req.params.ns, {
+      kind: "tag",
+      name: req.params.name,
+      body: {},
+    });
+    return reply.code(201).send(renderTag(tag));
+  });
+
+  app.get<NsEntry>("/metadefs/namespaces/:ns/tags/:name", async (req) =>
+    renderTag(await metadefs.getEntry(req.principal, req.params.ns, "tag", req.params.name)),
+  );
+
+  app.put<NsEntry>("/metadefs/namespaces/:ns/tags/:name", async (req) => {
+    const doc = document(req, "tag");
+    return renderTag(
+      await metadefs.updateEntry(req.principal, req.params.ns, req.params.name, {
+        kind: "tag",
+        name: doc.name as string,
+        body: {},
+      }),
+    );
+  });
+
+  app.delete<NsEntry>("/metadefs/namespaces/:ns/tags/:name", async (req, reply) => {
+    await metadefs.deleteEntry(req.principal, req.params.ns, "tag", req.params.name);
+    return reply.code(204).send();
+  });
+
+  app.get<Ns>("/metadefs/namespaces/:ns/resource_types", async (req) => ({
+    resource_type_associations: (await metadefs.associations(req.principal, req.params.ns)).map(
+      renderAssociation,
+    ),
+  }));
+
+  app.post<Ns>("/metadefs/namespaces/:ns/resource_types", async (req, reply) => {
+    const doc = document(req, "resource_type");
+    const association = await metadefs.associate(req.principal, req.params.ns, {
+      name: doc.name as string,
+      prefix: doc.prefix as string | undefined,
+      propertiesTarget: doc.properties_target as string | undefined,
+    });
+    return reply.code(201).send(renderAssociation(association));
+  });
+
+  app.delete<{ Params: { ns: string; type: string } }>(
+    "/metadefs/namespaces/:ns/resource_types/:type",
+    async (req, reply) => {
+      await metadefs.dissociate(req.principal, req.params.ns, req.params.type);
+      return reply.code(204).send();
+    },
+  );
+};
