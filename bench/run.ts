@@ -25,6 +25,7 @@ import {
   percentile,
   wrk,
   wrkPostScript,
+  grpcLoad,
 } from "./harness/measure.js";
 import { startReferenceServer } from "./harness/references.js";
 import { Report } from "./harness/report.js";
@@ -194,6 +195,7 @@ try {
   for (const c of [16, 64])
     trivial[c] = await wrk(`${ref.url}/json`, { connections: c, seconds: size.wrkSeconds });
   const vGet: Record<number, Awaited<ReturnType<typeof wrk>>> = {};
+  const vComputeGet: Record<number, Awaited<ReturnType<typeof wrk>>> = {};
   for (const [name, url, headers] of [
     [
       "GET /compute/v1/images/{id}",
@@ -206,6 +208,7 @@ try {
       const r = await wrk(url, { connections: c, seconds: size.wrkSeconds, headers });
       if (r.errors > 0) throw new Error(`${name}: ${r.errors} failed responses under load`);
       if (name.startsWith("GET /v2")) vGet[c] = r;
+      else vComputeGet[c] = r;
       const scenario = `4. ${name}, ${c} connections`;
       report.add({
         scenario,
@@ -223,6 +226,60 @@ try {
         unit: "ms",
         ...(c === 64 ? { target: { max: 10, of: "figure" as const } } : {}),
       });
+    }
+  }
+
+  // 4g/5g. The same Compute calls over gRPC (plaintext, one channel), beside REST at the same concurrency.
+  console.log("4g/5g. gRPC Get and List");
+  const C = "yandex.cloud.compute.v1";
+  const listRest: Record<number, Awaited<ReturnType<typeof wrk>>> = {};
+  for (const c of [16, 64]) {
+    listRest[c] = await wrk(`${vitrine.url}/compute/v1/images?folderId=big&pageSize=100`, {
+      connections: c,
+      seconds: size.wrkSeconds,
+      headers: { authorization: `Bearer ${vitrine.token}` },
+    });
+  }
+  for (const [scenario, call, rest] of [
+    [
+      "4g. gRPC compute ImageService.Get",
+      {
+        method: `/${C}.ImageService/Get`,
+        requestType: `${C}.GetImageRequest`,
+        responseType: `${C}.Image`,
+        request: { imageId: image.id },
+      },
+      vComputeGet,
+    ],
+    [
+      "5g. gRPC compute ImageService.List (100 per page)",
+      {
+        method: `/${C}.ImageService/List`,
+        requestType: `${C}.ListImagesRequest`,
+        responseType: `${C}.ListImagesResponse`,
+        request: { folderId: "big", pageSize: "100" },
+      },
+      listRest,
+    ],
+  ] as const) {
+    for (const c of [16, 64]) {
+      const r = await grpcLoad(vitrine.grpcAddress, call, {
+        token: vitrine.token,
+        concurrency: c,
+        seconds: size.wrkSeconds,
+      });
+      if (r.errors > 0) throw new Error(`${scenario}: ${r.errors} failed calls under load`);
+      const name = `${scenario}, ${c} streams`;
+      report.add({
+        scenario: name,
+        subject: "vitrine gRPC",
+        figure: r.rps,
+        unit: "req/s",
+        reference: { name: `REST, ${c} connections (wrk)`, figure: rest[c]!.rps },
+      });
+      report.add({ scenario: name, subject: "gRPC p50", figure: r.p50Ms, unit: "ms" });
+      report.add({ scenario: name, subject: "gRPC p99", figure: r.p99Ms, unit: "ms" });
+      report.add({ scenario: name, subject: "REST p99", figure: rest[c]!.p99Ms, unit: "ms" });
     }
   }
 

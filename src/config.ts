@@ -11,6 +11,8 @@ export interface Config {
   /** Image bytes: null for the data directory, or an S3 bucket (credentials: the AWS environment/credential chain). */
   s3: S3Config | null;
   listen: { host: string; port: number };
+  /** The gRPC listener (null: off) and its TLS key pair (null: plaintext). */
+  grpc: { listen: { host: string; port: number }; tls: { certFile: string; keyFile: string } | null } | null;
   logLevel: string;
   /** Host names/IPs create-from-URI may fetch from besides public hosts; "*" allows any. */
   importAllowedHosts: string[];
@@ -66,6 +68,9 @@ export interface ConfigFlags {
   database?: string;
   blobStore?: string;
   listen?: string;
+  grpcListen?: string;
+  tlsCert?: string;
+  tlsKey?: string;
   logLevel?: string;
   config?: string;
   role?: string;
@@ -96,6 +101,11 @@ export function loadConfig(flags: ConfigFlags, env: Env = process.env): Config {
     databaseUrl,
     s3: blobStore === null ? null : s3Config(blobStore, get),
     listen: parseListen(flags.listen ?? get("VITRINE_LISTEN") ?? "127.0.0.1:9292"),
+    grpc: grpcConfig(
+      flags.grpcListen ?? get("VITRINE_GRPC_LISTEN") ?? "127.0.0.1:9293",
+      flags.tlsCert ?? get("VITRINE_TLS_CERT") ?? null,
+      flags.tlsKey ?? get("VITRINE_TLS_KEY") ?? null,
+    ),
     logLevel: flags.logLevel ?? get("VITRINE_LOG_LEVEL") ?? "info",
     importAllowedHosts: (get("VITRINE_IMPORT_ALLOWED_HOSTS") ?? "")
       .split(",")
@@ -187,11 +197,22 @@ function bool(value: string | undefined, name: string): boolean {
   throw new Error(`${name} must be true or false, not ${value}`);
 }
 
-function parseListen(value: string): { host: string; port: number } {
+function grpcConfig(listen: string, certFile: string | null, keyFile: string | null): Config["grpc"] {
+  if ((certFile === null) !== (keyFile === null)) {
+    throw new Error("--tls-cert and --tls-key go together (PEM files of the certificate chain and its key)");
+  }
+  if (listen === "off") return null;
+  return {
+    listen: parseListen(listen, "--grpc-listen"),
+    tls: certFile !== null && keyFile !== null ? { certFile, keyFile } : null,
+  };
+}
+
+function parseListen(value: string, flag = "--listen"): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(value.trim());
-  if (!m) throw new Error(`--listen must be HOST:PORT, not ${value}`);
+  if (!m) throw new Error(`${flag} must be HOST:PORT, not ${value}`);
   const port = Number(m[3]);
-  if (port > 65535) throw new Error(`--listen port out of range: ${value}`);
+  if (port > 65535) throw new Error(`${flag} port out of range: ${value}`);
   return { host: m[1] ?? m[2]!, port };
 }
 

@@ -1,6 +1,8 @@
+import fs from "node:fs";
 import { hostname } from "node:os";
 import type { FastifyInstance } from "fastify";
 import pino, { type Logger } from "pino";
+import { type GrpcServer, startGrpcServer } from "./api/grpc/server.js";
 import { buildHttpApp } from "./api/http/app.js";
 import { Authenticator } from "./auth/authenticator.js";
 import { ensureAdminToken } from "./auth/bootstrap.js";
@@ -85,20 +87,35 @@ export async function startService(config: Config): Promise<Service> {
 
   let http: FastifyInstance | null = null;
   let url: string | null = null;
+  let grpc: GrpcServer | null = null;
   if (config.role !== "worker") {
+    const auth = new Authenticator({
+      tokens: catalog.tokens,
+      bindings: catalog.bindings,
+      adminProject: config.adminProject,
+      keystone: config.keystone
+        ? new KeystoneTokenValidator(config.keystone, log.child({ component: "keystone" }))
+        : null,
+      limiter: new FailedAuthLimiter(config.authFailures.burst, config.authFailures.windowMs),
+      cacheMs: config.tokenCacheMs,
+    });
+    if (config.grpc) {
+      grpc = await startGrpcServer({
+        listen: config.grpc.listen,
+        tls: config.grpc.tls && {
+          cert: fs.readFileSync(config.grpc.tls.certFile),
+          key: fs.readFileSync(config.grpc.tls.keyFile),
+        },
+        core,
+        auth,
+        log: log.child({ component: "grpc" }),
+        maxMessageBytes: config.maxRequestBodyBytes,
+      });
+    }
     http = buildHttpApp({
       log,
       core,
-      auth: new Authenticator({
-        tokens: catalog.tokens,
-        bindings: catalog.bindings,
-        adminProject: config.adminProject,
-        keystone: config.keystone
-          ? new KeystoneTokenValidator(config.keystone, log.child({ component: "keystone" }))
-          : null,
-        limiter: new FailedAuthLimiter(config.authFailures.burst, config.authFailures.windowMs),
-        cacheMs: config.tokenCacheMs,
-      }),
+      auth,
       maxRequestBodyBytes: config.maxRequestBodyBytes,
       idleTimeoutMs: config.idleTimeoutMs,
       publicUrl: config.publicUrl,
@@ -113,6 +130,8 @@ export async function startService(config: Config): Promise<Service> {
         dataDir: config.dataDir,
         catalog: config.databaseUrl ? "postgres" : "sqlite",
         blobs: config.s3 ? "s3" : "directory",
+        grpc: grpc && config.grpc ? `${config.grpc.listen.host}:${grpc.port}` : "off",
+        grpcTls: config.grpc?.tls ? true : false,
       },
       "vitrine listening",
     );
@@ -126,7 +145,7 @@ export async function startService(config: Config): Promise<Service> {
     stop: () =>
       (stopping ??= (async () => {
         // Stop taking requests and let running ones finish, then hand running operations back.
-        await http?.close();
+        await Promise.all([http?.close(), grpc?.close()]);
         clearInterval(recovery);
         await engine.stop();
         await presence.leave();

@@ -1,5 +1,6 @@
 import { execFile, execFileSync } from "node:child_process";
 import fs from "node:fs";
+import path from "node:path";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
@@ -108,4 +109,26 @@ export async function latency(n: number, call: () => Promise<void>): Promise<{ p
     samples.push(performance.now() - s);
   }
   return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
+}
+
+/** Runs bench/harness/grpc-load.ts in its own process: unary calls of one method under `concurrency` streams. */
+export async function grpcLoad(
+  address: string,
+  call: { method: string; requestType: string; responseType: string; request: Record<string, unknown> },
+  opts: { token: string; concurrency: number; seconds: number },
+): Promise<WrkResult> {
+  const { stdout } = await run(process.execPath, [
+    "--import",
+    "tsx",
+    path.join(import.meta.dirname, "grpc-load.ts"),
+    address,
+    call.method,
+    call.requestType,
+    call.responseType,
+    JSON.stringify(call.request),
+    opts.token,
+    String(opts.concurrency),
+    String(opts.seconds),
+  ]);
+  return JSON.parse(stdout) as WrkResult;
 }

@@ -6,6 +6,8 @@ import { freePort, waitForHttp } from "../../test/helpers/net.js";
 
 export interface VitrineUnderTest {
   url: string;
+  /** host:port of the plaintext gRPC listener. */
+  grpcAddress: string;
   token: string;
   pid: number;
   stop(): Promise<void>;
@@ -20,15 +22,28 @@ export async function startVitrine(
   env: Record<string, string> = {},
 ): Promise<VitrineUnderTest> {
   const port = await freePort();
+  const grpcPort = await freePort();
   const child: ChildProcess = spawn(
     process.execPath,
-    [CLI, "serve", "--data-dir", dataDir, "--listen", `127.0.0.1:${port}`, "--log-level", "warn"],
+    [
+      CLI,
+      "serve",
+      "--data-dir",
+      dataDir,
+      "--listen",
+      `127.0.0.1:${port}`,
+      "--grpc-listen",
+      `127.0.0.1:${grpcPort}`,
+      "--log-level",
+      "warn",
+    ],
     { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "inherit"] },
   );
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/healthz`, child, 30_000, () => "vitrine did not start");
   return {
     url,
+    grpcAddress: `127.0.0.1:${grpcPort}`,
     token: fs.readFileSync(path.join(dataDir, "admin-token"), "utf8").trim(),
     pid: child.pid!,
     async stop() {

@@ -26,6 +26,12 @@ program
     "image bytes in s3://bucket[/prefix] instead of the data directory (env VITRINE_BLOB_STORE)",
   )
   .option("--listen <host:port>", "where the REST APIs listen (env VITRINE_LISTEN)")
+  .option(
+    "--grpc-listen <host:port|off>",
+    "where the gRPC services listen, or off (env VITRINE_GRPC_LISTEN; default 127.0.0.1:9293)",
+  )
+  .option("--tls-cert <file>", "PEM certificate chain for the gRPC listener (env VITRINE_TLS_CERT)")
+  .option("--tls-key <file>", "PEM private key of --tls-cert (env VITRINE_TLS_KEY)")
   .option("--log-level <level>", "trace, debug, info, warn, error (env VITRINE_LOG_LEVEL)")
   .option("--role <role>", "all, api or worker (env VITRINE_ROLE)")
   .option("--config <file>", "a JSON file of VITRINE_* settings (env VITRINE_CONFIG)")
@@ -35,6 +41,9 @@ program
       database?: string;
       blobStore?: string;
       listen?: string;
+      grpcListen?: string;
+      tlsCert?: string;
+      tlsKey?: string;
       logLevel?: string;
       role?: string;
       config?: string;

@@ -36,12 +36,21 @@ export const MAX_BINDINGS = 1000;
  * known roles, subject types and system ids, and no write roles for everyone.
  */
 export function checkBindings(
-  bindings: readonly { roleId: string; subject: { id: string; type: string } }[],
+  bindings: readonly ({ roleId?: string; subject?: { id?: string; type?: string } } | undefined)[],
   field: (i: number) => string,
 ): AccessBinding[] {
   const violations: FieldViolation[] = [];
-  bindings.forEach((b, i) => {
+  bindings.forEach((binding, i) => {
     const at = field(i);
+    // A binary (gRPC) request may leave a message out where JSON's schema requires it.
+    if (!binding?.subject) {
+      violations.push({ field: binding ? `${at}.subject` : at, description: "is required" });
+      return;
+    }
+    const b = {
+      roleId: binding.roleId ?? "",
+      subject: { id: binding.subject.id ?? "", type: binding.subject.type ?? "" },
+    };
     if (!isRole(b.roleId)) {
       violations.push({ field: `${at}.roleId`, description: `unknown role "${b.roleId}"` });
     }

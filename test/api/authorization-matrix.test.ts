@@ -3,7 +3,20 @@ import { after, before, describe, test } from "node:test";
 import { type FileServer, startFileServer } from "../helpers/file-server.js";
 import { image, iso } from "../helpers/fixtures.js";
 import { PATCH_TYPE, osRequest, putData, vitrineCli } from "../helpers/openstack.js";
+import { rawCall } from "../helpers/grpc.js";
 import { type RunningServer, apiRequest, startServer, waitOperation } from "../helpers/server.js";
+
+/** The HTTP status the gRPC-HTTP mapping gives each gRPC code (the Yandex API design guide's table). */
+const HTTP_OF_GRPC: Record<number, number> = {
+  0: 200,
+  3: 400,
+  5: 404,
+  6: 409,
+  7: 403,
+  8: 429,
+  9: 400,
+  16: 401,
+};
 
 /**
  * Every endpoint of every dialect × every kind of caller, through HTTP, against the expected
@@ -392,6 +405,160 @@ describe("authorisation matrix", () => {
       call: async (c) => (await os(c, "POST", `/v2/images/${target.uuid}/actions/deactivate`)).status,
     },
   ];
+
+  /**
+   * The gRPC column: the Yandex-style rows once more over gRPC, each status read back as the HTTP
+   * status the gRPC-HTTP mapping gives it, so both transports answer every caller alike.
+   */
+  const rpc = async (
+    c: Cell,
+    method: string,
+    request: Record<string, unknown>,
+    types: { request: string; response: string },
+  ): Promise<number> => {
+    const reply = await rawCall(server.grpcAddress, method, request, {
+      token: c.token,
+      requestType: types.request,
+      responseType: types.response,
+    });
+    return HTTP_OF_GRPC[reply.code] ?? 1000 + reply.code;
+  };
+  const C = "yandex.cloud.compute.v1";
+  const BM = "yandex.cloud.baremetal.v1alpha";
+  const OP = "yandex.cloud.operation";
+  const computeRpc = (verb: string, request: string, response = `${C}.Image`) => ({
+    method: `/${C}.ImageService/${verb}`,
+    types: { request: `${C}.${request}`, response },
+  });
+  const bmRpc = (verb: string, request: string, response = `${BM}.Image`) => ({
+    method: `/${BM}.ImageService/${verb}`,
+    types: { request: `${BM}.${request}`, response },
+  });
+  const operationRpc = (verb: string, request: string) => ({
+    method: `/${OP}.OperationService/${verb}`,
+    types: { request: `${OP}.${request}`, response: `${OP}.Operation` },
+  });
+  const OPERATION = `${OP}.Operation`;
+  const grpcRows: [
+    string,
+    { method: string; types: { request: string; response: string } },
+    (c: Cell) => Promise<Record<string, unknown>>,
+  ][] = [
+    [
+      "compute list",
+      computeRpc("List", "ListImagesRequest", `${C}.ListImagesResponse`),
+      async () => ({ folderId: A }),
+    ],
+    [
+      "compute latestByFamily",
+      computeRpc("GetLatestByFamily", "GetImageLatestByFamilyRequest"),
+      async () => ({ folderId: A, family: "matrix" }),
+    ],
+    ["compute get", computeRpc("Get", "GetImageRequest"), async () => ({ imageId: target.id })],
+    [
+      "compute listOperations",
+      computeRpc("ListOperations", "ListImageOperationsRequest", `${C}.ListImageOperationsResponse`),
+      async () => ({ imageId: target.id }),
+    ],
+    [
+      "compute listAccessBindings",
+      {
+        method: `/${C}.ImageService/ListAccessBindings`,
+        types: {
+          request: "yandex.cloud.access.ListAccessBindingsRequest",
+          response: "yandex.cloud.access.ListAccessBindingsResponse",
+        },
+      },
+      async () => ({ resourceId: target.id }),
+    ],
+    [
+      "compute create from image",
+      computeRpc("Create", "CreateImageRequest", OPERATION),
+      async () => ({ folderId: A, imageId: target.id }),
+    ],
+    [
+      "compute update",
+      computeRpc("Update", "UpdateImageRequest", OPERATION),
+      async () => ({ imageId: (await fresh()).id, updateMask: "description", description: "x" }),
+    ],
+    [
+      "compute delete",
+      computeRpc("Delete", "DeleteImageRequest", OPERATION),
+      async () => ({ imageId: (await fresh()).id }),
+    ],
+    [
+      "compute setAccessBindings",
+      {
+        method: `/${C}.ImageService/SetAccessBindings`,
+        types: { request: "yandex.cloud.access.SetAccessBindingsRequest", response: OPERATION },
+      },
+      async () => ({
+        resourceId: (await fresh()).id,
+        accessBindings: [{ roleId: "viewer", subject: { id: subjects.viewer, type: "userAccount" } }],
+      }),
+    ],
+    [
+      "compute updateAccessBindings",
+      {
+        method: `/${C}.ImageService/UpdateAccessBindings`,
+        types: { request: "yandex.cloud.access.UpdateAccessBindingsRequest", response: OPERATION },
+      },
+      async () => ({
+        resourceId: (await fresh()).id,
+        accessBindingDeltas: [
+          {
+            action: "ADD",
+            accessBinding: { roleId: "viewer", subject: { id: "allAuthenticatedUsers", type: "system" } },
+          },
+        ],
+      }),
+    ],
+    [
+      "operation get",
+      operationRpc("Get", "GetOperationRequest"),
+      async () => ({ operationId: targetOperation }),
+    ],
+    [
+      "operation cancel (already done)",
+      operationRpc("Cancel", "CancelOperationRequest"),
+      async () => ({ operationId: targetOperation }),
+    ],
+    [
+      "baremetal list",
+      bmRpc("List", "ListImagesRequest", `${BM}.ListImagesResponse`),
+      async () => ({ folderId: A }),
+    ],
+    ["baremetal get", bmRpc("Get", "GetImageRequest"), async () => ({ imageId: bmTarget })],
+    [
+      "baremetal listOperations",
+      bmRpc("ListOperations", "ListImageOperationsRequest", `${BM}.ListImageOperationsResponse`),
+      async () => ({ imageId: bmTarget }),
+    ],
+    [
+      "baremetal create",
+      bmRpc("Create", "CreateImageRequest", OPERATION),
+      async (c) => ({ folderId: A, name: `grpc-by-${c.who.toLowerCase()}`, uri: isoUri }),
+    ],
+    [
+      "baremetal update",
+      bmRpc("Update", "UpdateImageRequest", OPERATION),
+      async () => ({ imageId: await freshBareMetal(), updateMask: "description", description: "x" }),
+    ],
+    [
+      "baremetal delete",
+      bmRpc("Delete", "DeleteImageRequest", OPERATION),
+      async () => ({ imageId: await freshBareMetal() }),
+    ],
+  ];
+  for (const [name, { method, types }, request] of grpcRows) {
+    const rest = rows.find((r) => r.name === name);
+    assert.ok(rest, `no REST row named ${name}`);
+    rows.push({
+      name: `${name} (gRPC)`,
+      expect: rest.expect,
+      call: async (c) => rpc(c, method, await request(c), types),
+    });
+  }
 
   for (const row of rows) {
     test(row.name, async () => {

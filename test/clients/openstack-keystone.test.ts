@@ -6,6 +6,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { image } from "../helpers/fixtures.js";
+import { rawCall } from "../helpers/grpc.js";
 import { type Keystone, startKeystone } from "../helpers/keystone.js";
 import { osRequest } from "../helpers/openstack.js";
 import { type RunningServer, apiRequest, startServer, tempDir } from "../helpers/server.js";
@@ -174,6 +175,22 @@ describe("Keystone mode: openstack CLI with password auth", () => {
       (await apiRequest(server.url, fresh, "GET", `/compute/v1/images?folderId=${beta}`)).status,
       403,
     );
+    // And over gRPC, as the SDK sends it (authorization: Bearer).
+    const overGrpc = (folderId: string) =>
+      rawCall(
+        server.grpcAddress,
+        "/yandex.cloud.compute.v1.ImageService/List",
+        { folderId },
+        {
+          token: fresh,
+          requestType: "yandex.cloud.compute.v1.ListImagesRequest",
+          responseType: "yandex.cloud.compute.v1.ListImagesResponse",
+        },
+      );
+    const grpcList = await overGrpc(alpha);
+    assert.equal(grpcList.code, 0, grpcList.message);
+    assert.equal((grpcList.response!.images as unknown[]).length, 1);
+    assert.equal((await overGrpc(beta)).code, 7, "PERMISSION_DENIED");
     // Tokens this service issued keep working beside Keystone (the bootstrap admin's, the CLI's).
     assert.equal((await list(server.token)).status, 200);
   });

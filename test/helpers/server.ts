@@ -10,6 +10,8 @@ export const CLI = path.join(ROOT, "bin", "vitrine.js");
 
 export interface RunningServer {
   url: string;
+  /** host:port of the gRPC listener ("off" when the test turned it off). */
+  grpcAddress: string;
   token: string;
   dataDir: string;
   /** What the server was started with besides the data directory (the backend's settings). */
@@ -48,7 +50,18 @@ export async function startServer(
   const env = { VITRINE_OPERATION_POLL_MS: "100", ...(await backendEnv(dataDir)), ...opts.env };
   const child = spawn(
     process.execPath,
-    [CLI, "serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0", "--log-level", "debug"],
+    [
+      CLI,
+      "serve",
+      "--data-dir",
+      dataDir,
+      "--listen",
+      "127.0.0.1:0",
+      "--grpc-listen",
+      "127.0.0.1:0",
+      "--log-level",
+      "debug",
+    ],
     {
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
@@ -57,6 +70,7 @@ export async function startServer(
   const logs: Record<string, unknown>[] = [];
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  let grpcAddress = "";
   const url = await new Promise<string>((resolve, reject) => {
     let buffered = "";
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${stderr}`)), 20_000);
@@ -71,6 +85,7 @@ export async function startServer(
           logs.push(entry);
           if (entry.msg === "vitrine listening") {
             clearTimeout(timer);
+            grpcAddress = String(entry.grpc);
             resolve(String(entry.url));
           }
         } catch {
@@ -86,6 +101,7 @@ export async function startServer(
   const token = fs.readFileSync(path.join(dataDir, "admin-token"), "utf8").trim();
   const server: RunningServer = {
     url,
+    grpcAddress,
     token,
     dataDir,
     env,

@@ -8,10 +8,9 @@ import Fastify, {
 import type { Logger } from "pino";
 import type { Authenticator } from "../../auth/authenticator.js";
 import type { Core } from "../../core/core.js";
-import { bareMetalDialect } from "../baremetal/render.js";
 import { bareMetalRoutes } from "../baremetal/routes.js";
 import { computeRoutes } from "../compute/routes.js";
-import { computeDialect } from "../compute/render.js";
+import { IMAGE_DIALECTS } from "../image-dialects.js";
 import { operationRoutes } from "../operation/routes.js";
 import { invalidArgument } from "../../core/errors.js";
 import { glanceErrorBody } from "../openstack/errors.js";
@@ -19,7 +18,6 @@ import { sendGlanceError } from "../openstack/plugin.js";
 import { openStackRoutes } from "../openstack/routes.js";
 import { toYandexError } from "../yandex/errors.js";
 import { useYandexErrors } from "../yandex/plugin.js";
-import type { ImageDialect } from "../yandex/operation-render.js";
 
 export interface AppDeps {
   log: Logger;
@@ -103,10 +101,7 @@ export function buildHttpApp(deps: AppDeps): FastifyInstance {
     }
   });
 
-  const dialects: Record<"compute" | "baremetal", ImageDialect> = {
-    compute: computeDialect,
-    baremetal: bareMetalDialect,
-  };
+  const dialects = IMAGE_DIALECTS;
   app.register(computeRoutes, {
     prefix: "/compute/v1",
     core: deps.core,

@@ -17,20 +17,34 @@ export interface OperationRoutesOptions {
 
 const Params = Type.Object({ operationRef: Type.String() });
 
+/** The OperationService, one function per RPC (request message in, proto3 JSON out), for REST and gRPC. */
+export function operationMethods(core: Core, dialects: OperationRoutesOptions["dialects"]) {
+  const checkId = (id: string | undefined) => {
+    new Rules().required("operationId", id).maxLength("operationId", id, 50).check();
+    return id!;
+  };
+  return {
+    Get: async (p: Principal, req: { operationId?: string }) =>
+      renderOperation(await core.operations.get(p, checkId(req.operationId)), dialects),
+    Cancel: async (p: Principal, req: { operationId?: string }) =>
+      renderOperation(await core.operations.cancel(p, checkId(req.operationId)), dialects),
+  };
+}
+
+export type OperationMethods = ReturnType<typeof operationMethods>;
+
 /** Operation service: `GET /operations/{id}` and `{id}:cancel` (GET per the proto, POST per the guide). */
 export const operationRoutes: FastifyPluginAsync<OperationRoutesOptions> = async (base, opts) => {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   useYandexConventions(app, opts.auth);
+  const methods = operationMethods(opts.core, opts.dialects);
 
   const handle = async (ref: string, method: string, principal: Principal) => {
     const colon = ref.indexOf(":");
     const id = colon < 0 ? ref : ref.slice(0, colon);
     const verb = colon < 0 ? null : ref.slice(colon + 1);
-    new Rules().required("operationId", id).maxLength("operationId", id, 50).check();
-    if (verb === null && method === "GET")
-      return renderOperation(await opts.core.operations.get(principal, id), opts.dialects);
-    if (verb === "cancel")
-      return renderOperation(await opts.core.operations.cancel(principal, id), opts.dialects);
+    if (verb === null && method === "GET") return methods.Get(principal, { operationId: id });
+    if (verb === "cancel") return methods.Cancel(principal, { operationId: id });
     throw notFound(`No such method: ${method} /operations/${ref}`);
   };
 

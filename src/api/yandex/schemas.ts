@@ -58,3 +58,4 @@ export const AccessBindingsBody = Type.Object(
   },
   { additionalProperties: false },
 );
+export type AccessBindingsBody = Static<typeof AccessBindingsBody>;

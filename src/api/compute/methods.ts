@@ -1,0 +1,161 @@
+import type { Core } from "../../core/core.js";
+import { invalidArgument } from "../../core/errors.js";
+import type { ImageCondition } from "../../core/image-query.js";
+import type { ImageKind } from "../../core/image.js";
+import type { UpdatePolicy } from "../../core/images/update-image.js";
+import { ownEntry } from "../../core/own-entry.js";
+import type { Principal } from "../../core/principal.js";
+import { type FilterTerm, readImageListRequest, readPage } from "../yandex/listing.js";
+import { type ImageDialect, renderBinding, renderOperation } from "../yandex/operation-render.js";
+import type { AccessBindingsBody, ListImagesQuery, PageQuery } from "../yandex/schemas.js";
+import { Rules } from "../yandex/validation.js";
+import { renderComputeImage } from "./render.js";
+import { FAMILY_PATTERN, toChange, toCreateInput } from "./rules.js";
+import type { CreateImageBody, UpdateImageBody } from "./schemas.js";
+import { coreStatusesFor } from "./status.js";
+
+/** What a call carries besides its message: the caller's idempotency key for mutations. */
+export interface CallContext {
+  idempotencyKey: string | null;
+}
+
+type Json = Record<string, unknown>;
+
+/**
+ * The Compute ImageService, one function per RPC, taking the request message and returning the
+ * response in proto3 JSON form. REST routes and the gRPC service both call these, so a request
+ * is checked by the same rules and answered with the same document whatever the transport.
+ */
+export function computeImageMethods(core: Core, dialects: Record<ImageKind, ImageDialect>) {
+  const { images, accessBindings } = core;
+  const op = (o: Parameters<typeof renderOperation>[0]) => renderOperation(o, dialects);
+  const ref = (id: string | undefined, field = "imageId") => ({
+    kind: "compute" as const,
+    id: checkId(id, field),
+  });
+
+  return {
+    Get: async (p: Principal, req: { imageId?: string }): Promise<Json> =>
+      renderComputeImage(await images.get(p, ref(req.imageId))),
+
+    GetLatestByFamily: async (
+      p: Principal,
+      req: { folderId?: string; folder_id?: string; family?: string },
+    ): Promise<Json> => {
+      const folderId = req.folderId ?? req.folder_id;
+      const r = new Rules();
+      r.required("folderId", folderId).maxLength("folderId", folderId, 50);
+      r.required("family", req.family).pattern("family", req.family, FAMILY_PATTERN);
+      r.check();
+      return renderComputeImage(await images.latestOfFamily(p, "compute", folderId!, req.family!));
+    },
+
+    List: async (p: Principal, req: ListImagesQuery): Promise<Json> => {
+      const list = readImageListRequest(req, {
+        defaultPageSize: 100,
+        filterOps: ["=", "!=", "IN", "NOT IN"],
+      });
+      const page = await images.list(p, { kind: "compute", ...list, conditions: toConditions(list.terms) });
+      return {
+        images: page.items.map(renderComputeImage),
+        ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}),
+      };
+    },
+
+    Create: async (p: Principal, req: CreateImageBody, ctx: CallContext): Promise<Json> =>
+      op(await images.create(p, { ...toCreateInput(req), idempotencyKey: ctx.idempotencyKey })),
+
+    Update: async (p: Principal, req: UpdateImageBody & { imageId?: string }): Promise<Json> => {
+      const { imageId, ...body } = req;
+      const { operation } = await images.update(p, ref(imageId), toChange(body), UPDATE_POLICY);
+      return op(operation);
+    },
+
+    Delete: async (p: Principal, req: { imageId?: string }): Promise<Json> =>
+      op(await images.delete(p, ref(req.imageId), "Delete image")),
+
+    ListOperations: async (p: Principal, req: PageQuery & { imageId?: string }): Promise<Json> => {
+      const { pageSize, pageToken } = readPage(req, 100);
+      const page = await images.listOperations(p, ref(req.imageId), pageSize, pageToken);
+      return {
+        operations: page.items.map(op),
+        ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}),
+      };
+    },
+
+    ListAccessBindings: async (p: Principal, req: PageQuery & { resourceId?: string }): Promise<Json> => {
+      const { pageSize, pageToken } = readPage(req, 100);
+      const page = await accessBindings.list(p, ref(req.resourceId, "resourceId"), pageSize, pageToken);
+      return {
+        accessBindings: page.items.map(renderBinding),
+        ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}),
+      };
+    },
+
+    SetAccessBindings: async (
+      p: Principal,
+      req: Pick<AccessBindingsBody, "resourceId" | "accessBindings">,
+    ): Promise<Json> =>
+      op(await accessBindings.set(p, ref(req.resourceId, "resourceId"), req.accessBindings ?? [])),
+
+    UpdateAccessBindings: async (
+      p: Principal,
+      req: Pick<AccessBindingsBody, "resourceId" | "accessBindingDeltas">,
+    ): Promise<Json> => {
+      const deltas = (req.accessBindingDeltas ?? []).map((d) => ({
+        action: bindingAction(d.action),
+        accessBinding: d.accessBinding,
+      }));
+      return op(await accessBindings.update(p, ref(req.resourceId, "resourceId"), deltas));
+    },
+  };
+}
+
+export type ComputeImageMethods = ReturnType<typeof computeImageMethods>;
+
+/** An image id: required, at most 50 characters. */
+function checkId(id: string | undefined, field: string): string {
+  new Rules().required(field, id).maxLength(field, id, 50).check();
+  return id!;
+}
+
+/** Compute updates apply at once; names are unique per folder and minDiskSize covers the data. */
+const UPDATE_POLICY: UpdatePolicy = {
+  apply: "now",
+  uniqueName: true,
+  minDiskCoversData: true,
+  description: "Update image",
+};
+
+/** AccessBindingAction by name or proto number (protojson accepts both). */
+function bindingAction(action: string | number): string {
+  return typeof action === "number" ? (["UNSPECIFIED", "ADD", "REMOVE"][action] ?? String(action)) : action;
+}
+
+const FILTER_FIELDS: Record<string, ImageCondition["field"]> = {
+  id: "id",
+  name: "name",
+  family: "family",
+  status: "status",
+};
+
+/** Compute list filter terms → core conditions; statuses are translated to the core's. */
+function toConditions(terms: FilterTerm[]): ImageCondition[] {
+  return terms.map((t) => {
+    const field = ownEntry(FILTER_FIELDS, t.field);
+    if (!field) {
+      throw invalidArgument(`filter: field ${t.field} is not supported; use name, family, status or id`, [
+        { field: "filter", description: `field ${t.field} is not supported; use name, family, status or id` },
+      ]);
+    }
+    if (field === "status") {
+      const unknown = t.values.find((v) => coreStatusesFor(v).length === 0);
+      if (unknown !== undefined) {
+        const description = `unknown status "${unknown}"; use CREATING, READY, ERROR or DELETING`;
+        throw invalidArgument(`filter: ${description}`, [{ field: "filter", description }]);
+      }
+    }
+    const values = field === "status" ? t.values.flatMap(coreStatusesFor) : t.values;
+    return { field, op: t.op === "!=" || t.op === "NOT IN" ? "not in" : "in", values };
+  });
+}

@@ -1,0 +1,189 @@
+import { randomUUID } from "node:crypto";
+import * as grpc from "@grpc/grpc-js";
+import type { Logger } from "pino";
+import type { Authenticator } from "../../auth/authenticator.js";
+import type { Core } from "../../core/core.js";
+import { invalidArgument } from "../../core/errors.js";
+import type { Principal } from "../../core/principal.js";
+import { bareMetalImageMethods } from "../baremetal/methods.js";
+import { type CallContext, computeImageMethods } from "../compute/methods.js";
+import { IMAGE_DIALECTS } from "../image-dialects.js";
+import { operationMethods } from "../operation/routes.js";
+import { toYandexError } from "../yandex/errors.js";
+import { codecFor, protoRoot } from "./codec.js";
+
+type Json = Record<string, unknown>;
+/** One RPC: the request message as a proto3 JSON document in, the response document out. */
+type Method = (principal: Principal, request: Json, ctx: CallContext) => Promise<Json>;
+
+export interface GrpcServerOptions {
+  /** host:port; port 0 picks a free one. */
+  listen: { host: string; port: number };
+  /** PEM certificate chain and key; null serves plaintext (loopback, or behind a TLS proxy). */
+  tls: { cert: Buffer; key: Buffer } | null;
+  core: Core;
+  auth: Authenticator;
+  log: Logger;
+  /** The largest request message accepted, in bytes (larger ones: RESOURCE_EXHAUSTED). */
+  maxMessageBytes: number;
+}
+
+export interface GrpcServer {
+  /** The port bound. */
+  port: number;
+  /** Stops taking calls and lets running ones finish. */
+  close(): Promise<void>;
+}
+
+/** A request that could not be decoded: answered INVALID_ARGUMENT by the handler, not INTERNAL by gRPC. */
+const UNDECODABLE = Symbol("undecodable");
+
+/**
+ * The Yandex-style services over gRPC: Compute and BareMetal ImageService and OperationService,
+ * calling the same methods as REST (api/compute/methods.ts, ...) with the same authentication
+ * and errors (google.rpc.Status with BadRequest and RequestInfo details in
+ * `grpc-status-details-bin`; `x-request-id` and `x-server-trace-id` in the initial metadata,
+ * where the official SDK reads them).
+ */
+export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServer> {
+  const server = new grpc.Server({
+    "grpc.max_receive_message_length": opts.maxMessageBytes,
+    "grpc.max_send_message_length": 64 * 1024 * 1024,
+  });
+  const compute = computeImageMethods(opts.core, IMAGE_DIALECTS);
+  const bareMetal = bareMetalImageMethods(opts.core, IMAGE_DIALECTS);
+  const operations = operationMethods(opts.core, IMAGE_DIALECTS);
+  const services: [string, Record<string, Method>, Set<string>][] = [
+    ["yandex.cloud.compute.v1.ImageService", compute as unknown as Record<string, Method>, new Set(["Get"])],
+    [
+      "yandex.cloud.baremetal.v1alpha.ImageService",
+      bareMetal as unknown as Record<string, Method>,
+      new Set(),
+    ],
+    ["yandex.cloud.operation.OperationService", operations as unknown as Record<string, Method>, new Set()],
+  ];
+  for (const [name, methods, anonymous] of services) {
+    const { definition, implementation } = serviceOf(name, methods, anonymous, opts);
+    server.addService(definition, implementation);
+  }
+  const credentials = opts.tls
+    ? grpc.ServerCredentials.createSsl(
+        null,
+        [{ cert_chain: opts.tls.cert, private_key: opts.tls.key }],
+        false,
+      )
+    : grpc.ServerCredentials.createInsecure();
+  const host = opts.listen.host.includes(":") ? `[${opts.listen.host}]` : opts.listen.host;
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${host}:${opts.listen.port}`, credentials, (err, bound) =>
+      err ? reject(err) : resolve(bound),
+    ),
+  );
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        // Running calls get a few seconds; then they are cut (a client retries elsewhere).
+        const force = setTimeout(() => server.forceShutdown(), 5000);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      }),
+  };
+}
+
+function serviceOf(
+  name: string,
+  methods: Record<string, Method>,
+  anonymous: Set<string>,
+  opts: GrpcServerOptions,
+): { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation } {
+  const service = protoRoot().lookupService(name);
+  const definition: Record<string, grpc.MethodDefinition<Json, Json>> = {};
+  const implementation: grpc.UntypedServiceImplementation = {};
+  for (const rpc of service.methodsArray) {
+    const method = methods[rpc.name];
+    if (!method) throw new Error(`no implementation for ${name}.${rpc.name}`);
+    const request = codecFor(rpc.resolvedRequestType!.fullName.slice(1));
+    const response = codecFor(rpc.resolvedResponseType!.fullName.slice(1));
+    definition[rpc.name] = {
+      path: `/${name}/${rpc.name}`,
+      requestStream: false,
+      responseStream: false,
+      requestDeserialize: (bytes: Buffer) => {
+        try {
+          return request.decode(bytes);
+        } catch (err) {
+          return { [UNDECODABLE]: err instanceof Error ? err.message : String(err) };
+        }
+      },
+      requestSerialize: (doc: Json) => request.encode(doc),
+      responseSerialize: (doc: Json) => response.encode(doc),
+      responseDeserialize: (bytes: Buffer) => response.decode(bytes),
+    };
+    implementation[rpc.name] = unary(method, anonymous.has(rpc.name), opts);
+  }
+  return { definition, implementation };
+}
+
+const STATUS = codecFor("google.rpc.Status");
+
+function unary(
+  method: Method,
+  allowAnonymous: boolean,
+  opts: GrpcServerOptions,
+): grpc.handleUnaryCall<Json, Json> {
+  return (call, callback) => {
+    const requestId = randomUUID();
+    const headers = new grpc.Metadata();
+    headers.set("x-request-id", requestId);
+    headers.set("x-server-trace-id", randomUUID());
+    call.sendMetadata(headers);
+    const started = process.hrtime.bigint();
+    const log = opts.log.child({ reqId: requestId, rpc: call.getPath() });
+    const answer = async () => {
+      const undecodable = (call.request as Record<symbol, unknown>)[UNDECODABLE];
+      if (undecodable !== undefined)
+        throw invalidArgument(`The request message cannot be decoded: ${String(undecodable)}`);
+      const principal = await opts.auth.authenticate(
+        {
+          headers: { authorization: first(call.metadata, "authorization") },
+          ip: peerAddress(call.getPeer()),
+        },
+        { allowAnonymous },
+      );
+      const key = first(call.metadata, "idempotency-key");
+      return method(principal, call.request, {
+        idempotencyKey: key && key.length <= 128 ? key : null,
+      });
+    };
+    answer().then(
+      (result) => {
+        callback(null, result);
+        log.info({ code: "OK", ms: elapsedMs(started) }, "call completed");
+      },
+      (err: unknown) => {
+        const { body, internal } = toYandexError(err, requestId);
+        if (internal) log.error({ err }, "call failed");
+        const trailers = new grpc.Metadata();
+        trailers.set("grpc-status-details-bin", STATUS.encode(body));
+        callback({ code: body.code, details: body.message, metadata: trailers });
+        log.info({ code: body.code, ms: elapsedMs(started) }, "call completed");
+      },
+    );
+  };
+}
+
+function first(metadata: grpc.Metadata, key: string): string | undefined {
+  const value = metadata.get(key)[0];
+  return typeof value === "string" ? value : value?.toString("utf8");
+}
+
+/** "ipv4:127.0.0.1:5000" / "ipv6:[::1]:5000" → the address (the failed-authentication limit is per address). */
+function peerAddress(peer: string): string {
+  const m = /^(?:ipv[46]:)?\[?([^\]]*?)\]?:\d+$/.exec(peer);
+  return m?.[1] ?? peer;
+}
+
+const elapsedMs = (started: bigint): number => Number(process.hrtime.bigint() - started) / 1e6;
