@@ -27,7 +27,7 @@ import {
   wrkPostScript,
   grpcLoad,
 } from "./harness/measure.js";
-import { startReferenceServer } from "./harness/references.js";
+import { startReferenceServer, startTrivialGrpcServer } from "./harness/references.js";
 import { Report } from "./harness/report.js";
 import { startPgS3 } from "./harness/pg-s3.js";
 import { type VitrineUnderTest, startVitrine } from "./harness/vitrine.js";
@@ -262,7 +262,22 @@ try {
       listRest,
     ],
   ] as const) {
+    // The ceiling: a grpc-js server answering Vitrine's own response, under the same generator.
+    const answer = (await (
+      await fetch(
+        call.method.endsWith("/Get")
+          ? `${vitrine.url}/compute/v1/images/${image.id}`
+          : `${vitrine.url}/compute/v1/images?folderId=big&pageSize=100`,
+        { headers: { authorization: `Bearer ${vitrine.token}` } },
+      )
+    ).json()) as Record<string, unknown>;
+    const trivialGrpc = await startTrivialGrpcServer({ path: call.method, ...call }, answer);
     for (const c of [16, 64]) {
+      const ceiling = await grpcLoad(trivialGrpc.address, call, {
+        token: vitrine.token,
+        concurrency: c,
+        seconds: size.wrkSeconds,
+      });
       const r = await grpcLoad(vitrine.grpcAddress, call, {
         token: vitrine.token,
         concurrency: c,
@@ -275,12 +290,20 @@ try {
         subject: "vitrine gRPC",
         figure: r.rps,
         unit: "req/s",
-        reference: { name: `REST, ${c} connections (wrk)`, figure: rest[c]!.rps },
+        reference: { name: "trivial grpc-js server", figure: ceiling.rps },
+      });
+      report.add({
+        scenario: name,
+        subject: "vitrine REST (wrk)",
+        figure: rest[c]!.rps,
+        unit: "req/s",
+        reference: { name: "vitrine gRPC", figure: r.rps },
       });
       report.add({ scenario: name, subject: "gRPC p50", figure: r.p50Ms, unit: "ms" });
       report.add({ scenario: name, subject: "gRPC p99", figure: r.p99Ms, unit: "ms" });
       report.add({ scenario: name, subject: "REST p99", figure: rest[c]!.p99Ms, unit: "ms" });
     }
+    await trivialGrpc.close();
   }
 
   // 5. List a page of 100 with `images` in the folder: first page and a deep one.

@@ -3,6 +3,8 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
+import * as grpc from "@grpc/grpc-js";
+import { codecFor } from "../../src/api/grpc/codec.js";
 
 /** The yardsticks measured in the same run: plain Node servers doing the least the job needs. */
 export interface ReferenceServer {
@@ -52,5 +54,42 @@ export async function startReferenceServer(
         server.closeAllConnections();
         server.close(() => r());
       }),
+  };
+}
+
+/**
+ * The gRPC yardstick: a grpc-js server answering every call of one method with a fixed response
+ * (the document Vitrine answered), encoded by the same codec, on a free loopback port. What the
+ * load generator and grpc-js reach here is the ceiling of the gRPC figures on this machine.
+ */
+export async function startTrivialGrpcServer(
+  method: { path: string; requestType: string; responseType: string },
+  response: Record<string, unknown>,
+): Promise<{ address: string; close(): Promise<void> }> {
+  const request = codecFor(method.requestType);
+  const reply = codecFor(method.responseType);
+  const server = new grpc.Server();
+  server.addService(
+    {
+      call: {
+        path: method.path,
+        requestStream: false,
+        responseStream: false,
+        requestDeserialize: (b: Buffer) => request.decode(b),
+        requestSerialize: (d: Record<string, unknown>) => request.encode(d),
+        responseSerialize: (d: Record<string, unknown>) => reply.encode(d),
+        responseDeserialize: (b: Buffer) => reply.decode(b),
+      },
+    },
+    { call: (_call: unknown, done: grpc.sendUnaryData<Record<string, unknown>>) => done(null, response) },
+  );
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
+  );
+  return {
+    address: `127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
   };
 }

@@ -141,7 +141,12 @@ function unary(
     headers.set("x-server-trace-id", randomUUID());
     call.sendMetadata(headers);
     const started = process.hrtime.bigint();
-    const log = opts.log.child({ reqId: requestId, rpc: call.getPath() });
+    const done = (code: number | string, err?: unknown) =>
+      (err ? opts.log.error : opts.log.info).call(
+        opts.log,
+        { reqId: requestId, rpc: call.getPath(), code, ms: elapsedMs(started), ...(err ? { err } : {}) },
+        err ? "call failed" : "call completed",
+      );
     const answer = async () => {
       const undecodable = (call.request as Record<symbol, unknown>)[UNDECODABLE];
       if (undecodable !== undefined)
@@ -161,15 +166,14 @@ function unary(
     answer().then(
       (result) => {
         callback(null, result);
-        log.info({ code: "OK", ms: elapsedMs(started) }, "call completed");
+        done("OK");
       },
       (err: unknown) => {
         const { body, internal } = toYandexError(err, requestId);
-        if (internal) log.error({ err }, "call failed");
         const trailers = new grpc.Metadata();
         trailers.set("grpc-status-details-bin", STATUS.encode(body));
         callback({ code: body.code, details: body.message, metadata: trailers });
-        log.info({ code: body.code, ms: elapsedMs(started) }, "call completed");
+        done(body.code, internal ? err : undefined);
       },
     );
   };
