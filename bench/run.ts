@@ -404,6 +404,47 @@ try {
   });
   await fresh.stop();
 
+  // 9. Every core: GET, list and four concurrent uploads with one worker process and with two.
+  // The machine has 2 CPUs: none is left to pin the load generators to, so they are not pinned.
+  console.log("9. --workers 1 and 2");
+  const perWorkers: Record<number, { get: number; list: number; uploads: number }> = {};
+  for (const workers of [1, 2]) {
+    const v = await startVitrine(dataDir, { ...backendEnv, VITRINE_WORKERS: String(workers) });
+    cleanups.push(() => v.stop());
+    // /healthz answers once the first worker listens; give the others their start-up time too.
+    await new Promise((r) => setTimeout(r, 3000 * (workers - 1)));
+    const auth = { "x-auth-token": v.token };
+    const get = await wrk(`${v.url}/v2/images/${upload.uuid}`, {
+      connections: 64,
+      seconds: size.wrkSeconds,
+      headers: auth,
+    });
+    const list = await wrk(`${v.url}/compute/v1/images?folderId=big&pageSize=100`, {
+      connections: 16,
+      seconds: size.wrkSeconds,
+      headers: { authorization: `Bearer ${v.token}` },
+    });
+    if (get.errors + list.errors > 0) throw new Error(`--workers ${workers}: failed responses under load`);
+    const t = performance.now();
+    await Promise.all(Array.from({ length: 4 }, () => uploadTo(v.url, auth, randomFile)));
+    const uploads = (4 * size.upload) / MB / ((performance.now() - t) / 1000);
+    perWorkers[workers] = { get: get.rps, list: list.rps, uploads };
+    await v.stop();
+  }
+  for (const [what, unit, pick] of [
+    ["GET /v2/images/{id}, 64 connections", "req/s", (r: (typeof perWorkers)[1]) => r.get],
+    ["GET /compute/v1/images (100 per page), 16 connections", "req/s", (r: (typeof perWorkers)[1]) => r.list],
+    [`4 concurrent ${label} uploads, aggregate`, "MB/s", (r: (typeof perWorkers)[1]) => r.uploads],
+  ] as const) {
+    report.add({
+      scenario: `9. ${what}`,
+      subject: "--workers 2",
+      figure: pick(perWorkers[2]!),
+      unit,
+      reference: { name: "--workers 1", figure: pick(perWorkers[1]!) },
+    });
+  }
+
   // 8. The same against Glance.
   if (args.peer === "glance") {
     console.log("8. peer: glance");

@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { ALL_FORMATS, DEFAULT_FORMAT_POLICY, type FormatPolicy } from "./core/format-policy.js";
 import type { DiskFormat } from "./core/disk-format.js";
@@ -25,6 +26,8 @@ export interface Config {
   /** A connection silent this long (a stalled upload, a client that stopped reading) is closed. */
   idleTimeoutMs: number;
   operations: { leaseMs: number; pollMs: number; concurrency: number; maxAttempts: number };
+  /** Processes serving the same data directory (Node's cluster: they share the listeners). */
+  workers: number;
   /** Which parts this process runs: API listeners, operation workers, or both. */
   role: "all" | "api" | "worker";
   /** The OpenStack project of admin tokens scoped to no project (owner of what they create there). */
@@ -68,6 +71,7 @@ export interface ConfigFlags {
   database?: string;
   blobStore?: string;
   listen?: string;
+  workers?: string;
   grpcListen?: string;
   tlsCert?: string;
   tlsKey?: string;
@@ -127,6 +131,7 @@ export function loadConfig(flags: ConfigFlags, env: Env = process.env): Config {
       maxAttempts: int(get("VITRINE_OPERATION_MAX_ATTEMPTS"), 3, "VITRINE_OPERATION_MAX_ATTEMPTS"),
     },
     role,
+    workers: parseWorkers(flags.workers ?? get("VITRINE_WORKERS") ?? "1"),
     adminProject: get("VITRINE_ADMIN_PROJECT") ?? "admin",
     formats: {
       computeUri: formatList(
@@ -195,6 +200,15 @@ function bool(value: string | undefined, name: string): boolean {
   if (value === undefined || value === "" || value === "false" || value === "0") return false;
   if (value === "true" || value === "1") return true;
   throw new Error(`${name} must be true or false, not ${value}`);
+}
+
+/** A count of processes, or `auto`: one per CPU this process may use. */
+function parseWorkers(value: string): number {
+  if (value === "auto") return os.availableParallelism();
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 256)
+    throw new Error(`--workers must be 1 to 256 or auto, not ${value}`);
+  return n;
 }
 
 function grpcConfig(listen: string, certFile: string | null, keyFile: string | null): Config["grpc"] {

@@ -4,7 +4,7 @@ import { LOCAL_SUBJECT_TYPES, type LocalSubjectType } from "../core/access-bindi
 import { catalogFor } from "../storage/stores-for-config.js";
 import { copyInstallation } from "./copy.js";
 import { loadConfig } from "../config.js";
-import { startService } from "../main.js";
+import { serve } from "../serve.js";
 
 // Everything this CLI creates (catalog, blobs, tokens, spooled parts) is private to the service's
 // user: images may be private, and the catalog holds token hashes.
@@ -26,6 +26,7 @@ program
     "image bytes in s3://bucket[/prefix] instead of the data directory (env VITRINE_BLOB_STORE)",
   )
   .option("--listen <host:port>", "where the REST APIs listen (env VITRINE_LISTEN)")
+  .option("--workers <n|auto>", "processes sharing the listeners; auto: one per CPU (env VITRINE_WORKERS)")
   .option(
     "--grpc-listen <host:port|off>",
     "where the gRPC services listen, or off (env VITRINE_GRPC_LISTEN; default 127.0.0.1:9293)",
@@ -41,6 +42,7 @@ program
       database?: string;
       blobStore?: string;
       listen?: string;
+      workers?: string;
       grpcListen?: string;
       tlsCert?: string;
       tlsKey?: string;
@@ -48,19 +50,7 @@ program
       role?: string;
       config?: string;
     }) => {
-      const service = await startService(loadConfig(flags));
-      const shutdown = (signal: string) => {
-        service.log.info({ signal }, "shutting down");
-        service.stop().then(
-          () => process.exit(0),
-          (err: unknown) => {
-            service.log.error({ err }, "shutdown failed");
-            process.exit(1);
-          },
-        );
-      };
-      process.once("SIGTERM", () => shutdown("SIGTERM"));
-      process.once("SIGINT", () => shutdown("SIGINT"));
+      await serve(loadConfig(flags));
     },
   );
 

@@ -550,12 +550,14 @@ describe("authorisation matrix", () => {
       async () => ({ imageId: await freshBareMetal() }),
     ],
   ];
+  // Each gRPC row runs right after its REST row, on the same state (later rows change it: the
+  // OpenStack deactivate row deactivates the target image).
   for (const [name, { method, types }, request] of grpcRows) {
-    const rest = rows.find((r) => r.name === name);
-    assert.ok(rest, `no REST row named ${name}`);
-    rows.push({
+    const at = rows.findIndex((r) => r.name === name);
+    assert.ok(at >= 0, `no REST row named ${name}`);
+    rows.splice(at + 1, 0, {
       name: `${name} (gRPC)`,
-      expect: rest.expect,
+      expect: rows[at]!.expect,
       call: async (c) => rpc(c, method, await request(c), types),
     });
   }

@@ -45,6 +45,11 @@ function withStatementCache(sqlite: SqliteDatabase.Database): SqliteDatabase.Dat
         // SQLite ends a transaction by itself when a write fails on a full disk; Kysely then
         // rolls back, which fails ("no transaction is active") and hides the real error.
         if (source === "rollback" && !target.inTransaction) return ALREADY_ROLLED_BACK;
+        // Several processes share the file (--workers, the CLI): a transaction that starts as a
+        // reader and then writes cannot wait for another writer (SQLite answers "database is
+        // locked" at once, to avoid a deadlock). Taking the write lock at BEGIN waits instead
+        // (busy_timeout). Catalog transactions are there to write.
+        if (source === "begin") source = "begin immediate";
         let stmt = statements.get(source);
         if (!stmt) {
           stmt = target.prepare(source);
