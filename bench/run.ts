@@ -167,17 +167,39 @@ try {
     });
   }
 
-  // 3. Download.
+  // 3. Download, with the page cache controlled: the same state for Vitrine's blob and the
+  // reference's file — cold (the files' cached pages dropped, `dd iflag=nocache`) and warm (each
+  // read once before) — so the figure no longer swings with whatever the cache held.
   console.log("3. download");
-  const plainStream = await curlDownload(`${ref.url}/file`, {});
-  const download = await curlDownload(`${vitrine.url}/v2/images/${upload.uuid}/file`, vAuth);
-  report.add({
-    scenario: `3. download ${label} (GET /v2/images/{id}/file)`,
-    subject: "vitrine",
-    figure: download,
-    unit: "MB/s",
-    reference: { name: "plain Node file stream", figure: plainStream },
-  });
+  const blobLocation = (
+    (await (await fetch(`${vitrine.url}/v2/images/${upload.uuid}/locations`, { headers: vAuth })).json()) as {
+      url: string;
+    }[]
+  )[0]!.url;
+  const blobFile = blobLocation.startsWith("file:") ? fileURLToPath(blobLocation) : null;
+  const cacheStates = blobFile ? (["cold", "warm"] as const) : (["as is"] as const);
+  let download = 0;
+  for (const state of cacheStates) {
+    const prepare = () => {
+      for (const f of [randomFile, blobFile!]) {
+        if (state === "cold") execFileSync("dd", [`if=${f}`, "iflag=nocache", "count=0", "status=none"]);
+        if (state === "warm") execFileSync("dd", [`if=${f}`, "of=/dev/null", "bs=4M", "status=none"]);
+      }
+    };
+    if (blobFile) prepare();
+    const plainStream = await curlDownload(`${ref.url}/file`, {});
+    if (blobFile) prepare();
+    const figure = await curlDownload(`${vitrine.url}/v2/images/${upload.uuid}/file`, vAuth);
+    if (state !== "cold") download = figure;
+    report.add({
+      scenario: `3. download ${label} (GET /v2/images/{id}/file), page cache ${state}`,
+      subject: "vitrine",
+      figure,
+      unit: "MB/s",
+      reference: { name: "plain Node file stream, 1 MiB chunks", figure: plainStream },
+      target: { min: 0.9, of: "ratio" },
+    });
+  }
   if (s3Speed) {
     report.add({
       scenario: `3. download ${label} (GET /v2/images/{id}/file)`,

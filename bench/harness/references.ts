@@ -40,7 +40,8 @@ export async function startReferenceServer(
         "content-type": "application/octet-stream",
         "content-length": fs.statSync(file).size,
       });
-      fs.createReadStream(file).pipe(res);
+      // The chunk size Vitrine reads blobs with: the default 64 KiB made this yardstick 4× slower.
+      fs.createReadStream(file, { highWaterMark: 1024 * 1024 }).pipe(res);
       return;
     }
     res.writeHead(200, { "content-type": "application/json", "content-length": body.length }).end(body);

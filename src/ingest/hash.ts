@@ -1,4 +1,3 @@
-import { createHash, type Hash } from "node:crypto";
 import { Transform, type TransformCallback } from "node:stream";
 import { OffThreadHash } from "./off-thread-hash.js";
 import { VitrineError } from "../core/errors.js";
@@ -16,9 +15,8 @@ export interface Digests {
  * `maxBytes`, so an endless source cannot fill the disk.
  */
 export class MeasuringStream extends Transform {
-  private readonly md5: Hash = createHash("md5");
-  /** On its own thread: the two hashes are the ingest's main cost, and they run side by side. */
-  private readonly sha512 = new OffThreadHash("sha512");
+  /** On their own thread: the two hashes are the ingest's main cost, beside the HTTP and the writes. */
+  private readonly hashes = new OffThreadHash(["md5", "sha512"]);
   readonly sniffer: FormatSniffer;
   private size = 0;
 
@@ -42,8 +40,7 @@ export class MeasuringStream extends Transform {
       );
       return;
     }
-    const behind = this.sha512.update(chunk);
-    this.md5.update(chunk);
+    const behind = this.hashes.update(chunk);
     if (this.inspect) this.sniffer.push(chunk);
     if (behind) behind.then(() => done(null, chunk), done);
     else done(null, chunk);
@@ -51,12 +48,13 @@ export class MeasuringStream extends Transform {
 
   override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
     // A stream that ended keeps its worker until digests() has read the result.
-    if (err || !this.writableFinished) this.sha512.destroy();
+    if (err || !this.writableFinished) this.hashes.destroy();
     callback(err);
   }
 
   /** Size and digests of everything that passed; call once the stream has ended. */
   async digests(): Promise<Digests> {
-    return { size: this.size, md5: this.md5.digest("hex"), sha512: await this.sha512.digest() };
+    const { md5, sha512 } = await this.hashes.digests();
+    return { size: this.size, md5: md5!, sha512: sha512! };
   }
 }
