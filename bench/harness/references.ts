@@ -1,59 +1,49 @@
+import { spawn } from "node:child_process";
 import fs from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { pipeline } from "node:stream/promises";
 import * as grpc from "@grpc/grpc-js";
 import { codecFor } from "../../src/api/grpc/codec.js";
 
 /** The yardsticks measured in the same run: plain Node servers doing the least the job needs. */
 export interface ReferenceServer {
   url: string;
+  pid: number;
   close(): Promise<void>;
 }
 
 /**
- * Three routes: PUT /upload writes the body to disk without hashing; GET /file streams `file`;
- * GET /json answers a fixed JSON body the size of an image document.
+ * The plain Node yardstick (bench/harness/reference-server.ts) in its own process: PUT /upload
+ * writes without hashing, GET /file streams `file`, GET /json answers `json`.
  */
 export async function startReferenceServer(
   dir: string,
   file: string,
   json: unknown,
 ): Promise<ReferenceServer> {
-  const body = Buffer.from(JSON.stringify(json));
-  let n = 0;
-  const server = http.createServer((req, res) => {
-    if (req.method === "PUT" && req.url === "/upload") {
-      const target = path.join(dir, `upload-${n++}`);
-      pipeline(req, fs.createWriteStream(target)).then(
-        () => {
-          fs.rmSync(target, { force: true });
-          res.writeHead(204).end();
-        },
-        () => res.writeHead(500).end(),
-      );
-      return;
-    }
-    if (req.url === "/file") {
-      res.writeHead(200, {
-        "content-type": "application/octet-stream",
-        "content-length": fs.statSync(file).size,
-      });
-      // The chunk size Vitrine reads blobs with: the default 64 KiB made this yardstick 4× slower.
-      fs.createReadStream(file, { highWaterMark: 1024 * 1024 }).pipe(res);
-      return;
-    }
-    res.writeHead(200, { "content-type": "application/json", "content-length": body.length }).end(body);
+  const jsonFile = path.join(dir, "reference.json");
+  fs.writeFileSync(jsonFile, JSON.stringify(json));
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", path.join(import.meta.dirname, "reference-server.ts"), dir, file, jsonFile],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = /listening (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once("exit", (code) => reject(new Error(`reference server exited with ${code}`)));
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
     close: () =>
       new Promise((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
+        if (child.exitCode !== null) return r();
+        child.once("exit", () => r());
+        child.kill("SIGTERM");
       }),
   };
 }
