@@ -9,12 +9,13 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const { createHash } = require("node:crypto");
 const hashes = workerData.algorithms.map((a) => createHash(a));
-parentPort.on("message", (data) => {
-  if (data === null) parentPort.postMessage({ digests: hashes.map((h) => h.digest("hex")) });
+parentPort.on("message", (m) => {
+  if (m === null) parentPort.postMessage({ digests: hashes.map((h) => h.digest("hex")) });
   else {
-    const bytes = new Uint8Array(data);
+    const bytes = new Uint8Array(m.data, 0, m.length);
     for (const h of hashes) h.update(bytes);
-    parentPort.postMessage({ hashed: data.byteLength });
+    // The batch goes back to be filled again: an upload reuses a few buffers, no garbage.
+    parentPort.postMessage({ hashed: m.length, data: m.data }, [m.data]);
   }
 });`;
 
@@ -27,7 +28,9 @@ parentPort.on("message", (data) => {
  */
 export class OffThreadHash {
   private readonly worker: Worker;
-  private batch = Buffer.allocUnsafe(BATCH_BYTES);
+  /** Batches the worker has hashed and handed back, ready to be filled again. */
+  private readonly free: ArrayBuffer[] = [];
+  private batch = this.emptyBatch();
   private batchLength = 0;
   private inFlight = 0;
   private drained: (() => void) | null = null;
@@ -36,8 +39,9 @@ export class OffThreadHash {
 
   constructor(private readonly algorithms: readonly string[]) {
     this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { algorithms } });
-    this.worker.on("message", (m: { hashed?: number; digests?: string[] }) => {
+    this.worker.on("message", (m: { hashed?: number; data?: ArrayBuffer; digests?: string[] }) => {
       if (m.hashed !== undefined) {
+        if (m.data) this.free.push(m.data);
         this.inFlight -= m.hashed;
         if (this.inFlight <= MAX_IN_FLIGHT_BYTES / 2) this.release();
       } else if (m.digests !== undefined) this.result?.(m.digests);
@@ -61,6 +65,8 @@ export class OffThreadHash {
       if (this.batchLength === BATCH_BYTES) this.send();
     }
     if (this.inFlight <= MAX_IN_FLIGHT_BYTES) return null;
+    // Someone waits for the worker now: it keeps the process alive until it answers.
+    this.worker.ref();
     return new Promise((resolve, reject) => {
       this.drained = () => (this.failure ? reject(this.failure) : resolve());
     });
@@ -70,6 +76,7 @@ export class OffThreadHash {
   async digests(): Promise<Record<string, string>> {
     if (this.failure) throw this.failure;
     if (this.batchLength > 0) this.send();
+    this.worker.ref();
     const digests = await new Promise<string[]>((resolve, reject) => {
       this.result = resolve;
       this.worker.once("error", reject);
@@ -85,13 +92,21 @@ export class OffThreadHash {
   }
 
   private send(): void {
-    const data = this.batch.buffer.slice(this.batch.byteOffset, this.batch.byteOffset + this.batchLength);
+    const data = this.batch.buffer as ArrayBuffer;
     this.inFlight += this.batchLength;
-    this.worker.postMessage(data, [data]);
+    this.worker.postMessage({ data, length: this.batchLength }, [data]);
+    this.batch = this.emptyBatch();
     this.batchLength = 0;
   }
 
+  /** A batch over a whole buffer of its own (transferable), reused when the worker gave one back. */
+  private emptyBatch(): Buffer {
+    return Buffer.from(this.free.pop() ?? new ArrayBuffer(BATCH_BYTES));
+  }
+
   private release(): void {
+    // Nobody waits any more (unless for the digests): an abandoned ingest does not hold the process.
+    if (this.drained && !this.result) this.worker.unref();
     const waiting = this.drained;
     this.drained = null;
     waiting?.();
