@@ -38,7 +38,9 @@ protobuf.wrappers[".google.protobuf.Timestamp"] = {
     if (!options?.json) return this.toObject(message, options);
     const { seconds = 0, nanos = 0 } = message as unknown as { seconds?: number | string; nanos?: number };
     const iso = new Date(Number(seconds) * 1000).toISOString().replace(/\.000Z$/, "Z");
-    const fraction = nanos ? `.${String(nanos).padStart(9, "0").replace(/0+$/, "")}` : "";
+    // protojson's digits: 0, 3, 6 or 9 (as REST renders, e.g. ".310Z" for 310 ms).
+    const digits = String(nanos).padStart(9, "0");
+    const fraction = !nanos ? "" : `.${digits.slice(0, nanos % 1e6 === 0 ? 3 : nanos % 1e3 === 0 ? 6 : 9)}`;
     return (fraction ? iso.replace(/Z$/, `${fraction}Z`) : iso) as unknown as Record<string, unknown>;
   },
 } as protobuf.IWrapper;
