@@ -52,7 +52,8 @@ async function supervise(config: Config): Promise<void> {
 
   let stopping = false;
   const started = new Map<number, number>();
-  const failures = { recent: 0 };
+  /** Workers in a row that died soon after their start. */
+  let quickExits = 0;
   const fork = () => {
     const worker = cluster.fork();
     started.set(worker.id, Date.now());
@@ -67,8 +68,8 @@ async function supervise(config: Config): Promise<void> {
       }
       return;
     }
-    failures.recent = lived < QUICK_EXIT_MS ? failures.recent + 1 : 0;
-    if (failures.recent > MAX_QUICK_EXITS) {
+    quickExits = lived < QUICK_EXIT_MS ? quickExits + 1 : 0;
+    if (quickExits > MAX_QUICK_EXITS) {
       // Workers that cannot even start (a port taken, a bad setting) will not start next time either.
       log.fatal({ worker: worker.process.pid, code, signal }, "workers keep dying at start; giving up");
       stopping = true;
@@ -77,7 +78,7 @@ async function supervise(config: Config): Promise<void> {
       if (started.size === 0) process.exit(1);
       return;
     }
-    const delay = RESTART_BACKOFF_MS[Math.min(failures.recent, RESTART_BACKOFF_MS.length - 1)]!;
+    const delay = RESTART_BACKOFF_MS[Math.min(quickExits, RESTART_BACKOFF_MS.length - 1)]!;
     log.error(
       { worker: worker.process.pid, code, signal, restartInMs: delay },
       "a worker died; starting another",

@@ -175,22 +175,28 @@ export function parseLimit(raw: string | undefined): number {
   return Math.min(n, MAX_LIMIT);
 }
 
+/** A sort key Glance-style: one of `keys`' names (own entries only), or 400 listing them. */
+export function parseSortKey<V extends string>(keys: Readonly<Record<string, V>>, raw: string): V {
+  const key = ownEntry(keys, raw);
+  if (key === undefined) {
+    throw invalidArgument(
+      `Invalid sort key: ${raw}. It must be one of the following: ${Object.keys(keys).join(", ")}.`,
+    );
+  }
+  return key;
+}
+
+/** `asc` or `desc`; `fallback` when left out or empty. */
+export function parseSortDir(raw: string | undefined, fallback: "asc" | "desc"): "asc" | "desc" {
+  if (raw === undefined || raw === "") return fallback;
+  if (raw !== "asc" && raw !== "desc") throw invalidArgument(`Invalid sort direction: ${raw}`);
+  return raw;
+}
+
 /** `sort=key:dir,...` or repeated `sort_key`/`sort_dir` (not both); default newest first. */
 function parseSort(query: Query): SearchImagesInput["sort"] {
-  const sortKey = (raw: string): SearchSortKey => {
-    const key = ownEntry(SORT_KEYS, raw);
-    if (!key) {
-      throw invalidArgument(
-        `Invalid sort key: ${raw}. It must be one of the following: ${Object.keys(SORT_KEYS).join(", ")}.`,
-      );
-    }
-    return key;
-  };
-  const sortDir = (raw: string | undefined): "asc" | "desc" => {
-    if (raw === undefined || raw === "") return "desc";
-    if (raw !== "asc" && raw !== "desc") throw invalidArgument(`Invalid sort direction: ${raw}`);
-    return raw;
-  };
+  const sortKey = (raw: string): SearchSortKey => parseSortKey(SORT_KEYS, raw);
+  const sortDir = (raw: string | undefined) => parseSortDir(raw, "desc");
   const sort = one(query.sort);
   const keys = all(query.sort_key);
   const dirs = all(query.sort_dir);

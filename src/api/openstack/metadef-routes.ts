@@ -11,7 +11,7 @@ import type {
 } from "../../core/metadefs/metadef.js";
 import type { NamespaceInput } from "../../core/metadefs/namespaces.js";
 import { ownEntry } from "../../core/own-entry.js";
-import { parseLimit } from "./listing.js";
+import { parseLimit, parseSortDir, parseSortKey } from "./listing.js";
 import { METADEF_SCHEMA_DOCUMENTS, METADEF_SCHEMAS } from "./metadef-schemas.js";
 import { objectBody, requireMediaType } from "./plugin.js";
 import { glanceTime } from "./render.js";
@@ -42,8 +42,12 @@ function bodyOf(doc: Record<string, unknown>): Record<string, unknown> {
 
 const nsPath = (ns: string) => `/v2/metadefs/namespaces/${ns}`;
 
-function renderNamespace(ns: MetadefNamespace | NamespaceDetail): Record<string, unknown> {
-  const detail = "properties" in ns ? ns : null;
+/** A namespace with whatever of its content was read (a list reads only the associations). */
+type NamespaceDocument = MetadefNamespace &
+  Partial<Pick<NamespaceDetail, "associations" | "objects" | "properties" | "tags">>;
+
+function renderNamespace(ns: NamespaceDocument): Record<string, unknown> {
+  const { associations = [], properties = [], objects = [], tags = [] } = ns;
   return {
     namespace: ns.namespace,
     ...(ns.displayName !== null ? { display_name: ns.displayName } : {}),
@@ -55,14 +59,10 @@ function renderNamespace(ns: MetadefNamespace | NamespaceDetail): Record<string,
     updated_at: glanceTime(ns.updatedAt),
     self: nsPath(ns.namespace),
     schema: "/v2/schemas/metadefs/namespace",
-    ...(detail && detail.associations.length > 0
-      ? { resource_type_associations: detail.associations.map(renderAssociation) }
-      : {}),
-    ...(detail && detail.properties.length > 0 ? { properties: propertyMap(detail.properties) } : {}),
-    ...(detail && detail.objects.length > 0
-      ? { objects: detail.objects.map((o) => renderObject(o, ns.namespace)) }
-      : {}),
-    ...(detail && detail.tags.length > 0 ? { tags: detail.tags.map((t) => ({ name: t.name })) } : {}),
+    ...(associations.length > 0 ? { resource_type_associations: associations.map(renderAssociation) } : {}),
+    ...(properties.length > 0 ? { properties: propertyMap(properties) } : {}),
+    ...(objects.length > 0 ? { objects: objects.map((o) => renderObject(o, ns.namespace)) } : {}),
+    ...(tags.length > 0 ? { tags: tags.map((t) => ({ name: t.name })) } : {}),
   };
 }
 
@@ -108,26 +108,6 @@ const NAMESPACE_SORT_KEYS = {
   namespace: "namespace",
 } as const;
 const TAG_SORT_KEYS = { created_at: "createdAt", name: "name" } as const;
-
-function sortDir(raw: string | undefined, fallback: "asc" | "desc"): "asc" | "desc" {
-  if (raw === undefined || raw === "") return fallback;
-  if (raw !== "asc" && raw !== "desc") throw invalidArgument(`Invalid sort direction: ${raw}`);
-  return raw;
-}
-
-function sortKey<V extends string>(
-  table: Readonly<Record<string, V>>,
-  raw: string | undefined,
-  fallback: string,
-): V {
-  const value = ownEntry(table, raw ?? fallback);
-  if (value === undefined) {
-    throw invalidArgument(
-      `Invalid sort key: ${raw}. It must be one of the following: ${Object.keys(table).join(", ")}.`,
-    );
-  }
-  return value;
-}
 
 function namespaceInput(doc: Record<string, unknown>): NamespaceInput {
   return {
@@ -178,8 +158,8 @@ export const metadefRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (
     const page = await metadefs.listNamespaces(req.principal, {
       visibility,
       resourceTypes: q.resource_types?.split(",").filter(Boolean),
-      sortKey: sortKey(NAMESPACE_SORT_KEYS, q.sort_key, "created_at"),
-      sortDir: sortDir(q.sort_dir, "desc"),
+      sortKey: parseSortKey(NAMESPACE_SORT_KEYS, q.sort_key ?? "created_at"),
+      sortDir: parseSortDir(q.sort_dir, "desc"),
       marker: q.marker,
       limit,
     });
@@ -191,12 +171,9 @@ export const metadefRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (
     const last = page.items[page.items.length - 1];
     if (page.more && last) params.set("marker", last.namespace);
     return {
-      namespaces: page.items.map((ns) => ({
-        ...renderNamespace(ns),
-        ...((page.associations.get(ns.id)?.length ?? 0) > 0
-          ? { resource_type_associations: page.associations.get(ns.id)!.map(renderAssociation) }
-          : {}),
-      })),
+      namespaces: page.items.map((ns) =>
+        renderNamespace({ ...ns, associations: page.associations.get(ns.id) }),
+      ),
       first,
       schema: "/v2/schemas/metadefs/namespaces",
       ...(page.more && last ? { next: `/v2/metadefs/namespaces?${params.toString()}` } : {}),
@@ -296,8 +273,8 @@ export const metadefRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (
 
   app.get<Ns & { Querystring: Query }>("/metadefs/namespaces/:ns/tags", async (req) => {
     const q = req.query;
-    const key = sortKey(TAG_SORT_KEYS, q.sort_key, "created_at");
-    const dir = sortDir(q.sort_dir, "asc") === "asc" ? 1 : -1;
+    const key = parseSortKey(TAG_SORT_KEYS, q.sort_key ?? "created_at");
+    const dir = parseSortDir(q.sort_dir, "asc") === "asc" ? 1 : -1;
     const tags = (await metadefs.listEntries(req.principal, req.params.ns, "tag")).sort(
       (a, b) => dir * (a[key] < b[key] ? -1 : a[key] > b[key] ? 1 : a.name < b.name ? -1 : 1),
     );

@@ -5,7 +5,7 @@ import type { Operation } from "../../core/operation.js";
 import type { Principal } from "../../core/principal.js";
 import { invalidArgument, isVitrineError, notFound } from "../../core/errors.js";
 import { GlanceHttpError } from "./errors.js";
-import { parseLimit } from "./listing.js";
+import { parseLimit, parseSortKey } from "./listing.js";
 import { glanceTime } from "./render.js";
 import type { OpenStackRoutesOptions } from "./routes.js";
 
@@ -73,9 +73,7 @@ export const taskRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (bas
   // has `limit` tasks; a `next` marker resumes after the last operation read.
   app.get("/tasks", { schema: { querystring: TaskQuery } }, async (req) => {
     const q = req.query;
-    if (q.sort_key !== undefined && q.sort_key !== "created_at") {
-      throw invalidArgument(`Invalid sort key: ${q.sort_key}. It must be one of the following: created_at.`);
-    }
+    if (q.sort_key !== undefined) parseSortKey({ created_at: "created_at" }, q.sort_key);
     if (q.sort_dir !== undefined && q.sort_dir !== "desc") {
       throw invalidArgument(`Invalid sort direction: ${q.sort_dir}. Tasks are listed newest first (desc).`);
     }

@@ -63,9 +63,7 @@ export async function listNamespaces(
     limit: input.limit,
   });
   const items = rows.slice(0, input.limit);
-  const associations = new Map(
-    await Promise.all(items.map(async (ns) => [ns.id, await metadefs.associations(ns.id)] as const)),
-  );
+  const associations = await metadefs.associationsOf(items.map((ns) => ns.id));
   return { items, more: rows.length > input.limit, associations };
 }
 

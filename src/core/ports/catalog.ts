@@ -231,6 +231,8 @@ export interface MetadefStore {
   findResourceType(name: string): Promise<MetadefResourceType | null>;
   insertResourceType(type: MetadefResourceType): Promise<void>;
   associations(namespaceId: string): Promise<ResourceTypeAssociation[]>;
+  /** The associations of several namespaces in one read, by namespace id (every id present). */
+  associationsOf(namespaceIds: string[]): Promise<Map<string, ResourceTypeAssociation[]>>;
   /** ALREADY_EXISTS when the namespace is already associated with that type. */
   associate(namespaceId: string, association: ResourceTypeAssociation): Promise<void>;
   /** False when there was none. */

@@ -9,7 +9,7 @@ import type {
 } from "../../core/metadefs/metadef.js";
 import type { MetadefStore, NamespaceListQuery } from "../../core/ports/catalog.js";
 import { type Db, isUniqueViolation } from "./database.js";
-import type { MetadefEntriesTable, MetadefNamespacesTable } from "./schema.js";
+import type { MetadefEntriesTable, MetadefNamespacesTable, MetadefResourceTypesTable } from "./schema.js";
 
 function toNamespace(row: MetadefNamespacesTable): MetadefNamespace {
   return {
@@ -36,6 +36,15 @@ function namespaceRow(ns: MetadefNamespace): MetadefNamespacesTable {
     owner: ns.owner,
     created_at: ns.createdAt,
     updated_at: ns.updatedAt,
+  };
+}
+
+function toResourceType(row: MetadefResourceTypesTable): MetadefResourceType {
+  return {
+    name: row.name,
+    protected: Number(row.protected) === 1,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
   };
 }
 
@@ -219,28 +228,16 @@ export class SqlMetadefStore implements MetadefStore {
 
   async resourceTypes(): Promise<MetadefResourceType[]> {
     const rows = await this.db.selectFrom("metadef_resource_types").selectAll().orderBy("name").execute();
-    return rows.map((r) => ({
-      name: r.name,
-      protected: Number(r.protected) === 1,
-      createdAt: Number(r.created_at),
-      updatedAt: Number(r.updated_at),
-    }));
+    return rows.map(toResourceType);
   }
 
   async findResourceType(name: string): Promise<MetadefResourceType | null> {
-    const r = await this.db
+    const row = await this.db
       .selectFrom("metadef_resource_types")
       .selectAll()
       .where("name", "=", name)
       .executeTakeFirst();
-    return r
-      ? {
-          name: r.name,
-          protected: Number(r.protected) === 1,
-          createdAt: Number(r.created_at),
-          updatedAt: Number(r.updated_at),
-        }
-      : null;
+    return row ? toResourceType(row) : null;
   }
 
   async insertResourceType(type: MetadefResourceType): Promise<void> {
@@ -257,20 +254,29 @@ export class SqlMetadefStore implements MetadefStore {
   }
 
   async associations(namespaceId: string): Promise<ResourceTypeAssociation[]> {
+    return (await this.associationsOf([namespaceId])).get(namespaceId) ?? [];
+  }
+
+  async associationsOf(namespaceIds: string[]): Promise<Map<string, ResourceTypeAssociation[]>> {
+    const out = new Map<string, ResourceTypeAssociation[]>(namespaceIds.map((id) => [id, []]));
+    if (namespaceIds.length === 0) return out;
     const rows = await this.db
       .selectFrom("metadef_associations")
       .selectAll()
-      .where("namespace_id", "=", namespaceId)
+      .where("namespace_id", "in", namespaceIds)
       .orderBy("created_at")
       .orderBy("resource_type")
       .execute();
-    return rows.map((r) => ({
-      name: r.resource_type,
-      prefix: r.prefix,
-      propertiesTarget: r.properties_target,
-      createdAt: Number(r.created_at),
-      updatedAt: Number(r.updated_at),
-    }));
+    for (const r of rows) {
+      out.get(r.namespace_id)?.push({
+        name: r.resource_type,
+        prefix: r.prefix,
+        propertiesTarget: r.properties_target,
+        createdAt: Number(r.created_at),
+        updatedAt: Number(r.updated_at),
+      });
+    }
+    return out;
   }
 
   async associate(namespaceId: string, a: ResourceTypeAssociation): Promise<void> {

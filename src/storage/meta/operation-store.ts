@@ -88,16 +88,7 @@ export class SqlOperationStore implements OperationStore {
     limit: number,
     after?: { createdAt: number; id: string },
   ): Promise<Operation[]> {
-    let q = this.db.selectFrom("operations").selectAll().where("resource_id", "=", resourceId);
-    if (after) {
-      q = q.where((eb) => eb(eb.refTuple("created_at", "id"), "<", eb.tuple(after.createdAt, after.id)));
-    }
-    const rows = await q
-      .orderBy("created_at", "desc")
-      .orderBy("id", "desc")
-      .limit(limit + 1)
-      .execute();
-    return rows.map(toOperation);
+    return this.newestFirst("resource_id", resourceId, limit, after);
   }
 
   async listByKind(
@@ -105,7 +96,17 @@ export class SqlOperationStore implements OperationStore {
     limit: number,
     after?: { createdAt: number; id: string },
   ): Promise<Operation[]> {
-    let q = this.db.selectFrom("operations").selectAll().where("kind", "=", kind);
+    return this.newestFirst("kind", kind, limit, after);
+  }
+
+  /** Operations whose `column` is `value`, newest first after `after`: `limit + 1` rows. */
+  private async newestFirst(
+    column: "resource_id" | "kind",
+    value: string,
+    limit: number,
+    after?: { createdAt: number; id: string },
+  ): Promise<Operation[]> {
+    let q = this.db.selectFrom("operations").selectAll().where(column, "=", value);
     if (after) {
       q = q.where((eb) => eb(eb.refTuple("created_at", "id"), "<", eb.tuple(after.createdAt, after.id)));
     }
