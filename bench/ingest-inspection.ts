@@ -37,6 +37,7 @@ async function run(file: string, inspect: boolean): Promise<number> {
     maxVirtualSize: 4 * 1024 ** 4,
     allowedFormats: ["raw", "qcow2"],
     sourceLabel: "bench",
+    sourceKind: "upload",
     inspect,
   });
   const seconds = (performance.now() - start) / 1000;

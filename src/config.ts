@@ -12,6 +12,8 @@ export interface Config {
   /** Image bytes: null for the data directory, or an S3 bucket (credentials: the AWS environment/credential chain). */
   s3: S3Config | null;
   listen: { host: string; port: number };
+  /** Where Prometheus scrapes `GET /metrics` (null: off); a listener of its own, for the operators' network. */
+  metricsListen: { host: string; port: number } | null;
   /** The gRPC listener (null: off) and its TLS key pair (null: plaintext). */
   grpc: { listen: { host: string; port: number }; tls: { certFile: string; keyFile: string } | null } | null;
   logLevel: string;
@@ -73,6 +75,7 @@ export interface ConfigFlags {
   listen?: string;
   workers?: string;
   grpcListen?: string;
+  metricsListen?: string;
   tlsCert?: string;
   tlsKey?: string;
   logLevel?: string;
@@ -105,6 +108,10 @@ export function loadConfig(flags: ConfigFlags, env: Env = process.env): Config {
     databaseUrl,
     s3: blobStore === null ? null : s3Config(blobStore, get),
     listen: parseListen(flags.listen ?? get("VITRINE_LISTEN") ?? "127.0.0.1:9292"),
+    metricsListen: listenOrOff(
+      flags.metricsListen ?? get("VITRINE_METRICS_LISTEN") ?? "127.0.0.1:9294",
+      "--metrics-listen",
+    ),
     grpc: grpcConfig(
       flags.grpcListen ?? get("VITRINE_GRPC_LISTEN") ?? "127.0.0.1:9293",
       flags.tlsCert ?? get("VITRINE_TLS_CERT") ?? null,
@@ -220,6 +227,10 @@ function grpcConfig(listen: string, certFile: string | null, keyFile: string | n
     listen: parseListen(listen, "--grpc-listen"),
     tls: certFile !== null && keyFile !== null ? { certFile, keyFile } : null,
   };
+}
+
+function listenOrOff(value: string, flag: string): { host: string; port: number } | null {
+  return value === "off" ? null : parseListen(value, flag);
 }
 
 function parseListen(value: string, flag = "--listen"): { host: string; port: number } {

@@ -1,7 +1,9 @@
+import cluster from "node:cluster";
 import fs from "node:fs";
 import { hostname } from "node:os";
 import type { FastifyInstance } from "fastify";
-import pino, { type Logger } from "pino";
+import type { Logger } from "pino";
+import { AggregatorRegistry } from "prom-client";
 import { type GrpcServer, startGrpcServer } from "./api/grpc/server.js";
 import { buildHttpApp } from "./api/http/app.js";
 import { Authenticator } from "./auth/authenticator.js";
@@ -20,6 +22,10 @@ import { OperationEngine } from "./operations/engine.js";
 import { CreateImageHandler } from "./operations/handlers/image-create.js";
 import { DeleteImageHandler } from "./operations/handlers/image-delete.js";
 import { UpdateImageHandler } from "./operations/handlers/image-update.js";
+import { createLogger } from "./observability/logger.js";
+import { measuredBlobStore } from "./observability/measured-blob-store.js";
+import { startMetricsServer } from "./observability/metrics-server.js";
+import { Metrics } from "./observability/metrics.js";
 import { makePrivateDir } from "./storage/private-dir.js";
 import { blobStoreFor, catalogFor } from "./storage/stores-for-config.js";
 
@@ -36,7 +42,7 @@ export interface Service {
 
 /** Composition root: config → stores → core → listeners and workers. */
 export async function startService(config: Config): Promise<Service> {
-  const log = pino({ level: config.logLevel, base: { pid: process.pid } });
+  const log = createLogger(config.logLevel);
   const loose = await makePrivateDir(config.dataDir);
   if (loose !== null) {
     log.warn(
@@ -45,10 +51,11 @@ export async function startService(config: Config): Promise<Service> {
     );
   }
   const catalog = await catalogFor(config);
+  const metrics = new Metrics(catalog);
   let blobs: BlobStore;
   let presence: NodePresence;
   try {
-    blobs = await blobStoreFor(config);
+    blobs = measuredBlobStore(await blobStoreFor(config), metrics);
     presence = await joinDeployment({
       catalog,
       catalogKind: config.databaseUrl ? "postgres" : "sqlite",
@@ -63,7 +70,7 @@ export async function startService(config: Config): Promise<Service> {
   }
   await ensureAdminToken(catalog, config.dataDir, log);
 
-  const { core, engine } = assemble(config, catalog, blobs, log, presence.id);
+  const { core, engine } = assemble(config, catalog, blobs, log, presence.id, metrics);
 
   // Uploads of nodes that are gone (killed mid-stream) are given back, at start and then as
   // their nodes' records age; any node may do it, the first one does.
@@ -98,6 +105,7 @@ export async function startService(config: Config): Promise<Service> {
         : null,
       limiter: new FailedAuthLimiter(config.authFailures.burst, config.authFailures.windowMs),
       cacheMs: config.tokenCacheMs,
+      onFailure: (reason) => metrics.authFailed(reason),
     });
     if (config.grpc) {
       grpc = await startGrpcServer({
@@ -110,6 +118,7 @@ export async function startService(config: Config): Promise<Service> {
         auth,
         log: log.child({ component: "grpc" }),
         maxMessageBytes: config.maxRequestBodyBytes,
+        onAnswered: (service, method, code, seconds) => metrics.grpcAnswered(service, method, code, seconds),
       });
     }
     http = buildHttpApp({
@@ -122,8 +131,26 @@ export async function startService(config: Config): Promise<Service> {
       maxImageBytes: config.maxImageBytes,
       storeId: STORE_ID,
       storeType: config.s3 ? "s3" : "file",
+      onAnswered: (dialect, route, method, status, seconds) =>
+        metrics.httpAnswered(dialect, route, method, status, seconds),
     });
     url = await http.listen({ host: config.listen.host, port: config.listen.port });
+  }
+  // In a cluster the primary serves every worker's figures on the metrics address (serve.ts).
+  if (cluster.isWorker) {
+    AggregatorRegistry.setRegistries([metrics.registry]);
+    // prom-client answers the primary's requests once an AggregatorRegistry exists in the worker.
+    new AggregatorRegistry();
+  }
+  const metricsServer =
+    config.metricsListen && !cluster.isWorker
+      ? await startMetricsServer(
+          config.metricsListen,
+          async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
+          log,
+        )
+      : null;
+  if (url !== null) {
     log.info(
       {
         url,
@@ -132,6 +159,7 @@ export async function startService(config: Config): Promise<Service> {
         blobs: config.s3 ? "s3" : "directory",
         grpc: grpc && config.grpc ? `${config.grpc.listen.host}:${grpc.port}` : "off",
         grpcTls: config.grpc?.tls ? true : false,
+        metrics: metricsServer?.url ?? (cluster.isWorker ? "primary" : "off"),
       },
       "vitrine listening",
     );
@@ -145,7 +173,7 @@ export async function startService(config: Config): Promise<Service> {
     stop: () =>
       (stopping ??= (async () => {
         // Stop taking requests and let running ones finish, then hand running operations back.
-        await Promise.all([http?.close(), grpc?.close()]);
+        await Promise.all([http?.close(), grpc?.close(), metricsServer?.close()]);
         clearInterval(recovery);
         await engine.stop();
         await presence.leave();
@@ -161,9 +189,20 @@ export function assemble(
   blobs: BlobStore,
   log: Logger,
   nodeId: string,
+  metrics: Metrics | null = null,
 ): { core: Core; engine: OperationEngine } {
   const urlPolicy = new UrlPolicy(config.importAllowedHosts);
-  const ingestInto = (request: Parameters<typeof ingest>[1]) => ingest(blobs, request);
+  const ingestInto = async (request: Parameters<typeof ingest>[1]) => {
+    const started = performance.now();
+    try {
+      const result = await ingest(blobs, request);
+      metrics?.ingested(request, result, (performance.now() - started) / 1000);
+      return result;
+    } catch (err) {
+      metrics?.ingestFailed(err);
+      throw err;
+    }
+  };
   const engine = new OperationEngine(
     catalog,
     {
@@ -181,6 +220,10 @@ export function assemble(
     },
     { owner: `${hostname()}:${process.pid}:${nodeId}`, ...config.operations },
     log.child({ component: "operations" }),
+    metrics && {
+      started: () => metrics.operationStarted(),
+      ended: (op, outcome) => metrics.operationEnded(op.kind, outcome, op.createdAt),
+    },
   );
   const core = buildCore({
     catalog,

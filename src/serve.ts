@@ -1,8 +1,10 @@
 import cluster, { type Worker } from "node:cluster";
-import pino from "pino";
+import { AggregatorRegistry } from "prom-client";
 import { ensureAdminToken } from "./auth/bootstrap.js";
 import type { Config } from "./config.js";
 import { startService } from "./main.js";
+import { createLogger } from "./observability/logger.js";
+import { startMetricsServer } from "./observability/metrics-server.js";
 import { makePrivateDir } from "./storage/private-dir.js";
 import { catalogFor } from "./storage/stores-for-config.js";
 
@@ -39,7 +41,7 @@ export async function serve(config: Config): Promise<void> {
 }
 
 async function supervise(config: Config): Promise<void> {
-  const log = pino({ level: config.logLevel, base: { pid: process.pid, role: "primary" } });
+  const log = createLogger(config.logLevel, { role: "primary" });
   // What must happen once, before any worker starts: the private data directory, the migrations,
   // the bootstrap admin token.
   await makePrivateDir(config.dataDir);
@@ -86,7 +88,16 @@ async function supervise(config: Config): Promise<void> {
     setTimeout(() => !stopping && fork(), delay).unref();
   });
   for (let i = 0; i < config.workers; i++) fork();
-  log.info({ workers: config.workers }, "vitrine primary started");
+  // One scrape answers for every worker: counters added up, the catalog's gauges taken once.
+  const aggregator = new AggregatorRegistry();
+  const metrics = config.metricsListen
+    ? await startMetricsServer(
+        config.metricsListen,
+        async () => ({ contentType: aggregator.contentType, body: await aggregator.clusterMetrics() }),
+        log,
+      )
+    : null;
+  log.info({ workers: config.workers, metrics: metrics?.url ?? "off" }, "vitrine primary started");
 
   const shutdown = (signal: string) => {
     if (stopping) return;

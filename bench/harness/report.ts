@@ -24,11 +24,7 @@ export class Report {
   add(row: Omit<Row, "ratio" | "met">): Row {
     const ratio = row.reference ? row.figure / row.reference.figure : undefined;
     const checked = row.target?.of === "figure" ? row.figure : ratio;
-    const met =
-      row.target && checked !== undefined
-        ? (row.target.min === undefined || checked >= row.target.min) &&
-          (row.target.max === undefined || checked <= row.target.max)
-        : undefined;
+    const met = row.target && checked !== undefined ? meets(row.target, checked) : undefined;
     const full: Row = {
       ...row,
       ...(ratio !== undefined ? { ratio } : {}),
@@ -77,16 +73,28 @@ function line(r: Row): string {
 
 function targetText(r: Row): string {
   if (!r.target) return "";
+  return `${boundText(r.target)}${r.met === undefined ? "" : r.met ? " met" : " MISSED"}`;
+}
+
+/** A target in words: "ratio ≥ 0.75", "≤ 256". */
+export function boundText(target: NonNullable<Row["target"]>): string {
   const bound = [
-    r.target.min !== undefined ? `≥ ${r.target.min}` : "",
-    r.target.max !== undefined ? `≤ ${r.target.max}` : "",
+    target.min !== undefined ? `≥ ${target.min}` : "",
+    target.max !== undefined ? `≤ ${target.max}` : "",
   ]
     .filter(Boolean)
     .join(" ");
-  return `${r.target.of === "figure" ? "" : "ratio "}${bound}${r.met === undefined ? "" : r.met ? " met" : " MISSED"}`;
+  return `${target.of === "figure" ? "" : "ratio "}${bound}`;
 }
 
-function fmt(n: number): string {
+/** Whether `value` (a ratio or a figure, as the target says) is within the target. */
+export function meets(target: NonNullable<Row["target"]>, value: number): boolean {
+  return (
+    (target.min === undefined || value >= target.min) && (target.max === undefined || value <= target.max)
+  );
+}
+
+export function fmt(n: number): string {
   if (!Number.isFinite(n)) return String(n);
   return n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);
 }

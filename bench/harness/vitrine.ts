@@ -34,6 +34,9 @@ export async function startVitrine(
       `127.0.0.1:${port}`,
       "--grpc-listen",
       `127.0.0.1:${grpcPort}`,
+      // Metrics are collected as in production; the listener on a free port.
+      "--metrics-listen",
+      "127.0.0.1:0",
       "--log-level",
       "warn",
     ],

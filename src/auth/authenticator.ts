@@ -19,6 +19,8 @@ export interface AuthenticatorDeps {
    * Revocations and binding changes made with the CLI take effect within this time.
    */
   cacheMs: number;
+  /** Told of every refused authentication (the metrics). */
+  onFailure?: (reason: "missing" | "invalid" | "rate_limited") => void;
 }
 
 export interface Credentials {
@@ -45,6 +47,7 @@ export class Authenticator {
     const { limiter, keystone } = this.deps;
     const waitMs = limiter.waitFor(credentials.ip);
     if (waitMs > 0) {
+      this.deps.onFailure?.("rate_limited");
       throw new VitrineError("RESOURCE_EXHAUSTED", "Too many failed authentication attempts; retry later")
         .because("RATE_LIMITED")
         .retryAfter(Math.ceil(waitMs / 1000));
@@ -52,12 +55,14 @@ export class Authenticator {
     const token = extractToken(credentials.headers);
     if (token === null) {
       if (opts.allowAnonymous) return ANONYMOUS;
+      this.deps.onFailure?.("missing");
       throw unauthenticated("Authentication required: send Authorization: Bearer <token>");
     }
     const principal =
       keystone && !isLocalToken(token) ? await keystone.validate(token) : await this.localPrincipal(token);
     if (!principal) {
       limiter.recordFailure(credentials.ip);
+      this.deps.onFailure?.("invalid");
       throw unauthenticated("Token is invalid or has expired.");
     }
     return principal;

@@ -1,4 +1,4 @@
-import cliProgress from "cli-progress";
+import { byteProgress } from "./progress.js";
 import type { Config } from "../config.js";
 import { internal } from "../core/errors.js";
 import { COPY_TAG, copyBlob } from "../storage/blob/copy-blob.js";
@@ -36,31 +36,22 @@ export async function copyInstallation(
     await toBlobs.discardPending(COPY_TAG); // what an interrupted run was writing
     const blobs = await blobsOf(from.db);
     const total = blobs.reduce((n, b) => n + b.size, 0);
-    const bar = showProgress
-      ? new cliProgress.SingleBar(
-          {
-            format: "image bytes [{bar}] {percentage}% | {value}/{total} MB | ETA {eta_formatted}",
-            hideCursor: true,
-          },
-          cliProgress.Presets.shades_classic,
-        )
-      : null;
-    bar?.start(Math.ceil(total / 1e6), 0);
+    const bar = byteProgress("image bytes", total, showProgress);
     const summary: CopySummary = { blobsCopied: 0, blobsPresent: 0, bytesCopied: 0, rows: {} };
     let done = 0;
     for (const blob of blobs) {
       const outcome = await copyBlob(fromBlobs, toBlobs, blob, (n) => {
         summary.bytesCopied += n;
-        bar?.update(Math.floor((done + summary.bytesCopied) / 1e6));
+        bar.update(done + summary.bytesCopied);
       });
       if (outcome === "copied") summary.blobsCopied += 1;
       else {
         summary.blobsPresent += 1;
         done += blob.size;
       }
-      bar?.update(Math.floor((done + summary.bytesCopied) / 1e6));
+      bar.update(done + summary.bytesCopied);
     }
-    bar?.stop();
+    bar.stop();
     summary.rows = await copyCatalog(from.db, to.db, to.dialect);
     return summary;
   } finally {

@@ -3,6 +3,12 @@ import { ROLES, SubjectAdmin, parseTtl } from "../auth/subjects.js";
 import { LOCAL_SUBJECT_TYPES, type LocalSubjectType } from "../core/access-binding.js";
 import { catalogFor } from "../storage/stores-for-config.js";
 import { copyInstallation } from "./copy.js";
+import { type DoctorReport, runDoctor } from "./doctor.js";
+import { humanBytes, outputFormat, printValue } from "./client/output.js";
+import { registerConfigCommands } from "./client/config-commands.js";
+import { EXIT, describeFailure } from "./client/exit-codes.js";
+import { registerImageCommands } from "./client/image-commands.js";
+import { registerOperationCommands } from "./client/operation-commands.js";
 import { loadConfig } from "../config.js";
 import { serve } from "../serve.js";
 
@@ -12,6 +18,9 @@ process.umask(0o077);
 
 const program = new Command();
 program.name("vitrine").description("Vitrine: a self-hostable VM image service").showHelpAfterError();
+// Usage mistakes exit 2 (commander's own 1 would read as a refusal), help 0. Set before any
+// subcommand is added: they inherit it.
+program.exitOverride((err) => process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.usage));
 
 program
   .command("serve")
@@ -31,6 +40,10 @@ program
     "--grpc-listen <host:port|off>",
     "where the gRPC services listen, or off (env VITRINE_GRPC_LISTEN; default 127.0.0.1:9293)",
   )
+  .option(
+    "--metrics-listen <host:port|off>",
+    "where Prometheus scrapes /metrics, or off (env VITRINE_METRICS_LISTEN; default 127.0.0.1:9294)",
+  )
   .option("--tls-cert <file>", "PEM certificate chain for the gRPC listener (env VITRINE_TLS_CERT)")
   .option("--tls-key <file>", "PEM private key of --tls-cert (env VITRINE_TLS_KEY)")
   .option("--log-level <level>", "trace, debug, info, warn, error (env VITRINE_LOG_LEVEL)")
@@ -44,6 +57,7 @@ program
       listen?: string;
       workers?: string;
       grpcListen?: string;
+      metricsListen?: string;
       tlsCert?: string;
       tlsKey?: string;
       logLevel?: string;
@@ -186,7 +200,61 @@ program
     },
   );
 
+program
+  .command("doctor")
+  .description(
+    "check an installation (running or stopped): every image's bytes present and of its size, " +
+      "every blob owned; --verify re-hashes each blob, --repair removes orphans proven safe to remove",
+  )
+  .option(...dataDirOption)
+  .option(...databaseOption)
+  .option("--blob-store <url>", "s3://bucket[/prefix] (env VITRINE_BLOB_STORE)")
+  .option("--verify", "re-read every blob and compare its SHA-512 and MD5 with the catalog")
+  .option("--repair", "remove orphaned blobs (named by nothing, older than an hour)")
+  .option("--format <format>", "table on a terminal, json otherwise")
+  .action(
+    async (flags: {
+      dataDir?: string;
+      database?: string;
+      blobStore?: string;
+      verify?: boolean;
+      repair?: boolean;
+      format?: string;
+    }) => {
+      const format = outputFormat(flags.format);
+      const report = await runDoctor(
+        loadConfig({ dataDir: flags.dataDir, database: flags.database, blobStore: flags.blobStore }),
+        {
+          verify: flags.verify === true,
+          repair: flags.repair === true,
+          showProgress: process.stderr.isTTY === true,
+        },
+      );
+      if (format === "table") printDoctorReport(report);
+      else printValue(report, format);
+      // Exit 1 while anything is wrong: scripts and cron jobs alert on it.
+      if (report.findings.some((f) => !f.removed)) process.exitCode = EXIT.refused;
+    },
+  );
+
+registerImageCommands(program);
+registerOperationCommands(program);
+registerConfigCommands(program);
+
+function printDoctorReport(report: DoctorReport): void {
+  const checks = report.verified ? "sizes and digests" : "presence and sizes";
+  console.log(
+    `${report.images} images, ${report.blobs} blobs (${humanBytes(report.bytes)}) checked: ${checks}`,
+  );
+  for (const f of report.findings) {
+    const owners = f.images.length > 0 ? `image ${f.images.join(", ")}, ` : "";
+    console.log(`${f.kind.toUpperCase().padEnd(13)} ${owners}blob ${f.blob}: ${f.detail}`);
+  }
+  if (report.findings.length === 0) console.log("no problems found");
+}
+
 program.parseAsync(process.argv).catch((err: unknown) => {
-  console.error(`vitrine: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
+  const { line, exitCode } = describeFailure(err);
+  console.error(`vitrine: ${line}`);
+  process.exit(exitCode);
 });

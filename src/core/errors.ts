@@ -31,6 +31,10 @@ export interface FieldViolation {
  * catalogue); the core's message is the neutral wording every other dialect shows.
  */
 export type ErrorReason =
+  /** args: format (what the data is), allowed (comma-separated) */
+  | "FORMAT_NOT_ALLOWED"
+  /** args: rules (the inspection rule families that refused it, comma-separated: qcow2, polyglot, gpt ...) */
+  | "IMAGE_REFUSED"
   | "PROTECTED"
   | "READ_ONLY_ATTRIBUTE"
   | "RESERVED_ATTRIBUTE"

@@ -17,3 +17,8 @@ export function newResourceId(): string {
 
 /** The OpenStack dialect's image id. */
 export const newUuid = (): string => randomUUID();
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether `id` has an OpenStack UUID's shape (no Yandex-style id has: those have no dashes). */
+export const looksLikeUuid = (id: string): boolean => UUID.test(id);

@@ -91,4 +91,12 @@ export interface Operation {
   attempts: number;
   /** The API request that started it, when the dialect recorded one (OpenStack tasks show it). */
   requestId: string | null;
+  /** How much data a running import has read, as its worker last recorded it (null before any). */
+  progress: OperationProgress | null;
+}
+
+/** Bytes an import has read so far, of `bytesTotal` when its source announced a length. */
+export interface OperationProgress {
+  bytesDone: number;
+  bytesTotal: number | null;
 }

@@ -22,12 +22,15 @@ export class MeasuringStream extends Transform {
 
   constructor(
     private readonly maxBytes: number,
-    options: SnifferOptions & { inspect?: boolean } = {},
+    options: SnifferOptions & { inspect?: boolean; onBytes?: (bytesRead: number) => void } = {},
   ) {
     super();
     this.sniffer = new FormatSniffer(options);
     this.inspect = options.inspect ?? true;
+    this.onBytes = options.onBytes;
   }
+
+  private readonly onBytes: ((bytesRead: number) => void) | undefined;
 
   /** Off only in the benchmark that measures what inspection costs. */
   private readonly inspect: boolean;
@@ -40,6 +43,7 @@ export class MeasuringStream extends Transform {
       );
       return;
     }
+    this.onBytes?.(this.size);
     const behind = this.hashes.update(chunk);
     if (this.inspect) this.sniffer.push(chunk);
     if (behind) behind.then(() => done(null, chunk), done);

@@ -14,6 +14,7 @@ export async function ingest(blobs: BlobStore, req: IngestRequest): Promise<Inge
   const meter = new MeasuringStream(req.maxBytes, {
     maxVirtualSize: req.maxVirtualSize,
     inspect: req.inspect,
+    onBytes: req.onBytes,
   });
   let sourceError: unknown = null;
   req.source.once("error", (err) => (sourceError ??= err));
@@ -24,13 +25,17 @@ export async function ingest(blobs: BlobStore, req: IngestRequest): Promise<Inge
       throw new VitrineError(
         "INVALID_ARGUMENT",
         `${req.sourceLabel}: the data is in ${verdict.format} format; accepted formats are ${req.allowedFormats.join(", ")}`,
-      );
+      ).because("FORMAT_NOT_ALLOWED", { format: verdict.format, allowed: req.allowedFormats.join(",") });
     }
     if (verdict.findings.length > 0) {
+      // A finding starts with the rule family that made it ("qcow2: ...", "polyglot: ...").
+      const rules = [
+        ...new Set(verdict.findings.map((f) => f.slice(0, Math.max(0, f.indexOf(":"))) || "other")),
+      ];
       throw new VitrineError(
         "INVALID_ARGUMENT",
         `${req.sourceLabel}: the image is refused: ${verdict.findings.join("; ")}`,
-      );
+      ).because("IMAGE_REFUSED", { rules: rules.join(",") });
     }
     const digests = await meter.digests();
     await writer.commit();

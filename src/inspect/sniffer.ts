@@ -90,3 +90,15 @@ export class FormatSniffer {
     return { format: primary.format, virtualSize, findings: [...new Set(findings)] };
   }
 }
+
+/**
+ * The format a file's signatures name, from its head and end alone (no tables read, no safety
+ * checks): what a client declares before uploading. The server inspects the whole stream again.
+ */
+export function signatureFormat(sample: Sample): DiskFormat {
+  const tail = sample.end.subarray(Math.max(0, sample.end.length - TAIL_BYTES));
+  return (INSPECTORS.find((i) => i.matches({ ...sample, tail })) ?? FALLBACK_INSPECTOR).format;
+}
+
+/** How much of a file's head and end `signatureFormat` needs. */
+export const SIGNATURE_SAMPLE = { head: HEAD_BYTES, end: END_BYTES };

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { VitrineError, internal, isVitrineError, needsOperatorAttention } from "../core/errors.js";
-import type { Operation, OperationError, OperationResponse } from "../core/operation.js";
+import type { Operation, OperationError, OperationProgress, OperationResponse } from "../core/operation.js";
 import type { Catalog, CatalogStores } from "../core/ports/catalog.js";
 import type { OperationQueue } from "../core/ports/operation-queue.js";
 
@@ -18,6 +18,8 @@ export interface RunContext {
    * response, in the same transaction that marks the operation done.
    */
   complete(apply: (tx: CatalogStores) => Promise<OperationResponse>): Promise<void>;
+  /** How far it is; cheap to call often (recorded for readers about once a second). */
+  reportProgress(progress: OperationProgress): void;
 }
 
 export interface OperationHandler {
@@ -29,6 +31,13 @@ export interface OperationHandler {
   rollback(tx: CatalogStores, op: Operation, error: OperationError): Promise<void>;
   /** Frees what the operation wrote outside the database, after the rollback committed. */
   cleanup?(op: Operation): Promise<void>;
+}
+
+/** Told when this process starts and ends running an operation (the metrics). */
+export interface EngineObserver {
+  started(op: Operation): void;
+  /** done, failed, cancelled, or released (given back at shutdown for another worker). */
+  ended(op: Operation, outcome: "done" | "failed" | "cancelled" | "released"): void;
 }
 
 export interface EngineOptions {
@@ -44,7 +53,12 @@ export interface EngineOptions {
 interface Running {
   controller: AbortController;
   done: Promise<void>;
+  /** The latest progress reported, until it is recorded. */
+  unrecorded: OperationProgress | null;
 }
+
+/** How often reported progress is written to the catalog: a progress bar's pace, not every chunk's. */
+const PROGRESS_RECORD_MS = 1000;
 
 /**
  * Runs long operations from the database queue. Each worker claims an operation by taking a lease
@@ -64,6 +78,7 @@ export class OperationEngine implements OperationQueue {
     private readonly handlers: Partial<Record<Operation["kind"], OperationHandler>>,
     private readonly opts: EngineOptions,
     private readonly log: Logger,
+    private readonly observer: EngineObserver | null = null,
   ) {}
 
   start(): void {
@@ -72,6 +87,7 @@ export class OperationEngine implements OperationQueue {
     this.timers.push(setInterval(() => this.kick(), this.opts.pollMs));
     this.timers.push(
       setInterval(() => void this.heartbeat(), Math.max(200, Math.floor(this.opts.leaseMs / 3))),
+      setInterval(() => void this.recordProgress(), PROGRESS_RECORD_MS),
     );
     this.kick();
   }
@@ -158,7 +174,7 @@ export class OperationEngine implements OperationQueue {
   private launch(op: Operation): void {
     const controller = new AbortController();
     const log = this.log.child({ operationId: op.id, kind: op.kind, attempt: op.attempts });
-    const entry: Running = { controller, done: Promise.resolve() };
+    const entry: Running = { controller, done: Promise.resolve(), unrecorded: null };
     this.running.set(op.id, entry);
     entry.done = this.execute(op, controller, log).finally(() => {
       this.running.delete(op.id);
@@ -177,17 +193,27 @@ export class OperationEngine implements OperationQueue {
       complete: async (apply) => {
         controller.signal.throwIfAborted();
         await this.catalog.transaction(async (tx) => {
+          // The last progress reported goes with the result: a short import still shows its bytes.
+          const progress = this.running.get(op.id)?.unrecorded;
+          if (progress) await tx.operations.saveProgress(op.id, this.opts.owner, progress);
           const response = await apply(tx);
           const ok = await tx.operations.finish(op.id, this.opts.owner, { response }, Date.now());
           if (!ok) throw new VitrineError("ABORTED", "The operation's lease was lost to another worker");
         });
         completed = true;
       },
+      reportProgress: (progress) => {
+        const entry = this.running.get(op.id);
+        if (entry) entry.unrecorded = progress;
+      },
     };
     log.info("operation started");
+    this.observer?.started(op);
+    let outcome: Parameters<EngineObserver["ended"]>[1] = "failed";
     try {
       await handler.run(ctx);
       if (!completed) throw internal(`handler for ${op.kind} returned without completing`);
+      outcome = "done";
       log.info("operation done");
     } catch (err) {
       const reason: unknown = controller.signal.aborted ? controller.signal.reason : null;
@@ -195,6 +221,7 @@ export class OperationEngine implements OperationQueue {
         // Leave it for the next worker (or this one after restart): nothing is finished or rolled back.
         await handler.cleanup?.(op).catch((e) => log.warn({ err: e }, "cleanup after shutdown failed"));
         await this.catalog.operations.release(op.id, this.opts.owner, Date.now());
+        outcome = "released";
         log.info("operation released for resumption at shutdown");
         return;
       }
@@ -207,7 +234,10 @@ export class OperationEngine implements OperationQueue {
       if (error.code === "INTERNAL" || (isVitrineError(err) && needsOperatorAttention(err))) {
         log.error({ err }, "operation failed");
       } else log.info({ code: error.code, message: error.message }, "operation failed");
+      if (error.code === "CANCELLED") outcome = "cancelled";
       await this.fail(op, error);
+    } finally {
+      this.observer?.ended(op, outcome);
     }
   }
 
@@ -223,6 +253,17 @@ export class OperationEngine implements OperationQueue {
       await handler
         .cleanup?.(op)
         .catch((err) => this.log.warn({ err, operationId: op.id }, "cleanup failed"));
+    }
+  }
+
+  private async recordProgress(): Promise<void> {
+    for (const [id, entry] of this.running) {
+      const progress = entry.unrecorded;
+      if (!progress) continue;
+      entry.unrecorded = null;
+      await this.catalog.operations
+        .saveProgress(id, this.opts.owner, progress)
+        .catch((err) => this.log.warn({ err, operationId: id }, "recording progress failed"));
     }
   }
 

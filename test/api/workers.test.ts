@@ -87,6 +87,36 @@ describe("several processes: --workers", () => {
     assert.equal(got.body.checksum, fixture.md5);
   });
 
+  test("the primary's metrics listener answers for all workers: counters summed, catalog figures once", async () => {
+    const scrape = async () => {
+      const text = await (await fetch(server.metricsUrl())).text();
+      const value = (key: string) => {
+        const line = text.split("\n").find((l) => l.startsWith(`${key} `));
+        return line === undefined ? 0 : Number(line.slice(key.length + 1));
+      };
+      return value;
+    };
+    assert.match(server.metricsUrl(), /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    const m = await scrape();
+    // 24 list requests in the first test, one more here: whichever worker took them.
+    const lists =
+      'vitrine_http_requests_total{dialect="compute",route="/compute/v1/images",method="GET",status="200"}';
+    const before = m(lists);
+    assert.ok(before >= 24, `${before} list requests counted`);
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        const res = await fetch(`${server.url}/compute/v1/images?folderId=w`, {
+          headers: { authorization: `Bearer ${server.token}`, connection: "close" },
+        });
+        await res.arrayBuffer();
+      }),
+    );
+    assert.equal((await scrape())(lists), before + 8);
+    assert.equal(m('vitrine_ingested_bytes_total{source="upload"}'), 6 * image("qcow2", 8).size);
+    // 6 uploads and 4 imports are active: the catalog's figure, not one per worker.
+    assert.equal(m('vitrine_images{kind="compute",status="active"}'), 10);
+  });
+
   test("a killed worker is replaced and the service keeps answering", async () => {
     const [victim] = listening(server);
     process.kill(victim!, "SIGKILL");

@@ -47,6 +47,26 @@ for (const backend of BLOB_STORES) {
       await store.delete("located");
     });
 
+    it("lists its committed blobs by inventory name, and removes one by that name", async () => {
+      await put("listed-1", Buffer.from("one"));
+      await put("listed-2", Buffer.from("two!"));
+      const pending = await store.createWriter("listed-pending", "inventory");
+      pending.stream.end(Buffer.from("not yet"));
+      const listed = new Map<string, number>();
+      for await (const blob of store.inventory()) {
+        listed.set(blob.name, blob.size);
+        assert.ok(Math.abs(Date.now() - blob.modifiedAt) < 10 * 60_000, "a plausible write time");
+      }
+      assert.equal(listed.get(store.inventoryName("listed-1")), 3);
+      assert.equal(listed.get(store.inventoryName("listed-2")), 4);
+      assert.ok(!listed.has(store.inventoryName("listed-pending")), "uncommitted data is not a blob");
+      await store.deleteByInventoryName(store.inventoryName("listed-1"));
+      assert.equal(await store.stat("listed-1"), null);
+      assert.deepEqual(await store.stat("listed-2"), { size: 4 });
+      await pending.abort();
+      await store.delete("listed-2");
+    });
+
     it("a committed blob reads back byte for byte, with its size", async () => {
       const data = Buffer.from("hello, image bytes");
       await put("k1", data);

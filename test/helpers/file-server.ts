@@ -25,7 +25,8 @@ export async function startFileServer(
   const sockets = new Set<Socket>();
   const server = http.createServer((req, res) => {
     requests.push(req.url ?? "");
-    const [, mode, name, extra] = (req.url ?? "").split("/");
+    // A query (a pre-signed URL's signature) does not name the file.
+    const [, mode, name, extra] = (req.url ?? "").split("?")[0]!.split("/");
     if (mode === "status") {
       res.writeHead(Number(name)).end();
       return;

@@ -12,6 +12,10 @@ export interface RunningServer {
   url: string;
   /** host:port of the gRPC listener ("off" when the test turned it off). */
   grpcAddress: string;
+  /** The metrics listener's URL (`…/metrics`), once logged: by the service, or by a cluster's primary. */
+  metricsUrl(): string;
+  /** What the server wrote to stderr so far (nothing, normally: logs go to stdout). */
+  stderr(): string;
   token: string;
   dataDir: string;
   /** What the server was started with besides the data directory (the backend's settings). */
@@ -59,6 +63,8 @@ export async function startServer(
       "127.0.0.1:0",
       "--grpc-listen",
       "127.0.0.1:0",
+      "--metrics-listen",
+      "127.0.0.1:0",
       "--log-level",
       "debug",
     ],
@@ -71,6 +77,7 @@ export async function startServer(
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
   let grpcAddress = "";
+  let metricsUrl = "";
   const url = await new Promise<string>((resolve, reject) => {
     let buffered = "";
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${stderr}`)), 20_000);
@@ -83,6 +90,8 @@ export async function startServer(
         try {
           const entry = JSON.parse(line) as Record<string, unknown>;
           logs.push(entry);
+          if (typeof entry.metrics === "string" && entry.metrics.startsWith("http"))
+            metricsUrl = entry.metrics;
           if (entry.msg === "vitrine listening") {
             clearTimeout(timer);
             grpcAddress = String(entry.grpc);
@@ -102,6 +111,8 @@ export async function startServer(
   const server: RunningServer = {
     url,
     grpcAddress,
+    metricsUrl: () => metricsUrl,
+    stderr: () => stderr,
     token,
     dataDir,
     env,

@@ -26,6 +26,8 @@ export interface GrpcServerOptions {
   log: Logger;
   /** The largest request message accepted, in bytes (larger ones: RESOURCE_EXHAUSTED). */
   maxMessageBytes: number;
+  /** Told of every answered call (the metrics): its status code's name and how long it took. */
+  onAnswered?: (service: string, method: string, code: string, seconds: number) => void;
 }
 
 export interface GrpcServer {
@@ -122,7 +124,7 @@ function serviceOf(
       responseSerialize: (doc: Json) => response.encode(doc),
       responseDeserialize: (bytes: Buffer) => response.decode(bytes),
     };
-    implementation[rpc.name] = unary(method, anonymous.has(rpc.name), opts);
+    implementation[rpc.name] = unary(method, anonymous.has(rpc.name), opts, [name, rpc.name]);
   }
   return { definition, implementation };
 }
@@ -133,6 +135,7 @@ function unary(
   method: Method,
   allowAnonymous: boolean,
   opts: GrpcServerOptions,
+  [serviceName, methodName]: [string, string],
 ): grpc.handleUnaryCall<Json, Json> {
   return (call, callback) => {
     const requestId = randomUUID();
@@ -141,12 +144,15 @@ function unary(
     headers.set("x-server-trace-id", randomUUID());
     call.sendMetadata(headers);
     const started = process.hrtime.bigint();
-    const done = (code: number | string, err?: unknown) =>
+    const done = (code: grpc.status, err?: unknown) => {
+      const ms = elapsedMs(started);
+      opts.onAnswered?.(serviceName, methodName, grpc.status[code] ?? String(code), ms / 1000);
       (err ? opts.log.error : opts.log.info).call(
         opts.log,
-        { reqId: requestId, rpc: call.getPath(), code, ms: elapsedMs(started), ...(err ? { err } : {}) },
+        { reqId: requestId, rpc: call.getPath(), code, ms, ...(err ? { err } : {}) },
         err ? "call failed" : "call completed",
       );
+    };
     const answer = async () => {
       const undecodable = (call.request as Record<symbol, unknown>)[UNDECODABLE];
       if (undecodable !== undefined)
@@ -166,7 +172,7 @@ function unary(
     answer().then(
       (result) => {
         callback(null, result);
-        done("OK");
+        done(grpc.status.OK);
       },
       (err: unknown) => {
         const { body, internal } = toYandexError(err, requestId);

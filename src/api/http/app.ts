@@ -30,6 +30,17 @@ export interface AppDeps {
   publicUrl: string | null;
   storeId: string;
   storeType: "file" | "s3";
+  /** Told of every answered request (the metrics): its dialect, route template, method, status and time. */
+  onAnswered?: (dialect: string, route: string, method: string, status: number, seconds: number) => void;
+}
+
+/** Which dialect a path belongs to, for the metrics' labels. */
+function dialectOf(url: string): string {
+  if (url.startsWith("/compute/")) return "compute";
+  if (url.startsWith("/baremetal/")) return "baremetal";
+  if (url.startsWith("/operations")) return "operation";
+  if (url.startsWith("/healthz") || url.startsWith("/readyz")) return "health";
+  return "openstack";
 }
 
 /** Paths of the Yandex-style dialects; everything else is OpenStack's (served at the root). */
@@ -89,6 +100,15 @@ export function buildHttpApp(deps: AppDeps): FastifyInstance {
     });
     request.raw.resume();
   });
+
+  const onAnswered = deps.onAnswered;
+  if (onAnswered) {
+    app.addHook("onResponse", async (request, reply) => {
+      // The route's template, not the URL: ids must not become label values. Unknown paths share one.
+      const route = request.routeOptions.url ?? "unmatched";
+      onAnswered(dialectOf(request.url), route, request.method, reply.statusCode, reply.elapsedTime / 1000);
+    });
+  }
 
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_req, reply) => {

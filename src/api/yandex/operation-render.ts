@@ -2,7 +2,7 @@ import type { Authenticator } from "../../auth/authenticator.js";
 import type { Image, ImageKind } from "../../core/image.js";
 import type { Core } from "../../core/core.js";
 import type { AccessBinding, AccessBindingDelta } from "../../core/access-binding.js";
-import type { Operation, OperationResponse } from "../../core/operation.js";
+import type { Operation, OperationProgress, OperationResponse } from "../../core/operation.js";
 import { renderStatus } from "./errors.js";
 import { EMPTY_RESPONSE, any, timestamp } from "./json.js";
 
@@ -46,6 +46,8 @@ export function renderOperation(
     done: op.done,
     metadata: metadataOf(op, dialect),
   };
+  // Vitrine's extension (README "Operations"): clients that do not know the field ignore it.
+  if (op.progress) out.progress = renderProgress(op.progress);
   if (op.error) {
     const { details } = renderStatus(op.error.code, op.error.message, op.error.violations ?? []);
     out.error = { code: renderStatus(op.error.code, "").code, message: op.error.message, details };
@@ -53,6 +55,11 @@ export function renderOperation(
     out.response = responseOf(op.response, dialect);
   }
   return out;
+}
+
+/** int64 fields are strings in proto3 JSON; a total of 0 means the source announced no length. */
+function renderProgress(progress: OperationProgress): Record<string, string> {
+  return { bytesDone: String(progress.bytesDone), bytesTotal: String(progress.bytesTotal ?? 0) };
 }
 
 function metadataOf(op: Operation, dialect: ImageDialect): Record<string, unknown> {

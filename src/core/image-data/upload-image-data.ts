@@ -59,6 +59,7 @@ export async function uploadImageData(
       allowedFormats,
       maxVirtualSize: deps.formats.maxVirtualSize,
       sourceLabel: `${input.formatsByDeclared.field} ${image.diskFormat}`,
+      sourceKind: input.mode === "file" ? "upload" : "stage",
     });
   } catch (err) {
     await requeueUpload(deps, upload);

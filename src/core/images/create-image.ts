@@ -46,8 +46,14 @@ export async function createImage(
   const retried = await replayOf(catalog);
   if (retried) return retried;
   if (input.source.type === "uri") deps.urls.check(input.source.uri);
-  if (input.source.type === "image")
-    await checkSourceImage(catalog, principal, input.kind, input.source.imageId);
+  // The worker reads the source by its id, whichever id (or UUID) the caller named it by.
+  const source =
+    input.source.type === "image"
+      ? {
+          type: "image" as const,
+          imageId: await checkSourceImage(catalog, principal, input.kind, input.source.imageId),
+        }
+      : input.source;
 
   const image = newQueuedImage(
     {
@@ -79,7 +85,7 @@ export async function createImage(
         idempotencyKey: input.idempotencyKey,
         task: {
           type: "create",
-          source: input.source,
+          source,
           allowedFormats: formatsForCreate(deps.formats, input.kind, input.source.type),
           inherit: {
             osType: input.osType === null,
@@ -102,13 +108,14 @@ export async function createImage(
   return op;
 }
 
-/** A source image must be usable by the caller and hold its data. */
+/** A source image must be usable by the caller and hold its data; returns its id. */
 async function checkSourceImage(
   stores: CatalogStores,
   principal: Principal,
   kind: ImageKind,
   sourceId: string,
-): Promise<void> {
+): Promise<string> {
   const source = await loadImage(stores, principal, "images.use", { kind, id: sourceId });
   if (!isActive(source)) throw failedPrecondition(`Image ${sourceId} is not ready to be used as a source`);
+  return source.id;
 }

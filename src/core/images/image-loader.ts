@@ -1,5 +1,6 @@
 import { type Action, type ImageGrants, bindingSubjectsOf, can, canOnImage, foldersOf } from "../access.js";
 import { notFound, permissionDenied, unauthenticated } from "../errors.js";
+import { looksLikeUuid } from "../ids.js";
 import { isBeingDeleted } from "../image-states.js";
 import type { Image, ImageKind } from "../image.js";
 import type { CatalogStores } from "../ports/catalog.js";
@@ -67,10 +68,18 @@ async function memberStatusFor(
 
 async function find(stores: CatalogStores, ref: ImageRef): Promise<Image | null> {
   if ("uuid" in ref) {
-    const image = await stores.images.findByUuid(ref.uuid);
+    // Vitrine's extension, the other way round: OpenStack finds an image by its Yandex-style id.
+    const image = looksLikeUuid(ref.uuid)
+      ? await stores.images.findByUuid(ref.uuid)
+      : await stores.images.findById(ref.uuid);
     // Glance forgets a deleted image at once; the row only lives on until its delete finishes.
     return image && !isBeingDeleted(image) ? image : null;
   }
-  const image = await stores.images.findById(ref.id);
+  // Vitrine's extension: the Yandex-style APIs also find an image by its OpenStack UUID, so a
+  // client that made an image through one dialect can go on with it in another (README "One
+  // image, every dialect").
+  const image = looksLikeUuid(ref.id)
+    ? await stores.images.findByUuid(ref.id)
+    : await stores.images.findById(ref.id);
   return image && image.kind === ref.kind ? image : null;
 }

@@ -33,6 +33,23 @@ export interface BlobStore {
    * `s3://bucket/key`): never credentials.
    */
   locationOf(key: string): string;
+  /**
+   * Every committed blob, as the store names it (`vitrine doctor` compares it with the catalog).
+   * A directory names files by a hash of the key, so names are compared through `inventoryName`.
+   */
+  inventory(): AsyncIterable<StoredBlob>;
+  /** The name `inventory` gives the blob committed under `key`. */
+  inventoryName(key: string): string;
+  /** Removes a committed blob by its inventory name (an orphan that no key names any more). */
+  deleteByInventoryName(name: string): Promise<void>;
+}
+
+/** A committed blob as the store lists it. */
+export interface StoredBlob {
+  name: string;
+  size: number;
+  /** When it was last written (ms since the epoch). */
+  modifiedAt: number;
 }
 
 export interface BlobWriter {

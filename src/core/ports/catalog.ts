@@ -10,7 +10,7 @@ import type {
   MetadefResourceType,
   ResourceTypeAssociation,
 } from "../metadefs/metadef.js";
-import type { Operation, OperationError, OperationResponse } from "../operation.js";
+import type { Operation, OperationError, OperationProgress, OperationResponse } from "../operation.js";
 import type { Principal, Role } from "../principal.js";
 
 /**
@@ -39,6 +39,8 @@ export interface ImageStore {
    */
   isNameTaken(kind: ImageKind, folderId: string, name: string, exceptId?: string): Promise<boolean>;
   countBlobReferences(blobKey: string): Promise<number>;
+  /** How many images there are of each kind and status (the metrics' gauge). */
+  countByStatus(): Promise<{ kind: string; status: string; count: number }[]>;
 }
 
 /** The image read model: lists and searches, each asking for `limit + 1` rows (is there more?). */
@@ -90,6 +92,10 @@ export interface OperationStore {
   claim(id: string, owner: string, now: number, leaseMs: number): Promise<Operation | null>;
   /** Extends the leases `owner` holds; returns the ids whose cancellation was requested. */
   renewLeases(owner: string, ids: string[], now: number, leaseMs: number): Promise<string[]>;
+  /** Unfinished operations: held by a live worker (running) or waiting for one (queued). */
+  countUnfinished(now: number): Promise<{ running: number; queued: number }>;
+  /** Records how far a running operation is; only its lease holder may. */
+  saveProgress(id: string, owner: string, progress: OperationProgress): Promise<void>;
   /** Ends an operation; only the lease holder (or anyone, with `owner` null) may. */
   finish(id: string, owner: string | null, result: OperationResult, now: number): Promise<boolean>;
   /** Gives an operation back (graceful shutdown) so the next worker resumes it at once. */

@@ -18,6 +18,10 @@ export interface IngestRequest {
   allowedFormats: readonly DiskFormat[];
   /** How the source is named in error messages ("uri", "disk d1", ...). */
   sourceLabel: string;
+  /** Where the data comes from, for the metrics. */
+  sourceKind: "upload" | "stage" | "uri" | "disk" | "snapshot";
+  /** Told the running byte count as data flows (for an operation's progress). */
+  onBytes?: (bytesRead: number) => void;
 }
 
 export interface IngestResult extends StoredData, FormatVerdict {}

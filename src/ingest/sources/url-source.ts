@@ -1,7 +1,7 @@
-import type { Readable } from "node:stream";
 import { Agent, request } from "undici";
 import { VitrineError, isVitrineError } from "../../core/errors.js";
 import type { UrlPolicy } from "../url-policy.js";
+import type { SourceData } from "./source-data.js";
 
 const MAX_REDIRECTS = 5;
 
@@ -9,7 +9,7 @@ const MAX_REDIRECTS = 5;
  * Opens an http(s) URL as a byte stream, under the import policy. Redirects are followed by hand
  * so every hop is checked again; each connection resolves through the policy's guarded lookup.
  */
-export async function openUrl(policy: UrlPolicy, uri: string, signal: AbortSignal): Promise<Readable> {
+export async function openUrl(policy: UrlPolicy, uri: string, signal: AbortSignal): Promise<SourceData> {
   let url = policy.parse(uri);
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
     const agent = new Agent({
@@ -40,7 +40,8 @@ export async function openUrl(policy: UrlPolicy, uri: string, signal: AbortSigna
       throw new VitrineError(code, `uri: the source answered HTTP ${res.statusCode}`);
     }
     res.body.once("close", () => void agent.close().catch(() => undefined));
-    return res.body;
+    const length = Number(res.headers["content-length"]);
+    return { stream: res.body, length: Number.isSafeInteger(length) && length >= 0 ? length : null };
   }
   throw new VitrineError("INVALID_ARGUMENT", `uri: more than ${MAX_REDIRECTS} redirects`);
 }

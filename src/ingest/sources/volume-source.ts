@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
-import type { Readable } from "node:stream";
+import type { SourceData } from "./source-data.js";
 import { invalidArgument, notFound } from "../../core/errors.js";
 
 /** A disk or snapshot the image can be made from. */
@@ -9,7 +9,7 @@ export type VolumeKind = "disk" | "snapshot";
 
 /** Where disks and snapshots come from. The built-in one reads files; a cloud would plug its own. */
 export interface VolumeSource {
-  open(kind: VolumeKind, id: string): Promise<Readable>;
+  open(kind: VolumeKind, id: string): Promise<SourceData>;
 }
 
 const EXTENSIONS = ["qcow2", "raw", "img", "vmdk", "vhd"];
@@ -22,7 +22,7 @@ const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,49}$/;
 export class DirectoryVolumeSource implements VolumeSource {
   constructor(private readonly dirs: Record<VolumeKind, string | null>) {}
 
-  async open(kind: VolumeKind, id: string): Promise<Readable> {
+  async open(kind: VolumeKind, id: string): Promise<SourceData> {
     const field = `${kind}Id`;
     // The id becomes part of a path: refuse anything that could climb out of the directory.
     if (!SAFE_ID.test(id) || id.includes("..")) {
@@ -35,7 +35,7 @@ export class DirectoryVolumeSource implements VolumeSource {
         const file = path.join(dir, `${id}.${ext}`);
         try {
           const st = await fsp.stat(file);
-          if (st.isFile()) return fs.createReadStream(file);
+          if (st.isFile()) return { stream: fs.createReadStream(file), length: st.size };
         } catch {
           // try the next extension
         }

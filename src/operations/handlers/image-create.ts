@@ -1,4 +1,3 @@
-import type { Readable } from "node:stream";
 import { failedPrecondition, internal, notFound } from "../../core/errors.js";
 import { assertMinDiskSizeCovers, dataSizeOf, defaultMinDiskSize } from "../../core/image-sizes.js";
 import { isActive, isBeingDeleted, isQueued, transition } from "../../core/image-states.js";
@@ -9,6 +8,7 @@ import { type BlobStore, pendingTag } from "../../core/ports/blob-store.js";
 import type { Catalog, CatalogStores } from "../../core/ports/catalog.js";
 import type { Ingest } from "../../core/ports/ingest.js";
 import { openUrl } from "../../ingest/sources/url-source.js";
+import type { SourceData } from "../../ingest/sources/source-data.js";
 import type { VolumeSource } from "../../ingest/sources/volume-source.js";
 import type { UrlPolicy } from "../../ingest/url-policy.js";
 import type { OperationHandler, RunContext } from "../engine.js";
@@ -70,8 +70,11 @@ export class CreateImageHandler implements OperationHandler {
       return;
     }
 
+    const data = await this.open(source, ctx.signal);
+    ctx.reportProgress({ bytesDone: 0, bytesTotal: data.length });
     const result = await this.deps.ingest({
-      source: await this.open(source, ctx.signal),
+      source: data.stream,
+      onBytes: (bytesDone) => ctx.reportProgress({ bytesDone, bytesTotal: data.length }),
       key: op.id,
       tag,
       signal: ctx.signal,
@@ -79,6 +82,7 @@ export class CreateImageHandler implements OperationHandler {
       maxVirtualSize: this.deps.maxVirtualSize,
       allowedFormats: task.allowedFormats,
       sourceLabel: source.type === "uri" ? "uri" : `${source.type} ${source.id}`,
+      sourceKind: source.type,
     });
     ctx.log.info({ size: result.size, format: result.format }, "image data stored");
 
@@ -138,7 +142,7 @@ export class CreateImageHandler implements OperationHandler {
   private async open(
     source: Exclude<ImageSource, { type: "image" } | { type: "staged" }>,
     signal: AbortSignal,
-  ): Promise<Readable> {
+  ): Promise<SourceData> {
     if (source.type === "uri") return openUrl(this.deps.urlPolicy, source.uri, signal);
     return this.deps.volumes.open(source.type, source.id);
   }

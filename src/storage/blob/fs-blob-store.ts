@@ -4,7 +4,7 @@ import fsp from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Readable } from "node:stream";
-import type { BlobStore, BlobWriter } from "../../core/ports/blob-store.js";
+import type { BlobStore, BlobWriter, StoredBlob } from "../../core/ports/blob-store.js";
 
 const PENDING_DIR = ".pending";
 /** A random id made when the directory is first used: the store's identity wherever it is mounted. */
@@ -40,8 +40,34 @@ export class FsBlobStore implements BlobStore {
 
   /** Keys are opaque strings; a hash spreads them over sub-directories and keeps paths safe. */
   private pathFor(key: string): string {
+    return path.join(this.root, this.inventoryName(key));
+  }
+
+  /** A blob's path under the root: `ab/cd/abcd…` (the SHA-256 of its key). */
+  inventoryName(key: string): string {
     const digest = createHash("sha256").update(key).digest("hex");
-    return path.join(this.root, digest.slice(0, 2), digest.slice(2, 4), digest);
+    return path.join(digest.slice(0, 2), digest.slice(2, 4), digest);
+  }
+
+  async *inventory(): AsyncIterable<StoredBlob> {
+    const hex2 = /^[0-9a-f]{2}$/;
+    for (const a of (await fsp.readdir(this.root)).filter((n) => hex2.test(n)).sort()) {
+      for (const b of (await fsp.readdir(path.join(this.root, a))).filter((n) => hex2.test(n)).sort()) {
+        for (const file of (await fsp.readdir(path.join(this.root, a, b))).sort()) {
+          const name = path.join(a, b, file);
+          const st = await fsp.stat(path.join(this.root, name)).catch(() => null);
+          if (st?.isFile()) yield { name, size: st.size, modifiedAt: st.mtimeMs };
+        }
+      }
+    }
+  }
+
+  async deleteByInventoryName(name: string): Promise<void> {
+    // Only what inventory() lists: two hex levels and a file name, nothing that climbs out.
+    if (!/^[0-9a-f]{2}\/[0-9a-f]{2}\/[^/]+$/.test(name) || name.includes("..")) {
+      throw new Error(`not a blob name: ${name}`);
+    }
+    await fsp.rm(path.join(this.root, name), { force: true });
   }
 
   async createWriter(key: string, tag: string): Promise<BlobWriter> {

@@ -11,7 +11,7 @@ import fsp from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
-import type { BlobStore, BlobWriter } from "../../core/ports/blob-store.js";
+import type { BlobStore, BlobWriter, StoredBlob } from "../../core/ports/blob-store.js";
 import { isProcessAlive } from "../../process-alive.js";
 import { isNotFound, storeFailure } from "./s3-errors.js";
 import { MultipartWriter } from "./s3-multipart-writer.js";
@@ -61,6 +61,33 @@ export class S3BlobStore implements BlobStore {
 
   private objectKey(key: string): string {
     return `${this.options.prefix}blobs/${key}`;
+  }
+
+  inventoryName(key: string): string {
+    return key;
+  }
+
+  async *inventory(): AsyncIterable<StoredBlob> {
+    const prefix = this.objectKey("");
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: prefix, ContinuationToken: token }),
+      );
+      for (const o of page.Contents ?? []) {
+        if (o.Key)
+          yield {
+            name: o.Key.slice(prefix.length),
+            size: o.Size ?? 0,
+            modifiedAt: o.LastModified?.getTime() ?? 0,
+          };
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  async deleteByInventoryName(name: string): Promise<void> {
+    await this.delete(name);
   }
 
   private pendingPrefix(tag?: string): string {

@@ -101,4 +101,13 @@ export class SqlImageStore implements ImageStore {
       .executeTakeFirstOrThrow();
     return Number(row.n);
   }
+
+  async countByStatus(): Promise<{ kind: string; status: string; count: number }[]> {
+    const rows = await this.db
+      .selectFrom("images")
+      .select(["kind", "status", (eb) => eb.fn.countAll<number>().as("n")])
+      .groupBy(["kind", "status"])
+      .execute();
+    return rows.map((r) => ({ kind: r.kind, status: r.status, count: Number(r.n) }));
+  }
 }

@@ -1,5 +1,11 @@
 import type { Selectable } from "kysely";
-import type { Operation, OperationError, OperationKind, OperationResponse } from "../../core/operation.js";
+import type {
+  Operation,
+  OperationError,
+  OperationKind,
+  OperationProgress,
+  OperationResponse,
+} from "../../core/operation.js";
 import type { NewOperation, OperationResult, OperationStore } from "../../core/ports/catalog.js";
 import { alreadyExists } from "../../core/errors.js";
 import { type Db, isUniqueViolation } from "./database.js";
@@ -26,6 +32,13 @@ function toOperation(row: Row): Operation {
     cancelRequested: row.cancel_requested === 1,
     attempts: row.attempts,
     requestId: row.request_id ?? null,
+    progress:
+      row.progress_bytes === null
+        ? null
+        : {
+            bytesDone: Number(row.progress_bytes),
+            bytesTotal: row.progress_total === null ? null : Number(row.progress_total),
+          },
   };
 }
 
@@ -56,6 +69,8 @@ export class SqlOperationStore implements OperationStore {
         lease_expires_at: null,
         idempotency_key: op.idempotencyKey,
         request_id: op.requestId ?? null,
+        progress_bytes: null,
+        progress_total: null,
       })
       .execute()
       .catch((err: unknown) => {
@@ -119,6 +134,20 @@ export class SqlOperationStore implements OperationStore {
   }
 
   /** Ids of unfinished operations that no live worker holds, oldest first. */
+  async countUnfinished(now: number): Promise<{ running: number; queued: number }> {
+    const rows = await this.db
+      .selectFrom("operations")
+      .select([
+        (eb) => eb.fn.countAll<number>().as("n"),
+        (eb) =>
+          eb.fn.sum<number>(eb.case().when("lease_expires_at", ">=", now).then(1).else(0).end()).as("held"),
+      ])
+      .where("done", "=", 0)
+      .executeTakeFirstOrThrow();
+    const held = Number(rows.held ?? 0);
+    return { running: held, queued: Number(rows.n) - held };
+  }
+
   async findClaimable(now: number, limit: number): Promise<string[]> {
     const rows = await this.db
       .selectFrom("operations")
@@ -169,6 +198,16 @@ export class SqlOperationStore implements OperationStore {
       .where("cancel_requested", "=", 1)
       .execute();
     return rows.map((r) => r.id);
+  }
+
+  async saveProgress(id: string, owner: string, progress: OperationProgress): Promise<void> {
+    await this.db
+      .updateTable("operations")
+      .set({ progress_bytes: progress.bytesDone, progress_total: progress.bytesTotal })
+      .where("id", "=", id)
+      .where("lease_owner", "=", owner)
+      .where("done", "=", 0)
+      .execute();
   }
 
   /** Ends an operation; only the lease holder (or anyone, for an unleased one) may. */

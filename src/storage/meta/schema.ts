@@ -58,6 +58,8 @@ export interface OperationsTable {
   lease_expires_at: number | null;
   idempotency_key: string | null;
   request_id: string | null;
+  progress_bytes: number | null;
+  progress_total: number | null;
 }
 
 export interface SubjectsTable {

@@ -7,6 +7,7 @@ import * as m005 from "./005-uploads.js";
 import * as m006 from "./006-operation-request-id.js";
 import * as m007 from "./007-metadefs.js";
 import * as m008 from "./008-operations-by-kind.js";
+import * as m009 from "./009-operation-progress.js";
 
 /** Numbered migrations, in code, run at start-up. Append; never edit a released one. */
 export const migrationProvider: MigrationProvider = {
@@ -20,6 +21,7 @@ export const migrationProvider: MigrationProvider = {
       "006-operation-request-id": m006,
       "007-metadefs": m007,
       "008-operations-by-kind": m008,
+      "009-operation-progress": m009,
     };
   },
 };

@@ -1,0 +1,121 @@
+import type { Readable } from "node:stream";
+import { request } from "undici";
+import { ApiError, Unreachable, UsageError } from "./exit-codes.js";
+
+export type Json = Record<string, unknown>;
+type Query = Record<string, string | number | undefined>;
+
+/**
+ * The service's public APIs as the CLI uses them: the Compute Image API and operations (Yandex
+ * style, `Authorization: Bearer`) and, for image bytes, the OpenStack Image API (`X-Auth-Token`).
+ * Errors come back as ApiError with the dialect's message and the request id.
+ */
+export class ApiClient {
+  constructor(
+    readonly endpoint: string,
+    private readonly token: string | null,
+  ) {
+    if (!/^https?:\/\//.test(endpoint)) throw new UsageError(`endpoint ${endpoint} is not an http(s) URL`);
+  }
+
+  async json<T = Json>(
+    method: string,
+    path: string,
+    options: { query?: Query; body?: unknown } = {},
+  ): Promise<T> {
+    const res = await this.send(method, path, {
+      query: options.query,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      contentType: options.body === undefined ? undefined : "application/json",
+    });
+    const text = await res.body.text();
+    if (res.statusCode === 204 || text === "") return {} as T;
+    return JSON.parse(text) as T;
+  }
+
+  /** JSON Patch, as the OpenStack API takes it. */
+  async patch(path: string, operations: Json[]): Promise<Json> {
+    const res = await this.send("PATCH", path, {
+      body: JSON.stringify(operations),
+      contentType: "application/openstack-images-v2.1-json-patch",
+    });
+    return (await res.body.json()) as Json;
+  }
+
+  /** Streams `data` as the request body (an upload). */
+  async putStream(path: string, data: Readable, length: number): Promise<void> {
+    const res = await this.send("PUT", path, {
+      body: data,
+      contentType: "application/octet-stream",
+      length,
+    });
+    await res.body.dump();
+  }
+
+  /** A response body to stream (a download), with its length when the service sent one. */
+  async getStream(path: string): Promise<{ body: Readable; length: number | null; md5: string | null }> {
+    const res = await this.send("GET", path, {});
+    const length = Number(res.headers["content-length"]);
+    return {
+      body: res.body,
+      length: Number.isSafeInteger(length) ? length : null,
+      md5: header(res.headers["content-md5"]),
+    };
+  }
+
+  private async send(
+    method: string,
+    path: string,
+    opts: { query?: Query; body?: string | Readable; contentType?: string; length?: number },
+  ) {
+    const url = new URL(this.endpoint + path);
+    for (const [k, v] of Object.entries(opts.query ?? {}))
+      if (v !== undefined && v !== "") url.searchParams.set(k, String(v));
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (opts.contentType) headers["content-type"] = opts.contentType;
+    if (opts.length !== undefined) headers["content-length"] = String(opts.length);
+    if (this.token) {
+      if (path.startsWith("/v2/")) headers["x-auth-token"] = this.token;
+      else headers.authorization = `Bearer ${this.token}`;
+    }
+    let res;
+    try {
+      res = await request(url, { method, headers, body: opts.body });
+    } catch (err) {
+      throw new Unreachable(`cannot reach ${this.endpoint}: ${reason(err)}`);
+    }
+    if (res.statusCode >= 400) {
+      const requestId = header(res.headers["x-request-id"]) ?? header(res.headers["x-openstack-request-id"]);
+      throw new ApiError(
+        errorMessage(res.statusCode, await res.body.text().catch(() => "")),
+        res.statusCode,
+        requestId,
+      );
+    }
+    return res;
+  }
+}
+
+/** The message of an error body in either dialect's shape (Yandex `{code, message}`, Glance `{message, title}`). */
+function errorMessage(status: number, text: string): string {
+  try {
+    const body = JSON.parse(text) as { message?: unknown; title?: unknown };
+    if (typeof body.message === "string" && body.message !== "") return body.message;
+    if (typeof body.title === "string") return body.title;
+  } catch {
+    // not JSON: fall through
+  }
+  return text.trim().split("\n")[0] || `HTTP ${status}`;
+}
+
+function header(value: string | string[] | undefined): string | null {
+  return (Array.isArray(value) ? value[0] : value) ?? null;
+}
+
+function reason(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err; e && parts.length < 3; e = (e as { cause?: unknown }).cause) {
+    if (e instanceof Error) parts.push((e as NodeJS.ErrnoException).code ?? e.message);
+  }
+  return parts.join(": ") || String(err);
+}

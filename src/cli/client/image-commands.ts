@@ -1,0 +1,410 @@
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import { Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { type Command, Option } from "commander";
+import { SIGNATURE_SAMPLE, signatureFormat } from "../../inspect/sniffer.js";
+import { byteProgress } from "../progress.js";
+import type { Json } from "./api-client.js";
+import { ApiError, EXIT, UsageError } from "./exit-codes.js";
+import { type Column, humanBytes, parseBytes, parseLabels, printList, printValue } from "./output.js";
+import { type ClientFlags, Session, withClientOptions } from "./session.js";
+import { responseOf, waitForOperation } from "./wait.js";
+
+const YANDEX_ID = /^[a-z][a-z0-9]{19}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const IMAGE_COLUMNS: Column[] = [
+  { heading: "ID", cell: (i) => String(i.id ?? "") },
+  { heading: "NAME", cell: (i) => String(i.name ?? "") },
+  { heading: "FAMILY", cell: (i) => String(i.family ?? "") },
+  { heading: "STATUS", cell: (i) => String(i.status ?? "") },
+  { heading: "SIZE", cell: (i) => humanBytes(Number(i.storageSize ?? 0)) },
+  { heading: "MIN DISK", cell: (i) => humanBytes(Number(i.minDiskSize ?? 0)) },
+  { heading: "CREATED", cell: (i) => String(i.createdAt ?? "") },
+];
+
+const BINDING_COLUMNS: Column[] = [
+  { heading: "ROLE", cell: (b) => String(b.roleId ?? "") },
+  { heading: "SUBJECT TYPE", cell: (b) => String((b.subject as Json | undefined)?.type ?? "") },
+  { heading: "SUBJECT ID", cell: (b) => String((b.subject as Json | undefined)?.id ?? "") },
+];
+
+const OS_TYPES = ["linux", "windows"];
+
+/** `vitrine image ...`: Compute images, with `yc compute image`'s flags and habits. */
+export function registerImageCommands(program: Command): void {
+  const image = program.command("image").description("Compute images: list, create, change, share, download");
+
+  withClientOptions(image.command("list"))
+    .description("list the folder's images")
+    .option("--filter <expr>", 'the API\'s filter, e.g. name="ubuntu"')
+    .option("--limit <n>", "at most this many", (v) => positiveInt(v, "--limit"))
+    .action(async (flags: ClientFlags & { filter?: string; limit?: number }) => {
+      const s = new Session(flags);
+      const images = await listAll(
+        s,
+        "/compute/v1/images",
+        "images",
+        {
+          folderId: s.folderId,
+          filter: flags.filter,
+        },
+        flags.limit,
+      );
+      printList(images, IMAGE_COLUMNS, s.format);
+    });
+
+  withClientOptions(image.command("get"))
+    .description("show an image")
+    .argument("<image>", "the image's id, OpenStack UUID or name")
+    .action(async (ref: string, flags: ClientFlags) => {
+      const s = new Session(flags);
+      printValue(await getImage(s, ref), s.format);
+    });
+
+  withClientOptions(image.command("create"))
+    .description("create an image from a URL, another image, a disk, a snapshot or a local file")
+    .option("--name <name>", "the image's name, unique in the folder")
+    .option("--description <text>", "a description")
+    .option("--labels <k=v,...>", "labels")
+    .option("--family <family>", "the family (getLatestByFamily finds its newest image)")
+    .option("--min-disk-size <size>", "the smallest disk it may go on, e.g. 10G")
+    .addOption(new Option("--os-type <type>", "the operating system type").choices(OS_TYPES))
+    .option("--source-uri <url>", "import from this URL (qcow2, VMDK or VHD)")
+    .option("--source-image <image>", "from another image (id or name): shares its data, no copy")
+    .option("--source-disk <id>", "from a disk")
+    .option("--source-snapshot <id>", "from a snapshot")
+    .option("--file <path>", "upload this local file (qcow2, VMDK, VHD, VHDX, raw ...)")
+    .option("--disk-format <format>", "the --file's format, when its signature should not decide")
+    .option("--async", "return the operation at once instead of waiting for it")
+    .action(async (flags: CreateFlags) => {
+      const s = new Session(flags);
+      const sources = (["sourceUri", "sourceImage", "sourceDisk", "sourceSnapshot", "file"] as const).filter(
+        (k) => flags[k] !== undefined,
+      );
+      if (sources.length !== 1) {
+        throw new UsageError(
+          "name exactly one source: --source-uri, --source-image, --source-disk, --source-snapshot or --file",
+        );
+      }
+      const body: Json = {
+        folderId: s.folderId,
+        ...(flags.name !== undefined ? { name: flags.name } : {}),
+        ...(flags.description !== undefined ? { description: flags.description } : {}),
+        ...(flags.labels !== undefined ? { labels: parseLabels(flags.labels) } : {}),
+        ...(flags.family !== undefined ? { family: flags.family } : {}),
+        ...(flags.minDiskSize !== undefined
+          ? { minDiskSize: String(parseBytes(flags.minDiskSize, "--min-disk-size")) }
+          : {}),
+        ...(flags.osType ? { os: { type: flags.osType.toUpperCase() } } : {}),
+      };
+      if (flags.sourceUri) body.uri = flags.sourceUri;
+      if (flags.sourceDisk) body.diskId = flags.sourceDisk;
+      if (flags.sourceSnapshot) body.snapshotId = flags.sourceSnapshot;
+      if (flags.sourceImage) body.imageId = await imageIdOf(s, flags.sourceImage);
+      if (flags.file) {
+        await createFromFile(s, flags.file, flags.diskFormat, body, flags.async === true);
+        return;
+      }
+      await finish(s, await s.client.json("POST", "/compute/v1/images", { body }), flags.async, "importing");
+    });
+
+  withClientOptions(image.command("update"))
+    .description("change an image's name, description, labels or minimum disk size")
+    .argument("<image>", "the image's id, OpenStack UUID or name")
+    .option("--new-name <name>", "a new name")
+    .option("--description <text>", "a new description")
+    .option("--labels <k=v,...>", 'the labels, replacing all ("" removes them)')
+    .option("--min-disk-size <size>", "a new minimum disk size, e.g. 20G")
+    .option("--async", "return the operation at once")
+    .action(
+      async (
+        ref: string,
+        flags: ClientFlags & {
+          newName?: string;
+          description?: string;
+          labels?: string;
+          minDiskSize?: string;
+          async?: boolean;
+        },
+      ) => {
+        const s = new Session(flags);
+        const body: Json = {};
+        if (flags.newName !== undefined) body.name = flags.newName;
+        if (flags.description !== undefined) body.description = flags.description;
+        if (flags.labels !== undefined) body.labels = parseLabels(flags.labels);
+        if (flags.minDiskSize !== undefined) {
+          body.minDiskSize = String(parseBytes(flags.minDiskSize, "--min-disk-size"));
+        }
+        const mask = Object.keys(body);
+        if (mask.length === 0)
+          throw new UsageError("nothing to change: --new-name, --description, --labels or --min-disk-size");
+        const id = await imageIdOf(s, ref);
+        const op = await s.client.json("PATCH", `/compute/v1/images/${encodeURIComponent(id)}`, {
+          body: { ...body, updateMask: mask.join(",") },
+        });
+        await finish(s, op, flags.async, "updating");
+      },
+    );
+
+  withClientOptions(image.command("delete"))
+    .description("delete an image")
+    .argument("<image>", "the image's id, OpenStack UUID or name")
+    .option("--async", "return the operation at once")
+    .action(async (ref: string, flags: ClientFlags & { async?: boolean }) => {
+      const s = new Session(flags);
+      const id = await imageIdOf(s, ref);
+      const op = await s.client.json("DELETE", `/compute/v1/images/${encodeURIComponent(id)}`);
+      await finish(s, op, flags.async, "deleting");
+    });
+
+  withClientOptions(image.command("download"))
+    .description("download an image's data (checked against its MD5 as it arrives)")
+    .argument("<image>", "the image's id, OpenStack UUID or name")
+    .option("--output <file>", "where to write it; - for stdout (the default when stdout is not a terminal)")
+    .action(async (ref: string, flags: ClientFlags & { output?: string }) => {
+      const s = new Session(flags);
+      await download(s, await imageIdOf(s, ref), flags.output);
+    });
+
+  withClientOptions(image.command("share"))
+    .description("grant (or with --remove revoke) a role on an image")
+    .argument("<image>", "the image's id, OpenStack UUID or name")
+    .requiredOption("--subject <type:id>", "userAccount:ID, serviceAccount:ID, system:allUsers ...")
+    .option("--role <role>", "viewer, compute.images.user, editor or admin", "compute.images.user")
+    .option("--remove", "revoke the binding instead")
+    .action(async (ref: string, flags: ClientFlags & { subject: string; role: string; remove?: boolean }) => {
+      const s = new Session(flags);
+      const at = flags.subject.indexOf(":");
+      if (at <= 0 || at === flags.subject.length - 1) {
+        throw new UsageError(`--subject: ${flags.subject} is not type:id (e.g. userAccount:ajeabc...)`);
+      }
+      const id = await imageIdOf(s, ref);
+      const op = await s.client.json(
+        "POST",
+        `/compute/v1/images/${encodeURIComponent(id)}:updateAccessBindings`,
+        {
+          body: {
+            accessBindingDeltas: [
+              {
+                action: flags.remove ? "REMOVE" : "ADD",
+                accessBinding: {
+                  roleId: flags.role,
+                  subject: { type: flags.subject.slice(0, at), id: flags.subject.slice(at + 1) },
+                },
+              },
+            ],
+          },
+        },
+      );
+      await finish(s, op, false, "sharing");
+    });
+
+  withClientOptions(image.command("list-access-bindings"))
+    .description("who holds which role on an image")
+    .argument("<image>", "the image's id, OpenStack UUID or name")
+    .action(async (ref: string, flags: ClientFlags) => {
+      const s = new Session(flags);
+      const id = await imageIdOf(s, ref);
+      const bindings = await listAll(
+        s,
+        `/compute/v1/images/${encodeURIComponent(id)}:listAccessBindings`,
+        "accessBindings",
+        {},
+      );
+      printList(bindings, BINDING_COLUMNS, s.format);
+    });
+}
+
+interface CreateFlags extends ClientFlags {
+  name?: string;
+  description?: string;
+  labels?: string;
+  family?: string;
+  minDiskSize?: string;
+  osType?: string;
+  sourceUri?: string;
+  sourceImage?: string;
+  sourceDisk?: string;
+  sourceSnapshot?: string;
+  file?: string;
+  diskFormat?: string;
+  async?: boolean;
+}
+
+/** Every item of a paged list, up to `limit`. */
+export async function listAll(
+  s: Session,
+  path: string,
+  field: string,
+  query: Record<string, string | undefined>,
+  limit = Infinity,
+): Promise<Json[]> {
+  const items: Json[] = [];
+  let pageToken: string | undefined;
+  do {
+    const page = await s.client.json("GET", path, {
+      query: { ...query, pageSize: Math.min(1000, limit - items.length), pageToken },
+    });
+    items.push(...((page[field] as Json[] | undefined) ?? []));
+    pageToken = (page.nextPageToken as string | undefined) || undefined;
+  } while (pageToken && items.length < limit);
+  return items.slice(0, limit);
+}
+
+async function getImage(s: Session, ref: string): Promise<Json> {
+  return s.client.json("GET", `/compute/v1/images/${encodeURIComponent(await imageIdOf(s, ref))}`);
+}
+
+/** An id (Yandex-style or OpenStack UUID) as given; a name looked up in the folder. */
+export async function imageIdOf(s: Session, ref: string): Promise<string> {
+  if (YANDEX_ID.test(ref) || UUID.test(ref)) return ref;
+  const found = await listAll(s, "/compute/v1/images", "images", {
+    folderId: s.folderId,
+    filter: `name="${ref.replace(/["\\]/g, "\\$&")}"`,
+  });
+  if (found.length === 0) throw new ApiError(`Image ${ref} not found in folder ${s.folderId}`, 404, null);
+  return String(found[0]!.id);
+}
+
+/** Prints the operation (--async) or waits for it and prints what it returned. */
+async function finish(s: Session, op: Json, async: boolean | undefined, label: string): Promise<void> {
+  if (async) return printValue(op, s.format);
+  const done = await waitForOperation(s.client, op, label);
+  const result = responseOf(done);
+  if (Object.keys(result).length > 0) printValue(result, s.format);
+}
+
+/**
+ * A Compute image from a laptop file, which the Compute API alone cannot do: the bytes go up
+ * through the OpenStack upload API into a hidden image (the server inspects and hashes them
+ * there), the Compute image is created from it (sharing its data: nothing is copied), and the
+ * hidden one is deleted. Whatever fails or is interrupted, the hidden image is removed.
+ */
+async function createFromFile(
+  s: Session,
+  file: string,
+  declaredFormat: string | undefined,
+  body: Json,
+  async: boolean,
+): Promise<void> {
+  let size: number;
+  try {
+    const st = fs.statSync(file);
+    if (!st.isFile()) throw new UsageError(`--file: ${file} is not a file`);
+    size = st.size;
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(
+      `--file: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    );
+  }
+  const format = declaredFormat ?? formatOfFile(file, size);
+  const staging = await s.client.json("POST", "/v2/images", {
+    body: {
+      name: `vitrine-cli-upload${body.name ? `-${String(body.name)}` : ""}`,
+      owner: body.folderId,
+      disk_format: format,
+      container_format: "bare",
+      visibility: "private",
+      os_hidden: true,
+    },
+  });
+  const stagingId = String(staging.id);
+  const removeStaging = () => s.client.json("DELETE", `/v2/images/${stagingId}`).catch(() => undefined);
+  const controller = new AbortController();
+  const onInterrupt = () => controller.abort();
+  process.once("SIGINT", onInterrupt);
+  try {
+    const bar = byteProgress("uploading", size);
+    let sent = 0;
+    const counter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        sent += chunk.length;
+        bar.update(sent);
+        done(null, chunk);
+      },
+    });
+    const data = fs.createReadStream(file);
+    controller.signal.addEventListener("abort", () => data.destroy(new Error("interrupted")));
+    try {
+      await s.client.putStream(`/v2/images/${stagingId}/file`, data.pipe(counter), size);
+    } finally {
+      bar.stop();
+    }
+    const op = await s.client.json("POST", "/compute/v1/images", { body: { ...body, imageId: stagingId } });
+    const done = async ? op : await waitForOperation(s.client, op, "creating");
+    await removeStaging();
+    printValue(async ? done : responseOf(done), s.format);
+  } catch (err) {
+    await removeStaging();
+    if (controller.signal.aborted) {
+      process.stderr.write("upload interrupted; nothing was created\n");
+      process.exit(EXIT.interrupted);
+    }
+    throw err;
+  } finally {
+    process.off("SIGINT", onInterrupt);
+  }
+}
+
+/** The format a file's signature names (what the upload declares; the server checks it again). */
+function formatOfFile(file: string, size: number): string {
+  const fd = fs.openSync(file, "r");
+  try {
+    const head = Buffer.alloc(Math.min(size, SIGNATURE_SAMPLE.head));
+    fs.readSync(fd, head, 0, head.length, 0);
+    const end = Buffer.alloc(Math.min(size, SIGNATURE_SAMPLE.end));
+    fs.readSync(fd, end, 0, end.length, size - end.length);
+    return signatureFormat({ head, tail: end, end, total: size });
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Streams the image's bytes to a file or stdout, checking the MD5 the service sent. */
+async function download(s: Session, id: string, output: string | undefined): Promise<void> {
+  const target = output ?? (process.stdout.isTTY ? null : "-");
+  if (target === null)
+    throw new UsageError("stdout is a terminal: name a file with --output (or - to insist)");
+  const { body, length, md5 } = await s.client.getStream(`/v2/images/${encodeURIComponent(id)}/file`);
+  const bar = byteProgress("downloading", length);
+  const hash = createHash("md5");
+  let received = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      received += chunk.length;
+      hash.update(chunk);
+      bar.update(received);
+      done(null, chunk);
+    },
+  });
+  const partial = target === "-" ? null : `${target}.partial`;
+  try {
+    await pipeline(body, meter, partial ? fs.createWriteStream(partial, { mode: 0o600 }) : process.stdout);
+  } catch (err) {
+    if (partial) fs.rmSync(partial, { force: true });
+    throw err;
+  } finally {
+    bar.stop();
+  }
+  const got = hash.digest("hex");
+  if (md5 && md5 !== got) {
+    if (partial) fs.rmSync(partial, { force: true });
+    throw new ApiError(
+      `the data received does not match the image's MD5 (${got}, expected ${md5})`,
+      200,
+      null,
+    );
+  }
+  if (partial) fs.renameSync(partial, target);
+  if (target !== "-") process.stderr.write(`${humanBytes(received)} written to ${target} (md5 ${got})\n`);
+}
+
+function positiveInt(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0)
+    throw new UsageError(`${flag} must be a positive integer, not ${value}`);
+  return n;
+}

@@ -1,0 +1,106 @@
+import Table from "cli-table3";
+import YAML from "yaml";
+import { UsageError } from "./exit-codes.js";
+import type { Json } from "./api-client.js";
+
+export const FORMATS = ["table", "json", "yaml"] as const;
+export type Format = (typeof FORMATS)[number];
+
+/** Table for a person at a terminal, JSON for a pipe or a script (`--format` overrides). */
+export function outputFormat(flag: string | undefined, stdoutIsTty = process.stdout.isTTY === true): Format {
+  if (flag === undefined) return stdoutIsTty ? "table" : "json";
+  if (!(FORMATS as readonly string[]).includes(flag)) {
+    throw new UsageError(`--format must be one of ${FORMATS.join(", ")}, not ${flag}`);
+  }
+  return flag as Format;
+}
+
+/** A column of a list table: its heading and how a row shows in it. */
+export interface Column {
+  heading: string;
+  cell(item: Json): string;
+}
+
+/** No rule between rows: a list reads like `yc`'s. */
+const COMPACT = { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" };
+
+/** Prints a list: a table with `columns`, or the items themselves as JSON/YAML. */
+export function printList(items: Json[], columns: Column[], format: Format): void {
+  if (format !== "table") return printValue(items, format);
+  const table = new Table({
+    head: columns.map((c) => c.heading),
+    style: { head: [], border: [] },
+    chars: COMPACT,
+  });
+  for (const item of items) table.push(columns.map((c) => c.cell(item)));
+  process.stdout.write(`${table.toString()}\n`);
+}
+
+/** Prints one resource: field per line in a table, or the resource as JSON/YAML. */
+export function printValue(value: unknown, format: Format): void {
+  if (format === "json") process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  else if (format === "yaml") process.stdout.write(YAML.stringify(value));
+  else {
+    const table = new Table({ style: { head: [], border: [] }, chars: COMPACT });
+    for (const [key, v] of Object.entries(flatten(value as Json))) table.push({ [key]: v });
+    process.stdout.write(`${table.toString()}\n`);
+  }
+}
+
+/** Nested fields as dotted keys ("os.type"), for the two-column view. */
+function flatten(value: Json, prefix = ""): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, v] of Object.entries(value)) {
+    const name = prefix + key;
+    if (v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length > 0) {
+      Object.assign(out, flatten(v as Json, `${name}.`));
+    } else out[name] = typeof v === "string" ? v : JSON.stringify(v);
+  }
+  return out;
+}
+
+const UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+
+/** Bytes for people: "10 GiB", "1.5 MiB". */
+export function humanBytes(bytes: number): string {
+  let unit = 0;
+  let n = bytes;
+  while (n >= 1024 && unit < UNITS.length - 1) {
+    n /= 1024;
+    unit++;
+  }
+  const digits = unit === 0 || Number.isInteger(n) ? 0 : n < 10 ? 2 : 1;
+  return `${n.toFixed(digits)} ${UNITS[unit]}`;
+}
+
+const MULTIPLIER: Record<string, number> = {
+  "": 1,
+  K: 1024,
+  M: 1024 ** 2,
+  G: 1024 ** 3,
+  T: 1024 ** 4,
+  P: 1024 ** 5,
+};
+
+/**
+ * A size as people write it: "10G", "10GB", "10GiB", "512M", "1.5T" or plain bytes. As in `yc`,
+ * the units are binary (a G is 2^30 bytes: what a disk size in Compute means).
+ */
+export function parseBytes(text: string, flag: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGTP]?)(?:i?B)?\s*$/i.exec(text);
+  if (!m) throw new UsageError(`${flag}: ${text} is not a size (e.g. 10G, 512MB, 1073741824)`);
+  const bytes = Number(m[1]) * MULTIPLIER[m[2]!.toUpperCase()]!;
+  if (!Number.isSafeInteger(Math.round(bytes))) throw new UsageError(`${flag}: ${text} is too large`);
+  return Math.round(bytes);
+}
+
+/** "k=v,k2=v2" into labels; "" clears them. */
+export function parseLabels(text: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const pair of text.split(",").filter((p) => p.trim() !== "")) {
+    const at = pair.indexOf("=");
+    if (at <= 0) throw new UsageError(`--labels: ${pair} is not key=value`);
+    labels[pair.slice(0, at).trim()] = pair.slice(at + 1).trim();
+  }
+  return labels;
+}

@@ -1,0 +1,92 @@
+import readline from "node:readline/promises";
+import { setTimeout as sleep } from "node:timers/promises";
+import { type ByteProgress, byteProgress } from "../progress.js";
+import type { ApiClient, Json } from "./api-client.js";
+import { EXIT, OperationFailed } from "./exit-codes.js";
+
+/** What an Operation carries beyond its id, as the REST API renders it. */
+interface OperationJson extends Json {
+  id: string;
+  done?: boolean;
+  error?: { message?: string };
+  response?: Json;
+  /** Vitrine's extension: an import's bytes read so far, of the total when known ("0": unknown). */
+  progress?: { bytesDone?: string; bytesTotal?: string };
+}
+
+/**
+ * Follows an operation until it is done, showing the server's progress of an import on a
+ * terminal. Ctrl-C asks whether to cancel the operation (on a terminal) or leaves it running
+ * (otherwise); either way the command ends with the interrupted exit code.
+ */
+export async function waitForOperation(
+  client: ApiClient,
+  started: Json,
+  label: string,
+): Promise<OperationJson> {
+  let op = started as OperationJson;
+  let bar: ByteProgress | null = null;
+  let interrupted = false;
+  let asking = false;
+  const onInterrupt = () => {
+    if (asking) return;
+    interrupted = true;
+  };
+  process.on("SIGINT", onInterrupt);
+  try {
+    let pause = 200;
+    while (!op.done) {
+      if (interrupted) {
+        bar?.stop();
+        bar = null;
+        asking = true;
+        const cancel = await askToCancel(op.id);
+        asking = false;
+        interrupted = false;
+        if (cancel) {
+          await client.json("POST", `/operations/${encodeURIComponent(op.id)}:cancel`);
+          process.stderr.write(`operation ${op.id} cancelled\n`);
+          process.exit(EXIT.interrupted);
+        }
+        if (cancel === null) {
+          process.stderr.write(
+            `operation ${op.id} goes on; \`vitrine operation cancel ${op.id}\` stops it\n`,
+          );
+          process.exit(EXIT.interrupted);
+        }
+      }
+      await sleep(pause);
+      pause = Math.min(pause * 1.5, 1000);
+      op = await client.json<OperationJson>("GET", `/operations/${encodeURIComponent(op.id)}`);
+      if (op.progress && !op.done) {
+        const done = Number(op.progress.bytesDone ?? 0);
+        const total = Number(op.progress.bytesTotal ?? 0) || null;
+        bar ??= byteProgress(label, total);
+        bar.update(done, total);
+      }
+    }
+  } finally {
+    bar?.stop();
+    process.off("SIGINT", onInterrupt);
+  }
+  if (op.error) throw new OperationFailed(op.id, op.error.message ?? "unknown error");
+  return op;
+}
+
+/** true: cancel; false: keep waiting; null: cannot ask (no terminal), leave it running. */
+async function askToCancel(operationId: string): Promise<boolean | null> {
+  if (!process.stdin.isTTY || !process.stderr.isTTY) return null;
+  const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`\nCancel operation ${operationId}? [y/N] `);
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
+
+/** The resource a finished operation returned, without its Any type tag. */
+export function responseOf(op: Json): Json {
+  const { "@type": _type, ...rest } = (op.response as Json | undefined) ?? {};
+  return rest;
+}

@@ -1,0 +1,212 @@
+import { createHash } from "node:crypto";
+import { Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { Config } from "../config.js";
+import type { BlobStore } from "../core/ports/blob-store.js";
+import type { Db } from "../storage/meta/database.js";
+import { blobStoreFor, databaseFor } from "../storage/stores-for-config.js";
+import { byteProgress } from "./progress.js";
+
+/** An orphan younger than this may be an ingest that committed its blob a moment before its image. */
+export const ORPHAN_MIN_AGE_MS = 60 * 60 * 1000;
+
+interface ImageWithData {
+  id: string;
+  uuid: string;
+  status: string;
+  blobKey: string;
+  size: number;
+  md5: string | null;
+  sha512: string | null;
+}
+
+export interface Finding {
+  kind: "missing" | "size-mismatch" | "corrupt" | "orphan";
+  /** The images that name the blob (none for an orphan): their ids, and their OpenStack UUIDs. */
+  images: string[];
+  uuids: string[];
+  blob: string;
+  detail: string;
+  /** For orphans: whether --repair removed it. */
+  removed?: boolean;
+}
+
+export interface DoctorReport {
+  images: number;
+  blobs: number;
+  bytes: number;
+  verified: boolean;
+  findings: Finding[];
+}
+
+/**
+ * Checks an installation against itself: every image that has data has its blob, of the size the
+ * catalog recorded, and with `verify` the SHA-512 and MD5 recorded (each blob read once, shared
+ * blobs too); every blob in the store belongs to an image or to work in flight. With `repair`,
+ * orphans are removed when they are provably nobody's: not named by any image, operation or
+ * upload when listed nor when re-read just before the delete, and older than an hour. Safe to
+ * run while the service is running (it only reads, except for those removals).
+ */
+export async function runDoctor(
+  config: Pick<Config, "dataDir" | "databaseUrl" | "s3">,
+  opts: { verify: boolean; repair: boolean; showProgress: boolean },
+): Promise<DoctorReport> {
+  const { db } = databaseFor(config);
+  try {
+    const blobs = await blobStoreFor(config);
+    const images = await imagesWithData(db);
+    const byKey = new Map<string, ImageWithData[]>();
+    for (const image of images) byKey.set(image.blobKey, [...(byKey.get(image.blobKey) ?? []), image]);
+    const findings: Finding[] = [];
+    let bytes = 0;
+    const present: [string, ImageWithData[]][] = [];
+    for (const [key, owners] of byKey) {
+      const stat = await blobs.stat(key);
+      const named = { images: owners.map((o) => o.id), uuids: owners.map((o) => o.uuid) };
+      if (!stat) {
+        findings.push({
+          kind: "missing",
+          ...named,
+          blob: key,
+          detail: "the blob is missing from the store",
+        });
+        continue;
+      }
+      bytes += stat.size;
+      if (stat.size !== owners[0]!.size) {
+        findings.push({
+          kind: "size-mismatch",
+          ...named,
+          blob: key,
+          detail: `the catalog records ${owners[0]!.size} bytes, the store holds ${stat.size}`,
+        });
+        continue;
+      }
+      present.push([key, owners]);
+    }
+    if (opts.verify) findings.push(...(await verifyDigests(blobs, present, opts.showProgress)));
+    findings.push(...(await findOrphans(db, blobs, byKey, opts.repair)));
+    return { images: images.length, blobs: byKey.size, bytes, verified: opts.verify, findings };
+  } finally {
+    await db.destroy();
+  }
+}
+
+async function imagesWithData(db: Db): Promise<ImageWithData[]> {
+  const rows = await db
+    .selectFrom("images")
+    .select(["id", "uuid", "status", "blob_key", "size", "checksum_md5", "checksum_sha512"])
+    .where("blob_key", "is not", null)
+    .orderBy("blob_key")
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    uuid: r.uuid,
+    status: r.status,
+    blobKey: r.blob_key!,
+    size: Number(r.size ?? 0),
+    md5: r.checksum_md5,
+    sha512: r.checksum_sha512,
+  }));
+}
+
+/** Reads every present blob once and compares its digests with what its images recorded. */
+async function verifyDigests(
+  blobs: BlobStore,
+  present: [string, ImageWithData[]][],
+  showProgress: boolean,
+): Promise<Finding[]> {
+  const total = present.reduce((n, [, owners]) => n + owners[0]!.size, 0);
+  const bar = byteProgress("verifying", total, showProgress);
+  const findings: Finding[] = [];
+  let done = 0;
+  try {
+    for (const [key, owners] of present) {
+      const md5 = createHash("md5");
+      const sha512 = createHash("sha512");
+      await pipeline(
+        await blobs.read(key),
+        new Writable({
+          write(chunk: Buffer, _enc, next) {
+            md5.update(chunk);
+            sha512.update(chunk);
+            done += chunk.length;
+            bar.update(done);
+            next();
+          },
+        }),
+      );
+      const got = { md5: md5.digest("hex"), sha512: sha512.digest("hex") };
+      const wrong = owners.filter(
+        (o) => (o.sha512 !== null && o.sha512 !== got.sha512) || (o.md5 !== null && o.md5 !== got.md5),
+      );
+      if (wrong.length > 0) {
+        findings.push({
+          kind: "corrupt",
+          images: wrong.map((o) => o.id),
+          uuids: wrong.map((o) => o.uuid),
+          blob: key,
+          detail: `the bytes hash to SHA-512 ${got.sha512.slice(0, 16)}…, the catalog records ${String(wrong[0]!.sha512).slice(0, 16)}…`,
+        });
+      }
+    }
+  } finally {
+    bar.stop();
+  }
+  return findings;
+}
+
+/** Blob keys that work in flight may commit before its image names them: operations' and uploads'. */
+async function keysInFlight(db: Db): Promise<string[]> {
+  const ops = await db.selectFrom("operations").select(["id", "payload"]).where("done", "=", 0).execute();
+  const uploads = await db.selectFrom("uploads").select("blob_key").execute();
+  const staged = ops.flatMap((o) => {
+    const blobKey = (JSON.parse(o.payload) as { source?: { blobKey?: unknown } }).source?.blobKey;
+    return typeof blobKey === "string" ? [blobKey] : [];
+  });
+  return [...ops.map((o) => o.id), ...staged, ...uploads.map((u) => u.blob_key)];
+}
+
+async function referencedNames(db: Db, blobs: BlobStore, imageKeys: Iterable<string>): Promise<Set<string>> {
+  return new Set([...imageKeys, ...(await keysInFlight(db))].map((k) => blobs.inventoryName(k)));
+}
+
+async function findOrphans(
+  db: Db,
+  blobs: BlobStore,
+  byKey: Map<string, ImageWithData[]>,
+  repair: boolean,
+): Promise<Finding[]> {
+  const referenced = await referencedNames(db, blobs, byKey.keys());
+  const orphans: { name: string; size: number; modifiedAt: number }[] = [];
+  for await (const blob of blobs.inventory()) if (!referenced.has(blob.name)) orphans.push(blob);
+  if (orphans.length === 0) return [];
+  // Re-read just before deciding: an image made meanwhile may have come to name one of them.
+  const stillNobodys = repair
+    ? await referencedNames(
+        db,
+        blobs,
+        (await imagesWithData(db)).map((i) => i.blobKey),
+      )
+    : null;
+  const findings: Finding[] = [];
+  for (const orphan of orphans) {
+    const ageMs = Date.now() - orphan.modifiedAt;
+    let removed = false;
+    if (stillNobodys && !stillNobodys.has(orphan.name) && ageMs >= ORPHAN_MIN_AGE_MS) {
+      await blobs.deleteByInventoryName(orphan.name);
+      removed = true;
+    }
+    findings.push({
+      kind: "orphan",
+      images: [],
+      uuids: [],
+      blob: orphan.name,
+      detail: `${orphan.size} bytes no image names, written ${Math.round(ageMs / 60000)} min ago${
+        removed ? "; removed" : repair && ageMs < ORPHAN_MIN_AGE_MS ? "; kept: younger than an hour" : ""
+      }`,
+      removed,
+    });
+  }
+  return findings;
+}

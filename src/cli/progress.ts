@@ -1,0 +1,74 @@
+import cliProgress from "cli-progress";
+import { humanBytes } from "./client/output.js";
+
+/** A byte count as it grows: a bar with bytes, speed and time left on a terminal, nothing otherwise. */
+export interface ByteProgress {
+  /** The bytes done so far (and the total, once known or when it changes). */
+  update(bytesDone: number, bytesTotal?: number | null): void;
+  stop(): void;
+}
+
+const SILENT: ByteProgress = { update: () => undefined, stop: () => undefined };
+
+/**
+ * A progress bar on stderr when it is a terminal (so piped output stays clean). Without a known
+ * total it shows bytes and speed only.
+ */
+export function byteProgress(
+  label: string,
+  total: number | null,
+  show = process.stderr.isTTY === true,
+): ByteProgress {
+  if (!show) return SILENT;
+  const started = Date.now();
+  let known = total;
+  const bar = new cliProgress.SingleBar(
+    {
+      format: (options, params, payload: { done: string; total: string; speed: string; left: string }) => {
+        const width = options.barsize ?? 30;
+        const filled = known ? Math.round(params.progress * width) : 0;
+        const gauge = known
+          ? `[${"█".repeat(filled)}${"░".repeat(width - filled)}] ${Math.floor(params.progress * 100)}% `
+          : "";
+        return `${label} ${gauge}${payload.done}${known ? ` / ${payload.total}` : ""} | ${payload.speed}/s${known ? ` | ${payload.left} left` : ""}`;
+      },
+      hideCursor: true,
+      stream: process.stderr,
+      fps: 5,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const payload = (done: number) => {
+    const seconds = Math.max((Date.now() - started) / 1000, 0.001);
+    const speed = done / seconds;
+    const left = known && speed > 0 ? Math.max(0, (known - done) / speed) : 0;
+    return {
+      done: humanBytes(done),
+      total: known ? humanBytes(known) : "",
+      speed: humanBytes(speed),
+      left: formatSeconds(left),
+    };
+  };
+  bar.start(known ?? 1, 0, payload(0));
+  return {
+    update(done, newTotal) {
+      if (newTotal !== undefined && newTotal !== known) {
+        known = newTotal;
+        bar.setTotal(known ?? 1);
+      }
+      bar.update(known ? Math.min(done, known) : 0, payload(done));
+    },
+    stop() {
+      bar.stop();
+    },
+  };
+}
+
+function formatSeconds(s: number): string {
+  const whole = Math.ceil(s);
+  if (whole < 60) return `${whole}s`;
+  const m = Math.floor(whole / 60);
+  return m < 60
+    ? `${m}m${String(whole % 60).padStart(2, "0")}s`
+    : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
+}

@@ -1,0 +1,205 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { after, before, describe, test } from "node:test";
+import { createReadyImage } from "../helpers/compute.js";
+import { type FileServer, startFileServer } from "../helpers/file-server.js";
+import { image } from "../helpers/fixtures.js";
+import { rawCall } from "../helpers/grpc.js";
+import { qcow2Corrupt } from "../helpers/hostile.js";
+import { createOsImage, putData } from "../helpers/openstack.js";
+import { CLI, type RunningServer, apiRequest, startServer, tempDir } from "../helpers/server.js";
+
+/** A scrape as `name{labels}` → value (label order as Vitrine writes them). */
+async function scrape(server: RunningServer): Promise<Map<string, number>> {
+  const res = await fetch(server.metricsUrl());
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
+  const figures = new Map<string, number>();
+  for (const line of (await res.text()).split("\n")) {
+    if (line === "" || line.startsWith("#")) continue;
+    const at = line.lastIndexOf(" ");
+    figures.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return figures;
+}
+
+/**
+ * What an operator runs Vitrine with: the metrics listener scraped after a known workload (each
+ * figure checked against what the workload did), and logs that never carry a secret.
+ */
+describe("operating Vitrine: metrics and logs", () => {
+  let server: RunningServer;
+  let files: FileServer;
+  const qcow2 = image("qcow2", 8);
+  const secretInUrl = "s3cr3t-in-the-url";
+  let importedId = "";
+
+  before(async () => {
+    files = await startFileServer();
+    server = await startServer({ env: { VITRINE_IMPORT_ALLOWED_HOSTS: "127.0.0.1" } });
+
+    // The workload: an upload, an import, a refused upload, a download, reads, a 404, a bad token, gRPC.
+    const uploaded = await createOsImage(server, {
+      name: "up",
+      disk_format: "qcow2",
+      container_format: "bare",
+    });
+    assert.equal((await putData(server, uploaded.id, qcow2.path)).status, 204);
+    const hostile = await createOsImage(server, {
+      name: "bad",
+      disk_format: "qcow2",
+      container_format: "bare",
+    });
+    assert.equal((await putData(server, hostile.id, qcow2Corrupt())).status, 400);
+    const uri = files.serve("m.qcow2", qcow2.path);
+    const withCredentials = await server.request("POST", "/compute/v1/images", {
+      folderId: "metrics",
+      name: "refused",
+      uri: uri.replace("http://", `http://user:${secretInUrl}@`),
+    });
+    assert.equal(withCredentials.status, 400);
+    const imported = await createReadyImage(server, {
+      folderId: "metrics",
+      name: "imported",
+      uri: `${uri}?X-Amz-Signature=${secretInUrl}`,
+    });
+    importedId = imported.id;
+    const download = await fetch(`${server.url}/v2/images/${uploaded.id}/file`, {
+      headers: { "x-auth-token": server.token },
+    });
+    assert.equal((await download.arrayBuffer()).byteLength, qcow2.size);
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await server.request("GET", `/compute/v1/images/${imported.id}`)).status, 200);
+    }
+    assert.equal((await server.request("GET", "/compute/v1/images/fd8nosuchimage000000")).status, 404);
+    const badToken = await apiRequest(
+      server.url,
+      "vt1.wrong-secret-token",
+      "GET",
+      "/compute/v1/images?folderId=x",
+    );
+    assert.equal(badToken.status, 401);
+    const grpcGet = await rawCall(
+      server.grpcAddress,
+      "/yandex.cloud.compute.v1.ImageService/Get",
+      { imageId: imported.id },
+      {
+        token: server.token,
+        requestType: "yandex.cloud.compute.v1.GetImageRequest",
+        responseType: "yandex.cloud.compute.v1.Image",
+      },
+    );
+    assert.equal(grpcGet.code, 0);
+  });
+
+  after(async () => {
+    await server?.stop();
+    await files?.close();
+  });
+
+  test("the metrics listener reports what the workload did", async () => {
+    const m = await scrape(server);
+    const get = (key: string) => m.get(key) ?? 0;
+    assert.equal(
+      get(
+        'vitrine_http_requests_total{dialect="compute",route="/compute/v1/images/:imageRef",method="GET",status="200"}',
+      ),
+      3,
+    );
+    assert.equal(
+      get(
+        'vitrine_http_requests_total{dialect="compute",route="/compute/v1/images/:imageRef",method="GET",status="404"}',
+      ),
+      1,
+    );
+    assert.equal(
+      get(
+        'vitrine_http_requests_total{dialect="openstack",route="/v2/images/:imageId/file",method="PUT",status="204"}',
+      ),
+      1,
+    );
+    assert.equal(
+      get(
+        'vitrine_http_requests_total{dialect="openstack",route="/v2/images/:imageId/file",method="PUT",status="400"}',
+      ),
+      1,
+    );
+    assert.equal(
+      get(
+        'vitrine_http_request_duration_seconds_count{dialect="compute",route="/compute/v1/images/:imageRef",method="GET"}',
+      ),
+      4,
+    );
+    assert.equal(
+      get(
+        'vitrine_grpc_requests_total{service="yandex.cloud.compute.v1.ImageService",method="Get",code="OK"}',
+      ),
+      1,
+    );
+    assert.equal(get('vitrine_auth_failures_total{reason="invalid"}'), 1);
+    assert.equal(get('vitrine_ingested_bytes_total{source="upload"}'), qcow2.size);
+    assert.equal(get('vitrine_ingested_bytes_total{source="uri"}'), qcow2.size);
+    assert.equal(get('vitrine_ingest_throughput_bytes_per_second_count{source="upload"}'), 1);
+    assert.equal(get('vitrine_ingest_refusals_total{rule="qcow2"}'), 1);
+    assert.equal(get("vitrine_served_bytes_total"), qcow2.size);
+    assert.equal(get('vitrine_operations_total{kind="image.create",outcome="done"}'), 1);
+    assert.equal(get('vitrine_operation_duration_seconds_count{kind="image.create",outcome="done"}'), 1);
+    assert.equal(get('vitrine_images{kind="compute",status="active"}'), 2);
+    assert.equal(
+      get('vitrine_images{kind="compute",status="queued"}'),
+      1,
+      "the refused upload's image waits for data again",
+    );
+    assert.equal(get('vitrine_operations{state="queued"}'), 0);
+    assert.equal(get("vitrine_operations_running_in_process"), 0);
+    assert.equal(get("vitrine_blob_store_errors_total"), 0);
+    assert.ok(get("vitrine_process_resident_memory_bytes") > 10e6, "process figures");
+    // Ids never become labels: one route template for every image.
+    assert.ok(![...m.keys()].some((k) => k.includes(importedId)), "no image id in a label");
+  });
+
+  test("the metrics listener serves /metrics only, and the API port does not serve it", async () => {
+    const other = await fetch(server.metricsUrl().replace("/metrics", "/v2/images"));
+    assert.equal(other.status, 404);
+    const onApi = await fetch(`${server.url}/metrics`);
+    assert.equal(onApi.status, 404);
+  });
+
+  test("no secret is ever logged: tokens, URL credentials and signatures", () => {
+    const everything = JSON.stringify(server.logs) + server.stderr();
+    assert.ok(server.logs.length > 20, "the workload was logged (requests, operations)");
+    for (const secret of [server.token, "wrong-secret-token", secretInUrl]) {
+      assert.ok(!everything.includes(secret), `${secret} appears in the logs`);
+    }
+  });
+
+  test("a clean start: nothing on stderr (no framework warnings), JSON logs when not on a terminal", () => {
+    assert.equal(server.stderr(), "");
+    assert.ok(server.logs.some((l) => l.msg === "vitrine listening"));
+  });
+
+  test("on a terminal the logs are for people (pino-pretty), not JSON", async () => {
+    const dataDir = tempDir("pretty");
+    const command = `${process.execPath} ${CLI} serve --data-dir ${dataDir} --listen 127.0.0.1:0 --grpc-listen off --metrics-listen off`;
+    const output = await new Promise<string>((resolve) => {
+      const child = spawn("script", ["-qfc", command, "/dev/null"], { stdio: ["pipe", "pipe", "pipe"] });
+      let out = "";
+      let interrupted = false;
+      child.stdin.on("error", () => undefined); // the terminal may be gone by then
+      child.stdout.on("data", (d: Buffer) => {
+        out += d.toString();
+        if (!interrupted && out.includes("vitrine listening")) {
+          interrupted = true;
+          child.stdin.write("\x03");
+        }
+      });
+      const timer = setTimeout(() => child.kill(), 20_000);
+      child.on("close", () => {
+        clearTimeout(timer);
+        resolve(out);
+      });
+    });
+    assert.match(output, /INFO.*vitrine listening/);
+    assert.ok(!output.includes('{"level"'), output);
+  });
+});

@@ -1,0 +1,325 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { type FileServer, startFileServer } from "../helpers/file-server.js";
+import { image } from "../helpers/fixtures.js";
+import { qcow2Corrupt } from "../helpers/hostile.js";
+import { CLI, type RunningServer, apiRequest, startServer, tempDir } from "../helpers/server.js";
+
+type Json = Record<string, any>;
+interface Result {
+  status: number | null;
+  stdout: string;
+  bytes: Buffer;
+  stderr: string;
+}
+
+/**
+ * The `vitrine` client CLI driven as a subprocess, as a person or a script runs it: every image
+ * and operation command with JSON output parsed, profiles, exit codes, errors in one line, and
+ * on a pseudo-terminal (util-linux `script`) the progress bars and the Ctrl-C prompt.
+ */
+describe("real client: the vitrine CLI", async () => {
+  let server: RunningServer;
+  let files: FileServer;
+  /** Trickles its files (16 KiB every 100 ms): an import that stays in progress for seconds. */
+  let slowFiles: FileServer;
+  let home: string;
+  const folder = "cli-folder";
+
+  /**
+   * Runs the CLI with the test's config directory; settings come from the profile unless `env`
+   * says. Asynchronously: the file server the imports read from lives in this process.
+   */
+  const run = (args: string[], env: Record<string, string> = {}): Promise<Result> =>
+    new Promise((resolve) => {
+      const child = spawn(process.execPath, [CLI, ...args], {
+        env: { ...process.env, XDG_CONFIG_HOME: home, ...env },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      const out: Buffer[] = [];
+      let stderr = "";
+      child.stdout.on("data", (d: Buffer) => out.push(d));
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      child.on("close", (status) => {
+        const bytes = Buffer.concat(out);
+        resolve({ status, stdout: bytes.toString("utf8"), bytes, stderr });
+      });
+    });
+  const ok = async (args: string[], env?: Record<string, string>): Promise<Json> => {
+    const r = await run(args, env);
+    assert.equal(r.status, 0, `vitrine ${args.join(" ")} exited ${r.status}: ${r.stderr}`);
+    return r.stdout.trim() === "" ? {} : (JSON.parse(r.stdout) as Json);
+  };
+
+  /** The command on a pseudo-terminal; each step types its keys once the output matches `when`. */
+  const onTerminal = (
+    args: string[],
+    steps: { when: RegExp; type: string }[] = [],
+  ): Promise<{ output: string; status: number | null }> =>
+    new Promise((resolve) => {
+      const command = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+      // -e: script exits with the command's status; -f: flush as it goes.
+      const child = spawn("script", ["-qefc", command, "/dev/null"], {
+        env: { ...process.env, XDG_CONFIG_HOME: home, COLUMNS: "120", LINES: "40", TERM: "xterm" },
+        stdio: ["pipe", "pipe", "pipe"],
+      });
+      let output = "";
+      const pending = [...steps];
+      const onData = (d: Buffer) => {
+        output += d.toString();
+        while (pending[0]?.when.test(output)) child.stdin.write(pending.shift()!.type);
+      };
+      child.stdout.on("data", onData);
+      child.stderr.on("data", onData);
+      child.on("close", (status) => resolve({ output, status }));
+    });
+
+  before(async () => {
+    home = tempDir("cli-home");
+    files = await startFileServer();
+    slowFiles = await startFileServer();
+    server = await startServer({ env: { VITRINE_IMPORT_ALLOWED_HOSTS: "127.0.0.1" } });
+    await ok(["config", "profile", "create", "local"]);
+    await ok(["config", "set", "endpoint", server.url]);
+    await ok(["config", "set", "token", server.token]);
+    await ok(["config", "set", "folder-id", folder]);
+  });
+
+  after(async () => {
+    await server?.stop();
+    await files?.close();
+    await slowFiles?.close();
+  });
+
+  test("profiles live in the user's config directory, private, and flags and VITRINE_* override them", async () => {
+    const file = path.join(home, "vitrine", "config.json");
+    assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+    const listed = (await ok(["config", "profile", "list", "--format", "json"])) as unknown as Json[];
+    const local = listed.find((p) => p.name === "local")!;
+    assert.equal(local.current, true);
+    assert.equal(local.endpoint, server.url);
+    assert.ok(!JSON.stringify(listed).includes(server.token), "the token is never printed whole");
+    assert.equal((await ok(["config", "list", "--format", "json"]))["folder-id"], folder);
+    assert.equal(
+      (await ok(["config", "list", "--format", "json"], { VITRINE_FOLDER_ID: "from-env" }))["folder-id"],
+      "from-env",
+    );
+    await ok(["config", "profile", "create", "other"]);
+    assert.equal((await ok(["config", "list", "--format", "json"])).endpoint, "http://127.0.0.1:9292");
+    await ok(["config", "profile", "use", "local"]);
+    await ok(["config", "profile", "delete", "other"]);
+    assert.equal((await run(["config", "profile", "use", "nope"])).status, 2);
+  });
+
+  test("create from a laptop file: uploaded, inspected, a READY Compute image with the yc-style fields", async () => {
+    const qcow2 = image("qcow2", 8);
+    const created = await ok([
+      "image",
+      "create",
+      "--file",
+      qcow2.path,
+      "--name",
+      "from-file",
+      "--family",
+      "cli-fam",
+      "--labels",
+      "env=test,team=img",
+      "--description",
+      "made by the CLI",
+      "--min-disk-size",
+      "10G",
+    ]);
+    assert.equal(created.status, "READY");
+    assert.equal(created.name, "from-file");
+    assert.equal(created.family, "cli-fam");
+    assert.deepEqual(created.labels, { env: "test", team: "img" });
+    assert.equal(created.minDiskSize, String(10 * 1024 ** 3));
+    assert.equal(created.storageSize, String(qcow2.size));
+    assert.equal(created.folderId, folder);
+    // The same bytes through the OpenStack dialect, found by the Compute id; the helper image is gone.
+    const os = await ok(["image", "get", created.id]);
+    assert.equal(os.id, created.id);
+    const glanceImage = (await server.request("GET", `/v2/images/${created.id}`)).body as Json;
+    assert.equal(glanceImage.checksum, qcow2.md5);
+    assert.equal(glanceImage.os_hash_value, qcow2.sha512);
+    const hidden = (await server.request("GET", "/v2/images?os_hidden=true")).body as Json;
+    assert.deepEqual(hidden.images, [], "no hidden upload image is left behind");
+  });
+
+  test("get by id, OpenStack UUID or name; list with a limit; update; share; download; delete", async () => {
+    const qcow2 = image("qcow2", 8);
+    const byName = await ok(["image", "get", "from-file"]);
+    const uuid = ((await server.request("GET", `/v2/images/${byName.id}`)).body as Json).id as string;
+    assert.match(uuid, /^[0-9a-f-]{36}$/);
+    assert.equal((await ok(["image", "get", uuid])).id, byName.id);
+    assert.equal((await ok(["image", "get", byName.id])).name, "from-file");
+
+    const copy = await ok(["image", "create", "--source-image", "from-file", "--name", "copy-of-file"]);
+    assert.equal(copy.status, "READY");
+    assert.equal(copy.storageSize, String(qcow2.size));
+    const listed = (await ok(["image", "list"])) as unknown as Json[];
+    assert.deepEqual(listed.map((i) => i.name).sort(), ["copy-of-file", "from-file"]);
+    assert.equal(((await ok(["image", "list", "--limit", "1"])) as unknown as Json[]).length, 1);
+    const filtered = (await ok(["image", "list", "--filter", 'name="copy-of-file"'])) as unknown as Json[];
+    assert.deepEqual(
+      filtered.map((i) => i.id),
+      [copy.id],
+    );
+
+    const updated = await ok([
+      "image",
+      "update",
+      "copy-of-file",
+      "--new-name",
+      "renamed",
+      "--labels",
+      "a=1",
+      "--min-disk-size",
+      "20GiB",
+    ]);
+    assert.equal(updated.name, "renamed");
+    assert.deepEqual(updated.labels, { a: "1" });
+    assert.equal(updated.minDiskSize, String(20 * 1024 ** 3));
+
+    await ok(["image", "share", "renamed", "--subject", "system:allUsers", "--role", "viewer"]);
+    const bindings = (await ok(["image", "list-access-bindings", "renamed"])) as unknown as Json[];
+    assert.deepEqual(bindings, [{ roleId: "viewer", subject: { id: "allUsers", type: "system" } }]);
+    // Anyone reads it now: the Compute API without a token.
+    const anonymous = await apiRequest(server.url, null, "GET", `/compute/v1/images/${copy.id}`);
+    assert.equal((anonymous.body as Json).name, "renamed");
+    await ok(["image", "share", "renamed", "--subject", "system:allUsers", "--role", "viewer", "--remove"]);
+    assert.deepEqual(await ok(["image", "list-access-bindings", "renamed"]), []);
+
+    const out = path.join(tempDir("cli-download"), "disk.qcow2");
+    const download = await run(["image", "download", "renamed", "--output", out]);
+    assert.equal(download.status, 0, download.stderr);
+    assert.equal(createHash("md5").update(fs.readFileSync(out)).digest("hex"), qcow2.md5);
+    assert.match(download.stderr, new RegExp(`md5 ${qcow2.md5}`));
+    // Piped: the bytes go to stdout.
+    const piped = await run(["image", "download", copy.id]);
+    assert.equal(piped.status, 0);
+    assert.equal(createHash("md5").update(piped.bytes).digest("hex"), qcow2.md5);
+
+    const ops = (await ok(["operation", "list", "--image", "renamed"])) as unknown as Json[];
+    assert.deepEqual(
+      ops.map((o) => o.description),
+      ["Update access bindings", "Update access bindings", "Update image", "Create image"],
+    );
+    assert.equal((await ok(["operation", "get", ops[3]!.id])).done, true);
+
+    await ok(["image", "delete", "renamed"]);
+    const gone = await run(["image", "get", copy.id]);
+    assert.equal(gone.status, 1);
+    assert.match(gone.stderr, /^vitrine: Image \S+ not found \(request id [0-9a-f-]{36}\)\n$/);
+  });
+
+  test("an import from a URL: --async returns the operation, operation wait follows it to the image", async () => {
+    const qcow2 = image("qcow2", 8);
+    const uri = files.serve("cli.qcow2", qcow2.path);
+    const op = await ok(["image", "create", "--source-uri", uri, "--name", "imported", "--async"]);
+    assert.ok(op.id);
+    assert.equal(op.metadata.imageId.length, 20);
+    const done = await ok(["operation", "wait", op.id]);
+    assert.equal(done.done, true);
+    assert.equal(done.response.status, "READY");
+    assert.equal(done.response.storageSize, String(qcow2.size));
+    // The server recorded how far the import got (Vitrine's extension of Operation).
+    assert.deepEqual(done.progress, { bytesDone: String(qcow2.size), bytesTotal: String(qcow2.size) });
+  });
+
+  test("exit codes scripts rely on, and errors in one line", async () => {
+    const usage = await run(["image", "create", "--name", "x"]);
+    assert.equal(usage.status, 2);
+    assert.match(usage.stderr, /^vitrine: name exactly one source/);
+    assert.equal((await run(["image", "frobnicate"])).status, 2);
+    assert.equal((await run(["image", "create", "--file", "/nonexistent", "--name", "x"])).status, 2);
+
+    const badToken = await run(["image", "list"], { VITRINE_TOKEN: "vt1.not-a-token" });
+    assert.equal(badToken.status, 1);
+    assert.match(
+      badToken.stderr,
+      /^vitrine: Token is invalid or has expired\. \(request id [0-9a-f-]{36}\)\n$/,
+    );
+    assert.ok(!badToken.stderr.includes("    at "), "no stack trace");
+
+    const unreachable = await run(["image", "list"], { VITRINE_ENDPOINT: "http://127.0.0.1:9" });
+    assert.equal(unreachable.status, 4);
+    assert.match(unreachable.stderr, /cannot reach http:\/\/127\.0\.0\.1:9/);
+
+    const invalid = await run([
+      "image",
+      "create",
+      "--source-uri",
+      "http://127.0.0.1:1/x.qcow2",
+      "--name",
+      "Bad_Name",
+    ]);
+    assert.equal(invalid.status, 1);
+    assert.match(invalid.stderr, /name/);
+
+    // The operation fails: exit 3, with the inspection rule that refused the image.
+    const refused = await run(["image", "create", "--file", qcow2Corrupt(), "--name", "hostile"]);
+    assert.equal(refused.status, 1, refused.stderr);
+    assert.match(refused.stderr, /qcow2: the image is marked corrupt/);
+    const uri = files.serve("corrupt.qcow2", qcow2Corrupt());
+    const failedOp = await run(["image", "create", "--source-uri", uri, "--name", "hostile-import"]);
+    assert.equal(failedOp.status, 3, failedOp.stderr);
+    assert.match(
+      failedOp.stderr,
+      /^vitrine: operation \S+ failed: uri: the image is refused: qcow2: the image is marked corrupt/,
+    );
+  });
+
+  test("on a terminal: tables, progress bars for upload, download and a server-side import", async () => {
+    const big = image("qcow2", 24);
+    const upload = await onTerminal(["image", "create", "--file", big.path, "--name", "tty-upload"]);
+    assert.equal(upload.status, 0, upload.output);
+    assert.match(
+      upload.output,
+      /uploading \[[█░]+\] 100% [\d.]+ [KM]iB \/ [\d.]+ [KM]iB \| [\d.]+ [KMG]?i?B\/s/,
+    );
+    assert.match(upload.output, /│ status +│ READY +│/, "a two-column table of the image");
+
+    const list = await onTerminal(["image", "list"]);
+    assert.match(list.output, /│ ID +│ NAME +│ FAMILY +│ STATUS +│ SIZE +│ MIN DISK +│ CREATED +│/);
+    assert.match(list.output, /│ tty-upload +│ +│ READY +│ [\d.]+ [KM]iB +│ 1 GiB +│/);
+
+    const out = path.join(tempDir("cli-tty"), "big.qcow2");
+    const download = await onTerminal(["image", "download", "tty-upload", "--output", out]);
+    assert.equal(download.status, 0, download.output);
+    assert.match(download.output, /downloading \[[█░]+\] 100%/);
+
+    // A trickled import: the CLI shows the bytes the server has read, as the server reports them.
+    const slow = image("qcow2", 8);
+    const uri = slowFiles.serve("slow.qcow2", slow.path).replace("/files/", "/slow/");
+    const imported = await onTerminal(["image", "create", "--source-uri", uri, "--name", "tty-import"]);
+    assert.equal(imported.status, 0, imported.output);
+    assert.match(imported.output, /importing \[[█░]+\] \d+% [\d.]+ [KM]?i?B \/ [\d.]+ [KM]iB/);
+
+    // Piped, nothing but the JSON.
+    const piped = await run(["image", "get", "tty-import"]);
+    assert.doesNotThrow(() => JSON.parse(piped.stdout));
+    assert.equal(piped.stderr, "");
+  });
+
+  test("Ctrl-C while waiting for an import offers to cancel it; yes cancels, and nothing is left", async () => {
+    const slow = image("qcow2", 16);
+    const uri = slowFiles.serve("slow-cancel.qcow2", slow.path).replace("/files/", "/slow/");
+    const result = await onTerminal(
+      ["image", "create", "--source-uri", uri, "--name", "to-cancel"],
+      [
+        { when: /importing \[/, type: "\x03" },
+        { when: /Cancel operation \S+\? \[y\/N\]/, type: "y\r" },
+      ],
+    );
+    assert.equal(result.status, 130, result.output);
+    assert.match(result.output, /operation \S+ cancelled/);
+    // A cancelled create leaves no image behind.
+    const gone = await run(["image", "get", "to-cancel"]);
+    assert.equal(gone.status, 1, gone.stdout);
+  });
+});
