@@ -31,6 +31,7 @@ import { startReferenceServer, startTrivialGrpcServer } from "./harness/referenc
 import { Report } from "./harness/report.js";
 import { startPgS3 } from "./harness/pg-s3.js";
 import { type VitrineUnderTest, startVitrine } from "./harness/vitrine.js";
+import { CHROMIUM, consoleFirstLoads } from "./harness/console-load.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -342,6 +343,21 @@ try {
       });
     }
   }
+
+  // 5c. The web console's first load of the image list, the folder holding `images` images: from
+  // navigation to the table shown (a fresh browser context each time, nothing cached).
+  if (fs.existsSync(CHROMIUM)) {
+    console.log("5c. console first load");
+    const loads = await consoleFirstLoads(vitrine.url, vitrine.token, smoke ? 2 : 7);
+    for (const p of ["p50", "max"] as const) {
+      report.add({
+        scenario: `5c. web console: image list shown, ${size.images} images in the folder (Chromium)`,
+        subject: `first load ${p}`,
+        figure: p === "p50" ? percentile(loads, 50) : Math.max(...loads),
+        unit: "ms",
+      });
+    }
+  } else console.log(`5c. skipped: no ${CHROMIUM} (apt install chromium)`);
 
   // 6. Create image metadata.
   console.log("6. create metadata");

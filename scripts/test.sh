@@ -11,12 +11,12 @@ source scripts/lib/install-missing.sh
 # the catalog contract and the multi-node tests start private PostgreSQL clusters (its server
 # binaries live outside PATH, under /usr/lib/postgresql), the blob-store contract and the
 # multi-node tests a one-node Swift with its S3 API (and the memcached it keeps tokens in); the
-# conformance run is Debian's tempest.
+# conformance run is Debian's tempest; the console's browser tests drive Debian's chromium.
 install_missing qemu-img:qemu-utils genisoimage:genisoimage sfdisk:fdisk \
   openstack:python3-openstackclient glance:python3-glanceclient keystone-manage:keystone wrk:wrk \
   '/usr/lib/postgresql/*/bin/initdb:postgresql' psql:postgresql-client \
   swift-proxy-server:swift-proxy swift-object-server:swift-object swift-container-server:swift-container \
-  swift-account-server:swift-account memcached:memcached tempest:tempest
+  swift-account-server:swift-account memcached:memcached tempest:tempest chromium:chromium
 
 npm run --silent build
 npm run --silent typecheck

@@ -96,13 +96,14 @@ export async function startService(config: Config): Promise<Service> {
   let url: string | null = null;
   let grpc: GrpcServer | null = null;
   if (config.role !== "worker") {
+    const keystone = config.keystone
+      ? new KeystoneTokenValidator(config.keystone, log.child({ component: "keystone" }))
+      : null;
     const auth = new Authenticator({
       tokens: catalog.tokens,
       bindings: catalog.bindings,
       adminProject: config.adminProject,
-      keystone: config.keystone
-        ? new KeystoneTokenValidator(config.keystone, log.child({ component: "keystone" }))
-        : null,
+      keystone,
       limiter: new FailedAuthLimiter(config.authFailures.burst, config.authFailures.windowMs),
       cacheMs: config.tokenCacheMs,
       onFailure: (reason) => metrics.authFailed(reason),
@@ -133,6 +134,10 @@ export async function startService(config: Config): Promise<Service> {
       storeType: config.s3 ? "s3" : "file",
       onAnswered: (dialect, route, method, status, seconds) =>
         metrics.httpAnswered(dialect, route, method, status, seconds),
+      console: {
+        keystoneSignIn:
+          keystone && ((user, password, project) => keystone.passwordToken(user, password, project)),
+      },
     });
     url = await http.listen({ host: config.listen.host, port: config.listen.port });
   }

@@ -60,6 +60,31 @@ export class KeystoneTokenValidator {
     return principal;
   }
 
+  /**
+   * A project-scoped token for a Keystone user (the console's sign-in: browsers cannot reach
+   * Keystone across origins). Null when Keystone refuses the credentials or the project.
+   */
+  async passwordToken(
+    user: string,
+    password: string,
+    project: string,
+  ): Promise<{ token: string; projectId: string } | null> {
+    const c = this.config;
+    const res = await this.call("POST", "/v3/auth/tokens", {}, null, {
+      auth: {
+        identity: {
+          methods: ["password"],
+          password: { user: { name: user, domain: { name: c.userDomain }, password } },
+        },
+        scope: { project: { name: project, domain: { name: c.projectDomain } } },
+      },
+    });
+    const value = res.headers.get("x-subject-token");
+    if (res.status !== 201 || !value) return null;
+    const { token } = (await res.json()) as { token: KeystoneToken };
+    return { token: value, projectId: token.project?.id ?? "" };
+  }
+
   private async ownToken(): Promise<string> {
     if (this.serviceToken && this.serviceToken.expiresAt - 60_000 > Date.now())
       return this.serviceToken.value;

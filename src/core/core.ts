@@ -48,6 +48,7 @@ import {
 } from "./metadefs/resource-types.js";
 import { cancelOperation } from "./operations/cancel-operation.js";
 import { getOperation } from "./operations/get-operation.js";
+import { listFolderOperations } from "./operations/list-folder-operations.js";
 import { type ListOperationsInput, listOperations } from "./operations/list-operations.js";
 import type { Principal } from "./principal.js";
 import {
@@ -115,6 +116,8 @@ export function buildCore(deps: CoreDeps) {
       get: (p: P, id: string) => getOperation(deps, p, id),
       cancel: (p: P, id: string) => cancelOperation(deps, p, id),
       list: (p: P, input: ListOperationsInput) => listOperations(deps, p, input),
+      listInFolder: (p: P, folderId: string, pageSize: number, pageToken: string) =>
+        listFolderOperations(deps, p, folderId, pageSize, pageToken),
     },
     /** Metadata definitions (OpenStack's metadefs): namespaces, their entries, resource types. */
     metadefs: {

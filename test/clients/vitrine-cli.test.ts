@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
+import YAML from "yaml";
 import { type FileServer, startFileServer } from "../helpers/file-server.js";
 import { image } from "../helpers/fixtures.js";
 import { qcow2Corrupt } from "../helpers/hostile.js";
@@ -229,6 +230,27 @@ describe("real client: the vitrine CLI", async () => {
     assert.equal(done.response.storageSize, String(qcow2.size));
     // The server recorded how far the import got (Vitrine's extension of Operation).
     assert.deepEqual(done.progress, { bytesDone: String(qcow2.size), bytesTotal: String(qcow2.size) });
+  });
+
+  test("operation cancel stops a running import; waiting for it then exits 3", async () => {
+    const slow = image("qcow2", 16);
+    const uri = slowFiles.serve("to-cancel-cmd.qcow2", slow.path).replace("/files/", "/slow/");
+    const op = await ok(["image", "create", "--source-uri", uri, "--name", "cancel-cmd", "--async"]);
+    const cancelled = await ok(["operation", "cancel", op.id]);
+    assert.equal(cancelled.id, op.id);
+    const waited = await run(["operation", "wait", op.id]);
+    assert.equal(waited.status, 3, waited.stderr);
+    assert.match(waited.stderr, /^vitrine: operation \S+ failed: The operation was cancelled\n$/);
+    assert.equal((await run(["image", "get", "cancel-cmd"])).status, 1, "a cancelled create leaves nothing");
+  });
+
+  test("config unset removes a setting; the default comes back", async () => {
+    await ok(["config", "set", "endpoint", "http://127.0.0.1:1", "--profile", "local"]);
+    await ok(["config", "unset", "endpoint"]);
+    assert.equal((await ok(["config", "list", "--format", "json"])).endpoint, "http://127.0.0.1:9292");
+    await ok(["config", "set", "endpoint", server.url]);
+    const yaml = await run(["config", "list", "--format", "yaml"]);
+    assert.equal((YAML.parse(yaml.stdout) as Json).endpoint, server.url);
   });
 
   test("exit codes scripts rely on, and errors in one line", async () => {

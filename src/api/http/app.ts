@@ -10,6 +10,7 @@ import type { Authenticator } from "../../auth/authenticator.js";
 import type { Core } from "../../core/core.js";
 import { bareMetalRoutes } from "../baremetal/routes.js";
 import { computeRoutes } from "../compute/routes.js";
+import { type ConsoleOptions, consoleRoutes } from "../console/routes.js";
 import { IMAGE_DIALECTS } from "../image-dialects.js";
 import { operationRoutes } from "../operation/routes.js";
 import { invalidArgument } from "../../core/errors.js";
@@ -30,6 +31,8 @@ export interface AppDeps {
   publicUrl: string | null;
   storeId: string;
   storeType: "file" | "s3";
+  /** The web console's settings (null: not served). */
+  console?: ConsoleOptions | null;
   /** Told of every answered request (the metrics): its dialect, route template, method, status and time. */
   onAnswered?: (dialect: string, route: string, method: string, status: number, seconds: number) => void;
 }
@@ -40,6 +43,7 @@ function dialectOf(url: string): string {
   if (url.startsWith("/baremetal/")) return "baremetal";
   if (url.startsWith("/operations")) return "operation";
   if (url.startsWith("/healthz") || url.startsWith("/readyz")) return "health";
+  if (url.startsWith("/console")) return "console";
   return "openstack";
 }
 
@@ -143,6 +147,7 @@ export function buildHttpApp(deps: AppDeps): FastifyInstance {
   for (const prefix of ["/compute", "/baremetal"]) {
     app.register(async (scope) => useYandexErrors(scope), { prefix });
   }
+  if (deps.console) app.register(consoleRoutes, deps.console);
   // OpenStack clients expect the API at the root (version discovery at "/", images under /v2).
   app.register(openStackRoutes, {
     core: deps.core,

@@ -8,6 +8,8 @@ import type { Principal } from "../../core/principal.js";
 import { renderOperation, type ImageDialect } from "../yandex/operation-render.js";
 import { useYandexConventions } from "../yandex/plugin.js";
 import { Rules } from "../yandex/validation.js";
+import { readPage } from "../yandex/listing.js";
+import { PageQuery } from "../yandex/schemas.js";
 
 export interface OperationRoutesOptions {
   core: Core;
@@ -16,6 +18,10 @@ export interface OperationRoutesOptions {
 }
 
 const Params = Type.Object({ operationRef: Type.String() });
+const FolderOperationsQuery = Type.Composite([
+  PageQuery,
+  Type.Object({ folderId: Type.Optional(Type.String()) }),
+]);
 
 /** The OperationService, one function per RPC (request message in, proto3 JSON out), for REST and gRPC. */
 export function operationMethods(core: Core, dialects: OperationRoutesOptions["dialects"]) {
@@ -47,6 +53,18 @@ export const operationRoutes: FastifyPluginAsync<OperationRoutesOptions> = async
     if (verb === "cancel") return methods.Cancel(principal, { operationId: id });
     throw notFound(`No such method: ${method} /operations/${ref}`);
   };
+
+  // Vitrine's extension (README "Operations and durability"): a folder's operations, newest first.
+  app.get("/", { schema: { querystring: FolderOperationsQuery } }, async (req) => {
+    const folderId = req.query.folderId;
+    new Rules().required("folderId", folderId).maxLength("folderId", folderId, 50).check();
+    const { pageSize, pageToken } = readPage(req.query, 100);
+    const page = await opts.core.operations.listInFolder(req.principal, folderId!, pageSize, pageToken);
+    return {
+      operations: page.items.map((o) => renderOperation(o, opts.dialects)),
+      ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}),
+    };
+  });
 
   app.get("/:operationRef", { schema: { params: Params } }, async (req) =>
     handle(req.params.operationRef, "GET", req.principal),

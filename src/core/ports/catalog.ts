@@ -80,6 +80,12 @@ export interface OperationStore {
     limit: number,
     after?: { createdAt: number; id: string },
   ): Promise<Operation[]>;
+  /** A folder's operations (every resource in it), newest first, keyset paginated; `limit + 1` rows. */
+  listForFolder(
+    folderId: string,
+    limit: number,
+    after?: { createdAt: number; id: string },
+  ): Promise<Operation[]>;
   /** Operations of one kind across all resources, newest first, keyset paginated; `limit + 1` rows. */
   listByKind(
     kind: Operation["kind"],

@@ -106,6 +106,14 @@ export class SqlOperationStore implements OperationStore {
     return this.newestFirst("resource_id", resourceId, limit, after);
   }
 
+  async listForFolder(
+    folderId: string,
+    limit: number,
+    after?: { createdAt: number; id: string },
+  ): Promise<Operation[]> {
+    return this.newestFirst("folder_id", folderId, limit, after);
+  }
+
   async listByKind(
     kind: OperationKind,
     limit: number,
@@ -116,7 +124,7 @@ export class SqlOperationStore implements OperationStore {
 
   /** Operations whose `column` is `value`, newest first after `after`: `limit + 1` rows. */
   private async newestFirst(
-    column: "resource_id" | "kind",
+    column: "resource_id" | "kind" | "folder_id",
     value: string,
     limit: number,
     after?: { createdAt: number; id: string },

@@ -8,6 +8,7 @@ import * as m006 from "./006-operation-request-id.js";
 import * as m007 from "./007-metadefs.js";
 import * as m008 from "./008-operations-by-kind.js";
 import * as m009 from "./009-operation-progress.js";
+import * as m010 from "./010-operations-by-folder.js";
 
 /** Numbered migrations, in code, run at start-up. Append; never edit a released one. */
 export const migrationProvider: MigrationProvider = {
@@ -22,6 +23,7 @@ export const migrationProvider: MigrationProvider = {
       "007-metadefs": m007,
       "008-operations-by-kind": m008,
       "009-operation-progress": m009,
+      "010-operations-by-folder": m010,
     };
   },
 };

@@ -1,0 +1,188 @@
+/**
+ * The console's only way to the service: the public REST APIs, with the signed-in token. What the
+ * console does, a token holder can do with curl. Errors come back as ApiError in words.
+ */
+
+// The APIs' documents are read field by field as shown, not modelled: any keeps the views short.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = Record<string, any>;
+
+const TOKEN_KEY = "vitrine.token";
+const FOLDER_KEY = "vitrine.folder";
+
+/** The token lives in this tab's session storage only: never in a URL, gone with the tab or on sign-out. */
+export const session = {
+  get token(): string | null {
+    return sessionStorage.getItem(TOKEN_KEY);
+  },
+  get folder(): string {
+    return sessionStorage.getItem(FOLDER_KEY) ?? "";
+  },
+  signIn(token: string, folder: string): void {
+    sessionStorage.setItem(TOKEN_KEY, token);
+    sessionStorage.setItem(FOLDER_KEY, folder);
+  },
+  setFolder(folder: string): void {
+    sessionStorage.setItem(FOLDER_KEY, folder);
+  },
+  signOut(): void {
+    sessionStorage.removeItem(TOKEN_KEY);
+    sessionStorage.removeItem(FOLDER_KEY);
+  },
+};
+
+/** A refusal, in the dialect's own words, with the request id to quote to an operator. */
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly requestId: string | null,
+  ) {
+    super(message);
+  }
+}
+
+/** Why a status was refused, in words, when the body said nothing better. */
+const STATUS_WORDS: Record<number, string> = {
+  400: "The request was refused as invalid",
+  401: "Your session is not valid any more; sign in again",
+  403: "You are not allowed to do that",
+  404: "Not found (or not visible to you)",
+  409: "It changed meanwhile or is in a state that does not allow this",
+  413: "Too large, or the image storage is full",
+  429: "Too many attempts; wait a moment",
+  500: "The service failed; try again later",
+  503: "The service is unavailable; try again later",
+};
+
+async function failure(res: Response): Promise<ApiError> {
+  let message = "";
+  try {
+    const body = (await res.json()) as { message?: unknown; title?: unknown };
+    if (typeof body.message === "string") message = body.message;
+    else if (typeof body.title === "string") message = body.title;
+  } catch {
+    // not JSON
+  }
+  const requestId = res.headers.get("x-request-id") ?? res.headers.get("x-openstack-request-id");
+  return new ApiError(message || STATUS_WORDS[res.status] || `HTTP ${res.status}`, res.status, requestId);
+}
+
+function headers(extra: Record<string, string> = {}): Record<string, string> {
+  const token = session.token;
+  return { accept: "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}), ...extra };
+}
+
+export async function call<T = Json>(
+  method: string,
+  path: string,
+  body?: unknown,
+  contentType = "application/json",
+): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      headers: headers(body === undefined ? {} : { "content-type": contentType }),
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError("The service cannot be reached", 0, null);
+  }
+  if (!res.ok) throw await failure(res);
+  if (res.status === 204) return {} as T;
+  const text = await res.text();
+  return (text ? JSON.parse(text) : {}) as T;
+}
+
+export const query = (params: Record<string, string | number | undefined>): string => {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== "") q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : "";
+};
+
+/** What the server tells the console about itself (whether Keystone sign-in is offered). */
+export async function consoleConfig(): Promise<{ keystone: boolean }> {
+  const res = await fetch("/console/config.json");
+  return res.ok ? ((await res.json()) as { keystone: boolean }) : { keystone: false };
+}
+
+/** Keystone sign-in through the service (browsers cannot reach Keystone across origins). */
+export async function keystoneToken(
+  user: string,
+  password: string,
+  project: string,
+): Promise<{ token: string; projectId: string }> {
+  const res = await fetch("/console/keystone/tokens", {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/json" },
+    body: JSON.stringify({ user, password, project }),
+  });
+  if (!res.ok) throw await failure(res);
+  return (await res.json()) as { token: string; projectId: string };
+}
+
+export interface UploadProgress {
+  loaded: number;
+  total: number;
+  startedAt: number;
+}
+
+/**
+ * Streams a file from the browser to `PUT /v2/images/{id}/file` (the browser reads it from disk
+ * as it sends), reporting progress; `signal` aborts it.
+ */
+export function uploadFile(
+  imageId: string,
+  file: File,
+  onProgress: (p: UploadProgress) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    const startedAt = performance.now();
+    xhr.open("PUT", `/v2/images/${encodeURIComponent(imageId)}/file`);
+    for (const [k, v] of Object.entries(headers({ "content-type": "application/octet-stream" }))) {
+      xhr.setRequestHeader(k, v);
+    }
+    xhr.upload.onprogress = (e) => onProgress({ loaded: e.loaded, total: e.total || file.size, startedAt });
+    xhr.onload = () => {
+      if (xhr.status >= 200 && xhr.status < 300) return resolve();
+      let message = "";
+      try {
+        message = (JSON.parse(xhr.responseText) as { message?: string }).message ?? "";
+      } catch {
+        // not JSON
+      }
+      reject(
+        new ApiError(
+          message || STATUS_WORDS[xhr.status] || `HTTP ${xhr.status}`,
+          xhr.status,
+          xhr.getResponseHeader("x-openstack-request-id"),
+        ),
+      );
+    };
+    xhr.onerror = () => reject(new ApiError("The upload was interrupted", 0, null));
+    xhr.onabort = () => reject(new ApiError("The upload was cancelled", 0, null));
+    signal.addEventListener("abort", () => xhr.abort());
+    xhr.send(file);
+  });
+}
+
+/** Follows an operation until it is done, telling each state seen (with the import's progress). */
+export async function followOperation(
+  id: string,
+  onUpdate: (op: Json) => void,
+  signal?: AbortSignal,
+): Promise<Json> {
+  let pause = 250;
+  for (;;) {
+    const op = await call("GET", `/operations/${encodeURIComponent(id)}`);
+    onUpdate(op);
+    if (op.done) return op;
+    if (signal?.aborted) return op;
+    await new Promise((r) => setTimeout(r, pause));
+    pause = Math.min(pause * 1.5, 1000);
+  }
+}

@@ -1,0 +1,211 @@
+import { useRef, useState } from "preact/hooks";
+import { ApiError, type Json, call, followOperation, uploadFile } from "../api.js";
+import { progressText } from "../format.js";
+import { ErrorNote, Progress } from "./parts.js";
+
+const FORMATS = ["qcow2", "raw", "vmdk", "vhd", "vhdx", "vdi", "iso"];
+/** The format a file's name suggests; the server inspects the bytes and refuses a mismatch. */
+const formatOf = (name: string): string => {
+  const ext = name.toLowerCase().split(".").pop() ?? "";
+  return FORMATS.includes(ext) ? ext : ext === "vpc" ? "vhd" : "raw";
+};
+
+interface Shown {
+  value: number;
+  max: number | null;
+  text: string;
+}
+
+/**
+ * A new image: a local file streamed from the browser to the upload API (progress, speed, time
+ * left, Cancel), or a Compute import from a URL or from another image, followed live until it is
+ * READY or refused (a refused image shows the rule that refused it).
+ */
+export function CreateImage({ folder }: { folder: string }) {
+  const [mode, setMode] = useState<"upload" | "url" | "image">("upload");
+  const [progress, setProgress] = useState<Shown | null>(null);
+  const [status, setStatus] = useState<string>("");
+  const [error, setError] = useState<unknown>(null);
+  const [done, setDone] = useState<Json | null>(null);
+  const [running, setRunning] = useState(false);
+  const cancel = useRef<AbortController | null>(null);
+
+  const start = async (e: Event) => {
+    e.preventDefault();
+    const f = new FormData(e.target as HTMLFormElement);
+    setError(null);
+    setDone(null);
+    setProgress(null);
+    setRunning(true);
+    const controller = new AbortController();
+    cancel.current = controller;
+    try {
+      if (mode === "upload") await upload(f, folder, controller.signal, setProgress, setStatus, setDone);
+      else await importImage(mode, f, folder, controller.signal, setProgress, setStatus, setDone);
+    } catch (err) {
+      setError(err);
+      setStatus("");
+    } finally {
+      setRunning(false);
+      cancel.current = null;
+    }
+  };
+
+  return (
+    <section>
+      <h1>Create an image in {folder || "(no folder)"}</h1>
+      <div role="tablist" class="tabs">
+        {(
+          [
+            ["upload", "Upload a file"],
+            ["url", "Import from a URL"],
+            ["image", "From another image"],
+          ] as const
+        ).map(([m, label]) => (
+          <button
+            type="button"
+            role="tab"
+            aria-selected={mode === m}
+            onClick={() => setMode(m)}
+            disabled={running}
+          >
+            {label}
+          </button>
+        ))}
+      </div>
+      <form onSubmit={start} aria-label="Create image">
+        <label>
+          Name <input name="name" required />
+        </label>
+        {mode === "upload" && (
+          <>
+            <label>
+              File <input name="file" type="file" required />
+            </label>
+            <label>
+              Disk format (default: from the file name)
+              <select name="diskFormat">
+                <option value="">from the file name</option>
+                {FORMATS.map((x) => (
+                  <option>{x}</option>
+                ))}
+              </select>
+            </label>
+          </>
+        )}
+        {mode === "url" && (
+          <label>
+            URL <input name="uri" type="url" required placeholder="https://storage.example/disk.qcow2" />
+          </label>
+        )}
+        {mode === "image" && (
+          <label>
+            Source image id <input name="imageId" required />
+          </label>
+        )}
+        <button type="submit" disabled={running || !folder}>
+          Create
+        </button>
+        {running && (
+          <button type="button" onClick={() => cancel.current?.abort()}>
+            Cancel
+          </button>
+        )}
+      </form>
+      {status && <p class="status-line">{status}</p>}
+      {progress && <Progress value={progress.value} max={progress.max} text={progress.text} />}
+      <ErrorNote error={error} />
+      {done && (
+        <p class="done">
+          Image <a href={`#/images/${encodeURIComponent(done.id)}`}>{done.name ?? done.id}</a> is{" "}
+          <strong>{done.status}</strong>
+          {done.checksum ? (
+            <>
+              {" "}
+              — MD5 <code class="md5">{done.checksum}</code>
+            </>
+          ) : null}
+        </p>
+      )}
+    </section>
+  );
+}
+
+async function upload(
+  f: FormData,
+  folder: string,
+  signal: AbortSignal,
+  setProgress: (p: Shown) => void,
+  setStatus: (s: string) => void,
+  setDone: (image: Json) => void,
+): Promise<void> {
+  const file = f.get("file") as File;
+  const created = await call("POST", "/v2/images", {
+    name: String(f.get("name")),
+    owner: folder,
+    disk_format: String(f.get("diskFormat") || formatOf(file.name)),
+    container_format: "bare",
+    visibility: "private",
+  });
+  setStatus("Uploading…");
+  try {
+    await uploadFile(
+      created.id,
+      file,
+      (p) =>
+        setProgress({
+          value: p.loaded,
+          max: p.total,
+          text: progressText(p.loaded, p.total, (performance.now() - p.startedAt) / 1000),
+        }),
+      signal,
+    );
+  } catch (err) {
+    // The image was made for this upload: nothing is left behind when it fails or is cancelled.
+    await call("DELETE", `/v2/images/${created.id}`).catch(() => undefined);
+    throw err;
+  }
+  setStatus("Uploaded and checked.");
+  setDone(await call("GET", `/v2/images/${created.id}`));
+}
+
+async function importImage(
+  mode: "url" | "image",
+  f: FormData,
+  folder: string,
+  signal: AbortSignal,
+  setProgress: (p: Shown) => void,
+  setStatus: (s: string) => void,
+  setDone: (image: Json) => void,
+): Promise<void> {
+  const source = mode === "url" ? { uri: String(f.get("uri")) } : { imageId: String(f.get("imageId")) };
+  const op = await call("POST", "/compute/v1/images", {
+    folderId: folder,
+    name: String(f.get("name")),
+    ...source,
+  });
+  setStatus("Importing…");
+  const startedAt = performance.now();
+  let cancelled = false;
+  signal.addEventListener("abort", () => {
+    cancelled = true;
+    void call("POST", `/operations/${op.id}:cancel`).catch(() => undefined);
+  });
+  const finished = await followOperation(String(op.id), (current) => {
+    const p = current.progress as { bytesDone?: string; bytesTotal?: string } | undefined;
+    if (!p || current.done) return;
+    const doneBytes = Number(p.bytesDone ?? 0);
+    const total = Number(p.bytesTotal ?? 0) || null;
+    setProgress({
+      value: doneBytes,
+      max: total,
+      text: progressText(doneBytes, total, (performance.now() - startedAt) / 1000),
+    });
+  });
+  if (finished.error) {
+    throw new ApiError(cancelled ? "The import was cancelled" : String(finished.error.message), 0, null);
+  }
+  const image = finished.response as Json;
+  setStatus("Imported.");
+  setDone(await call("GET", `/v2/images/${encodeURIComponent(String(image.id))}`));
+}

@@ -1,0 +1,281 @@
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { type Browser, type Page, chromium } from "playwright-core";
+import { type FileServer, startFileServer } from "../helpers/file-server.js";
+import { image } from "../helpers/fixtures.js";
+import { qcow2Corrupt } from "../helpers/hostile.js";
+import { createOsImage, putData } from "../helpers/openstack.js";
+import { type RunningServer, startServer } from "../helpers/server.js";
+
+/** What the test reads of the page's globals (its own types have no DOM). */
+interface BrowserGlobals {
+  sessionStorage: { getItem(key: string): string | null };
+}
+
+/** Polls `check` until it holds (10 s at most). */
+async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Screenshots of each main screen, kept as the test's artifacts (and the README's pictures). */
+const ARTIFACTS = path.join(process.cwd(), "test-artifacts", "console");
+
+/**
+ * The web console in a real browser: Debian's Chromium driven by playwright-core (nothing
+ * downloads a browser), against `vitrine serve` with its real stores. Every scenario goes through
+ * the page as a person would: typing, clicking, the keyboard.
+ */
+describe("the web console in Chromium", () => {
+  let server: RunningServer;
+  let files: FileServer;
+  let browser: Browser;
+  let page: Page;
+  const folder = "console-folder";
+  const dialogs: string[] = [];
+
+  /** A fresh load of a console page (a hash change alone would keep the page's state). */
+  const open = async (hash: string) => {
+    await page.goto("about:blank");
+    await page.goto(`${server.url}/console/${hash}`);
+  };
+
+  const shot = async (name: string) => {
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+  };
+
+  before(async () => {
+    files = await startFileServer();
+    server = await startServer({ env: { VITRINE_IMPORT_ALLOWED_HOSTS: "127.0.0.1" } });
+    browser = await chromium.launch({
+      executablePath: "/usr/bin/chromium",
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    // A script that ran would show up here (alert) or as a page error.
+    page.on("dialog", (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    page.on("pageerror", (err) => dialogs.push(`pageerror: ${err.message}`));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    await files?.close();
+  });
+
+  test("served at /console with caching headers and a strict Content-Security-Policy", async () => {
+    const res = await fetch(`${server.url}/console/`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("cache-control"), "no-cache");
+    const csp = res.headers.get("content-security-policy") ?? "";
+    assert.match(csp, /default-src 'none'/);
+    assert.match(csp, /script-src 'self'/);
+    assert.ok(!csp.includes("unsafe-inline") && !csp.includes("unsafe-eval"));
+    const html = await res.text();
+    const script = /src="(\/console\/assets\/main-[A-Z0-9]+\.js)"/.exec(html)?.[1];
+    assert.ok(script, html);
+    const asset = await fetch(`${server.url}${script}`);
+    assert.equal(asset.status, 200);
+    assert.match(asset.headers.get("cache-control") ?? "", /max-age=31536000.*immutable/);
+  });
+
+  test("sign in with a token; a wrong token is told in words; the token never enters a URL", async () => {
+    await page.goto(`${server.url}/console/`);
+    await page.getByLabel("API token").fill("vt1.wrong");
+    await page.getByLabel("Folder / project id").fill(folder);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByText("That token is not valid").waitFor();
+    await shot("sign-in");
+    await page.getByLabel("API token").fill(server.token);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: `Images in ${folder}` }).waitFor();
+    assert.ok(!page.url().includes(server.token));
+    const stored = await page.evaluate(() =>
+      (globalThis as unknown as BrowserGlobals).sessionStorage.getItem("vitrine.token"),
+    );
+    assert.equal(stored, server.token);
+  });
+
+  test("upload a qcow2: the progress bar reaches the end, the image is active with md5sum's MD5", async () => {
+    const qcow2 = image("qcow2", 24);
+    await page.getByRole("link", { name: "Create image" }).click();
+    await page.getByLabel("Name", { exact: true }).fill("uploaded-in-browser");
+    await page.getByLabel("File", { exact: true }).setInputFiles(qcow2.path);
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.getByText("Uploaded and checked.").waitFor({ timeout: 60_000 });
+    const bar = page.getByLabel("progress");
+    assert.equal(await bar.getAttribute("value"), String(qcow2.size));
+    assert.equal(await bar.getAttribute("max"), String(qcow2.size));
+    assert.match((await page.locator(".progress-text").textContent()) ?? "", /of .*MiB/);
+    assert.equal(await page.locator("code.md5").textContent(), qcow2.md5);
+    assert.equal(await page.locator("p.done strong").textContent(), "active");
+    await shot("upload");
+  });
+
+  test("import from a local URL with live progress until active", async () => {
+    const slow = image("qcow2", 16);
+    const uri = files.serve("console-slow.qcow2", slow.path).replace("/files/", "/slow/");
+    await page.getByRole("tab", { name: "Import from a URL" }).click();
+    await page.getByLabel("Name", { exact: true }).fill("imported-in-browser");
+    await page.getByLabel("URL").fill(uri);
+    await page.getByRole("button", { name: "Create" }).click();
+    // The bar moves while the server reads the URL (the operation's progress).
+    await page.locator(".progress-text").filter({ hasText: / of / }).waitFor({ timeout: 30_000 });
+    await shot("import-progress");
+    await page.getByText("Imported.").waitFor({ timeout: 60_000 });
+    assert.equal(await page.locator("code.md5").textContent(), slow.md5);
+  });
+
+  test("a hostile image is refused, and the page says which rule refused it", async () => {
+    await page.getByRole("tab", { name: "Upload a file" }).click();
+    await page.getByLabel("Name", { exact: true }).fill("hostile");
+    await page.getByLabel("File", { exact: true }).setInputFiles(qcow2Corrupt());
+    await page.getByRole("button", { name: "Create" }).click();
+    const alert = page.getByRole("alert");
+    await alert.waitFor({ timeout: 30_000 });
+    assert.match((await alert.textContent()) ?? "", /qcow2: the image is marked corrupt/);
+    await shot("refused");
+    // Nothing is left of it.
+    const listed = await server.request("GET", "/v2/images?name=hostile");
+    assert.deepEqual(listed.body.images, []);
+  });
+
+  test("the list filters, sorts and pages; a row opens by keyboard alone", async () => {
+    for (let i = 0; i < 3; i++) {
+      await createOsImage(server, {
+        name: `listed-${i}`,
+        owner: folder,
+        disk_format: "raw",
+        container_format: "bare",
+        tags: [`t${i}`],
+      });
+    }
+    await open("#/images");
+    await page.getByRole("link", { name: "listed-0" }).waitFor();
+    await shot("image-list");
+    await page.getByLabel("Status").selectOption("queued");
+    // Only the queued ones: the uploaded (active) image leaves the table.
+    await until(async () => (await page.getByRole("link", { name: "uploaded-in-browser" }).count()) === 0);
+    await page.getByRole("link", { name: "listed-1" }).waitFor();
+    await page.getByLabel("Tag").fill("t2");
+    await page.getByLabel("Tag").press("Enter");
+    await page.getByLabel("Tag").blur();
+    await until(async () => (await page.locator("table.images tbody tr").count()) === 1);
+    await page.getByLabel("Tag").fill("");
+    await page.getByLabel("Tag").blur();
+    await page.getByLabel("Status").selectOption("");
+    await page.getByRole("button", { name: /^Name/ }).click();
+    await until(
+      async () =>
+        (await page.locator("table.images tbody tr a").first().textContent()) === "imported-in-browser",
+    );
+
+    // Keyboard only: Tab to the first image link, Enter opens it.
+    await page.locator("body").click({ position: { x: 5, y: 5 } });
+    for (let i = 0; i < 40; i++) {
+      await page.keyboard.press("Tab");
+      const focused = (await page.locator("table.images a:focus").count()) === 1;
+      if (focused) break;
+    }
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "imported-in-browser" }).waitFor();
+  });
+
+  test("an image's page: both dialects' fields, checksums to copy, operations; edit, share, delete", async () => {
+    await page.getByText("Compute view").waitFor();
+    assert.ok(await page.getByRole("button", { name: "Copy MD5" }).isVisible());
+    assert.ok(await page.getByRole("button", { name: "Copy SHA-512" }).isVisible());
+    await page.locator("table.operations").getByText("Create image").waitFor();
+    await shot("image-detail");
+
+    const edit = page.getByRole("form", { name: "Edit" });
+    await edit.getByLabel("Name").fill("renamed-in-browser");
+    await edit.getByLabel("Labels").fill("env=test, team=img");
+    await edit.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("heading", { name: "renamed-in-browser" }).waitFor();
+    await page.getByText('{"env":"test","team":"img"}').waitFor();
+    // A refusal in words: an invalid name.
+    await edit.getByLabel("Name").fill("Not A Valid Name!");
+    await edit.getByRole("button", { name: "Save" }).click();
+    assert.match((await page.getByRole("alert").textContent()) ?? "", /name/i);
+
+    const share = page.getByRole("form", { name: "Share" });
+    await share.getByLabel("Subject").fill("system:allUsers");
+    await share.getByLabel("Role").selectOption("viewer");
+    await share.getByRole("button", { name: "Grant" }).click();
+    await page.getByText("viewer: system:allUsers").waitFor();
+
+    await page.getByRole("button", { name: "Delete" }).click();
+    await page.getByRole("button", { name: "Keep it" }).click();
+    await page.getByRole("button", { name: "Delete" }).click();
+    await page.getByRole("button", { name: "Yes, delete" }).click();
+    await page.getByRole("heading", { name: `Images in ${folder}` }).waitFor();
+    await page.getByRole("link", { name: "listed-0" }).waitFor();
+    assert.equal(await page.getByRole("link", { name: "renamed-in-browser" }).count(), 0);
+  });
+
+  test("names and properties that look like markup display as text; no script runs", async () => {
+    const evil = "<img src=x onerror=alert(1)>";
+    const created = await createOsImage(server, {
+      name: evil,
+      owner: folder,
+      disk_format: "qcow2",
+      container_format: "bare",
+      evil_property: `<script>alert(2)</script>${evil}`,
+      tags: [evil],
+    });
+    assert.equal((await putData(server, created.id, image("qcow2", 8).path)).status, 204);
+    await open("#/images");
+    await page.getByRole("link", { name: evil }).waitFor();
+    await page.getByRole("link", { name: evil }).click();
+    await page.getByRole("heading", { name: evil }).waitFor();
+    await page.getByText(`<script>alert(2)</script>${evil}`).waitFor();
+    assert.equal(await page.locator("img").count(), 0, "no element was made from the text");
+    assert.deepEqual(dialogs, []);
+  });
+
+  test("the folder's operations: a running import shows its progress and is cancelled from the page", async () => {
+    const slow = image("qcow2", 16);
+    const uri = files.serve("console-cancel.qcow2", slow.path).replace("/files/", "/slow/");
+    const started = await server.request("POST", "/compute/v1/images", {
+      folderId: folder,
+      name: "to-cancel",
+      uri,
+    });
+    assert.equal(started.status, 200, started.text);
+    await open("#/operations");
+    const row = page.locator("table.operations tr", { hasText: started.body.id });
+    await row.getByText(/running \(/).waitFor({ timeout: 20_000 });
+    await shot("operations");
+    await row.getByRole("button", { name: "Cancel" }).click();
+    await row.getByText("failed: The operation was cancelled").waitFor({ timeout: 20_000 });
+  });
+
+  test("sign-out forgets the token", async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByLabel("API token").waitFor();
+    assert.equal(
+      await page.evaluate(() =>
+        (globalThis as unknown as BrowserGlobals).sessionStorage.getItem("vitrine.token"),
+      ),
+      null,
+    );
+  });
+});
