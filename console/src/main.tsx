@@ -5,6 +5,7 @@ import { CreateImage } from "./views/create-image.js";
 import { ImageDetail } from "./views/image-detail.js";
 import { ImageList } from "./views/image-list.js";
 import { OperationList } from "./views/operation-list.js";
+import { Overview } from "./views/overview.js";
 import { SignIn } from "./views/sign-in.js";
 
 /** Where the console is: `#/images`, `#/images/<id>`, `#/create`. The token is never in it. */
@@ -49,6 +50,9 @@ function App() {
           <a href="#/operations" aria-current={route === "/operations" ? "page" : undefined}>
             Operations
           </a>
+          <a href="#/overview" aria-current={route === "/overview" ? "page" : undefined}>
+            Overview
+          </a>
         </nav>
         <label class="folder">
           Folder / project
@@ -79,6 +83,8 @@ function App() {
           <CreateImage folder={folder} />
         ) : route === "/operations" ? (
           <OperationList folder={folder} />
+        ) : route === "/overview" ? (
+          <Overview folder={folder} />
         ) : (
           <ImageList folder={folder} />
         )}

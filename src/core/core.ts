@@ -12,6 +12,7 @@ import { getImage, getLatestOfFamily } from "./images/get-image.js";
 import type { ImageRef } from "./images/image-loader.js";
 import { type ListImagesInput, listImages } from "./images/list-images.js";
 import { listImageOperations } from "./images/list-image-operations.js";
+import { summarizeImages } from "./images/summarize-images.js";
 import { type RegisterImageInput, registerImage } from "./images/register-image.js";
 import { type SearchImagesInput, searchImages } from "./images/search-images.js";
 import { type UpdatePolicy, updateImage } from "./images/update-image.js";
@@ -73,6 +74,7 @@ type P = Principal;
 export function buildCore(deps: CoreDeps) {
   return {
     images: {
+      summarize: (p: P, folderId: string | null) => summarizeImages(deps, p, folderId),
       create: (p: P, input: CreateImageInput) => createImage(deps, p, input),
       register: (p: P, input: RegisterImageInput) => registerImage(deps, p, input),
       get: (p: P, ref: ImageRef) => getImage(deps, p, ref),

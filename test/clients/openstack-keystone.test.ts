@@ -194,6 +194,29 @@ describe("Keystone mode: openstack CLI with password auth", () => {
     // Tokens this service issued keep working beside Keystone (the bootstrap admin's, the CLI's).
     assert.equal((await list(server.token)).status, 200);
   });
+
+  test("the web console signs a Keystone user in through the service (browsers cannot reach Keystone)", async () => {
+    const config = await (await fetch(`${server.url}/console/config.json`)).json();
+    assert.deepEqual(config, { keystone: true });
+    const signIn = (body: unknown) =>
+      fetch(`${server.url}/console/keystone/tokens`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const ok = await signIn({ user: "alice", password: PASSWORD, project: "alpha" });
+    assert.equal(ok.status, 200);
+    assert.equal(ok.headers.get("cache-control"), "no-store");
+    const issued = (await ok.json()) as { token: string; projectId: string };
+    assert.equal(issued.projectId, alpha);
+    assert.equal((await osRequest(server, "GET", "/v2/images", undefined, {}, issued.token)).status, 200);
+    const wrong = await signIn({ user: "alice", password: "not-her-password", project: "alpha" });
+    assert.equal(wrong.status, 401);
+    assert.match(((await wrong.json()) as { message: string }).message, /Keystone refused/);
+    assert.equal((await signIn({ user: "alice" })).status, 400);
+    // The password is never logged.
+    assert.ok(!JSON.stringify(server.logs).includes(PASSWORD));
+  });
 });
 
 describe("Keystone mode: an unreachable Keystone", () => {

@@ -5,6 +5,7 @@ import type { ImageRoutesOptions } from "../yandex/operation-render.js";
 import { idempotencyKey, useYandexConventions } from "../yandex/plugin.js";
 import { AccessBindingsBody, ListImagesQuery, PageQuery } from "../yandex/schemas.js";
 import { Rules } from "../yandex/validation.js";
+import { Type } from "@sinclair/typebox";
 import { computeImageMethods } from "./methods.js";
 import { CreateImageBody, ImageRefParams, LatestByFamilyQuery, UpdateImageBody } from "./schemas.js";
 
@@ -12,6 +13,8 @@ import { CreateImageBody, ImageRefParams, LatestByFamilyQuery, UpdateImageBody }
  * Compute Image API v1 over REST (`/compute/v1/images...`): maps paths, queries and bodies onto
  * the request messages of methods.ts (shared with gRPC).
  */
+const SummaryQuery = Type.Object({ folderId: Type.Optional(Type.String()) });
+
 export const computeRoutes: FastifyPluginAsync<ImageRoutesOptions> = async (base, opts) => {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   useYandexConventions(app, opts.auth);
@@ -25,6 +28,23 @@ export const computeRoutes: FastifyPluginAsync<ImageRoutesOptions> = async (base
   app.get("/images::latestByFamily", { schema: { querystring: LatestByFamilyQuery } }, async (req) =>
     methods.GetLatestByFamily(req.principal, req.query),
   );
+
+  // Vitrine's extension: what a folder's images (every kind) hold, and what sharing data saves.
+  app.get("/images::summary", { schema: { querystring: SummaryQuery } }, async (req) => {
+    const folderId = req.query.folderId ?? null;
+    if (folderId !== null) new Rules().maxLength("folderId", folderId, 50).check();
+    const folders = await opts.core.images.summarize(req.principal, folderId);
+    return {
+      folders: folders.map((f) => ({
+        folderId: f.folderId,
+        images: String(f.images),
+        imagesWithData: String(f.withData),
+        referencedBytes: String(f.referencedBytes),
+        storedBytes: String(f.storedBytes),
+        savedBytes: String(f.referencedBytes - f.storedBytes),
+      })),
+    };
+  });
 
   app.get("/images", { schema: { querystring: ListImagesQuery } }, async (req) =>
     methods.List(req.principal, req.query),

@@ -54,6 +54,20 @@ export interface ImageReadModel {
     family: string,
     statuses: readonly ImageStatus[],
   ): Promise<Image | null>;
+  /** Counts and bytes per folder (one folder, or the `limit` folders holding the most bytes). */
+  summarize(folderId: string | null, limit: number): Promise<FolderSummary[]>;
+}
+
+/** What a folder holds: its images (every kind), and bytes as its images name them and as stored. */
+export interface FolderSummary {
+  folderId: string;
+  images: number;
+  /** Images that hold data. */
+  withData: number;
+  /** The sum of every image's size: what the folder would take if nothing were shared. */
+  referencedBytes: number;
+  /** The sum over the distinct blobs its images name: what the folder's images take. */
+  storedBytes: number;
 }
 
 export interface NewOperation extends Pick<

@@ -1,7 +1,7 @@
 import { type Expression, type ExpressionBuilder, type RawBuilder, type SqlBool, sql } from "kysely";
 import type { ImageListQuery, ImageSearch, SearchScope, SearchSortKey } from "../../core/image-query.js";
 import type { Image, ImageKind, ImageStatus } from "../../core/image.js";
-import type { ImageReadModel } from "../../core/ports/catalog.js";
+import type { FolderSummary, ImageReadModel } from "../../core/ports/catalog.js";
 import type { Db } from "./database.js";
 import { toImage } from "./image-rows.js";
 import type { Database } from "./schema.js";
@@ -63,6 +63,51 @@ export class SqlImageReadModel implements ImageReadModel {
   constructor(private readonly db: Db) {}
 
   /** The newest image of a family with one of `statuses`, or null. */
+  async summarize(folderId: string | null, limit: number): Promise<FolderSummary[]> {
+    let counts = this.db
+      .selectFrom("images")
+      .select([
+        "folder_id",
+        (eb) => eb.fn.countAll<number>().as("images"),
+        (eb) => eb.fn.count<number>("blob_key").as("with_data"),
+        (eb) =>
+          eb.fn
+            .coalesce(
+              eb.fn.sum<number>(
+                eb.case().when("blob_key", "is not", null).then(eb.ref("size")).else(0).end(),
+              ),
+              eb.lit(0),
+            )
+            .as("referenced"),
+      ])
+      .groupBy("folder_id");
+    if (folderId !== null) counts = counts.where("folder_id", "=", folderId);
+    // One blob counts once per folder however many of its images name it.
+    let blobs = this.db
+      .selectFrom((eb) =>
+        eb
+          .selectFrom("images")
+          .select(["folder_id", "blob_key", "size"])
+          .distinct()
+          .where("blob_key", "is not", null)
+          .as("b"),
+      )
+      .select(["b.folder_id", (eb) => eb.fn.coalesce(eb.fn.sum<number>("b.size"), eb.lit(0)).as("stored")])
+      .groupBy("b.folder_id");
+    if (folderId !== null) blobs = blobs.where("b.folder_id", "=", folderId);
+    const stored = new Map((await blobs.execute()).map((r) => [r.folder_id, Number(r.stored)]));
+    const rows = (await counts.execute()).map((r) => ({
+      folderId: r.folder_id,
+      images: Number(r.images),
+      withData: Number(r.with_data),
+      referencedBytes: Number(r.referenced),
+      storedBytes: stored.get(r.folder_id) ?? 0,
+    }));
+    return rows
+      .sort((a, b) => b.storedBytes - a.storedBytes || a.folderId.localeCompare(b.folderId))
+      .slice(0, limit);
+  }
+
   async latestByFamily(
     kind: ImageKind,
     folderId: string,
