@@ -16,6 +16,20 @@ interface Shown {
   text: string;
 }
 
+/** Where a running create tells the page how it goes. */
+interface Report {
+  progress(p: Shown): void;
+  status(s: string): void;
+  done(image: Json): void;
+}
+
+/** Bytes done of a total, in figures and words, since `startedAt` (performance.now()). */
+const shown = (value: number, max: number | null, startedAt: number): Shown => ({
+  value,
+  max,
+  text: progressText(value, max, (performance.now() - startedAt) / 1000),
+});
+
 /**
  * A new image: a local file streamed from the browser to the upload API (progress, speed, time
  * left, Cancel), or a Compute import from a URL or from another image, followed live until it is
@@ -40,8 +54,9 @@ export function CreateImage({ folder }: { folder: string }) {
     const controller = new AbortController();
     cancel.current = controller;
     try {
-      if (mode === "upload") await upload(f, folder, controller.signal, setProgress, setStatus, setDone);
-      else await importImage(mode, f, folder, controller.signal, setProgress, setStatus, setDone);
+      const report: Report = { progress: setProgress, status: setStatus, done: setDone };
+      if (mode === "upload") await upload(f, folder, controller.signal, report);
+      else await importImage(mode, f, folder, controller.signal, report);
     } catch (err) {
       setError(err);
       setStatus("");
@@ -131,14 +146,7 @@ export function CreateImage({ folder }: { folder: string }) {
   );
 }
 
-async function upload(
-  f: FormData,
-  folder: string,
-  signal: AbortSignal,
-  setProgress: (p: Shown) => void,
-  setStatus: (s: string) => void,
-  setDone: (image: Json) => void,
-): Promise<void> {
+async function upload(f: FormData, folder: string, signal: AbortSignal, report: Report): Promise<void> {
   const file = f.get("file") as File;
   const created = await call("POST", "/v2/images", {
     name: String(f.get("name")),
@@ -147,26 +155,16 @@ async function upload(
     container_format: "bare",
     visibility: "private",
   });
-  setStatus("Uploading…");
+  report.status("Uploading…");
   try {
-    await uploadFile(
-      created.id,
-      file,
-      (p) =>
-        setProgress({
-          value: p.loaded,
-          max: p.total,
-          text: progressText(p.loaded, p.total, (performance.now() - p.startedAt) / 1000),
-        }),
-      signal,
-    );
+    await uploadFile(created.id, file, (p) => report.progress(shown(p.loaded, p.total, p.startedAt)), signal);
   } catch (err) {
     // The image was made for this upload: nothing is left behind when it fails or is cancelled.
     await call("DELETE", `/v2/images/${created.id}`).catch(() => undefined);
     throw err;
   }
-  setStatus("Uploaded and checked.");
-  setDone(await call("GET", `/v2/images/${created.id}`));
+  report.status("Uploaded and checked.");
+  report.done(await call("GET", `/v2/images/${created.id}`));
 }
 
 async function importImage(
@@ -174,9 +172,7 @@ async function importImage(
   f: FormData,
   folder: string,
   signal: AbortSignal,
-  setProgress: (p: Shown) => void,
-  setStatus: (s: string) => void,
-  setDone: (image: Json) => void,
+  report: Report,
 ): Promise<void> {
   const source = mode === "url" ? { uri: String(f.get("uri")) } : { imageId: String(f.get("imageId")) };
   const op = await call("POST", "/compute/v1/images", {
@@ -184,7 +180,7 @@ async function importImage(
     name: String(f.get("name")),
     ...source,
   });
-  setStatus("Importing…");
+  report.status("Importing…");
   const startedAt = performance.now();
   let cancelled = false;
   signal.addEventListener("abort", () => {
@@ -196,16 +192,12 @@ async function importImage(
     if (!p || current.done) return;
     const doneBytes = Number(p.bytesDone ?? 0);
     const total = Number(p.bytesTotal ?? 0) || null;
-    setProgress({
-      value: doneBytes,
-      max: total,
-      text: progressText(doneBytes, total, (performance.now() - startedAt) / 1000),
-    });
+    report.progress(shown(doneBytes, total, startedAt));
   });
   if (finished.error) {
     throw new ApiError(cancelled ? "The import was cancelled" : String(finished.error.message), 0, null);
   }
   const image = finished.response as Json;
-  setStatus("Imported.");
-  setDone(await call("GET", `/v2/images/${encodeURIComponent(String(image.id))}`));
+  report.status("Imported.");
+  report.done(await call("GET", `/v2/images/${encodeURIComponent(String(image.id))}`));
 }

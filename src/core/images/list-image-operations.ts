@@ -1,6 +1,6 @@
 import type { CoreDeps } from "../core-deps.js";
 import type { Operation } from "../operation.js";
-import { decodePageToken, encodePageToken } from "../page-token.js";
+import { operationsPage } from "../operations/operations-page.js";
 import type { Principal } from "../principal.js";
 import { type ImageRef, loadImage } from "./image-loader.js";
 import type { Page } from "./page.js";
@@ -14,16 +14,7 @@ export async function listImageOperations(
   pageToken: string,
 ): Promise<Page<Operation>> {
   const image = await loadImage(deps.catalog, principal, "images.get", ref);
-  const fingerprint = `operations:${image.id}`;
-  const cursor = pageToken ? decodePageToken(pageToken, fingerprint) : undefined;
-  // Operation cursors always carry their (numeric) timestamp: 20-char id + 8 bytes fit.
-  const after = cursor ? { createdAt: Number(cursor.value ?? 0), id: cursor.id } : undefined;
-  const rows = await deps.catalog.operations.listForResource(image.id, pageSize, after);
-  const items = rows.slice(0, pageSize);
-  const last = items[items.length - 1];
-  const nextPageToken =
-    rows.length > pageSize && last
-      ? encodePageToken(fingerprint, { value: last.createdAt, id: last.id })
-      : "";
-  return { items, nextPageToken };
+  return operationsPage(`operations:${image.id}`, pageSize, pageToken, (after) =>
+    deps.catalog.operations.listForResource(image.id, pageSize, after),
+  );
 }

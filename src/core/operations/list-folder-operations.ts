@@ -2,8 +2,8 @@ import { authorize } from "../access.js";
 import type { CoreDeps } from "../core-deps.js";
 import type { Page } from "../images/page.js";
 import type { Operation } from "../operation.js";
-import { decodePageToken, encodePageToken } from "../page-token.js";
 import type { Principal } from "../principal.js";
+import { operationsPage } from "./operations-page.js";
 
 /**
  * A folder's operations, newest first, for whoever may read the folder: running work to watch or
@@ -17,15 +17,7 @@ export async function listFolderOperations(
   pageToken: string,
 ): Promise<Page<Operation>> {
   authorize(principal, "operations.get", folderId);
-  const fingerprint = `folder-operations:${folderId}`;
-  const cursor = pageToken ? decodePageToken(pageToken, fingerprint) : undefined;
-  const after = cursor ? { createdAt: Number(cursor.value ?? 0), id: cursor.id } : undefined;
-  const rows = await deps.catalog.operations.listForFolder(folderId, pageSize, after);
-  const items = rows.slice(0, pageSize);
-  const last = items[items.length - 1];
-  const nextPageToken =
-    rows.length > pageSize && last
-      ? encodePageToken(fingerprint, { value: last.createdAt, id: last.id })
-      : "";
-  return { items, nextPageToken };
+  return operationsPage(`folder-operations:${folderId}`, pageSize, pageToken, (after) =>
+    deps.catalog.operations.listForFolder(folderId, pageSize, after),
+  );
 }
