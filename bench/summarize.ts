@@ -20,13 +20,15 @@ const files = process.argv.slice(2).length > 0 ? process.argv.slice(2) : newestO
 const runs = files.map((f) => JSON.parse(fs.readFileSync(f, "utf8")) as Result);
 console.log(`${runs.length} runs: ${files.map((f) => path.basename(f)).join(", ")}`);
 
-const keyOf = (r: Row) => `${r.scenario}\u0000${r.subject}`;
+// A figure may be compared with several references in one run (upload: the hash speed and the
+// plain writer): each pairing is its own row.
+const keyOf = (r: Row) => `${r.scenario}\u0000${r.subject}\u0000${r.reference?.name ?? ""}`;
 const byKey = new Map<string, Row[]>();
 for (const run of runs) {
   for (const row of run.rows) byKey.set(keyOf(row), [...(byKey.get(keyOf(row)) ?? []), row]);
 }
 
-const header = ["scenario", "subject", "median (min–max)", "ratio median (min–max)", "target"];
+const header = ["scenario", "subject", "median (min–max)", "reference", "ratio median (min–max)", "target"];
 const cells = [...byKey.values()].map((rows) => {
   const first = rows[0]!;
   const figures = rows.map((r) => r.figure);
@@ -37,6 +39,12 @@ const cells = [...byKey.values()].map((rows) => {
     first.scenario,
     first.subject,
     `${spread(figures, fmt)} ${first.unit}${rows.length < runs.length ? ` (${rows.length} runs)` : ""}`,
+    first.reference
+      ? `${first.reference.name} ${spread(
+          rows.map((r) => r.reference!.figure),
+          fmt,
+        )}`
+      : "",
     ratios.length > 0 ? spread(ratios, (n) => n.toFixed(2)) : "",
     first.target ? `${boundText(first.target)}${met === undefined ? "" : met ? " met" : " MISSED"}` : "",
   ];

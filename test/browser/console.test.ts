@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -221,6 +222,28 @@ describe("the web console in Chromium", () => {
     await share.getByLabel("Role").selectOption("viewer");
     await share.getByRole("button", { name: "Grant" }).click();
     await page.getByText("viewer: system:allUsers").waitFor();
+
+    const members = page.getByRole("form", { name: "Share with a project" });
+    await members.getByLabel("Project (member)").fill("partner-project");
+    await members.getByRole("button", { name: "Add member" }).click();
+    await page.getByText("partner-project (pending)").waitFor();
+
+    // The bytes come down as a file, the MD5 md5sum would print.
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Download" }).click(),
+    ]);
+    const saved = await download.path();
+    assert.equal(createHash("md5").update(fs.readFileSync(saved)).digest("hex"), image("qcow2", 16).md5);
+
+    await page.getByRole("button", { name: "Deactivate" }).click();
+    await page.getByRole("button", { name: "Reactivate" }).waitFor();
+    assert.equal(
+      (await server.request("GET", `/v2/images?name=renamed-in-browser`)).body.images[0].status,
+      "deactivated",
+    );
+    await page.getByRole("button", { name: "Reactivate" }).click();
+    await page.getByRole("button", { name: "Deactivate" }).waitFor();
 
     await page.getByRole("button", { name: "Delete" }).click();
     await page.getByRole("button", { name: "Keep it" }).click();

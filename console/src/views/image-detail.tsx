@@ -223,8 +223,7 @@ function Actions({
                 minDiskSize: String(Math.round(minDiskGiB * 1024 ** 3)),
                 updateMask: "name,description,labels,minDiskSize",
               });
-              const done = await followOperation(String(op.id), () => undefined);
-              if (done.error) throw new Error(done.error.message);
+              await finished(op);
             });
           }}
         >
@@ -281,8 +280,7 @@ function Actions({
                   },
                 ],
               });
-              const done = await followOperation(String(op.id), () => undefined);
-              if (done.error) throw new Error(done.error.message);
+              await finished(op);
             });
           }}
         >
@@ -304,6 +302,33 @@ function Actions({
           </button>
         </form>
       )}
+      <form
+        aria-label="Share with a project"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const member = String(form(e).get("member")).trim();
+          void act(async () => {
+            // Members see an image only while it is shared (Glance's rule): share it first.
+            if (image.visibility !== "shared") {
+              await call(
+                "PATCH",
+                `/v2/images/${id}`,
+                [{ op: "replace", path: "/visibility", value: "shared" }],
+                "application/openstack-images-v2.1-json-patch",
+              );
+            }
+            await call("POST", `/v2/images/${id}/members`, { member });
+          });
+        }}
+      >
+        <h2>Share with a project</h2>
+        <label>
+          Project (member) <input name="member" required />
+        </label>
+        <button type="submit" disabled={busy}>
+          Add member
+        </button>
+      </form>
       <div class="buttons">
         <button
           type="button"
@@ -357,6 +382,12 @@ function Actions({
       </div>
     </div>
   );
+}
+
+/** Waits for an operation a change started; its error, in words, if it failed. */
+async function finished(op: Json): Promise<void> {
+  const done = await followOperation(String(op.id), () => undefined);
+  if (done.error) throw new Error(String(done.error.message));
 }
 
 /**
