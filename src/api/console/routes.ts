@@ -62,7 +62,9 @@ export async function consoleRoutes(app: FastifyInstance, opts: ConsoleOptions):
     immutable: true,
     maxAge: "365d",
     index: false,
-    setHeaders: (reply) => void secure(reply),
+    setHeaders: (res) => {
+      for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+    },
   });
 
   app.get("/console/config.json", async (_req, reply) =>
