@@ -75,9 +75,9 @@ async function find(stores: CatalogStores, ref: ImageRef): Promise<Image | null>
     // Glance forgets a deleted image at once; the row only lives on until its delete finishes.
     return image && !isBeingDeleted(image) ? image : null;
   }
-  // Vitrine's extension: the Yandex-style APIs also find an image by its OpenStack UUID, so a
-  // client that made an image through one dialect can go on with it in another (README "One
-  // image, every dialect").
+  // Vitrine's extension: the Compute API also finds an image by its OpenStack UUID, so a client
+  // that made an image through one dialect can go on with it in another (README "One image, every
+  // dialect"); BareMetal's own id rule refuses UUIDs before they get here.
   const image = looksLikeUuid(ref.id)
     ? await stores.images.findByUuid(ref.id)
     : await stores.images.findById(ref.id);
