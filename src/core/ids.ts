@@ -18,6 +18,11 @@ export function newResourceId(): string {
 /** The OpenStack dialect's image id. */
 export const newUuid = (): string => randomUUID();
 
+const RESOURCE_ID = /^[a-z][a-z0-9]{19}$/;
+
+/** Whether `id` has a Yandex-style resource id's shape (see newResourceId). */
+export const looksLikeResourceId = (id: string): boolean => RESOURCE_ID.test(id);
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Whether `id` has an OpenStack UUID's shape (no Yandex-style id has: those have no dashes). */

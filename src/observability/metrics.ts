@@ -100,9 +100,8 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(catalog: Catalog | null) {
+  constructor(catalog: Catalog) {
     collectDefaultMetrics({ register: this.registry, prefix: "vitrine_" });
-    if (!catalog) return;
     // Read from the catalog at each scrape: the same for every process of a deployment, so in a
     // cluster the primary keeps one worker's figure instead of adding them up.
     new Gauge({

@@ -1,5 +1,6 @@
 import type { Readable } from "node:stream";
 import { request } from "undici";
+import { describeCauses } from "../../error-causes.js";
 import { ApiError, Unreachable, UsageError } from "./exit-codes.js";
 
 export type Json = Record<string, unknown>;
@@ -82,7 +83,7 @@ export class ApiClient {
     try {
       res = await request(url, { method, headers, body: opts.body });
     } catch (err) {
-      throw new Unreachable(`cannot reach ${this.endpoint}: ${reason(err)}`);
+      throw new Unreachable(`cannot reach ${this.endpoint}: ${describeCauses(err)}`);
     }
     if (res.statusCode >= 400) {
       const requestId = header(res.headers["x-request-id"]) ?? header(res.headers["x-openstack-request-id"]);
@@ -110,12 +111,4 @@ function errorMessage(status: number, text: string): string {
 
 function header(value: string | string[] | undefined): string | null {
   return (Array.isArray(value) ? value[0] : value) ?? null;
-}
-
-function reason(err: unknown): string {
-  const parts: string[] = [];
-  for (let e: unknown = err; e && parts.length < 3; e = (e as { cause?: unknown }).cause) {
-    if (e instanceof Error) parts.push((e as NodeJS.ErrnoException).code ?? e.message);
-  }
-  return parts.join(": ") || String(err);
 }

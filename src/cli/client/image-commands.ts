@@ -3,6 +3,7 @@ import fs from "node:fs";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { type Command, Option } from "commander";
+import { looksLikeResourceId, looksLikeUuid } from "../../core/ids.js";
 import { SIGNATURE_SAMPLE, signatureFormat } from "../../inspect/sniffer.js";
 import { byteProgress } from "../progress.js";
 import type { Json } from "./api-client.js";
@@ -10,9 +11,6 @@ import { ApiError, EXIT, UsageError } from "./exit-codes.js";
 import { type Column, humanBytes, parseBytes, parseLabels, printList, printValue } from "./output.js";
 import { type ClientFlags, Session, withClientOptions } from "./session.js";
 import { responseOf, waitForOperation } from "./wait.js";
-
-const YANDEX_ID = /^[a-z][a-z0-9]{19}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const IMAGE_COLUMNS: Column[] = [
   { heading: "ID", cell: (i) => String(i.id ?? "") },
@@ -259,7 +257,7 @@ async function getImage(s: Session, ref: string): Promise<Json> {
 
 /** An id (Yandex-style or OpenStack UUID) as given; a name looked up in the folder. */
 export async function imageIdOf(s: Session, ref: string): Promise<string> {
-  if (YANDEX_ID.test(ref) || UUID.test(ref)) return ref;
+  if (looksLikeResourceId(ref) || looksLikeUuid(ref)) return ref;
   const found = await listAll(s, "/compute/v1/images", "images", {
     folderId: s.folderId,
     filter: `name="${ref.replace(/["\\]/g, "\\$&")}"`,
@@ -402,7 +400,7 @@ async function download(s: Session, id: string, output: string | undefined): Pro
   if (target !== "-") process.stderr.write(`${humanBytes(received)} written to ${target} (md5 ${got})\n`);
 }
 
-function positiveInt(value: string, flag: string): number {
+export function positiveInt(value: string, flag: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n <= 0)
     throw new UsageError(`${flag} must be a positive integer, not ${value}`);

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { type Column, printList, printValue } from "./output.js";
-import { imageIdOf, listAll } from "./image-commands.js";
+import { imageIdOf, listAll, positiveInt } from "./image-commands.js";
 import { type ClientFlags, Session, withClientOptions } from "./session.js";
 import { waitForOperation } from "./wait.js";
 
@@ -35,7 +35,7 @@ export function registerOperationCommands(program: Command): void {
   withClientOptions(operation.command("list"))
     .description("an image's operations, newest first")
     .requiredOption("--image <image>", "the image's id, OpenStack UUID or name")
-    .option("--limit <n>", "at most this many", Number)
+    .option("--limit <n>", "at most this many", (v) => positiveInt(v, "--limit"))
     .action(async (flags: ClientFlags & { image: string; limit?: number }) => {
       const s = new Session(flags);
       const id = await imageIdOf(s, flags.image);

@@ -2,6 +2,7 @@ import { Agent, request } from "undici";
 import { VitrineError, isVitrineError } from "../../core/errors.js";
 import type { UrlPolicy } from "../url-policy.js";
 import type { SourceData } from "./source-data.js";
+import { describeCauses } from "../../error-causes.js";
 
 const MAX_REDIRECTS = 5;
 
@@ -25,7 +26,7 @@ export async function openUrl(policy: UrlPolicy, uri: string, signal: AbortSigna
       if (signal.aborted) throw signal.reason;
       const refusal = findVitrineError(err);
       if (refusal) throw refusal;
-      throw new VitrineError("UNAVAILABLE", `uri: cannot fetch ${url.host}: ${describe(err)}`);
+      throw new VitrineError("UNAVAILABLE", `uri: cannot fetch ${url.host}: ${describeCauses(err)}`);
     }
     if (res.statusCode >= 300 && res.statusCode < 400 && res.headers.location) {
       res.body.resume();
@@ -51,12 +52,4 @@ function findVitrineError(err: unknown): VitrineError | null {
     if (isVitrineError(e)) return e;
   }
   return null;
-}
-
-function describe(err: unknown): string {
-  const parts: string[] = [];
-  for (let e: unknown = err; e && parts.length < 3; e = (e as { cause?: unknown }).cause) {
-    if (e instanceof Error) parts.push((e as NodeJS.ErrnoException).code ?? e.message);
-  }
-  return parts.join(": ") || String(err);
 }
