@@ -7,7 +7,9 @@
  *
  * Vitrine refuses a declared disk_format that does not match the data; Tempest uploads random
  * bytes as any format, so this run sets VITRINE_RELAX_FORMAT_MISMATCH=true, the documented
- * switch for running Glance's suite (the inspector's safety rules still apply).
+ * switch for running Glance's suite (the inspector's safety rules still apply). It also turns on
+ * the glance profile (VITRINE_OPENSTACK_PROFILE): Tempest expects Glance's defaults (a new image
+ * is shared unless given; any visibility on create) where the seed's IMS differs.
  */
 import { execFile } from "node:child_process";
 import fs from "node:fs";
@@ -37,6 +39,7 @@ const server = await startServer({
     VITRINE_KEYSTONE_PASSWORD: SERVICE_PASSWORD,
     VITRINE_KEYSTONE_CACHE_SECONDS: "1",
     VITRINE_RELAX_FORMAT_MISMATCH: "true",
+    VITRINE_OPENSTACK_PROFILE: "glance",
     VITRINE_IMPORT_ALLOWED_HOSTS: "*",
   },
 });

@@ -35,6 +35,12 @@ export interface Config {
   /** The OpenStack project of admin tokens scoped to no project (owner of what they create there). */
   adminProject: string;
   formats: FormatPolicy;
+  /**
+   * Whose defaults the OpenStack dialect keeps where the public cloud's IMS (the seed) and Glance
+   * differ: `ims` (visibility private on create, and only private) or `glance` (shared by
+   * default, any visibility the caller may set).
+   */
+  openstackProfile: OpenStackProfile;
   /** Base URL clients reach the service at, for links in OpenStack version documents; null: from the request. */
   publicUrl: string | null;
   /** Keystone mode: OpenStack tokens validated against Keystone v3; null: local tokens only. */
@@ -44,6 +50,8 @@ export interface Config {
   /** How long a checked token of ours is trusted before the database is read again. */
   tokenCacheMs: number;
 }
+
+export type OpenStackProfile = "ims" | "glance";
 
 export interface KeystoneConfig {
   /** Keystone's base URL, e.g. http://keystone:5000 (a trailing /v3 is accepted). */
@@ -163,6 +171,7 @@ export function loadConfig(flags: ConfigFlags, env: Env = process.env): Config {
       ),
       relaxFormatMismatch: bool(get("VITRINE_RELAX_FORMAT_MISMATCH"), "VITRINE_RELAX_FORMAT_MISMATCH"),
     },
+    openstackProfile: openstackProfile(get("VITRINE_OPENSTACK_PROFILE")),
     publicUrl: get("VITRINE_PUBLIC_URL")?.replace(/\/+$/, "") ?? null,
     keystone: keystoneConfig(get),
     tokenCacheMs: 1000 * int(get("VITRINE_TOKEN_CACHE_SECONDS"), 5, "VITRINE_TOKEN_CACHE_SECONDS"),
@@ -191,6 +200,12 @@ function keystoneConfig(get: (name: string) => string | undefined): KeystoneConf
     projectDomain: get("VITRINE_KEYSTONE_PROJECT_DOMAIN") ?? "Default",
     cacheMs: 1000 * int(get("VITRINE_KEYSTONE_CACHE_SECONDS"), 60, "VITRINE_KEYSTONE_CACHE_SECONDS"),
   };
+}
+
+function openstackProfile(value: string | undefined): OpenStackProfile {
+  if (value === undefined || value === "") return "ims";
+  if (value === "ims" || value === "glance") return value;
+  throw new Error(`VITRINE_OPENSTACK_PROFILE must be ims or glance, not ${value}`);
 }
 
 function formatList(value: string | undefined, fallback: readonly DiskFormat[], name: string): DiskFormat[] {

@@ -132,6 +132,7 @@ export async function startService(config: Config): Promise<Service> {
       maxImageBytes: config.maxImageBytes,
       storeId: STORE_ID,
       storeType: config.s3 ? "s3" : "file",
+      openstackProfile: config.openstackProfile,
       onAnswered: (dialect, route, method, status, seconds) =>
         metrics.httpAnswered(dialect, route, method, status, seconds),
       console: {

@@ -1,10 +1,15 @@
 import { createHash } from "node:crypto";
+import fs from "node:fs";
 import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Config } from "../config.js";
 import type { BlobStore } from "../core/ports/blob-store.js";
 import type { Db } from "../storage/meta/database.js";
-import { blobStoreFor, databaseFor } from "../storage/stores-for-config.js";
+import type { Catalog } from "../core/ports/catalog.js";
+import { sqlCatalog } from "../storage/meta/sql-catalog.js";
+import { blobStoreFor, databaseFor, sqliteFile } from "../storage/stores-for-config.js";
+import { UsageError } from "./client/exit-codes.js";
+import { STAGING_PROPERTY } from "./client/staging.js";
 import { byteProgress } from "./progress.js";
 
 /** An orphan younger than this may be an ingest that committed its blob a moment before its image. */
@@ -21,13 +26,13 @@ interface ImageWithData {
 }
 
 export interface Finding {
-  kind: "missing" | "size-mismatch" | "corrupt" | "orphan";
+  kind: "missing" | "size-mismatch" | "corrupt" | "orphan" | "abandoned-upload";
   /** The images that name the blob (none for an orphan): their ids, and their OpenStack UUIDs. */
   images: string[];
   uuids: string[];
   blob: string;
   detail: string;
-  /** For orphans: whether --repair removed it. */
+  /** For orphans and abandoned uploads: whether --repair removed it. */
   removed?: boolean;
 }
 
@@ -48,12 +53,13 @@ export interface DoctorReport {
  * run while the service is running (it only reads, except for those removals).
  */
 export async function runDoctor(
-  config: Pick<Config, "dataDir" | "databaseUrl" | "s3">,
+  config: Pick<Config, "dataDir" | "databaseUrl" | "s3" | "idleTimeoutMs">,
   opts: { verify: boolean; repair: boolean; showProgress: boolean },
 ): Promise<DoctorReport> {
-  const { db } = databaseFor(config);
+  assertInstallation(config);
+  const { db, dialect } = databaseFor(config);
   try {
-    const blobs = await blobStoreFor(config);
+    const blobs = await blobStoreFor(config, { readOnly: true });
     const images = await imagesWithData(db);
     const byKey = new Map<string, ImageWithData[]>();
     for (const image of images) byKey.set(image.blobKey, [...(byKey.get(image.blobKey) ?? []), image]);
@@ -86,6 +92,9 @@ export async function runDoctor(
     }
     if (opts.verify) findings.push(...(await verifyDigests(blobs, present, opts.showProgress)));
     findings.push(...(await findOrphans(db, blobs, byKey, opts.repair)));
+    findings.push(
+      ...(await findAbandonedUploads(db, sqlCatalog(db, dialect), blobs, config.idleTimeoutMs, opts.repair)),
+    );
     return { images: images.length, blobs: byKey.size, bytes, verified: opts.verify, findings };
   } finally {
     await db.destroy();
@@ -205,6 +214,74 @@ async function findOrphans(
       detail: `${orphan.size} bytes no image names, written ${Math.round(ageMs / 60000)} min ago${
         removed ? "; removed" : repair && ageMs < ORPHAN_MIN_AGE_MS ? "; kept: younger than an hour" : ""
       }`,
+      removed,
+    });
+  }
+  return findings;
+}
+
+/**
+ * A check never creates anything: without the embedded database file there is no installation
+ * here (opening it would create an empty one), so say so instead of reporting on nothing.
+ */
+function assertInstallation(config: Pick<Config, "dataDir" | "databaseUrl">): void {
+  if (config.databaseUrl !== null || fs.existsSync(sqliteFile(config))) return;
+  throw new UsageError(
+    `no Vitrine installation found in ${config.dataDir} (it has no vitrine.sqlite); ` +
+      "name one with --data-dir, or --database for PostgreSQL",
+  );
+}
+
+/**
+ * The hidden images `vitrine image create --file` uploads into live as long as the command; one
+ * untouched for longer than the idle timeout, receiving nothing and used by no running operation,
+ * was left by a client that was killed. --repair removes it (and its bytes, when no other image
+ * shares them).
+ */
+async function findAbandonedUploads(
+  db: Db,
+  catalog: Catalog,
+  blobs: BlobStore,
+  idleTimeoutMs: number,
+  repair: boolean,
+): Promise<Finding[]> {
+  const cutoff = Date.now() - idleTimeoutMs;
+  const rows = await db
+    .selectFrom("images")
+    .innerJoin("image_properties", "image_properties.image_id", "images.id")
+    .select(["images.id", "images.uuid", "images.status", "images.blob_key", "images.updated_at"])
+    .where("image_properties.name", "=", STAGING_PROPERTY)
+    .where("images.updated_at", "<", cutoff)
+    .where("images.status", "not in", ["saving", "uploading", "importing", "deleting"])
+    .execute();
+  const findings: Finding[] = [];
+  for (const row of rows) {
+    const inUse = await db
+      .selectFrom("operations")
+      .select("id")
+      .where("done", "=", 0)
+      .where((eb) => eb.or([eb("resource_id", "=", row.id), eb("payload", "like", `%${row.id}%`)]))
+      .executeTakeFirst();
+    if (inUse) continue;
+    let removed = false;
+    if (repair) {
+      removed = await catalog.transaction(async (tx) => {
+        const current = await tx.images.findById(row.id);
+        if (!current || current.updatedAt !== Number(row.updated_at)) return false;
+        await tx.images.delete(row.id);
+        return true;
+      });
+      if (removed && row.blob_key && (await catalog.images.countBlobReferences(row.blob_key)) === 0)
+        await blobs.delete(row.blob_key);
+    }
+    findings.push({
+      kind: "abandoned-upload",
+      images: [row.id],
+      uuids: [row.uuid],
+      blob: row.blob_key ?? "-",
+      detail: `a hidden upload image of the vitrine CLI (${row.status}), untouched for ${Math.round(
+        (Date.now() - Number(row.updated_at)) / 60000,
+      )} min${removed ? "; removed" : ""}`,
       removed,
     });
   }

@@ -10,7 +10,7 @@ import type { SqlDialectName } from "./meta/sql-catalog.js";
 
 type StoreConfig = Pick<Config, "dataDir" | "databaseUrl" | "s3">;
 
-const sqliteFile = (config: StoreConfig) => path.join(config.dataDir, "vitrine.sqlite");
+export const sqliteFile = (config: Pick<Config, "dataDir">) => path.join(config.dataDir, "vitrine.sqlite");
 
 /** The catalog a configuration names (PostgreSQL, or the data directory's SQLite), migrated. */
 export function catalogFor(config: StoreConfig): Promise<Catalog> {
@@ -24,13 +24,22 @@ export function databaseFor(config: StoreConfig): { db: Db; dialect: SqlDialectN
     : { db: openSqlite(sqliteFile(config)), dialect: "sqlite" };
 }
 
-/** The blob store a configuration names (an S3 bucket, or the data directory). */
-export async function blobStoreFor(config: StoreConfig): Promise<BlobStore> {
-  return config.s3
-    ? await new S3BlobStore(s3Client(config.s3), {
-        bucket: config.s3.bucket,
-        prefix: config.s3.prefix,
-        spoolDir: path.join(config.dataDir, "s3-spool"),
-      }).init()
-    : await new FsBlobStore(path.join(config.dataDir, "blobs")).init();
+/**
+ * The blob store a configuration names (an S3 bucket, or the data directory). `readOnly`: for
+ * tools that only read and delete (doctor, copy's source), which write no parts, so no spool
+ * directory is made or swept.
+ */
+export async function blobStoreFor(
+  config: StoreConfig,
+  { readOnly = false }: { readOnly?: boolean } = {},
+): Promise<BlobStore> {
+  if (config.s3) {
+    const store = new S3BlobStore(s3Client(config.s3), {
+      bucket: config.s3.bucket,
+      prefix: config.s3.prefix,
+      spoolDir: path.join(config.dataDir, "s3-spool"),
+    });
+    return readOnly ? store : await store.init();
+  }
+  return await new FsBlobStore(path.join(config.dataDir, "blobs")).init();
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -141,5 +142,68 @@ describe("vitrine doctor", () => {
       !JSON.stringify(repaired.report).includes(sharedCopy),
       "the healthy shared blob is not reported",
     );
+  });
+});
+
+describe("vitrine doctor: abandoned CLI uploads, and no installation", () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startServer();
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  const doctorIn = async (cwd: string, args: string[], env: Record<string, string> = {}) =>
+    run(process.execPath, [CLI, "doctor", "--format", "json", ...args], {
+      cwd,
+      env: { ...process.env, ...server.env, ...env },
+    }).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (e: { code: number; stdout: string; stderr: string }) => ({
+        code: e.code,
+        stdout: e.stdout,
+        stderr: e.stderr,
+      }),
+    );
+
+  test("a hidden upload image a killed client left is reported once idle, and --repair removes it with its bytes", async () => {
+    const staged = { owner: "doctor-cli", os_hidden: true, vitrine_cli_upload: "true", disk_format: "qcow2" };
+    const withData = await createOsImage(server, { ...staged, name: "vitrine-cli-upload-a" });
+    assert.equal((await putData(server, withData.id, image("qcow2", 8).path)).status, 204);
+    const blob = fileURLToPath(
+      (await server.request("GET", `/v2/images/${withData.id}/locations`)).body[0].url,
+    );
+    const empty = await createOsImage(server, { ...staged, name: "vitrine-cli-upload-b" });
+    const ordinary = await createOsImage(server, { owner: "doctor-cli", name: "kept" });
+    const args = ["--data-dir", server.dataDir];
+
+    const young = await doctorIn(server.dataDir, args);
+    assert.equal(young.code, 0, "younger than the idle timeout: a client may still be using it");
+    const idle = await doctorIn(server.dataDir, args, { VITRINE_IDLE_TIMEOUT_SECONDS: "0" });
+    assert.equal(idle.code, 1);
+    const found = (JSON.parse(idle.stdout) as Report).findings;
+    assert.deepEqual(
+      found.map((f) => `${f.kind} ${f.uuids.join()}`).sort(),
+      [`abandoned-upload ${empty.id}`, `abandoned-upload ${withData.id}`].sort(),
+    );
+
+    const repaired = await doctorIn(server.dataDir, [...args, "--repair"], {
+      VITRINE_IDLE_TIMEOUT_SECONDS: "0",
+    });
+    assert.equal(repaired.code, 0, repaired.stdout);
+    for (const id of [withData.id, empty.id])
+      assert.equal((await server.request("GET", `/v2/images/${id}`)).status, 404);
+    assert.equal((await server.request("GET", `/v2/images/${ordinary.id}`)).status, 200);
+    assert.ok(!fs.existsSync(blob), "its bytes are gone too");
+  });
+
+  test("without an installation it says so and creates nothing", async () => {
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), "vitrine-doctor-empty-"));
+    const result = await doctorIn(empty, []);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /no Vitrine installation found in .*vitrine-data/);
+    assert.doesNotMatch(result.stderr, /no such table/);
+    assert.deepEqual(fs.readdirSync(empty), [], "nothing created");
   });
 });

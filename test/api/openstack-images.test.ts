@@ -101,12 +101,12 @@ describe("OpenStack Image API v2: discovery, schemas, create, get, patch, tags, 
     assert.deepEqual(got.body, b);
   });
 
-  test("defaults: vhd, bare, shared (as in Glance), unprotected, min_ram 0, Other Linux(64 bit); Windows versions derive Windows", async () => {
+  test("defaults: vhd, bare, private (the seed's IMS), unprotected, min_ram 0, Other Linux(64 bit); Windows versions derive Windows", async () => {
     const b = await createOsImage(server, {});
     assert.equal(b.disk_format, "vhd");
     assert.equal(b.container_format, "bare");
-    assert.equal(b.visibility, "shared");
-    assert.equal(b.__imagetype, "shared");
+    assert.equal(b.visibility, "private");
+    assert.equal(b.__imagetype, "private");
     assert.equal(b.protected, false);
     assert.equal(b.min_ram, 0);
     assert.equal(b.min_disk, 0);
@@ -392,8 +392,8 @@ describe("OpenStack Image API v2: list", () => {
     assert.equal((await list("?protected=true")).images[0].id, made[6].id);
     assert.equal((await list("?os_hidden=true")).images[0].name, "hidden");
     assert.equal((await list(`?id=in:${made[0].id},${made[1].id}`)).images.length, 2);
-    assert.equal((await list("?visibility=shared")).images.length, 7, "Glance's default visibility");
-    assert.equal((await list("?visibility=private")).images.length, 0);
+    assert.equal((await list("?visibility=private")).images.length, 7, "the seed's default visibility");
+    assert.equal((await list("?visibility=shared")).images.length, 0);
     assert.equal((await list("?visibility=public")).images.length, 0);
     assert.equal((await list("?owner=admin")).images.length, 7);
     const created = made[3].created_at;

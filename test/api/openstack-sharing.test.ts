@@ -44,15 +44,34 @@ describe("OpenStack Image API v2: projects, visibility, members, one catalog", (
     assert.equal((await osRequest(server, "DELETE", `/v2/images/${priv.id}`, undefined, {}, b)).status, 404);
   });
 
-  test("a non-admin creates private, shared and community images in its own project; only admins publicize", async () => {
+  test("a non-admin creates private images in its own project and makes them shared or community; only admins publicize", async () => {
     const pub = await osRequest(server, "POST", "/v2/images", { name: "pub", visibility: "public" }, {}, a);
-    assert.equal(pub.status, 403);
-    assert.match(pub.body.message, /publicize_image/);
-    for (const visibility of ["private", "shared", "community"]) {
-      const made = await osRequest(server, "POST", "/v2/images", { name: visibility, visibility }, {}, a);
-      assert.equal(made.status, 201, made.text);
-      assert.equal(made.body.visibility, visibility);
+    assert.equal(pub.status, 400, "the ims profile creates private images only");
+    for (const visibility of ["shared", "community"]) {
+      const made = await createOsImage(server, { name: visibility }, a);
+      assert.equal(made.visibility, "private");
+      const changed = await osRequest(
+        server,
+        "PATCH",
+        `/v2/images/${made.id}`,
+        [{ op: "replace", path: "/visibility", value: visibility }],
+        PATCH_TYPE,
+        a,
+      );
+      assert.equal(changed.status, 200, changed.text);
+      assert.equal(changed.body.visibility, visibility);
     }
+    const made = await createOsImage(server, { name: "to-publicize" }, a);
+    const publicize = await osRequest(
+      server,
+      "PATCH",
+      `/v2/images/${made.id}`,
+      [{ op: "replace", path: "/visibility", value: "public" }],
+      PATCH_TYPE,
+      a,
+    );
+    assert.equal(publicize.status, 403);
+    assert.match(publicize.body.message, /publicize_image/);
     const other = await osRequest(server, "POST", "/v2/images", { name: "o", owner: "project-b" }, {}, a);
     assert.equal(other.status, 403);
     assert.match(other.body.message, /not permitted to create images owned by 'project-b'/);

@@ -1,52 +1,24 @@
 import assert from "node:assert/strict";
-import fs from "node:fs";
 import { after, before, describe, it } from "node:test";
 import type { FastifyInstance } from "fastify";
-import pino from "pino";
-import { buildHttpApp } from "../../src/api/http/app.js";
-import { Authenticator } from "../../src/auth/authenticator.js";
-import { FailedAuthLimiter } from "../../src/auth/failure-limiter.js";
-import { SubjectAdmin } from "../../src/auth/subjects.js";
-import { type InProcess, startInProcess } from "../helpers/in-process.js";
+import { type InProcessHttp, startInProcessHttp } from "../helpers/in-process.js";
 
 /**
  * The HTTP edge in process (`buildHttpApp(...).inject()`): each dialect's shapes, statuses and
  * wording for the core's typed errors, without a spawned server.
  */
 describe("routes in process", () => {
-  let env: InProcess;
+  let env: InProcessHttp;
   let app: FastifyInstance;
   let token: string;
 
   before(async () => {
-    env = await startInProcess();
-    app = buildHttpApp({
-      log: pino({ level: "silent" }),
-      core: env.core,
-      auth: new Authenticator({
-        tokens: env.catalog.tokens,
-        bindings: env.catalog.bindings,
-        adminProject: "admin",
-        keystone: null,
-        limiter: new FailedAuthLimiter(20, 60_000),
-        cacheMs: 0,
-      }),
-      maxRequestBodyBytes: 1024 * 1024,
-      idleTimeoutMs: 0,
-      maxImageBytes: 1024 ** 3,
-      publicUrl: null,
-      storeId: "fs",
-      storeType: "file",
-    });
-    const admin = new SubjectAdmin(env.catalog);
-    const alice = await admin.createSubject("alice", "userAccount");
-    await admin.bindFolder("p1", alice, "editor");
-    token = await admin.createToken(alice, { ttlMs: null, projectId: "p1" });
+    env = await startInProcessHttp();
+    app = env.app;
+    token = await env.token("alice", "p1");
   });
   after(async () => {
-    await app.close();
     await env.close();
-    fs.rmSync(env.dataDir, { recursive: true, force: true });
   });
 
   const call = (

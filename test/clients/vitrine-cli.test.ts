@@ -8,6 +8,7 @@ import YAML from "yaml";
 import { type FileServer, startFileServer } from "../helpers/file-server.js";
 import { image } from "../helpers/fixtures.js";
 import { qcow2Corrupt } from "../helpers/hostile.js";
+import { startSlowProxy } from "../helpers/net.js";
 import { CLI, type RunningServer, apiRequest, startServer, tempDir } from "../helpers/server.js";
 
 type Json = Record<string, any>;
@@ -326,6 +327,36 @@ describe("real client: the vitrine CLI", async () => {
     const piped = await run(["image", "get", "tty-import"]);
     assert.doesNotThrow(() => JSON.parse(piped.stdout));
     assert.equal(piped.stderr, "");
+  });
+
+  test("Ctrl-C during create --file: one line, exit 130, nothing left behind (not even the hidden upload image)", async () => {
+    // 32 MiB through a 2 MiB/s link: the upload is still going when Ctrl-C comes.
+    const big = image("raw", 32);
+    const proxy = await startSlowProxy(server.url, 2 * 1024 * 1024);
+    try {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const result = await onTerminal(
+          ["image", "create", "--file", big.path, "--name", "interrupted-upload", "--endpoint", proxy.url],
+          [{ when: /uploading \[[█░]+\] [1-9]/, type: "\x03" }],
+        );
+        assert.equal(result.status, 130, result.output);
+        assert.match(result.output, /upload interrupted; nothing was created/);
+        assert.doesNotMatch(result.output, /Error|\s+at .+:\d+:\d+/, "no stack trace");
+      }
+    } finally {
+      await proxy.close();
+    }
+    // Nothing in the folder, hidden images included, through either dialect.
+    const os = await server.request("GET", `/v2/images?owner=${folder}&os_hidden=true`);
+    assert.deepEqual(
+      os.body.images.filter((i: Json) => String(i.name).startsWith("vitrine-cli-upload")),
+      [],
+      "no hidden upload image is left",
+    );
+    const listed = (await ok(["image", "list", "--format", "json"])) as unknown as Json[];
+    assert.ok(
+      !listed.some((i) => String(i.name).startsWith("vitrine-cli-upload") || i.name === "interrupted-upload"),
+    );
   });
 
   test("Ctrl-C while waiting for an import offers to cancel it; yes cancels, and nothing is left", async () => {

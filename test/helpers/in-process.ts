@@ -1,5 +1,12 @@
+import fs from "node:fs";
 import path from "node:path";
+import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import pino from "pino";
+import { type AppDeps, buildHttpApp } from "../../src/api/http/app.js";
+import { Authenticator } from "../../src/auth/authenticator.js";
+import { ADMIN_TOKEN_FILE, ensureAdminToken } from "../../src/auth/bootstrap.js";
+import { FailedAuthLimiter } from "../../src/auth/failure-limiter.js";
+import { SubjectAdmin } from "../../src/auth/subjects.js";
 import { loadConfig } from "../../src/config.js";
 import type { Core } from "../../src/core/core.js";
 import type { Operation } from "../../src/core/operation.js";
@@ -85,4 +92,82 @@ export async function settled(
     if (Date.now() > deadline) throw new Error(`operation ${op.id} did not finish`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** The HTTP edge (every dialect) over an in-process core: `app.inject()` instead of a spawned server. */
+export interface InProcessHttp extends InProcess {
+  app: FastifyInstance;
+  /** A token for a new subject holding `role` on `folder`, scoped to that folder as its project. */
+  token(subject: string, folder: string, role?: "viewer" | "editor" | "admin"): Promise<string>;
+  /** The bootstrap admin's token (the service admin; project `admin`). */
+  adminToken(): Promise<string>;
+  /** A request as a client sends it, with the token as a bearer token. */
+  call(
+    token: string,
+    method: "GET" | "POST" | "PATCH" | "PUT" | "DELETE",
+    url: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<LightMyRequestResponse>;
+}
+
+export async function startInProcessHttp(
+  env: Record<string, string> = {},
+  deps: Partial<AppDeps> = {},
+): Promise<InProcessHttp> {
+  const inProcess = await startInProcess(env);
+  const config = loadConfig({ dataDir: inProcess.dataDir }, env);
+  const app = buildHttpApp({
+    log: pino({ level: "silent" }),
+    core: inProcess.core,
+    auth: new Authenticator({
+      tokens: inProcess.catalog.tokens,
+      bindings: inProcess.catalog.bindings,
+      adminProject: "admin",
+      keystone: null,
+      limiter: new FailedAuthLimiter(20, 60_000),
+      cacheMs: 0,
+    }),
+    maxRequestBodyBytes: 1024 * 1024,
+    idleTimeoutMs: 0,
+    maxImageBytes: 1024 ** 3,
+    publicUrl: null,
+    storeId: "fs",
+    storeType: "file",
+    openstackProfile: config.openstackProfile,
+    ...deps,
+  });
+  const subjects = new SubjectAdmin(inProcess.catalog);
+  return {
+    ...inProcess,
+    app,
+    token: async (subject, folder, role = "editor") => {
+      const id = await subjects.createSubject(subject, "userAccount");
+      await subjects.bindFolder(folder, id, role);
+      return subjects.createToken(id, { ttlMs: null, projectId: folder });
+    },
+    adminToken: async () => {
+      await ensureAdminToken(inProcess.catalog, inProcess.dataDir, pino({ level: "silent" }));
+      return fs.readFileSync(path.join(inProcess.dataDir, ADMIN_TOKEN_FILE), "utf8").trim();
+    },
+    call: (token, method, url, body, headers = {}) =>
+      app.inject({
+        method,
+        url,
+        headers: {
+          authorization: `Bearer ${token}`,
+          accept: "application/json",
+          ...(method === "PATCH" && url.startsWith("/v2/")
+            ? { "content-type": "application/openstack-images-v2.1-json-patch" }
+            : {}),
+          ...headers,
+        },
+        ...(body === undefined ? {} : { payload: body as object }),
+      }),
+    close: async () => {
+      await app.close();
+      await inProcess.close();
+      fs.rmSync(inProcess.dataDir, { recursive: true, force: true });
+    },
+  };
 }

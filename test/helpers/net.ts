@@ -34,3 +34,60 @@ export async function waitForHttp(
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/**
+ * A TCP proxy on loopback that forwards to `target` (an http://host:port URL) and lets the
+ * client's bytes through at `bytesPerSecond`: an upload that stays in flight for seconds, as over
+ * a slow link. Answers come back at full speed.
+ */
+export async function startSlowProxy(
+  target: string,
+  bytesPerSecond: number,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const { hostname, port } = new URL(target);
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(port), hostname);
+    sockets.add(client).add(upstream);
+    const tick = 50;
+    const perTick = Math.max(1, Math.floor((bytesPerSecond * tick) / 1000));
+    let queue: Buffer[] = [];
+    client.on("data", (chunk: Buffer) => {
+      queue.push(chunk);
+      if (queue.length > 4) client.pause();
+    });
+    const timer = setInterval(() => {
+      let budget = perTick;
+      while (budget > 0 && queue.length > 0) {
+        const head = queue[0]!;
+        const part = head.subarray(0, budget);
+        upstream.write(part);
+        budget -= part.length;
+        if (part.length === head.length) queue.shift();
+        else queue[0] = head.subarray(part.length);
+      }
+      if (queue.length <= 4) client.resume();
+    }, tick);
+    upstream.pipe(client);
+    const end = () => {
+      clearInterval(timer);
+      queue = [];
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on("close", end).on("error", end);
+    upstream.on("close", end).on("error", end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port: own } = server.address() as net.AddressInfo;
+  return {
+    url: `http://127.0.0.1:${own}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -38,6 +38,7 @@ describe("image data use cases", () => {
   const register = (fields: Partial<RegisterImageInput> = {}) =>
     env.core.images.register(alice, {
       uuid: null,
+      uniqueName: false,
       folderId: "p1",
       name: "data",
       visibility: "private",

@@ -17,6 +17,7 @@ import { invalidArgument } from "../../core/errors.js";
 import { glanceErrorBody } from "../openstack/errors.js";
 import { sendGlanceError } from "../openstack/plugin.js";
 import { openStackRoutes } from "../openstack/routes.js";
+import type { OpenStackProfile } from "../../config.js";
 import { toYandexError } from "../yandex/errors.js";
 import { useYandexErrors } from "../yandex/plugin.js";
 
@@ -31,6 +32,7 @@ export interface AppDeps {
   publicUrl: string | null;
   storeId: string;
   storeType: "file" | "s3";
+  openstackProfile: OpenStackProfile;
   /** The web console's settings (null: not served). */
   console?: ConsoleOptions | null;
   /** Told of every answered request (the metrics): its dialect, route template, method, status and time. */
@@ -157,6 +159,7 @@ export function buildHttpApp(deps: AppDeps): FastifyInstance {
     publicUrl: deps.publicUrl,
     storeId: deps.storeId,
     storeType: deps.storeType,
+    profile: deps.openstackProfile,
   });
   return app;
 }

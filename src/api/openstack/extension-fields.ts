@@ -1,4 +1,6 @@
 import type { Image } from "../../core/image.js";
+import { ownEntry } from "../../core/own-entry.js";
+import type { Principal } from "../../core/principal.js";
 import osVersions from "./os-versions.json" with { type: "json" };
 
 /**
@@ -10,11 +12,27 @@ export const DEFAULT_OS_VERSION = osVersions.default;
 
 export const VIRTUAL_ENV_TYPES = ["FusionCompute", "DataImage", "Ironic"] as const;
 
-/** Fields the service fills in from the stored image; a client may not set them. */
-export const SYSTEM_EXTENSION_FIELDS = ["__image_size", "__isregistered", "__image_source_type"] as const;
-
 /** The fields that follow from __os_version. */
 export const DERIVED_OS_FIELDS = ["__os_type", "__platform", "__os_bit"] as const;
+
+/** Fields the service fills in from the stored image; a client may not set them. */
+export const SYSTEM_EXTENSION_FIELDS = [
+  "__image_size",
+  "__isregistered",
+  "__image_source_type",
+  "__imagetype",
+] as const;
+
+/**
+ * Every extension field: each always has a value in a rendered image (the user's, or the one
+ * derived or computed), so removing one is never "does not exist" — it puts back that value.
+ */
+export const EXTENSION_FIELDS = [
+  "__os_version",
+  ...DERIVED_OS_FIELDS,
+  "virtual_env_type",
+  ...SYSTEM_EXTENSION_FIELDS,
+] as const;
 
 export interface OsFacts {
   __os_type: string;
@@ -55,24 +73,28 @@ export function osProperties(given: Record<string, string>): Record<string, stri
   return out;
 }
 
-/** What the rendering adds unless the image stores its own value. */
-const IMAGE_TYPE: Record<Image["visibility"], string> = {
-  private: "private",
-  shared: "shared",
-  community: "community",
-  public: "gold",
-};
+/**
+ * `__imagetype` in the public cloud's vocabulary, which speaks from the caller's side: `gold` for
+ * public images, `private` for the caller's own (and for another project's private image an admin
+ * looks at), `shared` for an image another project shares with the caller (members or community).
+ */
+export function imageType(image: Image, viewer: Principal): "gold" | "private" | "shared" {
+  if (image.visibility === "public") return "gold";
+  if (image.folderId === viewer.projectId || ownEntry(viewer.folderRoles, image.folderId) !== undefined)
+    return "private";
+  return image.visibility === "private" ? "private" : "shared";
+}
 
-export function renderedExtensionFields(image: Image): Record<string, string> {
+export function renderedExtensionFields(image: Image, viewer: Principal): Record<string, string> {
   const version =
     image.properties.__os_version ??
     (image.osType === "WINDOWS" ? "Other Windows(64 bit)" : DEFAULT_OS_VERSION);
   return {
     __os_version: version,
     ...osFacts(version),
-    __imagetype: IMAGE_TYPE[image.visibility],
     virtual_env_type: image.kind === "baremetal" ? "Ironic" : "FusionCompute",
     ...image.properties,
+    __imagetype: imageType(image, viewer),
     __isregistered: "true",
     __image_source_type: "uds",
     __image_size: String(image.size ?? 0),

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from "fastify";
 import { invalidArgument } from "../../core/errors.js";
 import { GIB } from "../../core/image-sizes.js";
 import type { Image } from "../../core/image.js";
+import type { Principal } from "../../core/principal.js";
 import { osProperties } from "./extension-fields.js";
 import { IMPORT_METHODS } from "./glance-import.js";
 import { parseListQuery } from "./listing.js";
@@ -10,14 +11,16 @@ import { PATCH_MEDIA_TYPES, baseUrl, mediaType, objectBody, requireMediaType } f
 import { renderImage } from "./render.js";
 import { GlanceHttpError } from "./errors.js";
 import type { OpenStackRoutesOptions } from "./routes.js";
-import { UPDATE_POLICY } from "./update-policy.js";
+import { uniqueNames, updatePolicy } from "./update-policy.js";
 import {
   IMAGE_SCHEMA,
   IMAGES_SCHEMA,
   MEMBERS_SCHEMA,
   MEMBER_SCHEMA,
+  type ImageDocument,
   WRITABLE_BASE_ATTRIBUTES,
 } from "./schemas.js";
+import type { OpenStackProfile } from "../../config.js";
 import { assertMatchesImageSchema, assertWritable } from "./validation.js";
 
 /** Attributes of a create body that are not custom properties (a create may also name its id and owner). */
@@ -28,7 +31,8 @@ type IdParams = { Params: { imageId: string } };
 /** Discovery documents, and images: create, list, show, patch, delete, (de)activate. */
 export const imageRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (app, opts) => {
   const { images } = opts.core;
-  const render = (image: Image) => renderImage(image, opts.storeId);
+  const policy = updatePolicy(opts.profile);
+  const render = (image: Image, viewer: Principal) => renderImage(image, opts.storeId, viewer);
 
   app.get("/schemas/image", async () => IMAGE_SCHEMA);
   app.get("/schemas/images", async () => IMAGES_SCHEMA);
@@ -62,12 +66,13 @@ export const imageRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (ap
     for (const [k, v] of Object.entries(body))
       if (!CREATE_ATTRIBUTES.has(k) && typeof v === "string") extras[k] = v;
     const properties = { ...extras, ...osProperties(extras) };
+    const visibility = createVisibility(body.visibility, opts.profile);
     const image = await images.register(req.principal, {
       uuid: body.id?.toLowerCase() ?? null,
+      uniqueName: uniqueNames(opts.profile),
       folderId: body.owner ?? req.principal.projectId,
       name: body.name ?? "",
-      // Glance's default since Rocky: shared (visible to the owner and, once added, its members).
-      visibility: body.visibility ?? "shared",
+      visibility,
       protected: body.protected ?? false,
       osHidden: body.os_hidden ?? false,
       tags: [...new Set(body.tags ?? [])],
@@ -83,7 +88,7 @@ export const imageRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (ap
       .header("location", `${baseUrl(req, opts.publicUrl)}/v2/images/${image.uuid}`)
       .header("openstack-image-import-methods", IMPORT_METHODS.join(","))
       .header("openstack-image-store-ids", opts.storeId)
-      .send(render(image));
+      .send(render(image, req.principal));
   });
 
   // Any query parameter may be a filter (custom properties), so the query is read as a whole.
@@ -99,7 +104,7 @@ export const imageRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (ap
     const last = page.items[page.items.length - 1];
     if (page.more && last) params.set("marker", last.uuid);
     return {
-      images: page.items.map(render),
+      images: page.items.map((image) => render(image, req.principal)),
       first,
       schema: "/v2/schemas/images",
       ...(page.more && last ? { next: `/v2/images?${params.toString()}` } : {}),
@@ -107,7 +112,7 @@ export const imageRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (ap
   });
 
   app.get<IdParams>("/images/:imageId", async (req) =>
-    render(await images.get(req.principal, { uuid: req.params.imageId })),
+    render(await images.get(req.principal, { uuid: req.params.imageId }), req.principal),
   );
 
   app.patch<IdParams>("/images/:imageId", async (req) => {
@@ -117,9 +122,9 @@ export const imageRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (ap
       req.principal,
       { uuid: req.params.imageId },
       patchToChange(ops),
-      UPDATE_POLICY,
+      policy,
     );
-    return render(image);
+    return render(image, req.principal);
   });
 
   app.delete<IdParams>("/images/:imageId", async (req, reply) => {
@@ -137,3 +142,22 @@ export const imageRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (ap
     });
   }
 };
+
+/**
+ * The visibility of a new image. IMS (the seed): private, and only private when creating; Glance
+ * (since Rocky): shared unless given, any visibility the caller may set (the core checks who
+ * may make an image public).
+ */
+function createVisibility(
+  given: ImageDocument["visibility"],
+  profile: OpenStackProfile,
+): NonNullable<ImageDocument["visibility"]> {
+  if (profile === "glance") return given ?? "shared";
+  if (given !== undefined && given !== "private") {
+    throw invalidArgument(
+      `Invalid visibility: '${given}'. An image is created private; change its visibility once it exists.`,
+      [{ field: "visibility", description: "must be private when creating an image" }],
+    );
+  }
+  return "private";
+}

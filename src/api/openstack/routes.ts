@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { Authenticator } from "../../auth/authenticator.js";
+import type { OpenStackProfile } from "../../config.js";
 import type { Core } from "../../core/core.js";
 import { dataRoutes } from "./data-routes.js";
 import { imageRoutes } from "./image-routes.js";
@@ -20,6 +21,8 @@ export interface OpenStackRoutesOptions {
   storeId: string;
   /** What kind of store that is, for the admin's store details. */
   storeType: "file" | "s3";
+  /** Whose defaults apply where the seed (IMS) and Glance differ. */
+  profile: OpenStackProfile;
 }
 
 /** The OpenStack Image API v2 (Glance-compatible), with the public-cloud extension fields. */

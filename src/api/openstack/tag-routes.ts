@@ -1,13 +1,14 @@
 import type { FastifyPluginAsync } from "fastify";
 import { invalidArgument } from "../../core/errors.js";
 import type { OpenStackRoutesOptions } from "./routes.js";
-import { UPDATE_POLICY } from "./update-policy.js";
+import { updatePolicy } from "./update-policy.js";
 
 type TagParams = { Params: { imageId: string; tag: string } };
 
 /** Image tags: `PUT` adds one (adding a present tag changes nothing), `DELETE` removes one (404 if absent). */
 export const tagRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (app, opts) => {
   const { images } = opts.core;
+  const policy = updatePolicy(opts.profile);
 
   app.put<TagParams>("/images/:imageId/tags/:tag", async (req, reply) => {
     const { tag } = req.params;
@@ -16,7 +17,7 @@ export const tagRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (app,
       req.principal,
       { uuid: req.params.imageId },
       { set: {}, tags: { add: [tag] } },
-      UPDATE_POLICY,
+      policy,
     );
     return reply.code(204).send();
   });
@@ -27,7 +28,7 @@ export const tagRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (app,
       req.principal,
       { uuid: req.params.imageId },
       { set: {}, tags: { remove: [tag] } },
-      UPDATE_POLICY,
+      policy,
     );
     return reply.code(204).send();
   });

@@ -43,12 +43,13 @@ export class ApiClient {
     return (await res.body.json()) as Json;
   }
 
-  /** Streams `data` as the request body (an upload). */
-  async putStream(path: string, data: Readable, length: number): Promise<void> {
+  /** Streams `data` as the request body (an upload); `signal` stops it. */
+  async putStream(path: string, data: Readable, length: number, signal?: AbortSignal): Promise<void> {
     const res = await this.send("PUT", path, {
       body: data,
       contentType: "application/octet-stream",
       length,
+      signal,
     });
     await res.body.dump();
   }
@@ -67,7 +68,13 @@ export class ApiClient {
   private async send(
     method: string,
     path: string,
-    opts: { query?: Query; body?: string | Readable; contentType?: string; length?: number },
+    opts: {
+      query?: Query;
+      body?: string | Readable;
+      contentType?: string;
+      length?: number;
+      signal?: AbortSignal;
+    },
   ) {
     const url = new URL(this.endpoint + path);
     for (const [k, v] of Object.entries(opts.query ?? {}))
@@ -81,8 +88,9 @@ export class ApiClient {
     }
     let res;
     try {
-      res = await request(url, { method, headers, body: opts.body });
+      res = await request(url, { method, headers, body: opts.body, signal: opts.signal });
     } catch (err) {
+      if (opts.signal?.aborted) throw err;
       throw new Unreachable(`cannot reach ${this.endpoint}: ${describeCauses(err)}`);
     }
     if (res.statusCode >= 400) {

@@ -29,6 +29,11 @@ export class ApiError extends Error {
   }
 }
 
+/** A name that more than one image answers to: the command acts on none of them. */
+export class Ambiguous extends Error {
+  readonly exitCode = EXIT.refused;
+}
+
 /** An operation finished with an error. */
 export class OperationFailed extends Error {
   readonly exitCode = EXIT.operationFailed;
@@ -56,7 +61,7 @@ export function describeFailure(err: unknown): { line: string; exitCode: number 
   if (err instanceof OperationFailed) {
     return { line: `operation ${err.operationId} failed: ${err.message}`, exitCode: err.exitCode };
   }
-  if (err instanceof UsageError || err instanceof Unreachable)
+  if (err instanceof UsageError || err instanceof Unreachable || err instanceof Ambiguous)
     return { line: err.message, exitCode: err.exitCode };
   return { line: err instanceof Error ? err.message : String(err), exitCode: EXIT.refused };
 }

@@ -7,7 +7,8 @@ import { looksLikeResourceId, looksLikeUuid } from "../../core/ids.js";
 import { SIGNATURE_SAMPLE, signatureFormat } from "../../inspect/sniffer.js";
 import { byteProgress } from "../progress.js";
 import type { Json } from "./api-client.js";
-import { ApiError, EXIT, UsageError } from "./exit-codes.js";
+import { Ambiguous, ApiError, EXIT, UsageError } from "./exit-codes.js";
+import { stagingImage } from "./staging.js";
 import { type Column, humanBytes, parseBytes, parseLabels, printList, printValue } from "./output.js";
 import { type ClientFlags, Session, withClientOptions } from "./session.js";
 import { responseOf, waitForOperation } from "./wait.js";
@@ -255,7 +256,11 @@ async function getImage(s: Session, ref: string): Promise<Json> {
   return s.client.json("GET", `/compute/v1/images/${encodeURIComponent(await imageIdOf(s, ref))}`);
 }
 
-/** An id (Yandex-style or OpenStack UUID) as given; a name looked up in the folder. */
+/**
+ * An id (Yandex-style or OpenStack UUID) as given; a name looked up in the folder. A name that
+ * more than one image answers to (Glance allows that) is refused with the candidates, as
+ * `openstack image delete` does: a command never acts on an image picked at random.
+ */
 export async function imageIdOf(s: Session, ref: string): Promise<string> {
   if (looksLikeResourceId(ref) || looksLikeUuid(ref)) return ref;
   const found = await listAll(s, "/compute/v1/images", "images", {
@@ -263,6 +268,12 @@ export async function imageIdOf(s: Session, ref: string): Promise<string> {
     filter: `name="${ref.replace(/["\\]/g, "\\$&")}"`,
   });
   if (found.length === 0) throw new ApiError(`Image ${ref} not found in folder ${s.folderId}`, 404, null);
+  if (found.length > 1) {
+    const candidates = found.map((i) => `${String(i.id)} (created ${String(i.createdAt)})`).join(", ");
+    throw new Ambiguous(
+      `More than one image is named ${ref} in folder ${s.folderId}: ${candidates}; name one by its id`,
+    );
+  }
   return String(found[0]!.id);
 }
 
@@ -299,22 +310,24 @@ async function createFromFile(
     );
   }
   const format = declaredFormat ?? formatOfFile(file, size);
-  const staging = await s.client.json("POST", "/v2/images", {
-    body: {
-      name: `vitrine-cli-upload${body.name ? `-${String(body.name)}` : ""}`,
-      owner: body.folderId,
-      disk_format: format,
-      container_format: "bare",
-      visibility: "private",
-      os_hidden: true,
-    },
-  });
-  const stagingId = String(staging.id);
-  const removeStaging = () => s.client.json("DELETE", `/v2/images/${stagingId}`).catch(() => undefined);
+  // Ctrl-C while the bytes go up: stop sending, remove the hidden image, one line, exit 130.
+  // The handler stays until the cleanup is done, so a second Ctrl-C cannot cut it short.
   const controller = new AbortController();
   const onInterrupt = () => controller.abort();
-  process.once("SIGINT", onInterrupt);
+  process.on("SIGINT", onInterrupt);
+  let stagingId: string | null = null;
+  const removeStaging = async (): Promise<boolean> => {
+    if (stagingId === null) return true;
+    return s.client.json("DELETE", `/v2/images/${stagingId}`).then(
+      () => true,
+      (err: unknown) => err instanceof ApiError && err.status === 404,
+    );
+  };
   try {
+    const staging = await s.client.json("POST", "/v2/images", {
+      body: stagingImage(String(body.folderId), format),
+    });
+    stagingId = String(staging.id);
     const bar = byteProgress("uploading", size);
     let sent = 0;
     const counter = new Transform({
@@ -325,20 +338,26 @@ async function createFromFile(
       },
     });
     const data = fs.createReadStream(file);
-    controller.signal.addEventListener("abort", () => data.destroy(new Error("interrupted")));
+    data.on("error", (err) => counter.destroy(err));
     try {
-      await s.client.putStream(`/v2/images/${stagingId}/file`, data.pipe(counter), size);
+      await s.client.putStream(`/v2/images/${stagingId}/file`, data.pipe(counter), size, controller.signal);
     } finally {
+      data.destroy();
       bar.stop();
     }
+    process.off("SIGINT", onInterrupt);
     const op = await s.client.json("POST", "/compute/v1/images", { body: { ...body, imageId: stagingId } });
     const done = async ? op : await waitForOperation(s.client, op, "creating");
     await removeStaging();
     printValue(async ? done : responseOf(done), s.format);
   } catch (err) {
-    await removeStaging();
+    const removed = await removeStaging();
     if (controller.signal.aborted) {
-      process.stderr.write("upload interrupted; nothing was created\n");
+      process.stderr.write(
+        removed
+          ? "upload interrupted; nothing was created\n"
+          : `upload interrupted; the hidden upload image ${stagingId} could not be removed (vitrine doctor --repair removes it later)\n`,
+      );
       process.exit(EXIT.interrupted);
     }
     throw err;

@@ -3,6 +3,7 @@ import type { CoreDeps } from "../core-deps.js";
 import { alreadyExists, permissionDenied } from "../errors.js";
 import { type Image, newQueuedImage } from "../image.js";
 import type { Principal } from "../principal.js";
+import { assertNameFree } from "./save-image.js";
 
 /** An image registered without data (OpenStack `POST /v2/images`): it waits in `queued`. */
 export interface RegisterImageInput extends Pick<
@@ -22,6 +23,8 @@ export interface RegisterImageInput extends Pick<
 > {
   /** A caller-chosen UUID, or null for a new one. */
   uuid: string | null;
+  /** Whether the name must be free in the folder (see README "Names across dialects"). */
+  uniqueName: boolean;
 }
 
 /** Registers an image's metadata; its data comes later through an upload or an import. */
@@ -34,12 +37,13 @@ export async function registerImage(
   // Private, shared and community images are the owner's choice (Glance's default policy);
   // publishing to everyone is the admin's.
   if (input.visibility === "public") assertMayPublicize(principal, input.folderId);
-  const { uuid, ...fields } = input;
+  const { uuid, uniqueName, ...fields } = input;
   const image = newQueuedImage({ ...fields, ...(uuid ? { uuid } : {}), kind: "compute" }, Date.now());
   await deps.catalog.transaction(async (tx) => {
     if (uuid && (await tx.images.findByUuid(uuid))) {
       throw alreadyExists(`Image with id ${uuid} already exists`).because("UUID_TAKEN", { uuid });
     }
+    if (uniqueName) await assertNameFree(tx, image);
     await tx.images.insert(image);
   });
   return image;
