@@ -14,6 +14,7 @@ const result = await build({
     path.join(root, "console", "src", "style.css"),
   ],
   bundle: true,
+  inject: [path.join(root, "console", "src", "buffer-global.ts")],
   minify: true,
   format: "esm",
   target: "es2022",

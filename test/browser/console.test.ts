@@ -1,12 +1,14 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type Browser, type Page, chromium } from "playwright-core";
 import { type FileServer, startFileServer } from "../helpers/file-server.js";
 import { image } from "../helpers/fixtures.js";
 import { qcow2Corrupt } from "../helpers/hostile.js";
+import { startSlowProxy } from "../helpers/net.js";
 import { createOsImage, putData } from "../helpers/openstack.js";
 import { type RunningServer, startServer } from "../helpers/server.js";
 
@@ -130,6 +132,57 @@ describe("the web console in Chromium", () => {
     await shot("upload");
   });
 
+  test("a qcow2 named .img is read as qcow2 by its signature, not its file name", async () => {
+    const cloud = path.join(
+      fs.mkdtempSync(path.join(os.tmpdir(), "vitrine-console-img-")),
+      "ubuntu-cloud.img",
+    );
+    fs.copyFileSync(image("qcow2", 8).path, cloud);
+    await open("#/create");
+    await page.getByLabel("Name", { exact: true }).fill("signature-read");
+    await page.getByLabel("File", { exact: true }).setInputFiles(cloud);
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.getByText("Uploaded and checked.").waitFor({ timeout: 60_000 });
+    const listed = await server.request("GET", `/v2/images?name=signature-read`);
+    assert.equal(listed.body.images[0].disk_format, "qcow2");
+    assert.equal(listed.body.images[0].status, "active");
+  });
+
+  test("cancelling an upload leaves nothing, whenever the cancel comes", async () => {
+    // Through a 2 MiB/s link, so the upload is still in flight when Cancel is clicked.
+    const proxy = await startSlowProxy(server.url, 2 * 1024 * 1024);
+    const slow = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    try {
+      await slow.goto(`${proxy.url}/console/`);
+      await slow.getByLabel("API token").fill(server.token);
+      await slow.getByLabel("Folder / project id").fill(folder);
+      await slow.getByRole("button", { name: "Sign in" }).click();
+      await slow.getByRole("heading", { name: `Images in ${folder}` }).waitFor();
+      await slow.getByRole("link", { name: "Create image" }).click();
+      await slow.getByLabel("Name", { exact: true }).fill("cancelled-upload");
+      await slow.getByLabel("File", { exact: true }).setInputFiles(image("raw", 32).path);
+      await slow.getByRole("button", { name: "Create" }).click();
+      await until(
+        async () => Number((await slow.getByLabel("progress").getAttribute("value")) ?? 0) > 0,
+        30_000,
+      );
+      await slow.getByRole("button", { name: "Cancel" }).click();
+      await slow.getByText("The upload was cancelled").waitFor();
+    } finally {
+      await slow.close();
+      await proxy.close();
+    }
+    await until(async () => {
+      const listed = await server.request("GET", `/v2/images?name=cancelled-upload`);
+      return listed.body.images.length === 0;
+    });
+    const compute = await server.request(
+      "GET",
+      `/compute/v1/images?folderId=${folder}&filter=name="cancelled-upload"`,
+    );
+    assert.deepEqual(compute.body.images ?? [], []);
+  });
+
   test("import from a local URL with live progress until active", async () => {
     const slow = image("qcow2", 16);
     const uri = files.serve("console-slow.qcow2", slow.path).replace("/files/", "/slow/");
@@ -212,10 +265,15 @@ describe("the web console in Chromium", () => {
     await edit.getByRole("button", { name: "Save" }).click();
     await page.getByRole("heading", { name: "renamed-in-browser" }).waitFor();
     await page.getByText('{"env":"test","team":"img"}').waitFor();
-    // A refusal in words: an invalid name.
+    // A refusal in words, beside the form, and what was typed is still there to correct.
     await edit.getByLabel("Name").fill("Not A Valid Name!");
+    await edit.getByLabel("Description").fill("typed before the refusal");
     await edit.getByRole("button", { name: "Save" }).click();
-    assert.match((await page.getByRole("alert").textContent()) ?? "", /name/i);
+    assert.match((await edit.getByRole("alert").textContent()) ?? "", /name/i);
+    assert.equal(await edit.getByLabel("Name").inputValue(), "Not A Valid Name!");
+    assert.equal(await edit.getByLabel("Description").inputValue(), "typed before the refusal");
+    await edit.getByLabel("Name").fill("renamed-in-browser");
+    await edit.getByLabel("Description").fill("");
 
     const share = page.getByRole("form", { name: "Share" });
     await share.getByLabel("Subject").fill("system:allUsers");

@@ -376,3 +376,60 @@ describe("real client: the vitrine CLI", async () => {
     assert.equal(gone.status, 1, gone.stdout);
   });
 });
+
+describe("real client: the vitrine CLI never acts on an image picked at random", () => {
+  let server: RunningServer;
+  before(async () => {
+    // Glance's free names (the glance profile) let a folder hold two images of one name.
+    server = await startServer({ env: { VITRINE_OPENSTACK_PROFILE: "glance" } });
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  const run = (args: string[]) =>
+    new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [CLI, ...args], {
+        env: {
+          ...process.env,
+          XDG_CONFIG_HOME: tempDir("cli-home"),
+          VITRINE_ENDPOINT: server.url,
+          VITRINE_TOKEN: server.token,
+          VITRINE_FOLDER_ID: "twins",
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      child.on("close", (status) => resolve({ status, stdout, stderr }));
+    });
+
+  test("an ambiguous name is refused with the candidates (exit 1), and nothing changes", async () => {
+    const twins: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const made = await server.request("POST", "/v2/images", { name: "dup", owner: "twins" });
+      assert.equal(made.status, 201, made.text);
+      twins.push((await server.request("GET", `/compute/v1/images/${made.body.id}`)).body.id);
+    }
+    for (const args of [
+      ["image", "delete", "dup"],
+      ["image", "update", "dup", "--description", "which one?"],
+      ["image", "get", "dup"],
+    ]) {
+      const r = await run(args);
+      assert.equal(r.status, 1, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, /More than one image is named dup in folder twins/);
+      for (const id of twins) assert.match(r.stderr, new RegExp(id));
+      assert.equal(r.stderr.trim().split("\n").length, 1, "one line");
+    }
+    for (const id of twins) {
+      const still = await server.request("GET", `/compute/v1/images/${id}`);
+      assert.equal(still.status, 200);
+      assert.equal(still.body.description, undefined);
+    }
+    // By id, each is reachable.
+    assert.equal((await run(["image", "get", twins[0]!])).status, 0);
+  });
+});

@@ -1,14 +1,10 @@
 import { useRef, useState } from "preact/hooks";
 import { ApiError, type Json, call, followOperation, uploadFile } from "../api.js";
-import { progressText } from "../format.js";
-import { ErrorNote, Progress } from "./parts.js";
+import { fileFormat } from "../file-format.js";
 
 const FORMATS = ["qcow2", "raw", "vmdk", "vhd", "vhdx", "vdi", "iso"];
-/** The format a file's name suggests; the server inspects the bytes and refuses a mismatch. */
-const formatOf = (name: string): string => {
-  const ext = name.toLowerCase().split(".").pop() ?? "";
-  return FORMATS.includes(ext) ? ext : ext === "vpc" ? "vhd" : "raw";
-};
+import { progressText } from "../format.js";
+import { ErrorNote, Progress } from "./parts.js";
 
 interface Shown {
   value: number;
@@ -98,9 +94,9 @@ export function CreateImage({ folder }: { folder: string }) {
               File <input name="file" type="file" required />
             </label>
             <label>
-              Disk format (default: from the file name)
+              Disk format (default: read from the file)
               <select name="diskFormat">
-                <option value="">from the file name</option>
+                <option value="">read from the file</option>
                 {FORMATS.map((x) => (
                   <option>{x}</option>
                 ))}
@@ -151,7 +147,7 @@ async function upload(f: FormData, folder: string, signal: AbortSignal, report: 
   const created = await call("POST", "/v2/images", {
     name: String(f.get("name")),
     owner: folder,
-    disk_format: String(f.get("diskFormat") || formatOf(file.name)),
+    disk_format: String(f.get("diskFormat") || (await fileFormat(file))),
     container_format: "bare",
     visibility: "private",
   });

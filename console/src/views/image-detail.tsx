@@ -100,7 +100,7 @@ export function ImageDetail({ id }: { id: string }) {
           </dl>
         </>
       )}
-      <Actions image={image} compute={compute} onChanged={reload} onError={setError} />
+      <Actions key={String(image.updated_at)} image={image} compute={compute} onChanged={reload} />
       {compute && (
         <>
           <h2>Access bindings</h2>
@@ -170,33 +170,37 @@ function Field({ name, value }: { name: string; value: unknown }) {
   );
 }
 
-/** Edit, share, deactivate, download and delete: each through the public API, refusals in words. */
+/**
+ * Edit, share, deactivate, download and delete: each through the public API. A refusal is shown
+ * beside the form or buttons that asked, and the form keeps what was typed (its inputs are the
+ * user's until a change succeeds and the image is read again).
+ */
 function Actions({
   image,
   compute,
   onChanged,
-  onError,
 }: {
   image: Json;
   compute: Json | null;
   onChanged: () => void;
-  onError: (err: unknown) => void;
 }) {
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
+  const [failed, setFailed] = useState<{ where: string; error: unknown } | null>(null);
   const id = encodeURIComponent(image.id);
-  const act = async (work: () => Promise<unknown>) => {
+  const act = async (where: string, work: () => Promise<unknown>) => {
     setBusy(true);
-    onError(null);
+    setFailed(null);
     try {
       await work();
       onChanged();
     } catch (err) {
-      onError(err);
+      setFailed({ where, error: err });
     } finally {
       setBusy(false);
     }
   };
+  const refusal = (where: string) => (failed?.where === where ? <ErrorNote error={failed.error} /> : null);
   const form = (e: Event) => new FormData(e.target as HTMLFormElement);
 
   return (
@@ -215,7 +219,7 @@ function Actions({
               labels[pair.slice(0, at).trim()] = pair.slice(at + 1).trim();
             }
             const minDiskGiB = Number(f.get("minDisk"));
-            void act(async () => {
+            void act("edit", async () => {
               const op = await call("PATCH", `/compute/v1/images/${id}`, {
                 name: String(f.get("name")),
                 description: String(f.get("description")),
@@ -229,16 +233,16 @@ function Actions({
         >
           <h2>Edit</h2>
           <label>
-            Name <input name="name" value={compute.name ?? ""} />
+            Name <input name="name" defaultValue={compute.name ?? ""} />
           </label>
           <label>
-            Description <input name="description" value={compute.description ?? ""} />
+            Description <input name="description" defaultValue={compute.description ?? ""} />
           </label>
           <label>
             Labels (k=v, …)
             <input
               name="labels"
-              value={Object.entries((compute.labels as Record<string, string>) ?? {})
+              defaultValue={Object.entries((compute.labels as Record<string, string>) ?? {})
                 .map(([k, v]) => `${k}=${v}`)
                 .join(", ")}
             />
@@ -250,9 +254,10 @@ function Actions({
               type="number"
               min="0"
               step="any"
-              value={Number(compute.minDiskSize ?? 0) / 1024 ** 3}
+              defaultValue={String(Number(compute.minDiskSize ?? 0) / 1024 ** 3)}
             />
           </label>
+          {refusal("edit")}
           <button type="submit" disabled={busy}>
             Save
           </button>
@@ -266,7 +271,7 @@ function Actions({
             const f = form(e);
             const subject = String(f.get("subject"));
             const at = subject.indexOf(":");
-            void act(async () => {
+            void act("share", async () => {
               if (at <= 0)
                 throw new Error("Name the subject as type:id, e.g. userAccount:ajeabc… or system:allUsers");
               const op = await call("POST", `/compute/v1/images/${id}:updateAccessBindings`, {
@@ -297,6 +302,7 @@ function Actions({
               <option>admin</option>
             </select>
           </label>
+          {refusal("share")}
           <button type="submit" disabled={busy}>
             Grant
           </button>
@@ -307,7 +313,7 @@ function Actions({
         onSubmit={(e) => {
           e.preventDefault();
           const member = String(form(e).get("member")).trim();
-          void act(async () => {
+          void act("member", async () => {
             // Members see an image only while it is shared (Glance's rule): share it first.
             if (image.visibility !== "shared") {
               await call(
@@ -325,6 +331,7 @@ function Actions({
         <label>
           Project (member) <input name="member" required />
         </label>
+        {refusal("member")}
         <button type="submit" disabled={busy}>
           Add member
         </button>
@@ -333,7 +340,7 @@ function Actions({
         <button
           type="button"
           disabled={busy || image.status !== "active"}
-          onClick={() => void act(() => download(image))}
+          onClick={() => void act("buttons", () => download(image))}
         >
           Download
         </button>
@@ -341,7 +348,7 @@ function Actions({
           <button
             type="button"
             disabled={busy}
-            onClick={() => void act(() => call("POST", `/v2/images/${id}/actions/deactivate`))}
+            onClick={() => void act("buttons", () => call("POST", `/v2/images/${id}/actions/deactivate`))}
           >
             Deactivate
           </button>
@@ -350,7 +357,7 @@ function Actions({
           <button
             type="button"
             disabled={busy}
-            onClick={() => void act(() => call("POST", `/v2/images/${id}/actions/reactivate`))}
+            onClick={() => void act("buttons", () => call("POST", `/v2/images/${id}/actions/reactivate`))}
           >
             Reactivate
           </button>
@@ -366,7 +373,7 @@ function Actions({
               type="button"
               class="danger"
               onClick={() =>
-                void act(async () => {
+                void act("buttons", async () => {
                   await call("DELETE", `/v2/images/${id}`);
                   location.hash = "#/images";
                 })
@@ -380,6 +387,7 @@ function Actions({
           </span>
         )}
       </div>
+      {refusal("buttons")}
     </div>
   );
 }
