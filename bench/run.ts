@@ -368,6 +368,7 @@ try {
       "content-type": "application/json",
       ...vAuth,
     },
+    { uniqueName: true },
   );
   const vPost: Record<number, number> = {};
   for (const c of [1, 16]) {

@@ -84,10 +84,33 @@ function toMs(v: string | undefined): number {
 }
 
 /** A Lua script for wrk that sends every request as a POST of `body` with `headers`. */
-export function wrkPostScript(file: string, body: unknown, headers: Record<string, string>): string {
-  const lines = ['wrk.method = "POST"', `wrk.body = ${JSON.stringify(JSON.stringify(body))}`];
+/**
+ * A wrk script POSTing `body`. With `uniqueName`, each request's `name` is made unique (thread
+ * and counter): names are one image each in a folder (the ims profile), as in real use.
+ */
+export function wrkPostScript(
+  file: string,
+  body: Record<string, unknown>,
+  headers: Record<string, string>,
+  { uniqueName = false }: { uniqueName?: boolean } = {},
+): string {
+  const lines = ['wrk.method = "POST"'];
   for (const [k, v] of Object.entries(headers))
     lines.push(`wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`);
+  if (uniqueName) {
+    const [before, after] = JSON.stringify({ ...body, name: "\u0000" }).split("\\u0000");
+    lines.push(
+      "local threads = 0",
+      "function setup(thread) threads = threads + 1; thread:set('tid', threads) end",
+      "local n = 0",
+      "function request()",
+      "  n = n + 1",
+      `  return wrk.format(nil, nil, nil, ${JSON.stringify(before)} .. (tid or 0) .. "-" .. n .. ${JSON.stringify(after)})`,
+      "end",
+    );
+  } else {
+    lines.push(`wrk.body = ${JSON.stringify(JSON.stringify(body))}`);
+  }
   fs.writeFileSync(file, lines.join("\n") + "\n");
   return file;
 }

@@ -346,7 +346,7 @@ describe("authorisation matrix", () => {
             c,
             "PATCH",
             `/v2/images/${(await fresh()).uuid}`,
-            [{ op: "replace", path: "/name", value: "renamed" }],
+            [{ op: "replace", path: "/name", value: `renamed-by-${c.who}` }],
             PATCH_TYPE,
           )
         ).status,

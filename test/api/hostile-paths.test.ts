@@ -75,7 +75,10 @@ describe("hostile images through every ingest path (polyglots, truncation, parti
       [truncatedQcow2(), "qcow2", /past the end of the file/],
       [badGpt(), "raw", /gpt: the header CRC/],
     ] as const) {
-      const img = await createOsImage(server, { name: "hostile", disk_format: diskFormat });
+      const img = await createOsImage(server, {
+        name: `hostile-${path.basename(file)}`,
+        disk_format: diskFormat,
+      });
       const res = await putData(server, img.id, file);
       assert.equal(res.status, 400, res.text);
       assert.match(res.body.message, reason);

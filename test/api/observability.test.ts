@@ -173,6 +173,28 @@ describe("operating Vitrine: metrics and logs", () => {
     }
   });
 
+  test("one request id: the header, the error body and the server's log line say the same", async () => {
+    const os = await server.request("GET", "/v2/images/00000000-0000-4000-8000-000000000000");
+    assert.equal(os.status, 404);
+    const osId = os.headers.get("x-openstack-request-id");
+    assert.match(osId ?? "", /^req-[0-9a-f-]{36}$/);
+    const compute = await server.request("GET", "/compute/v1/images/abcdefghijklmnopqrst");
+    assert.equal(compute.status, 404);
+    const computeId = compute.headers.get("x-request-id");
+    assert.match(computeId ?? "", /^[0-9a-f-]{36}$/);
+    assert.equal(
+      compute.body.details.find((d: any) => d["@type"] === "type.googleapis.com/google.rpc.RequestInfo")
+        ?.requestId,
+      computeId,
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    for (const id of [osId, computeId])
+      assert.ok(
+        server.logs.some((l) => l.reqId === id && l.res !== undefined),
+        `the response's log line carries ${id}`,
+      );
+  });
+
   test("a clean start: nothing on stderr (no framework warnings), JSON logs when not on a terminal", () => {
     assert.equal(server.stderr(), "");
     assert.ok(server.logs.some((l) => l.msg === "vitrine listening"));

@@ -264,7 +264,10 @@ describe("OpenStack Image API v2: image data", () => {
 
     // A download that fails (404 at the source) or brings the wrong format puts the image back to queued.
     for (const source of [`${files.url}/status/404`, files.serve("raw.img", rawDisk("not-qcow2", 2))]) {
-      const failing = await createOsImage(server, { name: "failing", disk_format: "qcow2" });
+      const failing = await createOsImage(server, {
+        name: `failing-${source.split("/").pop()}`,
+        disk_format: "qcow2",
+      });
       const r = await osRequest(server, "POST", `/v2/images/${failing.id}/import`, {
         method: { name: "web-download", uri: source },
       });
@@ -386,7 +389,7 @@ describe("OpenStack Image API v2: image data", () => {
     const again = await osRequest(server, "GET", `/v2/images/${img.id}/file`, undefined, {}, member);
     assert.equal(again.status, 200);
 
-    const queued = await createOsImage(server, { name: "q" });
+    const queued = await createOsImage(server, { name: "q-deactivate" });
     const notActive = await osRequest(server, "POST", `/v2/images/${queued.id}/actions/deactivate`);
     assert.equal(notActive.status, 403);
     assert.match(notActive.body.message, /Not allowed to deactivate image in status 'queued'/);

@@ -7,7 +7,7 @@ import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { image } from "../helpers/fixtures.js";
 import { rawCall } from "../helpers/grpc.js";
-import { type Keystone, startKeystone } from "../helpers/keystone.js";
+import { ADMIN_PASSWORD, type Keystone, startKeystone } from "../helpers/keystone.js";
 import { osRequest } from "../helpers/openstack.js";
 import { type RunningServer, apiRequest, startServer, tempDir } from "../helpers/server.js";
 
@@ -193,6 +193,80 @@ describe("Keystone mode: openstack CLI with password auth", () => {
     assert.equal((await overGrpc(beta)).code, 7, "PERMISSION_DENIED");
     // Tokens this service issued keep working beside Keystone (the bootstrap admin's, the CLI's).
     assert.equal((await list(server.token)).status, 200);
+  });
+
+  /** The Keystone user's environment, as the clients read it. */
+  const clientEnv = (user: string, project: string, password = PASSWORD) => ({
+    PATH: process.env.PATH ?? "",
+    HOME: home,
+    OS_AUTH_URL: `${keystone.url}/v3`,
+    OS_IDENTITY_API_VERSION: "3",
+    OS_USERNAME: user,
+    OS_PASSWORD: password,
+    OS_PROJECT_NAME: project,
+    OS_USER_DOMAIN_NAME: "Default",
+    OS_PROJECT_DOMAIN_NAME: "Default",
+    OS_REGION_NAME: "RegionOne",
+    OS_INTERFACE: "public",
+  });
+
+  test("clients nobody here wrote: glance task-list and location-add, openstacksdk's update_image", async () => {
+    // glanceclient sorts tasks by status unless told otherwise; the task list is the admin's.
+    const tasks = await run("bash", ["-c", 'exec glance task-list "$@" <&-', "glance"], {
+      env: clientEnv("admin", "admin", ADMIN_PASSWORD),
+    });
+    assert.match(tasks.stdout, /\| ID\s+\| Type\s+\| Status/);
+
+    const [image] = await json("alice", "alpha", "image", "list");
+    const added = await run(
+      "bash",
+      [
+        "-c",
+        'exec glance location-add --url "$1" "$2" <&-',
+        "glance",
+        "http://127.0.0.1:1/elsewhere.qcow2",
+        image.ID,
+      ],
+      { env: clientEnv("alice", "alpha") },
+    ).then(
+      () => assert.fail("adding a location must be refused"),
+      (err: { stderr: string }) => err.stderr,
+    );
+    assert.match(added, /403|read-only/i, "the read-only answer, as replace /locations gets");
+
+    // Most OpenStack automation updates images through openstacksdk: it sends a remove for every
+    // property it was not given, the extension fields included.
+    const sdk = `
+import json, openstack
+conn = openstack.connect()
+image = conn.image.create_image(name="sdk-made", disk_format="qcow2", container_format="bare",
+                                __os_version="Windows Server 2019 Datacenter 64bit")
+updated = conn.image.update_image(image, my_prop="x")
+shown = conn.image.get_image(image.id)
+print(json.dumps({k: shown.properties.get(k) for k in ["my_prop", "__os_version", "__os_type", "__imagetype"]}))
+`;
+    const out = await run("/usr/bin/python3", ["-c", sdk], { env: clientEnv("alice", "alpha") });
+    assert.deepEqual(JSON.parse(out.stdout.trim().split("\n").pop()!), {
+      my_prop: "x",
+      __os_version: "Windows Server 2019 Datacenter 64bit",
+      __os_type: "Windows",
+      __imagetype: "private",
+    });
+  });
+
+  test("a Keystone project (hex id, often starting with a digit) uses every dialect, BareMetal included", async () => {
+    // Keystone picks the ids: make projects until one starts with a digit.
+    let name = "";
+    let numeric = "";
+    for (let i = 0; i < 20 && !/^[0-9]/.test(numeric); i++)
+      numeric = await keystone.project((name = `numeric-${i}`));
+    assert.match(numeric, /^[0-9][0-9a-f]{31}$/);
+    await keystone.user("dora", PASSWORD, name, "member");
+    const token = await keystone.token("dora", PASSWORD, name);
+    for (const dialect of ["compute/v1", "baremetal/v1alpha"]) {
+      const listed = await apiRequest(server.url, token, "GET", `/${dialect}/images?folderId=${numeric}`);
+      assert.equal(listed.status, 200, `${dialect}: ${listed.text}`);
+    }
   });
 
   test("the web console signs a Keystone user in through the service (browsers cannot reach Keystone)", async () => {

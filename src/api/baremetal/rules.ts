@@ -4,7 +4,11 @@ import { Rules, checkLabels, parseUpdateMask, type LabelRules } from "../yandex/
 import type { CreateImageBody, UpdateImageBody } from "./schemas.js";
 
 /** Field rules of the BareMetal Image API v1alpha (annotated in its protos). */
-export const FOLDER_PATTERN = "[a-z][a-z0-9.-]*";
+/**
+ * The definition's folder pattern, or a Keystone project id (32 hex digits, often starting with
+ * a digit): in Keystone mode a project is a folder, and it may use every dialect.
+ */
+export const FOLDER_PATTERN = "[a-z][a-z0-9.-]*|[0-9a-f]{32}";
 export const NAME_PATTERN = "[a-z]([-a-z0-9]*[a-z0-9])?";
 export const IMAGE_ID_PATTERN = "[a-z][a-z0-9]*";
 /** Narrower than Compute's: no `.`, `/` or `@`. */

@@ -4,7 +4,9 @@ export type BareMetalStatus = "STATUS_UNSPECIFIED" | "CREATING" | "READY" | "ERR
 
 /** Core status → BareMetal Image.Status ; unlike Compute it shows UPDATING. */
 export const BAREMETAL_STATUS: Record<ImageStatus, BareMetalStatus> = {
-  queued: "CREATING",
+  // Metadata only, waiting for data that only the OpenStack API can send (an upload or an
+  // import): nothing is creating it, so it is not CREATING; the API has no other word for it.
+  queued: "STATUS_UNSPECIFIED",
   importing: "CREATING",
   saving: "CREATING",
   uploading: "CREATING",

@@ -5,7 +5,9 @@ export type ComputeStatus = "STATUS_UNSPECIFIED" | "CREATING" | "READY" | "ERROR
 
 /** Core status → Compute Image.Status (ARCHITECTURE.md, "Statuses"). */
 export const COMPUTE_STATUS: Record<ImageStatus, ComputeStatus> = {
-  queued: "CREATING",
+  // Metadata only, waiting for data that only the OpenStack API can send (an upload or an
+  // import): nothing is creating it, so it is not CREATING; the API has no other word for it.
+  queued: "STATUS_UNSPECIFIED",
   importing: "CREATING",
   saving: "CREATING",
   uploading: "CREATING",

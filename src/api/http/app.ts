@@ -59,7 +59,10 @@ const MAX_DRAINED_BYTES = 16 * 1024 * 1024;
 export function buildHttpApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
-    genReqId: () => randomUUID(),
+    // One request id everywhere: the response header, the error body, the log line and whatever
+    // a client shows. OpenStack's are Glance's `req-<uuid>`, the Yandex dialects' plain UUIDs.
+    genReqId: (req) =>
+      YANDEX_PREFIXES.some((p) => req.url?.startsWith(p)) ? randomUUID() : `req-${randomUUID()}`,
     bodyLimit: deps.maxRequestBodyBytes,
     // Types are checked strictly (a number where a string belongs is an error, as in protojson);
     // query strings are declared as strings and parsed by the handlers.
@@ -88,7 +91,7 @@ export function buildHttpApp(deps: AppDeps): FastifyInstance {
       const [status, message] = tooLong
         ? [414, "The request URI is too long."]
         : [400, "Malformed URL: invalid percent-encoding."];
-      reply.header("x-openstack-request-id", `req-${request.id}`);
+      reply.header("x-openstack-request-id", request.id);
       return sendGlanceError(request, reply.status(status), glanceErrorBody(status, message));
     },
   });

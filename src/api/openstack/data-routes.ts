@@ -89,7 +89,7 @@ export const dataRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (bas
         formatsByDeclared: DECLARED_FORMATS,
         description: `Import image (${name})`,
         properties: importMarkers(opts.storeId),
-        requestId: `req-${req.id}`,
+        requestId: req.id,
       });
       return reply.code(202).send();
     },

@@ -6,7 +6,7 @@ import type { Principal } from "../../core/principal.js";
 import { osProperties } from "./extension-fields.js";
 import { IMPORT_METHODS } from "./glance-import.js";
 import { parseListQuery } from "./listing.js";
-import { parsePatch, patchToChange } from "./patch.js";
+import { isExtensionNoop, parsePatch, patchToChange, touchesExtensionField } from "./patch.js";
 import { PATCH_MEDIA_TYPES, baseUrl, mediaType, objectBody, requireMediaType } from "./plugin.js";
 import { renderImage } from "./render.js";
 import { GlanceHttpError } from "./errors.js";
@@ -117,13 +117,13 @@ export const imageRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (ap
 
   app.patch<IdParams>("/images/:imageId", async (req) => {
     const type = requireMediaType(req, PATCH_MEDIA_TYPES, { "accept-patch": PATCH_MEDIA_TYPES.join(", ") });
-    const ops = parsePatch(req.body, type);
-    const { image } = await images.update(
-      req.principal,
-      { uuid: req.params.imageId },
-      patchToChange(ops),
-      policy,
-    );
+    const ref = { uuid: req.params.imageId };
+    let ops = parsePatch(req.body, type);
+    if (ops.some(touchesExtensionField)) {
+      const shown = render(await images.get(req.principal, ref), req.principal);
+      ops = ops.filter((op) => !isExtensionNoop(op, shown));
+    }
+    const { image } = await images.update(req.principal, ref, patchToChange(ops), policy);
     return render(image, req.principal);
   });
 

@@ -2,7 +2,7 @@ import jsonpatch from "fast-json-patch";
 import { VitrineError, invalidArgument } from "../../core/errors.js";
 import type { ImageChange } from "../../core/image-change.js";
 import { GIB } from "../../core/image-sizes.js";
-import { DERIVED_OS_FIELDS, osFacts } from "./extension-fields.js";
+import { DERIVED_OS_FIELDS, EXTENSION_FIELDS, SYSTEM_EXTENSION_FIELDS, osFacts } from "./extension-fields.js";
 import { WRITABLE_BASE_ATTRIBUTES } from "./schemas.js";
 import { assertMatchesImageSchema, assertWritable } from "./validation.js";
 
@@ -11,6 +11,24 @@ const isBase = (name: string): name is BaseAttribute =>
   (WRITABLE_BASE_ATTRIBUTES as readonly string[]).includes(name);
 
 type Op = { op: "add" | "replace" | "remove"; path: string; value?: unknown };
+
+const EXTENSIONS = new Set<string>(EXTENSION_FIELDS);
+const SYSTEM = new Set<string>(SYSTEM_EXTENSION_FIELDS);
+const nameOf = (op: Op): string => jsonpatch.unescapePathComponent(op.path.slice(1));
+
+export const touchesExtensionField = (op: Op): boolean => EXTENSIONS.has(nameOf(op));
+
+/**
+ * Whether an operation on an extension field changes nothing, judged against the image as the
+ * caller sees it (`shown`). Every extension field always has a value, so removing one is a no-op
+ * (openstacksdk's update_image sends a remove for every property it was not given); setting a
+ * server-computed one to the value it has is a no-op too (a client sending back what it read).
+ */
+export function isExtensionNoop(op: Op, shown: Record<string, unknown>): boolean {
+  const name = nameOf(op);
+  if (!EXTENSIONS.has(name)) return false;
+  return op.op === "remove" || (SYSTEM.has(name) && op.value === shown[name]);
+}
 
 /**
  * Reads a patch body in either media type: v2.1 is RFC 6902 (`{op, path, value}`); v2.0 names
@@ -43,6 +61,8 @@ export function parsePatch(body: unknown, mediaType: string): Op[] {
       );
     }
     if (typeof path !== "string") throw invalidArgument("Unable to find `path` in the operation.");
+    // glance location-add patches `/locations/-`: locations are read-only here, whatever the index.
+    if (/^\/locations\//.test(path)) assertWritable("locations", { allowId: false });
     if (!/^\/[^/]+$/.test(path)) throw invalidArgument(`Invalid JSON pointer for this resource: '${path}'`);
     if (op !== "remove" && !("value" in o))
       throw invalidArgument(`Operation "${op}" requires a member named "value".`);
@@ -89,7 +109,8 @@ export function patchToChange(ops: Op[]): ImageChange {
       ).because("READ_ONLY_ATTRIBUTE");
     }
     touched.add(name);
-    if (!isBase(name) && op.op !== "add" && !Object.hasOwn(values, name)) {
+    // Extension fields always exist (stored, derived or computed): nothing to check.
+    if (!isBase(name) && !EXTENSIONS.has(name) && op.op !== "add" && !Object.hasOwn(values, name)) {
       if (removed.has(name)) {
         throw new VitrineError("FAILED_PRECONDITION", `Property ${name} does not exist.`).because(
           "PROPERTY_MISSING",

@@ -20,7 +20,7 @@ export const PATCH_MEDIA_TYPES = [
  */
 export function useOpenStackConventions(app: FastifyInstance, bodyLimit: number): void {
   app.addHook("onRequest", async (request, reply) => {
-    reply.header("x-openstack-request-id", `req-${request.id}`);
+    reply.header("x-openstack-request-id", request.id);
   });
   app.removeAllContentTypeParsers();
   const parseJson = (

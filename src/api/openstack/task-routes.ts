@@ -5,7 +5,7 @@ import type { Operation } from "../../core/operation.js";
 import type { Principal } from "../../core/principal.js";
 import { invalidArgument, isVitrineError, notFound } from "../../core/errors.js";
 import { GlanceHttpError } from "./errors.js";
-import { parseLimit, parseSortKey } from "./listing.js";
+import { parseLimit, parseSortDir, parseSortKey } from "./listing.js";
 import { glanceTime } from "./render.js";
 import type { OpenStackRoutesOptions } from "./routes.js";
 
@@ -23,6 +23,18 @@ const TaskQuery = Type.Object({
 /** How many operations one task-list request reads at most before it answers with what it found. */
 const MAX_SCANNED = 5000;
 const TASK_STATUSES = ["pending", "processing", "success", "failure"];
+const TASK_TYPES = ["import", "api_image_import"];
+/** The keys Glance's tasks API sorts by (its columns). */
+const TASK_SORT_KEYS = {
+  id: "id",
+  type: "type",
+  status: "status",
+  owner: "owner",
+  created_at: "created_at",
+  updated_at: "updated_at",
+} as const;
+
+const compare = (a: string | number, b: string | number): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** How many of an image's operations are looked at for its tasks (imports are few per image). */
 const MAX_OPERATIONS = 1000;
@@ -69,52 +81,68 @@ export const taskRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (bas
   }));
 
   // Every import across projects (Glance keeps /v2/tasks for admins). Imports are one kind of
-  // image.create among Compute's creates, so the list reads operations a page at a time until it
-  // has `limit` tasks; a `next` marker resumes after the last operation read.
+  // image.create among Compute's creates: the list reads operations (newest first, at most
+  // MAX_SCANNED of them), keeps the imports that match the filters, sorts them by any key
+  // Glance's tasks API sorts by (glanceclient asks for `status` by default) and pages with the
+  // last task's id as the marker.
   app.get("/tasks", { schema: { querystring: TaskQuery } }, async (req) => {
     const q = req.query;
-    if (q.sort_key !== undefined) parseSortKey({ created_at: "created_at" }, q.sort_key);
-    if (q.sort_dir !== undefined && q.sort_dir !== "desc") {
-      throw invalidArgument(`Invalid sort direction: ${q.sort_dir}. Tasks are listed newest first (desc).`);
-    }
+    const sortKey = q.sort_key === undefined ? "created_at" : parseSortKey(TASK_SORT_KEYS, q.sort_key);
+    const sortDir = parseSortDir(q.sort_dir, "desc");
     if (q.status !== undefined && !TASK_STATUSES.includes(q.status)) {
       throw invalidArgument(`Invalid status value: ${q.status}`);
     }
+    if (q.type !== undefined && !TASK_TYPES.includes(q.type)) {
+      throw invalidArgument(`Invalid type value: ${q.type}`);
+    }
     const limit = parseLimit(q.limit);
-    const tasks: ReturnType<typeof renderTask>[] = [];
-    let marker = q.marker;
+    // Each task with what it is sorted by: timestamps to the millisecond (rendered, they keep
+    // whole seconds only), and its place in the newest-first scan to break ties.
+    const found: { task: ReturnType<typeof renderTask>; op: Operation }[] = [];
     let scanned = 0;
-    let more = true;
-    while (more && tasks.length < limit && scanned < MAX_SCANNED) {
-      const page = await core.operations.list(req.principal, { kind: "image.create", limit: PAGE, marker });
-      more = page.more;
+    let token: string | undefined;
+    do {
+      const page = await core.operations.list(req.principal, {
+        kind: "image.create",
+        limit: PAGE,
+        marker: token,
+      });
       for (const op of page.items) {
         scanned++;
-        marker = op.id;
         const method = importMethodOf(op);
         if (!method) continue;
         const task = renderTask(op, await imageUuidOf(req.principal, op), method, opts.storeId);
-        if (
-          (q.type === undefined || q.type === task.type) &&
-          (q.status === undefined || q.status === task.status)
-        ) {
-          tasks.push(task);
-        }
-        if (tasks.length === limit) {
-          more = more || op !== page.items[page.items.length - 1];
-          break;
-        }
+        if ((q.type ?? task.type) === task.type && (q.status ?? task.status) === task.status)
+          found.push({ task, op });
       }
+      token = page.more ? page.items[page.items.length - 1]?.id : undefined;
+    } while (token && scanned < MAX_SCANNED);
+    const sign = sortDir === "asc" ? 1 : -1;
+    const keyOf = (e: (typeof found)[number]): string | number =>
+      sortKey === "created_at"
+        ? e.op.createdAt
+        : sortKey === "updated_at"
+          ? e.op.modifiedAt
+          : e.task[sortKey];
+    const order = new Map(found.map((e, i) => [e, i]));
+    found.sort((a, b) => sign * compare(keyOf(a), keyOf(b)) || order.get(a)! - order.get(b)!);
+    const tasks = found.map((e) => e.task);
+    let from = 0;
+    if (q.marker !== undefined) {
+      from = tasks.findIndex((t) => t.id === q.marker) + 1;
+      if (from === 0) throw notFound(`Task with the given ID ${q.marker} not found`);
     }
+    const shown = tasks.slice(from, from + limit);
     const params = new URLSearchParams(
       Object.entries(q).filter((e): e is [string, string] => e[0] !== "marker" && e[1] !== undefined),
     );
-    if (marker) params.set("marker", marker);
+    const last = shown[shown.length - 1];
+    if (last) params.set("marker", last.id);
     return {
-      tasks: tasks.map(summary),
+      tasks: shown.map(summary),
       first: "/v2/tasks",
       schema: "/v2/schemas/tasks",
-      ...(more && marker ? { next: `/v2/tasks?${params.toString()}` } : {}),
+      ...(last && from + limit < tasks.length ? { next: `/v2/tasks?${params.toString()}` } : {}),
     };
   });
 

@@ -21,6 +21,8 @@ export function omitDefaults<T extends Record<string, unknown>>(obj: T): Partial
   const out: Partial<T> = {};
   for (const [k, v] of Object.entries(obj) as [keyof T, unknown][]) {
     if (v === undefined || v === null || v === "" || v === "0" || v === 0 || v === false) continue;
+    // An enum's zero value (STATUS_UNSPECIFIED) is its default too.
+    if (typeof v === "string" && v.endsWith("_UNSPECIFIED")) continue;
     if (Array.isArray(v) && v.length === 0) continue;
     if (typeof v === "object" && !Array.isArray(v) && Object.keys(v as object).length === 0) continue;
     out[k] = v as T[keyof T];

@@ -2,7 +2,7 @@ import { authorize } from "../access.js";
 import type { CoreDeps } from "../core-deps.js";
 import { failedPrecondition, isVitrineError } from "../errors.js";
 import { formatsForCreate } from "../format-policy.js";
-import { isActive } from "../image-states.js";
+import { isActive, transition } from "../image-states.js";
 import { type Image, type ImageKind, type OsType, newQueuedImage } from "../image.js";
 import type { ImageSource, Operation } from "../operation.js";
 import { recordImageOperation } from "../operations/record-operation.js";
@@ -29,7 +29,7 @@ export interface CreateImageInput extends Pick<
 }
 
 /**
- * Creates an image from a source (the Yandex dialects' create): the image is stored `queued`
+ * Creates an image from a source (the Yandex dialects' create): the image is stored `importing`
  * with a unique name in its folder, and an operation brings its data in.
  */
 export async function createImage(
@@ -55,21 +55,26 @@ export async function createImage(
         }
       : input.source;
 
-  const image = newQueuedImage(
-    {
-      kind: input.kind,
-      folderId: input.folderId,
-      name: input.name,
-      description: input.description,
-      labels: input.labels,
-      family: input.family,
-      minDiskSize: input.minDiskSize,
-      productIds: input.productIds ?? [],
-      osType: input.osType ?? "LINUX",
-      pooled: input.pooled,
-      hardwareGeneration: input.hardwareGeneration,
-    },
-    Date.now(),
+  // Stored `importing`: its operation is recorded in the same transaction, so something is
+  // bringing its data from the start (`queued` is left to images that wait for an upload).
+  const image = transition(
+    newQueuedImage(
+      {
+        kind: input.kind,
+        folderId: input.folderId,
+        name: input.name,
+        description: input.description,
+        labels: input.labels,
+        family: input.family,
+        minDiskSize: input.minDiskSize,
+        productIds: input.productIds ?? [],
+        osType: input.osType ?? "LINUX",
+        pooled: input.pooled,
+        hardwareGeneration: input.hardwareGeneration,
+      },
+      Date.now(),
+    ),
+    "importing",
   );
   const op = await catalog
     .transaction(async (tx) => {
