@@ -27,6 +27,8 @@ export interface Config {
   maxRequestBodyBytes: number;
   /** A connection silent this long (a stalled upload, a client that stopped reading) is closed. */
   idleTimeoutMs: number;
+  /** An upload slower than this on average, once its grace period is over, is cut (0: never). */
+  minUploadRate: { bytesPerSecond: number; graceMs: number };
   operations: { leaseMs: number; pollMs: number; concurrency: number; maxAttempts: number };
   /** Processes serving the same data directory (Node's cluster: they share the listeners). */
   workers: number;
@@ -139,6 +141,10 @@ export function loadConfig(flags: ConfigFlags, env: Env = process.env): Config {
       "VITRINE_MAX_REQUEST_BODY_BYTES",
     ),
     idleTimeoutMs: 1000 * int(get("VITRINE_IDLE_TIMEOUT_SECONDS"), 300, "VITRINE_IDLE_TIMEOUT_SECONDS"),
+    minUploadRate: {
+      bytesPerSecond: int(get("VITRINE_UPLOAD_MIN_RATE"), 1024, "VITRINE_UPLOAD_MIN_RATE"),
+      graceMs: 1000 * int(get("VITRINE_UPLOAD_RATE_GRACE_SECONDS"), 60, "VITRINE_UPLOAD_RATE_GRACE_SECONDS"),
+    },
     operations: {
       leaseMs: 1000 * int(get("VITRINE_OPERATION_LEASE_SECONDS"), 20, "VITRINE_OPERATION_LEASE_SECONDS"),
       pollMs: int(get("VITRINE_OPERATION_POLL_MS"), 500, "VITRINE_OPERATION_POLL_MS"),

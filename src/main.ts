@@ -133,6 +133,7 @@ export async function startService(config: Config): Promise<Service> {
       storeId: STORE_ID,
       storeType: config.s3 ? "s3" : "file",
       openstackProfile: config.openstackProfile,
+      minUploadRate: config.minUploadRate,
       onAnswered: (dialect, route, method, status, seconds) =>
         metrics.httpAnswered(dialect, route, method, status, seconds),
       console: {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import http from "node:http";
 import { after, before, describe, test } from "node:test";
+import { rawHttp } from "../helpers/net.js";
 import { PATCH_TYPE, createOsImage, osRequest, projectToken } from "../helpers/openstack.js";
 import { type RunningServer, apiRequest, eventually, startServer } from "../helpers/server.js";
 
@@ -13,7 +14,13 @@ describe("hostile requests", () => {
   let userToken: string;
 
   before(async () => {
-    server = await startServer({ env: { VITRINE_IDLE_TIMEOUT_SECONDS: "1" } });
+    server = await startServer({
+      env: {
+        VITRINE_IDLE_TIMEOUT_SECONDS: "1",
+        VITRINE_UPLOAD_MIN_RATE: "4096",
+        VITRINE_UPLOAD_RATE_GRACE_SECONDS: "2",
+      },
+    });
     userToken = projectToken(server, "p1");
   });
   after(async () => {
@@ -115,6 +122,93 @@ describe("hostile requests", () => {
     await eventually(
       async () => (await osRequest(server, "GET", `/v2/images/${img.id}`)).body.status === "queued",
     );
+  });
+
+  test("an upload that trickles (never idle) is cut once its grace period is over: 408, closed, queued again", async () => {
+    const img = await createOsImage(server, {
+      name: "trickle",
+      disk_format: "raw",
+      container_format: "bare",
+    });
+    const started = Date.now();
+    const answer = await new Promise<{ status: number | undefined; body: string }>((resolve) => {
+      const req = http.request(`${server.url}/v2/images/${img.id}/file`, {
+        method: "PUT",
+        headers: {
+          "x-auth-token": server.token,
+          "content-type": "application/octet-stream",
+          "content-length": String(1024 * 1024),
+          accept: "application/json",
+        },
+      });
+      // 8 bytes every 200 ms: 40 B/s, never silent for the 1 s idle timeout.
+      const drip = setInterval(() => req.write(Buffer.alloc(8, 1)), 200);
+      req.on("response", (res) => {
+        let body = "";
+        res.on("data", (d: Buffer) => (body += d.toString()));
+        res.on("end", () => {
+          clearInterval(drip);
+          resolve({ status: res.statusCode, body });
+        });
+      });
+      req.on("error", () => {
+        clearInterval(drip);
+        resolve({ status: undefined, body: "" });
+      });
+    });
+    assert.equal(answer.status, 408, answer.body);
+    assert.match(JSON.parse(answer.body).message, /below the minimum of 4096 bytes\/s/);
+    assert.ok(Date.now() - started < 10_000, "cut soon after the 2 s grace period");
+    await eventually(
+      async () => (await osRequest(server, "GET", `/v2/images/${img.id}`)).body.status === "queued",
+    );
+    // The image takes a proper upload afterwards.
+    const data = Buffer.alloc(256 * 1024, 7);
+    const again = await osRequest(server, "PUT", `/v2/images/${img.id}/file`, data, {
+      "content-type": "application/octet-stream",
+    });
+    assert.equal(again.status, 204, again.text);
+  });
+
+  test("what the HTTP parser refuses is answered in the dialect the path names, with a request id", async () => {
+    const big = "a".repeat(20_000);
+    const cases: [string, number, "yandex" | "openstack"][] = [
+      ["BREW /compute/v1/images HTTP/1.1\r\nHost: x\r\n\r\n", 400, "yandex"],
+      ["GET /v2/images HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n", 400, "openstack"],
+      [`GET /operations/x HTTP/1.1\r\nHost: x\r\nX-Big: ${big}\r\n\r\n`, 431, "yandex"],
+      [`GET /v2/images HTTP/1.1\r\nHost: x\r\nX-Big: ${big}\r\n\r\n`, 431, "openstack"],
+      ["GARBAGE\r\n\r\n", 400, "openstack"],
+      ["CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", 405, "openstack"],
+      ["QUERY /v2/images HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 400, "openstack"],
+    ];
+    for (const [request, status, dialect] of cases) {
+      const answer = await rawHttp(server.url, request);
+      const label = request.slice(0, 30);
+      assert.match(answer, new RegExp(`^HTTP/1\\.1 ${status} `), `${label}: ${answer.slice(0, 200)}`);
+      const head = answer.slice(0, answer.indexOf("\r\n\r\n")).toLowerCase();
+      if (dialect === "yandex") {
+        const id = /x-request-id: ([0-9a-f-]{36})/.exec(head)?.[1];
+        assert.ok(id, `${label}: request id`);
+        const body = JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4));
+        assert.equal(body.code, 3);
+        assert.equal(body.details[0].requestId, id);
+      } else {
+        assert.match(head, /x-openstack-request-id: req-[0-9a-f-]{36}/, label);
+        assert.match(answer, new RegExp(`${status} `));
+        assert.doesNotMatch(answer, /"statusCode"/, `${label}: not Fastify's default body`);
+      }
+    }
+    // HEAD errors carry the request id too.
+    const head = await rawHttp(
+      server.url,
+      "HEAD /compute/v1/nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert.match(head.toLowerCase(), /x-request-id: [0-9a-f-]{36}/);
+    const osHead = await rawHttp(
+      server.url,
+      "HEAD /v2/nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert.match(osHead.toLowerCase(), /x-openstack-request-id: req-/);
   });
 
   test("a client that hangs up mid-upload is logged as such, not as an error", async () => {

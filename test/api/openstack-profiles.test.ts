@@ -65,6 +65,58 @@ describe("OpenStack profile ims (the default)", () => {
   });
 });
 
+describe("the extension fields behave one way", () => {
+  let env: InProcessHttp;
+  let owner: string;
+  before(async () => {
+    env = await startInProcessHttp();
+    owner = await env.token("owner", "p1");
+  });
+  after(() => env.close());
+
+  it("removing any of them is a no-op; a computed one may be sent back unchanged, not changed", async () => {
+    const made = await env.call(owner, "POST", "/v2/images", {
+      name: "ext",
+      __os_version: "Windows Server 2019 Datacenter 64bit",
+      virtual_env_type: "DataImage",
+    });
+    const before = made.json();
+    const fields = [
+      "__os_version",
+      "__os_type",
+      "__platform",
+      "__os_bit",
+      "__imagetype",
+      "virtual_env_type",
+      "__isregistered",
+      "__image_source_type",
+      "__image_size",
+    ];
+    for (const field of fields) {
+      const removed = await env.call(owner, "PATCH", `/v2/images/${before.id}`, [
+        { op: "remove", path: `/${field}` },
+      ]);
+      assert.equal(removed.statusCode, 200, `${field}: ${removed.body}`);
+      assert.equal(removed.json()[field], before[field], field);
+    }
+    const same = await env.call(owner, "PATCH", `/v2/images/${before.id}`, [
+      { op: "replace", path: "/__image_size", value: before.__image_size },
+      { op: "replace", path: "/__imagetype", value: "private" },
+    ]);
+    assert.equal(same.statusCode, 200, same.body);
+    const changed = await env.call(owner, "PATCH", `/v2/images/${before.id}`, [
+      { op: "replace", path: "/__image_size", value: "12345" },
+    ]);
+    assert.equal(changed.statusCode, 403);
+    // The user's own ones change with replace, even when only derived so far.
+    const replaced = await env.call(owner, "PATCH", `/v2/images/${before.id}`, [
+      { op: "replace", path: "/__platform", value: "Windows Server" },
+    ]);
+    assert.equal(replaced.statusCode, 200, replaced.body);
+    assert.equal(replaced.json().__platform, "Windows Server");
+  });
+});
+
 describe("OpenStack profile glance (VITRINE_OPENSTACK_PROFILE=glance)", () => {
   let env: InProcessHttp;
   let owner: string;

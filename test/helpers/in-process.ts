@@ -135,6 +135,7 @@ export async function startInProcessHttp(
     storeId: "fs",
     storeType: "file",
     openstackProfile: config.openstackProfile,
+    minUploadRate: config.minUploadRate,
     ...deps,
   });
   const subjects = new SubjectAdmin(inProcess.catalog);

@@ -91,3 +91,26 @@ export async function startSlowProxy(
       }),
   };
 }
+
+/**
+ * Sends `request` as raw bytes (anything, valid HTTP or not) to the server at `url` and returns
+ * everything it answered until it closed the connection ("" if it closed without a word). Fails
+ * when nothing closes the connection within `timeoutMs`.
+ */
+export function rawHttp(url: string, request: string | Buffer, timeoutMs = 5000): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), hostname, () => socket.write(request));
+    let answer = "";
+    socket.on("data", (d: Buffer) => (answer += d.toString("latin1")));
+    socket.on("error", () => undefined);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no answer, connection still open after ${timeoutMs} ms: ${answer.slice(0, 200)}`));
+    }, timeoutMs);
+    socket.on("close", () => {
+      clearTimeout(timer);
+      resolve(answer);
+    });
+  });
+}

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
@@ -16,8 +15,12 @@ import { operationRoutes } from "../operation/routes.js";
 import { invalidArgument } from "../../core/errors.js";
 import { glanceErrorBody } from "../openstack/errors.js";
 import { sendGlanceError } from "../openstack/plugin.js";
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
 import { openStackRoutes } from "../openstack/routes.js";
+import { YANDEX_PREFIXES, answerClientError, answerConnect, newRequestId } from "./transport-errors.js";
 import type { OpenStackProfile } from "../../config.js";
+import type { MinUploadRate } from "./upload-rate-guard.js";
 import { toYandexError } from "../yandex/errors.js";
 import { useYandexErrors } from "../yandex/plugin.js";
 
@@ -33,6 +36,8 @@ export interface AppDeps {
   storeId: string;
   storeType: "file" | "s3";
   openstackProfile: OpenStackProfile;
+  /** The slowest upload accepted; 0 bytes a second: any. */
+  minUploadRate?: MinUploadRate;
   /** The web console's settings (null: not served). */
   console?: ConsoleOptions | null;
   /** Told of every answered request (the metrics): its dialect, route template, method, status and time. */
@@ -49,9 +54,6 @@ function dialectOf(url: string): string {
   return "openstack";
 }
 
-/** Paths of the Yandex-style dialects; everything else is OpenStack's (served at the root). */
-const YANDEX_PREFIXES = ["/compute/", "/baremetal/", "/operations"];
-
 /** How much of a refused oversize body is read and dropped before the connection is closed. */
 const MAX_DRAINED_BYTES = 16 * 1024 * 1024;
 
@@ -61,8 +63,8 @@ export function buildHttpApp(deps: AppDeps): FastifyInstance {
     loggerInstance: deps.log as FastifyBaseLogger,
     // One request id everywhere: the response header, the error body, the log line and whatever
     // a client shows. OpenStack's are Glance's `req-<uuid>`, the Yandex dialects' plain UUIDs.
-    genReqId: (req) =>
-      YANDEX_PREFIXES.some((p) => req.url?.startsWith(p)) ? randomUUID() : `req-${randomUUID()}`,
+    genReqId: (req) => newRequestId(req.url),
+    clientErrorHandler: (err, socket) => answerClientError(err, socket, deps.log),
     bodyLimit: deps.maxRequestBodyBytes,
     // Types are checked strictly (a number where a string belongs is an error, as in protojson);
     // query strings are declared as strings and parsed by the handlers.
@@ -163,6 +165,8 @@ export function buildHttpApp(deps: AppDeps): FastifyInstance {
     storeId: deps.storeId,
     storeType: deps.storeType,
     profile: deps.openstackProfile,
+    minUploadRate: deps.minUploadRate ?? { bytesPerSecond: 0, graceMs: 0 },
   });
+  app.server.on("connect", (req: IncomingMessage, socket: Duplex) => answerConnect(req, socket, deps.log));
   return app;
 }

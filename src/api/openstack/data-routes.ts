@@ -7,6 +7,7 @@ import type { ByteRange } from "../../core/image-data/download-image-data.js";
 import { DECLARED_FORMATS } from "./disk-formats.js";
 import { GlanceHttpError } from "./errors.js";
 import { IMPORT_METHODS, importMarkers } from "./glance-import.js";
+import { guardUploadRate } from "../http/upload-rate-guard.js";
 import { requireMediaType } from "./plugin.js";
 import type { OpenStackRoutesOptions } from "./routes.js";
 
@@ -46,6 +47,12 @@ export const dataRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (bas
         req.raw.once("close", () => {
           if (!req.raw.complete) aborted.abort(new Error("the client disconnected during the upload"));
         });
+        let tooSlow = false;
+        const stopGuard = guardUploadRate(req.raw, opts.minUploadRate, (why) => {
+          tooSlow = true;
+          req.log.warn({ imageId: req.params.imageId, why }, "upload cut: too slow");
+          aborted.abort(new GlanceHttpError(408, `The upload was cut: ${why}.`));
+        });
         // The data goes through a pipe the ingest may tear down on a refusal (a full disk, the
         // size limit), not the request itself: left intact, the rest of the body is read and
         // dropped by Node once the answer is sent, so the client finishes sending, reads the
@@ -60,8 +67,13 @@ export const dataRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (bas
           });
         } catch (err) {
           req.raw.unpipe(body);
-          if (!req.raw.complete) req.raw.resume();
+          // A trickling client gets the refusal and its connection closed: reading the rest of
+          // its body would hold the connection as long as the upload did.
+          if (tooSlow) reply.header("connection", "close").raw.once("finish", () => req.raw.destroy());
+          else if (!req.raw.complete) req.raw.resume();
           throw err;
+        } finally {
+          stopGuard();
         }
         return reply.code(204).send();
       },

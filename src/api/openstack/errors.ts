@@ -105,6 +105,10 @@ export function toGlanceError(err: unknown): {
   if (fe.code === "FST_ERR_BAD_URL") {
     return { status: 400, body: glanceErrorBody(400, "Malformed URL."), internal: false };
   }
+  // Any other refusal the framework makes of the request itself (QUERY without a Content-Type).
+  if (fe.code?.startsWith("FST_ERR_") && typeof fe.statusCode === "number" && fe.statusCode < 500) {
+    return { status: fe.statusCode, body: glanceErrorBody(fe.statusCode, fe.message), internal: false };
+  }
   return {
     status: 500,
     body: glanceErrorBody(

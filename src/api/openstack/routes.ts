@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from "fastify";
 import type { Authenticator } from "../../auth/authenticator.js";
 import type { OpenStackProfile } from "../../config.js";
 import type { Core } from "../../core/core.js";
+import type { MinUploadRate } from "../http/upload-rate-guard.js";
 import { dataRoutes } from "./data-routes.js";
 import { imageRoutes } from "./image-routes.js";
 import { memberRoutes } from "./member-routes.js";
@@ -21,6 +22,8 @@ export interface OpenStackRoutesOptions {
   storeId: string;
   /** What kind of store that is, for the admin's store details. */
   storeType: "file" | "s3";
+  /** The slowest upload accepted (image data PUTs). */
+  minUploadRate: MinUploadRate;
   /** Whose defaults apply where the seed (IMS) and Glance differ. */
   profile: OpenStackProfile;
 }

@@ -81,6 +81,14 @@ function toYandexClientError(
       internal: false,
     };
   }
+  // Any other refusal the framework makes of the request itself (QUERY without a Content-Type).
+  if (fe.code?.startsWith("FST_ERR_") && typeof fe.statusCode === "number" && fe.statusCode < 500) {
+    return {
+      status: fe.statusCode,
+      body: renderStatus("INVALID_ARGUMENT", fe.message, [], requestId),
+      internal: false,
+    };
+  }
   return { status: 500, body: renderStatus("INTERNAL", "Internal error", [], requestId), internal: true };
 }
 
