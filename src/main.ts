@@ -229,7 +229,7 @@ export function assemble(
     log.child({ component: "operations" }),
     metrics && {
       started: () => metrics.operationStarted(),
-      ended: (op, outcome) => metrics.operationEnded(op.kind, outcome, op.createdAt),
+      ended: (op, outcome, ran) => metrics.operationEnded(op.kind, outcome, op.createdAt, ran),
     },
   );
   const core = buildCore({

@@ -4,7 +4,8 @@ import { internal } from "../core/errors.js";
 import { COPY_TAG, copyBlob } from "../storage/blob/copy-blob.js";
 import { blobsOf, copyCatalog } from "../storage/meta/copy-catalog.js";
 import { migrateToLatest } from "../storage/meta/database.js";
-import { blobStoreFor, databaseFor } from "../storage/stores-for-config.js";
+import { blobStoreFor, databaseFor, installationExists } from "../storage/stores-for-config.js";
+import { UsageError } from "./client/exit-codes.js";
 
 type Stores = Pick<Config, "dataDir" | "databaseUrl" | "s3">;
 
@@ -28,11 +29,20 @@ export async function copyInstallation(
 ): Promise<CopySummary> {
   if (describe(source) === describe(target))
     throw internal("the source and the target are the same installation");
-  const from = databaseFor(source);
+  if (!installationExists(source)) {
+    throw new UsageError(
+      `no Vitrine installation found in ${source.dataDir} (it has no vitrine.sqlite): nothing to copy`,
+    );
+  }
+  // The source is only read: no file, directory or spool is made in it, and it may be read-only.
+  const from = databaseFor(source, { readOnly: true });
   const to = databaseFor(target);
   try {
     await migrateToLatest(to.db);
-    const [fromBlobs, toBlobs] = await Promise.all([blobStoreFor(source), blobStoreFor(target)]);
+    const [fromBlobs, toBlobs] = await Promise.all([
+      blobStoreFor(source, { readOnly: true }),
+      blobStoreFor(target),
+    ]);
     await toBlobs.discardPending(COPY_TAG); // what an interrupted run was writing
     const blobs = await blobsOf(from.db);
     const total = blobs.reduce((n, b) => n + b.size, 0);

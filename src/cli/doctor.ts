@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import fs from "node:fs";
 import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Config } from "../config.js";
@@ -7,7 +6,7 @@ import type { BlobStore } from "../core/ports/blob-store.js";
 import type { Db } from "../storage/meta/database.js";
 import type { Catalog } from "../core/ports/catalog.js";
 import { sqlCatalog } from "../storage/meta/sql-catalog.js";
-import { blobStoreFor, databaseFor, sqliteFile } from "../storage/stores-for-config.js";
+import { blobStoreFor, databaseFor, installationExists } from "../storage/stores-for-config.js";
 import { UsageError } from "./client/exit-codes.js";
 import { STAGING_PROPERTY } from "./client/staging.js";
 import { byteProgress } from "./progress.js";
@@ -26,7 +25,7 @@ interface ImageWithData {
 }
 
 export interface Finding {
-  kind: "missing" | "size-mismatch" | "corrupt" | "orphan" | "abandoned-upload";
+  kind: "missing" | "size-mismatch" | "corrupt" | "orphan" | "abandoned-upload" | "unfinished-upload";
   /** The images that name the blob (none for an orphan): their ids, and their OpenStack UUIDs. */
   images: string[];
   uuids: string[];
@@ -57,7 +56,8 @@ export async function runDoctor(
   opts: { verify: boolean; repair: boolean; showProgress: boolean },
 ): Promise<DoctorReport> {
   assertInstallation(config);
-  const { db, dialect } = databaseFor(config);
+  // Only --repair writes (it removes what is provably nobody's).
+  const { db, dialect } = databaseFor(config, { readOnly: !opts.repair });
   try {
     const blobs = await blobStoreFor(config, { readOnly: true });
     const images = await imagesWithData(db);
@@ -95,6 +95,7 @@ export async function runDoctor(
     findings.push(
       ...(await findAbandonedUploads(db, sqlCatalog(db, dialect), blobs, config.idleTimeoutMs, opts.repair)),
     );
+    findings.push(...(await findUnfinishedUploads(blobs, opts.repair)));
     return { images: images.length, blobs: byKey.size, bytes, verified: opts.verify, findings };
   } finally {
     await db.destroy();
@@ -225,7 +226,7 @@ async function findOrphans(
  * here (opening it would create an empty one), so say so instead of reporting on nothing.
  */
 function assertInstallation(config: Pick<Config, "dataDir" | "databaseUrl">): void {
-  if (config.databaseUrl !== null || fs.existsSync(sqliteFile(config))) return;
+  if (installationExists(config)) return;
   throw new UsageError(
     `no Vitrine installation found in ${config.dataDir} (it has no vitrine.sqlite); ` +
       "name one with --data-dir, or --database for PostgreSQL",
@@ -283,6 +284,32 @@ async function findAbandonedUploads(
         (Date.now() - Number(row.updated_at)) / 60000,
       )} min${removed ? "; removed" : ""}`,
       removed,
+    });
+  }
+  return findings;
+}
+
+/**
+ * Uploads the store holds open that no live writer claims (S3 multipart uploads of a process
+ * killed before it recorded them): the store keeps and bills them until they are aborted. One
+ * younger than an hour may be a writer a moment from recording it; --repair aborts the older.
+ */
+async function findUnfinishedUploads(blobs: BlobStore, repair: boolean): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  for await (const upload of blobs.unfinishedUploads()) {
+    if (upload.claimed) continue;
+    const ageMs = Date.now() - upload.startedAt;
+    const old = ageMs >= ORPHAN_MIN_AGE_MS;
+    if (repair && old) await blobs.abortUnfinished(upload.name);
+    findings.push({
+      kind: "unfinished-upload",
+      images: [],
+      uuids: [],
+      blob: upload.name,
+      detail: `an upload the store keeps open that no writer claims, started ${Math.round(ageMs / 60000)} min ago${
+        repair && old ? "; aborted" : repair ? "; kept: younger than an hour" : ""
+      }`,
+      removed: repair && old,
     });
   }
   return findings;

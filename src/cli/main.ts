@@ -1,3 +1,5 @@
+import path from "node:path";
+import os from "node:os";
 import { Command, Option } from "commander";
 import { ROLES, SubjectAdmin, parseTtl } from "../auth/subjects.js";
 import { LOCAL_SUBJECT_TYPES, type LocalSubjectType } from "../core/access-binding.js";
@@ -184,7 +186,9 @@ program
       const { VITRINE_DATABASE_URL: _db, VITRINE_BLOB_STORE: _blobs, ...env } = process.env;
       const target = loadConfig(
         {
-          dataDir: flags.toDataDir ?? source.dataDir,
+          // Without a data directory of its own, the target's S3 parts spool in the temp directory,
+          // never in the source's (which copy only reads).
+          dataDir: flags.toDataDir ?? path.join(os.tmpdir(), "vitrine-copy"),
           database: flags.toDatabase,
           blobStore: flags.toBlobStore,
         },

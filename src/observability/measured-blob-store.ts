@@ -47,6 +47,8 @@ export function measuredBlobStore(store: BlobStore, metrics: Metrics): BlobStore
     inventory: () => store.inventory(),
     inventoryName: (key) => store.inventoryName(key),
     deleteByInventoryName: (name) => counted("delete", () => store.deleteByInventoryName(name)),
+    unfinishedUploads: () => store.unfinishedUploads(),
+    abortUnfinished: (name) => counted("abortUnfinished", () => store.abortUnfinished(name)),
     identity: () => store.identity(),
     locationOf: (key) => store.locationOf(key),
   };

@@ -83,7 +83,7 @@ export class Metrics {
   });
   private readonly operations = new Counter({
     name: "vitrine_operations_total",
-    help: "Operations this process ended or gave back, by kind and outcome (done, failed, cancelled, released)",
+    help: "Operations this process ended or gave back, by kind and outcome (done, failed, cancelled, released, given_up)",
     labelNames: ["kind", "outcome"],
     registers: [this.registry],
   });
@@ -171,8 +171,9 @@ export class Metrics {
     this.runningHere.inc();
   }
 
-  operationEnded(kind: string, outcome: string, createdAt: number): void {
-    this.runningHere.dec();
+  /** `ran`: whether this process ran it (an operation cancelled or given up before it ran did not). */
+  operationEnded(kind: string, outcome: string, createdAt: number, ran = true): void {
+    if (ran) this.runningHere.dec();
     this.operations.inc({ kind, outcome });
     this.operationDuration.observe({ kind, outcome }, Math.max(0, (Date.now() - createdAt) / 1000));
   }

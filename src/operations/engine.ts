@@ -36,8 +36,15 @@ export interface OperationHandler {
 /** Told when this process starts and ends running an operation (the metrics). */
 export interface EngineObserver {
   started(op: Operation): void;
-  /** done, failed, cancelled, or released (given back at shutdown for another worker). */
-  ended(op: Operation, outcome: "done" | "failed" | "cancelled" | "released"): void;
+  /**
+   * done, failed, cancelled, released (given back at shutdown for another worker), or given_up
+   * (interrupted more times than allowed: its workers kept dying).
+   */
+  ended(
+    op: Operation,
+    outcome: "done" | "failed" | "cancelled" | "released" | "given_up",
+    ran?: boolean,
+  ): void;
 }
 
 export interface EngineOptions {
@@ -160,11 +167,20 @@ export class OperationEngine implements OperationQueue {
       if (!op) continue; // another worker was faster
       if (op.cancelRequested) {
         await this.fail(op, cancelledError());
+        this.log.info({ operationId: op.id, kind: op.kind }, "operation cancelled before it ran");
+        this.observer?.ended(op, "cancelled", false);
       } else if (op.attempts > this.opts.maxAttempts) {
+        const interrupted = op.attempts - 1;
         await this.fail(op, {
           code: "INTERNAL",
-          message: `The operation was interrupted ${op.attempts - 1} times and was given up`,
+          message: `The operation was interrupted ${interrupted} times and was given up`,
         });
+        // Its workers kept dying mid-run (a crash, an OOM kill): an operator must look at why.
+        this.log.error(
+          { operationId: op.id, kind: op.kind, resourceId: op.resourceId, interrupted },
+          "operation given up: interrupted more times than VITRINE_OPERATION_MAX_ATTEMPTS allows",
+        );
+        this.observer?.ended(op, "given_up", false);
       } else {
         this.launch(op);
       }

@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import path from "node:path";
 import type { Config } from "../config.js";
 import type { BlobStore } from "../core/ports/blob-store.js";
@@ -17,11 +18,23 @@ export function catalogFor(config: StoreConfig): Promise<Catalog> {
   return config.databaseUrl ? openPostgresCatalog(config.databaseUrl) : openSqliteCatalog(sqliteFile(config));
 }
 
-/** The catalog's database itself, not migrated (for copying an installation as it is). */
-export function databaseFor(config: StoreConfig): { db: Db; dialect: SqlDialectName } {
+/**
+ * The catalog's database itself, not migrated (for copying an installation as it is). `readOnly`:
+ * an installation only read (copy's source, doctor without --repair) — nothing is created or
+ * written, and a read-only data directory is fine.
+ */
+export function databaseFor(
+  config: StoreConfig,
+  { readOnly = false }: { readOnly?: boolean } = {},
+): { db: Db; dialect: SqlDialectName } {
   return config.databaseUrl
     ? { db: openPostgres(config.databaseUrl), dialect: "postgres" }
-    : { db: openSqlite(sqliteFile(config)), dialect: "sqlite" };
+    : { db: openSqlite(sqliteFile(config), { readOnly }), dialect: "sqlite" };
+}
+
+/** Whether the configuration names an installation (its database exists; PostgreSQL is assumed to). */
+export function installationExists(config: Pick<Config, "dataDir" | "databaseUrl">): boolean {
+  return config.databaseUrl !== null || fs.existsSync(sqliteFile(config));
 }
 
 /**
@@ -41,5 +54,6 @@ export async function blobStoreFor(
     });
     return readOnly ? store : await store.init();
   }
-  return await new FsBlobStore(path.join(config.dataDir, "blobs")).init();
+  const store = new FsBlobStore(path.join(config.dataDir, "blobs"));
+  return readOnly ? await store.open() : await store.init();
 }

@@ -141,6 +141,14 @@ describe("Operations: cancellation, crash recovery and graceful shutdown", () =>
       assert.equal(img.body.status, "ERROR");
       assert.deepEqual(pendingBlobFiles(dataDir), []);
       assert.equal(committedBlobs(dataDir), 0);
+      // The operator learns of it: an error log line and a metric.
+      const line = second.logs.find((l) => l.msg?.toString().startsWith("operation given up"));
+      assert.ok(line, "an error line in the log");
+      assert.equal(line.level, 50);
+      assert.equal(line.operationId, res.body.id);
+      const metrics = await (await fetch(second.metricsUrl())).text();
+      assert.match(metrics, /vitrine_operations_total\{kind="image\.create",outcome="given_up"\} 1/);
+      assert.doesNotMatch(metrics, /vitrine_operations_running_in_process -/, "the running gauge stays >= 0");
     } finally {
       await second.stop();
     }

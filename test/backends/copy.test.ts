@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import fs from "node:fs";
@@ -111,8 +111,28 @@ describe("vitrine copy: embedded → PostgreSQL + S3", () => {
       { encoding: "utf8", env: { ...process.env, ...s3Env }, stdio: ["ignore", "pipe", "pipe"] },
     ).trim();
 
+  /** What a directory holds, a level down, leaving SQLite's own -wal/-shm files aside. */
+  const listing = (dir: string): string[] =>
+    fs
+      .readdirSync(dir, { recursive: true, encoding: "utf8" })
+      .filter((f) => !/-(wal|shm)$/.test(f) && f.split("/").length <= 2)
+      .sort();
+
+  it("refuses a data directory that holds no installation, and creates nothing there", () => {
+    const typo = path.join(tempDir("copy-typo"), "vitrine-dta");
+    const r = spawnSync(process.execPath, [CLI, "copy", "--data-dir", typo, "--to-database", databaseUrl, "--to-blob-store", `s3://${bucket}/typo`], {
+      encoding: "utf8",
+      env: { ...process.env, ...s3Env },
+    });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /no Vitrine installation found in .*vitrine-dta/);
+    assert.ok(!fs.existsSync(typo), "nothing created");
+  });
+
   it("copies every blob verified and every row, then serves the images as they were", async () => {
+    const before = listing(source.dataDir);
     const first = copy();
+    assert.deepEqual(listing(source.dataDir), before, "the source is only read: no spool, no new files");
     // web and web-copy share one blob: four blobs for five images.
     assert.match(
       first,

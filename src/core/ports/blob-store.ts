@@ -42,6 +42,23 @@ export interface BlobStore {
   inventoryName(key: string): string;
   /** Removes a committed blob by its inventory name (an orphan that no key names any more). */
   deleteByInventoryName(name: string): Promise<void>;
+  /**
+   * Uploads the store holds open without a committed blob (S3's multipart uploads, which it keeps
+   * and bills until aborted): `vitrine doctor` reports those no live writer claims. A directory
+   * has none (its pending files are the start-up sweep's).
+   */
+  unfinishedUploads(): AsyncIterable<UnfinishedUpload>;
+  /** Aborts one, by the name `unfinishedUploads` gave it. */
+  abortUnfinished(name: string): Promise<void>;
+}
+
+/** An upload the store holds open. */
+export interface UnfinishedUpload {
+  name: string;
+  /** When it started (ms since the epoch). */
+  startedAt: number;
+  /** Whether a writer's pending marker names it (it may be live, or its work's to clean up). */
+  claimed: boolean;
 }
 
 /** A committed blob as the store lists it. */

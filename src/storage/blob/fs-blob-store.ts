@@ -4,7 +4,7 @@ import fsp from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Readable } from "node:stream";
-import type { BlobStore, BlobWriter, StoredBlob } from "../../core/ports/blob-store.js";
+import type { BlobStore, BlobWriter, StoredBlob, UnfinishedUpload } from "../../core/ports/blob-store.js";
 
 const PENDING_DIR = ".pending";
 /** A random id made when the directory is first used: the store's identity wherever it is mounted. */
@@ -26,6 +26,20 @@ export class FsBlobStore implements BlobStore {
   async init(): Promise<this> {
     await fsp.mkdir(path.join(this.root, PENDING_DIR), { recursive: true, mode: 0o700 });
     this.id = await readOrCreateId(path.join(this.root, STORE_ID_FILE));
+    return this;
+  }
+
+  /** Opens an existing store to read (and delete) without creating anything in it. */
+  async open(): Promise<this> {
+    const file = path.join(this.root, STORE_ID_FILE);
+    const id = await fsp.readFile(file, "utf8").then(
+      (text) => text.trim(),
+      (err: NodeJS.ErrnoException) => {
+        if (err.code === "ENOENT") return null;
+        throw err;
+      },
+    );
+    this.id = id ?? "unidentified";
     return this;
   }
 
@@ -60,6 +74,14 @@ export class FsBlobStore implements BlobStore {
         }
       }
     }
+  }
+
+  async *unfinishedUploads(): AsyncIterable<UnfinishedUpload> {
+    // Files being written live under pending/ and are swept at start-up (listPendingTags).
+  }
+
+  async abortUnfinished(name: string): Promise<void> {
+    throw new Error(`a directory store has no unfinished uploads: ${name}`);
   }
 
   async deleteByInventoryName(name: string): Promise<void> {

@@ -1,4 +1,5 @@
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
@@ -11,12 +12,12 @@ import fsp from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
-import type { BlobStore, BlobWriter, StoredBlob } from "../../core/ports/blob-store.js";
+import type { BlobStore, BlobWriter, StoredBlob, UnfinishedUpload } from "../../core/ports/blob-store.js";
 import { isProcessAlive } from "../../process-alive.js";
-import { isNotFound, storeFailure } from "./s3-errors.js";
+import { ignoreGone, isNotFound, storeFailure } from "./s3-errors.js";
 import { MultipartWriter } from "./s3-multipart-writer.js";
 import { DEFAULT_PART_PLAN, type PartPlan } from "./s3-part-plan.js";
-import { abortMarked, putMarker } from "./s3-pending-markers.js";
+import { abortMarked, multipartUploads, putMarker, readMarker } from "./s3-pending-markers.js";
 
 export interface S3BlobStoreOptions {
   bucket: string;
@@ -142,6 +143,36 @@ export class S3BlobStore implements BlobStore {
     for (const marker of await this.listKeys(this.pendingPrefix(tag))) {
       await abortMarked(this.client, this.options.bucket, marker);
     }
+  }
+
+  async *unfinishedUploads(): AsyncIterable<UnfinishedUpload> {
+    // Live writers name their keys in markers, written before their uploads start.
+    const claimed = new Set<string>();
+    for (const marker of await this.listKeys(this.pendingPrefix())) {
+      const content = await readMarker(this.client, this.options.bucket, marker);
+      if (content) claimed.add(content.key);
+    }
+    for await (const u of multipartUploads(this.client, this.options.bucket, this.objectKey(""))) {
+      yield {
+        name: `${u.key}?uploadId=${u.uploadId}`,
+        startedAt: u.initiatedAt,
+        claimed: claimed.has(u.key),
+      };
+    }
+  }
+
+  async abortUnfinished(name: string): Promise<void> {
+    const at = name.lastIndexOf("?uploadId=");
+    if (at < 0) throw new Error(`not an unfinished upload of this store: ${name}`);
+    await this.client
+      .send(
+        new AbortMultipartUploadCommand({
+          Bucket: this.options.bucket,
+          Key: name.slice(0, at),
+          UploadId: name.slice(at + "?uploadId=".length),
+        }),
+      )
+      .catch(ignoreGone);
   }
 
   async listPendingTags(): Promise<string[]> {

@@ -14,7 +14,17 @@ export type Db = Kysely<Database>;
  * Opens the embedded SQLite catalog in WAL mode (readers never wait for the writer), readable by
  * the service's user only: it holds every private image's metadata and the token hashes.
  */
-export function openSqlite(file: string): Db {
+export function openSqlite(file: string, { readOnly = false }: { readOnly?: boolean } = {}): Db {
+  if (readOnly) {
+    // A source to read (copy, doctor without --repair): never created, never changed. A database
+    // on read-only media cannot keep WAL's shared-memory file, so it is opened as immutable.
+    if (!fs.existsSync(file)) throw new Error(`no database at ${file}`);
+    const writable = isWritable(path.dirname(file));
+    const sqlite = writable
+      ? new SqliteDatabase(file, { readonly: true, fileMustExist: true })
+      : new SqliteDatabase(`file:${encodeURI(file)}?immutable=1`, { readonly: true, fileMustExist: true });
+    return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  }
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const sqlite = new SqliteDatabase(file);
   sqlite.pragma("journal_mode = WAL");
@@ -88,5 +98,14 @@ export async function migrateToLatest(db: Db): Promise<void> {
   const failed = results?.find((r) => r.status === "Error");
   if (error || failed) {
     throw internal(`database migration ${failed?.migrationName ?? ""} failed: ${String(error)}`);
+  }
+}
+
+function isWritable(dir: string): boolean {
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+    return true;
+  } catch {
+    return false;
   }
 }
