@@ -6,7 +6,7 @@
  * `--smoke` runs every scenario on tiny sizes (what the test suite does so the harness cannot rot).
  */
 import { execFileSync } from "node:child_process";
-import { randomFillSync } from "node:crypto";
+import { randomFillSync, randomUUID } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -361,17 +361,15 @@ try {
 
   // 6. Create image metadata.
   console.log("6. create metadata");
-  const postScript = wrkPostScript(
-    path.join(work, "post.lua"),
-    { name: "bench", disk_format: "raw", container_format: "bare" },
-    {
-      "content-type": "application/json",
-      ...vAuth,
-    },
-    { uniqueName: true },
-  );
   const vPost: Record<number, number> = {};
   for (const c of [1, 16]) {
+    // Names are one image each in a folder: every run posts names of its own.
+    const postScript = wrkPostScript(
+      path.join(work, `post-${c}.lua`),
+      { name: `bench-c${c}`, disk_format: "raw", container_format: "bare" },
+      { "content-type": "application/json", ...vAuth },
+      { uniqueName: true },
+    );
     const r = await wrk(`${vitrine.url}/v2/images`, {
       connections: c,
       seconds: Math.max(1, size.wrkSeconds / 2),
@@ -589,7 +587,12 @@ async function uploadTo(
   const res = await fetch(`${base}/v2/images`, {
     method: "POST",
     headers: { "content-type": "application/json", ...auth },
-    body: JSON.stringify({ name: "bench-upload", disk_format: "raw", container_format: "bare" }),
+    // Names are one image each in a folder (the default profile): each upload its own.
+    body: JSON.stringify({
+      name: `bench-upload-${randomUUID()}`,
+      disk_format: "raw",
+      container_format: "bare",
+    }),
   });
   if (res.status !== 201) throw new Error(`create image: ${res.status} ${await res.text()}`);
   const { id } = (await res.json()) as { id: string };

@@ -98,7 +98,8 @@ export function wrkPostScript(
   for (const [k, v] of Object.entries(headers))
     lines.push(`wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`);
   if (uniqueName) {
-    const [before, after] = JSON.stringify({ ...body, name: "\u0000" }).split("\\u0000");
+    // `<name>-<thread>-<n>`: unique within the script; give each run its own `name`.
+    const [before, after] = JSON.stringify({ ...body, name: `${String(body.name)}-\u0000` }).split("\\u0000");
     lines.push(
       "local threads = 0",
       "function setup(thread) threads = threads + 1; thread:set('tid', threads) end",

@@ -142,8 +142,13 @@ describe("Operations: cancellation, crash recovery and graceful shutdown", () =>
       assert.deepEqual(pendingBlobFiles(dataDir), []);
       assert.equal(committedBlobs(dataDir), 0);
       // The operator learns of it: an error log line and a metric.
-      const line = second.logs.find((l) => l.msg?.toString().startsWith("operation given up"));
-      assert.ok(line, "an error line in the log");
+      // The line follows the operation's end by a moment (the log is written asynchronously).
+      await eventually(
+        async () => second.logs.some((l) => l.msg?.toString().startsWith("operation given up")),
+        5000,
+        "an error line in the log",
+      );
+      const line = second.logs.find((l) => l.msg?.toString().startsWith("operation given up"))!;
       assert.equal(line.level, 50);
       assert.equal(line.operationId, res.body.id);
       const metrics = await (await fetch(second.metricsUrl())).text();

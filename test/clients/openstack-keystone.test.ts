@@ -51,22 +51,25 @@ describe("Keystone mode: openstack CLI with password auth", () => {
     await keystone?.stop();
   });
 
+  /** The Keystone user's environment, as the clients read it. */
+  const clientEnv = (user: string, project: string, password = PASSWORD) => ({
+    PATH: process.env.PATH ?? "",
+    HOME: home,
+    OS_AUTH_URL: `${keystone.url}/v3`,
+    OS_IDENTITY_API_VERSION: "3",
+    OS_USERNAME: user,
+    OS_PASSWORD: password,
+    OS_PROJECT_NAME: project,
+    OS_USER_DOMAIN_NAME: "Default",
+    OS_PROJECT_DOMAIN_NAME: "Default",
+    OS_REGION_NAME: "RegionOne",
+    OS_INTERFACE: "public",
+  });
+
   /** `openstack` as a Keystone user of a project, found through the catalog like any deployment. */
   const openstack = async (user: string, project: string, ...args: string[]) => {
     const { stdout } = await run("bash", ["-c", 'exec openstack "$@" <&-', "openstack", ...args], {
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOME: home,
-        OS_AUTH_URL: `${keystone.url}/v3`,
-        OS_IDENTITY_API_VERSION: "3",
-        OS_USERNAME: user,
-        OS_PASSWORD: PASSWORD,
-        OS_PROJECT_NAME: project,
-        OS_USER_DOMAIN_NAME: "Default",
-        OS_PROJECT_DOMAIN_NAME: "Default",
-        OS_REGION_NAME: "RegionOne",
-        OS_INTERFACE: "public",
-      },
+      env: clientEnv(user, project),
     });
     return stdout;
   };
@@ -193,21 +196,6 @@ describe("Keystone mode: openstack CLI with password auth", () => {
     assert.equal((await overGrpc(beta)).code, 7, "PERMISSION_DENIED");
     // Tokens this service issued keep working beside Keystone (the bootstrap admin's, the CLI's).
     assert.equal((await list(server.token)).status, 200);
-  });
-
-  /** The Keystone user's environment, as the clients read it. */
-  const clientEnv = (user: string, project: string, password = PASSWORD) => ({
-    PATH: process.env.PATH ?? "",
-    HOME: home,
-    OS_AUTH_URL: `${keystone.url}/v3`,
-    OS_IDENTITY_API_VERSION: "3",
-    OS_USERNAME: user,
-    OS_PASSWORD: password,
-    OS_PROJECT_NAME: project,
-    OS_USER_DOMAIN_NAME: "Default",
-    OS_PROJECT_DOMAIN_NAME: "Default",
-    OS_REGION_NAME: "RegionOne",
-    OS_INTERFACE: "public",
   });
 
   test("clients nobody here wrote: glance task-list and location-add, openstacksdk's update_image", async () => {
