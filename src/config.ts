@@ -6,6 +6,8 @@ import type { DiskFormat } from "./core/disk-format.js";
 
 /** One typed configuration, from flags, VITRINE_* environment variables and an optional JSON file. */
 export interface Config {
+  /** Settings given that the service does not know (misspelt or gone), for the log at start. */
+  warnings: string[];
   dataDir: string;
   /** The catalog: null for the embedded SQLite file in the data directory, or a postgres:// URL. */
   databaseUrl: string | null;
@@ -95,12 +97,78 @@ export interface ConfigFlags {
 
 type Env = Record<string, string | undefined>;
 
+/**
+ * Every setting the server reads, by its environment name (the config file uses the same keys).
+ * A VITRINE_* variable or file key not listed is reported at start (a misspelt setting would
+ * otherwise be silently ignored); `get` refuses a name missing here, so the list cannot fall behind.
+ */
+export const SETTINGS: readonly string[] = [
+  "AWS_REGION",
+  "VITRINE_ADMIN_PROJECT",
+  "VITRINE_AUTH_FAILURE_BURST",
+  "VITRINE_AUTH_FAILURE_WINDOW_SECONDS",
+  "VITRINE_BAREMETAL_FORMATS",
+  "VITRINE_BLOB_STORE",
+  "VITRINE_COMPUTE_URI_FORMATS",
+  "VITRINE_COMPUTE_VOLUME_FORMATS",
+  "VITRINE_DATABASE_URL",
+  "VITRINE_DATA_DIR",
+  "VITRINE_DISKS_DIR",
+  "VITRINE_GRPC_LISTEN",
+  "VITRINE_IDLE_TIMEOUT_SECONDS",
+  "VITRINE_IMPORT_ALLOWED_HOSTS",
+  "VITRINE_KEYSTONE_CACHE_SECONDS",
+  "VITRINE_KEYSTONE_PASSWORD",
+  "VITRINE_KEYSTONE_PROJECT",
+  "VITRINE_KEYSTONE_PROJECT_DOMAIN",
+  "VITRINE_KEYSTONE_URL",
+  "VITRINE_KEYSTONE_USERNAME",
+  "VITRINE_KEYSTONE_USER_DOMAIN",
+  "VITRINE_LISTEN",
+  "VITRINE_LOG_LEVEL",
+  "VITRINE_MAX_IMAGE_BYTES",
+  "VITRINE_MAX_REQUEST_BODY_BYTES",
+  "VITRINE_MAX_VIRTUAL_SIZE",
+  "VITRINE_METRICS_LISTEN",
+  "VITRINE_OPENSTACK_PROFILE",
+  "VITRINE_OPERATION_CONCURRENCY",
+  "VITRINE_OPERATION_LEASE_SECONDS",
+  "VITRINE_OPERATION_MAX_ATTEMPTS",
+  "VITRINE_OPERATION_POLL_MS",
+  "VITRINE_PUBLIC_URL",
+  "VITRINE_RELAX_FORMAT_MISMATCH",
+  "VITRINE_ROLE",
+  "VITRINE_S3_ENDPOINT",
+  "VITRINE_S3_FORCE_PATH_STYLE",
+  "VITRINE_S3_REGION",
+  "VITRINE_SNAPSHOTS_DIR",
+  "VITRINE_TLS_CERT",
+  "VITRINE_TLS_KEY",
+  "VITRINE_TOKEN_CACHE_SECONDS",
+  "VITRINE_UPLOAD_MIN_RATE",
+  "VITRINE_UPLOAD_RATE_GRACE_SECONDS",
+  "VITRINE_WORKERS",
+];
+
+/** Read by the `vitrine` client commands and the test harness, not by the server: never reported. */
+const OTHER_VITRINE_VARIABLES = [
+  "VITRINE_CONFIG",
+  "VITRINE_ENDPOINT",
+  "VITRINE_TOKEN",
+  "VITRINE_FOLDER_ID",
+  "VITRINE_PROFILE",
+  "VITRINE_TEST_BACKEND",
+];
+
 export function loadConfig(flags: ConfigFlags, env: Env = process.env): Config {
   const file = flags.config ?? env.VITRINE_CONFIG;
   const fromFile: Env = file
     ? flattenFile(JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>)
     : {};
-  const get = (name: string): string | undefined => env[name] ?? fromFile[name];
+  const get = (name: string): string | undefined => {
+    if (!SETTINGS.includes(name)) throw new Error(`setting ${name} is read but not listed in SETTINGS`);
+    return env[name] ?? fromFile[name];
+  };
 
   const dataDir = path.resolve(flags.dataDir ?? get("VITRINE_DATA_DIR") ?? "./vitrine-data");
   const role = flags.role ?? get("VITRINE_ROLE") ?? "all";
@@ -114,6 +182,7 @@ export function loadConfig(flags: ConfigFlags, env: Env = process.env): Config {
   }
   const blobStore = flags.blobStore ?? get("VITRINE_BLOB_STORE") ?? null;
   return {
+    warnings: unknownSettings(env, fromFile, file ?? null),
     dataDir,
     databaseUrl,
     s3: blobStore === null ? null : s3Config(blobStore, get),
@@ -290,4 +359,38 @@ function s3Config(url: string, get: (name: string) => string | undefined): S3Con
     forcePathStyle:
       (get("VITRINE_S3_FORCE_PATH_STYLE") ?? (get("VITRINE_S3_ENDPOINT") ? "true" : "false")) === "true",
   };
+}
+
+/** The VITRINE_* variables and config-file keys given that no setting reads, with a guess at the meant one. */
+function unknownSettings(env: Env, fromFile: Env, file: string | null): string[] {
+  const known = new Set([...SETTINGS, ...OTHER_VITRINE_VARIABLES]);
+  const report = (name: string, where: string) => {
+    const near = SETTINGS.map((s) => [s, editDistance(name, s)] as const)
+      .filter(([, d]) => d <= 3)
+      .sort((a, b) => a[1] - b[1])[0];
+    return `unknown setting ${name} (${where}) is ignored${near ? `; did you mean ${near[0]}?` : ""}`;
+  };
+  return [
+    ...Object.keys(env)
+      .filter((k) => k.startsWith("VITRINE_") && !known.has(k))
+      .map((k) => report(k, "environment")),
+    ...Object.keys(fromFile)
+      .filter((k) => !SETTINGS.includes(k))
+      .map((k) => report(k, `config file ${file}`)),
+  ];
+}
+
+/** Levenshtein distance (names are short: a full table is fine). */
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length]!;
 }

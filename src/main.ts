@@ -43,6 +43,8 @@ export interface Service {
 /** Composition root: config → stores → core → listeners and workers. */
 export async function startService(config: Config): Promise<Service> {
   const log = createLogger(config.logLevel);
+  // In a cluster the primary reports them once.
+  if (!cluster.isWorker) for (const warning of config.warnings) log.warn(warning);
   const loose = await makePrivateDir(config.dataDir);
   if (loose !== null) {
     log.warn(

@@ -42,6 +42,7 @@ export async function serve(config: Config): Promise<void> {
 
 async function supervise(config: Config): Promise<void> {
   const log = createLogger(config.logLevel, { role: "primary" });
+  for (const warning of config.warnings) log.warn(warning);
   // What must happen once, before any worker starts: the private data directory, the migrations,
   // the bootstrap admin token.
   await makePrivateDir(config.dataDir);

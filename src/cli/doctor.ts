@@ -5,6 +5,12 @@ import type { Config } from "../config.js";
 import type { BlobStore } from "../core/ports/blob-store.js";
 import type { Db } from "../storage/meta/database.js";
 import type { Catalog } from "../core/ports/catalog.js";
+import {
+  type ImageWithData,
+  imagesWithData,
+  keysInFlight,
+  staleMarkedImages,
+} from "../storage/meta/maintenance-queries.js";
 import { sqlCatalog } from "../storage/meta/sql-catalog.js";
 import { blobStoreFor, databaseFor, installationExists } from "../storage/stores-for-config.js";
 import { UsageError } from "./client/exit-codes.js";
@@ -13,16 +19,6 @@ import { byteProgress } from "./progress.js";
 
 /** An orphan younger than this may be an ingest that committed its blob a moment before its image. */
 export const ORPHAN_MIN_AGE_MS = 60 * 60 * 1000;
-
-interface ImageWithData {
-  id: string;
-  uuid: string;
-  status: string;
-  blobKey: string;
-  size: number;
-  md5: string | null;
-  sha512: string | null;
-}
 
 export interface Finding {
   kind: "missing" | "size-mismatch" | "corrupt" | "orphan" | "abandoned-upload" | "unfinished-upload";
@@ -102,24 +98,6 @@ export async function runDoctor(
   }
 }
 
-async function imagesWithData(db: Db): Promise<ImageWithData[]> {
-  const rows = await db
-    .selectFrom("images")
-    .select(["id", "uuid", "status", "blob_key", "size", "checksum_md5", "checksum_sha512"])
-    .where("blob_key", "is not", null)
-    .orderBy("blob_key")
-    .execute();
-  return rows.map((r) => ({
-    id: r.id,
-    uuid: r.uuid,
-    status: r.status,
-    blobKey: r.blob_key!,
-    size: Number(r.size ?? 0),
-    md5: r.checksum_md5,
-    sha512: r.checksum_sha512,
-  }));
-}
-
 /** Reads every present blob once and compares its digests with what its images recorded. */
 async function verifyDigests(
   blobs: BlobStore,
@@ -164,17 +142,6 @@ async function verifyDigests(
     bar.stop();
   }
   return findings;
-}
-
-/** Blob keys that work in flight may commit before its image names them: operations' and uploads'. */
-async function keysInFlight(db: Db): Promise<string[]> {
-  const ops = await db.selectFrom("operations").select(["id", "payload"]).where("done", "=", 0).execute();
-  const uploads = await db.selectFrom("uploads").select("blob_key").execute();
-  const staged = ops.flatMap((o) => {
-    const blobKey = (JSON.parse(o.payload) as { source?: { blobKey?: unknown } }).source?.blobKey;
-    return typeof blobKey === "string" ? [blobKey] : [];
-  });
-  return [...ops.map((o) => o.id), ...staged, ...uploads.map((u) => u.blob_key)];
 }
 
 async function referencedNames(db: Db, blobs: BlobStore, imageKeys: Iterable<string>): Promise<Set<string>> {
@@ -246,42 +213,26 @@ async function findAbandonedUploads(
   idleTimeoutMs: number,
   repair: boolean,
 ): Promise<Finding[]> {
-  const cutoff = Date.now() - idleTimeoutMs;
-  const rows = await db
-    .selectFrom("images")
-    .innerJoin("image_properties", "image_properties.image_id", "images.id")
-    .select(["images.id", "images.uuid", "images.status", "images.blob_key", "images.updated_at"])
-    .where("image_properties.name", "=", STAGING_PROPERTY)
-    .where("images.updated_at", "<", cutoff)
-    .where("images.status", "not in", ["saving", "uploading", "importing", "deleting"])
-    .execute();
   const findings: Finding[] = [];
-  for (const row of rows) {
-    const inUse = await db
-      .selectFrom("operations")
-      .select("id")
-      .where("done", "=", 0)
-      .where((eb) => eb.or([eb("resource_id", "=", row.id), eb("payload", "like", `%${row.id}%`)]))
-      .executeTakeFirst();
-    if (inUse) continue;
+  for (const row of await staleMarkedImages(db, STAGING_PROPERTY, Date.now() - idleTimeoutMs)) {
     let removed = false;
     if (repair) {
       removed = await catalog.transaction(async (tx) => {
         const current = await tx.images.findById(row.id);
-        if (!current || current.updatedAt !== Number(row.updated_at)) return false;
+        if (!current || current.updatedAt !== row.updatedAt) return false;
         await tx.images.delete(row.id);
         return true;
       });
-      if (removed && row.blob_key && (await catalog.images.countBlobReferences(row.blob_key)) === 0)
-        await blobs.delete(row.blob_key);
+      if (removed && row.blobKey && (await catalog.images.countBlobReferences(row.blobKey)) === 0)
+        await blobs.delete(row.blobKey);
     }
     findings.push({
       kind: "abandoned-upload",
       images: [row.id],
       uuids: [row.uuid],
-      blob: row.blob_key ?? "-",
+      blob: row.blobKey ?? "-",
       detail: `a hidden upload image of the vitrine CLI (${row.status}), untouched for ${Math.round(
-        (Date.now() - Number(row.updated_at)) / 60000,
+        (Date.now() - row.updatedAt) / 60000,
       )} min${removed ? "; removed" : ""}`,
       removed,
     });

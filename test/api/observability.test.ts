@@ -36,7 +36,10 @@ describe("operating Vitrine: metrics and logs", () => {
 
   before(async () => {
     files = await startFileServer();
-    server = await startServer({ env: { VITRINE_IMPORT_ALLOWED_HOSTS: "127.0.0.1" } });
+    // A misspelt setting, as operators make them: reported at start, not silently ignored.
+    server = await startServer({
+      env: { VITRINE_IMPORT_ALLOWED_HOSTS: "127.0.0.1", VITRINE_IDLE_TIMEOUT_SECOND: "5" },
+    });
 
     // The workload: an upload, an import, a refused upload, a download, reads, a 404, a bad token, gRPC.
     const uploaded = await createOsImage(server, {
@@ -198,6 +201,12 @@ describe("operating Vitrine: metrics and logs", () => {
   test("a clean start: nothing on stderr (no framework warnings), JSON logs when not on a terminal", () => {
     assert.equal(server.stderr(), "");
     assert.ok(server.logs.some((l) => l.msg === "vitrine listening"));
+    const warned = server.logs.find((l) => String(l.msg).startsWith("unknown setting"));
+    assert.equal(
+      warned?.msg,
+      "unknown setting VITRINE_IDLE_TIMEOUT_SECOND (environment) is ignored; did you mean VITRINE_IDLE_TIMEOUT_SECONDS?",
+    );
+    assert.equal(warned?.level, 40);
   });
 
   test("on a terminal the logs are for people (pino-pretty), not JSON", async () => {
