@@ -76,7 +76,10 @@ export default tseslint.config(
         "error",
         {
           patterns: [
-            { regex: "^(kysely|better-sqlite3|pg)$", message: "No SQL outside src/storage: add a query there." },
+            {
+              regex: "^(kysely|better-sqlite3|pg)$",
+              message: "No SQL outside src/storage: add a query there.",
+            },
           ],
         },
       ],
