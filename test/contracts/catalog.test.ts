@@ -4,7 +4,8 @@ import { VitrineError } from "../../src/core/errors.js";
 import { newResourceId } from "../../src/core/ids.js";
 import { transition } from "../../src/core/image-states.js";
 import { type Image, newQueuedImage } from "../../src/core/image.js";
-import type { Catalog, NewOperation } from "../../src/core/ports/catalog.js";
+import type { EntryKind, MetadefEntry, MetadefNamespace } from "../../src/core/metadefs/metadef.js";
+import type { Catalog, NamespaceListQuery, NewOperation } from "../../src/core/ports/catalog.js";
 import type { ImageSearch } from "../../src/core/image-query.js";
 import { CATALOGS } from "./backends.js";
 
@@ -568,6 +569,182 @@ for (const backend of CATALOGS) {
         assert.deepEqual(await catalog.nodes.seenSince(8000), [{ ...node("n2", 5000), seenAt: 9000 }]);
         await catalog.nodes.register({ ...node("n2", 9500), blobStore: "s3://b/p/" });
         assert.equal((await catalog.nodes.seenSince(0))[0]!.blobStore, "s3://b/p/", "register replaces");
+      });
+    });
+
+    describe("metadefs", () => {
+      const ns = (name: string, fields: Partial<MetadefNamespace> = {}): MetadefNamespace => ({
+        id: newResourceId(),
+        namespace: name,
+        displayName: null,
+        description: null,
+        visibility: "private",
+        protected: false,
+        owner: "p1",
+        createdAt: clock++,
+        updatedAt: clock,
+        ...fields,
+      });
+      const entry = (kind: EntryKind, name: string, body: Record<string, unknown> = {}): MetadefEntry => ({
+        kind,
+        name,
+        body,
+        createdAt: clock++,
+        updatedAt: clock,
+      });
+      const taken = (err: unknown) => err instanceof VitrineError && err.code === "ALREADY_EXISTS";
+
+      it("keeps namespaces by unique name; a rename onto a taken name and a second insert are refused", async () => {
+        const a = ns("Test::A", { displayName: "A", description: "first", protected: true });
+        await catalog.metadefs.insertNamespace(a);
+        assert.deepEqual(await catalog.metadefs.findNamespace("Test::A"), a);
+        assert.equal(await catalog.metadefs.findNamespace("Test::Missing"), null);
+        await assert.rejects(catalog.metadefs.insertNamespace(ns("Test::A")), taken);
+        const b = ns("Test::B");
+        await catalog.metadefs.insertNamespace(b);
+        await assert.rejects(catalog.metadefs.updateNamespace({ ...b, namespace: "Test::A" }), taken);
+        const renamed = { ...b, namespace: "Test::C", visibility: "public" as const, updatedAt: clock++ };
+        await catalog.metadefs.updateNamespace(renamed);
+        assert.deepEqual(await catalog.metadefs.findNamespace("Test::C"), renamed);
+        assert.equal(await catalog.metadefs.findNamespace("Test::B"), null);
+      });
+
+      it("holds entries per kind, uniquely named, oldest first; counts, renames and deletes them", async () => {
+        const n = ns("Test::Entries");
+        await catalog.metadefs.insertNamespace(n);
+        const p1 = entry("property", "hw_a", { type: "string", title: "A" });
+        const p2 = entry("property", "hw_b", { type: "integer", minimum: 1 });
+        const o = entry("object", "Obj", { description: "d", required: [], properties: {} });
+        const t = entry("tag", "fast");
+        for (const e of [p1, p2, o, t]) await catalog.metadefs.insertEntry(n.id, e);
+        await assert.rejects(catalog.metadefs.insertEntry(n.id, entry("property", "hw_a")), taken);
+        // Names are per kind: a tag may share a property's name.
+        await catalog.metadefs.insertEntry(n.id, entry("tag", "hw_a"));
+        assert.deepEqual(await catalog.metadefs.listEntries(n.id, "property"), [p1, p2]);
+        assert.equal(await catalog.metadefs.countEntries(n.id, "tag"), 2);
+        assert.deepEqual(await catalog.metadefs.findEntry(n.id, "object", "Obj"), o);
+        assert.equal(await catalog.metadefs.findEntry(n.id, "object", "hw_a"), null);
+        const p1b = { ...p1, name: "hw_c", body: { type: "boolean" }, updatedAt: clock++ };
+        await catalog.metadefs.updateEntry(n.id, "hw_a", p1b);
+        await assert.rejects(catalog.metadefs.updateEntry(n.id, "hw_c", { ...p1b, name: "hw_b" }), taken);
+        assert.deepEqual(
+          (await catalog.metadefs.listEntries(n.id, "property")).map((e) => [e.name, e.body]),
+          [
+            ["hw_c", { type: "boolean" }],
+            ["hw_b", { type: "integer", minimum: 1 }],
+          ],
+        );
+        assert.equal(await catalog.metadefs.deleteEntry(n.id, "property", "hw_b"), true);
+        assert.equal(await catalog.metadefs.deleteEntry(n.id, "property", "hw_b"), false);
+        await catalog.metadefs.deleteEntries(n.id, "tag");
+        assert.equal(await catalog.metadefs.countEntries(n.id, "tag"), 0);
+        await catalog.metadefs.touchNamespace(n.id, 42);
+        assert.equal((await catalog.metadefs.findNamespace(n.namespace))!.updatedAt, 42);
+        await catalog.metadefs.deleteNamespace(n.id);
+        assert.equal(await catalog.metadefs.findNamespace(n.namespace), null);
+        assert.deepEqual(await catalog.metadefs.listEntries(n.id, "object"), [], "its entries went with it");
+      });
+
+      it("associates namespaces with resource types, read one by one or several at once", async () => {
+        const type = { name: "Test::Type", protected: false, createdAt: clock++, updatedAt: clock };
+        await catalog.metadefs.insertResourceType(type);
+        assert.deepEqual(await catalog.metadefs.findResourceType("Test::Type"), type);
+        assert.ok((await catalog.metadefs.resourceTypes()).some((t) => t.name === "Test::Type"));
+        const a = ns("Test::Assoc::A");
+        const b = ns("Test::Assoc::B");
+        await catalog.metadefs.insertNamespace(a);
+        await catalog.metadefs.insertNamespace(b);
+        const assoc = {
+          name: "Test::Type",
+          prefix: "hw_",
+          propertiesTarget: null,
+          createdAt: clock++,
+          updatedAt: clock,
+        };
+        await catalog.metadefs.associate(a.id, assoc);
+        await assert.rejects(catalog.metadefs.associate(a.id, assoc), taken);
+        assert.deepEqual(await catalog.metadefs.associations(a.id), [assoc]);
+        const both = await catalog.metadefs.associationsOf([a.id, b.id]);
+        assert.deepEqual(both.get(a.id), [assoc]);
+        assert.deepEqual(both.get(b.id), [], "every id asked for is present");
+        assert.equal(await catalog.metadefs.dissociate(a.id, "Test::Type"), true);
+        assert.equal(await catalog.metadefs.dissociate(a.id, "Test::Type"), false);
+      });
+
+      it("lists what a viewer may see, filtered by visibility and resource type, in keyset pages", async () => {
+        const type = { name: "Test::Listed", protected: false, createdAt: clock++, updatedAt: clock };
+        await catalog.metadefs.insertResourceType(type);
+        const made: MetadefNamespace[] = [];
+        for (const [name, owner, visibility] of [
+          ["Test::L1", "p1", "private"],
+          ["Test::L2", "p2", "private"],
+          ["Test::L3", "p2", "public"],
+          ["Test::L4", "p1", "public"],
+        ] as const) {
+          const n = ns(name, { owner, visibility });
+          await catalog.metadefs.insertNamespace(n);
+          await catalog.metadefs.associate(n.id, {
+            name: "Test::Listed",
+            prefix: null,
+            propertiesTarget: null,
+            createdAt: clock++,
+            updatedAt: clock,
+          });
+          made.push(n);
+        }
+        const list = (fields: Partial<NamespaceListQuery>) =>
+          catalog.metadefs.listNamespaces({
+            viewer: { isAdmin: false, projectId: "p1" },
+            resourceTypes: ["Test::Listed"],
+            sortKey: "namespace",
+            sortDir: "asc",
+            limit: 10,
+            ...fields,
+          });
+        const names = (rows: MetadefNamespace[]) => rows.map((n) => n.namespace);
+        assert.deepEqual(
+          names(await list({})),
+          ["Test::L1", "Test::L3", "Test::L4"],
+          "its own and public ones",
+        );
+        assert.deepEqual(names(await list({ viewer: { isAdmin: true, projectId: "x" } })), [
+          "Test::L1",
+          "Test::L2",
+          "Test::L3",
+          "Test::L4",
+        ]);
+        assert.deepEqual(names(await list({ visibility: "public" })), ["Test::L3", "Test::L4"]);
+        const first = await list({ limit: 1 });
+        assert.equal(first.length, 2, "limit + 1 rows tell there is more");
+        assert.deepEqual(names(await list({ limit: 1, after: first[0] })), ["Test::L3", "Test::L4"]);
+        assert.deepEqual(names(await list({ sortKey: "created_at", sortDir: "desc" })), [
+          "Test::L4",
+          "Test::L3",
+          "Test::L1",
+        ]);
+      });
+    });
+
+    describe("folder summaries", () => {
+      it("counts images and bytes per folder, shared blobs once in stored bytes", async () => {
+        const withData = (folderId: string, blobKey: string, size: number) =>
+          inserted({ ...transition(image({ folderId }), "active"), blobKey, size });
+        await withData("sum-a", "blob-1", 1000);
+        await withData("sum-a", "blob-1", 1000); // made from the first: same bytes
+        await withData("sum-a", "blob-2", 500);
+        await inserted({ folderId: "sum-a" }); // no data yet
+        await withData("sum-b", "blob-3", 5000);
+        assert.deepEqual(await catalog.imageViews.summarize("sum-a", 10), [
+          { folderId: "sum-a", images: 4, withData: 3, referencedBytes: 2500, storedBytes: 1500 },
+        ]);
+        const top = await catalog.imageViews.summarize(null, 1);
+        assert.equal(top.length, 1);
+        assert.equal(top[0]!.folderId, "sum-b", "the folder holding the most bytes first");
+        assert.deepEqual(
+          await catalog.imageViews.summarize("sum-none", 10),
+          [],
+          "a folder with no images: no row",
+        );
       });
     });
   });
