@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { ALL_FORMATS, DEFAULT_FORMAT_POLICY, type FormatPolicy } from "./core/format-policy.js";
 import type { DiskFormat } from "./core/disk-format.js";
+import { FOUR_TIB } from "./core/image-sizes.js";
 
 /** One typed configuration, from flags, VITRINE_* environment variables and an optional JSON file. */
 export interface Config {
@@ -203,7 +204,7 @@ export function loadConfig(flags: ConfigFlags, env: Env = process.env): Config {
       .filter(Boolean),
     disksDir: get("VITRINE_DISKS_DIR") ?? null,
     snapshotsDir: get("VITRINE_SNAPSHOTS_DIR") ?? null,
-    maxImageBytes: int(get("VITRINE_MAX_IMAGE_BYTES"), 4 * 1024 ** 4, "VITRINE_MAX_IMAGE_BYTES"),
+    maxImageBytes: int(get("VITRINE_MAX_IMAGE_BYTES"), FOUR_TIB, "VITRINE_MAX_IMAGE_BYTES"),
     maxRequestBodyBytes: int(
       get("VITRINE_MAX_REQUEST_BODY_BYTES"),
       1024 * 1024,

@@ -123,6 +123,16 @@ export async function keystoneToken(
   return (await res.json()) as { token: string; projectId: string };
 }
 
+/**
+ * An image's bytes, fetched with the token (a plain link cannot carry it); refusals in words, as
+ * every call's. The browser holds them until saved (the CLI streams large images to disk).
+ */
+export async function downloadFile(imageId: string): Promise<Blob> {
+  const res = await fetch(`/v2/images/${encodeURIComponent(imageId)}/file`, { headers: headers() });
+  if (!res.ok) throw await failure(res);
+  return res.blob();
+}
+
 export interface UploadProgress {
   loaded: number;
   total: number;

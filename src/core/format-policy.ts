@@ -1,6 +1,7 @@
 import type { DiskFormat } from "./disk-format.js";
 import { invalidArgument } from "./errors.js";
 import type { ImageKind } from "./image.js";
+import { FOUR_TIB } from "./image-sizes.js";
 
 export const ALL_FORMATS: readonly DiskFormat[] = ["raw", "qcow2", "vmdk", "vhd", "vhdx", "vdi", "iso"];
 
@@ -22,7 +23,7 @@ export const DEFAULT_FORMAT_POLICY: FormatPolicy = {
   computeUri: ["qcow2", "vmdk", "vhd"],
   computeVolume: ["qcow2", "vmdk", "vhd", "raw"],
   baremetal: ["iso"],
-  maxVirtualSize: 4 * 1024 ** 4,
+  maxVirtualSize: FOUR_TIB,
   relaxFormatMismatch: false,
 };
 

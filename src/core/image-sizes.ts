@@ -3,9 +3,15 @@ import { invalidArgument } from "./errors.js";
 /** One gibibyte: disks, minimum disk sizes and Glance's min_disk are counted in these. */
 export const GIB = 1024 ** 3;
 
+/**
+ * The largest disk anything here deals with: the Compute API's bound on minDiskSize, and the
+ * default limit of an image's bytes and of the virtual size an image may declare.
+ */
+export const FOUR_TIB = 4 * 1024 ** 4;
+
 /** The Compute API's bounds on minDiskSize: 4 MiB to 4 TiB. */
 export const MIN_DISK_SIZE_LOWER = 4 * 1024 * 1024;
-export const MIN_DISK_SIZE_UPPER = 4 * 1024 ** 4;
+export const MIN_DISK_SIZE_UPPER = FOUR_TIB;
 
 /**
  * The minDiskSize an image gets when the request names none: its data size (the larger of the

@@ -3,6 +3,7 @@ import type { FormatInspector, Sample, TableReader } from "./inspector.js";
 import { FALLBACK_INSPECTOR, INSPECTORS } from "./inspectors.js";
 import { hasMbrPartitions } from "./partitions.js";
 import { Windows } from "./windows.js";
+import { FOUR_TIB } from "../core/image-sizes.js";
 
 /** How much of the head to keep: the ISO 9660 volume descriptors from 32 KiB, a GPT entry array. */
 const HEAD_BYTES = 64 * 1024;
@@ -38,7 +39,7 @@ export class FormatSniffer {
   private readers: Map<DiskFormat, TableReader> | null = null;
 
   constructor(options: SnifferOptions = {}) {
-    this.maxVirtualSize = options.maxVirtualSize ?? 4 * 1024 ** 4;
+    this.maxVirtualSize = options.maxVirtualSize ?? FOUR_TIB;
   }
 
   push(chunk: Buffer): void {

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { type Json, call, followOperation, session } from "../api.js";
+import { type Json, call, downloadFile, followOperation } from "../api.js";
 import { bytes, when } from "../format.js";
 import { kindOf } from "./image-list.js";
 import { Copyable, ErrorNote } from "./parts.js";
@@ -398,17 +398,9 @@ async function finished(op: Json): Promise<void> {
   if (done.error) throw new Error(String(done.error.message));
 }
 
-/**
- * Downloads the image's bytes. The API needs the token in a header, so the browser cannot follow
- * a plain link: the bytes are fetched and handed to the browser as a file (held by the browser
- * until saved; the CLI streams large images to disk instead).
- */
+/** Downloads the image's bytes and hands them to the browser as a file. */
 async function download(image: Json): Promise<void> {
-  const res = await fetch(`/v2/images/${encodeURIComponent(image.id)}/file`, {
-    headers: { authorization: `Bearer ${session.token}` },
-  });
-  if (!res.ok) throw new Error(`Download refused (HTTP ${res.status})`);
-  const url = URL.createObjectURL(await res.blob());
+  const url = URL.createObjectURL(await downloadFile(String(image.id)));
   const a = document.createElement("a");
   a.href = url;
   a.download = `${image.name || image.id}.${image.disk_format ?? "img"}`;

@@ -29,9 +29,7 @@ function checkCommon(
 
 export function toCreateInput(body: CreateImageBody): Omit<CreateImageInput, "idempotencyKey"> {
   const r = new Rules();
-  r.required("folderId", body.folderId)
-    .maxLength("folderId", body.folderId, 50)
-    .pattern("folderId", body.folderId, FOLDER_PATTERN);
+  r.id("folderId", body.folderId).pattern("folderId", body.folderId, FOLDER_PATTERN);
   r.required("name", body.name);
   checkCommon(r, body);
   r.required("uri", body.uri).maxLength("uri", body.uri, 1024);

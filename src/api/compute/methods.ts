@@ -44,7 +44,7 @@ export function computeImageMethods(core: Core, dialects: Record<ImageKind, Imag
     ): Promise<Json> => {
       const folderId = req.folderId ?? req.folder_id;
       const r = new Rules();
-      r.required("folderId", folderId).maxLength("folderId", folderId, 50);
+      r.id("folderId", folderId);
       r.required("family", req.family).pattern("family", req.family, FAMILY_PATTERN);
       r.check();
       return renderComputeImage(await images.latestOfFamily(p, "compute", folderId!, req.family!));
@@ -115,7 +115,7 @@ export type ComputeImageMethods = ReturnType<typeof computeImageMethods>;
 
 /** An image id: required, at most 50 characters. */
 function checkId(id: string | undefined, field: string): string {
-  new Rules().required(field, id).maxLength(field, id, 50).check();
+  new Rules().id(field, id).check();
   return id!;
 }
 

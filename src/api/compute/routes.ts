@@ -4,7 +4,7 @@ import { notFound } from "../../core/errors.js";
 import type { ImageRoutesOptions } from "../yandex/operation-render.js";
 import { idempotencyKey, useYandexConventions } from "../yandex/plugin.js";
 import { AccessBindingsBody, ListImagesQuery, PageQuery } from "../yandex/schemas.js";
-import { Rules } from "../yandex/validation.js";
+import { ID_MAX_LENGTH, Rules } from "../yandex/validation.js";
 import { Type } from "@sinclair/typebox";
 import { computeImageMethods } from "./methods.js";
 import { CreateImageBody, ImageRefParams, LatestByFamilyQuery, UpdateImageBody } from "./schemas.js";
@@ -32,7 +32,7 @@ export const computeRoutes: FastifyPluginAsync<ImageRoutesOptions> = async (base
   // Vitrine's extension: what a folder's images (every kind) hold, and what sharing data saves.
   app.get("/images::summary", { schema: { querystring: SummaryQuery } }, async (req) => {
     const folderId = req.query.folderId ?? null;
-    if (folderId !== null) new Rules().maxLength("folderId", folderId, 50).check();
+    if (folderId !== null) new Rules().maxLength("folderId", folderId, ID_MAX_LENGTH).check();
     const folders = await opts.core.images.summarize(req.principal, folderId);
     return {
       folders: folders.map((f) => ({
@@ -114,6 +114,6 @@ export const computeRoutes: FastifyPluginAsync<ImageRoutesOptions> = async (base
 function imageRef(ref: string): { id: string; verb: string | null } {
   const colon = ref.indexOf(":");
   const id = colon < 0 ? ref : ref.slice(0, colon);
-  new Rules().required("imageId", id).maxLength("imageId", id, 50).check();
+  new Rules().id("imageId", id).check();
   return { id, verb: colon < 0 ? null : ref.slice(colon + 1) };
 }

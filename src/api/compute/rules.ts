@@ -2,7 +2,14 @@ import type { ImageChange, ResettableField } from "../../core/image-change.js";
 import { MIN_DISK_SIZE_LOWER, MIN_DISK_SIZE_UPPER } from "../../core/image-sizes.js";
 import type { HardwareGeneration, OsType } from "../../core/image.js";
 import type { CreateImageInput } from "../../core/images/create-image.js";
-import { Rules, checkLabels, parseInt64, parseUpdateMask, type LabelRules } from "../yandex/validation.js";
+import {
+  ID_MAX_LENGTH,
+  Rules,
+  checkLabels,
+  parseInt64,
+  parseUpdateMask,
+  type LabelRules,
+} from "../yandex/validation.js";
 import type { CreateImageBody, UpdateImageBody } from "./schemas.js";
 
 /** Field rules of the Compute Image API v1, as the API reference documents them. */
@@ -13,7 +20,6 @@ export const COMPUTE_LABELS: LabelRules = {
   keyPattern: "[a-z][-_./\\@0-9a-z]*",
   valuePattern: "[-_./\\@0-9a-z]*",
 };
-const ID_MAX = 50;
 
 /** Formats a Compute image may hold, per source: object-storage uploads, and volumes. */
 
@@ -37,7 +43,7 @@ const PCI_TOPOLOGIES: Record<string, "PCI_TOPOLOGY_UNSPECIFIED" | "PCI_TOPOLOGY_
 /** Validates a CreateImageRequest and turns it into the core's input; throws with every violation. */
 export function toCreateInput(body: CreateImageBody): Omit<CreateImageInput, "idempotencyKey"> {
   const r = new Rules();
-  r.required("folderId", body.folderId).maxLength("folderId", body.folderId, ID_MAX);
+  r.id("folderId", body.folderId);
   r.pattern("name", body.name, NAME_PATTERN);
   r.maxLength("description", body.description, 256);
   checkLabels(r, "labels", body.labels, COMPUTE_LABELS);
@@ -45,7 +51,7 @@ export function toCreateInput(body: CreateImageBody): Omit<CreateImageInput, "id
   const minDiskSize = parseInt64(r, "minDiskSize", body.minDiskSize);
   if (minDiskSize !== null && minDiskSize !== 0)
     r.range("minDiskSize", minDiskSize, MIN_DISK_SIZE_LOWER, MIN_DISK_SIZE_UPPER);
-  body.productIds?.forEach((p, i) => r.maxLength(`productIds[${i}]`, p, 50));
+  body.productIds?.forEach((p, i) => r.maxLength(`productIds[${i}]`, p, ID_MAX_LENGTH));
   let osType: OsType | null = null;
   if (body.os?.type !== undefined) {
     const mapped = OS_TYPES[String(body.os.type)];
@@ -65,7 +71,7 @@ export function toCreateInput(body: CreateImageBody): Omit<CreateImageInput, "id
         : `exactly one of imageId, diskId, snapshotId, uri may be set, not ${sources.join(" and ")}`,
     );
   }
-  for (const k of ["imageId", "diskId", "snapshotId"] as const) r.maxLength(k, body[k], ID_MAX);
+  for (const k of ["imageId", "diskId", "snapshotId"] as const) r.maxLength(k, body[k], ID_MAX_LENGTH);
   r.check();
 
   const which = sources[0]!;

@@ -10,6 +10,7 @@ import { type CallContext, computeImageMethods } from "../compute/methods.js";
 import { IMAGE_DIALECTS } from "../image-dialects.js";
 import { operationMethods } from "../operation/routes.js";
 import { toYandexError } from "../yandex/errors.js";
+import { usableIdempotencyKey } from "../yandex/plugin.js";
 import { codecFor, protoRoot } from "./codec.js";
 
 type Json = Record<string, unknown>;
@@ -164,9 +165,8 @@ function unary(
         },
         { allowAnonymous },
       );
-      const key = first(call.metadata, "idempotency-key");
       return method(principal, call.request, {
-        idempotencyKey: key && key.length <= 128 ? key : null,
+        idempotencyKey: usableIdempotencyKey(first(call.metadata, "idempotency-key")),
       });
     };
     answer().then(

@@ -26,7 +26,7 @@ const FolderOperationsQuery = Type.Composite([
 /** The OperationService, one function per RPC (request message in, proto3 JSON out), for REST and gRPC. */
 export function operationMethods(core: Core, dialects: OperationRoutesOptions["dialects"]) {
   const checkId = (id: string | undefined) => {
-    new Rules().required("operationId", id).maxLength("operationId", id, 50).check();
+    new Rules().id("operationId", id).check();
     return id!;
   };
   return {
@@ -57,7 +57,7 @@ export const operationRoutes: FastifyPluginAsync<OperationRoutesOptions> = async
   // Vitrine's extension (README "Operations and durability"): a folder's operations, newest first.
   app.get("/", { schema: { querystring: FolderOperationsQuery } }, async (req) => {
     const folderId = req.query.folderId;
-    new Rules().required("folderId", folderId).maxLength("folderId", folderId, 50).check();
+    new Rules().id("folderId", folderId).check();
     const { pageSize, pageToken } = readPage(req.query, 100);
     const page = await opts.core.operations.listInFolder(req.principal, folderId!, pageSize, pageToken);
     return {

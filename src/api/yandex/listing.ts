@@ -190,7 +190,7 @@ export function readImageListRequest(
   const orderBy = q.orderBy ?? q.order_by;
   const pageToken = q.pageToken ?? q.page_token ?? "";
   const r = new Rules();
-  r.required("folderId", folderId).maxLength("folderId", folderId, 50);
+  r.id("folderId", folderId);
   if (opts.folderPattern) r.pattern("folderId", folderId, opts.folderPattern);
   r.maxLength("pageToken", pageToken, 100)
     .maxLength("filter", q.filter, 1000)

@@ -62,6 +62,10 @@ export function useYandexErrors(app: FastifyInstance): void {
 /** The Idempotency-Key header of a mutating call, if sent. */
 export function idempotencyKey(request: FastifyRequest): string | null {
   const v = request.headers["idempotency-key"];
-  const key = Array.isArray(v) ? v[0] : v;
+  return usableIdempotencyKey(Array.isArray(v) ? v[0] : v);
+}
+
+/** An idempotency key as REST or gRPC sent it; one longer than 128 characters is not kept. */
+export function usableIdempotencyKey(key: string | undefined): string | null {
   return key && key.length <= 128 ? key : null;
 }

@@ -7,6 +7,9 @@ import { ownEntry } from "../../core/own-entry.js";
  * (value), (size), (map_key) — as a collector: check every field, then throw once with all
  * violations. Patterns match the whole value; a leading `|` in the documented pattern allows "".
  */
+/** Ids in the Yandex APIs (folders, images, operations, product ids): at most this many characters. */
+export const ID_MAX_LENGTH = 50;
+
 export class Rules {
   readonly violations: FieldViolation[] = [];
 
@@ -23,6 +26,11 @@ export class Rules {
     if (value !== undefined && [...value].length > max)
       this.add(field, `must be at most ${max} characters long`);
     return this;
+  }
+
+  /** A required id of at most ID_MAX_LENGTH characters (folderId, imageId, operationId). */
+  id(field: string, value: string | undefined): this {
+    return this.required(field, value).maxLength(field, value, ID_MAX_LENGTH);
   }
 
   lengthBetween(field: string, value: string | undefined, min: number, max: number): this {
