@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Config } from "../config.js";
-import type { BlobStore } from "../core/ports/blob-store.js";
+import type { MaintainedBlobStore } from "../storage/blob/blob-inventory.js";
 import type { Db } from "../storage/meta/database.js";
 import type { Catalog } from "../core/ports/catalog.js";
 import {
@@ -100,7 +100,7 @@ export async function runDoctor(
 
 /** Reads every present blob once and compares its digests with what its images recorded. */
 async function verifyDigests(
-  blobs: BlobStore,
+  blobs: MaintainedBlobStore,
   present: [string, ImageWithData[]][],
   showProgress: boolean,
 ): Promise<Finding[]> {
@@ -144,13 +144,17 @@ async function verifyDigests(
   return findings;
 }
 
-async function referencedNames(db: Db, blobs: BlobStore, imageKeys: Iterable<string>): Promise<Set<string>> {
+async function referencedNames(
+  db: Db,
+  blobs: MaintainedBlobStore,
+  imageKeys: Iterable<string>,
+): Promise<Set<string>> {
   return new Set([...imageKeys, ...(await keysInFlight(db))].map((k) => blobs.inventoryName(k)));
 }
 
 async function findOrphans(
   db: Db,
-  blobs: BlobStore,
+  blobs: MaintainedBlobStore,
   byKey: Map<string, ImageWithData[]>,
   repair: boolean,
 ): Promise<Finding[]> {
@@ -209,7 +213,7 @@ function assertInstallation(config: Pick<Config, "dataDir" | "databaseUrl">): vo
 async function findAbandonedUploads(
   db: Db,
   catalog: Catalog,
-  blobs: BlobStore,
+  blobs: MaintainedBlobStore,
   idleTimeoutMs: number,
   repair: boolean,
 ): Promise<Finding[]> {
@@ -245,7 +249,7 @@ async function findAbandonedUploads(
  * killed before it recorded them): the store keeps and bills them until they are aborted. One
  * younger than an hour may be a writer a moment from recording it; --repair aborts the older.
  */
-async function findUnfinishedUploads(blobs: BlobStore, repair: boolean): Promise<Finding[]> {
+async function findUnfinishedUploads(blobs: MaintainedBlobStore, repair: boolean): Promise<Finding[]> {
   const findings: Finding[] = [];
   for await (const upload of blobs.unfinishedUploads()) {
     if (upload.claimed) continue;

@@ -1,5 +1,5 @@
 import type { FormatPolicy } from "./format-policy.js";
-import type { BlobStore } from "./ports/blob-store.js";
+import type { CoreBlobs } from "./ports/blob-store.js";
 import type { Catalog } from "./ports/catalog.js";
 import type { Ingest, UrlGuard } from "./ports/ingest.js";
 import type { OperationQueue } from "./ports/operation-queue.js";
@@ -7,7 +7,7 @@ import type { OperationQueue } from "./ports/operation-queue.js";
 /** What the use cases are built on: the ports (implemented outside the core) and the policies. */
 export interface CoreDeps {
   catalog: Catalog;
-  blobs: BlobStore;
+  blobs: CoreBlobs;
   queue: OperationQueue;
   ingest: Ingest;
   urls: UrlGuard;

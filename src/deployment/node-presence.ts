@@ -1,7 +1,7 @@
 import fsp from "node:fs/promises";
 import { hostname } from "node:os";
 import type { Logger } from "pino";
-import type { BlobStore } from "../core/ports/blob-store.js";
+import type { BlobStoreIdentity } from "../core/ports/blob-store.js";
 import type { Catalog, NodeRecord } from "../core/ports/catalog.js";
 import { newResourceId } from "../core/ids.js";
 import { isProcessAlive } from "../process-alive.js";
@@ -23,7 +23,7 @@ export interface JoinOptions {
   catalogKind: "sqlite" | "postgres";
   /** The SQLite catalog's directory (checked for a network file system). */
   dataDir: string;
-  blobs: BlobStore;
+  blobs: BlobStoreIdentity;
   role: string;
   log: Logger;
 }

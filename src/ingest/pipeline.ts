@@ -1,6 +1,6 @@
 import { pipeline } from "node:stream/promises";
 import { VitrineError, isVitrineError, storageFull } from "../core/errors.js";
-import type { BlobStore } from "../core/ports/blob-store.js";
+import type { BlobIngester } from "../core/ports/blob-store.js";
 import type { IngestRequest, IngestResult } from "../core/ports/ingest.js";
 import { MeasuringStream } from "./hash.js";
 
@@ -9,7 +9,7 @@ import { MeasuringStream } from "./hash.js";
  * writer. The blob is committed only after the whole stream was read and the verdict accepted;
  * on any failure or cancellation the pending data is dropped.
  */
-export async function ingest(blobs: BlobStore, req: IngestRequest): Promise<IngestResult> {
+export async function ingest(blobs: BlobIngester, req: IngestRequest): Promise<IngestResult> {
   const writer = await blobs.createWriter(req.key, req.tag);
   const meter = new MeasuringStream(req.maxBytes, {
     maxVirtualSize: req.maxVirtualSize,

@@ -44,11 +44,6 @@ export function measuredBlobStore(store: BlobStore, metrics: Metrics): BlobStore
     discardPending: (tag) => counted("discardPending", () => store.discardPending(tag)),
     listPendingTags: () => counted("listPendingTags", () => store.listPendingTags()),
     ping: () => counted("ping", () => store.ping()),
-    inventory: () => store.inventory(),
-    inventoryName: (key) => store.inventoryName(key),
-    deleteByInventoryName: (name) => counted("delete", () => store.deleteByInventoryName(name)),
-    unfinishedUploads: () => store.unfinishedUploads(),
-    abortUnfinished: (name) => counted("abortUnfinished", () => store.abortUnfinished(name)),
     identity: () => store.identity(),
     locationOf: (key) => store.locationOf(key),
   };

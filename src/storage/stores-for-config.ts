@@ -1,8 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { Config } from "../config.js";
-import type { BlobStore } from "../core/ports/blob-store.js";
 import type { Catalog } from "../core/ports/catalog.js";
+import type { MaintainedBlobStore } from "./blob/blob-inventory.js";
 import { FsBlobStore } from "./blob/fs-blob-store.js";
 import { S3BlobStore, s3Client } from "./blob/s3-blob-store.js";
 import { type Db, openPostgres, openSqlite } from "./meta/database.js";
@@ -45,7 +45,7 @@ export function installationExists(config: Pick<Config, "dataDir" | "databaseUrl
 export async function blobStoreFor(
   config: StoreConfig,
   { readOnly = false }: { readOnly?: boolean } = {},
-): Promise<BlobStore> {
+): Promise<MaintainedBlobStore> {
   if (config.s3) {
     const store = new S3BlobStore(s3Client(config.s3), {
       bucket: config.s3.bucket,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import type { BlobStore } from "../../src/core/ports/blob-store.js";
+import type { MaintainedBlobStore } from "../../src/storage/blob/blob-inventory.js";
 import type { Catalog } from "../../src/core/ports/catalog.js";
 import {
   CreateBucketCommand,
@@ -31,7 +31,7 @@ const MIB = 1024 * 1024;
 let swift: Promise<SwiftS3> | null = null;
 let buckets = 0;
 
-export const BLOB_STORES: Backend<BlobStore>[] = [
+export const BLOB_STORES: Backend<MaintainedBlobStore>[] = [
   {
     name: "filesystem",
     open: async () => {

@@ -3,17 +3,18 @@ import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { after, afterEach, beforeEach, describe, it } from "node:test";
-import type { BlobStore } from "../../src/core/ports/blob-store.js";
+import type { MaintainedBlobStore } from "../../src/storage/blob/blob-inventory.js";
 import { BLOB_STORES } from "./backends.js";
 
 /**
- * The BlobStore contract (core/ports/blob-store.ts), run against every implementation. After each
+ * The blob store contract (the roles of core/ports/blob-store.ts and the maintenance inventory of
+ * storage/blob/blob-inventory.ts), run against every implementation. After each
  * test the store must hold no pending data: a writer that was committed, aborted or discarded
  * leaves nothing behind.
  */
 for (const backend of BLOB_STORES) {
   describe(`BlobStore contract: ${backend.name}`, () => {
-    let store: BlobStore;
+    let store: MaintainedBlobStore;
     let close: () => Promise<void>;
 
     beforeEach(async () => {

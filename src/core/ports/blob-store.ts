@@ -1,25 +1,47 @@
 import type { Readable, Writable } from "node:stream";
 
 /**
- * Where image bytes live. Shaped by the hardest backend (S3): a write becomes
- * visible only when committed, reads may be ranged, delete is idempotent.
+ * Where image bytes live, as the core and the workers use them. Shaped by the hardest backend
+ * (S3): a write becomes visible only when committed, reads may be ranged, delete is idempotent.
+ * Small roles, each stated once (as distribution splits BlobStatter, BlobProvider, BlobIngester):
+ * a use case names the ones it needs. What only maintenance tools use (the inventory `vitrine
+ * doctor` walks) is declared beside them, in storage/blob/blob-inventory.ts.
  */
-export interface BlobStore {
+
+/** Reads committed blobs. */
+export interface BlobReader {
+  /** Streams a committed blob, or the inclusive byte range [start, end] of it. */
+  read(key: string, range?: { start: number; end: number }): Promise<Readable>;
+  /** Size of a committed blob, or null when absent. */
+  stat(key: string): Promise<{ size: number } | null>;
+  /**
+   * Where one committed blob lives, as a URL an operator can follow (`file:///...`,
+   * `s3://bucket/key`): never credentials.
+   */
+  locationOf(key: string): string;
+}
+
+/** Writes new blobs. */
+export interface BlobIngester {
   /**
    * Starts writing `key`. Nothing is visible under `key` until `commit()`; `abort()` (or a crash)
    * leaves nothing behind but pending data tagged `tag`, which `discardPending(tag)` removes.
    */
   createWriter(key: string, tag: string): Promise<BlobWriter>;
-  /** Streams a committed blob, or the inclusive byte range [start, end] of it. */
-  read(key: string, range?: { start: number; end: number }): Promise<Readable>;
-  /** Size of a committed blob, or null when absent. */
-  stat(key: string): Promise<{ size: number } | null>;
+}
+
+/** Removes blobs and the pending data of interrupted writers. */
+export interface BlobDeleter {
   /** Removes a committed blob; removing an absent one is not an error. */
   delete(key: string): Promise<void>;
   /** Removes uncommitted data left by writers tagged `tag` (an interrupted ingest). */
   discardPending(tag: string): Promise<void>;
   /** Tags of all uncommitted data present (for garbage collection at start-up). */
   listPendingTags(): Promise<string[]>;
+}
+
+/** Which store this is, and whether it answers. */
+export interface BlobStoreIdentity {
   /** Throws when the store cannot be reached (readiness probe). */
   ping(): Promise<void>;
   /**
@@ -28,46 +50,13 @@ export interface BlobStore {
    * wherever it is mounted): nodes of one catalog with different identities miss each other's bytes.
    */
   identity(): string;
-  /**
-   * Where one committed blob lives, as a URL an operator can follow (`file:///...`,
-   * `s3://bucket/key`): never credentials.
-   */
-  locationOf(key: string): string;
-  /**
-   * Every committed blob, as the store names it (`vitrine doctor` compares it with the catalog).
-   * A directory names files by a hash of the key, so names are compared through `inventoryName`.
-   */
-  inventory(): AsyncIterable<StoredBlob>;
-  /** The name `inventory` gives the blob committed under `key`. */
-  inventoryName(key: string): string;
-  /** Removes a committed blob by its inventory name (an orphan that no key names any more). */
-  deleteByInventoryName(name: string): Promise<void>;
-  /**
-   * Uploads the store holds open without a committed blob (S3's multipart uploads, which it keeps
-   * and bills until aborted): `vitrine doctor` reports those no live writer claims. A directory
-   * has none (its pending files are the start-up sweep's).
-   */
-  unfinishedUploads(): AsyncIterable<UnfinishedUpload>;
-  /** Aborts one, by the name `unfinishedUploads` gave it. */
-  abortUnfinished(name: string): Promise<void>;
 }
 
-/** An upload the store holds open. */
-export interface UnfinishedUpload {
-  name: string;
-  /** When it started (ms since the epoch). */
-  startedAt: number;
-  /** Whether a writer's pending marker names it (it may be live, or its work's to clean up). */
-  claimed: boolean;
-}
+/** Every role a store plays for the service (the inventory is the maintenance tools'). */
+export type BlobStore = BlobReader & BlobIngester & BlobDeleter & BlobStoreIdentity;
 
-/** A committed blob as the store lists it. */
-export interface StoredBlob {
-  name: string;
-  size: number;
-  /** When it was last written (ms since the epoch). */
-  modifiedAt: number;
-}
+/** What the use cases use of the store: reading, deleting, and its readiness. */
+export type CoreBlobs = BlobReader & BlobDeleter & Pick<BlobStoreIdentity, "ping">;
 
 export interface BlobWriter {
   /** Write the bytes here; end it before `commit()`. */

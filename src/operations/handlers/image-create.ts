@@ -4,7 +4,7 @@ import { isActive, isBeingDeleted, isQueued, transition } from "../../core/image
 import { type Image, NO_DATA, dataFields } from "../../core/image.js";
 import type { CreateImageTask, ImageSource, Operation, OperationError } from "../../core/operation.js";
 import { saveImage } from "../../core/images/save-image.js";
-import { type BlobStore, pendingTag } from "../../core/ports/blob-store.js";
+import { type BlobDeleter, pendingTag } from "../../core/ports/blob-store.js";
 import type { Catalog, CatalogStores } from "../../core/ports/catalog.js";
 import type { Ingest } from "../../core/ports/ingest.js";
 import { openUrl } from "../../ingest/sources/url-source.js";
@@ -15,7 +15,7 @@ import type { OperationHandler, RunContext } from "../engine.js";
 
 export interface CreateImageDeps {
   catalog: Catalog;
-  blobs: BlobStore;
+  blobs: BlobDeleter;
   ingest: Ingest;
   volumes: VolumeSource;
   urlPolicy: UrlPolicy;

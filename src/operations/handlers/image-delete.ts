@@ -1,7 +1,7 @@
 import { internal } from "../../core/errors.js";
 import { transition } from "../../core/image-states.js";
 import type { Operation } from "../../core/operation.js";
-import type { BlobStore } from "../../core/ports/blob-store.js";
+import type { BlobDeleter } from "../../core/ports/blob-store.js";
 import type { Catalog, CatalogStores } from "../../core/ports/catalog.js";
 import type { OperationHandler, RunContext } from "../engine.js";
 
@@ -12,7 +12,7 @@ import type { OperationHandler, RunContext } from "../engine.js";
 export class DeleteImageHandler implements OperationHandler {
   readonly cancellable = false;
 
-  constructor(private readonly deps: { catalog: Catalog; blobs: BlobStore }) {}
+  constructor(private readonly deps: { catalog: Catalog; blobs: BlobDeleter }) {}
 
   async run(ctx: RunContext): Promise<void> {
     const { catalog, blobs } = this.deps;

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import type { BlobStore } from "../../core/ports/blob-store.js";
+import type { BlobIngester, BlobReader } from "../../core/ports/blob-store.js";
 
 /** Pending data of a copy in progress (an interrupted copy's is discarded when it runs again). */
 export const COPY_TAG = "copy";
@@ -12,8 +12,8 @@ export const COPY_TAG = "copy";
  * again. Returns whether bytes moved.
  */
 export async function copyBlob(
-  from: BlobStore,
-  to: BlobStore,
+  from: BlobReader,
+  to: BlobReader & BlobIngester,
   blob: { key: string; size: number; sha512: string },
   onBytes: (n: number) => void = () => {},
 ): Promise<"copied" | "present"> {

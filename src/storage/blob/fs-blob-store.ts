@@ -4,7 +4,8 @@ import fsp from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Readable } from "node:stream";
-import type { BlobStore, BlobWriter, StoredBlob, UnfinishedUpload } from "../../core/ports/blob-store.js";
+import type { BlobWriter } from "../../core/ports/blob-store.js";
+import type { MaintainedBlobStore, StoredBlob, UnfinishedUpload } from "./blob-inventory.js";
 
 const PENDING_DIR = ".pending";
 /** A random id made when the directory is first used: the store's identity wherever it is mounted. */
@@ -18,7 +19,7 @@ const READ_CHUNK_BYTES = 1024 * 1024;
  * Blobs as files under one directory, readable by the service's user only (0600 in 0700). A writer streams into `.pending/<tag>.<random>`, and commit
  * fsyncs and renames it into place, so a crash never leaves a half-written blob under a real key.
  */
-export class FsBlobStore implements BlobStore {
+export class FsBlobStore implements MaintainedBlobStore {
   private id: string | null = null;
 
   constructor(private readonly root: string) {}

@@ -12,7 +12,8 @@ import fsp from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
-import type { BlobStore, BlobWriter, StoredBlob, UnfinishedUpload } from "../../core/ports/blob-store.js";
+import type { BlobWriter } from "../../core/ports/blob-store.js";
+import type { MaintainedBlobStore, StoredBlob, UnfinishedUpload } from "./blob-inventory.js";
 import { isProcessAlive } from "../../process-alive.js";
 import { ignoreGone, isNotFound, storeFailure } from "./s3-errors.js";
 import { MultipartWriter } from "./s3-multipart-writer.js";
@@ -38,7 +39,7 @@ export interface S3BlobStoreOptions {
  * A writer streams the parts of a multipart upload (s3-multipart-writer.ts); the object appears
  * only when commit completes the upload.
  */
-export class S3BlobStore implements BlobStore {
+export class S3BlobStore implements MaintainedBlobStore {
   private readonly plan: PartPlan;
   private readonly spoolDir: string;
 
