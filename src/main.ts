@@ -13,7 +13,7 @@ import { KeystoneTokenValidator } from "./auth/keystone.js";
 import type { Config } from "./config.js";
 import { type Core, buildCore } from "./core/core.js";
 import type { BlobStore } from "./core/ports/blob-store.js";
-import type { Catalog } from "./core/ports/catalog.js";
+import type { ServiceCatalog } from "./storage/meta/sql-catalog.js";
 import { ingest } from "./ingest/pipeline.js";
 import { HEARTBEAT_MS, LIVE_MS, type NodePresence, joinDeployment } from "./deployment/node-presence.js";
 import { DirectoryVolumeSource } from "./ingest/sources/volume-source.js";
@@ -194,7 +194,7 @@ export async function startService(config: Config): Promise<Service> {
 /** The core and its workers on the given stores (the service's, or a test's in-process ones). */
 export function assemble(
   config: Config,
-  catalog: Catalog,
+  catalog: ServiceCatalog,
   blobs: BlobStore,
   log: Logger,
   nodeId: string,

@@ -1,6 +1,7 @@
 import { VitrineError, unauthenticated } from "../core/errors.js";
 import { ANONYMOUS, type Principal, type Role } from "../core/principal.js";
-import type { AccessBindingStore, TokenStore } from "../core/ports/catalog.js";
+import type { AccessBindingStore } from "../core/ports/catalog.js";
+import type { TokenStore } from "./token-store.js";
 import type { FailedAuthLimiter } from "./failure-limiter.js";
 import type { KeystoneTokenValidator } from "./keystone.js";
 import { PrincipalCache } from "./principal-cache.js";

@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
 import { newResourceId } from "../core/ids.js";
-import type { Catalog } from "../core/ports/catalog.js";
+import type { IdentityStores } from "./token-store.js";
 import { hashToken, newToken } from "./tokens.js";
 
 export const ADMIN_TOKEN_FILE = "admin-token";
@@ -12,7 +12,7 @@ export const ADMIN_TOKEN_FILE = "admin-token";
  * and a token, written to DATA_DIR/admin-token with mode 0600 (readable by the operator only).
  * On later starts the file's token is re-registered if the database no longer knows it.
  */
-export async function ensureAdminToken(catalog: Catalog, dataDir: string, log: Logger): Promise<void> {
+export async function ensureAdminToken(catalog: IdentityStores, dataDir: string, log: Logger): Promise<void> {
   const file = path.join(dataDir, ADMIN_TOKEN_FILE);
   const existing = await fs.readFile(file, "utf8").then(
     (t) => t.trim(),

@@ -2,14 +2,14 @@ import { type LocalSubjectType, type SubjectType } from "../core/access-binding.
 import { isRole, ROLES } from "../core/access.js";
 import { invalidArgument, notFound } from "../core/errors.js";
 import { newResourceId } from "../core/ids.js";
-import type { Catalog } from "../core/ports/catalog.js";
+import type { IdentityStores } from "./token-store.js";
 import { hashToken, newToken } from "./tokens.js";
 
 export { ROLES };
 
 /** Subjects, their tokens and folder bindings: what the admin CLI manages. */
 export class SubjectAdmin {
-  constructor(private readonly catalog: Catalog) {}
+  constructor(private readonly catalog: IdentityStores) {}
 
   async createSubject(name: string, type: LocalSubjectType): Promise<string> {
     const id = newResourceId();

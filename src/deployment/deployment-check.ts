@@ -1,4 +1,4 @@
-import type { NodeRecord } from "../core/ports/catalog.js";
+import type { NodeRecord } from "./node-registry.js";
 
 export interface NodeSelf extends NodeRecord {
   /** Which database holds the catalog: one SQLite file is safe for the processes of one machine only. */

@@ -2,7 +2,7 @@ import fsp from "node:fs/promises";
 import { hostname } from "node:os";
 import type { Logger } from "pino";
 import type { BlobStoreIdentity } from "../core/ports/blob-store.js";
-import type { Catalog, NodeRecord } from "../core/ports/catalog.js";
+import type { NodeRecord, NodeRegistry } from "./node-registry.js";
 import { newResourceId } from "../core/ids.js";
 import { isProcessAlive } from "../process-alive.js";
 import { deploymentConflicts } from "./deployment-check.js";
@@ -19,7 +19,7 @@ export interface NodePresence {
 }
 
 export interface JoinOptions {
-  catalog: Catalog;
+  catalog: { nodes: NodeRegistry };
   catalogKind: "sqlite" | "postgres";
   /** The SQLite catalog's directory (checked for a network file system). */
   dataDir: string;

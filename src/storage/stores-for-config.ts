@@ -1,12 +1,12 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { Config } from "../config.js";
-import type { Catalog } from "../core/ports/catalog.js";
 import type { MaintainedBlobStore } from "./blob/blob-inventory.js";
 import { FsBlobStore } from "./blob/fs-blob-store.js";
 import { S3BlobStore, s3Client } from "./blob/s3-blob-store.js";
 import { type Db, openPostgres, openSqlite } from "./meta/database.js";
 import { openPostgresCatalog, openSqliteCatalog } from "./meta/open-catalog.js";
+import type { ServiceCatalog } from "./meta/sql-catalog.js";
 import type { SqlDialectName } from "./meta/sql-catalog.js";
 
 type StoreConfig = Pick<Config, "dataDir" | "databaseUrl" | "s3">;
@@ -14,7 +14,7 @@ type StoreConfig = Pick<Config, "dataDir" | "databaseUrl" | "s3">;
 export const sqliteFile = (config: Pick<Config, "dataDir">) => path.join(config.dataDir, "vitrine.sqlite");
 
 /** The catalog a configuration names (PostgreSQL, or the data directory's SQLite), migrated. */
-export function catalogFor(config: StoreConfig): Promise<Catalog> {
+export function catalogFor(config: StoreConfig): Promise<ServiceCatalog> {
   return config.databaseUrl ? openPostgresCatalog(config.databaseUrl) : openSqliteCatalog(sqliteFile(config));
 }
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import type { MaintainedBlobStore } from "../../src/storage/blob/blob-inventory.js";
-import type { Catalog } from "../../src/core/ports/catalog.js";
+import type { ServiceCatalog } from "../../src/storage/meta/sql-catalog.js";
 import {
   CreateBucketCommand,
   DeleteBucketCommand,
@@ -78,7 +78,7 @@ export const BLOB_STORES: Backend<MaintainedBlobStore>[] = [
 
 let postgres: Promise<PostgresServer> | null = null;
 
-export const CATALOGS: Backend<Catalog>[] = [
+export const CATALOGS: Backend<ServiceCatalog>[] = [
   {
     name: "SQLite (in memory)",
     open: async () => {

@@ -6,6 +6,7 @@ import { transition } from "../../src/core/image-states.js";
 import { type Image, newQueuedImage } from "../../src/core/image.js";
 import type { EntryKind, MetadefEntry, MetadefNamespace } from "../../src/core/metadefs/metadef.js";
 import type { Catalog, NamespaceListQuery, NewOperation } from "../../src/core/ports/catalog.js";
+import type { ServiceCatalog } from "../../src/storage/meta/sql-catalog.js";
 import type { ImageSearch } from "../../src/core/image-query.js";
 import { CATALOGS } from "./backends.js";
 
@@ -15,7 +16,7 @@ import { CATALOGS } from "./backends.js";
  */
 for (const backend of CATALOGS) {
   describe(`Catalog contract: ${backend.name}`, () => {
-    let catalog: Catalog;
+    let catalog: ServiceCatalog;
     let close: () => Promise<void>;
     let clock = 1_700_000_000_000;
 

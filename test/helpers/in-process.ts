@@ -11,7 +11,7 @@ import { loadConfig } from "../../src/config.js";
 import type { Core } from "../../src/core/core.js";
 import type { Operation } from "../../src/core/operation.js";
 import type { BlobStore } from "../../src/core/ports/blob-store.js";
-import type { Catalog } from "../../src/core/ports/catalog.js";
+import type { ServiceCatalog } from "../../src/storage/meta/sql-catalog.js";
 import type { Principal } from "../../src/core/principal.js";
 import { assemble } from "../../src/main.js";
 import type { OperationEngine } from "../../src/operations/engine.js";
@@ -22,7 +22,7 @@ import { tempDir } from "./server.js";
 /** The core with its real stores and workers in this process: SQLite in memory, blobs in a temp dir. */
 export interface InProcess {
   core: Core;
-  catalog: Catalog;
+  catalog: ServiceCatalog;
   blobs: BlobStore;
   engine: OperationEngine;
   dataDir: string;

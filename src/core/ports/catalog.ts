@@ -169,34 +169,10 @@ export interface SubjectStore {
   firstAdmin(): Promise<string | null>;
 }
 
-export interface TokenRecord {
-  subjectId: string;
-  /** SHA-256 of the token: the token itself is never stored. */
-  tokenHash: string;
-  createdAt: number;
-  expiresAt: number | null;
-  revokedAt: number | null;
-  /** The project the token is scoped to, or null. */
-  projectId: string | null;
-}
-
-/** A token with the subject it was issued to. */
-export interface TokenHolder extends TokenRecord {
-  subjectType: Principal["subjectType"];
-  isAdmin: boolean;
-}
-
-export interface TokenStore {
-  insert(token: TokenRecord): Promise<void>;
-  findByHash(tokenHash: string): Promise<TokenHolder | null>;
-  /** Revokes an active token; false when there is none. */
-  revoke(tokenHash: string, now: number): Promise<boolean>;
-}
-
 /** An upload streaming into an image, served by one node. */
 export interface UploadRecord {
   imageId: string;
-  /** The node streaming it (NodeRecord.id): when that node is gone, so is the upload. */
+  /** The node streaming it (deployment/node-registry.ts): when that node is gone, so is the upload. */
   nodeId: string;
   /** The key the upload commits its blob under. */
   blobKey: string;
@@ -208,7 +184,7 @@ export interface UploadStore {
   begin(upload: UploadRecord): Promise<void>;
   find(imageId: string): Promise<UploadRecord | null>;
   end(imageId: string): Promise<void>;
-  /** Uploads whose node has not been seen since `liveSince` (NodeRegistry). */
+  /** Uploads whose node has not been seen since `liveSince` (deployment/node-registry.ts). */
   abandoned(liveSince: number): Promise<UploadRecord[]>;
 }
 
@@ -273,39 +249,15 @@ export interface CatalogStores {
   members: MemberStore;
   bindings: AccessBindingStore;
   subjects: SubjectStore;
-  tokens: TokenStore;
   uploads: UploadStore;
   metadefs: MetadefStore;
 }
 
-/** A running node of the service, as it registered itself. */
-export interface NodeRecord {
-  id: string;
-  hostname: string;
-  /** Tells machines apart (the kernel's boot id: containers of one host share it). */
-  machineId: string;
-  pid: number;
-  role: string;
-  /** The identity of the blob store the node writes image bytes to (BlobStore.identity). */
-  blobStore: string;
-  startedAt: number;
-  seenAt: number;
-}
-
-/** The nodes serving the catalog; each refreshes `seenAt` while it runs. */
-export interface NodeRegistry {
-  /** Adds the node, or replaces the record with its id. */
-  register(node: NodeRecord): Promise<void>;
-  /** Refreshes `seenAt`; false when the record is gone. */
-  heartbeat(id: string, now: number): Promise<boolean>;
-  remove(id: string): Promise<void>;
-  /** Nodes seen at or after `since`, oldest first; older records are removed. */
-  seenSince(since: number): Promise<NodeRecord[]>;
-}
-
+/**
+ * What the core needs of the metadata database. The service's catalog holds more (the tokens
+ * auth/ reads, the node registry deployment/ keeps): those ports live beside their users.
+ */
 export interface Catalog extends CatalogStores {
-  /** The nodes serving this catalog (for the composition root's deployment check, not the core). */
-  nodes: NodeRegistry;
   /** Runs `work` in one transaction: all its writes commit together, or none does. */
   transaction<T>(work: (tx: CatalogStores) => Promise<T>): Promise<T>;
   /** Throws when the database cannot be reached (readiness probe). */

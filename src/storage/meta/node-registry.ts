@@ -1,4 +1,4 @@
-import type { NodeRecord, NodeRegistry } from "../../core/ports/catalog.js";
+import type { NodeRecord, NodeRegistry } from "../../deployment/node-registry.js";
 import type { Db } from "./database.js";
 
 /** The `nodes` table. */

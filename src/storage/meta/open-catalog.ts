@@ -1,18 +1,17 @@
-import type { Catalog } from "../../core/ports/catalog.js";
 import { type Db, migrateToLatest, openPostgres, openSqlite } from "./database.js";
-import { sqlCatalog } from "./sql-catalog.js";
+import { type ServiceCatalog, sqlCatalog } from "./sql-catalog.js";
 
 /** The embedded catalog: a SQLite file (or `:memory:`), migrated to the latest schema. */
-export function openSqliteCatalog(file: string): Promise<Catalog> {
+export function openSqliteCatalog(file: string): Promise<ServiceCatalog> {
   return migrated(openSqlite(file), "sqlite");
 }
 
 /** A PostgreSQL catalog (`postgres://...`), migrated to the latest schema. */
-export function openPostgresCatalog(url: string): Promise<Catalog> {
+export function openPostgresCatalog(url: string): Promise<ServiceCatalog> {
   return migrated(openPostgres(url), "postgres");
 }
 
-async function migrated(db: Db, dialect: "sqlite" | "postgres"): Promise<Catalog> {
+async function migrated(db: Db, dialect: "sqlite" | "postgres"): Promise<ServiceCatalog> {
   try {
     await migrateToLatest(db);
   } catch (err) {

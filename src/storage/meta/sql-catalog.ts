@@ -1,6 +1,8 @@
 import { sql } from "kysely";
 import { storageFull } from "../../core/errors.js";
+import type { TokenStore } from "../../auth/token-store.js";
 import type { Catalog, CatalogStores } from "../../core/ports/catalog.js";
+import type { NodeRegistry } from "../../deployment/node-registry.js";
 import { SqlAccessBindingStore } from "./access-binding-store.js";
 import type { Db } from "./database.js";
 import { SqlImageReadModel } from "./image-read-model.js";
@@ -15,6 +17,15 @@ import { SqlUploadStore } from "./upload-store.js";
 
 export type SqlDialectName = "sqlite" | "postgres";
 
+/**
+ * The service's catalog: the core's `Catalog`, and the ports others own — the tokens auth/ reads
+ * and writes, the node registry deployment/ keeps.
+ */
+export interface ServiceCatalog extends Catalog {
+  tokens: TokenStore;
+  nodes: NodeRegistry;
+}
+
 /** The stores bound to one query executor: the database itself or one of its transactions. */
 function storesOn(db: Db, dialect: SqlDialectName): CatalogStores {
   return {
@@ -24,7 +35,6 @@ function storesOn(db: Db, dialect: SqlDialectName): CatalogStores {
     members: reportingFullDisk(new SqlMemberStore(db)),
     bindings: reportingFullDisk(new SqlAccessBindingStore(db)),
     subjects: reportingFullDisk(new SqlSubjectStore(db)),
-    tokens: reportingFullDisk(new SqlTokenStore(db)),
     uploads: reportingFullDisk(new SqlUploadStore(db)),
     metadefs: reportingFullDisk(new SqlMetadefStore(db)),
   };
@@ -56,9 +66,10 @@ function reportingFullDisk<T extends object>(store: T): T {
  * The catalog on a Kysely database. The stores use SQL both SQLite and PostgreSQL speak; where
  * the two must differ (serialising concurrent writers) the store is told which it talks to.
  */
-export function sqlCatalog(db: Db, dialect: SqlDialectName): Catalog {
+export function sqlCatalog(db: Db, dialect: SqlDialectName): ServiceCatalog {
   return {
     ...storesOn(db, dialect),
+    tokens: reportingFullDisk(new SqlTokenStore(db)),
     nodes: new SqlNodeRegistry(db),
     // A full disk ends a SQLite transaction by itself; database.ts makes Kysely's rollback
     // after it a no-op, so the error that caused it is what arrives here.

@@ -1,5 +1,5 @@
 import type { Principal } from "../../core/principal.js";
-import type { TokenHolder, TokenRecord, TokenStore } from "../../core/ports/catalog.js";
+import type { TokenHolder, TokenRecord, TokenStore } from "../../auth/token-store.js";
 import type { Db } from "./database.js";
 
 /** API tokens, by the SHA-256 of their value. */
