@@ -16,6 +16,7 @@ import { blobStoreFor, databaseFor, installationExists } from "../storage/stores
 import { UsageError } from "./client/exit-codes.js";
 import { STAGING_PROPERTY } from "./client/staging.js";
 import { byteProgress } from "./progress.js";
+import { releaseBlob } from "../core/image-data/release-blob.js";
 
 /** An orphan younger than this may be an ingest that committed its blob a moment before its image. */
 export const ORPHAN_MIN_AGE_MS = 60 * 60 * 1000;
@@ -227,8 +228,7 @@ async function findAbandonedUploads(
         await tx.images.delete(row.id);
         return true;
       });
-      if (removed && row.blobKey && (await catalog.images.countBlobReferences(row.blobKey)) === 0)
-        await blobs.delete(row.blobKey);
+      if (removed && row.blobKey) await releaseBlob({ catalog, blobs }, row.blobKey);
     }
     findings.push({
       kind: "abandoned-upload",

@@ -1,5 +1,6 @@
 import type { CoreDeps } from "../core-deps.js";
 import { pendingTag } from "../ports/blob-store.js";
+import { releaseBlob } from "./release-blob.js";
 import { requeueUpload } from "./upload-image-data.js";
 
 /**
@@ -17,7 +18,7 @@ export async function recoverAbandonedUploads(
   for (const upload of await catalog.uploads.abandoned(liveSince)) {
     await requeueUpload(deps, upload);
     await blobs.discardPending(pendingTag({ type: "upload", imageId: upload.imageId }));
-    if ((await catalog.images.countBlobReferences(upload.blobKey)) === 0) await blobs.delete(upload.blobKey);
+    await releaseBlob(deps, upload.blobKey);
     recovered.push(upload.imageId);
   }
   return recovered;

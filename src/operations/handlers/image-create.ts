@@ -12,6 +12,7 @@ import type { SourceData } from "../../ingest/sources/source-data.js";
 import type { VolumeSource } from "../../ingest/sources/volume-source.js";
 import type { UrlPolicy } from "../../ingest/url-policy.js";
 import type { OperationHandler, RunContext } from "../engine.js";
+import { releaseBlob } from "../../core/image-data/release-blob.js";
 
 export interface CreateImageDeps {
   catalog: Catalog;
@@ -136,7 +137,7 @@ export class CreateImageHandler implements OperationHandler {
     await blobs.discardPending(pendingTag({ type: "operation", operationId: op.id }));
     const { source } = taskOf(op);
     const key = source.type === "staged" ? source.blobKey : op.id;
-    if ((await catalog.images.countBlobReferences(key)) === 0) await blobs.delete(key);
+    await releaseBlob({ catalog, blobs }, key);
   }
 
   private async open(

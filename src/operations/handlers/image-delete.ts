@@ -4,6 +4,7 @@ import type { Operation } from "../../core/operation.js";
 import type { BlobDeleter } from "../../core/ports/blob-store.js";
 import type { Catalog, CatalogStores } from "../../core/ports/catalog.js";
 import type { OperationHandler, RunContext } from "../engine.js";
+import { releaseBlob } from "../../core/image-data/release-blob.js";
 
 /**
  * Removes an image and frees its bytes when no other image shares them. Every step is idempotent
@@ -19,9 +20,7 @@ export class DeleteImageHandler implements OperationHandler {
     const { task } = ctx.op;
     if (task.type !== "delete") throw internal(`operation ${ctx.op.id} carries no delete task`);
     await catalog.images.delete(ctx.op.resourceId);
-    if (task.blobKey && (await catalog.images.countBlobReferences(task.blobKey)) === 0) {
-      await blobs.delete(task.blobKey);
-    }
+    if (task.blobKey) await releaseBlob({ catalog, blobs }, task.blobKey);
     await ctx.complete(async () => ({ type: "empty" }));
   }
 
