@@ -9,6 +9,7 @@ import { FailedAuthLimiter } from "../../src/auth/failure-limiter.js";
 import { SubjectAdmin } from "../../src/auth/subjects.js";
 import { loadConfig } from "../../src/config.js";
 import type { Core } from "../../src/core/core.js";
+import type { RegisterImageInput } from "../../src/core/images/register-image.js";
 import type { Operation } from "../../src/core/operation.js";
 import type { BlobStore } from "../../src/core/ports/blob-store.js";
 import type { ServiceCatalog } from "../../src/storage/meta/sql-catalog.js";
@@ -51,6 +52,7 @@ export async function startInProcess(env: Record<string, string> = {}): Promise<
     close: async () => {
       await engine.stop();
       await catalog.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
@@ -75,6 +77,27 @@ export function member(
     isAdmin: false,
     projectId: folderId,
     folderRoles: { [folderId]: [role] },
+  };
+}
+
+/** A registration (OpenStack `POST /v2/images`) in `folderId` with the defaults the tests start from. */
+export function registration(folderId: string, fields: Partial<RegisterImageInput> = {}): RegisterImageInput {
+  return {
+    uuid: null,
+    uniqueName: true,
+    folderId,
+    name: "",
+    visibility: "private",
+    protected: false,
+    osHidden: false,
+    tags: [],
+    properties: {},
+    diskFormat: "qcow2",
+    containerFormat: "bare",
+    minRam: 0,
+    minDiskSize: 0,
+    osType: "LINUX",
+    ...fields,
   };
 }
 
@@ -168,7 +191,6 @@ export async function startInProcessHttp(
     close: async () => {
       await app.close();
       await inProcess.close();
-      fs.rmSync(inProcess.dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -6,7 +6,14 @@ import { VitrineError } from "../../src/core/errors.js";
 import type { DeclaredFormats } from "../../src/core/format-policy.js";
 import type { RegisterImageInput } from "../../src/core/images/register-image.js";
 import { image as fixture } from "../helpers/fixtures.js";
-import { ADMIN, type InProcess, member, settled, startInProcess } from "../helpers/in-process.js";
+import {
+  ADMIN,
+  type InProcess,
+  member,
+  settled,
+  registration,
+  startInProcess,
+} from "../helpers/in-process.js";
 
 /** Image data in and out of registered images, in process: upload, stage + import, download, GC. */
 const alice = member("alice", "p1", "editor");
@@ -32,27 +39,10 @@ describe("image data use cases", () => {
   });
   after(async () => {
     await env.close();
-    fs.rmSync(env.dataDir, { recursive: true, force: true });
   });
 
   const register = (fields: Partial<RegisterImageInput> = {}) =>
-    env.core.images.register(alice, {
-      uuid: null,
-      uniqueName: false,
-      folderId: "p1",
-      name: "data",
-      visibility: "private",
-      protected: false,
-      osHidden: false,
-      tags: [],
-      properties: {},
-      diskFormat: "qcow2",
-      containerFormat: "bare",
-      minRam: 0,
-      minDiskSize: 0,
-      osType: "LINUX",
-      ...fields,
-    });
+    env.core.images.register(alice, registration("p1", { name: "data", uniqueName: false, ...fields }));
   const upload = (
     uuid: string,
     mode: "file" | "stage",

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import fs from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { SubjectAdmin } from "../../src/auth/subjects.js";
 import { VitrineError } from "../../src/core/errors.js";
@@ -8,7 +7,14 @@ import type { RegisterImageInput } from "../../src/core/images/register-image.js
 import type { SearchImagesInput } from "../../src/core/images/search-images.js";
 import { pendingTag } from "../../src/core/ports/blob-store.js";
 import { ANONYMOUS, type Principal } from "../../src/core/principal.js";
-import { ADMIN, type InProcess, member, settled, startInProcess } from "../helpers/in-process.js";
+import {
+  ADMIN,
+  type InProcess,
+  member,
+  registration,
+  settled,
+  startInProcess,
+} from "../helpers/in-process.js";
 
 /**
  * Sharing (members, access bindings), the cross-folder search, and the recovery of uploads whose
@@ -35,27 +41,10 @@ describe("sharing, search and upload recovery use cases", () => {
   });
   after(async () => {
     await env.close();
-    fs.rmSync(env.dataDir, { recursive: true, force: true });
   });
 
   const register = (p: Principal, fields: Partial<RegisterImageInput> = {}) =>
-    env.core.images.register(p, {
-      uuid: null,
-      uniqueName: true,
-      folderId: p.projectId,
-      name: "",
-      visibility: "private",
-      protected: false,
-      osHidden: false,
-      tags: [],
-      properties: {},
-      diskFormat: "qcow2",
-      containerFormat: "bare",
-      minRam: 0,
-      minDiskSize: 0,
-      osType: "LINUX",
-      ...fields,
-    });
+    env.core.images.register(p, registration(p.projectId, fields));
   const search = (p: Principal, fields: Partial<SearchImagesInput> = {}) =>
     env.core.images.search(p, {
       visibility: null,
@@ -196,7 +185,6 @@ describe("metadata definition use cases", () => {
   });
   after(async () => {
     await env.close();
-    fs.rmSync(env.dataDir, { recursive: true, force: true });
   });
   const user = member("uma", "p1", "editor");
 
