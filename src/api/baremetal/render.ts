@@ -1,6 +1,6 @@
 import type { Image } from "../../core/image.js";
 import { omitDefaults, timestamp } from "../yandex/json.js";
-import type { ImageDialect } from "../yandex/operation-render.js";
+import type { ImageDialect } from "../yandex/image-dialect.js";
 import { BAREMETAL_STATUS } from "./status.js";
 
 export const BAREMETAL_PKG = "yandex.cloud.baremetal.v1alpha";

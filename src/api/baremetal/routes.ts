@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import type { ImageRoutesOptions } from "../yandex/operation-render.js";
+import type { ImageRoutesOptions } from "../yandex/image-dialect.js";
 import { idempotencyKey, useYandexConventions } from "../yandex/plugin.js";
 import { ListImagesQuery, PageQuery } from "../yandex/schemas.js";
 import { bareMetalImageMethods } from "./methods.js";

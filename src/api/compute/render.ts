@@ -1,7 +1,7 @@
 import type { Image } from "../../core/image.js";
 import { dataSizeOf, defaultMinDiskSize } from "../../core/image-sizes.js";
 import { int64, omitDefaults, timestamp } from "../yandex/json.js";
-import type { ImageDialect } from "../yandex/operation-render.js";
+import type { ImageDialect } from "../yandex/image-dialect.js";
 import { COMPUTE_STATUS } from "./status.js";
 
 export const COMPUTE_PKG = "yandex.cloud.compute.v1";

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { notFound } from "../../core/errors.js";
-import type { ImageRoutesOptions } from "../yandex/operation-render.js";
+import type { ImageRoutesOptions } from "../yandex/image-dialect.js";
 import { idempotencyKey, useYandexConventions } from "../yandex/plugin.js";
 import { AccessBindingsBody, ListImagesQuery, PageQuery } from "../yandex/schemas.js";
 import { ID_MAX_LENGTH, Rules } from "../yandex/validation.js";

@@ -8,7 +8,7 @@ import type { Principal } from "../../core/principal.js";
 import { bareMetalImageMethods } from "../baremetal/methods.js";
 import { type CallContext, computeImageMethods } from "../compute/methods.js";
 import { IMAGE_DIALECTS } from "../image-dialects.js";
-import { operationMethods } from "../operation/routes.js";
+import { operationMethods } from "../operation/methods.js";
 import { toYandexError } from "../yandex/errors.js";
 import { usableIdempotencyKey } from "../yandex/plugin.js";
 import { codecFor, protoRoot } from "./codec.js";

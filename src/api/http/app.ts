@@ -14,7 +14,7 @@ import { IMAGE_DIALECTS } from "../image-dialects.js";
 import { operationRoutes } from "../operation/routes.js";
 import { invalidArgument } from "../../core/errors.js";
 import { glanceErrorBody } from "../openstack/errors.js";
-import { sendGlanceError } from "../openstack/plugin.js";
+import { sendGlanceError } from "../openstack/conventions.js";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { openStackRoutes } from "../openstack/routes.js";

@@ -8,7 +8,7 @@ import { DECLARED_FORMATS } from "./disk-formats.js";
 import { GlanceHttpError } from "./errors.js";
 import { IMPORT_METHODS, importMarkers } from "./glance-import.js";
 import { guardUploadRate } from "../http/upload-rate-guard.js";
-import { requireMediaType } from "./plugin.js";
+import { requireMediaType } from "./conventions.js";
 import type { OpenStackRoutesOptions } from "./routes.js";
 
 const IdParams = Type.Object({ imageId: Type.String() });

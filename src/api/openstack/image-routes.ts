@@ -7,7 +7,7 @@ import { osProperties } from "./extension-fields.js";
 import { IMPORT_METHODS } from "./glance-import.js";
 import { parseListQuery } from "./listing.js";
 import { isExtensionNoop, parsePatch, patchToChange, touchesExtensionField } from "./patch.js";
-import { PATCH_MEDIA_TYPES, baseUrl, mediaType, objectBody, requireMediaType } from "./plugin.js";
+import { PATCH_MEDIA_TYPES, baseUrl, mediaType, objectBody, requireMediaType } from "./conventions.js";
 import { renderImage } from "./render.js";
 import { GlanceHttpError } from "./errors.js";
 import type { OpenStackRoutesOptions } from "./routes.js";

@@ -13,7 +13,7 @@ import type { NamespaceInput } from "../../core/metadefs/namespaces.js";
 import { ownEntry } from "../../core/own-entry.js";
 import { parseLimit, parseSortDir, parseSortKey } from "./listing.js";
 import { METADEF_SCHEMA_DOCUMENTS, METADEF_SCHEMAS } from "./metadef-schemas.js";
-import { objectBody, requireMediaType } from "./plugin.js";
+import { objectBody, requireMediaType } from "./conventions.js";
 import { glanceTime } from "./render.js";
 import type { OpenStackRoutesOptions } from "./routes.js";
 import { assertMatchesSchema } from "./validation.js";

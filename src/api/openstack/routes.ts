@@ -7,7 +7,7 @@ import { dataRoutes } from "./data-routes.js";
 import { imageRoutes } from "./image-routes.js";
 import { memberRoutes } from "./member-routes.js";
 import { metadefRoutes } from "./metadef-routes.js";
-import { requireToken, useOpenStackConventions } from "./plugin.js";
+import { requireToken, useOpenStackConventions } from "./conventions.js";
 import { tagRoutes } from "./tag-routes.js";
 import { taskRoutes } from "./task-routes.js";
 import { versionRoutes } from "./versions.js";

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
-import { baseUrl } from "./plugin.js";
+import { baseUrl } from "./conventions.js";
 
 /** The v2 minor versions we speak, newest first (Glance 25 lists the same). */
 const VERSIONS = [

@@ -4,10 +4,12 @@ import { Type } from "@sinclair/typebox";
 import type { Authenticator } from "../../auth/authenticator.js";
 import { notFound } from "../../core/errors.js";
 import type { Core } from "../../core/core.js";
+import type { ImageDialect } from "../yandex/image-dialect.js";
+import { renderOperation } from "../yandex/operation-render.js";
+import { operationMethods } from "./methods.js";
 import type { Principal } from "../../core/principal.js";
-import { renderOperation, type ImageDialect } from "../yandex/operation-render.js";
-import { useYandexConventions } from "../yandex/plugin.js";
 import { Rules } from "../yandex/validation.js";
+import { useYandexConventions } from "../yandex/plugin.js";
 import { readPage } from "../yandex/listing.js";
 import { PageQuery } from "../yandex/schemas.js";
 
@@ -22,22 +24,6 @@ const FolderOperationsQuery = Type.Composite([
   PageQuery,
   Type.Object({ folderId: Type.Optional(Type.String()) }),
 ]);
-
-/** The OperationService, one function per RPC (request message in, proto3 JSON out), for REST and gRPC. */
-export function operationMethods(core: Core, dialects: OperationRoutesOptions["dialects"]) {
-  const checkId = (id: string | undefined) => {
-    new Rules().id("operationId", id).check();
-    return id!;
-  };
-  return {
-    Get: async (p: Principal, req: { operationId?: string }) =>
-      renderOperation(await core.operations.get(p, checkId(req.operationId)), dialects),
-    Cancel: async (p: Principal, req: { operationId?: string }) =>
-      renderOperation(await core.operations.cancel(p, checkId(req.operationId)), dialects),
-  };
-}
-
-export type OperationMethods = ReturnType<typeof operationMethods>;
 
 /** Operation service: `GET /operations/{id}` and `{id}:cancel` (GET per the proto, POST per the guide). */
 export const operationRoutes: FastifyPluginAsync<OperationRoutesOptions> = async (base, opts) => {

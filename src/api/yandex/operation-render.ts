@@ -1,24 +1,9 @@
-import type { Authenticator } from "../../auth/authenticator.js";
-import type { Image, ImageKind } from "../../core/image.js";
-import type { Core } from "../../core/core.js";
 import type { AccessBinding, AccessBindingDelta } from "../../core/access-binding.js";
 import type { Operation, OperationProgress, OperationResponse } from "../../core/operation.js";
 import { renderStatus } from "./errors.js";
+import type { ImageKind } from "../../core/image.js";
+import type { ImageDialect } from "./image-dialect.js";
 import { EMPTY_RESPONSE, any, timestamp } from "./json.js";
-
-/** How one Yandex-style image service names its types and renders its Image. */
-export interface ImageDialect {
-  /** Proto package, e.g. "yandex.cloud.compute.v1". */
-  pkg: string;
-  renderImage(image: Image): Record<string, unknown>;
-}
-
-/** What a Yandex-style images plugin is given: the image use cases, authentication, and the dialects. */
-export interface ImageRoutesOptions {
-  core: Core;
-  auth: Authenticator;
-  dialects: Record<ImageKind, ImageDialect>;
-}
 
 /** Each operation's metadata type, in the image service's package or the shared access package. */
 const METADATA_TYPE: Record<Operation["kind"], { type: string; access: boolean }> = {
