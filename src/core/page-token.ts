@@ -53,3 +53,21 @@ export function decodePageToken(token: string, fingerprint: string, field = "pag
 function hash(s: string): Buffer {
   return createHash("sha256").update(s).digest().subarray(0, FINGERPRINT_BYTES);
 }
+
+/**
+ * The tail every keyset page shares: `rows` was read with one row more than `pageSize`; the page
+ * is the first `pageSize`, and a token for the next one exists only when that extra row came
+ * back, built from the page's last row (`cursorOf`).
+ */
+export function pageOf<T>(
+  rows: T[],
+  pageSize: number,
+  fingerprint: string,
+  cursorOf: (last: T) => Cursor,
+): { items: T[]; nextPageToken: string } {
+  const items = rows.slice(0, pageSize);
+  const last = items[items.length - 1];
+  const nextPageToken =
+    rows.length > pageSize && last !== undefined ? encodePageToken(fingerprint, cursorOf(last)) : "";
+  return { items, nextPageToken };
+}

@@ -3,7 +3,7 @@ import type { CoreDeps } from "../core-deps.js";
 import { invalidArgument } from "../errors.js";
 import type { ImageCondition, ImageOrderField } from "../image-query.js";
 import type { Image, ImageKind } from "../image.js";
-import { type Cursor, decodePageToken, encodePageToken } from "../page-token.js";
+import { type Cursor, decodePageToken, pageOf } from "../page-token.js";
 import type { Principal } from "../principal.js";
 import type { Page } from "./page.js";
 
@@ -36,13 +36,10 @@ export async function listImages(
     after,
     limit: input.pageSize,
   });
-  const items = rows.slice(0, input.pageSize);
-  const last = items[items.length - 1];
-  const nextPageToken =
-    rows.length > input.pageSize && last
-      ? encodePageToken(fingerprint, { value: sortValue(last, input.order.field), id: last.id })
-      : "";
-  return { items, nextPageToken };
+  return pageOf(rows, input.pageSize, fingerprint, (last) => ({
+    value: sortValue(last, input.order.field),
+    id: last.id,
+  }));
 }
 
 /** A cursor whose sort value did not fit in the token takes it from the row it names. */

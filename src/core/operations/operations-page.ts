@@ -1,6 +1,6 @@
 import type { Page } from "../images/page.js";
 import type { Operation } from "../operation.js";
-import { decodePageToken, encodePageToken } from "../page-token.js";
+import { decodePageToken, pageOf } from "../page-token.js";
 
 /** Where a newest-first page of operations starts: after the operation the token names. */
 export type OperationCursor = { createdAt: number; id: string } | undefined;
@@ -18,11 +18,5 @@ export async function operationsPage(
   const cursor = pageToken ? decodePageToken(pageToken, fingerprint) : undefined;
   // Operation cursors always carry their (numeric) timestamp: 20-char id + 8 bytes fit.
   const rows = await read(cursor ? { createdAt: Number(cursor.value ?? 0), id: cursor.id } : undefined);
-  const items = rows.slice(0, pageSize);
-  const last = items[items.length - 1];
-  const nextPageToken =
-    rows.length > pageSize && last
-      ? encodePageToken(fingerprint, { value: last.createdAt, id: last.id })
-      : "";
-  return { items, nextPageToken };
+  return pageOf(rows, pageSize, fingerprint, (last) => ({ value: last.createdAt, id: last.id }));
 }

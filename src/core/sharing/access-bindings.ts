@@ -11,7 +11,7 @@ import { type ImageRef, loadImage } from "../images/image-loader.js";
 import type { Page } from "../images/page.js";
 import type { Operation } from "../operation.js";
 import { recordImageOperation } from "../operations/record-operation.js";
-import { decodePageToken, encodePageToken } from "../page-token.js";
+import { decodePageToken, pageOf } from "../page-token.js";
 import type { CatalogStores } from "../ports/catalog.js";
 import type { Principal } from "../principal.js";
 
@@ -37,10 +37,7 @@ export async function listImageAccessBindings(
   const offset = pageToken ? Number(decodePageToken(pageToken, fingerprint).value ?? 0) : 0;
   const size = pageSize === 0 ? 100 : pageSize;
   const rows = await catalog.bindings.list("image", image.id, offset, size + 1);
-  const items = rows.slice(0, size);
-  const nextPageToken =
-    rows.length > size ? encodePageToken(fingerprint, { id: "", value: offset + size }) : "";
-  return { items, nextPageToken };
+  return pageOf(rows, size, fingerprint, () => ({ id: "", value: offset + size }));
 }
 
 /** Replaces all of an image's bindings; the operation's result names what changed. */
