@@ -1,106 +1,21 @@
-import { Ajv, type ValidateFunction } from "ajv";
-import type { FastifyPluginAsync, FastifyRequest } from "fastify";
+import type { FastifyPluginAsync } from "fastify";
 import { invalidArgument } from "../../core/errors.js";
-import type {
-  EntryKind,
-  MetadefEntry,
-  MetadefNamespace,
-  MetadefResourceType,
-  NamespaceDetail,
-  ResourceTypeAssociation,
-} from "../../core/metadefs/metadef.js";
-import type { NamespaceInput } from "../../core/metadefs/namespaces.js";
+import type { EntryKind, MetadefEntry } from "../../core/metadefs/metadef.js";
 import { ownEntry } from "../../core/own-entry.js";
-import { parseLimit, parseSortDir, parseSortKey } from "./listing.js";
-import { METADEF_SCHEMA_DOCUMENTS, METADEF_SCHEMAS } from "./metadef-schemas.js";
 import { objectBody, requireMediaType } from "./conventions.js";
-import { glanceTime } from "./render.js";
+import { parseLimit, parseSortDir, parseSortKey } from "./listing.js";
+import { bodyOf, metadefDocument, namespaceInput } from "./metadef-documents.js";
+import {
+  propertyMap,
+  renderAssociation,
+  renderNamespace,
+  renderObject,
+  renderProperty,
+  renderResourceType,
+  renderTag,
+} from "./metadef-render.js";
+import { METADEF_SCHEMA_DOCUMENTS, type METADEF_SCHEMAS } from "./metadef-schemas.js";
 import type { OpenStackRoutesOptions } from "./routes.js";
-import { assertMatchesSchema } from "./validation.js";
-
-// Formats (date-time, regex) describe; the service neither needs nor trusts them.
-const ajv = new Ajv({ strict: false, validateFormats: false });
-const validators = Object.fromEntries(
-  Object.entries(METADEF_SCHEMAS).map(([key, schema]) => [key, ajv.compile(schema)]),
-) as Record<keyof typeof METADEF_SCHEMAS, ValidateFunction>;
-
-/** Fields the service sets on every document; sent back by a client, they are ignored. */
-const SERVICE_FIELDS = ["created_at", "updated_at", "schema", "self"];
-
-/** A document read from a JSON request body and checked against its schema. */
-function document(req: FastifyRequest, schema: keyof typeof METADEF_SCHEMAS): Record<string, unknown> {
-  requireMediaType(req, ["application/json"]);
-  const doc = objectBody(req.body);
-  assertMatchesSchema(METADEF_SCHEMAS[schema].name, validators[schema], doc);
-  return doc;
-}
-
-/** An entry's stored body: its document without its name and the service's fields. */
-function bodyOf(doc: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(doc).filter(([k]) => k !== "name" && !SERVICE_FIELDS.includes(k)));
-}
-
-const nsPath = (ns: string) => `/v2/metadefs/namespaces/${ns}`;
-
-/** A namespace with whatever of its content was read (a list reads only the associations). */
-type NamespaceDocument = MetadefNamespace &
-  Partial<Pick<NamespaceDetail, "associations" | "objects" | "properties" | "tags">>;
-
-function renderNamespace(ns: NamespaceDocument): Record<string, unknown> {
-  const { associations = [], properties = [], objects = [], tags = [] } = ns;
-  return {
-    namespace: ns.namespace,
-    ...(ns.displayName !== null ? { display_name: ns.displayName } : {}),
-    ...(ns.description !== null ? { description: ns.description } : {}),
-    visibility: ns.visibility,
-    protected: ns.protected,
-    ...(ns.owner !== null ? { owner: ns.owner } : {}),
-    created_at: glanceTime(ns.createdAt),
-    updated_at: glanceTime(ns.updatedAt),
-    self: nsPath(ns.namespace),
-    schema: "/v2/schemas/metadefs/namespace",
-    ...(associations.length > 0 ? { resource_type_associations: associations.map(renderAssociation) } : {}),
-    ...(properties.length > 0 ? { properties: propertyMap(properties) } : {}),
-    ...(objects.length > 0 ? { objects: objects.map((o) => renderObject(o, ns.namespace)) } : {}),
-    ...(tags.length > 0 ? { tags: tags.map((t) => ({ name: t.name })) } : {}),
-  };
-}
-
-function renderAssociation(a: ResourceTypeAssociation): Record<string, unknown> {
-  return {
-    name: a.name,
-    ...(a.prefix !== null ? { prefix: a.prefix } : {}),
-    ...(a.propertiesTarget !== null ? { properties_target: a.propertiesTarget } : {}),
-    created_at: glanceTime(a.createdAt),
-    updated_at: glanceTime(a.updatedAt),
-  };
-}
-
-function renderResourceType(t: MetadefResourceType): Record<string, unknown> {
-  return { name: t.name, created_at: glanceTime(t.createdAt), updated_at: glanceTime(t.updatedAt) };
-}
-
-function renderObject(o: MetadefEntry, namespace: string): Record<string, unknown> {
-  return {
-    name: o.name,
-    ...o.body,
-    created_at: glanceTime(o.createdAt),
-    updated_at: glanceTime(o.updatedAt),
-    self: `${nsPath(namespace)}/objects/${o.name}`,
-    schema: "/v2/schemas/metadefs/object",
-  };
-}
-
-const renderProperty = (p: MetadefEntry): Record<string, unknown> => ({ name: p.name, ...p.body });
-
-const propertyMap = (entries: MetadefEntry[]): Record<string, unknown> =>
-  Object.fromEntries(entries.map((p) => [p.name, p.body]));
-
-const renderTag = (t: MetadefEntry): Record<string, unknown> => ({
-  name: t.name,
-  created_at: glanceTime(t.createdAt),
-  updated_at: glanceTime(t.updatedAt),
-});
 
 const NAMESPACE_SORT_KEYS = {
   created_at: "created_at",
@@ -108,17 +23,6 @@ const NAMESPACE_SORT_KEYS = {
   namespace: "namespace",
 } as const;
 const TAG_SORT_KEYS = { created_at: "createdAt", name: "name" } as const;
-
-function namespaceInput(doc: Record<string, unknown>): NamespaceInput {
-  return {
-    namespace: doc.namespace as string,
-    displayName: (doc.display_name as string | undefined) ?? null,
-    description: (doc.description as string | undefined) ?? null,
-    visibility: doc.visibility as NamespaceInput["visibility"],
-    protected: doc.protected as boolean | undefined,
-    owner: doc.owner as string | undefined,
-  };
-}
 
 type Ns = { Params: { ns: string } };
 type NsEntry = { Params: { ns: string; name: string } };
@@ -181,7 +85,7 @@ export const metadefRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (
   });
 
   app.post("/metadefs/namespaces", async (req, reply) => {
-    const doc = document(req, "namespace");
+    const doc = metadefDocument(req, "namespace");
     const properties = (doc.properties ?? {}) as Record<string, Record<string, unknown>>;
     const objects = (doc.objects ?? []) as Record<string, unknown>[];
     const tags = (doc.tags ?? []) as { name: string }[];
@@ -211,7 +115,7 @@ export const metadefRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (
       await metadefs.updateNamespace(
         req.principal,
         req.params.ns,
-        namespaceInput(document(req, "namespace")),
+        namespaceInput(metadefDocument(req, "namespace")),
       ),
     ),
   );
@@ -234,7 +138,7 @@ export const metadefRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (
     });
 
     app.post<Ns>(`/metadefs/namespaces/:ns/${path}`, async (req, reply) => {
-      const doc = document(req, schema);
+      const doc = metadefDocument(req, schema);
       const entry = await metadefs.createEntry(req.principal, req.params.ns, {
         kind,
         name: doc.name as string,
@@ -256,7 +160,7 @@ export const metadefRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (
     );
 
     app.put<NsEntry>(`/metadefs/namespaces/:ns/${path}/:name`, async (req) => {
-      const doc = document(req, schema);
+      const doc = metadefDocument(req, schema);
       const entry = await metadefs.updateEntry(req.principal, req.params.ns, req.params.name, {
         kind,
         name: doc.name as string,
@@ -325,7 +229,7 @@ export const metadefRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (
   );
 
   app.put<NsEntry>("/metadefs/namespaces/:ns/tags/:name", async (req) => {
-    const doc = document(req, "tag");
+    const doc = metadefDocument(req, "tag");
     return renderTag(
       await metadefs.updateEntry(req.principal, req.params.ns, req.params.name, {
         kind: "tag",
@@ -347,7 +251,7 @@ export const metadefRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (
   }));
 
   app.post<Ns>("/metadefs/namespaces/:ns/resource_types", async (req, reply) => {
-    const doc = document(req, "resource_type");
+    const doc = metadefDocument(req, "resource_type");
     const association = await metadefs.associate(req.principal, req.params.ns, {
       name: doc.name as string,
       prefix: doc.prefix as string | undefined,
