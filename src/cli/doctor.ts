@@ -4,6 +4,7 @@ import { pipeline } from "node:stream/promises";
 import type { Config } from "../config.js";
 import type { MaintainedBlobStore } from "../storage/blob/blob-inventory.js";
 import type { Db } from "../storage/meta/database.js";
+import { releaseBlob } from "../core/image-data/release-blob.js";
 import type { Catalog } from "../core/ports/catalog.js";
 import {
   type ImageWithData,
@@ -16,7 +17,6 @@ import { blobStoreFor, databaseFor, installationExists } from "../storage/stores
 import { UsageError } from "./client/exit-codes.js";
 import { STAGING_PROPERTY } from "./client/staging.js";
 import { byteProgress } from "./progress.js";
-import { releaseBlob } from "../core/image-data/release-blob.js";
 
 /** An orphan younger than this may be an ingest that committed its blob a moment before its image. */
 export const ORPHAN_MIN_AGE_MS = 60 * 60 * 1000;
@@ -28,7 +28,7 @@ export interface Finding {
   uuids: string[];
   blob: string;
   detail: string;
-  /** For orphans and abandoned uploads: whether --repair removed it. */
+  /** For orphans, abandoned and unfinished uploads: whether --repair removed it. */
   removed?: boolean;
 }
 

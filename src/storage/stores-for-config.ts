@@ -6,8 +6,7 @@ import { FsBlobStore } from "./blob/fs-blob-store.js";
 import { S3BlobStore, s3Client } from "./blob/s3-blob-store.js";
 import { type Db, openPostgres, openSqlite } from "./meta/database.js";
 import { openPostgresCatalog, openSqliteCatalog } from "./meta/open-catalog.js";
-import type { ServiceCatalog } from "./meta/sql-catalog.js";
-import type { SqlDialectName } from "./meta/sql-catalog.js";
+import type { ServiceCatalog, SqlDialectName } from "./meta/sql-catalog.js";
 
 type StoreConfig = Pick<Config, "dataDir" | "databaseUrl" | "s3">;
 

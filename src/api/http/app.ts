@@ -18,7 +18,7 @@ import { sendGlanceError } from "../openstack/conventions.js";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { openStackRoutes } from "../openstack/routes.js";
-import { YANDEX_PREFIXES, answerClientError, answerConnect, newRequestId } from "./transport-errors.js";
+import { answerClientError, answerConnect, isYandexPath, newRequestId } from "./transport-errors.js";
 import type { OpenStackProfile } from "../../config.js";
 import type { MinUploadRate } from "./upload-rate-guard.js";
 import { toYandexError } from "../yandex/errors.js";
@@ -83,7 +83,7 @@ export function buildHttpApp(deps: AppDeps): FastifyInstance {
     frameworkErrors: (err, request, rawReply) => {
       const reply = rawReply as unknown as FastifyReply;
       const tooLong = err.code === "FST_ERR_MAX_PARAM_LENGTH";
-      if (YANDEX_PREFIXES.some((p) => request.url.startsWith(p))) {
+      if (isYandexPath(request.url)) {
         const message = tooLong
           ? "A path parameter is longer than 1024 characters"
           : "Malformed URL: invalid percent-encoding";

@@ -8,7 +8,7 @@ import { glanceErrorBody } from "../openstack/errors.js";
 import { toYandexError } from "../yandex/errors.js";
 
 /** Paths of the Yandex-style dialects; everything else is OpenStack's (served at the root). */
-export const YANDEX_PREFIXES = ["/compute/", "/baremetal/", "/operations"];
+const YANDEX_PREFIXES = ["/compute/", "/baremetal/", "/operations"];
 
 export const isYandexPath = (url: string | undefined): boolean =>
   url !== undefined && YANDEX_PREFIXES.some((p) => url.startsWith(p));
@@ -29,7 +29,7 @@ export function answerClientError(
 ): void {
   const status =
     err.code === "HPE_HEADER_OVERFLOW" ? 431 : err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
-  const path = requestLineOf(Buffer.isBuffer(err.rawPacket) ? err.rawPacket : undefined)?.path;
+  const path = pathOf(Buffer.isBuffer(err.rawPacket) ? err.rawPacket : undefined);
   const message =
     status === 431
       ? "The request's headers are too large."
@@ -75,10 +75,9 @@ function writeRawError(
   );
 }
 
-/** The method and path of a raw request's first line, when it has one. */
-function requestLineOf(raw: Buffer | undefined): { method: string; path: string } | null {
-  if (!raw) return null;
+/** The path of a raw request's first line, when it has one. */
+function pathOf(raw: Buffer | undefined): string | undefined {
+  if (!raw) return undefined;
   const line = raw.subarray(0, Math.min(raw.length, 8192)).toString("latin1").split("\r\n", 1)[0] ?? "";
-  const m = /^([A-Za-z-]+) (\/\S*)/.exec(line);
-  return m ? { method: m[1]!, path: m[2]! } : null;
+  return /^[A-Za-z-]+ (\/\S*)/.exec(line)?.[1];
 }

@@ -26,12 +26,12 @@ export function guardUploadRate(
   let current = 0;
   const onData = (chunk: Buffer) => (current += chunk.length);
   body.on("data", onData);
-  const started = Date.now();
   const timer = setInterval(() => {
     window.push(current);
     current = 0;
     if (window.length > steps) window.shift();
-    if (Date.now() - started < rate.graceMs) return;
+    // Until the window holds a whole grace period, the upload is in its grace period.
+    if (window.length < steps) return;
     const bytes = window.reduce((a, b) => a + b, 0);
     const seconds = (window.length * stepMs) / 1000;
     if (bytes < rate.bytesPerSecond * seconds) {

@@ -3,7 +3,7 @@ import { invalidArgument } from "../../core/errors.js";
 import { GIB } from "../../core/image-sizes.js";
 import type { Image } from "../../core/image.js";
 import type { Principal } from "../../core/principal.js";
-import { osProperties } from "./extension-fields.js";
+import { osProperties, renderedExtensionFields } from "./extension-fields.js";
 import { IMPORT_METHODS } from "./glance-import.js";
 import { parseListQuery } from "./listing.js";
 import { isExtensionNoop, parsePatch, patchToChange, touchesExtensionField } from "./patch.js";
@@ -120,7 +120,7 @@ export const imageRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (ap
     const ref = { uuid: req.params.imageId };
     let ops = parsePatch(req.body, type);
     if (ops.some(touchesExtensionField)) {
-      const shown = render(await images.get(req.principal, ref), req.principal);
+      const shown = renderedExtensionFields(await images.get(req.principal, ref), req.principal);
       ops = ops.filter((op) => !isExtensionNoop(op, shown));
     }
     const { image } = await images.update(req.principal, ref, patchToChange(ops), policy);

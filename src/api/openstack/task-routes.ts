@@ -124,8 +124,8 @@ export const taskRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (bas
         : sortKey === "updated_at"
           ? e.op.modifiedAt
           : e.task[sortKey];
-    const order = new Map(found.map((e, i) => [e, i]));
-    found.sort((a, b) => sign * compare(keyOf(a), keyOf(b)) || order.get(a)! - order.get(b)!);
+    // Array sort is stable: ties keep the newest-first order of the scan.
+    found.sort((a, b) => sign * compare(keyOf(a), keyOf(b)));
     const tasks = found.map((e) => e.task);
     let from = 0;
     if (q.marker !== undefined) {

@@ -4,14 +4,14 @@ import { Type } from "@sinclair/typebox";
 import type { Authenticator } from "../../auth/authenticator.js";
 import { notFound } from "../../core/errors.js";
 import type { Core } from "../../core/core.js";
-import type { ImageDialect } from "../yandex/image-dialect.js";
-import { renderOperation } from "../yandex/operation-render.js";
-import { operationMethods } from "./methods.js";
 import type { Principal } from "../../core/principal.js";
-import { Rules } from "../yandex/validation.js";
-import { useYandexConventions } from "../yandex/plugin.js";
+import type { ImageDialect } from "../yandex/image-dialect.js";
 import { readPage } from "../yandex/listing.js";
+import { renderOperation } from "../yandex/operation-render.js";
+import { useYandexConventions } from "../yandex/plugin.js";
 import { PageQuery } from "../yandex/schemas.js";
+import { Rules } from "../yandex/validation.js";
+import { operationMethods } from "./methods.js";
 
 export interface OperationRoutesOptions {
   core: Core;

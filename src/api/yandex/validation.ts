@@ -2,14 +2,14 @@ import type { FieldViolation } from "../../core/errors.js";
 import { validationFailed } from "../../core/errors.js";
 import { ownEntry } from "../../core/own-entry.js";
 
+/** Ids in the Yandex APIs (folders, images, operations, product ids): at most this many characters. */
+export const ID_MAX_LENGTH = 50;
+
 /**
  * The rule vocabulary of the Yandex API validation annotations — (required), (length), (pattern),
  * (value), (size), (map_key) — as a collector: check every field, then throw once with all
  * violations. Patterns match the whole value; a leading `|` in the documented pattern allows "".
  */
-/** Ids in the Yandex APIs (folders, images, operations, product ids): at most this many characters. */
-export const ID_MAX_LENGTH = 50;
-
 export class Rules {
   readonly violations: FieldViolation[] = [];
 

@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 export const STAGING_PROPERTY = "vitrine_cli_upload";
 
 /** The name prefix of those images (a unique tail: names are unique in a folder). */
-export const STAGING_NAME_PREFIX = "vitrine-cli-upload-";
+const STAGING_NAME_PREFIX = "vitrine-cli-upload-";
 
 export function stagingImage(folderId: string, diskFormat: string): Record<string, unknown> {
   return {

@@ -9,8 +9,6 @@ import type { ImageStore } from "../ports/catalog.js";
 export async function releaseBlob(
   deps: { catalog: { images: Pick<ImageStore, "countBlobReferences"> }; blobs: Pick<BlobDeleter, "delete"> },
   key: string,
-): Promise<boolean> {
-  if ((await deps.catalog.images.countBlobReferences(key)) > 0) return false;
-  await deps.blobs.delete(key);
-  return true;
+): Promise<void> {
+  if ((await deps.catalog.images.countBlobReferences(key)) === 0) await deps.blobs.delete(key);
 }

@@ -38,9 +38,9 @@ export function deleteMarker(client: S3Client, bucket: string, marker: string): 
  * to one writer, so every upload under the marker's key is that writer's.
  */
 export async function abortMarked(client: S3Client, bucket: string, marker: string): Promise<void> {
-  try {
-    const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: marker }));
-    const { key, uploadId } = JSON.parse(await res.Body!.transformToString()) as Marker;
+  const content = await readMarker(client, bucket, marker);
+  if (content !== null) {
+    const { key, uploadId } = content;
     const uploads = new Set(uploadId === null ? [] : [uploadId]);
     for await (const u of multipartUploads(client, bucket, key)) if (u.key === key) uploads.add(u.uploadId);
     for (const id of uploads) {
@@ -48,8 +48,6 @@ export async function abortMarked(client: S3Client, bucket: string, marker: stri
         .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: id }))
         .catch(ignoreGone);
     }
-  } catch (err) {
-    ignoreGone(err);
   }
   await deleteMarker(client, bucket, marker);
 }
