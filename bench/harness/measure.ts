@@ -83,10 +83,10 @@ function toMs(v: string | undefined): number {
   return m[2] === "us" ? n / 1000 : m[2] === "s" ? n * 1000 : n;
 }
 
-/** A Lua script for wrk that sends every request as a POST of `body` with `headers`. */
 /**
- * A wrk script POSTing `body`. With `uniqueName`, each request's `name` is made unique (thread
- * and counter): names are one image each in a folder (the ims profile), as in real use.
+ * A Lua script for wrk that sends every request as a POST of `body` with `headers`. With
+ * `uniqueName`, each request's `name` is made unique (thread and counter): names are one image
+ * each in a folder (the ims profile), as in real use.
  */
 export function wrkPostScript(
   file: string,

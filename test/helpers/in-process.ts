@@ -7,7 +7,7 @@ import { Authenticator } from "../../src/auth/authenticator.js";
 import { ADMIN_TOKEN_FILE, ensureAdminToken } from "../../src/auth/bootstrap.js";
 import { FailedAuthLimiter } from "../../src/auth/failure-limiter.js";
 import { SubjectAdmin } from "../../src/auth/subjects.js";
-import { loadConfig } from "../../src/config.js";
+import { type Config, loadConfig } from "../../src/config.js";
 import type { Core } from "../../src/core/core.js";
 import type { RegisterImageInput } from "../../src/core/images/register-image.js";
 import type { Operation } from "../../src/core/operation.js";
@@ -22,6 +22,8 @@ import { tempDir } from "./server.js";
 
 /** The core with its real stores and workers in this process: SQLite in memory, blobs in a temp dir. */
 export interface InProcess {
+  /** The configuration the core was assembled with (from the env given). */
+  config: Config;
   core: Core;
   catalog: ServiceCatalog;
   blobs: BlobStore;
@@ -49,6 +51,7 @@ export async function startInProcess(env: Record<string, string> = {}): Promise<
     blobs,
     engine,
     dataDir,
+    config,
     close: async () => {
       await engine.stop();
       await catalog.close();
@@ -139,7 +142,7 @@ export async function startInProcessHttp(
   deps: Partial<AppDeps> = {},
 ): Promise<InProcessHttp> {
   const inProcess = await startInProcess(env);
-  const config = loadConfig({ dataDir: inProcess.dataDir }, env);
+  const { config } = inProcess;
   const app = buildHttpApp({
     log: pino({ level: "silent" }),
     core: inProcess.core,

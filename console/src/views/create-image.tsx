@@ -1,10 +1,10 @@
 import { useRef, useState } from "preact/hooks";
 import { ApiError, type Json, call, followOperation, uploadFile } from "../api.js";
 import { fileFormat } from "../file-format.js";
-
-const FORMATS = ["qcow2", "raw", "vmdk", "vhd", "vhdx", "vdi", "iso"];
 import { progressText } from "../format.js";
 import { ErrorNote, Progress } from "./parts.js";
+
+const FORMATS = ["qcow2", "raw", "vmdk", "vhd", "vhdx", "vdi", "iso"];
 
 interface Shown {
   value: number;
