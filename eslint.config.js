@@ -59,7 +59,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: "^(\\.\\./)+(storage|operations)/",
+              regex: "^(\\.\\./)+(storage|worker)/",
               message: "Go through the core (src/core) instead of its implementations.",
             },
             { regex: "^(kysely|better-sqlite3)$", message: "No SQL outside src/storage." },

@@ -40,6 +40,8 @@ const server = await startServer({
     VITRINE_KEYSTONE_CACHE_SECONDS: "1",
     VITRINE_RELAX_FORMAT_MISMATCH: "true",
     VITRINE_OPENSTACK_PROFILE: "glance",
+    // Every answer Tempest reads is checked against the schema Vitrine serves for it.
+    VITRINE_CHECK_RESPONSES: "true",
     VITRINE_IMPORT_ALLOWED_HOSTS: "*",
   },
 });

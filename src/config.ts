@@ -17,6 +17,11 @@ export interface Config {
   listen: { host: string; port: number };
   /** Where Prometheus scrapes `GET /metrics` (null: off); a listener of its own, for the operators' network. */
   metricsListen: { host: string; port: number } | null;
+  /**
+   * Validate every answer against the shape its route or RPC declares, failing it as an internal
+   * error when it does not match (a developer's setting: the tests turn it on; it costs time).
+   */
+  checkResponses: boolean;
   /** The gRPC listener (null: off) and its TLS key pair (null: plaintext). */
   grpc: { listen: { host: string; port: number }; tls: { certFile: string; keyFile: string } | null } | null;
   logLevel: string;
@@ -110,6 +115,7 @@ export const SETTINGS: readonly string[] = [
   "VITRINE_AUTH_FAILURE_WINDOW_SECONDS",
   "VITRINE_BAREMETAL_FORMATS",
   "VITRINE_BLOB_STORE",
+  "VITRINE_CHECK_RESPONSES",
   "VITRINE_COMPUTE_URI_FORMATS",
   "VITRINE_COMPUTE_VOLUME_FORMATS",
   "VITRINE_DATABASE_URL",
@@ -248,6 +254,7 @@ export function loadConfig(flags: ConfigFlags, env: Env = process.env): Config {
       relaxFormatMismatch: bool(get("VITRINE_RELAX_FORMAT_MISMATCH"), "VITRINE_RELAX_FORMAT_MISMATCH"),
     },
     openstackProfile: openstackProfile(get("VITRINE_OPENSTACK_PROFILE")),
+    checkResponses: bool(get("VITRINE_CHECK_RESPONSES"), "VITRINE_CHECK_RESPONSES"),
     publicUrl: get("VITRINE_PUBLIC_URL")?.replace(/\/+$/, "") ?? null,
     keystone: keystoneConfig(get),
     tokenCacheMs: 1000 * int(get("VITRINE_TOKEN_CACHE_SECONDS"), 5, "VITRINE_TOKEN_CACHE_SECONDS"),

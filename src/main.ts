@@ -11,17 +11,15 @@ import { ensureAdminToken } from "./auth/bootstrap.js";
 import { FailedAuthLimiter } from "./auth/failure-limiter.js";
 import { KeystoneTokenValidator } from "./auth/keystone.js";
 import type { Config } from "./config.js";
-import { type Core, buildCore } from "./core/core.js";
+import { type Core, buildCore, buildRunners } from "./core/core.js";
 import type { BlobStore } from "./core/ports/blob-store.js";
 import type { ServiceCatalog } from "./storage/meta/sql-catalog.js";
 import { ingest } from "./ingest/pipeline.js";
 import { HEARTBEAT_MS, LIVE_MS, type NodePresence, joinDeployment } from "./deployment/node-presence.js";
+import { ImageSourceOpener } from "./ingest/sources/source-opener.js";
 import { DirectoryVolumeSource } from "./ingest/sources/volume-source.js";
 import { UrlPolicy } from "./ingest/url-policy.js";
-import { OperationEngine } from "./operations/engine.js";
-import { CreateImageHandler } from "./operations/handlers/image-create.js";
-import { DeleteImageHandler } from "./operations/handlers/image-delete.js";
-import { UpdateImageHandler } from "./operations/handlers/image-update.js";
+import { OperationEngine } from "./worker/operation-engine.js";
 import { createLogger } from "./observability/logger.js";
 import { measuredBlobStore } from "./observability/measured-blob-store.js";
 import { startMetricsServer } from "./observability/metrics-server.js";
@@ -122,6 +120,7 @@ export async function startService(config: Config): Promise<Service> {
         log: log.child({ component: "grpc" }),
         maxMessageBytes: config.maxRequestBodyBytes,
         onAnswered: (service, method, code, seconds) => metrics.grpcAnswered(service, method, code, seconds),
+        checkResponses: config.checkResponses,
       });
     }
     http = buildHttpApp({
@@ -136,6 +135,7 @@ export async function startService(config: Config): Promise<Service> {
       storeType: config.s3 ? "s3" : "file",
       openstackProfile: config.openstackProfile,
       minUploadRate: config.minUploadRate,
+      checkResponses: config.checkResponses,
       onAnswered: (dialect, route, method, status, seconds) =>
         metrics.httpAnswered(dialect, route, method, status, seconds),
       console: {
@@ -212,21 +212,23 @@ export function assemble(
       throw err;
     }
   };
+  const deps = {
+    catalog,
+    blobs,
+    ingest: ingestInto,
+    sources: new ImageSourceOpener(
+      urlPolicy,
+      new DirectoryVolumeSource({ disk: config.disksDir, snapshot: config.snapshotsDir }),
+    ),
+    urls: urlPolicy,
+    formats: config.formats,
+    maxImageBytes: config.maxImageBytes,
+    externalSubjects: config.keystone !== null,
+    nodeId,
+  };
   const engine = new OperationEngine(
     catalog,
-    {
-      "image.create": new CreateImageHandler({
-        catalog,
-        blobs,
-        ingest: ingestInto,
-        volumes: new DirectoryVolumeSource({ disk: config.disksDir, snapshot: config.snapshotsDir }),
-        urlPolicy,
-        maxImageBytes: config.maxImageBytes,
-        maxVirtualSize: config.formats.maxVirtualSize,
-      }),
-      "image.update": new UpdateImageHandler(),
-      "image.delete": new DeleteImageHandler({ catalog, blobs }),
-    },
+    buildRunners(deps),
     { owner: `${hostname()}:${process.pid}:${nodeId}`, ...config.operations },
     log.child({ component: "operations" }),
     metrics && {
@@ -234,16 +236,6 @@ export function assemble(
       ended: (op, outcome, ran) => metrics.operationEnded(op.kind, outcome, op.createdAt, ran),
     },
   );
-  const core = buildCore({
-    catalog,
-    blobs,
-    queue: engine,
-    ingest: ingestInto,
-    urls: urlPolicy,
-    formats: config.formats,
-    maxImageBytes: config.maxImageBytes,
-    externalSubjects: config.keystone !== null,
-    nodeId,
-  });
+  const core = buildCore({ ...deps, queue: engine });
   return { core, engine };
 }

@@ -62,7 +62,7 @@ export async function copyInstallation(
       bar.update(done + summary.bytesCopied);
     }
     bar.stop();
-    summary.rows = await copyCatalog(from.db, to.db, to.dialect);
+    summary.rows = await copyCatalog(from.db, to.db, to.engine);
     return summary;
   } finally {
     await Promise.all([from.db.destroy(), to.db.destroy()]);

@@ -54,7 +54,7 @@ export async function runDoctor(
 ): Promise<DoctorReport> {
   assertInstallation(config);
   // Only --repair writes (it removes what is provably nobody's).
-  const { db, dialect } = databaseFor(config, { readOnly: !opts.repair });
+  const { db, engine } = databaseFor(config, { readOnly: !opts.repair });
   try {
     const blobs = await blobStoreFor(config, { readOnly: true });
     const images = await imagesWithData(db);
@@ -90,7 +90,7 @@ export async function runDoctor(
     if (opts.verify) findings.push(...(await verifyDigests(blobs, present, opts.showProgress)));
     findings.push(...(await findOrphans(db, blobs, byKey, opts.repair)));
     findings.push(
-      ...(await findAbandonedUploads(db, sqlCatalog(db, dialect), blobs, config.idleTimeoutMs, opts.repair)),
+      ...(await findAbandonedUploads(db, sqlCatalog(db, engine), blobs, config.idleTimeoutMs, opts.repair)),
     );
     findings.push(...(await findUnfinishedUploads(blobs, opts.repair)));
     return { images: images.length, blobs: byKey.size, bytes, verified: opts.verify, findings };

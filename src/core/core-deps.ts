@@ -1,7 +1,7 @@
 import type { FormatPolicy } from "./format-policy.js";
 import type { CoreBlobs } from "./ports/blob-store.js";
 import type { Catalog } from "./ports/catalog.js";
-import type { Ingest, UrlGuard } from "./ports/ingest.js";
+import type { Ingest, SourceOpener, UrlGuard } from "./ports/ingest.js";
 import type { OperationQueue } from "./ports/operation-queue.js";
 
 /** What the use cases are built on: the ports (implemented outside the core) and the policies. */
@@ -10,6 +10,8 @@ export interface CoreDeps {
   blobs: CoreBlobs;
   queue: OperationQueue;
   ingest: Ingest;
+  /** Opens what a create reads (URLs, disks, snapshots). */
+  sources: SourceOpener;
   urls: UrlGuard;
   formats: FormatPolicy;
   /** The largest image accepted, in bytes. */

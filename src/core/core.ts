@@ -6,6 +6,9 @@ import { imageLocations } from "./image-data/image-locations.js";
 import { type ImportInput, importImageData } from "./image-data/import-image-data.js";
 import { type UploadInput, uploadImageData } from "./image-data/upload-image-data.js";
 import { type CreateImageInput, createImage } from "./images/create-image.js";
+import { RunCreateImage } from "./images/run-create.js";
+import { RunDeleteImage } from "./images/run-delete.js";
+import { RunUpdateImage } from "./images/run-update.js";
 import { setImageDeactivated } from "./images/deactivate-image.js";
 import { deleteImage } from "./images/delete-image.js";
 import { getImage, getLatestOfFamily } from "./images/get-image.js";
@@ -51,6 +54,7 @@ import { cancelOperation } from "./operations/cancel-operation.js";
 import { getOperation } from "./operations/get-operation.js";
 import { listFolderOperations } from "./operations/list-folder-operations.js";
 import { type ListOperationsInput, listOperations } from "./operations/list-operations.js";
+import type { OperationRunners } from "./operations/operation-runner.js";
 import type { Principal } from "./principal.js";
 import {
   listImageAccessBindings,
@@ -152,3 +156,15 @@ export function buildCore(deps: CoreDeps) {
 }
 
 export type Core = ReturnType<typeof buildCore>;
+
+/**
+ * The run halves of the long use cases, by operation kind, for the worker to call: it needs no
+ * queue, so the engine that is the core's queue can be built on it.
+ */
+export function buildRunners(deps: Omit<CoreDeps, "queue">): OperationRunners {
+  return {
+    "image.create": new RunCreateImage(deps),
+    "image.update": new RunUpdateImage(),
+    "image.delete": new RunDeleteImage(deps),
+  };
+}

@@ -43,6 +43,14 @@ export interface ImageChange {
   tags?: { add?: string[]; remove?: string[] };
 }
 
+/** The rules a dialect holds a change to, beyond the fields' own validation. */
+export interface ChangeRules {
+  /** Names unique per folder (the Yandex dialects; Glance names are free text). */
+  uniqueName: boolean;
+  /** A changed minDiskSize must cover the data (the Compute API's rule). */
+  minDiskCoversData: boolean;
+}
+
 /** The image with `change` applied; defaults of reset fields come from the image itself. */
 export function applyChange(image: Image, change: ImageChange): Image {
   const next: Image = { ...image, ...change.set };

@@ -1,7 +1,7 @@
 import type { AccessBindingDelta } from "./access-binding.js";
 import type { DiskFormat } from "./disk-format.js";
 import type { ErrorCode, FieldViolation } from "./errors.js";
-import type { ImageChange } from "./image-change.js";
+import type { ChangeRules, ImageChange } from "./image-change.js";
 import type { Image } from "./image.js";
 
 /** What an operation acts on and does; dialects turn it into their own metadata/response types. */
@@ -54,6 +54,8 @@ export interface CreateImageTask {
 export interface UpdateImageTask {
   type: "update";
   change: ImageChange;
+  /** Checked again when the change is applied: what else is stored may have changed meanwhile. */
+  rules: ChangeRules;
 }
 
 /** Removing an image: the blob it held, known before the row goes. */

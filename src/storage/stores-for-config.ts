@@ -6,7 +6,7 @@ import { FsBlobStore } from "./blob/fs-blob-store.js";
 import { S3BlobStore, s3Client } from "./blob/s3-blob-store.js";
 import { type Db, openPostgres, openSqlite } from "./meta/database.js";
 import { openPostgresCatalog, openSqliteCatalog } from "./meta/open-catalog.js";
-import type { ServiceCatalog, SqlDialectName } from "./meta/sql-catalog.js";
+import type { ServiceCatalog, SqlEngine } from "./meta/sql-catalog.js";
 
 type StoreConfig = Pick<Config, "dataDir" | "databaseUrl" | "s3">;
 
@@ -25,10 +25,10 @@ export function catalogFor(config: StoreConfig): Promise<ServiceCatalog> {
 export function databaseFor(
   config: StoreConfig,
   { readOnly = false }: { readOnly?: boolean } = {},
-): { db: Db; dialect: SqlDialectName } {
+): { db: Db; engine: SqlEngine } {
   return config.databaseUrl
-    ? { db: openPostgres(config.databaseUrl), dialect: "postgres" }
-    : { db: openSqlite(sqliteFile(config), { readOnly }), dialect: "sqlite" };
+    ? { db: openPostgres(config.databaseUrl), engine: "postgres" }
+    : { db: openSqlite(sqliteFile(config), { readOnly }), engine: "sqlite" };
 }
 
 /** Whether the configuration names an installation (its database exists; PostgreSQL is assumed to). */

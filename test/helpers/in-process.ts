@@ -9,13 +9,14 @@ import { FailedAuthLimiter } from "../../src/auth/failure-limiter.js";
 import { SubjectAdmin } from "../../src/auth/subjects.js";
 import { type Config, loadConfig } from "../../src/config.js";
 import type { Core } from "../../src/core/core.js";
+import type { CreateImageInput } from "../../src/core/images/create-image.js";
 import type { RegisterImageInput } from "../../src/core/images/register-image.js";
 import type { Operation } from "../../src/core/operation.js";
 import type { BlobStore } from "../../src/core/ports/blob-store.js";
 import type { ServiceCatalog } from "../../src/storage/meta/sql-catalog.js";
 import type { Principal } from "../../src/core/principal.js";
 import { assemble } from "../../src/main.js";
-import type { OperationEngine } from "../../src/operations/engine.js";
+import type { OperationEngine } from "../../src/worker/operation-engine.js";
 import { FsBlobStore } from "../../src/storage/blob/fs-blob-store.js";
 import { openSqliteCatalog } from "../../src/storage/meta/open-catalog.js";
 import { tempDir } from "./server.js";
@@ -32,7 +33,14 @@ export interface InProcess {
   close(): Promise<void>;
 }
 
-export async function startInProcess(env: Record<string, string> = {}): Promise<InProcess> {
+/**
+ * `workers: false` leaves queued operations queued (the engine answers cancels but runs nothing),
+ * for tests that change the catalog before a worker gets to it (see `startWorker`).
+ */
+export async function startInProcess(
+  env: Record<string, string> = {},
+  opts: { workers?: boolean } = {},
+): Promise<InProcess> {
   const dataDir = tempDir("core");
   const config = loadConfig({ dataDir }, { VITRINE_IMPORT_ALLOWED_HOSTS: "127.0.0.1", ...env });
   const catalog = await openSqliteCatalog(":memory:");
@@ -44,7 +52,7 @@ export async function startInProcess(env: Record<string, string> = {}): Promise<
     pino({ level: "silent" }),
     "in-process",
   );
-  engine.start();
+  if (opts.workers !== false) engine.start();
   return {
     core,
     catalog,
@@ -58,6 +66,19 @@ export async function startInProcess(env: Record<string, string> = {}): Promise<
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Another node's workers on the same stores, started (stop them before `close`). */
+export function startWorker(env: InProcess, nodeId: string): OperationEngine {
+  const { engine } = assemble(
+    { ...env.config, operations: { ...env.config.operations, pollMs: 20, leaseMs: 2000 } },
+    env.catalog,
+    env.blobs,
+    pino({ level: "silent" }),
+    nodeId,
+  );
+  engine.start();
+  return engine;
 }
 
 /** Callers of the use cases: the service admin, and a folder editor/viewer. */
@@ -100,6 +121,27 @@ export function registration(folderId: string, fields: Partial<RegisterImageInpu
     minRam: 0,
     minDiskSize: 0,
     osType: "LINUX",
+    ...fields,
+  };
+}
+
+/** A Compute create in folder f1 from `uri`, with the defaults the tests start from. */
+export function creation(uri: string, fields: Partial<CreateImageInput> = {}): CreateImageInput {
+  return {
+    kind: "compute",
+    folderId: "f1",
+    name: "",
+    description: "",
+    labels: {},
+    family: "",
+    minDiskSize: 0,
+    productIds: null,
+    osType: null,
+    pooled: false,
+    hardwareGeneration: null,
+    source: { type: "uri", uri },
+    operationDescription: "Create image",
+    idempotencyKey: null,
     ...fields,
   };
 }
@@ -162,6 +204,7 @@ export async function startInProcessHttp(
     storeType: "file",
     openstackProfile: config.openstackProfile,
     minUploadRate: config.minUploadRate,
+    checkResponses: true,
     ...deps,
   });
   const subjects = new SubjectAdmin(inProcess.catalog);

@@ -51,7 +51,13 @@ export async function startServer(
   opts: { dataDir?: string; env?: Record<string, string> } = {},
 ): Promise<RunningServer> {
   const dataDir = opts.dataDir ?? tempDir("data");
-  const env = { VITRINE_OPERATION_POLL_MS: "100", ...(await backendEnv(dataDir)), ...opts.env };
+  // Every answer is checked against its declared shape (src/api/http/response-shapes.ts).
+  const env = {
+    VITRINE_OPERATION_POLL_MS: "100",
+    VITRINE_CHECK_RESPONSES: "true",
+    ...(await backendEnv(dataDir)),
+    ...opts.env,
+  };
   const child = spawn(
     process.execPath,
     [

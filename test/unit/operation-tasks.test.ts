@@ -9,6 +9,15 @@ describe("stored operation tasks", () => {
     assert.deepEqual(decodeTask("image.delete", JSON.stringify(task)), task);
   });
 
+  it("gives a deferred update stored without its rules BareMetal's, the one dialect that deferred", () => {
+    const change = { set: { description: "d" } };
+    assert.deepEqual(decodeTask("image.update", JSON.stringify({ type: "update", change })), {
+      type: "update",
+      change,
+      rules: { uniqueName: true, minDiskCoversData: false },
+    });
+  });
+
   it("reads the first releases' payloads as the tasks they meant", () => {
     const source = { type: "uri", uri: "https://example.com/x.qcow2" };
     const inherit = { osType: true, productIds: false, minDiskSize: true };
@@ -36,6 +45,7 @@ describe("stored operation tasks", () => {
     assert.deepEqual(decodeTask("image.update", JSON.stringify({ patch: { name: "n" } })), {
       type: "update",
       change: { set: { name: "n" } },
+      rules: { uniqueName: true, minDiskCoversData: false },
     });
     assert.deepEqual(decodeTask("image.delete", JSON.stringify({ blobKey: null })), {
       type: "delete",

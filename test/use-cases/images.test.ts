@@ -8,7 +8,7 @@ import type { CreateImageInput } from "../../src/core/images/create-image.js";
 import type { UpdatePolicy } from "../../src/core/images/update-image.js";
 import { type FileServer, startFileServer } from "../helpers/file-server.js";
 import { image as fixture } from "../helpers/fixtures.js";
-import { ADMIN, type InProcess, member, settled, startInProcess } from "../helpers/in-process.js";
+import { ADMIN, type InProcess, creation, member, settled, startInProcess } from "../helpers/in-process.js";
 
 /**
  * The image use cases in process, on the real stores and workers: what each decides, without a
@@ -47,25 +47,7 @@ describe("image use cases", () => {
     await files.close();
   });
 
-  function input(fields: Partial<CreateImageInput> = {}): CreateImageInput {
-    return {
-      kind: "compute",
-      folderId: "f1",
-      name: "",
-      description: "",
-      labels: {},
-      family: "",
-      minDiskSize: 0,
-      productIds: null,
-      osType: null,
-      pooled: false,
-      hardwareGeneration: null,
-      source: { type: "uri", uri },
-      operationDescription: "Create image",
-      idempotencyKey: null,
-      ...fields,
-    };
-  }
+  const input = (fields: Partial<CreateImageInput> = {}): CreateImageInput => creation(uri, fields);
 
   async function ready(fields: Partial<CreateImageInput> = {}): Promise<Image> {
     const op = await settled(env.core, alice, await env.core.images.create(alice, input(fields)));

@@ -7,7 +7,7 @@ import { ownEntry } from "../../core/own-entry.js";
 import type { Principal } from "../../core/principal.js";
 import type { CallContext } from "../compute/methods.js";
 import { type FilterTerm, readImageListRequest, readPage } from "../yandex/listing.js";
-import type { ImageDialect } from "../yandex/image-dialect.js";
+import type { ImageService } from "../yandex/image-service.js";
 import { renderOperation } from "../yandex/operation-render.js";
 import type { ListImagesQuery, PageQuery } from "../yandex/schemas.js";
 import { renderBareMetalImage } from "./render.js";
@@ -22,9 +22,9 @@ type Json = Record<string, unknown>;
  * The BareMetal ImageService (ISO images servers boot from), one function per RPC taking the
  * request message and returning the response in proto3 JSON form, for REST and gRPC alike.
  */
-export function bareMetalImageMethods(core: Core, dialects: Record<ImageKind, ImageDialect>) {
+export function bareMetalImageMethods(core: Core, services: Record<ImageKind, ImageService>) {
   const { images } = core;
-  const op = (o: Parameters<typeof renderOperation>[0]) => renderOperation(o, dialects);
+  const op = (o: Parameters<typeof renderOperation>[0]) => renderOperation(o, services);
   const ref = (id: string | undefined) => {
     checkImageId(id ?? "");
     return { kind: "baremetal" as const, id: id! };

@@ -1,6 +1,6 @@
 import type { Image } from "../../core/image.js";
 import { omitDefaults, timestamp } from "../yandex/json.js";
-import type { ImageDialect } from "../yandex/image-dialect.js";
+import type { ImageService } from "../yandex/image-service.js";
 import { BAREMETAL_STATUS } from "./status.js";
 
 export const BAREMETAL_PKG = "yandex.cloud.baremetal.v1alpha";
@@ -19,4 +19,4 @@ export function renderBareMetalImage(image: Image): Record<string, unknown> {
   });
 }
 
-export const bareMetalDialect: ImageDialect = { pkg: BAREMETAL_PKG, renderImage: renderBareMetalImage };
+export const bareMetalService: ImageService = { pkg: BAREMETAL_PKG, renderImage: renderBareMetalImage };

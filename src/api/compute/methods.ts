@@ -6,7 +6,7 @@ import type { UpdatePolicy } from "../../core/images/update-image.js";
 import { ownEntry } from "../../core/own-entry.js";
 import type { Principal } from "../../core/principal.js";
 import { type FilterTerm, readImageListRequest, readPage } from "../yandex/listing.js";
-import type { ImageDialect } from "../yandex/image-dialect.js";
+import type { ImageService } from "../yandex/image-service.js";
 import { renderBinding, renderOperation } from "../yandex/operation-render.js";
 import type { AccessBindingsBody, ListImagesQuery, PageQuery } from "../yandex/schemas.js";
 import { Rules } from "../yandex/validation.js";
@@ -27,9 +27,9 @@ type Json = Record<string, unknown>;
  * response in proto3 JSON form. REST routes and the gRPC service both call these, so a request
  * is checked by the same rules and answered with the same document whatever the transport.
  */
-export function computeImageMethods(core: Core, dialects: Record<ImageKind, ImageDialect>) {
+export function computeImageMethods(core: Core, services: Record<ImageKind, ImageService>) {
   const { images, accessBindings } = core;
-  const op = (o: Parameters<typeof renderOperation>[0]) => renderOperation(o, dialects);
+  const op = (o: Parameters<typeof renderOperation>[0]) => renderOperation(o, services);
   const ref = (id: string | undefined, field = "imageId") => ({
     kind: "compute" as const,
     id: checkId(id, field),

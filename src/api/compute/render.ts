@@ -1,7 +1,7 @@
 import type { Image } from "../../core/image.js";
 import { dataSizeOf, defaultMinDiskSize } from "../../core/image-sizes.js";
 import { int64, omitDefaults, timestamp } from "../yandex/json.js";
-import type { ImageDialect } from "../yandex/image-dialect.js";
+import type { ImageService } from "../yandex/image-service.js";
 import { COMPUTE_STATUS } from "./status.js";
 
 export const COMPUTE_PKG = "yandex.cloud.compute.v1";
@@ -33,4 +33,4 @@ export function renderComputeImage(image: Image): Record<string, unknown> {
   });
 }
 
-export const computeDialect: ImageDialect = { pkg: COMPUTE_PKG, renderImage: renderComputeImage };
+export const computeService: ImageService = { pkg: COMPUTE_PKG, renderImage: renderComputeImage };

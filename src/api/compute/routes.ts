@@ -1,11 +1,13 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { notFound } from "../../core/errors.js";
-import type { ImageRoutesOptions } from "../yandex/image-dialect.js";
+import type { ImageRoutesOptions } from "../yandex/image-service.js";
 import { idempotencyKey, useYandexConventions } from "../yandex/plugin.js";
 import { AccessBindingsBody, ListImagesQuery, PageQuery } from "../yandex/schemas.js";
 import { ID_MAX_LENGTH, Rules } from "../yandex/validation.js";
 import { Type } from "@sinclair/typebox";
+import { answers } from "../http/response-shapes.js";
+import { RESPONSES, message } from "../yandex/responses.js";
 import { computeImageMethods } from "./methods.js";
 import { CreateImageBody, ImageRefParams, LatestByFamilyQuery, UpdateImageBody } from "./schemas.js";
 
@@ -14,46 +16,77 @@ import { CreateImageBody, ImageRefParams, LatestByFamilyQuery, UpdateImageBody }
  * the request messages of methods.ts (shared with gRPC).
  */
 const SummaryQuery = Type.Object({ folderId: Type.Optional(Type.String()) });
+const ANSWERS = RESPONSES["yandex.cloud.compute.v1.ImageService"];
+/** Vitrine's extension `images:summary`: what a folder's images hold (REST only, int64 as strings). */
+const Summary = message({
+  folders: Type.Array(
+    message({
+      folderId: Type.String(),
+      images: Type.String(),
+      imagesWithData: Type.String(),
+      referencedBytes: Type.String(),
+      storedBytes: Type.String(),
+      savedBytes: Type.String(),
+    }),
+  ),
+});
 
 export const computeRoutes: FastifyPluginAsync<ImageRoutesOptions> = async (base, opts) => {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   useYandexConventions(app, opts.auth);
-  const methods = computeImageMethods(opts.core, opts.dialects);
+  const methods = computeImageMethods(opts.core, opts.services);
 
-  app.post("/images", { schema: { body: CreateImageBody } }, async (req) =>
-    methods.Create(req.principal, req.body, { idempotencyKey: idempotencyKey(req) }),
+  app.post(
+    "/images",
+    { schema: { body: CreateImageBody, response: answers({ 200: ANSWERS.Create }) } },
+    async (req) => methods.Create(req.principal, req.body, { idempotencyKey: idempotencyKey(req) }),
   );
 
   // `images:latestByFamily` is one path segment with a literal colon (escaped as "::").
-  app.get("/images::latestByFamily", { schema: { querystring: LatestByFamilyQuery } }, async (req) =>
-    methods.GetLatestByFamily(req.principal, req.query),
+  app.get(
+    "/images::latestByFamily",
+    { schema: { querystring: LatestByFamilyQuery, response: answers({ 200: ANSWERS.GetLatestByFamily }) } },
+    async (req) => methods.GetLatestByFamily(req.principal, req.query),
   );
 
   // Vitrine's extension: what a folder's images (every kind) hold, and what sharing data saves.
-  app.get("/images::summary", { schema: { querystring: SummaryQuery } }, async (req) => {
-    const folderId = req.query.folderId ?? null;
-    if (folderId !== null) new Rules().maxLength("folderId", folderId, ID_MAX_LENGTH).check();
-    const folders = await opts.core.images.summarize(req.principal, folderId);
-    return {
-      folders: folders.map((f) => ({
-        folderId: f.folderId,
-        images: String(f.images),
-        imagesWithData: String(f.withData),
-        referencedBytes: String(f.referencedBytes),
-        storedBytes: String(f.storedBytes),
-        savedBytes: String(f.referencedBytes - f.storedBytes),
-      })),
-    };
-  });
+  app.get(
+    "/images::summary",
+    { schema: { querystring: SummaryQuery, response: answers({ 200: Summary }) } },
+    async (req) => {
+      const folderId = req.query.folderId ?? null;
+      if (folderId !== null) new Rules().maxLength("folderId", folderId, ID_MAX_LENGTH).check();
+      const folders = await opts.core.images.summarize(req.principal, folderId);
+      return {
+        folders: folders.map((f) => ({
+          folderId: f.folderId,
+          images: String(f.images),
+          imagesWithData: String(f.withData),
+          referencedBytes: String(f.referencedBytes),
+          storedBytes: String(f.storedBytes),
+          savedBytes: String(f.referencedBytes - f.storedBytes),
+        })),
+      };
+    },
+  );
 
-  app.get("/images", { schema: { querystring: ListImagesQuery } }, async (req) =>
-    methods.List(req.principal, req.query),
+  app.get(
+    "/images",
+    { schema: { querystring: ListImagesQuery, response: answers({ 200: ANSWERS.List }) } },
+    async (req) => methods.List(req.principal, req.query),
   );
 
   app.get(
     "/images/:imageRef",
     // An image bound to allUsers is readable without credentials (the core decides which).
-    { schema: { params: ImageRefParams, querystring: PageQuery }, config: { allowAnonymous: true } },
+    {
+      schema: {
+        params: ImageRefParams,
+        querystring: PageQuery,
+        response: answers({ 200: Type.Union([ANSWERS.Get, ANSWERS.ListAccessBindings]) }),
+      },
+      config: { allowAnonymous: true },
+    },
     async (req) => {
       const { id, verb } = imageRef(req.params.imageRef);
       if (verb === null) return methods.Get(req.principal, { imageId: id });
@@ -66,7 +99,13 @@ export const computeRoutes: FastifyPluginAsync<ImageRoutesOptions> = async (base
 
   app.post(
     "/images/:imageRef",
-    { schema: { params: ImageRefParams, body: AccessBindingsBody } },
+    {
+      schema: {
+        params: ImageRefParams,
+        body: AccessBindingsBody,
+        response: answers({ 200: ANSWERS.SetAccessBindings }),
+      },
+    },
     async (req) => {
       const { id, verb } = imageRef(req.params.imageRef);
       const body = req.body;
@@ -96,17 +135,27 @@ export const computeRoutes: FastifyPluginAsync<ImageRoutesOptions> = async (base
 
   app.get(
     "/images/:imageRef/operations",
-    { schema: { params: ImageRefParams, querystring: PageQuery } },
+    {
+      schema: {
+        params: ImageRefParams,
+        querystring: PageQuery,
+        response: answers({ 200: ANSWERS.ListOperations }),
+      },
+    },
     async (req) =>
       methods.ListOperations(req.principal, { ...req.query, imageId: imageRef(req.params.imageRef).id }),
   );
 
-  app.patch("/images/:imageRef", { schema: { params: ImageRefParams, body: UpdateImageBody } }, async (req) =>
-    methods.Update(req.principal, { ...req.body, imageId: imageRef(req.params.imageRef).id }),
+  app.patch(
+    "/images/:imageRef",
+    { schema: { params: ImageRefParams, body: UpdateImageBody, response: answers({ 200: ANSWERS.Update }) } },
+    async (req) => methods.Update(req.principal, { ...req.body, imageId: imageRef(req.params.imageRef).id }),
   );
 
-  app.delete("/images/:imageRef", { schema: { params: ImageRefParams } }, async (req) =>
-    methods.Delete(req.principal, { imageId: imageRef(req.params.imageRef).id }),
+  app.delete(
+    "/images/:imageRef",
+    { schema: { params: ImageRefParams, response: answers({ 200: ANSWERS.Delete }) } },
+    async (req) => methods.Delete(req.principal, { imageId: imageRef(req.params.imageRef).id }),
   );
 };
 

@@ -1,3 +1,5 @@
+import { Type } from "@sinclair/typebox";
+import { answers } from "../http/response-shapes.js";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -38,6 +40,13 @@ export interface ConsoleOptions {
  * origins. Assets have content hashes in their names and are cached for a year; the page itself
  * is revalidated every time, so a new build shows at once.
  */
+const ConsoleConfig = Type.Object({ keystone: Type.Boolean() }, { additionalProperties: false });
+const SignedIn = Type.Object(
+  { token: Type.String(), projectId: Type.String() },
+  { additionalProperties: false },
+);
+const Refusal = Type.Object({ message: Type.String() }, { additionalProperties: false });
+
 export async function consoleRoutes(app: FastifyInstance, opts: ConsoleOptions): Promise<void> {
   const index = path.join(CONSOLE_DIR, "index.html");
   const secure = (reply: FastifyReply) => {
@@ -45,8 +54,10 @@ export async function consoleRoutes(app: FastifyInstance, opts: ConsoleOptions):
     return reply;
   };
 
-  app.get("/console", async (_req, reply) => reply.redirect("/console/", 301));
-  app.get("/console/", async (_req, reply) => {
+  app.get("/console", { config: { bodyNotJson: "a redirect to /console/" } }, async (_req, reply) =>
+    reply.redirect("/console/", 301),
+  );
+  app.get("/console/", { config: { bodyNotJson: "the console's page" } }, async (_req, reply) => {
     if (!fs.existsSync(index)) {
       return reply.code(404).type("text/plain").send("The console is not built: run npm run build\n");
     }
@@ -67,8 +78,11 @@ export async function consoleRoutes(app: FastifyInstance, opts: ConsoleOptions):
     },
   });
 
-  app.get("/console/config.json", async (_req, reply) =>
-    reply.header("cache-control", "no-cache").send({ keystone: opts.keystoneSignIn !== null }),
+  app.get(
+    "/console/config.json",
+    { schema: { response: answers({ 200: ConsoleConfig }) } },
+    async (_req, reply) =>
+      reply.header("cache-control", "no-cache").send({ keystone: opts.keystoneSignIn !== null }),
   );
 
   app.post<{ Body: { user?: unknown; password?: unknown; project?: unknown } }>(
@@ -84,6 +98,7 @@ export async function consoleRoutes(app: FastifyInstance, opts: ConsoleOptions):
             project: { type: "string", minLength: 1, maxLength: 255 },
           },
         },
+        response: answers({ 200: SignedIn, 401: Refusal, 404: Refusal }),
       },
     },
     async (req, reply) => {

@@ -7,11 +7,13 @@ import { invalidArgument } from "../../core/errors.js";
 import type { Principal } from "../../core/principal.js";
 import { bareMetalImageMethods } from "../baremetal/methods.js";
 import { type CallContext, computeImageMethods } from "../compute/methods.js";
-import { IMAGE_DIALECTS } from "../image-dialects.js";
+import { IMAGE_SERVICES } from "../image-services.js";
 import { operationMethods } from "../operation/methods.js";
 import { toYandexError } from "../yandex/errors.js";
 import { usableIdempotencyKey } from "../yandex/plugin.js";
 import { codecFor, protoRoot } from "./codec.js";
+import { ResponseShapeError, ResponseShapes } from "../http/response-shapes.js";
+import { RESPONSES } from "../yandex/responses.js";
 
 type Json = Record<string, unknown>;
 /** One RPC: the request message as a proto3 JSON document in, the response document out. */
@@ -29,6 +31,8 @@ export interface GrpcServerOptions {
   maxMessageBytes: number;
   /** Told of every answered call (the metrics): its status code's name and how long it took. */
   onAnswered?: (service: string, method: string, code: string, seconds: number) => void;
+  /** Validate every answer against its declared shape (yandex/responses.ts), as REST does. */
+  checkResponses?: boolean;
 }
 
 export interface GrpcServer {
@@ -53,9 +57,9 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
     "grpc.max_receive_message_length": opts.maxMessageBytes,
     "grpc.max_send_message_length": 64 * 1024 * 1024,
   });
-  const compute = computeImageMethods(opts.core, IMAGE_DIALECTS);
-  const bareMetal = bareMetalImageMethods(opts.core, IMAGE_DIALECTS);
-  const operations = operationMethods(opts.core, IMAGE_DIALECTS);
+  const compute = computeImageMethods(opts.core, IMAGE_SERVICES);
+  const bareMetal = bareMetalImageMethods(opts.core, IMAGE_SERVICES);
+  const operations = operationMethods(opts.core, IMAGE_SERVICES);
   const services: [string, Record<string, Method>, Set<string>][] = [
     ["yandex.cloud.compute.v1.ImageService", compute as unknown as Record<string, Method>, new Set(["Get"])],
     [
@@ -65,8 +69,10 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
     ],
     ["yandex.cloud.operation.OperationService", operations as unknown as Record<string, Method>, new Set()],
   ];
+  const shapes = opts.checkResponses ? new ResponseShapes() : null;
   for (const [name, methods, anonymous] of services) {
-    const { definition, implementation } = serviceOf(name, methods, anonymous, opts);
+    const checked = shapes ? checkedMethods(name, methods, shapes) : methods;
+    const { definition, implementation } = serviceOf(name, checked, anonymous, opts);
     server.addService(definition, implementation);
   }
   const credentials = opts.tls
@@ -128,6 +134,27 @@ function serviceOf(
     implementation[rpc.name] = unary(method, anonymous.has(rpc.name), opts, [name, rpc.name]);
   }
   return { definition, implementation };
+}
+
+/** The service's methods, each answer validated against the shape declared for its RPC. */
+function checkedMethods(
+  service: string,
+  methods: Record<string, Method>,
+  shapes: ResponseShapes,
+): Record<string, Method> {
+  const declared: Record<string, unknown> = RESPONSES[service as keyof typeof RESPONSES];
+  const checked: Record<string, Method> = {};
+  for (const [rpc, method] of Object.entries(methods)) {
+    if (!declared?.[rpc])
+      throw new Error(`${service}.${rpc} declares no response shape (yandex/responses.ts)`);
+    const validate = shapes.compile(declared[rpc]);
+    checked[rpc] = async (principal, request, ctx) => {
+      const answer = await method(principal, request, ctx);
+      if (!validate(answer)) throw new ResponseShapeError(`${service}.${rpc}`, "OK", validate.errors ?? []);
+      return answer;
+    };
+  }
+  return checked;
 }
 
 const STATUS = codecFor("google.rpc.Status");

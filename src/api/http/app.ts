@@ -8,9 +8,11 @@ import type { Logger } from "pino";
 import type { Authenticator } from "../../auth/authenticator.js";
 import type { Core } from "../../core/core.js";
 import { bareMetalRoutes } from "../baremetal/routes.js";
+import { Type } from "@sinclair/typebox";
+import { answers, useResponseShapes } from "./response-shapes.js";
 import { computeRoutes } from "../compute/routes.js";
 import { type ConsoleOptions, consoleRoutes } from "../console/routes.js";
-import { IMAGE_DIALECTS } from "../image-dialects.js";
+import { IMAGE_SERVICES } from "../image-services.js";
 import { operationRoutes } from "../operation/routes.js";
 import { invalidArgument } from "../../core/errors.js";
 import { glanceErrorBody } from "../openstack/errors.js";
@@ -40,6 +42,8 @@ export interface AppDeps {
   minUploadRate?: MinUploadRate;
   /** The web console's settings (null: not served). */
   console?: ConsoleOptions | null;
+  /** Validate every JSON answer against its route's declared shape (http/response-shapes.ts). */
+  checkResponses?: boolean;
   /** Told of every answered request (the metrics): its dialect, route template, method, status and time. */
   onAnswered?: (dialect: string, route: string, method: string, status: number, seconds: number) => void;
 }
@@ -98,6 +102,8 @@ export function buildHttpApp(deps: AppDeps): FastifyInstance {
     },
   });
 
+  useResponseShapes(app, deps.checkResponses ?? false);
+
   // A JSON body over its declared limit is refused before it is read, and Fastify then closes the
   // connection: a client still sending meets a reset instead of the refusal. Keep the connection,
   // read and drop the rest (up to a bound), so that the client finishes and reads the answer.
@@ -121,8 +127,9 @@ export function buildHttpApp(deps: AppDeps): FastifyInstance {
     });
   }
 
-  app.get("/healthz", async () => ({ status: "ok" }));
-  app.get("/readyz", async (_req, reply) => {
+  const Health = Type.Object({ status: Type.String() }, { additionalProperties: false });
+  app.get("/healthz", { schema: { response: answers({ 200: Health }) } }, async () => ({ status: "ok" }));
+  app.get("/readyz", { schema: { response: answers({ 200: Health, 503: Health }) } }, async (_req, reply) => {
     try {
       await deps.core.ping();
       return { status: "ready" };
@@ -132,24 +139,24 @@ export function buildHttpApp(deps: AppDeps): FastifyInstance {
     }
   });
 
-  const dialects = IMAGE_DIALECTS;
+  const services = IMAGE_SERVICES;
   app.register(computeRoutes, {
     prefix: "/compute/v1",
     core: deps.core,
     auth: deps.auth,
-    dialects,
+    services,
   });
   app.register(bareMetalRoutes, {
     prefix: "/baremetal/v1alpha",
     core: deps.core,
     auth: deps.auth,
-    dialects,
+    services,
   });
   app.register(operationRoutes, {
     prefix: "/operations",
     core: deps.core,
     auth: deps.auth,
-    dialects,
+    services,
   });
   for (const prefix of ["/compute", "/baremetal"]) {
     app.register(async (scope) => useYandexErrors(scope), { prefix });

@@ -11,6 +11,11 @@ declare module "fastify" {
      * see (an image bound to `allUsers`) and asks it to authenticate for anything else.
      */
     allowAnonymous?: boolean;
+    /**
+     * Why the route declares no JSON response (it streams bytes, serves a page, redirects):
+     * every other route declares its response shapes (http/response-shapes.ts).
+     */
+    bodyNotJson?: string;
   }
 }
 

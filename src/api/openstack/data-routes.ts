@@ -1,3 +1,5 @@
+import { NO_BODY, answers } from "../http/response-shapes.js";
+import { OPENSTACK_ANSWERS as A } from "./responses.js";
 import { PassThrough } from "node:stream";
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
@@ -41,7 +43,7 @@ export const dataRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (bas
   for (const mode of ["file", "stage"] as const) {
     app.put(
       `/images/:imageId/${mode}`,
-      { schema: { params: IdParams }, onRequest: checkUpload },
+      { schema: { params: IdParams, response: answers({ 204: NO_BODY }) }, onRequest: checkUpload },
       async (req, reply) => {
         const aborted = new AbortController();
         req.raw.once("close", () => {
@@ -82,7 +84,10 @@ export const dataRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (bas
 
   app.post(
     "/images/:imageId/import",
-    { schema: { params: IdParams, body: ImportBody }, attachValidation: true },
+    {
+      schema: { params: IdParams, body: ImportBody, response: answers({ 202: NO_BODY }) },
+      attachValidation: true,
+    },
     async (req, reply) => {
       if (req.validationError) {
         throw invalidArgument('Import method not specified: send {"method": {"name": ...}}.');
@@ -108,33 +113,43 @@ export const dataRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (bas
   );
 
   // Where the bytes live (Glance's locations API, for operators); read-only (core/image-data/image-locations.ts).
-  app.get("/images/:imageId/locations", { schema: { params: IdParams } }, async (req) =>
-    (await core.imageData.locations(req.principal, req.params.imageId)).map((url) => ({
-      url,
-      metadata: { store: opts.storeId },
-    })),
+  app.get(
+    "/images/:imageId/locations",
+    { schema: { params: IdParams, response: answers({ 200: A.locations }) } },
+    async (req) =>
+      (await core.imageData.locations(req.principal, req.params.imageId)).map((url) => ({
+        url,
+        metadata: { store: opts.storeId },
+      })),
   );
 
-  app.get("/images/:imageId/file", { schema: { params: IdParams } }, async (req, reply) => {
-    const download = await core.imageData.download(
-      req.principal,
-      req.params.imageId,
-      parseRange(req.headers.range),
-    );
-    if (!download.stream) return reply.code(204).send();
-    const { image, range } = download;
-    reply.header("content-type", "application/octet-stream");
-    if (image.checksumMd5) reply.header("content-md5", image.checksumMd5);
-    if (range) {
-      reply
-        .code(206)
-        .header("content-range", `bytes ${range.start}-${range.end}/${image.size}`)
-        .header("content-length", range.end - range.start + 1);
-    } else {
-      reply.header("content-length", image.size);
-    }
-    return reply.send(download.stream);
-  });
+  app.get(
+    "/images/:imageId/file",
+    {
+      schema: { params: IdParams },
+      config: { bodyNotJson: "the image data, streamed (204 when it has none)" },
+    },
+    async (req, reply) => {
+      const download = await core.imageData.download(
+        req.principal,
+        req.params.imageId,
+        parseRange(req.headers.range),
+      );
+      if (!download.stream) return reply.code(204).send();
+      const { image, range } = download;
+      reply.header("content-type", "application/octet-stream");
+      if (image.checksumMd5) reply.header("content-md5", image.checksumMd5);
+      if (range) {
+        reply
+          .code(206)
+          .header("content-range", `bytes ${range.start}-${range.end}/${image.size}`)
+          .header("content-length", range.end - range.start + 1);
+      } else {
+        reply.header("content-length", image.size);
+      }
+      return reply.send(download.stream);
+    },
+  );
 };
 
 /** One `bytes=` range (`a-b`, `a-`, `-n`); anything else is ignored and the whole image is sent. */

@@ -1,3 +1,5 @@
+import { NO_BODY, answers } from "../http/response-shapes.js";
+import { OPENSTACK_ANSWERS as A } from "./responses.js";
 import type { FastifyPluginAsync } from "fastify";
 import { invalidArgument } from "../../core/errors.js";
 import { GIB } from "../../core/image-sizes.js";
@@ -34,17 +36,23 @@ export const imageRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (ap
   const policy = updatePolicy(opts.profile);
   const render = (image: Image, viewer: Principal) => renderImage(image, opts.storeId, viewer);
 
-  app.get("/schemas/image", async () => IMAGE_SCHEMA);
-  app.get("/schemas/images", async () => IMAGES_SCHEMA);
-  app.get("/schemas/member", async () => MEMBER_SCHEMA);
-  app.get("/schemas/members", async () => MEMBERS_SCHEMA);
+  app.get("/schemas/image", { schema: { response: answers({ 200: A.schema }) } }, async () => IMAGE_SCHEMA);
+  app.get("/schemas/images", { schema: { response: answers({ 200: A.schema }) } }, async () => IMAGES_SCHEMA);
+  app.get("/schemas/member", { schema: { response: answers({ 200: A.schema }) } }, async () => MEMBER_SCHEMA);
+  app.get(
+    "/schemas/members",
+    { schema: { response: answers({ 200: A.schema }) } },
+    async () => MEMBERS_SCHEMA,
+  );
 
-  app.get("/info/import", async () => ({
+  app.get("/info/import", { schema: { response: answers({ 200: A.importInfo }) } }, async () => ({
     "import-methods": { description: "Import methods available.", type: "array", value: IMPORT_METHODS },
   }));
-  app.get("/info/stores", async () => ({ stores: [{ id: opts.storeId, default: "true" }] }));
+  app.get("/info/stores", { schema: { response: answers({ 200: A.stores }) } }, async () => ({
+    stores: [{ id: opts.storeId, default: "true" }],
+  }));
   // Glance's default policy: the store details are the admin's.
-  app.get("/info/stores/detail", async (req) => {
+  app.get("/info/stores/detail", { schema: { response: answers({ 200: A.storesDetail }) } }, async (req) => {
     if (!req.principal.isAdmin) {
       throw new GlanceHttpError(403, "You are not authorized to complete stores_info_detail action.");
     }
@@ -54,9 +62,9 @@ export const imageRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (ap
   });
   // Quota usage: Glance reports it only when Keystone unified limits are configured, an empty
   // object otherwise; Vitrine sets no per-project quotas.
-  app.get("/info/usage", async () => ({ usage: {} }));
+  app.get("/info/usage", { schema: { response: answers({ 200: A.usage }) } }, async () => ({ usage: {} }));
 
-  app.post("/images", async (req, reply) => {
+  app.post("/images", { schema: { response: answers({ 201: A.image }) } }, async (req, reply) => {
     // Glance reads any other media type as JSON too, and fails on it the same way.
     if (mediaType(req) !== "application/json") throw invalidArgument("Malformed JSON in request body.");
     const body = objectBody(req.body ?? {});
@@ -92,54 +100,70 @@ export const imageRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (ap
   });
 
   // Any query parameter may be a filter (custom properties), so the query is read as a whole.
-  app.get<{ Querystring: Record<string, string | string[] | undefined> }>("/images", async (req) => {
-    const query = req.query;
-    const page = await images.search(req.principal, parseListQuery(query));
-    const params = new URLSearchParams();
-    for (const [k, v] of Object.entries(query)) {
-      if (k === "marker" || v === undefined) continue;
-      for (const one of Array.isArray(v) ? v : [v]) params.append(k, one);
-    }
-    const first = params.size > 0 ? `/v2/images?${params.toString()}` : "/v2/images";
-    const last = page.items[page.items.length - 1];
-    if (page.more && last) params.set("marker", last.uuid);
-    return {
-      images: page.items.map((image) => render(image, req.principal)),
-      first,
-      schema: "/v2/schemas/images",
-      ...(page.more && last ? { next: `/v2/images?${params.toString()}` } : {}),
-    };
-  });
+  app.get<{ Querystring: Record<string, string | string[] | undefined> }>(
+    "/images",
+    { schema: { response: answers({ 200: A.images }) } },
+    async (req) => {
+      const query = req.query;
+      const page = await images.search(req.principal, parseListQuery(query));
+      const params = new URLSearchParams();
+      for (const [k, v] of Object.entries(query)) {
+        if (k === "marker" || v === undefined) continue;
+        for (const one of Array.isArray(v) ? v : [v]) params.append(k, one);
+      }
+      const first = params.size > 0 ? `/v2/images?${params.toString()}` : "/v2/images";
+      const last = page.items[page.items.length - 1];
+      if (page.more && last) params.set("marker", last.uuid);
+      return {
+        images: page.items.map((image) => render(image, req.principal)),
+        first,
+        schema: "/v2/schemas/images",
+        ...(page.more && last ? { next: `/v2/images?${params.toString()}` } : {}),
+      };
+    },
+  );
 
-  app.get<IdParams>("/images/:imageId", async (req) =>
+  app.get<IdParams>("/images/:imageId", { schema: { response: answers({ 200: A.image }) } }, async (req) =>
     render(await images.get(req.principal, { uuid: req.params.imageId }), req.principal),
   );
 
-  app.patch<IdParams>("/images/:imageId", async (req) => {
-    const type = requireMediaType(req, PATCH_MEDIA_TYPES, { "accept-patch": PATCH_MEDIA_TYPES.join(", ") });
-    const ref = { uuid: req.params.imageId };
-    let ops = parsePatch(req.body, type);
-    if (ops.some(touchesExtensionField)) {
-      const shown = renderedExtensionFields(await images.get(req.principal, ref), req.principal);
-      ops = ops.filter((op) => !isExtensionNoop(op, shown));
-    }
-    const { image } = await images.update(req.principal, ref, patchToChange(ops), policy);
-    return render(image, req.principal);
-  });
+  app.patch<IdParams>(
+    "/images/:imageId",
+    { schema: { response: answers({ 200: A.image }) } },
+    async (req) => {
+      const type = requireMediaType(req, PATCH_MEDIA_TYPES, { "accept-patch": PATCH_MEDIA_TYPES.join(", ") });
+      const ref = { uuid: req.params.imageId };
+      let ops = parsePatch(req.body, type);
+      if (ops.some(touchesExtensionField)) {
+        const shown = renderedExtensionFields(await images.get(req.principal, ref), req.principal);
+        ops = ops.filter((op) => !isExtensionNoop(op, shown));
+      }
+      const { image } = await images.update(req.principal, ref, patchToChange(ops), policy);
+      return render(image, req.principal);
+    },
+  );
 
-  app.delete<IdParams>("/images/:imageId", async (req, reply) => {
-    await images.delete(req.principal, { uuid: req.params.imageId }, "Delete image");
-    return reply.code(204).send();
-  });
+  app.delete<IdParams>(
+    "/images/:imageId",
+    { schema: { response: answers({ 204: NO_BODY }) } },
+    async (req, reply) => {
+      await images.delete(req.principal, { uuid: req.params.imageId }, "Delete image");
+      return reply.code(204).send();
+    },
+  );
 
   for (const [verb, deactivated] of [
     ["deactivate", true],
     ["reactivate", false],
   ] as const) {
-    app.post<IdParams>(`/images/:imageId/actions/${verb}`, async (req, reply) => {
-      await images.setDeactivated(req.principal, { uuid: req.params.imageId }, deactivated);
-      return reply.code(204).send();
-    });
+    app.post<IdParams>(
+      `/images/:imageId/actions/${verb}`,
+      { schema: { response: answers({ 204: NO_BODY }) } },
+      async (req, reply) => {
+        await images.setDeactivated(req.principal, { uuid: req.params.imageId }, deactivated);
+        return reply.code(204).send();
+      },
+    );
   }
 };
 

@@ -1,3 +1,5 @@
+import { NO_BODY, answers } from "../http/response-shapes.js";
+import { OPENSTACK_ANSWERS as A } from "./responses.js";
 import type { FastifyPluginAsync } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
@@ -20,7 +22,10 @@ export const memberRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (b
 
   app.post(
     "/images/:imageId/members",
-    { schema: { params: ImageParams, body: AddMemberBody }, attachValidation: true },
+    {
+      schema: { params: ImageParams, body: AddMemberBody, response: answers({ 200: A.member }) },
+      attachValidation: true,
+    },
     async (req) => {
       if (req.validationError) {
         throw invalidArgument('Member to be added not specified: send {"member": "<project id>"}.');
@@ -30,23 +35,33 @@ export const memberRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (b
     },
   );
 
-  app.get("/images/:imageId/members", { schema: { params: ImageParams } }, async (req) => ({
-    members: (await members.list(req.principal, req.params.imageId)).map((m) =>
-      renderMember(m, req.params.imageId),
-    ),
-    schema: "/v2/schemas/members",
-  }));
+  app.get(
+    "/images/:imageId/members",
+    { schema: { params: ImageParams, response: answers({ 200: A.members }) } },
+    async (req) => ({
+      members: (await members.list(req.principal, req.params.imageId)).map((m) =>
+        renderMember(m, req.params.imageId),
+      ),
+      schema: "/v2/schemas/members",
+    }),
+  );
 
-  app.get("/images/:imageId/members/:memberId", { schema: { params: MemberParams } }, async (req) =>
-    renderMember(
-      await members.get(req.principal, req.params.imageId, req.params.memberId),
-      req.params.imageId,
-    ),
+  app.get(
+    "/images/:imageId/members/:memberId",
+    { schema: { params: MemberParams, response: answers({ 200: A.member }) } },
+    async (req) =>
+      renderMember(
+        await members.get(req.principal, req.params.imageId, req.params.memberId),
+        req.params.imageId,
+      ),
   );
 
   app.put(
     "/images/:imageId/members/:memberId",
-    { schema: { params: MemberParams, body: MemberStatusBody }, attachValidation: true },
+    {
+      schema: { params: MemberParams, body: MemberStatusBody, response: answers({ 200: A.member }) },
+      attachValidation: true,
+    },
     async (req) => {
       if (req.validationError) {
         throw invalidArgument('Incorrect request: Status must be "pending", "accepted" or "rejected".');
@@ -61,7 +76,7 @@ export const memberRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (b
 
   app.delete(
     "/images/:imageId/members/:memberId",
-    { schema: { params: MemberParams } },
+    { schema: { params: MemberParams, response: answers({ 204: NO_BODY }) } },
     async (req, reply) => {
       await members.remove(req.principal, req.params.imageId, req.params.memberId);
       return reply.code(204).send();

@@ -1,3 +1,5 @@
+import { answers } from "../http/response-shapes.js";
+import { OPENSTACK_ANSWERS as A } from "./responses.js";
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import { baseUrl } from "./conventions.js";
 
@@ -34,9 +36,13 @@ function versionList(req: FastifyRequest, publicUrl: string | null) {
  * 200, both with the list; `GET /v2` describes the current version (keystoneauth reads either).
  */
 export const versionRoutes: FastifyPluginAsync<{ publicUrl: string | null }> = async (app, opts) => {
-  app.get("/", async (req, reply) => reply.code(300).send({ versions: versionList(req, opts.publicUrl) }));
-  app.get("/versions", async (req) => ({ versions: versionList(req, opts.publicUrl) }));
+  app.get("/", { schema: { response: answers({ 300: A.versions }) } }, async (req, reply) =>
+    reply.code(300).send({ versions: versionList(req, opts.publicUrl) }),
+  );
+  app.get("/versions", { schema: { response: answers({ 200: A.versions }) } }, async (req) => ({
+    versions: versionList(req, opts.publicUrl),
+  }));
   const current = async (req: FastifyRequest) => ({ version: versionList(req, opts.publicUrl)[0] });
-  app.get("/v2", current);
-  app.get("/v2/", current);
+  app.get("/v2", { schema: { response: answers({ 200: A.version }) } }, current);
+  app.get("/v2/", { schema: { response: answers({ 200: A.version }) } }, current);
 };

@@ -2,7 +2,7 @@ import type { AccessBinding, AccessBindingDelta } from "../../core/access-bindin
 import type { Operation, OperationProgress, OperationResponse } from "../../core/operation.js";
 import { renderStatus } from "./errors.js";
 import type { ImageKind } from "../../core/image.js";
-import type { ImageDialect } from "./image-dialect.js";
+import type { ImageService } from "./image-service.js";
 import { EMPTY_RESPONSE, any, timestamp } from "./json.js";
 
 /** Each operation's metadata type, in the image service's package or the shared access package. */
@@ -19,9 +19,9 @@ const ACCESS_PKG = "yandex.cloud.access";
 /** The Operation resource, with metadata and response typed for the service that owns the image. */
 export function renderOperation(
   op: Operation,
-  dialects: Record<ImageKind, ImageDialect>,
+  services: Record<ImageKind, ImageService>,
 ): Record<string, unknown> {
-  const dialect = dialects[op.resourceKind];
+  const service = services[op.resourceKind];
   const out: Record<string, unknown> = {
     id: op.id,
     description: op.description,
@@ -29,7 +29,7 @@ export function renderOperation(
     createdBy: op.createdBy,
     modifiedAt: timestamp(op.modifiedAt),
     done: op.done,
-    metadata: metadataOf(op, dialect),
+    metadata: metadataOf(op, service),
   };
   // Vitrine's extension (README "Operations"): clients that do not know the field ignore it.
   if (op.progress) out.progress = renderProgress(op.progress);
@@ -37,7 +37,7 @@ export function renderOperation(
     const { details } = renderStatus(op.error.code, op.error.message, op.error.violations ?? []);
     out.error = { code: renderStatus(op.error.code, "").code, message: op.error.message, details };
   } else if (op.response) {
-    out.response = responseOf(op.response, dialect);
+    out.response = responseOf(op.response, service);
   }
   return out;
 }
@@ -47,15 +47,15 @@ function renderProgress(progress: OperationProgress): Record<string, string> {
   return { bytesDone: String(progress.bytesDone), bytesTotal: String(progress.bytesTotal ?? 0) };
 }
 
-function metadataOf(op: Operation, dialect: ImageDialect): Record<string, unknown> {
+function metadataOf(op: Operation, service: ImageService): Record<string, unknown> {
   const { type, access } = METADATA_TYPE[op.kind];
   return access
     ? any(`${ACCESS_PKG}.${type}`, { resourceId: op.resourceId })
-    : any(`${dialect.pkg}.${type}`, { imageId: op.resourceId });
+    : any(`${service.pkg}.${type}`, { imageId: op.resourceId });
 }
 
-function responseOf(response: OperationResponse, dialect: ImageDialect): Record<string, unknown> {
-  if (response.type === "image") return any(`${dialect.pkg}.Image`, dialect.renderImage(response.image));
+function responseOf(response: OperationResponse, service: ImageService): Record<string, unknown> {
+  if (response.type === "image") return any(`${service.pkg}.Image`, service.renderImage(response.image));
   if (response.type === "accessBindings") {
     return any(`${ACCESS_PKG}.AccessBindingsOperationResult`, {
       effectiveDeltas: response.effectiveDeltas.map(renderDelta),

@@ -1,24 +1,24 @@
 import type { CoreDeps } from "../core-deps.js";
 import { failedPrecondition, permissionDenied } from "../errors.js";
-import { type ImageChange, applyChange } from "../image-change.js";
+import { type ChangeRules, type ImageChange, applyChange } from "../image-change.js";
 import { assertMinDiskSizeCovers, dataSizeOf } from "../image-sizes.js";
 import { isBeingDeleted, isQueued, transition } from "../image-states.js";
 import type { Image } from "../image.js";
 import type { Operation } from "../operation.js";
 import { recordImageOperation } from "../operations/record-operation.js";
+import type { CatalogStores } from "../ports/catalog.js";
 import type { Principal } from "../principal.js";
 import { type ImageRef, loadImage, refId } from "./image-loader.js";
 import { assertMayPublicize } from "./register-image.js";
 import { assertNameFree, saveImage } from "./save-image.js";
 
 /** How a dialect wants a change applied, and the rules it holds names and sizes to. */
-export interface UpdatePolicy {
-  /** "now": saved at once (the operation is done); "deferred": a worker applies it, the image shows `updating`. */
+export interface UpdatePolicy extends ChangeRules {
+  /**
+   * "now": saved at once (the operation is done); "deferred": a worker applies it (run-update.ts),
+   * the image shows `updating`.
+   */
   apply: "now" | "deferred";
-  /** Names unique per folder (the Yandex dialects; Glance names are free text). */
-  uniqueName: boolean;
-  /** A changed minDiskSize must cover the data (the Compute API's rule). */
-  minDiskCoversData: boolean;
   /** The operation's description, in the dialect's words. */
   description: string;
 }
@@ -26,7 +26,7 @@ export interface UpdatePolicy {
 /**
  * Changes an image's metadata: authorise, load, apply the declared change, check the rules, save
  * (conditional on the status and version read), record the operation. Deferred changes are
- * checked now and again when a worker applies them.
+ * checked now and again when a worker applies them (assertRulesHold, run-update.ts).
  */
 export async function updateImage(
   deps: Pick<CoreDeps, "catalog" | "queue">,
@@ -40,16 +40,15 @@ export async function updateImage(
     if (isBeingDeleted(current)) throw failedPrecondition(`Image ${current.id} is being deleted`);
     const next = applyChange(current, change);
     checkChangeRules(principal, current, next);
-    if (policy.uniqueName && next.name !== current.name) await assertNameFree(tx, next);
-    const sizeChanged = change.set.minDiskSize !== undefined || change.reset?.includes("minDiskSize");
-    if (policy.minDiskCoversData && sizeChanged) assertMinDiskSizeCovers(next.minDiskSize, dataSizeOf(next));
+    const rules = { uniqueName: policy.uniqueName, minDiskCoversData: policy.minDiskCoversData };
+    await assertRulesHold(tx, current, next, change, rules);
 
     if (policy.apply === "deferred") {
       const saved = await saveImage(tx, current, transition(current, "updating"), refId(ref));
       const operation = await recordImageOperation(tx, principal, current, {
         kind: "image.update",
         description: policy.description,
-        task: { type: "update", change },
+        task: { type: "update", change, rules },
       });
       return { operation, image: saved };
     }
@@ -64,6 +63,19 @@ export async function updateImage(
   });
   if (policy.apply === "deferred") deps.queue.kick();
   return result;
+}
+
+/** The dialect's rules for `change`, on the catalog as `tx` sees it: a free name, a disk that fits. */
+export async function assertRulesHold(
+  tx: CatalogStores,
+  current: Image,
+  next: Image,
+  change: ImageChange,
+  rules: ChangeRules,
+): Promise<void> {
+  if (rules.uniqueName && next.name !== current.name) await assertNameFree(tx, next);
+  const sizeChanged = change.set.minDiskSize !== undefined || change.reset?.includes("minDiskSize");
+  if (rules.minDiskCoversData && sizeChanged) assertMinDiskSizeCovers(next.minDiskSize, dataSizeOf(next));
 }
 
 /** Rules on fields only some dialects change: who may publish, when formats may change. */

@@ -37,3 +37,20 @@ export interface UrlGuard {
   /** Throws INVALID_ARGUMENT naming `field` when the URL may not be fetched. */
   check(uri: string, field?: string): void;
 }
+
+/** An opened source of image data, and its length when the source announces one. */
+export interface SourceData {
+  stream: Readable;
+  length: number | null;
+}
+
+/** A source a create reads through the ingest pipeline (an image source is shared, never read). */
+export type ReadableSource = { type: "uri"; uri: string } | { type: "disk" | "snapshot"; id: string };
+
+/**
+ * Opens what an image is created from: a URL (every hop under the import allow-list), a disk or a
+ * snapshot (src/ingest/sources; a cloud plugs its own volumes in).
+ */
+export interface SourceOpener {
+  open(source: ReadableSource, signal: AbortSignal): Promise<SourceData>;
+}

@@ -1,7 +1,7 @@
 import { Agent, request } from "undici";
 import { VitrineError, isVitrineError } from "../../core/errors.js";
 import type { UrlPolicy } from "../url-policy.js";
-import type { SourceData } from "./source-data.js";
+import type { SourceData } from "../../core/ports/ingest.js";
 import { describeCauses } from "../../error-causes.js";
 
 const MAX_REDIRECTS = 5;

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
-import type { SourceData } from "./source-data.js";
+import type { SourceData } from "../../core/ports/ingest.js";
 import { invalidArgument, notFound } from "../../core/errors.js";
 
 /** A disk or snapshot the image can be made from. */

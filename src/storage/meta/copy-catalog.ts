@@ -1,6 +1,6 @@
 import { type RawBuilder, sql } from "kysely";
 import type { Db } from "./database.js";
-import type { SqlDialectName } from "./sql-catalog.js";
+import type { SqlEngine } from "./sql-catalog.js";
 
 /** Every table of the catalog with its primary key, parents before children. */
 const TABLES: readonly { name: string; key: readonly string[] }[] = [
@@ -27,7 +27,7 @@ const BATCH = 200;
 export async function copyCatalog(
   from: Db,
   to: Db,
-  target: SqlDialectName,
+  target: SqlEngine,
   onBatch: (table: string, rows: number) => void = () => {},
 ): Promise<Record<string, number>> {
   const written: Record<string, number> = {};

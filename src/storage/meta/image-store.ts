@@ -2,14 +2,14 @@ import type { Image, ImageKind } from "../../core/image.js";
 import type { ImageStore } from "../../core/ports/catalog.js";
 import { sql } from "kysely";
 import type { Db } from "./database.js";
-import type { SqlDialectName } from "./sql-catalog.js";
+import type { SqlEngine } from "./sql-catalog.js";
 import { toImage, toRow } from "./image-rows.js";
 
 /** The image write model: rows of `images`, with tags and properties mirrored into side tables. */
 export class SqlImageStore implements ImageStore {
   constructor(
     private readonly db: Db,
-    private readonly dialect: SqlDialectName,
+    private readonly engine: SqlEngine,
   ) {}
 
   async insert(image: Image): Promise<void> {
@@ -76,7 +76,7 @@ export class SqlImageStore implements ImageStore {
   }
 
   async isNameTaken(kind: ImageKind, folderId: string, name: string, exceptId?: string): Promise<boolean> {
-    if (this.dialect === "postgres") {
+    if (this.engine === "postgres") {
       // Read committed would let two transactions both see the name free; a transaction-scoped
       // advisory lock on the name serialises them. (SQLite has one writer: nothing to do.)
       await sql`select pg_advisory_xact_lock(hashtextextended(${`${kind}/${folderId}/${name}`}, 0))`.execute(

@@ -11,12 +11,12 @@ export function openPostgresCatalog(url: string): Promise<ServiceCatalog> {
   return migrated(openPostgres(url), "postgres");
 }
 
-async function migrated(db: Db, dialect: "sqlite" | "postgres"): Promise<ServiceCatalog> {
+async function migrated(db: Db, engine: "sqlite" | "postgres"): Promise<ServiceCatalog> {
   try {
     await migrateToLatest(db);
   } catch (err) {
     await db.destroy();
     throw err;
   }
-  return sqlCatalog(db, dialect);
+  return sqlCatalog(db, engine);
 }

@@ -1,6 +1,6 @@
 import type { ImageSource, OperationKind, OperationTask } from "../../core/operation.js";
 import type { DiskFormat } from "../../core/disk-format.js";
-import type { ImageFields } from "../../core/image-change.js";
+import type { ChangeRules, ImageFields } from "../../core/image-change.js";
 
 /**
  * Reads an operation's stored task. Rows written before tasks were typed hold the older payload
@@ -9,6 +9,8 @@ import type { ImageFields } from "../../core/image-change.js";
  */
 export function decodeTask(kind: OperationKind, json: string): OperationTask {
   const stored = JSON.parse(json) as Partial<OperationTask> & LegacyPayload;
+  if (stored.type === "update" && !stored.rules)
+    return { ...stored, rules: BAREMETAL_RULES } as OperationTask;
   if (stored.type !== undefined) return stored as OperationTask;
   if (kind === "image.create" && stored.source && stored.allowedFormats && stored.inherit) {
     const store = stored.openstackImport?.store;
@@ -29,10 +31,15 @@ export function decodeTask(kind: OperationKind, json: string): OperationTask {
           }),
     };
   }
-  if (kind === "image.update" && stored.patch) return { type: "update", change: { set: stored.patch } };
+  if (kind === "image.update" && stored.patch) {
+    return { type: "update", change: { set: stored.patch }, rules: BAREMETAL_RULES };
+  }
   if (kind === "image.delete") return { type: "delete", blobKey: stored.blobKey ?? null };
   return { type: "none" };
 }
+
+/** Deferred updates stored without their rules were BareMetal's, the one dialect that defers. */
+const BAREMETAL_RULES: ChangeRules = { uniqueName: true, minDiskCoversData: false };
 
 /** The payloads of the first releases. */
 interface LegacyPayload {

@@ -15,7 +15,7 @@ import { SqlSubjectStore } from "./subject-store.js";
 import { SqlTokenStore } from "./token-store.js";
 import { SqlUploadStore } from "./upload-store.js";
 
-export type SqlDialectName = "sqlite" | "postgres";
+export type SqlEngine = "sqlite" | "postgres";
 
 /**
  * The service's catalog: the core's `Catalog`, and the ports others own — the tokens auth/ reads
@@ -27,9 +27,9 @@ export interface ServiceCatalog extends Catalog {
 }
 
 /** The stores bound to one query executor: the database itself or one of its transactions. */
-function storesOn(db: Db, dialect: SqlDialectName): CatalogStores {
+function storesOn(db: Db, engine: SqlEngine): CatalogStores {
   return {
-    images: reportingFullDisk(new SqlImageStore(db, dialect)),
+    images: reportingFullDisk(new SqlImageStore(db, engine)),
     imageViews: reportingFullDisk(new SqlImageReadModel(db)),
     operations: reportingFullDisk(new SqlOperationStore(db)),
     members: reportingFullDisk(new SqlMemberStore(db)),
@@ -66,9 +66,9 @@ function reportingFullDisk<T extends object>(store: T): T {
  * The catalog on a Kysely database. The stores use SQL both SQLite and PostgreSQL speak; where
  * the two must differ (serialising concurrent writers) the store is told which it talks to.
  */
-export function sqlCatalog(db: Db, dialect: SqlDialectName): ServiceCatalog {
+export function sqlCatalog(db: Db, engine: SqlEngine): ServiceCatalog {
   return {
-    ...storesOn(db, dialect),
+    ...storesOn(db, engine),
     tokens: reportingFullDisk(new SqlTokenStore(db)),
     nodes: new SqlNodeRegistry(db),
     // A full disk ends a SQLite transaction by itself; database.ts makes Kysely's rollback
@@ -76,7 +76,7 @@ export function sqlCatalog(db: Db, dialect: SqlDialectName): ServiceCatalog {
     transaction: (work) =>
       db
         .transaction()
-        .execute((trx) => work(storesOn(trx, dialect)))
+        .execute((trx) => work(storesOn(trx, engine)))
         .catch(rethrowFull),
     ping: async () => {
       await sql`select 1`.execute(db);

@@ -1,37 +1,18 @@
 import type { Logger } from "pino";
-import { VitrineError, internal, isVitrineError, needsOperatorAttention } from "../core/errors.js";
-import type { Operation, OperationError, OperationProgress, OperationResponse } from "../core/operation.js";
+import { internal, isVitrineError, needsOperatorAttention } from "../core/errors.js";
+import type { Operation, OperationError, OperationProgress } from "../core/operation.js";
+import type { OperationRunner, OperationRunners, RunContext } from "../core/operations/operation-runner.js";
 import type { Catalog, CatalogStores } from "../core/ports/catalog.js";
 import type { OperationQueue } from "../core/ports/operation-queue.js";
 
 /** Why a running operation was stopped: the user cancelled it, or this process is shutting down. */
 class CancelRequested extends Error {}
 class ShuttingDown extends Error {}
+/** Another worker holds the operation now (this one's lease expired): its outcome is not ours to record. */
+class LeaseLost extends Error {}
 
-export interface RunContext {
-  op: Operation;
-  /** Aborted on cancellation or shutdown; pass it to every stream and request. */
-  signal: AbortSignal;
-  log: Logger;
-  /**
-   * Ends the operation successfully: `apply` makes the final catalog changes and returns the
-   * response, in the same transaction that marks the operation done.
-   */
-  complete(apply: (tx: CatalogStores) => Promise<OperationResponse>): Promise<void>;
-  /** How far it is; cheap to call often (recorded for readers about once a second). */
-  reportProgress(progress: OperationProgress): void;
-}
-
-export interface OperationHandler {
-  /** Whether a user may cancel it while it runs. */
-  readonly cancellable: boolean;
-  /** Does the work and calls `ctx.complete`; throws to fail. Must be safe to run again after a crash. */
-  run(ctx: RunContext): Promise<void>;
-  /** Puts the resource into its failed (or, for a cancellation, rolled-back) state, in the ending transaction. */
-  rollback(tx: CatalogStores, op: Operation, error: OperationError): Promise<void>;
-  /** Frees what the operation wrote outside the database, after the rollback committed. */
-  cleanup?(op: Operation): Promise<void>;
-}
+/** Ending transactions that lost a race to a concurrent change are run again, this many times in all. */
+const ENDING_ATTEMPTS = 3;
 
 /** Told when this process starts and ends running an operation (the metrics). */
 export interface EngineObserver {
@@ -82,7 +63,7 @@ export class OperationEngine implements OperationQueue {
 
   constructor(
     private readonly catalog: Catalog,
-    private readonly handlers: Partial<Record<Operation["kind"], OperationHandler>>,
+    private readonly runners: OperationRunners,
     private readonly opts: EngineOptions,
     private readonly log: Logger,
     private readonly observer: EngineObserver | null = null,
@@ -118,13 +99,13 @@ export class OperationEngine implements OperationQueue {
   }
 
   isCancellable(op: Operation): boolean {
-    return this.handlerFor(op).cancellable;
+    return this.runnerFor(op).cancellable;
   }
 
-  private handlerFor(op: Operation): OperationHandler {
-    const handler = this.handlers[op.kind];
-    if (!handler) throw internal(`no handler for operation kind ${op.kind}`);
-    return handler;
+  private runnerFor(op: Operation): OperationRunner {
+    const runner = this.runners[op.kind];
+    if (!runner) throw internal(`no runner for operation kind ${op.kind}`);
+    return runner;
   }
 
   /**
@@ -200,7 +181,7 @@ export class OperationEngine implements OperationQueue {
   }
 
   private async execute(op: Operation, controller: AbortController, log: Logger): Promise<void> {
-    const handler = this.handlerFor(op);
+    const runner = this.runnerFor(op);
     let completed = false;
     const ctx: RunContext = {
       op,
@@ -208,13 +189,13 @@ export class OperationEngine implements OperationQueue {
       log,
       complete: async (apply) => {
         controller.signal.throwIfAborted();
-        await this.catalog.transaction(async (tx) => {
+        await this.ending(async (tx) => {
           // The last progress reported goes with the result: a short import still shows its bytes.
           const progress = this.running.get(op.id)?.unrecorded;
           if (progress) await tx.operations.saveProgress(op.id, this.opts.owner, progress);
           const response = await apply(tx);
           const ok = await tx.operations.finish(op.id, this.opts.owner, { response }, Date.now());
-          if (!ok) throw new VitrineError("ABORTED", "The operation's lease was lost to another worker");
+          if (!ok) throw new LeaseLost();
         });
         completed = true;
       },
@@ -227,18 +208,24 @@ export class OperationEngine implements OperationQueue {
     this.observer?.started(op);
     let outcome: Parameters<EngineObserver["ended"]>[1] = "failed";
     try {
-      await handler.run(ctx);
-      if (!completed) throw internal(`handler for ${op.kind} returned without completing`);
+      await runner.run(ctx);
+      if (!completed) throw internal(`runner for ${op.kind} returned without completing`);
       outcome = "done";
       log.info("operation done");
     } catch (err) {
       const reason: unknown = controller.signal.aborted ? controller.signal.reason : null;
       if (reason instanceof ShuttingDown) {
         // Leave it for the next worker (or this one after restart): nothing is finished or rolled back.
-        await handler.cleanup?.(op).catch((e) => log.warn({ err: e }, "cleanup after shutdown failed"));
+        await runner.cleanup?.(op).catch((e) => log.warn({ err: e }, "cleanup after shutdown failed"));
         await this.catalog.operations.release(op.id, this.opts.owner, Date.now());
         outcome = "released";
         log.info("operation released for resumption at shutdown");
+        return;
+      }
+      if (err instanceof LeaseLost) {
+        // Its lease expired while it ran (a stalled process): the worker holding it now ends it.
+        outcome = "released";
+        log.warn("operation lease lost to another worker; leaving the operation to it");
         return;
       }
       const error: OperationError =
@@ -251,7 +238,13 @@ export class OperationEngine implements OperationQueue {
         log.error({ err }, "operation failed");
       } else log.info({ code: error.code, message: error.message }, "operation failed");
       if (error.code === "CANCELLED") outcome = "cancelled";
-      await this.fail(op, error);
+      await this.fail(op, error).catch((e: unknown) =>
+        // Still leased to this worker: when the lease expires a worker runs it again.
+        log.error(
+          { err: e },
+          "ending the failed operation did not commit; it runs again when its lease expires",
+        ),
+      );
     } finally {
       this.observer?.ended(op, outcome);
     }
@@ -259,16 +252,31 @@ export class OperationEngine implements OperationQueue {
 
   /** Ends an operation with an error: rollback and the final state in one transaction, then cleanup. */
   private async fail(op: Operation, error: OperationError): Promise<void> {
-    const handler = this.handlerFor(op);
+    const runner = this.runnerFor(op);
     let finished = false;
-    await this.catalog.transaction(async (tx) => {
+    await this.ending(async (tx) => {
       finished = await tx.operations.finish(op.id, this.opts.owner, { error }, Date.now());
-      if (finished) await handler.rollback(tx, op, error);
+      if (finished) await runner.rollback(tx, op, error);
     });
     if (finished) {
-      await handler
-        .cleanup?.(op)
-        .catch((err) => this.log.warn({ err, operationId: op.id }, "cleanup failed"));
+      await runner.cleanup?.(op).catch((err) => this.log.warn({ err, operationId: op.id }, "cleanup failed"));
+    }
+  }
+
+  /**
+   * The transaction that ends an operation. A use case's save answers a lost race with ABORTED
+   * (the image changed since it was read, e.g. a user edited its description meanwhile); the
+   * ending is then decided again on what is stored now rather than failing the operation for it.
+   */
+  private async ending(apply: (tx: CatalogStores) => Promise<void>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.catalog.transaction(apply);
+        return;
+      } catch (err) {
+        const lostRace = isVitrineError(err) && err.code === "ABORTED";
+        if (!lostRace || attempt >= ENDING_ATTEMPTS) throw err;
+      }
     }
   }
 

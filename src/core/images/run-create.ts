@@ -1,0 +1,179 @@
+import type { CoreDeps } from "../core-deps.js";
+import { failedPrecondition, internal, notFound } from "../errors.js";
+import { assertMinDiskSizeCovers, dataSizeOf, defaultMinDiskSize } from "../image-sizes.js";
+import { isActive, isBeingDeleted, isQueued, transition } from "../image-states.js";
+import { type Image, NO_DATA, dataFields } from "../image.js";
+import { releaseBlob } from "../image-data/release-blob.js";
+import type { CreateImageTask, Operation, OperationError, OperationResponse } from "../operation.js";
+import type { OperationRunner, RunContext } from "../operations/operation-runner.js";
+import { pendingTag } from "../ports/blob-store.js";
+import type { CatalogStores } from "../ports/catalog.js";
+import type { IngestResult } from "../ports/ingest.js";
+import { saveImage } from "./save-image.js";
+
+export type RunCreateDeps = Pick<
+  CoreDeps,
+  "catalog" | "blobs" | "ingest" | "sources" | "formats" | "maxImageBytes"
+>;
+
+/**
+ * The run half of creating an image (the request half is create-image.ts for the Yandex dialects,
+ * import-image-data.ts for OpenStack's import): brings the data in and decides what the image
+ * becomes. From a URI, disk or snapshot the bytes stream through the ingest pipeline into a blob
+ * keyed by the operation id — so a resumed attempt overwrites its own earlier blob instead of
+ * orphaning it. From another image no bytes move: the blob is shared. Staged data was inspected
+ * when it was staged and is only activated.
+ */
+export class RunCreateImage implements OperationRunner {
+  readonly cancellable = true;
+
+  constructor(private readonly deps: RunCreateDeps) {}
+
+  async run(ctx: RunContext): Promise<void> {
+    const { op } = ctx;
+    const task = taskOf(op);
+    const { catalog, blobs } = this.deps;
+    await blobs.discardPending(pendingTag({ type: "operation", operationId: op.id })); // an earlier attempt's leftovers
+
+    const image = await catalog.images.findById(op.resourceId);
+    if (!image) throw notFound(`Image ${op.resourceId} not found`);
+    // Creates queued before they were stored `importing` (an upgrade with work in its queue).
+    if (isQueued(image)) await saveImage(catalog, image, transition(image, "importing"));
+
+    const { source } = task;
+    if (source.type === "image") {
+      await ctx.complete((tx) => finishFromImage(tx, op, task, source.imageId));
+      return;
+    }
+    if (source.type === "staged") {
+      // The stage already streamed the bytes through the ingest pipeline; nothing to read again.
+      await ctx.complete((tx) => finish(tx, op, (current) => markers(current, task, "done")));
+      return;
+    }
+    const result = await this.ingest(ctx, task, source);
+    ctx.log.info({ size: result.size, format: result.format }, "image data stored");
+    await ctx.complete((tx) => finish(tx, op, (current) => fieldsFromData(current, task, result)));
+  }
+
+  /** A failed create kills the image or puts it back to queued; a cancelled one leaves nothing. */
+  async rollback(tx: CatalogStores, op: Operation, error: OperationError): Promise<void> {
+    const image = await tx.images.findById(op.resourceId);
+    if (!image || isBeingDeleted(image) || isActive(image)) return;
+    const task = taskOf(op);
+    if (task.onFailure === "requeue") {
+      await saveImage(
+        tx,
+        image,
+        transition(image, "queued", { ...NO_DATA, ...markers(image, task, "failed") }),
+      );
+    } else if (error.code === "CANCELLED") {
+      await tx.images.delete(image.id); // the image never existed
+    } else {
+      await saveImage(tx, image, transition(image, "killed"));
+    }
+  }
+
+  async cleanup(op: Operation): Promise<void> {
+    const { blobs } = this.deps;
+    await blobs.discardPending(pendingTag({ type: "operation", operationId: op.id }));
+    const { source } = taskOf(op);
+    await releaseBlob(this.deps, source.type === "staged" ? source.blobKey : op.id);
+  }
+
+  private async ingest(
+    ctx: RunContext,
+    task: CreateImageTask,
+    source: Exclude<CreateImageTask["source"], { type: "image" | "staged" }>,
+  ): Promise<IngestResult> {
+    const { op, signal } = ctx;
+    const data = await this.deps.sources.open(source, signal);
+    ctx.reportProgress({ bytesDone: 0, bytesTotal: data.length });
+    return this.deps.ingest({
+      source: data.stream,
+      onBytes: (bytesDone) => ctx.reportProgress({ bytesDone, bytesTotal: data.length }),
+      key: op.id,
+      tag: pendingTag({ type: "operation", operationId: op.id }),
+      signal,
+      maxBytes: this.deps.maxImageBytes,
+      maxVirtualSize: this.deps.formats.maxVirtualSize,
+      allowedFormats: task.allowedFormats,
+      sourceLabel: source.type === "uri" ? "uri" : `${source.type} ${source.id}`,
+      sourceKind: source.type,
+    });
+  }
+}
+
+/** The create task of an operation (the worker runs this for `image.create` only). */
+function taskOf(op: Operation): CreateImageTask {
+  if (op.task.type !== "create") throw internal(`operation ${op.id} carries no create task`);
+  return op.task;
+}
+
+/** Makes the image active with what `fields` derives from it as it is stored now. */
+async function finish(
+  tx: CatalogStores,
+  op: Operation,
+  fields: (current: Image) => Partial<Image> | Promise<Partial<Image>>,
+): Promise<OperationResponse> {
+  const current = await tx.images.findById(op.resourceId);
+  if (!current || isBeingDeleted(current)) throw notFound(`Image ${op.resourceId} not found`);
+  const done = await saveImage(tx, current, transition(current, "active", await fields(current)));
+  return { type: "image", image: done };
+}
+
+/**
+ * What ingested data decides: with declared formats only the data fields; with detected ones the
+ * disk format found, `bare` when no container was named, and a minimum disk size that covers the
+ * data (the request's, or derived from the data when it named none).
+ */
+function fieldsFromData(current: Image, task: CreateImageTask, result: IngestResult): Partial<Image> {
+  if (task.formats === "declared") return { ...dataFields(result), ...markers(current, task, "done") };
+  const dataSize = dataSizeOf(result);
+  const minDiskSize = task.inherit.minDiskSize ? defaultMinDiskSize(dataSize) : current.minDiskSize;
+  assertMinDiskSizeCovers(minDiskSize, dataSize);
+  return {
+    ...dataFields(result),
+    diskFormat: result.format,
+    containerFormat: current.containerFormat ?? "bare",
+    minDiskSize,
+  };
+}
+
+/** From another image: share its blob and data fields, inherit what the request left unset. */
+async function finishFromImage(
+  tx: CatalogStores,
+  op: Operation,
+  task: CreateImageTask,
+  sourceId: string,
+): Promise<OperationResponse> {
+  return finish(tx, op, async (current) => {
+    const src = await tx.images.findById(sourceId);
+    if (!src || src.kind !== current.kind) throw notFound(`Image ${sourceId} not found`);
+    if (!isActive(src) || !src.blobKey) {
+      throw failedPrecondition(`Image ${sourceId} is not ready to be used as a source`);
+    }
+    const dataSize = dataSizeOf(src);
+    const minDiskSize = task.inherit.minDiskSize
+      ? Math.max(src.minDiskSize, defaultMinDiskSize(dataSize))
+      : current.minDiskSize;
+    assertMinDiskSizeCovers(minDiskSize, dataSize);
+    return {
+      blobKey: src.blobKey,
+      size: src.size,
+      virtualSize: src.virtualSize,
+      checksumMd5: src.checksumMd5,
+      checksumSha512: src.checksumSha512,
+      diskFormat: src.diskFormat,
+      containerFormat: src.containerFormat,
+      osType: task.inherit.osType ? src.osType : current.osType,
+      productIds: task.inherit.productIds ? src.productIds : current.productIds,
+      minDiskSize,
+    };
+  });
+}
+
+/** The image's properties with the task's markers for how it ended (none for most tasks). */
+function markers(image: Image, task: CreateImageTask, outcome: "done" | "failed"): Partial<Image> {
+  const set = task.properties?.[outcome];
+  return set ? { properties: { ...image.properties, ...set } } : {};
+}
