@@ -7,7 +7,8 @@ import { AggregatorRegistry } from "prom-client";
 import { type GrpcServer, startGrpcServer } from "./api/grpc/server.js";
 import { buildHttpApp } from "./api/http/app.js";
 import { Authenticator } from "./auth/authenticator.js";
-import { ensureAdminToken } from "./auth/bootstrap.js";
+import path from "node:path";
+import { ADMIN_TOKEN_FILE, ensureAdminToken } from "./auth/bootstrap.js";
 import { FailedAuthLimiter } from "./auth/failure-limiter.js";
 import { KeystoneTokenValidator } from "./auth/keystone.js";
 import type { Config } from "./config.js";
@@ -160,17 +161,25 @@ export async function startService(config: Config): Promise<Service> {
         )
       : null;
   if (url !== null) {
+    const grpcAt = grpc && config.grpc ? `${config.grpc.listen.host}:${grpc.port}` : "off";
+    const metricsAt = metricsServer?.url ?? (cluster.isWorker ? "primary" : "off");
+    const adminTokenFile = path.join(config.dataDir, ADMIN_TOKEN_FILE);
+    // One banner: where each listener is and where the first credentials are.
     log.info(
       {
         url,
+        console: `${url}/console/`,
         dataDir: config.dataDir,
         catalog: config.databaseUrl ? "postgres" : "sqlite",
         blobs: config.s3 ? "s3" : "directory",
-        grpc: grpc && config.grpc ? `${config.grpc.listen.host}:${grpc.port}` : "off",
+        grpc: grpcAt,
         grpcTls: config.grpc?.tls ? true : false,
-        metrics: metricsServer?.url ?? (cluster.isWorker ? "primary" : "off"),
+        metrics: metricsAt,
+        adminTokenFile,
       },
-      "vitrine listening",
+      `vitrine listening: REST ${url} · console ${url}/console/ · gRPC ${grpcAt}${config.grpc?.tls ? " (TLS)" : ""} · ` +
+        `metrics ${metricsAt} · ${config.databaseUrl ? "PostgreSQL" : "SQLite"} + ` +
+        `${config.s3 ? "S3" : "directory"} under ${config.dataDir} · admin token in ${adminTokenFile}`,
     );
   }
 

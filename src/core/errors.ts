@@ -69,7 +69,7 @@ export type ErrorReason =
   | "TRANSITION_NOT_ALLOWED"
   /** args: purpose (saving | importing) */
   | "FORMATS_UNSET"
-  /** args: uri */
+  /** An import URL the allow-list refused. args: uri (as given, or the refused host or address) */
   | "URI_REFUSED"
   | "DEACTIVATED"
   /** args: id */
@@ -151,6 +151,20 @@ export const storageFull = (cause: unknown): VitrineError =>
 /** Whether an error must be logged with its cause: the service's failure, not the caller's. */
 export const needsOperatorAttention = (err: VitrineError): boolean =>
   err.code === "INTERNAL" || err.reason === "STORAGE_FULL";
+
+/**
+ * Refusals an operator wants to see even though the caller caused them: a hostile or disallowed
+ * image, an import URL the allow-list refused, a source guessing tokens (rate-limited).
+ */
+const WATCHED_REASONS: ReadonlySet<ErrorReason> = new Set<ErrorReason>([
+  "IMAGE_REFUSED",
+  "FORMAT_NOT_ALLOWED",
+  "URI_REFUSED",
+  "RATE_LIMITED",
+]);
+
+export const isWatchedRefusal = (err: unknown): err is VitrineError =>
+  isVitrineError(err) && err.reason !== null && WATCHED_REASONS.has(err.reason);
 
 export function isVitrineError(err: unknown): err is VitrineError {
   return err instanceof VitrineError;

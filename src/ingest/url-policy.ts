@@ -30,15 +30,22 @@ export class UrlPolicy implements UrlGuard {
     try {
       url = new URL(uri);
     } catch {
-      throw invalidArgument(`${field}: not a valid URL`, [{ field, description: "not a valid URL" }]);
+      throw invalidArgument(`${field}: not a valid URL`, [{ field, description: "not a valid URL" }]).because(
+        "URI_REFUSED",
+        { uri: "" },
+      );
     }
     if (url.protocol !== "http:" && url.protocol !== "https:") {
       const description = `scheme ${url.protocol.replace(/:$/, "")} is not allowed; use http or https`;
-      throw invalidArgument(`${field}: ${description}`, [{ field, description }]);
+      throw invalidArgument(`${field}: ${description}`, [{ field, description }]).because("URI_REFUSED", {
+        uri: url.protocol,
+      });
     }
     if (url.username || url.password) {
       const description = "credentials in the URL are not allowed; use a pre-signed URL";
-      throw invalidArgument(`${field}: ${description}`, [{ field, description }]);
+      throw invalidArgument(`${field}: ${description}`, [{ field, description }]).because("URI_REFUSED", {
+        uri: url.host,
+      });
     }
     const host = normaliseHost(url.hostname);
     if (net.isIP(host) && !this.isHostListed(host)) this.checkAddress(host, field);
@@ -57,7 +64,9 @@ export class UrlPolicy implements UrlGuard {
       const description =
         `address ${address} is in a loopback, private or link-local range; ` +
         "list the host in VITRINE_IMPORT_ALLOWED_HOSTS to allow it";
-      throw invalidArgument(`${field}: ${description}`, [{ field, description }]);
+      throw invalidArgument(`${field}: ${description}`, [{ field, description }]).because("URI_REFUSED", {
+        uri: address,
+      });
     }
   }
 

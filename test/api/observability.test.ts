@@ -193,14 +193,53 @@ describe("operating Vitrine: metrics and logs", () => {
     await new Promise((r) => setTimeout(r, 200));
     for (const id of [osId, computeId])
       assert.ok(
-        server.logs.some((l) => l.reqId === id && l.res !== undefined),
+        server.logs.some((l) => l.reqId === id && l.status === 404),
         `the response's log line carries ${id}`,
       );
   });
 
+  test("the log: one access line per request, polls at debug, refusals at warn with who and what", () => {
+    // Fastify's own two records per request are gone: one line, an access log's fields.
+    assert.ok(!server.logs.some((l) => l.msg === "incoming request" || l.msg === "request completed"));
+    const reads = server.logs.filter((l) => l.route === "/compute/v1/images/:imageRef" && l.method === "GET");
+    assert.equal(reads.filter((l) => l.status === 200).length, 3, "one line per request");
+    const read = reads.find((l) => l.status === 200)!;
+    assert.equal(read.level, 30);
+    assert.match(String(read.msg), /^GET \/compute\/v1\/images\/\w+ 200$/);
+    const admin = String(read.subject);
+    assert.match(admin, /^[a-z][a-z0-9]{19}$/, "the subject's id");
+    assert.ok(Number(read.bytes) > 100 && typeof read.ms === "number" && typeof read.reqId === "string");
+    // The create waited for its operation by polling it: those lines are at debug.
+    const polls = server.logs.filter((l) => l.route === "/operations/:operationRef" && l.status === 200);
+    assert.ok(polls.length > 0 && polls.every((l) => l.level === 20), "polls at debug");
+
+    const warned = server.logs.filter((l) => l.level === 40 && String(l.msg).startsWith("refused: "));
+    const hostile = warned.find((l) => l.reason === "IMAGE_REFUSED");
+    assert.ok(hostile, "the hostile image's refusal is at warn");
+    assert.equal(hostile.subject, admin);
+    assert.equal(hostile.folder, "admin");
+    assert.match(String(hostile.image), /^[0-9a-f-]{36}$/);
+    const url = warned.find((l) => l.reason === "URI_REFUSED");
+    assert.ok(url, "the refused import URL is at warn");
+    assert.match(String(url.msg), /credentials in the URL are not allowed/);
+    const badTokens = server.logs.filter((l) => l.status === 401);
+    assert.equal(badTokens.length, 1, "a failed authentication has its access line");
+  });
+
+  test("start-up prints one banner with every listener and where the admin token is", () => {
+    const banners = server.logs.filter((l) => String(l.msg).startsWith("vitrine listening"));
+    assert.equal(banners.length, 1);
+    const banner = String(banners[0]!.msg);
+    assert.ok(banner.includes(`REST ${server.url}`), banner);
+    assert.ok(banner.includes(`console ${server.url}/console/`), banner);
+    assert.ok(banner.includes(`gRPC ${server.grpcAddress}`), banner);
+    assert.ok(banner.includes(`metrics ${server.metricsUrl()}`), banner);
+    assert.match(banner, / · SQLite \+ directory under \/.+ · admin token in \/.+\/admin-token$/);
+  });
+
   test("a clean start: nothing on stderr (no framework warnings), JSON logs when not on a terminal", () => {
     assert.equal(server.stderr(), "");
-    assert.ok(server.logs.some((l) => l.msg === "vitrine listening"));
+    assert.ok(server.logs.some((l) => String(l.msg).startsWith("vitrine listening")));
     const warned = server.logs.find((l) => String(l.msg).startsWith("unknown setting"));
     assert.equal(
       warned?.msg,
@@ -216,10 +255,17 @@ describe("operating Vitrine: metrics and logs", () => {
       const child = spawn("script", ["-qfc", command, "/dev/null"], { stdio: ["pipe", "pipe", "pipe"] });
       let out = "";
       let interrupted = false;
+      let asked = false;
       child.stdin.on("error", () => undefined); // the terminal may be gone by then
       child.stdout.on("data", (d: Buffer) => {
         out += d.toString();
-        if (!interrupted && out.includes("vitrine listening")) {
+        const rest = /REST (http:\/\/[^ ]+)/.exec(out.replace(/\x1b\[[0-9;]*m/g, ""));
+        if (!asked && rest) {
+          asked = true;
+          // One request, to see its access line as an operator watching the terminal does.
+          void fetch(`${rest[1]}/v2/images`).catch(() => undefined);
+        }
+        if (!interrupted && / 401 /.test(out)) {
           interrupted = true;
           child.stdin.write("\x03");
         }
@@ -231,6 +277,11 @@ describe("operating Vitrine: metrics and logs", () => {
       });
     });
     assert.match(output, /INFO.*vitrine listening/);
+    // The access line is one line: method, URL, status, time, bytes and request id.
+    assert.match(
+      output.replace(/\x1b\[[0-9;]*m/g, ""),
+      /INFO: GET \/v2\/images 401 [\d.]+ms \d+B req-[0-9a-f-]{36}\r?\n/,
+    );
     assert.ok(!output.includes('{"level"'), output);
   });
 });

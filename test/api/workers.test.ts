@@ -6,7 +6,7 @@ import { createOsImage, putData } from "../helpers/openstack.js";
 import { type RunningServer, eventually, startServer, waitOperation } from "../helpers/server.js";
 
 const listening = (server: RunningServer) =>
-  server.logs.filter((l) => l.msg === "vitrine listening").map((l) => Number(l.pid));
+  server.logs.filter((l) => String(l.msg).startsWith("vitrine listening")).map((l) => Number(l.pid));
 
 /**
  * `vitrine serve --workers 2`: a primary prepares the installation once and keeps two worker
@@ -46,7 +46,7 @@ describe("several processes: --workers", () => {
     );
     // Each worker logs its requests after answering them: the lines arrive a little later.
     const servedBy = () =>
-      new Set(server.logs.filter((l) => l.msg === "request completed").map((l) => Number(l.pid)));
+      new Set(server.logs.filter((l) => typeof l.status === "number" && typeof l.route === "string").map((l) => Number(l.pid)));
     await eventually(
       async () => [...workers].every((pid) => servedBy().has(pid)),
       10_000,

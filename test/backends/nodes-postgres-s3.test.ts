@@ -44,7 +44,7 @@ describe("two nodes on PostgreSQL + S3", () => {
   });
 
   it("both nodes serve one catalog", async () => {
-    const listening = a.logs.find((l) => l.msg === "vitrine listening");
+    const listening = a.logs.find((l) => String(l.msg).startsWith("vitrine listening"));
     assert.equal(listening?.catalog, "postgres");
     assert.equal(listening?.blobs, "s3");
     const created = await a.request("POST", "/v2/images", {

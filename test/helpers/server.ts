@@ -98,7 +98,7 @@ export async function startServer(
           logs.push(entry);
           if (typeof entry.metrics === "string" && entry.metrics.startsWith("http"))
             metricsUrl = entry.metrics;
-          if (entry.msg === "vitrine listening") {
+          if (String(entry.msg).startsWith("vitrine listening")) {
             clearTimeout(timer);
             grpcAddress = String(entry.grpc);
             resolve(String(entry.url));

@@ -12,6 +12,7 @@ import { operationMethods } from "../operation/methods.js";
 import { toYandexError } from "../yandex/errors.js";
 import { usableIdempotencyKey } from "../yandex/plugin.js";
 import { codecFor, protoRoot } from "./codec.js";
+import { logWatchedRefusal } from "../../observability/refusals.js";
 import { ResponseShapeError, ResponseShapes } from "../http/response-shapes.js";
 import { RESPONSES } from "../yandex/responses.js";
 
@@ -181,17 +182,18 @@ function unary(
         err ? "call failed" : "call completed",
       );
     };
+    let caller: Principal | null = null;
     const answer = async () => {
       const undecodable = (call.request as Record<symbol, unknown>)[UNDECODABLE];
       if (undecodable !== undefined)
         throw invalidArgument(`The request message cannot be decoded: ${String(undecodable)}`);
-      const principal = await opts.auth.authenticate(
+      const principal = (caller = await opts.auth.authenticate(
         {
           headers: { authorization: first(call.metadata, "authorization") },
           ip: peerAddress(call.getPeer()),
         },
         { allowAnonymous },
-      );
+      ));
       return method(principal, call.request, {
         idempotencyKey: usableIdempotencyKey(first(call.metadata, "idempotency-key")),
       });
@@ -203,6 +205,13 @@ function unary(
       },
       (err: unknown) => {
         const { body, internal } = toYandexError(err, requestId);
+        const request = call.request as { imageId?: unknown; resourceId?: unknown };
+        const image = request.imageId ?? request.resourceId;
+        logWatchedRefusal(opts.log.child({ reqId: requestId, rpc: call.getPath() }), err, {
+          subject: caller?.subjectId,
+          folder: caller?.projectId,
+          image: typeof image === "string" ? image : undefined,
+        });
         const trailers = new grpc.Metadata();
         trailers.set("grpc-status-details-bin", STATUS.encode(body));
         callback({ code: body.code, details: body.message, metadata: trailers });

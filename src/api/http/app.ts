@@ -1,4 +1,5 @@
 import Fastify, {
+  LogController,
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
@@ -9,6 +10,7 @@ import type { Authenticator } from "../../auth/authenticator.js";
 import type { Core } from "../../core/core.js";
 import { bareMetalRoutes } from "../baremetal/routes.js";
 import { Type } from "@sinclair/typebox";
+import { useAccessLog } from "./access-log.js";
 import { answers, useResponseShapes } from "./response-shapes.js";
 import { computeRoutes } from "../compute/routes.js";
 import { type ConsoleOptions, consoleRoutes } from "../console/routes.js";
@@ -68,6 +70,8 @@ export function buildHttpApp(deps: AppDeps): FastifyInstance {
     // One request id everywhere: the response header, the error body, the log line and whatever
     // a client shows. OpenStack's are Glance's `req-<uuid>`, the Yandex dialects' plain UUIDs.
     genReqId: (req) => newRequestId(req.url),
+    // One access-log line per request instead (http/access-log.ts).
+    logController: new LogController({ disableRequestLogging: true }),
     clientErrorHandler: (err, socket) => answerClientError(err, socket, deps.log),
     bodyLimit: deps.maxRequestBodyBytes,
     // Types are checked strictly (a number where a string belongs is an error, as in protojson);
@@ -103,6 +107,7 @@ export function buildHttpApp(deps: AppDeps): FastifyInstance {
   });
 
   useResponseShapes(app, deps.checkResponses ?? false);
+  useAccessLog(app);
 
   // A JSON body over its declared limit is refused before it is read, and Fastify then closes the
   // connection: a client still sending meets a reset instead of the refusal. Keep the connection,

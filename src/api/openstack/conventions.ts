@@ -1,3 +1,5 @@
+import { logWatchedRefusal } from "../../observability/refusals.js";
+import { refusalContext } from "../http/access-log.js";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Authenticator } from "../../auth/authenticator.js";
 import { invalidArgument, unauthenticated } from "../../core/errors.js";
@@ -51,6 +53,7 @@ export function useOpenStackConventions(app: FastifyInstance, bodyLimit: number)
     if (noteClientGone(request, err)) return reply;
     const { status, body, internal, headers } = toGlanceError(err);
     if (internal) request.log.error({ err }, "request failed");
+    else logWatchedRefusal(request.log, err, refusalContext(request));
     if (headers) reply.headers(headers);
     // An upload's request stream is consumed (and destroyed) by then; only a gone socket stops the answer.
     if (reply.sent) return reply;

@@ -2,6 +2,8 @@ import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Authenticator } from "../../auth/authenticator.js";
 import { invalidArgument, notFound } from "../../core/errors.js";
+import { logWatchedRefusal } from "../../observability/refusals.js";
+import { refusalContext } from "../http/access-log.js";
 import { noteClientGone } from "../http/client-gone.js";
 import { MAX_JSON_DEPTH, nestedDeeperThan } from "../http/json-depth.js";
 import "../http/request-context.js";
@@ -47,6 +49,7 @@ export function useYandexErrors(app: FastifyInstance): void {
     if (noteClientGone(request, err)) return reply;
     const { status, body, internal, retryAfter } = toYandexError(err, request.id);
     if (internal) request.log.error({ err }, "request failed");
+    else logWatchedRefusal(request.log, err, refusalContext(request));
     if (retryAfter !== null) reply.header("retry-after", String(retryAfter));
     return reply.header("x-request-id", request.id).status(status).send(body);
   });
