@@ -1,4 +1,4 @@
-import type { AccessBindingStore, SubjectStore } from "../core/ports/catalog.js";
+import type { AccessBindingStore, Subject, SubjectStore } from "../core/ports/catalog.js";
 import type { Principal } from "../core/principal.js";
 
 /** The tokens this service issued, as auth/ reads and writes them (storage/meta implements it). */
@@ -26,9 +26,21 @@ export interface TokenStore {
   revoke(tokenHash: string, now: number): Promise<boolean>;
 }
 
+/** Every subject, for the admin commands (`vitrine subject list`). */
+export interface SubjectDirectory {
+  /** Oldest first. */
+  list(): Promise<Subject[]>;
+}
+
+/** Every token issued, for the admin commands (`vitrine token list`): records, never values. */
+export interface TokenDirectory {
+  /** Oldest first; only `subjectId`'s when given. */
+  list(subjectId?: string): Promise<TokenRecord[]>;
+}
+
 /** What the admin commands and the bootstrap token need of the catalog. */
 export interface IdentityStores {
-  subjects: SubjectStore;
+  subjects: SubjectStore & SubjectDirectory;
   bindings: AccessBindingStore;
-  tokens: TokenStore;
+  tokens: TokenStore & TokenDirectory;
 }

@@ -6,9 +6,11 @@ import { LOCAL_SUBJECT_TYPES, type LocalSubjectType } from "../core/access-bindi
 import { catalogFor } from "../storage/stores-for-config.js";
 import { copyInstallation } from "./copy.js";
 import { type DoctorReport, runDoctor } from "./doctor.js";
-import { humanBytes, outputFormat, printValue } from "./client/output.js";
+import type { Json } from "./client/api-client.js";
+import { humanBytes, outputFormat, printList, printValue } from "./client/output.js";
 import { registerConfigCommands } from "./client/config-commands.js";
-import { EXIT, describeFailure } from "./client/exit-codes.js";
+import { EXIT, UsageError, describeFailure } from "./client/exit-codes.js";
+import { registerBareMetalCommands } from "./client/baremetal-commands.js";
 import { registerImageCommands } from "./client/image-commands.js";
 import { registerOperationCommands } from "./client/operation-commands.js";
 import { loadConfig } from "../config.js";
@@ -84,6 +86,16 @@ async function withAdmin<T>(
   }
 }
 
+type AdminFlags = { dataDir?: string; database?: string; format?: string };
+const formatOption = ["--format <format>", "table on a terminal, json otherwise (or yaml)"] as const;
+/** A time for scripts: ISO 8601 in UTC, to the second. */
+const when = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+/** The same time in a table, for people: "2026-12-02 09:14:27" (UTC). */
+const shortTime = (iso: unknown): string =>
+  String(iso ?? "")
+    .replace("T", " ")
+    .replace(/Z$/, "");
+
 const dataDirOption = ["--data-dir <dir>", "the service's data directory (env VITRINE_DATA_DIR)"] as const;
 const databaseOption = ["--database <url>", "a postgres:// catalog (env VITRINE_DATABASE_URL)"] as const;
 
@@ -97,6 +109,27 @@ subject
   .option(...databaseOption)
   .action(async (flags: { name: string; type: LocalSubjectType; dataDir?: string; database?: string }) => {
     console.log(await withAdmin(flags, (a) => a.createSubject(flags.name, flags.type)));
+  });
+
+subject
+  .command("list")
+  .description("list the subjects (users and service accounts)")
+  .option(...dataDirOption)
+  .option(...databaseOption)
+  .option(...formatOption)
+  .action(async (flags: AdminFlags) => {
+    const subjects = await withAdmin(flags, (a) => a.listSubjects());
+    printList(
+      subjects.map((x) => ({ ...x, createdAt: when(x.createdAt) })),
+      [
+        { heading: "ID", cell: (x) => String(x.id) },
+        { heading: "NAME", cell: (x) => String(x.name) },
+        { heading: "TYPE", cell: (x) => String(x.type) },
+        { heading: "ADMIN", cell: (x) => (x.isAdmin ? "yes" : "") },
+        { heading: "CREATED", cell: (x) => shortTime(x.createdAt) },
+      ],
+      outputFormat(flags.format),
+    );
   });
 
 const token = program.command("token").description("manage API tokens");
@@ -134,9 +167,43 @@ token
     await withAdmin(flags, (a) => a.revokeToken(value));
   });
 
-program
-  .command("folder")
-  .description("manage folder access bindings")
+token
+  .command("list")
+  .description("list issued tokens (never their values): subject, project, expiry, revocation")
+  .option("--subject <id>", "only this subject's")
+  .option(...dataDirOption)
+  .option(...databaseOption)
+  .option(...formatOption)
+  .action(async (flags: AdminFlags & { subject?: string }) => {
+    const tokens = await withAdmin(flags, (a) => a.listTokens(flags.subject));
+    printList(
+      tokens.map((t) => ({
+        ...t,
+        createdAt: when(t.createdAt),
+        expiresAt: t.expiresAt === null ? null : when(t.expiresAt),
+        revokedAt: t.revokedAt === null ? null : when(t.revokedAt),
+      })),
+      [
+        { heading: "ID", cell: (t) => String(t.id) },
+        { heading: "SUBJECT", cell: (t) => String(t.subjectId) },
+        { heading: "PROJECT", cell: (t) => String(t.projectId ?? "") },
+        { heading: "CREATED", cell: (t) => shortTime(t.createdAt) },
+        {
+          heading: "STATE",
+          cell: (t) =>
+            t.revokedAt
+              ? `revoked ${String(t.revokedAt)}`
+              : t.expiresAt
+                ? `expires ${String(t.expiresAt)}`
+                : "active",
+        },
+      ],
+      outputFormat(flags.format),
+    );
+  });
+
+const folder = program.command("folder").description("manage folder access bindings");
+folder
   .command("bind")
   .description("grant a subject a role on a folder")
   .requiredOption("--folder <id>", "the folder (= OpenStack project)")
@@ -149,6 +216,43 @@ program
       await withAdmin(flags, (a) => a.bindFolder(flags.folder, flags.subject, flags.role));
     },
   );
+folder
+  .command("unbind")
+  .description("take a subject's role on a folder away")
+  .requiredOption("--folder <id>", "the folder (= OpenStack project)")
+  .requiredOption("--subject <id>", "the subject")
+  .addOption(new Option("--role <role>", "the role").choices(ROLES).makeOptionMandatory())
+  .option(...dataDirOption)
+  .option(...databaseOption)
+  .action(
+    async (flags: { folder: string; subject: string; role: string; dataDir?: string; database?: string }) => {
+      await withAdmin(flags, (a) => a.unbindFolder(flags.folder, flags.subject, flags.role));
+    },
+  );
+folder
+  .command("list-bindings")
+  .description("who holds which role on a folder (--folder), or where a subject holds roles (--subject)")
+  .option("--folder <id>", "the folder")
+  .option("--subject <id>", "the subject")
+  .option(...dataDirOption)
+  .option(...databaseOption)
+  .option(...formatOption)
+  .action(async (flags: AdminFlags & { folder?: string; subject?: string }) => {
+    if (!flags.folder === !flags.subject) throw new UsageError("name --folder or --subject (one of them)");
+    const bindings = await withAdmin(flags, (a) =>
+      a.folderBindings({ folderId: flags.folder, subjectId: flags.subject }),
+    );
+    printList(
+      bindings as unknown as Json[],
+      [
+        { heading: "FOLDER", cell: (b) => String(b.folderId) },
+        { heading: "ROLE", cell: (b) => String(b.role) },
+        { heading: "SUBJECT TYPE", cell: (b) => String(b.subjectType) },
+        { heading: "SUBJECT ID", cell: (b) => String(b.subjectId) },
+      ],
+      outputFormat(flags.format),
+    );
+  });
 
 program
   .command("copy")
@@ -242,6 +346,7 @@ program
   );
 
 registerImageCommands(program);
+registerBareMetalCommands(program);
 registerOperationCommands(program);
 registerConfigCommands(program);
 

@@ -20,8 +20,10 @@ export function byteProgress(
   show = process.stderr.isTTY === true,
 ): ByteProgress {
   if (!show) return SILENT;
-  const started = Date.now();
   let known = total;
+  // Speed over the last seconds' samples: a bar that starts on work already done (a resumed
+  // wait) or that slows down shows the rate now, not the average since it appeared.
+  const samples: { at: number; done: number }[] = [];
   const bar = new cliProgress.SingleBar(
     {
       format: (options, params, payload: { done: string; total: string; speed: string; left: string }) => {
@@ -38,9 +40,13 @@ export function byteProgress(
     },
     cliProgress.Presets.shades_classic,
   );
-  const payload = (done: number) => {
-    const seconds = Math.max((Date.now() - started) / 1000, 0.001);
-    const speed = done / seconds;
+  const payload = (done: number, sample = true) => {
+    const now = Date.now();
+    if (sample) samples.push({ at: now, done });
+    while (samples.length > 2 && now - samples[0]!.at > SPEED_WINDOW_MS) samples.shift();
+    const first = samples[0] ?? { at: now, done };
+    const seconds = (now - first.at) / 1000;
+    const speed = seconds > 0 ? Math.max(0, done - first.done) / seconds : 0;
     const left = known && speed > 0 ? Math.max(0, (known - done) / speed) : 0;
     return {
       done: humanBytes(done),
@@ -49,7 +55,8 @@ export function byteProgress(
       left: formatSeconds(left),
     };
   };
-  bar.start(known ?? 1, 0, payload(0));
+  // The first update is the first sample: the bar may start on work already done.
+  bar.start(known ?? 1, 0, payload(0, false));
   return {
     update(done, newTotal) {
       if (newTotal !== undefined && newTotal !== known) {
@@ -63,6 +70,9 @@ export function byteProgress(
     },
   };
 }
+
+/** How far back the speed looks. */
+const SPEED_WINDOW_MS = 5000;
 
 function formatSeconds(s: number): string {
   const whole = Math.ceil(s);

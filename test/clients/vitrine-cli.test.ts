@@ -2,11 +2,13 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import YAML from "yaml";
 import { type FileServer, startFileServer } from "../helpers/file-server.js";
-import { image } from "../helpers/fixtures.js";
+import { image, iso } from "../helpers/fixtures.js";
 import { qcow2Corrupt } from "../helpers/hostile.js";
 import { startSlowProxy } from "../helpers/net.js";
 import { CLI, type RunningServer, apiRequest, startServer, tempDir } from "../helpers/server.js";
@@ -308,8 +310,10 @@ describe("real client: the vitrine CLI", async () => {
     assert.match(upload.output, /│ status +│ READY +│/, "a two-column table of the image");
 
     const list = await onTerminal(["image", "list"]);
-    assert.match(list.output, /│ ID +│ NAME +│ FAMILY +│ STATUS +│ SIZE +│ MIN DISK +│ CREATED +│/);
-    assert.match(list.output, /│ tty-upload +│ +│ READY +│ [\d.]+ [KM]iB +│ 1 GiB +│/);
+    assert.match(list.output, /│ ID +│ NAME +│ FAMILY +│ STATUS +│ SIZE +│/);
+    assert.match(list.output, /│ tty-upload +│ +│ READY +│ [\d.]+ [KM]iB +│/);
+    // Sizes for people in `get`, with the exact count beside.
+    assert.match(upload.output, /│ storageSize +│ [\d.]+ MiB \(\d+\) +│/);
 
     const out = path.join(tempDir("cli-tty"), "big.qcow2");
     const download = await onTerminal(["image", "download", "tty-upload", "--output", out]);
@@ -322,6 +326,8 @@ describe("real client: the vitrine CLI", async () => {
     const imported = await onTerminal(["image", "create", "--source-uri", uri, "--name", "tty-import"]);
     assert.equal(imported.status, 0, imported.output);
     assert.match(imported.output, /importing \[[█░]+\] \d+% [\d.]+ [KM]?i?B \/ [\d.]+ [KM]iB/);
+    // The bar ends full: the import read everything, whatever the last poll saw.
+    assert.match(imported.output, /importing \[█+\] 100% /);
 
     // Piped, nothing but the JSON.
     const piped = await run(["image", "get", "tty-import"]);
@@ -357,6 +363,226 @@ describe("real client: the vitrine CLI", async () => {
     assert.ok(
       !listed.some((i) => String(i.name).startsWith("vitrine-cli-upload") || i.name === "interrupted-upload"),
     );
+  });
+
+  test("a second Ctrl-C at the cancel question leaves the operation running, and says so", async () => {
+    const slow = image("qcow2", 8);
+    const uri = slowFiles.serve("slow-keep.qcow2", slow.path).replace("/files/", "/slow/");
+    const result = await onTerminal(
+      ["image", "create", "--source-uri", uri, "--name", "kept-running"],
+      [
+        { when: /importing \[/, type: "\x03" },
+        { when: /Cancel operation \S+\? \[y\/N\]/, type: "\x03" },
+      ],
+    );
+    assert.equal(result.status, 130, result.output);
+    assert.match(
+      result.output,
+      /operation \S+ keeps running on the service; `vitrine operation cancel \S+` stops it/,
+    );
+    const id = /operation (\S+) keeps running/.exec(result.output)![1]!;
+    const done = await ok(["operation", "wait", id]);
+    assert.equal(done.response.name, "kept-running");
+  });
+
+  test("yc's habits: --id/--name, get-latest-by-family, delete of several, the folder's operations, YAML keys", async () => {
+    const qcow2 = image("qcow2", 8);
+    const uri = files.serve("habits.qcow2", qcow2.path);
+    const older = await ok(["image", "create", "--source-uri", uri, "--name", "fam-1", "--family", "fam"]);
+    const newer = await ok([
+      "image",
+      "create",
+      "--source-image",
+      "fam-1",
+      "--name",
+      "fam-2",
+      "--family",
+      "fam",
+    ]);
+    assert.equal((await ok(["image", "get", "--id", older.id])).name, "fam-1");
+    assert.equal((await ok(["image", "get", "--name", "fam-2"])).id, newer.id);
+    assert.equal((await run(["image", "get"])).status, 2, "an image must be named");
+    assert.equal((await ok(["image", "get-latest-by-family", "fam"])).id, newer.id);
+    assert.equal((await ok(["image", "get-latest-from-family", "--family", "fam"])).id, newer.id);
+
+    const yaml = YAML.parse((await run(["image", "get", "fam-1", "--format", "yaml"])).stdout) as Json;
+    assert.equal(yaml.folder_id, folder, "snake_case keys, as yc prints them");
+    assert.equal(yaml.storage_size, String(qcow2.size));
+    const text = await run(["image", "get", "fam-1", "--format", "text"]);
+    assert.match(text.stdout, /│ storageSize +│ [\d.]+ MiB \(\d+\) +│/);
+
+    // A list fits 80 columns even with long names (the widest cells are cut).
+    await ok(["image", "update", "fam-2", "--new-name", `fam-2-${"x".repeat(55)}`]);
+    const table = await run(["image", "list", "--format", "table"]);
+    assert.equal(table.status, 0);
+    for (const line of table.stdout.trimEnd().split("\n"))
+      assert.ok(line.length <= 80, `${line.length}: ${line}`);
+    assert.match(table.stdout, /fam-2-x+…/);
+
+    // Several at once; a delete prints no empty response table.
+    const deleted = await run(["image", "delete", "fam-1", `fam-2-${"x".repeat(55)}`, "--format", "table"]);
+    assert.equal(deleted.status, 0, deleted.stderr);
+    assert.equal(deleted.stdout, "");
+    assert.match(deleted.stderr, /deleted fam-1 \(\w+\)\ndeleted fam-2-x+ \(\w+\)\n/);
+    assert.equal((await run(["image", "get", older.id])).status, 1);
+    // A typo deletes nothing: every image is looked up first.
+    const keep = await ok(["image", "create", "--source-uri", uri, "--name", "keep-me"]);
+    assert.equal((await run(["image", "delete", "keep-me", "no-such-image"])).status, 1);
+    assert.equal((await ok(["image", "get", keep.id])).name, "keep-me");
+
+    const ops = (await ok(["operation", "list"])) as unknown as Json[];
+    assert.ok(ops.length >= 5, "the folder's operations");
+    assert.equal(ops[0]!.description, "Create image", "newest first");
+    const opTable = await run(["operation", "list", "--format", "table"]);
+    assert.match(
+      opTable.stdout,
+      /│ Create image +│ [\d :-]+│ cancelled +│/,
+      "a cancellation is not a failure",
+    );
+    assert.match(opTable.stdout, /│ Delete image +│ \d{4}-\d\d-\d\d \d\d:\d\d +│ done +│/);
+  });
+
+  test("BareMetal images: create from a URL, list, update, get, delete", async () => {
+    const installer = iso("cli-bm");
+    const uri = files.serve("installer.iso", installer.path);
+    const created = await ok(["baremetal", "image", "create", "--name", "installer", "--uri", uri]);
+    assert.equal(created.status, "READY");
+    assert.equal(created.checksum, installer.md5);
+    const listed = (await ok(["baremetal", "image", "list"])) as unknown as Json[];
+    assert.deepEqual(
+      listed.map((i) => i.name),
+      ["installer"],
+    );
+    const updated = await ok(["baremetal", "image", "update", "installer", "--description", "netinst"]);
+    assert.equal(updated.description, "netinst");
+    assert.equal((await ok(["baremetal", "image", "get", "--id", created.id])).description, "netinst");
+    await ok(["baremetal", "image", "delete", "installer"]);
+    assert.equal((await run(["baremetal", "image", "get", created.id])).status, 1);
+  });
+
+  test("errors that say what to do: no token, an endpoint that is not Vitrine, a bad endpoint setting", async () => {
+    // A new machine: no profile, the endpoint and folder from the environment, no token anywhere.
+    const noToken = await run(["image", "list"], {
+      XDG_CONFIG_HOME: tempDir("cli-fresh"),
+      VITRINE_ENDPOINT: server.url,
+      VITRINE_FOLDER_ID: folder,
+    });
+    assert.equal(noToken.status, 1);
+    assert.match(noToken.stderr, /no token is set: run `vitrine config set token <token>` or pass --token/);
+    // A web server that is not Vitrine (a proxy's page, a typo'd port): one line, not its HTML.
+    const web = http.createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html><title>It works</title>");
+    });
+    await new Promise<void>((r) => web.listen(0, "127.0.0.1", r));
+    try {
+      const endpoint = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
+      const html = await run(["image", "list", "--endpoint", endpoint]);
+      assert.equal(html.status, 1);
+      assert.match(html.stderr, /does not answer like Vitrine's API \(it sent text\/html\)/);
+      assert.ok(!html.stderr.includes("<"), html.stderr);
+    } finally {
+      web.close();
+    }
+    for (const bad of ["ftp://host", "not a url", "http://host:9292/?x=1"]) {
+      const set = await run(["config", "set", "endpoint", bad]);
+      assert.equal(set.status, 2, bad);
+      assert.match(set.stderr, /^vitrine: endpoint: /);
+    }
+    assert.equal((await ok(["config", "list", "--format", "json"])).endpoint, server.url, "unchanged");
+  });
+
+  test("admin commands list what they create: subjects, tokens, folder bindings; unbind", async () => {
+    const admin = ["--data-dir", server.dataDir];
+    const created = await run(["subject", "create", "--name", "carol", ...admin]);
+    assert.equal(created.status, 0, created.stderr);
+    const carol = created.stdout.trim();
+    const subjects = (await ok(["subject", "list", ...admin, "--format", "json"])) as unknown as Json[];
+    assert.deepEqual(
+      subjects.filter((x) => x.id === carol).map((x) => [x.name, x.type, x.isAdmin]),
+      [["carol", "userAccount", false]],
+    );
+    assert.equal(
+      (await run(["folder", "bind", "--folder", "f-carol", "--subject", carol, "--role", "viewer", ...admin]))
+        .status,
+      0,
+    );
+    const token = (await run(["token", "create", "--subject", carol, "--ttl", "1d", ...admin])).stdout.trim();
+    const tokens = (await ok([
+      "token",
+      "list",
+      "--subject",
+      carol,
+      ...admin,
+      "--format",
+      "json",
+    ])) as unknown as Json[];
+    assert.equal(tokens.length, 1);
+    assert.match(String(tokens[0]!.id), /^[0-9a-f]{12}$/);
+    assert.ok(tokens[0]!.expiresAt && !JSON.stringify(tokens).includes(token), "never the token's value");
+    const bindings = (await ok([
+      "folder",
+      "list-bindings",
+      "--folder",
+      "f-carol",
+      ...admin,
+      "--format",
+      "json",
+    ])) as unknown as Json[];
+    assert.deepEqual(bindings, [
+      { folderId: "f-carol", role: "viewer", subjectType: "userAccount", subjectId: carol },
+    ]);
+    const bySubject = (await ok([
+      "folder",
+      "list-bindings",
+      "--subject",
+      carol,
+      ...admin,
+      "--format",
+      "json",
+    ])) as unknown as Json[];
+    assert.deepEqual(
+      bySubject.map((b) => b.folderId),
+      ["f-carol"],
+    );
+    assert.equal(
+      (
+        await run([
+          "folder",
+          "unbind",
+          "--folder",
+          "f-carol",
+          "--subject",
+          carol,
+          "--role",
+          "viewer",
+          ...admin,
+        ])
+      ).status,
+      0,
+    );
+    assert.deepEqual(
+      await ok(["folder", "list-bindings", "--folder", "f-carol", ...admin, "--format", "json"]),
+      [],
+    );
+    const again = await run([
+      "folder",
+      "unbind",
+      "--folder",
+      "f-carol",
+      "--subject",
+      carol,
+      "--role",
+      "viewer",
+      ...admin,
+    ]);
+    assert.equal(again.status, 1, "nothing to unbind");
+  });
+
+  test("help texts carry examples", async () => {
+    const help = await run(["image", "--help"]);
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /Examples:\n {2}vitrine image create --name ubuntu-24/);
+    assert.match((await run(["baremetal", "image", "--help"])).stdout, /Examples:/);
   });
 
   test("Ctrl-C while waiting for an import offers to cancel it; yes cancels, and nothing is left", async () => {

@@ -31,7 +31,11 @@ export class ApiClient {
     });
     const text = await res.body.text();
     if (res.statusCode === 204 || text === "") return {} as T;
-    return JSON.parse(text) as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new ApiError(this.notTheApi(header(res.headers["content-type"])), res.statusCode, null);
+    }
   }
 
   /** JSON Patch, as the OpenStack API takes it. */
@@ -65,6 +69,10 @@ export class ApiClient {
     };
   }
 
+  private notTheApi(contentType: string | null): string {
+    return notTheApiMessage(this.endpoint, contentType);
+  }
+
   private async send(
     method: string,
     path: string,
@@ -95,14 +103,28 @@ export class ApiClient {
     }
     if (res.statusCode >= 400) {
       const requestId = header(res.headers["x-request-id"]) ?? header(res.headers["x-openstack-request-id"]);
-      throw new ApiError(
-        errorMessage(res.statusCode, await res.body.text().catch(() => "")),
-        res.statusCode,
-        requestId,
-      );
+      const text = await res.body.text().catch(() => "");
+      const type = header(res.headers["content-type"]);
+      // Vitrine answers every error in JSON and names the request: anything else is another server.
+      if (requestId === null && !type?.includes("json")) {
+        throw new ApiError(this.notTheApi(type), res.statusCode, null);
+      }
+      let message = errorMessage(res.statusCode, text);
+      if (res.statusCode === 401 && !this.token) {
+        message = `${message} — no token is set: run \`vitrine config set token <token>\` or pass --token`;
+      }
+      throw new ApiError(message, res.statusCode, requestId);
     }
     return res;
   }
+}
+
+/** What to say when the endpoint answers like something other than Vitrine (a web page, a proxy). */
+function notTheApiMessage(endpoint: string, contentType: string | null): string {
+  return (
+    `${endpoint} does not answer like Vitrine's API (it sent ${contentType ?? "no content type"}); ` +
+    "check the endpoint: `vitrine config set endpoint http://host:9292` or --endpoint"
+  );
 }
 
 /** The message of an error body in either dialect's shape (Yandex `{code, message}`, Glance `{message, title}`). */

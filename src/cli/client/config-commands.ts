@@ -1,6 +1,23 @@
 import { type Command, Argument } from "commander";
 import { type Column, outputFormat, printList, printValue } from "./output.js";
+import { UsageError } from "./exit-codes.js";
 import { SETTING_NAMES, type SettingName, Settings, resolveSettings } from "./settings.js";
+
+/** An endpoint is the service's base URL: http(s), a host, no query. */
+function checkEndpoint(value: string): void {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`endpoint: ${value} is not a URL (e.g. http://127.0.0.1:9292)`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new UsageError(`endpoint: ${value} is not an http(s) URL (e.g. https://images.example.com)`);
+  }
+  if (url.search || url.hash || url.username || url.password) {
+    throw new UsageError(`endpoint: ${value} must be the service's base URL, without credentials or a query`);
+  }
+}
 
 /** A token shown for people: enough to tell two apart, never enough to use. */
 const masked = (token: string | undefined | null) =>
@@ -25,6 +42,7 @@ export function registerConfigCommands(program: Command): void {
     .argument("<value>", "its value")
     .option("--profile <name>", "another profile than the current one")
     .action((name: SettingName, value: string, flags: { profile?: string }) => {
+      if (name === "endpoint") checkEndpoint(value);
       new Settings().set(flags.profile, name, value);
     });
 

@@ -13,15 +13,50 @@ import { type Column, humanBytes, parseBytes, parseLabels, printList, printValue
 import { type ClientFlags, Session, withClientOptions } from "./session.js";
 import { responseOf, waitForOperation } from "./wait.js";
 
+/** yc's columns, and the size: what fits 80 columns with room for names. */
 const IMAGE_COLUMNS: Column[] = [
   { heading: "ID", cell: (i) => String(i.id ?? "") },
   { heading: "NAME", cell: (i) => String(i.name ?? "") },
   { heading: "FAMILY", cell: (i) => String(i.family ?? "") },
-  { heading: "STATUS", cell: (i) => String(i.status ?? "STATUS_UNSPECIFIED") },
+  { heading: "STATUS", cell: (i) => String(i.status ?? "QUEUED") },
   { heading: "SIZE", cell: (i) => humanBytes(Number(i.storageSize ?? 0)) },
-  { heading: "MIN DISK", cell: (i) => humanBytes(Number(i.minDiskSize ?? 0)) },
-  { heading: "CREATED", cell: (i) => String(i.createdAt ?? "") },
 ];
+
+/** The Compute Image API's images. */
+export const COMPUTE_IMAGES = "/compute/v1/images";
+
+/** Byte counts of an image for people, with the exact number beside ("8.00 MiB (8388608)"). */
+export function forPeople(image: Json, fields = ["storageSize", "size", "minDiskSize"]): Json {
+  const shown: Json = { ...image };
+  for (const f of fields) {
+    if (shown[f] !== undefined) shown[f] = `${humanBytes(Number(shown[f]))} (${String(shown[f])})`;
+  }
+  return shown;
+}
+
+/** The images a command names: positional ids/names, or yc's --id / --name. */
+export function namedImages(positional: string[], flags: { id?: string; name?: string }): string[] {
+  const named = [...positional, ...(flags.id ? [flags.id] : []), ...(flags.name ? [flags.name] : [])];
+  if (named.length === 0) throw new UsageError("name an image: its id or name, --id or --name");
+  return named;
+}
+
+/** yc's ways of naming the image a command acts on, beside the positional id or name. */
+export function withImageRef(command: Command, many = false): Command {
+  return command
+    .argument(many ? "[images...]" : "[image]", `the image${many ? "s" : "'s"} id, OpenStack UUID or name`)
+    .option("--id <id>", "the image's id")
+    .option("--name <name>", "the image's name in the folder");
+}
+
+/** One image for commands that act on one. */
+function oneImage(positional: string | undefined, flags: { id?: string; name?: string }): string {
+  const named = namedImages(positional === undefined ? [] : [positional], flags);
+  if (named.length > 1) throw new UsageError("name one image: an id or name, --id or --name");
+  return named[0]!;
+}
+
+type RefFlags = ClientFlags & { id?: string; name?: string };
 
 const BINDING_COLUMNS: Column[] = [
   { heading: "ROLE", cell: (b) => String(b.roleId ?? "") },
@@ -33,7 +68,19 @@ const OS_TYPES = ["linux", "windows"];
 
 /** `vitrine image ...`: Compute images, with `yc compute image`'s flags and habits. */
 export function registerImageCommands(program: Command): void {
-  const image = program.command("image").description("Compute images: list, create, change, share, download");
+  const image = program
+    .command("image")
+    .description("Compute images: list, create, change, share, download")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  vitrine image create --name ubuntu-24 --family ubuntu --source-uri https://host/noble.qcow2
+  vitrine image create --name mine --file ./disk.qcow2
+  vitrine image list --filter 'family="ubuntu"'
+  vitrine image get-latest-by-family ubuntu
+  vitrine image delete old-1 old-2`,
+    );
 
   withClientOptions(image.command("list"))
     .description("list the folder's images")
@@ -54,12 +101,28 @@ export function registerImageCommands(program: Command): void {
       printList(images, IMAGE_COLUMNS, s.format);
     });
 
-  withClientOptions(image.command("get"))
+  withImageRef(withClientOptions(image.command("get")))
     .description("show an image")
-    .argument("<image>", "the image's id, OpenStack UUID or name")
-    .action(async (ref: string, flags: ClientFlags) => {
+    .action(async (ref: string | undefined, flags: RefFlags) => {
       const s = new Session(flags);
-      printValue(await getImage(s, ref), s.format);
+      printImage(s, await getImage(s, oneImage(ref, flags)));
+    });
+
+  withClientOptions(image.command("get-latest-by-family"))
+    .alias("get-latest-from-family")
+    .description("the newest usable image of a family in the folder (yc's get-latest-from-family)")
+    .argument("[family]", "the family")
+    .option("--family <family>", "the family")
+    .action(async (positional: string | undefined, flags: ClientFlags & { family?: string }) => {
+      const s = new Session(flags);
+      const family = positional ?? flags.family;
+      if (!family) throw new UsageError("name the family: vitrine image get-latest-by-family FAMILY");
+      printImage(
+        s,
+        await s.client.json("GET", `${COMPUTE_IMAGES}:latestByFamily`, {
+          query: { folderId: s.folderId, family },
+        }),
+      );
     });
 
   withClientOptions(image.command("create"))
@@ -109,9 +172,8 @@ export function registerImageCommands(program: Command): void {
       await finish(s, await s.client.json("POST", "/compute/v1/images", { body }), flags.async, "importing");
     });
 
-  withClientOptions(image.command("update"))
+  withImageRef(withClientOptions(image.command("update")))
     .description("change an image's name, description, labels or minimum disk size")
-    .argument("<image>", "the image's id, OpenStack UUID or name")
     .option("--new-name <name>", "a new name")
     .option("--description <text>", "a new description")
     .option("--labels <k=v,...>", 'the labels, replacing all ("" removes them)')
@@ -119,8 +181,8 @@ export function registerImageCommands(program: Command): void {
     .option("--async", "return the operation at once")
     .action(
       async (
-        ref: string,
-        flags: ClientFlags & {
+        ref: string | undefined,
+        flags: RefFlags & {
           newName?: string;
           description?: string;
           labels?: string;
@@ -139,7 +201,7 @@ export function registerImageCommands(program: Command): void {
         const mask = Object.keys(body);
         if (mask.length === 0)
           throw new UsageError("nothing to change: --new-name, --description, --labels or --min-disk-size");
-        const id = await imageIdOf(s, ref);
+        const id = await imageIdOf(s, oneImage(ref, flags));
         const op = await s.client.json("PATCH", `/compute/v1/images/${encodeURIComponent(id)}`, {
           body: { ...body, updateMask: mask.join(",") },
         });
@@ -147,65 +209,63 @@ export function registerImageCommands(program: Command): void {
       },
     );
 
-  withClientOptions(image.command("delete"))
-    .description("delete an image")
-    .argument("<image>", "the image's id, OpenStack UUID or name")
-    .option("--async", "return the operation at once")
-    .action(async (ref: string, flags: ClientFlags & { async?: boolean }) => {
-      const s = new Session(flags);
-      const id = await imageIdOf(s, ref);
-      const op = await s.client.json("DELETE", `/compute/v1/images/${encodeURIComponent(id)}`);
-      await finish(s, op, flags.async, "deleting");
+  withImageRef(withClientOptions(image.command("delete")), true)
+    .description("delete one or more images")
+    .option("--async", "return the operations at once")
+    .action(async (refs: string[], flags: RefFlags & { async?: boolean }) => {
+      await deleteImages(new Session(flags), COMPUTE_IMAGES, namedImages(refs, flags), flags.async);
     });
 
-  withClientOptions(image.command("download"))
+  withImageRef(withClientOptions(image.command("download")))
     .description("download an image's data (checked against its MD5 as it arrives)")
-    .argument("<image>", "the image's id, OpenStack UUID or name")
     .option("--output <file>", "where to write it; - for stdout (the default when stdout is not a terminal)")
-    .action(async (ref: string, flags: ClientFlags & { output?: string }) => {
+    .action(async (ref: string | undefined, flags: RefFlags & { output?: string }) => {
       const s = new Session(flags);
-      await download(s, await imageIdOf(s, ref), flags.output);
+      await download(s, await imageIdOf(s, oneImage(ref, flags)), flags.output);
     });
 
-  withClientOptions(image.command("share"))
+  withImageRef(withClientOptions(image.command("share")))
     .description("grant (or with --remove revoke) a role on an image")
-    .argument("<image>", "the image's id, OpenStack UUID or name")
     .requiredOption("--subject <type:id>", "userAccount:ID, serviceAccount:ID, system:allUsers ...")
     .option("--role <role>", "viewer, compute.images.user, editor or admin", "compute.images.user")
     .option("--remove", "revoke the binding instead")
-    .action(async (ref: string, flags: ClientFlags & { subject: string; role: string; remove?: boolean }) => {
-      const s = new Session(flags);
-      const at = flags.subject.indexOf(":");
-      if (at <= 0 || at === flags.subject.length - 1) {
-        throw new UsageError(`--subject: ${flags.subject} is not type:id (e.g. userAccount:ajeabc...)`);
-      }
-      const id = await imageIdOf(s, ref);
-      const op = await s.client.json(
-        "POST",
-        `/compute/v1/images/${encodeURIComponent(id)}:updateAccessBindings`,
-        {
-          body: {
-            accessBindingDeltas: [
-              {
-                action: flags.remove ? "REMOVE" : "ADD",
-                accessBinding: {
-                  roleId: flags.role,
-                  subject: { type: flags.subject.slice(0, at), id: flags.subject.slice(at + 1) },
+    .action(
+      async (
+        ref: string | undefined,
+        flags: RefFlags & { subject: string; role: string; remove?: boolean },
+      ) => {
+        const s = new Session(flags);
+        const at = flags.subject.indexOf(":");
+        if (at <= 0 || at === flags.subject.length - 1) {
+          throw new UsageError(`--subject: ${flags.subject} is not type:id (e.g. userAccount:ajeabc...)`);
+        }
+        const id = await imageIdOf(s, oneImage(ref, flags));
+        const op = await s.client.json(
+          "POST",
+          `/compute/v1/images/${encodeURIComponent(id)}:updateAccessBindings`,
+          {
+            body: {
+              accessBindingDeltas: [
+                {
+                  action: flags.remove ? "REMOVE" : "ADD",
+                  accessBinding: {
+                    roleId: flags.role,
+                    subject: { type: flags.subject.slice(0, at), id: flags.subject.slice(at + 1) },
+                  },
                 },
-              },
-            ],
+              ],
+            },
           },
-        },
-      );
-      await finish(s, op, false, "sharing");
-    });
+        );
+        await finish(s, op, false, "sharing");
+      },
+    );
 
-  withClientOptions(image.command("list-access-bindings"))
+  withImageRef(withClientOptions(image.command("list-access-bindings")))
     .description("who holds which role on an image")
-    .argument("<image>", "the image's id, OpenStack UUID or name")
-    .action(async (ref: string, flags: ClientFlags) => {
+    .action(async (ref: string | undefined, flags: RefFlags) => {
       const s = new Session(flags);
-      const id = await imageIdOf(s, ref);
+      const id = await imageIdOf(s, oneImage(ref, flags));
       const bindings = await listAll(
         s,
         `/compute/v1/images/${encodeURIComponent(id)}:listAccessBindings`,
@@ -253,7 +313,7 @@ export async function listAll(
 }
 
 async function getImage(s: Session, ref: string): Promise<Json> {
-  return s.client.json("GET", `/compute/v1/images/${encodeURIComponent(await imageIdOf(s, ref))}`);
+  return s.client.json("GET", `${COMPUTE_IMAGES}/${encodeURIComponent(await imageIdOf(s, ref))}`);
 }
 
 /**
@@ -261,9 +321,9 @@ async function getImage(s: Session, ref: string): Promise<Json> {
  * more than one image answers to (Glance allows that) is refused with the candidates, as
  * `openstack image delete` does: a command never acts on an image picked at random.
  */
-export async function imageIdOf(s: Session, ref: string): Promise<string> {
+export async function imageIdOf(s: Session, ref: string, images = COMPUTE_IMAGES): Promise<string> {
   if (looksLikeResourceId(ref) || looksLikeUuid(ref)) return ref;
-  const found = await listAll(s, "/compute/v1/images", "images", {
+  const found = await listAll(s, images, "images", {
     folderId: s.folderId,
     filter: `name="${ref.replace(/["\\]/g, "\\$&")}"`,
   });
@@ -278,11 +338,38 @@ export async function imageIdOf(s: Session, ref: string): Promise<string> {
 }
 
 /** Prints the operation (--async) or waits for it and prints what it returned. */
-async function finish(s: Session, op: Json, async: boolean | undefined, label: string): Promise<void> {
+export async function finish(s: Session, op: Json, async: boolean | undefined, label: string): Promise<void> {
   if (async) return printValue(op, s.format);
   const done = await waitForOperation(s.client, op, label);
   const result = responseOf(done);
-  if (Object.keys(result).length > 0) printValue(result, s.format);
+  if (Object.keys(result).length > 0) printImage(s, result);
+}
+
+/** An image as people read it (sizes in units) or as scripts do (the API's document). */
+function printImage(s: Session, image: Json): void {
+  printValue(s.format === "table" ? forPeople(image) : image, s.format);
+}
+
+/**
+ * Deletes each named image (all are looked up first, so a typo deletes nothing), then waits for
+ * every deletion; one line per image on a terminal.
+ */
+export async function deleteImages(
+  s: Session,
+  images: string,
+  refs: string[],
+  async?: boolean,
+): Promise<void> {
+  const ids = [];
+  for (const ref of refs) ids.push(await imageIdOf(s, ref, images));
+  const ops = [];
+  for (const id of ids) ops.push(await s.client.json("DELETE", `${images}/${encodeURIComponent(id)}`));
+  if (async) return printValue(ops.length === 1 ? ops[0] : ops, s.format);
+  for (const [i, op] of ops.entries()) {
+    await waitForOperation(s.client, op, "deleting");
+    if (s.format === "table")
+      process.stderr.write(`deleted ${refs[i]}${refs[i] === ids[i] ? "" : ` (${ids[i]})`}\n`);
+  }
 }
 
 /**
@@ -349,7 +436,8 @@ async function createFromFile(
     const op = await s.client.json("POST", "/compute/v1/images", { body: { ...body, imageId: stagingId } });
     const done = async ? op : await waitForOperation(s.client, op, "creating");
     await removeStaging();
-    printValue(async ? done : responseOf(done), s.format);
+    if (async) printValue(done, s.format);
+    else printImage(s, responseOf(done));
   } catch (err) {
     const removed = await removeStaging();
     if (controller.signal.aborted) {

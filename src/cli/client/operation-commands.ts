@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import type { Json } from "./api-client.js";
 import { type Column, printList, printValue } from "./output.js";
 import { imageIdOf, listAll, positiveInt } from "./image-commands.js";
 import { type ClientFlags, Session, withClientOptions } from "./session.js";
@@ -7,14 +8,24 @@ import { waitForOperation } from "./wait.js";
 const OPERATION_COLUMNS: Column[] = [
   { heading: "ID", cell: (o) => String(o.id ?? "") },
   { heading: "DESCRIPTION", cell: (o) => String(o.description ?? "") },
-  { heading: "CREATED", cell: (o) => String(o.createdAt ?? "") },
-  { heading: "DONE", cell: (o) => (o.done ? "yes" : "no") },
+  // To the minute: the table fits 80 columns (`operation get` has the exact times).
   {
-    heading: "RESULT",
+    heading: "CREATED",
     cell: (o) =>
-      o.error ? `error: ${String((o.error as { message?: string }).message)}` : o.done ? "ok" : "",
+      String(o.createdAt ?? "")
+        .replace("T", " ")
+        .slice(0, 16),
   },
+  { heading: "STATUS", cell: (o) => statusOf(o) },
 ];
+
+/** done, running, cancelled or failed (`operation get` says why): a cancellation is not a failure. */
+function statusOf(o: Json): string {
+  if (!o.done) return "running";
+  const error = o.error as { code?: number } | undefined;
+  if (!error) return "done";
+  return error.code === 1 ? "cancelled" : "failed";
+}
 
 const path = (id: string) => `/operations/${encodeURIComponent(id)}`;
 
@@ -33,19 +44,20 @@ export function registerOperationCommands(program: Command): void {
     });
 
   withClientOptions(operation.command("list"))
-    .description("an image's operations, newest first")
-    .requiredOption("--image <image>", "the image's id, OpenStack UUID or name")
+    .description("the folder's operations, or with --image one image's, newest first")
+    .option("--image <image>", "only this image's (its id, OpenStack UUID or name)")
     .option("--limit <n>", "at most this many", (v) => positiveInt(v, "--limit"))
-    .action(async (flags: ClientFlags & { image: string; limit?: number }) => {
+    .action(async (flags: ClientFlags & { image?: string; limit?: number }) => {
       const s = new Session(flags);
-      const id = await imageIdOf(s, flags.image);
-      const ops = await listAll(
-        s,
-        `/compute/v1/images/${encodeURIComponent(id)}/operations`,
-        "operations",
-        {},
-        flags.limit,
-      );
+      const ops = flags.image
+        ? await listAll(
+            s,
+            `/compute/v1/images/${encodeURIComponent(await imageIdOf(s, flags.image))}/operations`,
+            "operations",
+            {},
+            flags.limit,
+          )
+        : await listAll(s, "/operations", "operations", { folderId: s.folderId }, flags.limit);
       printList(ops, OPERATION_COLUMNS, s.format);
     });
 

@@ -50,7 +50,7 @@ export async function waitForOperation(
         }
         if (cancel === null) {
           process.stderr.write(
-            `operation ${op.id} goes on; \`vitrine operation cancel ${op.id}\` stops it\n`,
+            `operation ${op.id} keeps running on the service; \`vitrine operation cancel ${op.id}\` stops it\n`,
           );
           process.exit(EXIT.interrupted);
         }
@@ -58,9 +58,10 @@ export async function waitForOperation(
       await sleep(pause);
       pause = Math.min(pause * 1.5, 1000);
       op = await client.json<OperationJson>("GET", `/operations/${encodeURIComponent(op.id)}`);
-      if (op.progress && !op.done) {
-        const done = Number(op.progress.bytesDone ?? 0);
+      if (op.progress && (bar || !op.done)) {
         const total = Number(op.progress.bytesTotal ?? 0) || null;
+        // A finished import read everything: the bar ends full, whatever the last poll saw.
+        const done = op.done && !op.error && total ? total : Number(op.progress.bytesDone ?? 0);
         bar ??= byteProgress(label, total);
         bar.update(done, total);
       }
@@ -73,13 +74,24 @@ export async function waitForOperation(
   return op;
 }
 
-/** true: cancel; false: keep waiting; null: cannot ask (no terminal), leave it running. */
+/**
+ * true: cancel; false: keep waiting; null: leave it running and stop waiting (no terminal to ask
+ * on, or a second Ctrl-C at the question).
+ */
 async function askToCancel(operationId: string): Promise<boolean | null> {
   if (!process.stdin.isTTY || !process.stderr.isTTY) return null;
   const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+  const again = new AbortController();
+  rl.once("SIGINT", () => again.abort());
   try {
-    const answer = await rl.question(`\nCancel operation ${operationId}? [y/N] `);
+    const answer = await rl.question(`\nCancel operation ${operationId}? [y/N] `, { signal: again.signal });
     return /^y(es)?$/i.test(answer.trim());
+  } catch (err) {
+    if (again.signal.aborted) {
+      process.stderr.write("\n");
+      return null;
+    }
+    throw err;
   } finally {
     rl.close();
   }
@@ -87,6 +99,7 @@ async function askToCancel(operationId: string): Promise<boolean | null> {
 
 /** The resource a finished operation returned, without its Any type tag. */
 export function responseOf(op: Json): Json {
-  const { "@type": _type, ...rest } = (op.response as Json | undefined) ?? {};
-  return rest;
+  const { "@type": type, ...rest } = (op.response as Json | undefined) ?? {};
+  // google.protobuf.Empty (a delete's): nothing to show.
+  return type === "type.googleapis.com/google.protobuf.Empty" ? {} : rest;
 }

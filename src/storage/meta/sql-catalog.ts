@@ -1,7 +1,7 @@
 import { sql } from "kysely";
 import { storageFull } from "../../core/errors.js";
-import type { TokenStore } from "../../auth/token-store.js";
-import type { Catalog, CatalogStores } from "../../core/ports/catalog.js";
+import type { SubjectDirectory, TokenDirectory, TokenStore } from "../../auth/token-store.js";
+import type { Catalog, CatalogStores, SubjectStore } from "../../core/ports/catalog.js";
 import type { NodeRegistry } from "../../deployment/node-registry.js";
 import { SqlAccessBindingStore } from "./access-binding-store.js";
 import type { Db } from "./database.js";
@@ -22,7 +22,8 @@ export type SqlEngine = "sqlite" | "postgres";
  * and writes, the node registry deployment/ keeps.
  */
 export interface ServiceCatalog extends Catalog {
-  tokens: TokenStore;
+  subjects: SubjectStore & SubjectDirectory;
+  tokens: TokenStore & TokenDirectory;
   nodes: NodeRegistry;
 }
 
@@ -69,6 +70,7 @@ function reportingFullDisk<T extends object>(store: T): T {
 export function sqlCatalog(db: Db, engine: SqlEngine): ServiceCatalog {
   return {
     ...storesOn(db, engine),
+    subjects: reportingFullDisk(new SqlSubjectStore(db)),
     tokens: reportingFullDisk(new SqlTokenStore(db)),
     nodes: new SqlNodeRegistry(db),
     // A full disk ends a SQLite transaction by itself; database.ts makes Kysely's rollback

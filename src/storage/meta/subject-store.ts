@@ -1,8 +1,9 @@
+import type { SubjectDirectory } from "../../auth/token-store.js";
 import type { Subject, SubjectStore } from "../../core/ports/catalog.js";
 import type { Db } from "./database.js";
 
 /** Subjects (users and service accounts) this service issues tokens to. */
-export class SqlSubjectStore implements SubjectStore {
+export class SqlSubjectStore implements SubjectStore, SubjectDirectory {
   constructor(private readonly db: Db) {}
 
   async insert(subject: Subject): Promise<void> {
@@ -22,6 +23,22 @@ export class SqlSubjectStore implements SubjectStore {
     if (ids.length === 0) return new Map();
     const rows = await this.db.selectFrom("subjects").select(["id", "type"]).where("id", "in", ids).execute();
     return new Map(rows.map((r) => [r.id, r.type]));
+  }
+
+  async list(): Promise<Subject[]> {
+    const rows = await this.db
+      .selectFrom("subjects")
+      .selectAll()
+      .orderBy("created_at")
+      .orderBy("id")
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      type: r.type as Subject["type"],
+      name: r.name,
+      isAdmin: r.is_admin === 1,
+      createdAt: Number(r.created_at),
+    }));
   }
 
   async firstAdmin(): Promise<string | null> {

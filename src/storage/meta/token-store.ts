@@ -1,9 +1,9 @@
 import type { Principal } from "../../core/principal.js";
-import type { TokenHolder, TokenRecord, TokenStore } from "../../auth/token-store.js";
+import type { TokenDirectory, TokenHolder, TokenRecord, TokenStore } from "../../auth/token-store.js";
 import type { Db } from "./database.js";
 
 /** API tokens, by the SHA-256 of their value. */
-export class SqlTokenStore implements TokenStore {
+export class SqlTokenStore implements TokenStore, TokenDirectory {
   constructor(private readonly db: Db) {}
 
   async insert(token: TokenRecord): Promise<void> {
@@ -46,6 +46,19 @@ export class SqlTokenStore implements TokenStore {
       revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
       projectId: row.project_id,
     };
+  }
+
+  async list(subjectId?: string): Promise<TokenRecord[]> {
+    let query = this.db.selectFrom("tokens").selectAll().orderBy("created_at").orderBy("token_hash");
+    if (subjectId !== undefined) query = query.where("subject_id", "=", subjectId);
+    return (await query.execute()).map((r) => ({
+      subjectId: r.subject_id,
+      tokenHash: r.token_hash,
+      createdAt: Number(r.created_at),
+      expiresAt: r.expires_at === null ? null : Number(r.expires_at),
+      revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
+      projectId: r.project_id,
+    }));
   }
 
   async revoke(tokenHash: string, now: number): Promise<boolean> {

@@ -1,0 +1,126 @@
+import type { Command } from "commander";
+import type { Json } from "./api-client.js";
+import { UsageError } from "./exit-codes.js";
+import {
+  deleteImages,
+  finish,
+  imageIdOf,
+  listAll,
+  namedImages,
+  positiveInt,
+  withImageRef,
+} from "./image-commands.js";
+import { type Column, parseLabels, printList, printValue } from "./output.js";
+import { type ClientFlags, Session, withClientOptions } from "./session.js";
+
+/** The BareMetal Image API's images (ISO images a server boots its installer from). */
+const BAREMETAL_IMAGES = "/baremetal/v1alpha/images";
+
+const COLUMNS: Column[] = [
+  { heading: "ID", cell: (i) => String(i.id ?? "") },
+  { heading: "NAME", cell: (i) => String(i.name ?? "") },
+  { heading: "STATUS", cell: (i) => String(i.status ?? "") },
+  { heading: "MD5", cell: (i) => String(i.checksum ?? "") },
+];
+
+type RefFlags = ClientFlags & { id?: string; name?: string };
+
+/** `vitrine baremetal image ...`: the BareMetal images, with `yc baremetal image`'s flags. */
+export function registerBareMetalCommands(program: Command): void {
+  const image = program
+    .command("baremetal")
+    .description("BareMetal: ISO images for servers")
+    .command("image")
+    .description("BareMetal images: list, create from a URL, change, delete")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  vitrine baremetal image create --name debian-13 --uri https://host/debian-13-netinst.iso
+  vitrine baremetal image list
+  vitrine baremetal image update debian-13 --description "installer"`,
+    );
+
+  withClientOptions(image.command("list"))
+    .description("list the folder's BareMetal images")
+    .option("--filter <expr>", 'the API\'s filter, e.g. name="debian-13"')
+    .option("--limit <n>", "at most this many", (v) => positiveInt(v, "--limit"))
+    .action(async (flags: ClientFlags & { filter?: string; limit?: number }) => {
+      const s = new Session(flags);
+      const query = { folderId: s.folderId, filter: flags.filter };
+      printList(await listAll(s, BAREMETAL_IMAGES, "images", query, flags.limit), COLUMNS, s.format);
+    });
+
+  withImageRef(withClientOptions(image.command("get")))
+    .description("show a BareMetal image")
+    .action(async (ref: string | undefined, flags: RefFlags) => {
+      const s = new Session(flags);
+      const id = await imageIdOf(s, one(ref, flags), BAREMETAL_IMAGES);
+      printValue(await s.client.json("GET", `${BAREMETAL_IMAGES}/${encodeURIComponent(id)}`), s.format);
+    });
+
+  withClientOptions(image.command("create"))
+    .description("import an ISO image from a URL (its MD5 is computed as it arrives)")
+    .requiredOption("--name <name>", "the image's name, unique in the folder")
+    .requiredOption("--uri <url>", "where the ISO is (http or https)")
+    .option("--description <text>", "a description")
+    .option("--labels <k=v,...>", "labels")
+    .option("--async", "return the operation at once instead of waiting for it")
+    .action(
+      async (
+        flags: ClientFlags & {
+          name: string;
+          uri: string;
+          description?: string;
+          labels?: string;
+          async?: boolean;
+        },
+      ) => {
+        const s = new Session(flags);
+        const body: Json = { folderId: s.folderId, name: flags.name, uri: flags.uri };
+        if (flags.description !== undefined) body.description = flags.description;
+        if (flags.labels !== undefined) body.labels = parseLabels(flags.labels);
+        await finish(s, await s.client.json("POST", BAREMETAL_IMAGES, { body }), flags.async, "importing");
+      },
+    );
+
+  withImageRef(withClientOptions(image.command("update")))
+    .description("change a BareMetal image's name, description or labels")
+    .option("--new-name <name>", "a new name")
+    .option("--description <text>", "a new description")
+    .option("--labels <k=v,...>", 'the labels, replacing all ("" removes them)')
+    .option("--async", "return the operation at once")
+    .action(
+      async (
+        ref: string | undefined,
+        flags: RefFlags & { newName?: string; description?: string; labels?: string; async?: boolean },
+      ) => {
+        const s = new Session(flags);
+        const body: Json = {};
+        if (flags.newName !== undefined) body.name = flags.newName;
+        if (flags.description !== undefined) body.description = flags.description;
+        if (flags.labels !== undefined) body.labels = parseLabels(flags.labels);
+        const mask = Object.keys(body);
+        if (mask.length === 0)
+          throw new UsageError("nothing to change: --new-name, --description or --labels");
+        const id = await imageIdOf(s, one(ref, flags), BAREMETAL_IMAGES);
+        const op = await s.client.json("PATCH", `${BAREMETAL_IMAGES}/${encodeURIComponent(id)}`, {
+          body: { ...body, updateMask: mask.join(",") },
+        });
+        await finish(s, op, flags.async, "updating");
+      },
+    );
+
+  withImageRef(withClientOptions(image.command("delete")), true)
+    .description("delete one or more BareMetal images")
+    .option("--async", "return the operations at once")
+    .action(async (refs: string[], flags: RefFlags & { async?: boolean }) => {
+      await deleteImages(new Session(flags), BAREMETAL_IMAGES, namedImages(refs, flags), flags.async);
+    });
+}
+
+function one(ref: string | undefined, flags: RefFlags): string {
+  const named = namedImages(ref === undefined ? [] : [ref], flags);
+  if (named.length > 1) throw new UsageError("name one image: an id or name, --id or --name");
+  return named[0]!;
+}
