@@ -9,6 +9,9 @@ import { qcow2Corrupt } from "../helpers/hostile.js";
 import { createOsImage, putData } from "../helpers/openstack.js";
 import { CLI, type RunningServer, apiRequest, startServer, tempDir } from "../helpers/server.js";
 
+/** The color codes pino-pretty writes on a terminal. */
+const ANSI_COLOR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
+
 /** A scrape as `name{labels}` → value (label order as Vitrine writes them). */
 async function scrape(server: RunningServer): Promise<Map<string, number>> {
   const res = await fetch(server.metricsUrl());
@@ -259,7 +262,7 @@ describe("operating Vitrine: metrics and logs", () => {
       child.stdin.on("error", () => undefined); // the terminal may be gone by then
       child.stdout.on("data", (d: Buffer) => {
         out += d.toString();
-        const rest = /REST (http:\/\/[^ ]+)/.exec(out.replace(/\x1b\[[0-9;]*m/g, ""));
+        const rest = /REST (http:\/\/[^ ]+)/.exec(out.replace(ANSI_COLOR, ""));
         if (!asked && rest) {
           asked = true;
           // One request, to see its access line as an operator watching the terminal does.
@@ -279,7 +282,7 @@ describe("operating Vitrine: metrics and logs", () => {
     assert.match(output, /INFO.*vitrine listening/);
     // The access line is one line: method, URL, status, time, bytes and request id.
     assert.match(
-      output.replace(/\x1b\[[0-9;]*m/g, ""),
+      output.replace(ANSI_COLOR, ""),
       /INFO: GET \/v2\/images 401 [\d.]+ms \d+B req-[0-9a-f-]{36}\r?\n/,
     );
     assert.ok(!output.includes('{"level"'), output);
