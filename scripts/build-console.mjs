@@ -33,3 +33,5 @@ const html = fs
   .replace("{{js}}", js)
   .replace("{{css}}", css);
 fs.writeFileSync(path.join(out, "index.html"), html);
+// The tab's icon, served beside the bundle (same origin: the console's CSP allows it).
+fs.copyFileSync(path.join(root, "console", "favicon.svg"), path.join(out, "assets", "favicon.svg"));

@@ -31,6 +31,9 @@ export const session = {
   },
 };
 
+/** Dispatched on the window when the service stops accepting the session's token. */
+export const SESSION_ENDED = "vitrine:session-ended";
+
 /** A refusal, in the dialect's own words, with the request id to quote to an operator. */
 export class ApiError extends Error {
   constructor(
@@ -89,7 +92,14 @@ export async function call<T = Json>(
   } catch {
     throw new ApiError("The service cannot be reached", 0, null);
   }
-  if (!res.ok) throw await failure(res);
+  if (!res.ok) {
+    // The token was revoked or expired while the console was open: back to sign-in.
+    if (res.status === 401 && session.token !== null) {
+      session.signOut();
+      dispatchEvent(new Event(SESSION_ENDED));
+    }
+    throw await failure(res);
+  }
   if (res.status === 204) return {} as T;
   const text = await res.text();
   return (text ? JSON.parse(text) : {}) as T;

@@ -1,6 +1,6 @@
 import { render } from "preact";
-import { useEffect, useState } from "preact/hooks";
-import { session } from "./api.js";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { SESSION_ENDED, session } from "./api.js";
 import { CreateImage } from "./views/create-image.js";
 import { ImageDetail } from "./views/image-detail.js";
 import { ImageList } from "./views/image-list.js";
@@ -19,14 +19,50 @@ function useRoute(): string {
   return route;
 }
 
+/** Each view's title (an image's page sets its own, with the image's name). */
+const TITLES: Record<string, string> = {
+  "/images": "Images",
+  "/create": "Create image",
+  "/operations": "Operations",
+  "/overview": "Overview",
+};
+
 function App() {
   const [signedIn, setSignedIn] = useState(session.token !== null);
   const [folder, setFolder] = useState(session.folder);
+  const [ended, setEnded] = useState(false);
+  const [menuOpen, setMenuOpen] = useState(false);
   const route = useRoute();
+  const signedInNow = useRef(signedIn);
+  signedInNow.current = signedIn;
+  useEffect(() => {
+    // Only a session that was in use ends (a token refused at sign-in is the form's to say).
+    const onEnded = () => {
+      if (!signedInNow.current) return;
+      setEnded(true);
+      setSignedIn(false);
+    };
+    addEventListener(SESSION_ENDED, onEnded);
+    return () => removeEventListener(SESSION_ENDED, onEnded);
+  }, []);
+  // A new view: its title in the tab, and focus on its heading (where a screen reader starts).
+  useEffect(() => {
+    if (!signedIn) {
+      document.title = "Sign in · Vitrine";
+      return;
+    }
+    setMenuOpen(false); // a link in the folded menu was followed
+    const title = TITLES[route.split("?")[0]!];
+    if (title) document.title = `${title} · Vitrine`;
+    const timer = setTimeout(() => document.querySelector<HTMLElement>("main h1")?.focus(), 0);
+    return () => clearTimeout(timer);
+  }, [route, signedIn]);
   if (!signedIn) {
     return (
       <SignIn
+        note={ended ? "Your session ended (the token was revoked or expired): sign in again." : null}
         onSignedIn={() => {
+          setEnded(false);
           setSignedIn(true);
           setFolder(session.folder);
         }}
@@ -40,7 +76,16 @@ function App() {
         <a class="brand" href="#/images">
           Vitrine
         </a>
-        <nav>
+        <button
+          type="button"
+          class="menu"
+          aria-expanded={menuOpen}
+          aria-controls="main-nav"
+          onClick={() => setMenuOpen(!menuOpen)}
+        >
+          Menu
+        </button>
+        <nav id="main-nav" class={menuOpen ? "open" : undefined} aria-label="Main">
           <a href="#/images" aria-current={route === "/images" ? "page" : undefined}>
             Images
           </a>

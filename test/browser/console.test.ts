@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -10,7 +11,7 @@ import { image } from "../helpers/fixtures.js";
 import { qcow2Corrupt } from "../helpers/hostile.js";
 import { startSlowProxy } from "../helpers/net.js";
 import { createOsImage, putData } from "../helpers/openstack.js";
-import { type RunningServer, startServer } from "../helpers/server.js";
+import { CLI, type RunningServer, startServer } from "../helpers/server.js";
 
 /** What the test reads of the page's globals (its own types have no DOM). */
 interface BrowserGlobals {
@@ -253,7 +254,15 @@ describe("the web console in Chromium", () => {
   });
 
   test("an image's page: both dialects' fields, checksums to copy, operations; edit, share, delete", async () => {
-    await page.getByText("Compute view").waitFor();
+    // Fields for people, in titled groups; one id with the other dialect's beside it.
+    for (const group of ["General", "Data and checksums", "OS and hardware", "Sharing", "Lifecycle"]) {
+      await page.getByRole("region", { name: group }).waitFor();
+    }
+    assert.equal(await page.title(), "imported-in-browser · Vitrine");
+    assert.match((await page.locator(".secondary-id").textContent()) ?? "", /OpenStack ID [0-9a-f-]{36}/);
+    // The raw documents of both dialects stay one click away.
+    await page.getByText("All fields").click();
+    await page.getByRole("heading", { name: "Compute view" }).waitFor();
     assert.ok(await page.getByRole("button", { name: "Copy MD5" }).isVisible());
     assert.ok(await page.getByRole("button", { name: "Copy SHA-512" }).isVisible());
     await page.locator("table.operations").getByText("Create image").waitFor();
@@ -264,7 +273,8 @@ describe("the web console in Chromium", () => {
     await edit.getByLabel("Labels").fill("env=test, team=img");
     await edit.getByRole("button", { name: "Save" }).click();
     await page.getByRole("heading", { name: "renamed-in-browser" }).waitFor();
-    await page.getByText('{"env":"test","team":"img"}').waitFor();
+    await page.locator("li.chip", { hasText: "env=test" }).waitFor();
+    await page.locator("li.chip", { hasText: "team=img" }).waitFor();
     // A refusal in words, beside the form, and what was typed is still there to correct.
     await edit.getByLabel("Name").fill("Not A Valid Name!");
     await edit.getByLabel("Description").fill("typed before the refusal");
@@ -327,7 +337,8 @@ describe("the web console in Chromium", () => {
     await page.getByRole("link", { name: evil }).waitFor();
     await page.getByRole("link", { name: evil }).click();
     await page.getByRole("heading", { name: evil }).waitFor();
-    await page.getByText(`<script>alert(2)</script>${evil}`).waitFor();
+    await page.getByText(`<script>alert(2)</script>${evil}`, { exact: true }).waitFor();
+    await page.locator("li.chip", { hasText: evil }).waitFor(); // the tag, as a chip of text
     assert.equal(await page.locator("img").count(), 0, "no element was made from the text");
     assert.deepEqual(dialogs, []);
   });
@@ -346,7 +357,19 @@ describe("the web console in Chromium", () => {
     await row.getByText(/running \(/).waitFor({ timeout: 20_000 });
     await shot("operations");
     await row.getByRole("button", { name: "Cancel" }).click();
-    await row.getByText("failed: The operation was cancelled").waitFor({ timeout: 20_000 });
+    // A cancellation is not a failure; the image is named, who started it is shown.
+    await row.getByText("cancelled", { exact: true }).waitFor({ timeout: 20_000 });
+    assert.equal(await row.locator("td.error").count(), 0);
+    await page.getByLabel("State").selectOption("cancelled");
+    assert.equal(await page.locator("table.operations tbody tr", { hasText: started.body.id }).count(), 1);
+    assert.equal(
+      await page.locator("table.operations tbody tr", { hasText: "done" }).count(),
+      0,
+      "the filter keeps only cancelled ones",
+    );
+    await page.getByLabel("State").selectOption("");
+    const created = page.locator("table.operations tbody tr", { hasText: "Create image" }).first();
+    assert.ok(((await created.locator("td").nth(2).textContent()) ?? "").length > 0, "who started it");
   });
 
   test("the overview: images and bytes of the folder, and the bytes saved by sharing data", async () => {
@@ -372,6 +395,99 @@ describe("the web console in Chromium", () => {
     );
     await page.locator("table.folders").getByText(folder).waitFor();
     await shot("overview");
+  });
+
+  test("a failed image says why at the top and offers no edit or share forms", async () => {
+    const hostile = files.serve("console-hostile.qcow2", qcow2Corrupt());
+    const started = await server.request("POST", "/compute/v1/images", {
+      folderId: folder,
+      name: "refused-in-console",
+      uri: hostile,
+    });
+    assert.equal(started.status, 200, started.text);
+    await until(
+      async () => (await server.request("GET", `/operations/${started.body.id}`)).body.done === true,
+    );
+    const uuid = (await server.request("GET", "/v2/images?name=refused-in-console")).body.images[0].id;
+    await open(`#/images/${uuid}`);
+    await page.getByRole("heading", { name: "refused-in-console" }).waitFor();
+    assert.match(
+      (await page.locator("p.failure").textContent()) ?? "",
+      /This image failed and cannot be used: .*marked corrupt/,
+    );
+    assert.equal(await page.getByRole("form", { name: "Edit" }).count(), 0);
+    assert.equal(await page.getByRole("form", { name: "Share" }).count(), 0);
+    assert.ok(await page.getByRole("button", { name: "Delete" }).isVisible(), "it can still be deleted");
+    await shot("image-failed");
+  });
+
+  test("at 420 px: no sideways scrolling on the image page; each view has its title and focused heading", async () => {
+    const uuid = (await server.request("GET", "/v2/images?name=uploaded-in-browser")).body.images[0].id;
+    await page.setViewportSize({ width: 420, height: 900 });
+    try {
+      await open(`#/images/${uuid}`);
+      await page.getByRole("heading", { name: "uploaded-in-browser" }).waitFor();
+      assert.ok(
+        await page.evaluate(() => {
+          const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } })
+            .document;
+          return root.documentElement.scrollWidth <= 420;
+        }),
+        "the page fits 420 px",
+      );
+      await shot("image-detail-420");
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+    await open("#/operations");
+    await page.getByRole("heading", { name: `Operations in ${folder}` }).waitFor();
+    assert.equal(await page.title(), "Operations · Vitrine");
+    await until(async () =>
+      page.evaluate(
+        () =>
+          (globalThis as unknown as { document: { activeElement: { tagName: string } | null } }).document
+            .activeElement?.tagName === "H1",
+      ),
+    );
+    const icon = await fetch(`${server.url}/console/assets/favicon.svg`);
+    assert.equal(icon.status, 200);
+    assert.match(icon.headers.get("content-type") ?? "", /svg/);
+  });
+
+  test("a token revoked while the console is open sends the user to sign in, saying why", async () => {
+    const admin = (...args: string[]) =>
+      execFileSync(process.execPath, [CLI, ...args, "--data-dir", server.dataDir], {
+        encoding: "utf8",
+      }).trim();
+    const subject = admin("subject", "create", "--name", "revoked-in-console");
+    admin("folder", "bind", "--folder", folder, "--subject", subject, "--role", "viewer");
+    const token = admin("token", "create", "--subject", subject, "--project", folder);
+    const other = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    try {
+      await other.goto(`${server.url}/console/`);
+      await other.getByLabel("API token").fill(token);
+      await other.getByLabel("Folder / project id").fill(folder);
+      await other.getByRole("button", { name: "Sign in" }).click();
+      await other.getByRole("heading", { name: `Images in ${folder}` }).waitFor();
+      admin("token", "revoke", token);
+      // The next request after the service stops trusting the token (its cache is 5 s) ends it.
+      await until(async () => {
+        await other.goto("about:blank");
+        await other.goto(`${server.url}/console/#/operations`);
+        return (await other.getByLabel("API token").count()) === 1;
+      }, 20_000);
+      await other
+        .getByText("Your session ended (the token was revoked or expired): sign in again.")
+        .waitFor();
+      assert.equal(
+        await other.evaluate(() =>
+          (globalThis as unknown as BrowserGlobals).sessionStorage.getItem("vitrine.token"),
+        ),
+        null,
+      );
+    } finally {
+      await other.close();
+    }
   });
 
   test("sign-out forgets the token", async () => {

@@ -64,7 +64,7 @@ export function CreateImage({ folder }: { folder: string }) {
 
   return (
     <section>
-      <h1>Create an image in {folder || "(no folder)"}</h1>
+      <h1 tabIndex={-1}>Create an image in {folder || "(no folder)"}</h1>
       <div role="tablist" class="tabs">
         {(
           [

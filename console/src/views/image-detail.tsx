@@ -2,19 +2,42 @@ import { useEffect, useState } from "preact/hooks";
 import { type Json, call, downloadFile, followOperation } from "../api.js";
 import { bytes, when } from "../format.js";
 import { kindOf } from "./image-list.js";
+import type { ComponentChildren } from "preact";
 import { Copyable, ErrorNote } from "./parts.js";
 
-/** Fields every OpenStack client shows first; the rest (extension fields, properties) follow. */
-const BASE_FIELDS = [
+/** OpenStack fields the groups show (or that are links); every other key is a property, listed as is. */
+const SHOWN = new Set([
   "id",
   "name",
   "status",
-  "disk_format",
-  "container_format",
   "visibility",
   "protected",
+  "os_hidden",
   "owner",
-];
+  "checksum",
+  "os_hash_algo",
+  "os_hash_value",
+  "size",
+  "virtual_size",
+  "disk_format",
+  "container_format",
+  "created_at",
+  "updated_at",
+  "tags",
+  "min_ram",
+  "min_disk",
+  "self",
+  "file",
+  "schema",
+  "__os_version",
+  "__os_type",
+  "__os_bit",
+  "virtual_env_type",
+  "stores",
+]);
+
+/** Statuses from which an image can never be used again: no edit or share forms for them. */
+const DEAD = new Set(["killed", "deleted", "pending_delete"]);
 
 /**
  * One image: every field of every dialect that applies (the OpenStack view for all, the Compute
@@ -62,70 +85,125 @@ export function ImageDetail({ id }: { id: string }) {
     };
   }, [id, version]);
 
+  useEffect(() => {
+    if (image) document.title = `${String(image.name || image.id)} · Vitrine`;
+  }, [image]);
   if (!image) return <ErrorNote error={error} />;
-  const rest = Object.keys(image)
-    .filter(
-      (k) => !BASE_FIELDS.includes(k) && !["checksum", "os_hash_value", "self", "file", "schema"].includes(k),
-    )
-    .sort();
+  const failure = failureOf(image, operations);
+  const dead = DEAD.has(String(image.status));
   return (
     <section>
-      <h1>{image.name ?? "(no name)"}</h1>
+      <h1 tabIndex={-1}>{image.name || "(no name)"}</h1>
+      <p class="ids">
+        <StatusBadge status={String(image.status)} />{" "}
+        {compute ? (
+          <>
+            <code class="primary-id">{compute.id}</code>
+            <span class="secondary-id">
+              OpenStack ID <code>{image.id}</code>
+            </span>
+          </>
+        ) : (
+          <code class="primary-id">{image.id}</code>
+        )}
+      </p>
+      {failure && (
+        <p class="failure" role="alert">
+          This image failed and cannot be used: {failure}
+        </p>
+      )}
       <ErrorNote error={error} />
-      <dl class="fields">
-        {BASE_FIELDS.map((k) => (
-          <Field name={k} value={image[k]} />
-        ))}
-        <dt>size / virtual size</dt>
-        <dd>
-          {bytes(image.size)} / {bytes(image.virtual_size)}
-        </dd>
-        <dt>MD5</dt>
-        <dd>{image.checksum ? <Copyable value={image.checksum} label="MD5" /> : "(no data yet)"}</dd>
-        <dt>SHA-512</dt>
-        <dd>
-          {image.os_hash_value ? <Copyable value={image.os_hash_value} label="SHA-512" /> : "(no data yet)"}
-        </dd>
-        {rest.map((k) => (
-          <Field name={k} value={image[k]} />
-        ))}
-      </dl>
-      {compute && (
-        <>
-          <h2>Compute view</h2>
-          <dl class="fields">
-            {Object.keys(compute).map((k) => (
-              <Field name={k} value={compute[k]} />
+      <div class="groups">
+        <Group title="General">
+          <Row name="Description">{compute?.description ?? ""}</Row>
+          <Row name="Kind">{kindOf(image)}</Row>
+          <Row name="Family">{compute?.family ?? ""}</Row>
+          <Row name="Labels">
+            {Chips({
+              items: Object.entries((compute?.labels as Record<string, string>) ?? {}).map(
+                ([k, v]) => `${k}=${v}`,
+              ),
+            })}
+          </Row>
+          <Row name="Tags">{Chips({ items: (image.tags as string[]) ?? [] })}</Row>
+        </Group>
+        <Group title="Data and checksums">
+          <Row name="Size">{image.size === null ? "no data yet" : bytes(image.size)}</Row>
+          <Row name="Virtual size">{bytes(image.virtual_size)}</Row>
+          <Row name="Format">{[image.disk_format, image.container_format].filter(Boolean).join(" in ")}</Row>
+          <Row name="MD5">{image.checksum ? <Copyable value={image.checksum} label="MD5" /> : ""}</Row>
+          <Row name="SHA-512">
+            {image.os_hash_value ? <Copyable value={image.os_hash_value} label="SHA-512" /> : ""}
+          </Row>
+        </Group>
+        <Group title="OS and hardware">
+          <Row name="Operating system">{osOf(image, compute)}</Row>
+          <Row name="Minimum disk">
+            {compute ? bytes(compute.minDiskSize) : image.min_disk ? `${image.min_disk} GiB` : ""}
+          </Row>
+          <Row name="Minimum memory">{image.min_ram ? `${image.min_ram} MiB` : ""}</Row>
+          <Row name="Hardware">{hardwareOf(compute)}</Row>
+        </Group>
+        <Group title="Sharing">
+          <Row name="Visibility">{image.visibility}</Row>
+          <Row name="Owner (folder)">{image.owner ?? ""}</Row>
+          <Row name="Protected">{image.protected ? "yes: cannot be deleted" : "no"}</Row>
+          {compute && (
+            <Row name="Access bindings">
+              <ul class="bindings">
+                {bindings.map((b) => (
+                  <li>
+                    {b.roleId}: {b.subject?.type}:{b.subject?.id}
+                  </li>
+                ))}
+                {bindings.length === 0 && <li>None: only the folder's roles apply.</li>}
+              </ul>
+            </Row>
+          )}
+          {members.length > 0 && (
+            <Row name="Members">
+              <ul class="members">
+                {members.map((m) => (
+                  <li>
+                    {m.member_id} ({m.status})
+                  </li>
+                ))}
+              </ul>
+            </Row>
+          )}
+        </Group>
+        <Group title="Properties">
+          {Object.keys(image)
+            .filter((k) => !SHOWN.has(k))
+            .sort()
+            .map((k) => (
+              <Row name={k}>{typeof image[k] === "string" ? image[k] : JSON.stringify(image[k])}</Row>
             ))}
-          </dl>
-        </>
-      )}
-      <Actions key={String(image.updated_at)} image={image} compute={compute} onChanged={reload} />
-      {compute && (
-        <>
-          <h2>Access bindings</h2>
-          <ul class="bindings">
-            {bindings.map((b) => (
-              <li>
-                {b.roleId}: {b.subject?.type}:{b.subject?.id}
-              </li>
-            ))}
-            {bindings.length === 0 && <li>None: only the folder's roles apply.</li>}
-          </ul>
-        </>
-      )}
-      {members.length > 0 && (
-        <>
-          <h2>Members</h2>
-          <ul class="members">
-            {members.map((m) => (
-              <li>
-                {m.member_id} ({m.status})
-              </li>
-            ))}
-          </ul>
-        </>
-      )}
+        </Group>
+        <Group title="Lifecycle">
+          <Row name="Created">{when(image.created_at)}</Row>
+          <Row name="Updated">{when(image.updated_at)}</Row>
+          <Row name="Hidden from lists">{image.os_hidden ? "yes" : "no"}</Row>
+        </Group>
+      </div>
+      <details class="all-fields">
+        <summary>All fields</summary>
+        <h2>OpenStack view</h2>
+        <pre>{JSON.stringify(image, null, 2)}</pre>
+        {compute && (
+          <>
+            <h2>Compute view</h2>
+            <pre>{JSON.stringify(compute, null, 2)}</pre>
+          </>
+        )}
+      </details>
+      <Actions
+        key={String(image.updated_at)}
+        image={image}
+        compute={dead ? null : compute}
+        dead={dead}
+        onChanged={reload}
+      />
       {operations.length > 0 && (
         <>
           <h2>Operations</h2>
@@ -144,7 +222,7 @@ export function ImageDetail({ id }: { id: string }) {
                     {op.description} <code>{op.id}</code>
                   </td>
                   <td>{when(op.createdAt)}</td>
-                  <td>{op.error ? `failed: ${op.error.message}` : op.done ? "done" : "running"}</td>
+                  <td>{operationResult(op)}</td>
                 </tr>
               ))}
             </tbody>
@@ -155,19 +233,74 @@ export function ImageDetail({ id }: { id: string }) {
   );
 }
 
-function Field({ name, value }: { name: string; value: unknown }) {
-  const text =
-    value === null || value === undefined
-      ? ""
-      : typeof value === "object"
-        ? JSON.stringify(value)
-        : String(value);
+/** A titled group of fields; a field with nothing to show is left out. */
+function Group({ title, children }: { title: string; children: ComponentChildren }) {
+  return (
+    <section class="group" aria-label={title}>
+      <h2>{title}</h2>
+      <dl class="fields">{children}</dl>
+    </section>
+  );
+}
+
+function Row({ name, children }: { name: string; children: ComponentChildren }) {
+  if (children === "" || children === null || children === undefined) return null;
   return (
     <>
       <dt>{name}</dt>
-      <dd>{text}</dd>
+      <dd>{children}</dd>
     </>
   );
+}
+
+/** Labels and tags as chips; text only. */
+function Chips({ items }: { items: string[] }) {
+  if (items.length === 0) return null;
+  return (
+    <ul class="chips">
+      {items.map((item) => (
+        <li class="chip">{item}</li>
+      ))}
+    </ul>
+  );
+}
+
+export function StatusBadge({ status }: { status: string }) {
+  return <span class={`status status-${status}`}>{status}</span>;
+}
+
+/** Why a failed image failed: its last failed operation's message, or Glance's import marker. */
+function failureOf(image: Json, operations: Json[]): string | null {
+  if (image.status !== "killed" && !image.os_glance_failed_import) return null;
+  const failed = operations.find((op) => op.error && op.error.code !== 1);
+  if (failed) return String(failed.error.message);
+  if (image.os_glance_failed_import)
+    return `the import into store ${String(image.os_glance_failed_import)} failed`;
+  return "its data was refused or could not be read (see its operations)";
+}
+
+/** An operation's outcome in words: a cancellation is not a failure. */
+export function operationResult(op: Json): string {
+  if (!op.done) return "running";
+  if (!op.error) return "done";
+  return op.error.code === 1 ? "cancelled" : `failed: ${String(op.error.message)}`;
+}
+
+function osOf(image: Json, compute: Json | null): string {
+  const version = image.__os_version ? String(image.__os_version) : "";
+  if (version) return version; // "Ubuntu 24.04 server 64bit": the bits are in it
+  const type = String(compute?.os?.type ?? image.__os_type ?? "");
+  return [type, image.__os_bit ? `${String(image.__os_bit)}-bit` : ""].filter(Boolean).join(", ");
+}
+
+function hardwareOf(compute: Json | null): string {
+  const generation = compute?.hardwareGeneration as Json | undefined;
+  if (!generation) return "";
+  if (generation.generation2Features) return "Generation 2 (UEFI)";
+  const pci = generation.legacyFeatures?.pciTopology;
+  return pci
+    ? `Generation 1 (legacy), ${pci === "PCI_TOPOLOGY_V2" ? "PCI topology v2" : "PCI topology v1"}`
+    : "Generation 1";
 }
 
 /**
@@ -178,10 +311,14 @@ function Field({ name, value }: { name: string; value: unknown }) {
 function Actions({
   image,
   compute,
+  dead,
   onChanged,
 }: {
   image: Json;
+  /** The Compute view; null for other images and for failed ones (nothing to edit or share). */
   compute: Json | null;
+  /** The image can never be used: only deleting it is offered. */
+  dead: boolean;
   onChanged: () => void;
 }) {
   const [confirming, setConfirming] = useState(false);
@@ -308,34 +445,36 @@ function Actions({
           </button>
         </form>
       )}
-      <form
-        aria-label="Share with a project"
-        onSubmit={(e) => {
-          e.preventDefault();
-          const member = String(form(e).get("member")).trim();
-          void act("member", async () => {
-            // Members see an image only while it is shared (Glance's rule): share it first.
-            if (image.visibility !== "shared") {
-              await call(
-                "PATCH",
-                `/v2/images/${id}`,
-                [{ op: "replace", path: "/visibility", value: "shared" }],
-                "application/openstack-images-v2.1-json-patch",
-              );
-            }
-            await call("POST", `/v2/images/${id}/members`, { member });
-          });
-        }}
-      >
-        <h2>Share with a project</h2>
-        <label>
-          Project (member) <input name="member" required />
-        </label>
-        {refusal("member")}
-        <button type="submit" disabled={busy}>
-          Add member
-        </button>
-      </form>
+      {!dead && (
+        <form
+          aria-label="Share with a project"
+          onSubmit={(e) => {
+            e.preventDefault();
+            const member = String(form(e).get("member")).trim();
+            void act("member", async () => {
+              // Members see an image only while it is shared (Glance's rule): share it first.
+              if (image.visibility !== "shared") {
+                await call(
+                  "PATCH",
+                  `/v2/images/${id}`,
+                  [{ op: "replace", path: "/visibility", value: "shared" }],
+                  "application/openstack-images-v2.1-json-patch",
+                );
+              }
+              await call("POST", `/v2/images/${id}/members`, { member });
+            });
+          }}
+        >
+          <h2>Share with a project</h2>
+          <label>
+            Project (member) <input name="member" required />
+          </label>
+          {refusal("member")}
+          <button type="submit" disabled={busy}>
+            Add member
+          </button>
+        </form>
+      )}
       <div class="buttons">
         <button
           type="button"

@@ -75,7 +75,7 @@ export function ImageList({ folder }: { folder: string }) {
 
   return (
     <section>
-      <h1>Images{folder ? ` in ${folder}` : ""}</h1>
+      <h1 tabIndex={-1}>Images{folder ? ` in ${folder}` : ""}</h1>
       <form class="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filters">
         <label>
           Name

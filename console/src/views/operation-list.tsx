@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { type Json, call, query } from "../api.js";
 import { bytes, when } from "../format.js";
+import { operationResult } from "./image-detail.js";
 import { ErrorNote } from "./parts.js";
 
 /**
@@ -9,10 +10,13 @@ import { ErrorNote } from "./parts.js";
  */
 export function OperationList({ folder }: { folder: string }) {
   const [tokens, setTokens] = useState<string[]>([]);
+  const [state, setState] = useState("");
+  const [kind, setKind] = useState("");
   const [page, setPage] = useState<{ operations: Json[]; next: string | null } | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [version, setVersion] = useState(0);
   const token = tokens.at(-1);
+  const names = useImageNames(page?.operations ?? []);
 
   useEffect(() => {
     if (!folder) return;
@@ -46,50 +50,83 @@ export function OperationList({ folder }: { folder: string }) {
 
   return (
     <section>
-      <h1>Operations in {folder || "(no folder)"}</h1>
+      <h1 tabIndex={-1}>Operations in {folder || "(no folder)"}</h1>
       <ErrorNote error={error} />
+      <div class="filters" role="group" aria-label="Filters">
+        <label>
+          State
+          <select value={state} onChange={(e) => setState((e.target as HTMLSelectElement).value)}>
+            <option value="">any</option>
+            <option value="running">running</option>
+            <option value="done">done</option>
+            <option value="failed">failed</option>
+            <option value="cancelled">cancelled</option>
+          </select>
+        </label>
+        <label>
+          Kind
+          <select value={kind} onChange={(e) => setKind((e.target as HTMLSelectElement).value)}>
+            <option value="">any</option>
+            <option value="Create">create</option>
+            <option value="Update">update</option>
+            <option value="Delete">delete</option>
+            <option value="access">sharing</option>
+          </select>
+        </label>
+      </div>
       {page && (
         <table class="operations">
           <thead>
             <tr>
               <th>Operation</th>
               <th>Image</th>
+              <th>By</th>
               <th>Started</th>
               <th>State</th>
               <th />
             </tr>
           </thead>
           <tbody>
-            {page.operations.map((op) => {
-              const progress = op.progress as { bytesDone?: string; bytesTotal?: string } | undefined;
-              const imageId = (op.metadata as Json | undefined)?.imageId as string | undefined;
-              return (
-                <tr>
-                  <td>
-                    {op.description} <code>{op.id}</code>
-                  </td>
-                  <td>{imageId && <a href={`#/images/${encodeURIComponent(imageId)}`}>{imageId}</a>}</td>
-                  <td>{when(op.createdAt)}</td>
-                  <td class={op.error ? "error" : undefined}>
-                    {op.error
-                      ? `failed: ${op.error.message}`
-                      : op.done
-                        ? "done"
+            {page.operations
+              .filter((op) => matches(op, state, kind))
+              .map((op) => {
+                const progress = op.progress as { bytesDone?: string; bytesTotal?: string } | undefined;
+                const imageId = (op.metadata as Json | undefined)?.imageId as string | undefined;
+                return (
+                  <tr>
+                    <td>
+                      {op.description} <code>{op.id}</code>
+                    </td>
+                    <td>
+                      {imageId &&
+                        (names[imageId] === null ? (
+                          <span class="gone">
+                            deleted <code>{imageId}</code>
+                          </span>
+                        ) : (
+                          <a href={`#/images/${encodeURIComponent(imageId)}`}>{names[imageId] || imageId}</a>
+                        ))}
+                    </td>
+                    <td>{op.createdBy}</td>
+                    <td>{when(op.createdAt)}</td>
+                    <td class={op.error && op.error.code !== 1 ? "error" : undefined}>
+                      {op.done
+                        ? operationResult(op)
                         : `running${progress ? ` (${bytes(progress.bytesDone)}${Number(progress.bytesTotal) ? ` of ${bytes(progress.bytesTotal)}` : ""})` : ""}`}
-                  </td>
-                  <td>
-                    {!op.done && (
-                      <button type="button" onClick={() => void cancel(op.id)}>
-                        Cancel
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              );
-            })}
+                    </td>
+                    <td>
+                      {!op.done && (
+                        <button type="button" onClick={() => void cancel(op.id)}>
+                          Cancel
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                );
+              })}
             {page.operations.length === 0 && (
               <tr>
-                <td colSpan={5}>No operations yet.</td>
+                <td colSpan={6}>No operations yet.</td>
               </tr>
             )}
           </tbody>
@@ -109,4 +146,44 @@ export function OperationList({ folder }: { folder: string }) {
       </nav>
     </section>
   );
+}
+
+/** Whether an operation passes the state and kind filters. */
+function matches(op: Json, state: string, kind: string): boolean {
+  const result = operationResult(op);
+  if (state && !(result === state || result.startsWith(`${state}:`))) return false;
+  if (kind === "access") return /access/i.test(String(op.description));
+  return !kind || String(op.description).startsWith(kind);
+}
+
+/**
+ * The names of the images the operations act on, read once each (Compute or BareMetal, from the
+ * metadata's type); null for an image that is gone.
+ */
+function useImageNames(operations: Json[]): Record<string, string | null> {
+  const [names, setNames] = useState<Record<string, string | null>>({});
+  useEffect(() => {
+    const wanted = new Map<string, string>();
+    for (const op of operations) {
+      const metadata = op.metadata as Json | undefined;
+      const id = metadata?.imageId as string | undefined;
+      if (!id || id in names || wanted.has(id)) continue;
+      const api = String(metadata?.["@type"]).includes(".baremetal.") ? "/baremetal/v1alpha" : "/compute/v1";
+      wanted.set(id, `${api}/images/${encodeURIComponent(id)}`);
+    }
+    if (wanted.size === 0) return;
+    let stale = false;
+    void Promise.all(
+      [...wanted].map(([id, path]) =>
+        call("GET", path).then(
+          (image) => [id, String(image.name || id)] as const,
+          () => [id, null] as const,
+        ),
+      ),
+    ).then((found) => !stale && setNames((known) => ({ ...known, ...Object.fromEntries(found) })));
+    return () => {
+      stale = true;
+    };
+  }, [operations]);
+  return names;
 }

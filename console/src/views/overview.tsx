@@ -32,7 +32,7 @@ export function Overview({ folder }: { folder: string }) {
 
   return (
     <section>
-      <h1>Overview</h1>
+      <h1 tabIndex={-1}>Overview</h1>
       <ErrorNote error={error} />
       {mine && (
         <dl class="fields summary">

@@ -3,7 +3,7 @@ import { ApiError, call, consoleConfig, keystoneToken, session } from "../api.js
 import { ErrorNote } from "./parts.js";
 
 /** Sign in with a Vitrine token, or in Keystone mode with a Keystone user, password and project. */
-export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
+export function SignIn({ onSignedIn, note }: { onSignedIn: () => void; note?: string | null }) {
   const [keystone, setKeystone] = useState(false);
   const [mode, setMode] = useState<"token" | "keystone">("token");
   const [error, setError] = useState<unknown>(null);
@@ -43,6 +43,11 @@ export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
   return (
     <main class="sign-in">
       <h1>Vitrine</h1>
+      {note && (
+        <p class="note" role="status">
+          {note}
+        </p>
+      )}
       {keystone && (
         <div role="tablist" class="tabs">
           <button type="button" role="tab" aria-selected={mode === "token"} onClick={() => setMode("token")}>
