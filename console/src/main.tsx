@@ -32,7 +32,9 @@ function App() {
   const [folder, setFolder] = useState(session.folder);
   const [ended, setEnded] = useState(false);
   const [menuOpen, setMenuOpen] = useState(false);
-  const route = useRoute();
+  const fullRoute = useRoute();
+  // The path picks the view; the query (`#/images?name=web`) is the view's own state.
+  const [route, routeQuery = ""] = fullRoute.split("?") as [string, string?];
   const signedInNow = useRef(signedIn);
   signedInNow.current = signedIn;
   useEffect(() => {
@@ -52,7 +54,7 @@ function App() {
       return;
     }
     setMenuOpen(false); // a link in the folded menu was followed
-    const title = TITLES[route.split("?")[0]!];
+    const title = TITLES[route];
     if (title) document.title = `${title} · Vitrine`;
     const timer = setTimeout(() => document.querySelector<HTMLElement>("main h1")?.focus(), 0);
     return () => clearTimeout(timer);
@@ -131,7 +133,7 @@ function App() {
         ) : route === "/overview" ? (
           <Overview folder={folder} />
         ) : (
-          <ImageList folder={folder} />
+          <ImageList folder={folder} params={new URLSearchParams(routeQuery)} />
         )}
       </main>
     </div>

@@ -46,7 +46,8 @@ export interface ColumnCondition {
     | "min_disk_size"
     | "created_at"
     | "updated_at";
-  op: "in" | "=" | "!=" | ">" | ">=" | "<" | "<=";
+  /** "contains": the column holds the (single) value as a substring, in any case. */
+  op: "in" | "=" | "!=" | ">" | ">=" | "<" | "<=" | "contains";
   values: (string | number)[];
 }
 

@@ -198,6 +198,32 @@ describe("the web console in Chromium", () => {
     assert.equal(await page.locator("code.md5").textContent(), slow.md5);
   });
 
+  test("from another image, picked by name from a list; description, labels and family go with it", async () => {
+    await page.getByRole("tab", { name: "From another image" }).click();
+    await page.getByLabel("Name", { exact: true }).fill("picked-copy");
+    await page.getByLabel("Source image").fill("imported-in");
+    // The service offers the folder's ready images whose names hold what was typed.
+    await until(
+      async () =>
+        (await page.locator("datalist#source-images option").first().getAttribute("value")) ===
+        "imported-in-browser",
+    );
+    await page.getByLabel("Source image").fill("imported-in-browser");
+    await page.getByLabel("Description").fill("a copy");
+    await page.getByLabel("Labels").fill("env=dev");
+    await page.getByLabel("Family").fill("copies");
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.getByText("Imported.").waitFor({ timeout: 30_000 });
+    const made = await server.request(
+      "GET",
+      `/compute/v1/images?folderId=${folder}&filter=name="picked-copy"`,
+    );
+    const copy = made.body.images[0];
+    assert.equal(copy.description, "a copy");
+    assert.deepEqual(copy.labels, { env: "dev" });
+    assert.equal(copy.family, "copies");
+  });
+
   test("a hostile image is refused, and the page says which rule refused it", async () => {
     await page.getByRole("tab", { name: "Upload a file" }).click();
     await page.getByLabel("Name", { exact: true }).fill("hostile");
@@ -225,17 +251,37 @@ describe("the web console in Chromium", () => {
     await open("#/images");
     await page.getByRole("link", { name: "listed-0" }).waitFor();
     await shot("image-list");
-    await page.getByLabel("Status").selectOption("queued");
+    await page.getByRole("combobox", { name: "Status", exact: true }).selectOption("queued");
     // Only the queued ones: the uploaded (active) image leaves the table.
     await until(async () => (await page.getByRole("link", { name: "uploaded-in-browser" }).count()) === 0);
     await page.getByRole("link", { name: "listed-1" }).waitFor();
-    await page.getByLabel("Tag").fill("t2");
-    await page.getByLabel("Tag").press("Enter");
-    await page.getByLabel("Tag").blur();
+    await page.getByRole("textbox", { name: "Tag", exact: true }).fill("t2");
+    await page.getByRole("textbox", { name: "Tag", exact: true }).press("Enter");
+    await page.getByRole("textbox", { name: "Tag", exact: true }).blur();
     await until(async () => (await page.locator("table.images tbody tr").count()) === 1);
-    await page.getByLabel("Tag").fill("");
-    await page.getByLabel("Tag").blur();
-    await page.getByLabel("Status").selectOption("");
+    // The filters live in the URL: the back button undoes the last one.
+    assert.match(page.url(), /#\/images\?status=queued&tag=t2$/);
+    await page.goBack();
+    await until(async () => (await page.locator("table.images tbody tr").count()) === 3);
+    assert.equal(await page.getByRole("textbox", { name: "Tag", exact: true }).inputValue(), "");
+    await page.getByRole("combobox", { name: "Status", exact: true }).selectOption("");
+    // Name search as one types: a substring, in any case, asked of the service.
+    await page.getByLabel("Name contains").fill("ISTED-1");
+    await until(async () => (await page.locator("table.images tbody tr").count()) === 1);
+    await page.getByRole("link", { name: "listed-1" }).waitFor();
+    assert.match(page.url(), /name=ISTED-1/);
+    await page.getByLabel("Name contains").fill("no-such-image");
+    await page.getByText("No image matches these filters.").waitFor();
+    await page.getByRole("button", { name: "Clear the filters" }).click();
+    await page.getByRole("link", { name: "listed-0" }).waitFor();
+    assert.match((await page.locator("p.total").textContent()) ?? "", /^\d+ images in the folder$/);
+    // Columns one does not want are hidden, and stay hidden on the next visit.
+    await page.getByText("Columns").click();
+    await page.getByRole("checkbox", { name: "Virtual size" }).uncheck();
+    assert.equal(await page.getByRole("columnheader", { name: "Virtual size" }).count(), 0);
+    await open("#/images");
+    await page.getByRole("link", { name: "listed-0" }).waitFor();
+    assert.equal(await page.getByRole("columnheader", { name: "Virtual size" }).count(), 0);
     await page.getByRole("button", { name: /^Name/ }).click();
     await until(
       async () =>
@@ -250,6 +296,34 @@ describe("the web console in Chromium", () => {
       if (focused) break;
     }
     await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "imported-in-browser" }).waitFor();
+  });
+
+  test("bulk: several images deleted with one confirmation; an empty folder says how to start", async () => {
+    await open("#/images");
+    await page.getByRole("checkbox", { name: "Select listed-0" }).check();
+    await page.getByRole("checkbox", { name: "Select listed-2" }).check();
+    const bulk = page.getByRole("group", { name: "Selected images" });
+    await bulk.getByText("2 images selected").waitFor();
+    await bulk.getByRole("button", { name: "Delete" }).click();
+    await bulk.getByRole("button", { name: "Yes, delete 2 images" }).click();
+    await until(async () => (await page.getByRole("link", { name: "listed-0" }).count()) === 0);
+    assert.equal(await page.getByRole("link", { name: "listed-2" }).count(), 0);
+    await page.getByRole("link", { name: "listed-1" }).waitFor();
+
+    // A folder with nothing in it: how to add the first image, not "nothing matches".
+    const folderBox = page.getByLabel("Folder / project", { exact: true });
+    await folderBox.fill("an-empty-folder");
+    await folderBox.press("Enter");
+    await folderBox.blur();
+    await page.getByText("This folder has no images yet.").waitFor();
+    await page.getByRole("link", { name: "Create the first one" }).waitFor();
+    await shot("image-list-empty");
+    await folderBox.fill(folder);
+    await folderBox.blur();
+    await page.getByRole("link", { name: "listed-1" }).waitFor();
+    // Back to the image the next test reads.
+    await page.getByRole("link", { name: "imported-in-browser" }).click();
     await page.getByRole("heading", { name: "imported-in-browser" }).waitFor();
   });
 
@@ -318,7 +392,7 @@ describe("the web console in Chromium", () => {
     await page.getByRole("button", { name: "Delete" }).click();
     await page.getByRole("button", { name: "Yes, delete" }).click();
     await page.getByRole("heading", { name: `Images in ${folder}` }).waitFor();
-    await page.getByRole("link", { name: "listed-0" }).waitFor();
+    await page.getByRole("link", { name: "listed-1" }).waitFor();
     assert.equal(await page.getByRole("link", { name: "renamed-in-browser" }).count(), 0);
   });
 

@@ -118,6 +118,24 @@ for (const backend of CATALOGS) {
         assert.deepEqual(found, []);
       });
 
+      it("searches names by substring in any case, with % and _ taken literally", async () => {
+        const web = await inserted({ name: "Web-Server-2024" });
+        const percent = await inserted({ name: "disk_50%" });
+        await inserted({ name: "database" });
+        const named = async (sub: string) =>
+          (
+            await catalog.imageViews.search(
+              search({ conditions: [{ column: "name", op: "contains", values: [sub] }] }),
+            )
+          ).map((i) => i.id);
+        assert.deepEqual(await named("server"), [web.id]);
+        assert.deepEqual(await named("WEB-s"), [web.id]);
+        assert.deepEqual(await named("_50%"), [percent.id]);
+        assert.deepEqual(await named("k_5"), [percent.id]);
+        assert.deepEqual(await named("%"), [percent.id], "% is a character, not a wildcard");
+        assert.deepEqual(await named("nothing"), []);
+      });
+
       it("tells taken names per kind and folder, and counts who holds a blob", async () => {
         const a = await inserted({ name: "web", blobKey: "blob1" });
         await inserted({ name: "web", kind: "baremetal", blobKey: "blob1" });

@@ -1,5 +1,5 @@
-import { useRef, useState } from "preact/hooks";
-import { ApiError, type Json, call, followOperation, uploadFile } from "../api.js";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { ApiError, type Json, call, followOperation, query, uploadFile } from "../api.js";
 import { fileFormat } from "../file-format.js";
 import { progressText } from "../format.js";
 import { ErrorNote, Progress } from "./parts.js";
@@ -109,11 +109,33 @@ export function CreateImage({ folder }: { folder: string }) {
             URL <input name="uri" type="url" required placeholder="https://storage.example/disk.qcow2" />
           </label>
         )}
-        {mode === "image" && (
+        {mode === "image" && <SourcePicker folder={folder} />}
+        <fieldset class="details">
+          <legend>Details (optional)</legend>
           <label>
-            Source image id <input name="imageId" required />
+            Description <input name="description" maxLength={256} />
           </label>
-        )}
+          <label>
+            Labels (k=v, …) <input name="labels" placeholder="env=prod, team=web" />
+          </label>
+          {mode !== "upload" && (
+            <label>
+              Family <input name="family" placeholder="ubuntu-2404" />
+            </label>
+          )}
+          <label>
+            Minimum disk (GiB) <input name="minDisk" type="number" min="0" step="any" />
+          </label>
+          <label>
+            Visibility
+            <select name="visibility">
+              <option value="private">private: this folder</option>
+              <option value="shared">shared: with the projects you add</option>
+              <option value="community">community: anyone who asks for it</option>
+              <option value="public">public (admins)</option>
+            </select>
+          </label>
+        </fieldset>
         <button type="submit" disabled={running || !folder}>
           Create
         </button>
@@ -160,7 +182,58 @@ async function upload(f: FormData, folder: string, signal: AbortSignal, report: 
     throw err;
   }
   report.status("Uploaded and checked.");
+  await applyDetails(String(created.id), f, false);
   report.done(await call("GET", `/v2/images/${created.id}`));
+}
+
+/** "k=v, k2=v2" into labels. */
+function labelsOf(text: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const pair of text.split(",").filter((p) => p.includes("="))) {
+    const at = pair.indexOf("=");
+    labels[pair.slice(0, at).trim()] = pair.slice(at + 1).trim();
+  }
+  return labels;
+}
+
+/** The optional details a Compute create takes with it (family only there). */
+function computeDetails(f: FormData): Json {
+  const details: Json = {};
+  const description = String(f.get("description") ?? "").trim();
+  const labels = labelsOf(String(f.get("labels") ?? ""));
+  const family = String(f.get("family") ?? "").trim();
+  const minDisk = Number(f.get("minDisk") || 0);
+  if (description) details.description = description;
+  if (Object.keys(labels).length > 0) details.labels = labels;
+  if (family) details.family = family;
+  if (minDisk > 0) details.minDiskSize = String(Math.round(minDisk * 1024 ** 3));
+  return details;
+}
+
+/**
+ * What the create itself could not say: an upload's Compute details (a Compute update by the
+ * image's OpenStack id) and any visibility but private (a new image starts private; this changes
+ * it as an owner would with a patch).
+ */
+async function applyDetails(uuid: string, f: FormData, importedWithDetails: boolean): Promise<void> {
+  const details = importedWithDetails ? {} : computeDetails(f);
+  if (Object.keys(details).length > 0) {
+    const op = await call("PATCH", `/compute/v1/images/${encodeURIComponent(uuid)}`, {
+      ...details,
+      updateMask: Object.keys(details).join(","),
+    });
+    const done = await followOperation(String(op.id), () => undefined);
+    if (done.error) throw new ApiError(String(done.error.message), 0, null);
+  }
+  const visibility = String(f.get("visibility") ?? "private");
+  if (visibility !== "private") {
+    await call(
+      "PATCH",
+      `/v2/images/${encodeURIComponent(uuid)}`,
+      [{ op: "replace", path: "/visibility", value: visibility }],
+      "application/openstack-images-v2.1-json-patch",
+    );
+  }
 }
 
 async function importImage(
@@ -174,6 +247,7 @@ async function importImage(
   const op = await call("POST", "/compute/v1/images", {
     folderId: folder,
     name: String(f.get("name")),
+    ...computeDetails(f),
     ...source,
   });
   report.status("Importing…");
@@ -194,6 +268,58 @@ async function importImage(
     throw new ApiError(cancelled ? "The import was cancelled" : String(finished.error.message), 0, null);
   }
   const image = finished.response as Json;
+  await applyDetails(String(image.id), f, true);
   report.status("Imported.");
   report.done(await call("GET", `/v2/images/${encodeURIComponent(String(image.id))}`));
+}
+
+/**
+ * The source image, picked from the folder's ready images by name as one types (the list comes
+ * from the service); the form sends its id.
+ */
+function SourcePicker({ folder }: { folder: string }) {
+  const [typed, setTyped] = useState("");
+  const [found, setFound] = useState<Json[]>([]);
+  useEffect(() => {
+    let stale = false;
+    const timer = setTimeout(() => {
+      void call(
+        "GET",
+        `/v2/images${query({ owner: folder || undefined, status: "active", limit: 20, name: typed ? `contains:${typed}` : undefined })}`,
+      ).then(
+        (body) => !stale && setFound((body.images as Json[]) ?? []),
+        () => !stale && setFound([]),
+      );
+    }, 250);
+    return () => {
+      stale = true;
+      clearTimeout(timer);
+    };
+  }, [folder, typed]);
+  const chosen = found.find((i) => i.name === typed || i.id === typed);
+  return (
+    <>
+      <label>
+        Source image
+        <input
+          name="sourceName"
+          list="source-images"
+          required
+          autoComplete="off"
+          placeholder="type to search the folder's images"
+          value={typed}
+          onInput={(e) => setTyped((e.target as HTMLInputElement).value)}
+        />
+      </label>
+      <datalist id="source-images">
+        {found.map((i) => (
+          <option value={String(i.name || i.id)}>{`${String(i.disk_format ?? "")} · ${String(i.id)}`}</option>
+        ))}
+      </datalist>
+      <input type="hidden" name="imageId" value={chosen ? String(chosen.id) : typed} />
+      {typed && !chosen && found.length === 0 && (
+        <p class="hint">No ready image of this folder has that in its name.</p>
+      )}
+    </>
+  );
 }

@@ -79,7 +79,12 @@ export function parseListQuery(query: Query): SearchImagesInput {
     const values = raw.startsWith("in:") ? splitIn(raw.slice(3)) : [raw];
     conditions.push({ column, op: "in", values: map ? values.flatMap(map) : values });
   };
-  equalsOrIn("name", "name");
+  // Vitrine's extension: `name=contains:web` finds names holding "web" in any case (the console's
+  // search as you type); Glance's own forms (a name, `in:a,b`) work as in Glance.
+  const name = one(query.name);
+  if (name?.startsWith("contains:")) {
+    conditions.push({ column: "name", op: "contains", values: [name.slice("contains:".length)] });
+  } else equalsOrIn("name", "name");
   equalsOrIn("id", "uuid");
   equalsOrIn("owner", "folder_id");
   equalsOrIn("disk_format", "disk_format");

@@ -173,10 +173,16 @@ export class SqlImageReadModel implements ImageReadModel {
       .where("status", "not in", q.hiddenStatuses.length > 0 ? [...q.hiddenStatuses] : [""])
       .where((eb) => scopeExpression(eb, q.scope));
     for (const c of q.conditions) {
-      query =
-        c.op === "in"
-          ? query.where(c.column, "in", c.values)
-          : query.where(c.column, c.op, c.values[0] as never);
+      if (c.op === "contains") {
+        // A substring in any case, the same on SQLite and PostgreSQL (whose LIKE minds case).
+        const pattern = `%${String(c.values[0] ?? "").toLowerCase().replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+        query = query.where(sql<SqlBool>`lower(${sql.ref(c.column)}) like ${pattern} escape '\\'`);
+      } else {
+        query =
+          c.op === "in"
+            ? query.where(c.column, "in", c.values)
+            : query.where(c.column, c.op, c.values[0] as never);
+      }
     }
     for (const tag of q.tags) {
       query = query.where((eb) =>
