@@ -12,6 +12,7 @@ import { RunUpdateImage } from "./images/run-update.js";
 import { setImageDeactivated } from "./images/deactivate-image.js";
 import { deleteImage } from "./images/delete-image.js";
 import { getImage, getLatestOfFamily } from "./images/get-image.js";
+import { imagePermissions } from "./images/image-permissions.js";
 import type { ImageRef } from "./images/image-loader.js";
 import { type ListImagesInput, listImages } from "./images/list-images.js";
 import { listImageOperations } from "./images/list-image-operations.js";
@@ -82,6 +83,8 @@ export function buildCore(deps: CoreDeps) {
       create: (p: P, input: CreateImageInput) => createImage(deps, p, input),
       register: (p: P, input: RegisterImageInput) => registerImage(deps, p, input),
       get: (p: P, ref: ImageRef) => getImage(deps, p, ref),
+      /** What the caller may do to the image, and why not (the console offers only these). */
+      permissions: (p: P, ref: ImageRef) => imagePermissions(deps, p, ref),
       latestOfFamily: (p: P, kind: ImageKind, folderId: string, family: string) =>
         getLatestOfFamily(deps, p, kind, folderId, family),
       list: (p: P, input: ListImagesInput) => listImages(deps, p, input),

@@ -528,21 +528,45 @@ describe("the web console in Chromium", () => {
     assert.match(icon.headers.get("content-type") ?? "", /svg/);
   });
 
-  test("a token revoked while the console is open sends the user to sign in, saying why", async () => {
-    const admin = (...args: string[]) =>
-      execFileSync(process.execPath, [CLI, ...args, "--data-dir", server.dataDir], {
-        encoding: "utf8",
-      }).trim();
-    const subject = admin("subject", "create", "--name", "revoked-in-console");
-    admin("folder", "bind", "--folder", folder, "--subject", subject, "--role", "viewer");
+  /** The admin CLI on the server's data directory (while it runs). */
+  const admin = (...args: string[]) =>
+    execFileSync(process.execPath, [CLI, ...args, "--data-dir", server.dataDir], { encoding: "utf8" }).trim();
+
+  /** A second page signed in as a new subject holding `role` on the folder. */
+  const signedInAs = async (name: string, role: string) => {
+    const subject = admin("subject", "create", "--name", name);
+    admin("folder", "bind", "--folder", folder, "--subject", subject, "--role", role);
     const token = admin("token", "create", "--subject", subject, "--project", folder);
     const other = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await other.goto(`${server.url}/console/`);
+    await other.getByLabel("API token").fill(token);
+    await other.getByLabel("Folder / project id").fill(folder);
+    await other.getByRole("button", { name: "Sign in" }).click();
+    await other.getByRole("heading", { name: `Images in ${folder}` }).waitFor();
+    return { page: other, token };
+  };
+
+  test("a viewer is offered only what it may do, and told why not", async () => {
+    const uuid = (await server.request("GET", "/v2/images?name=uploaded-in-browser")).body.images[0].id;
+    const { page: viewer } = await signedInAs("viewer-in-console", "viewer");
     try {
-      await other.goto(`${server.url}/console/`);
-      await other.getByLabel("API token").fill(token);
-      await other.getByLabel("Folder / project id").fill(folder);
-      await other.getByRole("button", { name: "Sign in" }).click();
-      await other.getByRole("heading", { name: `Images in ${folder}` }).waitFor();
+      await viewer.goto(`${server.url}/console/#/images/${uuid}`);
+      await viewer.getByRole("heading", { name: "uploaded-in-browser" }).waitFor();
+      await viewer.getByText("Editing: needs the editor role on the image or its folder").waitFor();
+      assert.equal(await viewer.getByRole("form", { name: "Edit" }).count(), 0);
+      assert.equal(await viewer.getByRole("form", { name: "Share with a project" }).count(), 0);
+      const remove = viewer.getByRole("button", { name: "Delete" });
+      assert.equal(await remove.isDisabled(), true);
+      assert.equal(await remove.getAttribute("title"), "needs the editor role on the image or its folder");
+      assert.equal(await viewer.getByRole("button", { name: "Download" }).isDisabled(), false);
+    } finally {
+      await viewer.close();
+    }
+  });
+
+  test("a token revoked while the console is open sends the user to sign in, saying why", async () => {
+    const { page: other, token } = await signedInAs("revoked-in-console", "viewer");
+    try {
       admin("token", "revoke", token);
       // The next request after the service stops trusting the token (its cache is 5 s) ends it.
       await until(async () => {

@@ -50,6 +50,7 @@ export function ImageDetail({ id }: { id: string }) {
   const [operations, setOperations] = useState<Json[]>([]);
   const [bindings, setBindings] = useState<Json[]>([]);
   const [members, setMembers] = useState<Json[]>([]);
+  const [may, setMay] = useState<Record<string, { allowed: boolean; reason?: string }> | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [version, setVersion] = useState(0);
   const reload = () => setVersion(version + 1);
@@ -57,9 +58,14 @@ export function ImageDetail({ id }: { id: string }) {
   useEffect(() => {
     let stale = false;
     (async () => {
-      const os = await call("GET", `/v2/images/${encodeURIComponent(id)}`);
+      const [os, actions] = await Promise.all([
+        call("GET", `/v2/images/${encodeURIComponent(id)}`),
+        // What the signed-in subject may do here, by the API's own rules (Vitrine's extension).
+        call("GET", `/v2/images/${encodeURIComponent(id)}/actions`).catch(() => ({ actions: null })),
+      ]);
       if (stale) return;
       setImage(os);
+      setMay(actions.actions as typeof may);
       if (kindOf(os) === "Compute") {
         const [c, ops, access] = await Promise.all([
           call("GET", `/compute/v1/images/${encodeURIComponent(id)}`),
@@ -202,6 +208,7 @@ export function ImageDetail({ id }: { id: string }) {
         image={image}
         compute={dead ? null : compute}
         dead={dead}
+        may={may}
         onChanged={reload}
       />
       {operations.length > 0 && (
@@ -312,6 +319,7 @@ function Actions({
   image,
   compute,
   dead,
+  may,
   onChanged,
 }: {
   image: Json;
@@ -319,8 +327,13 @@ function Actions({
   compute: Json | null;
   /** The image can never be used: only deleting it is offered. */
   dead: boolean;
+  /** What the subject may do (null: unknown, everything is offered and the API decides). */
+  may: Record<string, { allowed: boolean; reason?: string }> | null;
   onChanged: () => void;
 }) {
+  const allowed = (action: string) => may?.[action]?.allowed ?? true;
+  /** A button the subject may not use: shown disabled, the reason beside it for every reader. */
+  const why = (action: string) => (allowed(action) ? undefined : may?.[action]?.reason);
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
   const [failed, setFailed] = useState<{ where: string; error: unknown } | null>(null);
@@ -342,7 +355,7 @@ function Actions({
 
   return (
     <div class="actions">
-      {compute && (
+      {compute && allowed("update") && (
         <form
           aria-label="Edit"
           onSubmit={(e) => {
@@ -400,7 +413,7 @@ function Actions({
           </button>
         </form>
       )}
-      {compute && (
+      {compute && allowed("share") && (
         <form
           aria-label="Share"
           onSubmit={(e) => {
@@ -445,7 +458,7 @@ function Actions({
           </button>
         </form>
       )}
-      {!dead && (
+      {!dead && allowed("addMembers") && (
         <form
           aria-label="Share with a project"
           onSubmit={(e) => {
@@ -478,7 +491,8 @@ function Actions({
       <div class="buttons">
         <button
           type="button"
-          disabled={busy || image.status !== "active"}
+          disabled={busy || image.status !== "active" || !allowed("download")}
+          title={why("download")}
           onClick={() => void act("buttons", () => download(image))}
         >
           Download
@@ -486,7 +500,8 @@ function Actions({
         {image.status === "active" && (
           <button
             type="button"
-            disabled={busy}
+            disabled={busy || !allowed("deactivate")}
+            title={why("deactivate")}
             onClick={() => void act("buttons", () => call("POST", `/v2/images/${id}/actions/deactivate`))}
           >
             Deactivate
@@ -495,14 +510,21 @@ function Actions({
         {image.status === "deactivated" && (
           <button
             type="button"
-            disabled={busy}
+            disabled={busy || !allowed("reactivate")}
+            title={why("reactivate")}
             onClick={() => void act("buttons", () => call("POST", `/v2/images/${id}/actions/reactivate`))}
           >
             Reactivate
           </button>
         )}
         {!confirming ? (
-          <button type="button" class="danger" disabled={busy} onClick={() => setConfirming(true)}>
+          <button
+            type="button"
+            class="danger"
+            disabled={busy || !allowed("delete")}
+            title={why("delete")}
+            onClick={() => setConfirming(true)}
+          >
             Delete
           </button>
         ) : (
@@ -527,9 +549,34 @@ function Actions({
         )}
       </div>
       {refusal("buttons")}
+      {may && (
+        <ul class="not-allowed">
+          {Object.entries(NOT_OFFERED).map(([action, what]) =>
+            // Buttons the image's state hides anyway need no reason.
+            allowed(action) || (STATE_BOUND.has(action) && image.status !== "active") ? null : (
+              <li>
+                {what}: {may[action]?.reason}
+              </li>
+            ),
+          )}
+        </ul>
+      )}
     </div>
   );
 }
+
+/** What is not offered when the subject may not do it, in words (the reason follows). */
+const NOT_OFFERED: Record<string, string> = {
+  update: "Editing",
+  share: "Granting roles",
+  addMembers: "Sharing with projects",
+  delete: "Deleting",
+  deactivate: "Deactivating",
+  download: "Downloading",
+};
+
+/** Actions only an active image offers at all. */
+const STATE_BOUND = new Set(["deactivate", "download"]);
 
 /** Waits for an operation a change started; its error, in words, if it failed. */
 async function finished(op: Json): Promise<void> {

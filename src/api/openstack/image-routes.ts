@@ -152,6 +152,14 @@ export const imageRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (ap
     },
   );
 
+  // Vitrine's extension: what the caller may do to the image, and why not (the web console offers
+  // only these); decided by the rules the other routes apply.
+  app.get<IdParams>(
+    "/images/:imageId/actions",
+    { schema: { response: answers({ 200: A.imageActions }) } },
+    async (req) => ({ actions: await images.permissions(req.principal, { uuid: req.params.imageId }) }),
+  );
+
   for (const [verb, deactivated] of [
     ["deactivate", true],
     ["reactivate", false],

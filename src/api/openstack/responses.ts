@@ -45,7 +45,25 @@ const metadef = (name: string): unknown => {
   return schema;
 };
 
+const Permission = Type.Object(
+  { allowed: Type.Boolean(), reason: Type.Optional(Type.String()) },
+  { additionalProperties: false },
+);
+
 export const OPENSTACK_ANSWERS = {
+  imageActions: Type.Object(
+    {
+      actions: Type.Object(
+        Object.fromEntries(
+          ["update", "delete", "share", "addMembers", "deactivate", "reactivate", "download", "use"].map(
+            (name) => [name, Permission],
+          ),
+        ),
+        { additionalProperties: false },
+      ),
+    },
+    { additionalProperties: false },
+  ),
   versions: Type.Object({ versions: Type.Array(Version) }, { additionalProperties: false }),
   version: Type.Object({ version: Version }, { additionalProperties: false }),
   schema: SchemaDocument,
