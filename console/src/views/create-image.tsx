@@ -65,7 +65,21 @@ export function CreateImage({ folder }: { folder: string }) {
   return (
     <section>
       <h1 tabIndex={-1}>Create an image in {folder || "(no folder)"}</h1>
-      <div role="tablist" class="tabs">
+      <div
+        role="tablist"
+        class="tabs"
+        aria-label="How the image's data comes"
+        onKeyDown={(e) => {
+          // Arrow keys move between tabs, as in any tab list; Tab leaves the list.
+          const order = ["upload", "url", "image"] as const;
+          const step = e.key === "ArrowRight" ? 1 : e.key === "ArrowLeft" ? -1 : 0;
+          if (step === 0 || running) return;
+          e.preventDefault();
+          const next = order[(order.indexOf(mode) + step + order.length) % order.length]!;
+          setMode(next);
+          setTimeout(() => document.getElementById(`tab-${next}`)?.focus(), 0);
+        }}
+      >
         {(
           [
             ["upload", "Upload a file"],
@@ -76,6 +90,8 @@ export function CreateImage({ folder }: { folder: string }) {
           <button
             type="button"
             role="tab"
+            id={`tab-${m}`}
+            tabIndex={mode === m ? 0 : -1}
             aria-selected={mode === m}
             onClick={() => setMode(m)}
             disabled={running}

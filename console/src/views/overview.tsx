@@ -1,7 +1,49 @@
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, type Json, call, query } from "../api.js";
 import { bytes } from "../format.js";
+import { BarChart } from "./charts.js";
+import { kindOf } from "./image-list.js";
 import { ErrorNote } from "./parts.js";
+
+/** How many of the folder's newest images and operations the charts are drawn from. */
+const MAX_IMAGES = 1000;
+const MAX_OPERATIONS = 500;
+const WEEKS = 12;
+const HOURS = 24;
+const COLORS = {
+  compute: "#1a5fb4",
+  baremetal: "#c64600",
+  bytes: "#2e7d32",
+  failed: "#b3261e",
+  cancelled: "#8a8f98",
+};
+
+/** Every item of a list the service pages by marker (OpenStack) or token (Yandex), up to `max`. */
+async function gather(
+  first: string,
+  next: (body: Json) => string | null,
+  field: string,
+  max: number,
+): Promise<Json[]> {
+  const items: Json[] = [];
+  let url: string | null = first;
+  while (url && items.length < max) {
+    const body: Json = await call("GET", url);
+    const page = (body[field] as Json[]) ?? [];
+    items.push(...page);
+    url = page.length > 0 ? next(body) : null;
+  }
+  return items.slice(0, max);
+}
+
+/** Monday 00:00 UTC of the week `ms` falls in. */
+const weekOf = (ms: number): number => {
+  const d = new Date(ms);
+  const day = (d.getUTCDay() + 6) % 7;
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() - day);
+};
+const shortDate = (ms: number) =>
+  new Date(ms).toLocaleDateString(undefined, { month: "short", day: "numeric" });
 
 /**
  * Images and bytes per folder, and what sharing saves: an image made from another costs no copy,
@@ -12,6 +54,35 @@ export function Overview({ folder }: { folder: string }) {
   const [mine, setMine] = useState<Json | null>(null);
   const [all, setAll] = useState<Json[] | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const [images, setImages] = useState<Json[] | null>(null);
+  const [operations, setOperations] = useState<Json[] | null>(null);
+  useEffect(() => {
+    if (!folder) return;
+    let stale = false;
+    void gather(
+      `/v2/images${query({ owner: folder, limit: 200 })}`,
+      (body) => (body.next ? String(body.next) : null),
+      "images",
+      MAX_IMAGES,
+    ).then(
+      (found) => !stale && setImages(found),
+      (err: unknown) => !stale && setError(err),
+    );
+    const page = (token?: string) =>
+      `/operations${query({ folderId: folder, pageSize: 100, pageToken: token })}`;
+    void gather(
+      page(),
+      (body) => (body.nextPageToken ? page(String(body.nextPageToken)) : null),
+      "operations",
+      MAX_OPERATIONS,
+    ).then(
+      (found) => !stale && setOperations(found),
+      (err: unknown) => !stale && setError(err),
+    );
+    return () => {
+      stale = true;
+    };
+  }, [folder]);
   useEffect(() => {
     let stale = false;
     if (folder) {
@@ -50,6 +121,8 @@ export function Overview({ folder }: { folder: string }) {
           <dd class="saved">{bytes(mine.savedBytes)}</dd>
         </dl>
       )}
+      {images && <ImageCharts images={images} />}
+      {operations && <OperationChart operations={operations} />}
       {all && all.length > 0 && (
         <>
           <h2>Folders holding the most bytes</h2>
@@ -76,5 +149,119 @@ export function Overview({ folder }: { folder: string }) {
         </>
       )}
     </section>
+  );
+}
+
+/** Images and bytes by kind and format, and what was added each week. */
+function ImageCharts({ images }: { images: Json[] }) {
+  if (images.length === 0)
+    return <p class="chart-summary">No images yet: the charts start with the first one.</p>;
+  const formats = [...new Set(images.map((i) => String(i.disk_format ?? "none")))].sort();
+  const by = (kind: string, format: string, value: (i: Json) => number) =>
+    images
+      .filter((i) => kindOf(i) === kind && String(i.disk_format ?? "none") === format)
+      .reduce((sum, i) => sum + value(i), 0);
+  const count = () => 1;
+  const size = (i: Json) => Number(i.size ?? 0);
+  const now = Date.now();
+  const weeks = Array.from({ length: WEEKS }, (_, n) => weekOf(now) - (WEEKS - 1 - n) * 7 * 86_400_000);
+  const added = weeks.map((w) => images.filter((i) => weekOf(Date.parse(String(i.created_at))) === w));
+  const capped = images.length >= MAX_IMAGES ? ` (the newest ${MAX_IMAGES})` : "";
+  const sizeOf = (list: Json[]) => list.reduce((sum, i) => sum + size(i), 0);
+  return (
+    <div class="charts">
+      <BarChart
+        title={`Images by format and kind${capped}`}
+        labels={formats}
+        series={[
+          {
+            label: "Compute",
+            values: formats.map((f) => by("Compute", f, count)),
+            color: COLORS.compute,
+            stack: "k",
+          },
+          {
+            label: "BareMetal",
+            values: formats.map((f) => by("BareMetal", f, count)),
+            color: COLORS.baremetal,
+            stack: "k",
+          },
+        ]}
+        summary={formats
+          .map((f) => `${f}: ${by("Compute", f, count) + by("BareMetal", f, count)}`)
+          .join(", ")}
+      />
+      <BarChart
+        title={`Bytes by format and kind (MiB)${capped}`}
+        labels={formats}
+        series={[
+          {
+            label: "Compute",
+            values: formats.map((f) => by("Compute", f, size) / 1024 ** 2),
+            color: COLORS.compute,
+            stack: "k",
+          },
+          {
+            label: "BareMetal",
+            values: formats.map((f) => by("BareMetal", f, size) / 1024 ** 2),
+            color: COLORS.baremetal,
+            stack: "k",
+          },
+        ]}
+        summary={formats
+          .map((f) => `${f}: ${bytes(by("Compute", f, size) + by("BareMetal", f, size))}`)
+          .join(", ")}
+      />
+      <BarChart
+        title="Images and bytes added per week"
+        labels={weeks.map(shortDate)}
+        series={[
+          { label: "Images", values: added.map((a) => a.length), color: COLORS.compute },
+          { label: "Bytes", values: added.map(sizeOf), color: COLORS.bytes, line: true },
+        ]}
+        formatRight={bytes}
+        summary={`${added.at(-1)!.length} images (${bytes(sizeOf(added.at(-1)!))}) this week, ${added.reduce((n, a) => n + a.length, 0)} in ${WEEKS} weeks`}
+      />
+    </div>
+  );
+}
+
+/** Operations per hour over the last day, by how they ended. */
+function OperationChart({ operations }: { operations: Json[] }) {
+  const hour = 3_600_000;
+  const now = Math.floor(Date.now() / hour) * hour;
+  const hours = Array.from({ length: HOURS }, (_, n) => now - (HOURS - 1 - n) * hour);
+  const inHour = (h: number, outcome: (op: Json) => boolean) =>
+    operations.filter((op) => Math.floor(Date.parse(String(op.createdAt)) / hour) * hour === h && outcome(op))
+      .length;
+  const failed = (op: Json) => Boolean(op.error) && op.error.code !== 1;
+  const cancelled = (op: Json) => Boolean(op.error) && op.error.code === 1;
+  const fine = (op: Json) => !op.error;
+  const total = (outcome: (op: Json) => boolean) => hours.reduce((n, h) => n + inHour(h, outcome), 0);
+  return (
+    <div class="charts">
+      <BarChart
+        title="Operations per hour, last 24 hours"
+        labels={hours.map((h) =>
+          new Date(h).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" }),
+        )}
+        series={[
+          {
+            label: "done or running",
+            values: hours.map((h) => inHour(h, fine)),
+            color: COLORS.compute,
+            stack: "o",
+          },
+          { label: "failed", values: hours.map((h) => inHour(h, failed)), color: COLORS.failed, stack: "o" },
+          {
+            label: "cancelled",
+            values: hours.map((h) => inHour(h, cancelled)),
+            color: COLORS.cancelled,
+            stack: "o",
+          },
+        ]}
+        summary={`${total(fine)} done or running, ${total(failed)} failed, ${total(cancelled)} cancelled`}
+      />
+    </div>
   );
 }
