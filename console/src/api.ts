@@ -31,6 +31,41 @@ export const session = {
   },
 };
 
+type SessionMessage =
+  { type: "ask" } | { type: "session"; token: string; folder: string } | { type: "signed-out" };
+
+/**
+ * Sign-in shared by the tabs of one browser session: a new tab asks the open ones (a
+ * BroadcastChannel reaches only this origin's pages in this browser profile) and takes their
+ * session; signing out in one tab signs every tab out. The token still never enters a URL or
+ * persistent storage. Returns the function that leaves the channel.
+ */
+export function shareSessionAcrossTabs(handlers: { signedIn(): void; signedOut(): void }): () => void {
+  if (typeof BroadcastChannel === "undefined") return () => undefined;
+  const channel = new BroadcastChannel("vitrine.session");
+  channel.onmessage = (event: MessageEvent<SessionMessage>) => {
+    const message = event.data;
+    if (message.type === "ask" && session.token !== null) {
+      channel.postMessage({ type: "session", token: session.token, folder: session.folder });
+    } else if (message.type === "session" && session.token === null) {
+      session.signIn(message.token, message.folder);
+      handlers.signedIn();
+    } else if (message.type === "signed-out" && session.token !== null) {
+      session.signOut();
+      handlers.signedOut();
+    }
+  };
+  if (session.token === null) channel.postMessage({ type: "ask" });
+  signOutEverywhere = () => channel.postMessage({ type: "signed-out" });
+  return () => {
+    signOutEverywhere = () => undefined;
+    channel.close();
+  };
+}
+
+/** Tells the other tabs this session was signed out (set while the channel is open). */
+export let signOutEverywhere: () => void = () => undefined;
+
 /** Dispatched on the window when the service stops accepting the session's token. */
 export const SESSION_ENDED = "vitrine:session-ended";
 

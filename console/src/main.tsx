@@ -1,6 +1,6 @@
 import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { SESSION_ENDED, session } from "./api.js";
+import { SESSION_ENDED, session, shareSessionAcrossTabs, signOutEverywhere } from "./api.js";
 import { CreateImage } from "./views/create-image.js";
 import { ImageDetail } from "./views/image-detail.js";
 import { ImageList } from "./views/image-list.js";
@@ -35,6 +35,17 @@ function App() {
   const fullRoute = useRoute();
   // The path picks the view; the query (`#/images?name=web`) is the view's own state.
   const [route, routeQuery = ""] = fullRoute.split("?") as [string, string?];
+  useEffect(
+    () =>
+      shareSessionAcrossTabs({
+        signedIn: () => {
+          setSignedIn(true);
+          setFolder(session.folder);
+        },
+        signedOut: () => setSignedIn(false),
+      }),
+    [],
+  );
   const signedInNow = useRef(signedIn);
   signedInNow.current = signedIn;
   useEffect(() => {
@@ -116,6 +127,7 @@ function App() {
           type="button"
           onClick={() => {
             session.signOut();
+            signOutEverywhere();
             setSignedIn(false);
             location.hash = "";
           }}
