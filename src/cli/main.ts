@@ -203,32 +203,31 @@ token
   });
 
 const folder = program.command("folder").description("manage folder access bindings");
-folder
-  .command("bind")
-  .description("grant a subject a role on a folder")
-  .requiredOption("--folder <id>", "the folder (= OpenStack project)")
-  .requiredOption("--subject <id>", "the subject")
-  .addOption(new Option("--role <role>", "the role").choices(ROLES).makeOptionMandatory())
-  .option(...dataDirOption)
-  .option(...databaseOption)
-  .action(
-    async (flags: { folder: string; subject: string; role: string; dataDir?: string; database?: string }) => {
-      await withAdmin(flags, (a) => a.bindFolder(flags.folder, flags.subject, flags.role));
-    },
-  );
-folder
-  .command("unbind")
-  .description("take a subject's role on a folder away")
-  .requiredOption("--folder <id>", "the folder (= OpenStack project)")
-  .requiredOption("--subject <id>", "the subject")
-  .addOption(new Option("--role <role>", "the role").choices(ROLES).makeOptionMandatory())
-  .option(...dataDirOption)
-  .option(...databaseOption)
-  .action(
-    async (flags: { folder: string; subject: string; role: string; dataDir?: string; database?: string }) => {
-      await withAdmin(flags, (a) => a.unbindFolder(flags.folder, flags.subject, flags.role));
-    },
-  );
+/** `folder bind` and `folder unbind`: the same three names, the binding made or taken away. */
+for (const [name, description, change] of [
+  ["bind", "grant a subject a role on a folder", "bindFolder"],
+  ["unbind", "take a subject's role on a folder away", "unbindFolder"],
+] as const) {
+  folder
+    .command(name)
+    .description(description)
+    .requiredOption("--folder <id>", "the folder (= OpenStack project)")
+    .requiredOption("--subject <id>", "the subject")
+    .addOption(new Option("--role <role>", "the role").choices(ROLES).makeOptionMandatory())
+    .option(...dataDirOption)
+    .option(...databaseOption)
+    .action(
+      async (flags: {
+        folder: string;
+        subject: string;
+        role: string;
+        dataDir?: string;
+        database?: string;
+      }) => {
+        await withAdmin(flags, (a) => a[change](flags.folder, flags.subject, flags.role));
+      },
+    );
+}
 folder
   .command("list-bindings")
   .description("who holds which role on a folder (--folder), or where a subject holds roles (--subject)")

@@ -365,16 +365,20 @@ describe("real client: the vitrine CLI", async () => {
     );
   });
 
-  test("a second Ctrl-C at the cancel question leaves the operation running, and says so", async () => {
-    const slow = image("qcow2", 8);
-    const uri = slowFiles.serve("slow-keep.qcow2", slow.path).replace("/files/", "/slow/");
-    const result = await onTerminal(
-      ["image", "create", "--source-uri", uri, "--name", "kept-running"],
+  /** A trickled import on a terminal, Ctrl-C while it runs, then `answer` to the cancel question. */
+  const interruptedImport = (name: string, mib: number, answer: string) => {
+    const uri = slowFiles.serve(`${name}.qcow2`, image("qcow2", mib).path).replace("/files/", "/slow/");
+    return onTerminal(
+      ["image", "create", "--source-uri", uri, "--name", name],
       [
         { when: /importing \[/, type: "\x03" },
-        { when: /Cancel operation \S+\? \[y\/N\]/, type: "\x03" },
+        { when: /Cancel operation \S+\? \[y\/N\]/, type: answer },
       ],
     );
+  };
+
+  test("a second Ctrl-C at the cancel question leaves the operation running, and says so", async () => {
+    const result = await interruptedImport("kept-running", 8, "\x03");
     assert.equal(result.status, 130, result.output);
     assert.match(
       result.output,
@@ -586,15 +590,7 @@ describe("real client: the vitrine CLI", async () => {
   });
 
   test("Ctrl-C while waiting for an import offers to cancel it; yes cancels, and nothing is left", async () => {
-    const slow = image("qcow2", 16);
-    const uri = slowFiles.serve("slow-cancel.qcow2", slow.path).replace("/files/", "/slow/");
-    const result = await onTerminal(
-      ["image", "create", "--source-uri", uri, "--name", "to-cancel"],
-      [
-        { when: /importing \[/, type: "\x03" },
-        { when: /Cancel operation \S+\? \[y\/N\]/, type: "y\r" },
-      ],
-    );
+    const result = await interruptedImport("to-cancel", 16, "y\r");
     assert.equal(result.status, 130, result.output);
     assert.match(result.output, /operation \S+ cancelled/);
     // A cancelled create leaves no image behind.

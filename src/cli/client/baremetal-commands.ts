@@ -1,13 +1,13 @@
 import type { Command } from "commander";
 import type { Json } from "./api-client.js";
-import { UsageError } from "./exit-codes.js";
 import {
-  deleteImages,
   finish,
   imageIdOf,
   listAll,
-  namedImages,
+  oneImage,
   positiveInt,
+  registerDelete,
+  updateImage,
   withImageRef,
 } from "./image-commands.js";
 import { type Column, parseLabels, printList, printValue } from "./output.js";
@@ -55,7 +55,7 @@ Examples:
     .description("show a BareMetal image")
     .action(async (ref: string | undefined, flags: RefFlags) => {
       const s = new Session(flags);
-      const id = await imageIdOf(s, one(ref, flags), BAREMETAL_IMAGES);
+      const id = await imageIdOf(s, oneImage(ref, flags), BAREMETAL_IMAGES);
       printValue(await s.client.json("GET", `${BAREMETAL_IMAGES}/${encodeURIComponent(id)}`), s.format);
     });
 
@@ -100,27 +100,10 @@ Examples:
         if (flags.newName !== undefined) body.name = flags.newName;
         if (flags.description !== undefined) body.description = flags.description;
         if (flags.labels !== undefined) body.labels = parseLabels(flags.labels);
-        const mask = Object.keys(body);
-        if (mask.length === 0)
-          throw new UsageError("nothing to change: --new-name, --description or --labels");
-        const id = await imageIdOf(s, one(ref, flags), BAREMETAL_IMAGES);
-        const op = await s.client.json("PATCH", `${BAREMETAL_IMAGES}/${encodeURIComponent(id)}`, {
-          body: { ...body, updateMask: mask.join(",") },
-        });
-        await finish(s, op, flags.async, "updating");
+        const what = "--new-name, --description or --labels";
+        await updateImage(s, BAREMETAL_IMAGES, oneImage(ref, flags), body, what, flags.async);
       },
     );
 
-  withImageRef(withClientOptions(image.command("delete")), true)
-    .description("delete one or more BareMetal images")
-    .option("--async", "return the operations at once")
-    .action(async (refs: string[], flags: RefFlags & { async?: boolean }) => {
-      await deleteImages(new Session(flags), BAREMETAL_IMAGES, namedImages(refs, flags), flags.async);
-    });
-}
-
-function one(ref: string | undefined, flags: RefFlags): string {
-  const named = namedImages(ref === undefined ? [] : [ref], flags);
-  if (named.length > 1) throw new UsageError("name one image: an id or name, --id or --name");
-  return named[0]!;
+  registerDelete(image, BAREMETAL_IMAGES, "delete one or more BareMetal images");
 }

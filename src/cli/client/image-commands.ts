@@ -50,7 +50,7 @@ export function withImageRef(command: Command, many = false): Command {
 }
 
 /** One image for commands that act on one. */
-function oneImage(positional: string | undefined, flags: { id?: string; name?: string }): string {
+export function oneImage(positional: string | undefined, flags: { id?: string; name?: string }): string {
   const named = namedImages(positional === undefined ? [] : [positional], flags);
   if (named.length > 1) throw new UsageError("name one image: an id or name, --id or --name");
   return named[0]!;
@@ -198,23 +198,12 @@ Examples:
         if (flags.minDiskSize !== undefined) {
           body.minDiskSize = String(parseBytes(flags.minDiskSize, "--min-disk-size"));
         }
-        const mask = Object.keys(body);
-        if (mask.length === 0)
-          throw new UsageError("nothing to change: --new-name, --description, --labels or --min-disk-size");
-        const id = await imageIdOf(s, oneImage(ref, flags));
-        const op = await s.client.json("PATCH", `/compute/v1/images/${encodeURIComponent(id)}`, {
-          body: { ...body, updateMask: mask.join(",") },
-        });
-        await finish(s, op, flags.async, "updating");
+        const what = "--new-name, --description, --labels or --min-disk-size";
+        await updateImage(s, COMPUTE_IMAGES, oneImage(ref, flags), body, what, flags.async);
       },
     );
 
-  withImageRef(withClientOptions(image.command("delete")), true)
-    .description("delete one or more images")
-    .option("--async", "return the operations at once")
-    .action(async (refs: string[], flags: RefFlags & { async?: boolean }) => {
-      await deleteImages(new Session(flags), COMPUTE_IMAGES, namedImages(refs, flags), flags.async);
-    });
+  registerDelete(image, COMPUTE_IMAGES, "delete one or more images");
 
   withImageRef(withClientOptions(image.command("download")))
     .description("download an image's data (checked against its MD5 as it arrives)")
@@ -348,6 +337,34 @@ export async function finish(s: Session, op: Json, async: boolean | undefined, l
 /** An image as people read it (sizes in units) or as scripts do (the API's document). */
 function printImage(s: Session, image: Json): void {
   printValue(s.format === "table" ? forPeople(image) : image, s.format);
+}
+
+/** A change of the fields in `body` (its keys are the update mask), followed to its end. */
+export async function updateImage(
+  s: Session,
+  images: string,
+  ref: string,
+  body: Json,
+  what: string,
+  async?: boolean,
+): Promise<void> {
+  const mask = Object.keys(body);
+  if (mask.length === 0) throw new UsageError(`nothing to change: ${what}`);
+  const id = await imageIdOf(s, ref, images);
+  const op = await s.client.json("PATCH", `${images}/${encodeURIComponent(id)}`, {
+    body: { ...body, updateMask: mask.join(",") },
+  });
+  await finish(s, op, async, "updating");
+}
+
+/** `delete [images...]` of an image service. */
+export function registerDelete(parent: Command, images: string, description: string): void {
+  withImageRef(withClientOptions(parent.command("delete")), true)
+    .description(description)
+    .option("--async", "return the operations at once")
+    .action(async (refs: string[], flags: RefFlags & { async?: boolean }) => {
+      await deleteImages(new Session(flags), images, namedImages(refs, flags), flags.async);
+    });
 }
 
 /**
