@@ -31,6 +31,10 @@ export interface ColumnCondition {
   column:
     | "uuid"
     | "name"
+    | "kind"
+    | "family"
+    /** The labels as stored (JSON); only "contains" of one `"key":"value"` pair. */
+    | "labels"
     | "status"
     | "visibility"
     | "folder_id"

@@ -274,6 +274,22 @@ describe("the web console in Chromium", () => {
     await page.getByText("No image matches these filters.").waitFor();
     await page.getByRole("button", { name: "Clear the filters" }).click();
     await page.getByRole("link", { name: "listed-0" }).waitFor();
+    // What only the Compute API knows, filtered on the server too: family, a label, the kind.
+    await page.getByRole("textbox", { name: "Family", exact: true }).fill("copies");
+    await page.getByRole("textbox", { name: "Family", exact: true }).press("Enter");
+    await until(async () => (await page.locator("table.images tbody tr").count()) === 1);
+    await page.getByRole("link", { name: "picked-copy" }).waitFor();
+    await page.getByRole("textbox", { name: "Family", exact: true }).fill("");
+    await page.getByRole("textbox", { name: "Family", exact: true }).press("Enter");
+    await page.getByRole("textbox", { name: "Label", exact: true }).fill("env=dev");
+    await page.getByRole("textbox", { name: "Label", exact: true }).press("Enter");
+    await until(async () => (await page.locator("table.images tbody tr").count()) === 1);
+    await page.getByRole("textbox", { name: "Label", exact: true }).fill("");
+    await page.getByRole("textbox", { name: "Label", exact: true }).press("Enter");
+    await page.getByRole("combobox", { name: "Kind", exact: true }).selectOption("baremetal");
+    await page.getByText("No image matches these filters.").waitFor();
+    await page.getByRole("button", { name: "Clear the filters" }).click();
+    await page.getByRole("link", { name: "listed-0" }).waitFor();
     assert.match((await page.locator("p.total").textContent()) ?? "", /^\d+ images in the folder$/);
     // Columns one does not want are hidden, and stay hidden on the next visit.
     await page.getByText("Columns").click();

@@ -11,7 +11,7 @@ type SortKey = "created_at" | "name" | "size" | "status";
 const SORT_KEYS: SortKey[] = ["created_at", "name", "size", "status"];
 
 /** The filters the list keeps in the URL, by their query names (the OpenStack list's own). */
-const FILTERS = ["name", "status", "visibility", "disk_format", "tag"] as const;
+const FILTERS = ["name", "kind", "family", "label", "status", "visibility", "disk_format", "tag"] as const;
 type Filter = (typeof FILTERS)[number];
 
 /** How long the name search waits after the last key before it asks the service. */
@@ -108,7 +108,7 @@ export function ImageList({ folder, params }: { folder: string; params: URLSearc
     let stale = false;
     setError(null);
     setLoading(true);
-    const { name, ...others } = filters;
+    const { name, kind, family, label, ...others } = filters;
     call(
       "GET",
       `/v2/images${query({
@@ -119,6 +119,10 @@ export function ImageList({ folder, params }: { folder: string; params: URLSearc
         sort_dir: sort.dir,
         // Vitrine's extension of the list: names that contain what was typed, in any case.
         name: name ? `contains:${name}` : undefined,
+        // Vitrine's extensions for what only the Yandex dialects know (kind, family, labels).
+        x_vitrine_kind: kind || undefined,
+        x_vitrine_family: family || undefined,
+        x_vitrine_label: label || undefined,
         ...others,
       })}`,
     ).then(
@@ -209,6 +213,22 @@ export function ImageList({ folder, params }: { folder: string; params: URLSearc
         <label>
           Name contains
           <input name="name" type="search" value={typed} onInput={onTyped} />
+        </label>
+        <label>
+          Kind
+          <select name="kind" value={filters.kind} onChange={setFilter("kind")}>
+            <option value="">any</option>
+            <option value="compute">Compute</option>
+            <option value="baremetal">BareMetal</option>
+          </select>
+        </label>
+        <label>
+          Family
+          <input name="family" value={filters.family} onChange={setFilter("family")} />
+        </label>
+        <label>
+          Label
+          <input name="label" value={filters.label} placeholder="key=value" onChange={setFilter("label")} />
         </label>
         <label>
           Status

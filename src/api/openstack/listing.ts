@@ -37,6 +37,9 @@ const MAX_FILTERS = 128;
 
 /** Query parameters with a meaning of their own; any other one filters on a custom property. */
 const KNOWN = new Set([
+  "x_vitrine_kind",
+  "x_vitrine_family",
+  "x_vitrine_label",
   "limit",
   "marker",
   "sort_key",
@@ -133,6 +136,25 @@ export function parseListQuery(query: Query): SearchImagesInput {
   if (one(query.os_hidden) === undefined) conditions.push({ column: "os_hidden", op: "=", values: [0] });
   for (const param of ["created_at", "updated_at"] as const) {
     for (const raw of all(query[param])) conditions.push(...timeConditions(param, raw));
+  }
+
+  // Vitrine's extensions, named so no custom property can be meant: the Compute/BareMetal kind,
+  // the Compute family and one Compute label `key=value` (the console's filters).
+  const kind = one(query.x_vitrine_kind);
+  if (kind !== undefined) {
+    if (kind !== "compute" && kind !== "baremetal") {
+      throw invalidArgument(`Invalid x_vitrine_kind value: ${kind} (compute or baremetal)`);
+    }
+    conditions.push({ column: "kind", op: "in", values: [kind] });
+  }
+  const family = one(query.x_vitrine_family);
+  if (family !== undefined) conditions.push({ column: "family", op: "in", values: [family] });
+  const label = one(query.x_vitrine_label);
+  if (label !== undefined) {
+    const at = label.indexOf("=");
+    if (at <= 0) throw invalidArgument(`Invalid x_vitrine_label value: ${label} (key=value)`);
+    const pair = `${JSON.stringify(label.slice(0, at))}:${JSON.stringify(label.slice(at + 1))}`;
+    conditions.push({ column: "labels", op: "contains", values: [pair] });
   }
 
   const visibility = one(query.visibility);

@@ -50,7 +50,11 @@ export function imageNotFound(ref: ImageRef) {
 }
 
 /** What beyond its folder roles decides the caller's access to `image`. */
-export async function grantsOn(stores: CatalogStores, principal: Principal, image: Image): Promise<ImageGrants> {
+export async function grantsOn(
+  stores: CatalogStores,
+  principal: Principal,
+  image: Image,
+): Promise<ImageGrants> {
   const imageRoles = await stores.bindings.rolesOn("image", image.id, bindingSubjectsOf(principal));
   return { imageRoles, memberStatus: await memberStatusFor(stores, principal, image) };
 }

@@ -28,7 +28,8 @@ export async function imagePermissions(
   const grants = await grantsOn(deps.catalog, principal, image);
   const on = (action: Action) => canOnImage(principal, action, image, grants);
   const owner = can(principal, "images.update", image.folderId);
-  const rule = (allowed: boolean, reason: string): Permission => (allowed ? { allowed } : { allowed, reason });
+  const rule = (allowed: boolean, reason: string): Permission =>
+    allowed ? { allowed } : { allowed, reason };
   const toggle = can(principal, "images.deactivate", image.folderId) && canToggleDeactivation(image);
   return {
     update: rule(on("images.update"), "needs the editor role on the image or its folder"),

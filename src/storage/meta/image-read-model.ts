@@ -175,7 +175,9 @@ export class SqlImageReadModel implements ImageReadModel {
     for (const c of q.conditions) {
       if (c.op === "contains") {
         // A substring in any case, the same on SQLite and PostgreSQL (whose LIKE minds case).
-        const pattern = `%${String(c.values[0] ?? "").toLowerCase().replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+        const pattern = `%${String(c.values[0] ?? "")
+          .toLowerCase()
+          .replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
         query = query.where(sql<SqlBool>`lower(${sql.ref(c.column)}) like ${pattern} escape '\\'`);
       } else {
         query =
