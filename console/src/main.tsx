@@ -98,7 +98,12 @@ function App() {
         >
           Menu
         </button>
-        <nav id="main-nav" class={menuOpen ? "open" : undefined} aria-label="Main">
+        <nav
+          id="main-nav"
+          class={menuOpen ? "open" : undefined}
+          aria-label="Main"
+          onClick={() => setMenuOpen(false)}
+        >
           <a href="#/images" aria-current={route === "/images" ? "page" : undefined}>
             Images
           </a>

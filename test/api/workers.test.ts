@@ -46,7 +46,11 @@ describe("several processes: --workers", () => {
     );
     // Each worker logs its requests after answering them: the lines arrive a little later.
     const servedBy = () =>
-      new Set(server.logs.filter((l) => typeof l.status === "number" && typeof l.route === "string").map((l) => Number(l.pid)));
+      new Set(
+        server.logs
+          .filter((l) => typeof l.status === "number" && typeof l.route === "string")
+          .map((l) => Number(l.pid)),
+      );
     await eventually(
       async () => [...workers].every((pid) => servedBy().has(pid)),
       10_000,

@@ -222,13 +222,27 @@ export function ImageList({ folder, params }: { folder: string; params: URLSearc
             <option value="baremetal">BareMetal</option>
           </select>
         </label>
+        {/* Typed filters are the user's until committed (Enter, or leaving the box); the URL's
+            value replaces them only when the URL changes (the back button), so a re-render
+            after another filter does not wipe what is being typed. */}
         <label>
           Family
-          <input name="family" value={filters.family} onChange={setFilter("family")} />
+          <input
+            name="family"
+            key={`family:${filters.family}`}
+            defaultValue={filters.family}
+            onChange={setFilter("family")}
+          />
         </label>
         <label>
           Label
-          <input name="label" value={filters.label} placeholder="key=value" onChange={setFilter("label")} />
+          <input
+            name="label"
+            key={`label:${filters.label}`}
+            defaultValue={filters.label}
+            placeholder="key=value"
+            onChange={setFilter("label")}
+          />
         </label>
         <label>
           Status
@@ -256,7 +270,12 @@ export function ImageList({ folder, params }: { folder: string; params: URLSearc
         </label>
         <label>
           Tag
-          <input name="tag" value={filters.tag} onChange={setFilter("tag")} />
+          <input
+            name="tag"
+            key={`tag:${filters.tag}`}
+            defaultValue={filters.tag}
+            onChange={setFilter("tag")}
+          />
         </label>
         <details class="columns">
           <summary>Columns</summary>
