@@ -99,7 +99,21 @@ const shortTime = (iso: unknown): string =>
 const dataDirOption = ["--data-dir <dir>", "the service's data directory (env VITRINE_DATA_DIR)"] as const;
 const databaseOption = ["--database <url>", "a postgres:// catalog (env VITRINE_DATABASE_URL)"] as const;
 
-const subject = program.command("subject").description("manage subjects (user and service accounts)");
+/** The admin commands' shared help: where they act, with an example of each. */
+const ADMIN_EXAMPLES = `
+They act on the installation directly (--data-dir, or --database postgres://...), with or
+without the service running.
+
+Examples:
+  vitrine subject create --name alice --data-dir ./vitrine-data
+  vitrine folder bind --folder my-project --subject ID --role editor --data-dir ./vitrine-data
+  vitrine token create --subject ID --project my-project --ttl 30d --data-dir ./vitrine-data
+  vitrine subject list --data-dir ./vitrine-data`;
+
+const subject = program
+  .command("subject")
+  .description("manage subjects (user and service accounts)")
+  .addHelpText("after", ADMIN_EXAMPLES);
 subject
   .command("create")
   .description("create a subject and print its id")
@@ -132,7 +146,7 @@ subject
     );
   });
 
-const token = program.command("token").description("manage API tokens");
+const token = program.command("token").description("manage API tokens").addHelpText("after", ADMIN_EXAMPLES);
 token
   .command("create")
   .description("issue a token for a subject and print it (shown only once)")
@@ -202,7 +216,10 @@ token
     );
   });
 
-const folder = program.command("folder").description("manage folder access bindings");
+const folder = program
+  .command("folder")
+  .description("manage folder access bindings")
+  .addHelpText("after", ADMIN_EXAMPLES);
 /** `folder bind` and `folder unbind`: the same three names, the binding made or taken away. */
 for (const [name, description, change] of [
   ["bind", "grant a subject a role on a folder", "bindFolder"],

@@ -268,6 +268,7 @@ describe("the web console in Chromium", () => {
     // Name search as one types: a substring, in any case, asked of the service.
     await page.getByLabel("Name contains").fill("ISTED-1");
     await until(async () => (await page.locator("table.images tbody tr").count()) === 1);
+    await page.locator("p.total", { hasText: "1 image match" }).waitFor();
     await page.getByRole("link", { name: "listed-1" }).waitFor();
     assert.match(page.url(), /name=ISTED-1/);
     await page.getByLabel("Name contains").fill("no-such-image");
@@ -519,10 +520,9 @@ describe("the web console in Chromium", () => {
     const uuid = (await server.request("GET", "/v2/images?name=refused-in-console")).body.images[0].id;
     await open(`#/images/${uuid}`);
     await page.getByRole("heading", { name: "refused-in-console" }).waitFor();
-    assert.match(
-      (await page.locator("p.failure").textContent()) ?? "",
-      /This image failed and cannot be used: .*marked corrupt/,
-    );
+    await page
+      .locator("p.failure", { hasText: /This image failed and cannot be used: .*marked corrupt/ })
+      .waitFor();
     assert.equal(await page.getByRole("form", { name: "Edit" }).count(), 0);
     assert.equal(await page.getByRole("form", { name: "Share" }).count(), 0);
     assert.ok(await page.getByRole("button", { name: "Delete" }).isVisible(), "it can still be deleted");

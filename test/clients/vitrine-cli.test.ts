@@ -586,7 +586,18 @@ describe("real client: the vitrine CLI", async () => {
     const help = await run(["image", "--help"]);
     assert.equal(help.status, 0);
     assert.match(help.stdout, /Examples:\n {2}vitrine image create --name ubuntu-24/);
-    assert.match((await run(["baremetal", "image", "--help"])).stdout, /Examples:/);
+    for (const group of [
+      ["baremetal", "image"],
+      ["operation"],
+      ["config"],
+      ["subject"],
+      ["token"],
+      ["folder"],
+    ]) {
+      const text = (await run([...group, "--help"])).stdout;
+      assert.match(text, /Examples:\n {2}vitrine /, group.join(" "));
+      for (const line of text.split("\n")) assert.ok(line.length <= 100, `${group.join(" ")}: ${line}`);
+    }
   });
 
   test("Ctrl-C while waiting for an import offers to cancel it; yes cancels, and nothing is left", async () => {

@@ -134,6 +134,12 @@ for (const backend of CATALOGS) {
         assert.deepEqual(await named("k_5"), [percent.id]);
         assert.deepEqual(await named("%"), [percent.id], "% is a character, not a wildcard");
         assert.deepEqual(await named("nothing"), []);
+        // The count of a search, capped (a count costs a scan).
+        const contains = (sub: string) =>
+          search({ conditions: [{ column: "name", op: "contains", values: [sub] }], limit: 1 });
+        assert.equal(await catalog.imageViews.countMatches(contains("e"), 100), 2);
+        assert.equal(await catalog.imageViews.countMatches(contains("e"), 1), 1, "no further than the cap");
+        assert.equal(await catalog.imageViews.countMatches(contains("server"), 100), 1);
       });
 
       it("tells taken names per kind and folder, and counts who holds a blob", async () => {

@@ -84,7 +84,7 @@ describe("image use cases", () => {
     );
     await assert.rejects(
       env.core.images.create(alice, input({ source: { type: "uri", uri: "file:///etc/passwd" } })),
-      rejectsWith(null, "INVALID_ARGUMENT"),
+      rejectsWith("URI_REFUSED", "INVALID_ARGUMENT"),
     );
   });
 

@@ -47,7 +47,8 @@ const DEAD = new Set(["killed", "deleted", "pending_delete"]);
 export function ImageDetail({ id }: { id: string }) {
   const [image, setImage] = useState<Json | null>(null);
   const [compute, setCompute] = useState<Json | null>(null);
-  const [operations, setOperations] = useState<Json[]>([]);
+  /** null until read: a failed image's reason comes from them, so it waits for them. */
+  const [operations, setOperations] = useState<Json[] | null>(null);
   const [bindings, setBindings] = useState<Json[]>([]);
   const [members, setMembers] = useState<Json[]>([]);
   const [may, setMay] = useState<Record<string, { allowed: boolean; reason?: string }> | null>(null);
@@ -78,7 +79,7 @@ export function ImageDetail({ id }: { id: string }) {
         setCompute(c);
         setOperations((ops.operations as Json[]) ?? []);
         setBindings((access.accessBindings as Json[]) ?? []);
-      }
+      } else setOperations([]);
       if (os.visibility === "shared") {
         const m = await call("GET", `/v2/images/${encodeURIComponent(id)}/members`).catch(() => ({
           members: [],
@@ -95,7 +96,7 @@ export function ImageDetail({ id }: { id: string }) {
     if (image) document.title = `${String(image.name || image.id)} · Vitrine`;
   }, [image]);
   if (!image) return <ErrorNote error={error} />;
-  const failure = failureOf(image, operations);
+  const failure = operations === null ? null : failureOf(image, operations);
   const dead = DEAD.has(String(image.status));
   return (
     <section>
@@ -211,7 +212,7 @@ export function ImageDetail({ id }: { id: string }) {
         may={may}
         onChanged={reload}
       />
-      {operations.length > 0 && (
+      {operations && operations.length > 0 && (
         <>
           <h2>Operations</h2>
           <table class="operations">

@@ -82,7 +82,7 @@ export function ImageList({ folder, params }: { folder: string; params: URLSearc
   const { filters, sort, markers } = state;
   const [page, setPage] = useState<{ images: Json[]; next: string | null } | null>(null);
   const [loading, setLoading] = useState(true);
-  const [total, setTotal] = useState<number | null>(null);
+  const [total, setTotal] = useState<{ count: number; capped: boolean } | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [version, setVersion] = useState(0);
@@ -117,7 +117,8 @@ export function ImageList({ folder, params }: { folder: string; params: URLSearc
         marker,
         sort_key: sort.key,
         sort_dir: sort.dir,
-        // Vitrine's extension of the list: names that contain what was typed, in any case.
+        // Vitrine's extensions of the list: how many match, and names that contain what was typed.
+        x_vitrine_count: "true",
         name: name ? `contains:${name}` : undefined,
         // Vitrine's extensions for what only the Yandex dialects know (kind, family, labels).
         x_vitrine_kind: kind || undefined,
@@ -130,6 +131,11 @@ export function ImageList({ folder, params }: { folder: string; params: URLSearc
         if (stale) return;
         const images = (body.images as Json[]) ?? [];
         setPage({ images, next: body.next ? String(images.at(-1)?.id ?? "") : null });
+        setTotal(
+          typeof body.x_vitrine_total === "number"
+            ? { count: body.x_vitrine_total, capped: body.x_vitrine_total_capped === true }
+            : null,
+        );
         setSelected(new Set());
         setLoading(false);
       },
@@ -143,18 +149,6 @@ export function ImageList({ folder, params }: { folder: string; params: URLSearc
       stale = true;
     };
   }, [folder, marker, sort.key, sort.dir, filterKey, version]);
-
-  useEffect(() => {
-    if (!folder) return;
-    let stale = false;
-    call("GET", `/compute/v1/images:summary${query({ folderId: folder })}`).then(
-      (body) => !stale && setTotal(Number((body.folders as Json[] | undefined)?.[0]?.images ?? 0)),
-      () => !stale && setTotal(null),
-    );
-    return () => {
-      stale = true;
-    };
-  }, [folder, version]);
 
   const setFilter = (name: Filter) => (e: Event) =>
     go({
@@ -206,7 +200,9 @@ export function ImageList({ folder, params }: { folder: string; params: URLSearc
       <h1 tabIndex={-1}>Images{folder ? ` in ${folder}` : ""}</h1>
       {total !== null && (
         <p class="total" role="status">
-          {total} image{total === 1 ? "" : "s"} in the folder
+          {total.count}
+          {total.capped ? "+" : ""} image{total.count === 1 ? "" : "s"}{" "}
+          {FILTERS.some((f) => filters[f] !== "") ? "match" : "in the folder"}
         </p>
       )}
       <form class="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filters">

@@ -6,6 +6,7 @@ import { GIB } from "../../core/image-sizes.js";
 import type { Image } from "../../core/image.js";
 import type { Principal } from "../../core/principal.js";
 import { osProperties, renderedExtensionFields } from "./extension-fields.js";
+import { COUNT_CAP } from "../../core/images/search-images.js";
 import { IMPORT_METHODS } from "./glance-import.js";
 import { parseListQuery } from "./listing.js";
 import { isExtensionNoop, parsePatch, patchToChange, touchesExtensionField } from "./patch.js";
@@ -119,6 +120,13 @@ export const imageRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (ap
         first,
         schema: "/v2/schemas/images",
         ...(page.more && last ? { next: `/v2/images?${params.toString()}` } : {}),
+        // Asked for with x_vitrine_count=true; counted no further than COUNT_CAP.
+        ...(page.total === null
+          ? {}
+          : {
+              x_vitrine_total: Math.min(page.total, COUNT_CAP),
+              x_vitrine_total_capped: page.total > COUNT_CAP,
+            }),
       };
     },
   );

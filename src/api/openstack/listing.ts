@@ -40,6 +40,7 @@ const KNOWN = new Set([
   "x_vitrine_kind",
   "x_vitrine_family",
   "x_vitrine_label",
+  "x_vitrine_count",
   "limit",
   "marker",
   "sort_key",
@@ -191,6 +192,8 @@ export function parseListQuery(query: Query): SearchImagesInput {
     sort: parseSort(query),
     marker: one(query.marker) ?? null,
     limit: parseLimit(one(query.limit)),
+    // Vitrine's extension: the list also says how many images match (the console's count).
+    count: one(query.x_vitrine_count) === "true",
   };
 }
 

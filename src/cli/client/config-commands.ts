@@ -32,7 +32,19 @@ const PROFILE_COLUMNS: Column[] = [
 
 /** `vitrine config ...`: profiles like `yc config`, in the user's config directory. */
 export function registerConfigCommands(program: Command): void {
-  const config = program.command("config").description("client settings and profiles (like yc config)");
+  const config = program
+    .command("config")
+    .description("client settings and profiles (like yc config)")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  vitrine config profile create laptop
+  vitrine config set endpoint http://127.0.0.1:9292
+  vitrine config set token "$(cat vitrine-data/admin-token)"
+  vitrine config set folder-id my-folder
+  vitrine config list`,
+    );
   const settingArg = new Argument("<name>", "the setting").choices(SETTING_NAMES);
 
   config

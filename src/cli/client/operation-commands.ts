@@ -33,7 +33,16 @@ const path = (id: string) => `/operations/${encodeURIComponent(id)}`;
 export function registerOperationCommands(program: Command): void {
   const operation = program
     .command("operation")
-    .description("long-running operations: get, list, wait, cancel");
+    .description("long-running operations: get, list, wait, cancel")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  vitrine operation list                      # the folder's, newest first
+  vitrine operation list --image web          # one image's
+  vitrine operation wait fd8q1a2b3c4d5e6f7g8h  # follow it, with the import's progress
+  vitrine operation cancel fd8q1a2b3c4d5e6f7g8h`,
+    );
 
   withClientOptions(operation.command("get"))
     .description("show an operation")

@@ -21,7 +21,12 @@ export interface SearchImagesInput {
   /** The UUID of the last image of the previous page. */
   marker: string | null;
   limit: number;
+  /** Also count the matches, up to COUNT_CAP (Vitrine's extension; a count costs a scan). */
+  count?: boolean;
 }
+
+/** The most matches a search counts: past it a list says "more than 10,000". */
+export const COUNT_CAP = 10_000;
 
 /**
  * The images the caller may see across folders, Glance's way: its projects' own images, public
@@ -32,13 +37,13 @@ export async function searchImages(
   deps: Pick<CoreDeps, "catalog">,
   principal: Principal,
   input: SearchImagesInput,
-): Promise<{ items: Image[]; more: boolean }> {
+): Promise<{ items: Image[]; more: boolean; total: number | null }> {
   const { catalog } = deps;
   const after = input.marker ? await resolveMarker(deps, principal, input.marker) : undefined;
   const conditions = [...input.conditions];
   const vis = input.visibility;
   if (vis !== null && vis !== "all") conditions.push({ column: "visibility", op: "=", values: [vis] });
-  const rows = await catalog.imageViews.search({
+  const search = {
     scope: searchScope(principal, vis, input.memberStatus),
     hiddenStatuses: GONE_STATUSES,
     conditions,
@@ -47,8 +52,12 @@ export async function searchImages(
     sort: input.sort,
     after,
     limit: input.limit,
-  });
-  return { items: rows.slice(0, input.limit), more: rows.length > input.limit };
+  };
+  const [rows, total] = await Promise.all([
+    catalog.imageViews.search(search),
+    input.count ? catalog.imageViews.countMatches(search, COUNT_CAP + 1) : Promise.resolve(null),
+  ]);
+  return { items: rows.slice(0, input.limit), more: rows.length > input.limit, total };
 }
 
 function searchScope(

@@ -47,6 +47,8 @@ export interface ImageStore {
 export interface ImageReadModel {
   list(query: ImageListQuery): Promise<Image[]>;
   search(query: ImageSearch): Promise<Image[]>;
+  /** How many images a search matches, counting no further than `cap` (a count costs a scan). */
+  countMatches(query: ImageSearch, cap: number): Promise<number>;
   /** The newest image of a family with one of `statuses`, or null. */
   latestByFamily(
     kind: ImageKind,

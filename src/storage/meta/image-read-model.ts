@@ -167,9 +167,44 @@ export class SqlImageReadModel implements ImageReadModel {
 
   /** One page of a cross-folder search (the OpenStack list), in keyset order; `limit + 1` rows. */
   async search(q: ImageSearch): Promise<Image[]> {
+    let query = this.matching(q).selectAll();
+    const lastDir = q.sort[q.sort.length - 1]?.dir ?? "desc";
+    const keys = [
+      ...q.sort.map((k) => ({ ...k, expr: SORT_EXPRESSIONS[k.key] })),
+      { key: "id" as const, dir: lastDir, expr: sql`id` },
+    ];
+    const after = q.after;
+    if (after) {
+      query = query.where(
+        afterCursor(
+          keys.map((k) => ({
+            expr: k.expr,
+            dir: k.dir,
+            value: k.key === "id" ? after.id : sortValueOf(after, k.key),
+          })),
+        ),
+      );
+    }
+    for (const k of keys) query = query.orderBy(k.expr, k.dir);
+    const rows = await query.limit(q.limit + 1).execute();
+    return rows.map(toImage);
+  }
+
+  async countMatches(q: ImageSearch, cap: number): Promise<number> {
+    const capped = this.matching(q)
+      .select(sql<number>`1`.as("one"))
+      .limit(cap);
+    const row = await this.db
+      .selectFrom(capped.as("matched"))
+      .select((eb) => eb.fn.countAll<number | string>().as("n"))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /** The images a search's scope, statuses, conditions, tags and properties let through. */
+  private matching(q: ImageSearch) {
     let query = this.db
       .selectFrom("images")
-      .selectAll()
       .where("status", "not in", q.hiddenStatuses.length > 0 ? [...q.hiddenStatuses] : [""])
       .where((eb) => scopeExpression(eb, q.scope));
     for (const c of q.conditions) {
@@ -209,26 +244,7 @@ export class SqlImageReadModel implements ImageReadModel {
         ),
       );
     }
-    const lastDir = q.sort[q.sort.length - 1]?.dir ?? "desc";
-    const keys = [
-      ...q.sort.map((k) => ({ ...k, expr: SORT_EXPRESSIONS[k.key] })),
-      { key: "id" as const, dir: lastDir, expr: sql`id` },
-    ];
-    const after = q.after;
-    if (after) {
-      query = query.where(
-        afterCursor(
-          keys.map((k) => ({
-            expr: k.expr,
-            dir: k.dir,
-            value: k.key === "id" ? after.id : sortValueOf(after, k.key),
-          })),
-        ),
-      );
-    }
-    for (const k of keys) query = query.orderBy(k.expr, k.dir);
-    const rows = await query.limit(q.limit + 1).execute();
-    return rows.map(toImage);
+    return query;
   }
 }
 
