@@ -548,37 +548,14 @@ describe("real client: the vitrine CLI", async () => {
       bySubject.map((b) => b.folderId),
       ["f-carol"],
     );
-    assert.equal(
-      (
-        await run([
-          "folder",
-          "unbind",
-          "--folder",
-          "f-carol",
-          "--subject",
-          carol,
-          "--role",
-          "viewer",
-          ...admin,
-        ])
-      ).status,
-      0,
-    );
+    const unbind = () =>
+      run(["folder", "unbind", "--folder", "f-carol", "--subject", carol, "--role", "viewer", ...admin]);
+    assert.equal((await unbind()).status, 0);
     assert.deepEqual(
       await ok(["folder", "list-bindings", "--folder", "f-carol", ...admin, "--format", "json"]),
       [],
     );
-    const again = await run([
-      "folder",
-      "unbind",
-      "--folder",
-      "f-carol",
-      "--subject",
-      carol,
-      "--role",
-      "viewer",
-      ...admin,
-    ]);
+    const again = await unbind();
     assert.equal(again.status, 1, "nothing to unbind");
   });
 

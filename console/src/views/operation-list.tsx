@@ -53,26 +53,8 @@ export function OperationList({ folder }: { folder: string }) {
       <h1 tabIndex={-1}>Operations in {folder || "(no folder)"}</h1>
       <ErrorNote error={error} />
       <div class="filters" role="group" aria-label="Filters">
-        <label>
-          State
-          <select value={state} onChange={(e) => setState((e.target as HTMLSelectElement).value)}>
-            <option value="">any</option>
-            <option value="running">running</option>
-            <option value="done">done</option>
-            <option value="failed">failed</option>
-            <option value="cancelled">cancelled</option>
-          </select>
-        </label>
-        <label>
-          Kind
-          <select value={kind} onChange={(e) => setKind((e.target as HTMLSelectElement).value)}>
-            <option value="">any</option>
-            <option value="Create">create</option>
-            <option value="Update">update</option>
-            <option value="Delete">delete</option>
-            <option value="access">sharing</option>
-          </select>
-        </label>
+        <Choice label="State" value={state} onChange={setState} options={STATES} />
+        <Choice label="Kind" value={kind} onChange={setKind} options={KINDS} />
       </div>
       {page && (
         <table class="operations">
@@ -145,6 +127,40 @@ export function OperationList({ folder }: { folder: string }) {
         </button>
       </nav>
     </section>
+  );
+}
+
+const STATES: [string, string][] = [
+  ["", "any"],
+  ["running", "running"],
+  ["done", "done"],
+  ["failed", "failed"],
+  ["cancelled", "cancelled"],
+];
+const KINDS: [string, string][] = [
+  ["", "any"],
+  ["Create", "create"],
+  ["Update", "update"],
+  ["Delete", "delete"],
+  ["access", "sharing"],
+];
+
+/** A labelled select of [value, text] options. */
+function Choice(props: {
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  options: [string, string][];
+}) {
+  return (
+    <label>
+      {props.label}
+      <select value={props.value} onChange={(e) => props.onChange((e.target as HTMLSelectElement).value)}>
+        {props.options.map(([value, text]) => (
+          <option value={value}>{text}</option>
+        ))}
+      </select>
+    </label>
   );
 }
 

@@ -3,14 +3,13 @@ import type { Json } from "./api-client.js";
 import {
   finish,
   imageIdOf,
-  listAll,
   oneImage,
-  positiveInt,
   registerDelete,
+  registerList,
   updateImage,
   withImageRef,
 } from "./image-commands.js";
-import { type Column, parseLabels, printList, printValue } from "./output.js";
+import { type Column, parseLabels, printValue } from "./output.js";
 import { type ClientFlags, Session, withClientOptions } from "./session.js";
 
 /** The BareMetal Image API's images (ISO images a server boots its installer from). */
@@ -41,15 +40,7 @@ Examples:
   vitrine baremetal image update debian-13 --description "installer"`,
     );
 
-  withClientOptions(image.command("list"))
-    .description("list the folder's BareMetal images")
-    .option("--filter <expr>", 'the API\'s filter, e.g. name="debian-13"')
-    .option("--limit <n>", "at most this many", (v) => positiveInt(v, "--limit"))
-    .action(async (flags: ClientFlags & { filter?: string; limit?: number }) => {
-      const s = new Session(flags);
-      const query = { folderId: s.folderId, filter: flags.filter };
-      printList(await listAll(s, BAREMETAL_IMAGES, "images", query, flags.limit), COLUMNS, s.format);
-    });
+  registerList(image, BAREMETAL_IMAGES, COLUMNS, "list the folder's BareMetal images", 'name="debian-13"');
 
   withImageRef(withClientOptions(image.command("get")))
     .description("show a BareMetal image")

@@ -82,24 +82,7 @@ Examples:
   vitrine image delete old-1 old-2`,
     );
 
-  withClientOptions(image.command("list"))
-    .description("list the folder's images")
-    .option("--filter <expr>", 'the API\'s filter, e.g. name="ubuntu"')
-    .option("--limit <n>", "at most this many", (v) => positiveInt(v, "--limit"))
-    .action(async (flags: ClientFlags & { filter?: string; limit?: number }) => {
-      const s = new Session(flags);
-      const images = await listAll(
-        s,
-        "/compute/v1/images",
-        "images",
-        {
-          folderId: s.folderId,
-          filter: flags.filter,
-        },
-        flags.limit,
-      );
-      printList(images, IMAGE_COLUMNS, s.format);
-    });
+  registerList(image, COMPUTE_IMAGES, IMAGE_COLUMNS, "list the folder's images", 'name="ubuntu"');
 
   withImageRef(withClientOptions(image.command("get")))
     .description("show an image")
@@ -355,6 +338,25 @@ export async function updateImage(
     body: { ...body, updateMask: mask.join(",") },
   });
   await finish(s, op, async, "updating");
+}
+
+/** `list` of an image service: the folder's images, filtered by the API, as a table or documents. */
+export function registerList(
+  parent: Command,
+  images: string,
+  columns: Column[],
+  description: string,
+  filterExample: string,
+): void {
+  withClientOptions(parent.command("list"))
+    .description(description)
+    .option("--filter <expr>", `the API's filter, e.g. ${filterExample}`)
+    .option("--limit <n>", "at most this many", (v) => positiveInt(v, "--limit"))
+    .action(async (flags: ClientFlags & { filter?: string; limit?: number }) => {
+      const s = new Session(flags);
+      const query = { folderId: s.folderId, filter: flags.filter };
+      printList(await listAll(s, images, "images", query, flags.limit), columns, s.format);
+    });
 }
 
 /** `delete [images...]` of an image service. */
