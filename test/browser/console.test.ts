@@ -559,6 +559,37 @@ describe("the web console in Chromium", () => {
         false,
         "the menu folds again",
       );
+      // Every view fits (wide tables scroll inside themselves, not the page), and a selection's
+      // bulk actions and the filters are reachable.
+      for (const [view, heading] of [
+        ["#/images", `Images in ${folder}`],
+        ["#/create", `Create an image in ${folder}`],
+        ["#/operations", `Operations in ${folder}`],
+        ["#/overview", "Overview"],
+      ] as const) {
+        await open(view);
+        await page.getByRole("heading", { name: heading, exact: true }).waitFor();
+        await page.waitForTimeout(300);
+        assert.ok(
+          await page.evaluate(
+            () =>
+              (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document
+                .documentElement.scrollWidth <= 420,
+          ),
+          `${view} fits 420 px`,
+        );
+        await shot(`${view.slice(2)}-420`);
+      }
+      await open("#/images");
+      await page.getByRole("checkbox", { name: "Select listed-1" }).check();
+      await page.getByRole("group", { name: "Selected images" }).getByText("1 image selected").waitFor();
+      assert.ok(
+        await page
+          .getByRole("group", { name: "Selected images" })
+          .getByRole("button", { name: "Delete" })
+          .isVisible(),
+      );
+      await page.getByRole("checkbox", { name: "Select listed-1" }).uncheck();
     } finally {
       await page.setViewportSize({ width: 1280, height: 900 });
     }

@@ -377,6 +377,19 @@ describe("real client: the vitrine CLI", async () => {
     );
   };
 
+  test("keep waiting after Ctrl-C: the bar comes back with the real speed and ends full", async () => {
+    const result = await interruptedImport("kept-waiting", 8, "n\r");
+    assert.equal(result.status, 0, result.output);
+    const after = result.output.slice(result.output.search(/Cancel operation/));
+    const speeds = [...after.matchAll(/\| ([\d.]+) (B|KiB|MiB|GiB)\/s/g)].map(
+      ([, n, unit]) => Number(n) * 1024 ** ["B", "KiB", "MiB", "GiB"].indexOf(unit!),
+    );
+    assert.ok(speeds.length > 0, after);
+    // The source trickles 160 KiB/s: a speed counted from 0 at the bar's return would be many MiB/s.
+    for (const speed of speeds) assert.ok(speed < 1024 ** 2, `${speed} B/s after the prompt:\n${after}`);
+    assert.match(after, /importing \[█+\] 100% /);
+  });
+
   test("a second Ctrl-C at the cancel question leaves the operation running, and says so", async () => {
     const result = await interruptedImport("kept-running", 8, "\x03");
     assert.equal(result.status, 130, result.output);
@@ -429,6 +442,17 @@ describe("real client: the vitrine CLI", async () => {
     assert.equal(deleted.stdout, "");
     assert.match(deleted.stderr, /deleted fam-1 \(\w+\)\ndeleted fam-2-x+ \(\w+\)\n/);
     assert.equal((await run(["image", "get", older.id])).status, 1);
+    // On a terminal too (its width, 80 columns in this pseudo-terminal).
+    await ok(["image", "create", "--source-uri", uri, "--name", `long-${"y".repeat(58)}`]);
+    const onTty = await onTerminal(["image", "list"]);
+    const escapes = new RegExp(`${String.fromCharCode(27)}\\[[0-9;?]*[A-Za-z]`, "g");
+    const lines = onTty.output
+      .replace(escapes, "")
+      .split(/\r?\n/)
+      .filter((l) => l.includes("│"));
+    assert.ok(lines.length >= 3, onTty.output);
+    for (const line of lines) assert.ok(line.length <= 80, `${line.length}: ${line}`);
+    await ok(["image", "delete", `long-${"y".repeat(58)}`]);
     // A typo deletes nothing: every image is looked up first.
     const keep = await ok(["image", "create", "--source-uri", uri, "--name", "keep-me"]);
     assert.equal((await run(["image", "delete", "keep-me", "no-such-image"])).status, 1);
