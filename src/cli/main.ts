@@ -7,7 +7,7 @@ import { catalogFor } from "../storage/stores-for-config.js";
 import { copyInstallation } from "./copy.js";
 import { type DoctorReport, runDoctor } from "./doctor.js";
 import type { Json } from "./client/api-client.js";
-import { humanBytes, outputFormat, printList, printValue } from "./client/output.js";
+import { humanBytes, outputFormat, printList, printValue, tableTime } from "./client/output.js";
 import { registerConfigCommands } from "./client/config-commands.js";
 import { EXIT, UsageError, describeFailure } from "./client/exit-codes.js";
 import { registerBareMetalCommands } from "./client/baremetal-commands.js";
@@ -90,12 +90,6 @@ type AdminFlags = { dataDir?: string; database?: string; format?: string };
 const formatOption = ["--format <format>", "table on a terminal, json otherwise (or yaml)"] as const;
 /** A time for scripts: ISO 8601 in UTC, to the second. */
 const when = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
-/** The same time in a table, for people: "2026-12-02 09:14:27" (UTC). */
-const shortTime = (iso: unknown): string =>
-  String(iso ?? "")
-    .replace("T", " ")
-    .replace(/Z$/, "");
-
 const dataDirOption = ["--data-dir <dir>", "the service's data directory (env VITRINE_DATA_DIR)"] as const;
 const databaseOption = ["--database <url>", "a postgres:// catalog (env VITRINE_DATABASE_URL)"] as const;
 
@@ -140,7 +134,7 @@ subject
         { heading: "NAME", cell: (x) => String(x.name) },
         { heading: "TYPE", cell: (x) => String(x.type) },
         { heading: "ADMIN", cell: (x) => (x.isAdmin ? "yes" : "") },
-        { heading: "CREATED", cell: (x) => shortTime(x.createdAt) },
+        { heading: "CREATED", cell: (x) => tableTime(x.createdAt) },
       ],
       outputFormat(flags.format),
     );
@@ -201,7 +195,7 @@ token
         { heading: "ID", cell: (t) => String(t.id) },
         { heading: "SUBJECT", cell: (t) => String(t.subjectId) },
         { heading: "PROJECT", cell: (t) => String(t.projectId ?? "") },
-        { heading: "CREATED", cell: (t) => shortTime(t.createdAt) },
+        { heading: "CREATED", cell: (t) => tableTime(t.createdAt) },
         {
           heading: "STATE",
           cell: (t) =>

@@ -521,10 +521,13 @@ describe("real client: the vitrine CLI", async () => {
 
   test("admin commands list what they create: subjects, tokens, folder bindings; unbind", async () => {
     const admin = ["--data-dir", server.dataDir];
+    /** An admin list command's answer, as JSON. */
+    const listed = async (...args: string[]) =>
+      (await ok([...args, ...admin, "--format", "json"])) as unknown as Json[];
     const created = await run(["subject", "create", "--name", "carol", ...admin]);
     assert.equal(created.status, 0, created.stderr);
     const carol = created.stdout.trim();
-    const subjects = (await ok(["subject", "list", ...admin, "--format", "json"])) as unknown as Json[];
+    const subjects = await listed("subject", "list");
     assert.deepEqual(
       subjects.filter((x) => x.id === carol).map((x) => [x.name, x.type, x.isAdmin]),
       [["carol", "userAccount", false]],
@@ -535,39 +538,15 @@ describe("real client: the vitrine CLI", async () => {
       0,
     );
     const token = (await run(["token", "create", "--subject", carol, "--ttl", "1d", ...admin])).stdout.trim();
-    const tokens = (await ok([
-      "token",
-      "list",
-      "--subject",
-      carol,
-      ...admin,
-      "--format",
-      "json",
-    ])) as unknown as Json[];
+    const tokens = await listed("token", "list", "--subject", carol);
     assert.equal(tokens.length, 1);
     assert.match(String(tokens[0]!.id), /^[0-9a-f]{12}$/);
     assert.ok(tokens[0]!.expiresAt && !JSON.stringify(tokens).includes(token), "never the token's value");
-    const bindings = (await ok([
-      "folder",
-      "list-bindings",
-      "--folder",
-      "f-carol",
-      ...admin,
-      "--format",
-      "json",
-    ])) as unknown as Json[];
+    const bindings = await listed("folder", "list-bindings", "--folder", "f-carol");
     assert.deepEqual(bindings, [
       { folderId: "f-carol", role: "viewer", subjectType: "userAccount", subjectId: carol },
     ]);
-    const bySubject = (await ok([
-      "folder",
-      "list-bindings",
-      "--subject",
-      carol,
-      ...admin,
-      "--format",
-      "json",
-    ])) as unknown as Json[];
+    const bySubject = await listed("folder", "list-bindings", "--subject", carol);
     assert.deepEqual(
       bySubject.map((b) => b.folderId),
       ["f-carol"],
@@ -575,10 +554,7 @@ describe("real client: the vitrine CLI", async () => {
     const unbind = () =>
       run(["folder", "unbind", "--folder", "f-carol", "--subject", carol, "--role", "viewer", ...admin]);
     assert.equal((await unbind()).status, 0);
-    assert.deepEqual(
-      await ok(["folder", "list-bindings", "--folder", "f-carol", ...admin, "--format", "json"]),
-      [],
-    );
+    assert.deepEqual(await listed("folder", "list-bindings", "--folder", "f-carol"), []);
     const again = await unbind();
     assert.equal(again.status, 1, "nothing to unbind");
   });

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { Json } from "./api-client.js";
 import {
+  changeOf,
   finish,
   imageIdOf,
   oneImage,
@@ -87,10 +88,7 @@ Examples:
         flags: RefFlags & { newName?: string; description?: string; labels?: string; async?: boolean },
       ) => {
         const s = new Session(flags);
-        const body: Json = {};
-        if (flags.newName !== undefined) body.name = flags.newName;
-        if (flags.description !== undefined) body.description = flags.description;
-        if (flags.labels !== undefined) body.labels = parseLabels(flags.labels);
+        const body = changeOf(flags);
         const what = "--new-name, --description or --labels";
         await updateImage(s, BAREMETAL_IMAGES, oneImage(ref, flags), body, what, flags.async);
       },

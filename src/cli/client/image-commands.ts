@@ -174,10 +174,7 @@ Examples:
         },
       ) => {
         const s = new Session(flags);
-        const body: Json = {};
-        if (flags.newName !== undefined) body.name = flags.newName;
-        if (flags.description !== undefined) body.description = flags.description;
-        if (flags.labels !== undefined) body.labels = parseLabels(flags.labels);
+        const body = changeOf(flags);
         if (flags.minDiskSize !== undefined) {
           body.minDiskSize = String(parseBytes(flags.minDiskSize, "--min-disk-size"));
         }
@@ -320,6 +317,15 @@ export async function finish(s: Session, op: Json, async: boolean | undefined, l
 /** An image as people read it (sizes in units) or as scripts do (the API's document). */
 function printImage(s: Session, image: Json): void {
   printValue(s.format === "table" ? forPeople(image) : image, s.format);
+}
+
+/** The fields both image services change: `update`'s --new-name, --description and --labels. */
+export function changeOf(flags: { newName?: string; description?: string; labels?: string }): Json {
+  const body: Json = {};
+  if (flags.newName !== undefined) body.name = flags.newName;
+  if (flags.description !== undefined) body.description = flags.description;
+  if (flags.labels !== undefined) body.labels = parseLabels(flags.labels);
+  return body;
 }
 
 /** A change of the fields in `body` (its keys are the update mask), followed to its end. */

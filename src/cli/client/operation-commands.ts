@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { Json } from "./api-client.js";
-import { type Column, printList, printValue } from "./output.js";
+import { type Column, printList, printValue, tableTime } from "./output.js";
 import { imageIdOf, listAll, positiveInt } from "./image-commands.js";
 import { type ClientFlags, Session, withClientOptions } from "./session.js";
 import { waitForOperation } from "./wait.js";
@@ -9,13 +9,7 @@ const OPERATION_COLUMNS: Column[] = [
   { heading: "ID", cell: (o) => String(o.id ?? "") },
   { heading: "DESCRIPTION", cell: (o) => String(o.description ?? "") },
   // To the minute: the table fits 80 columns (`operation get` has the exact times).
-  {
-    heading: "CREATED",
-    cell: (o) =>
-      String(o.createdAt ?? "")
-        .replace("T", " ")
-        .slice(0, 16),
-  },
+  { heading: "CREATED", cell: (o) => tableTime(o.createdAt, "minute") },
   { heading: "STATUS", cell: (o) => statusOf(o) },
 ];
 

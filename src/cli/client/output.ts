@@ -112,6 +112,14 @@ export function snakeKeys(value: unknown): unknown {
   );
 }
 
+/** An ISO 8601 time as a table shows it: "2026-12-02 09:14:27" (UTC), or to the minute. */
+export function tableTime(iso: unknown, to: "minute" | "second" = "second"): string {
+  const shown = String(iso ?? "")
+    .replace("T", " ")
+    .replace(/(\.\d+)?Z$/, "");
+  return to === "minute" ? shown.slice(0, 16) : shown;
+}
+
 const UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
 
 /** Bytes for people: "10 GiB", "1.5 MiB". */
