@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { internal, isVitrineError, isWatchedRefusal, needsOperatorAttention } from "../core/errors.js";
+import { internal, isVitrineError, needsOperatorAttention } from "../core/errors.js";
 import { logWatchedRefusal } from "../observability/refusals.js";
 import type { Operation, OperationError, OperationProgress } from "../core/operation.js";
 import type { OperationRunner, OperationRunners, RunContext } from "../core/operations/operation-runner.js";
@@ -237,9 +237,11 @@ export class OperationEngine implements OperationQueue {
             : { code: "INTERNAL", message: "Internal error" };
       if (error.code === "INTERNAL" || (isVitrineError(err) && needsOperatorAttention(err))) {
         log.error({ err }, "operation failed");
-      } else if (isWatchedRefusal(err)) {
-        logWatchedRefusal(log, err, { subject: op.createdBy, folder: op.folderId, image: op.resourceId });
-      } else log.info({ code: error.code, message: error.message }, "operation failed");
+      } else if (
+        !logWatchedRefusal(log, err, { subject: op.createdBy, folder: op.folderId, image: op.resourceId })
+      ) {
+        log.info({ code: error.code, message: error.message }, "operation failed");
+      }
       if (error.code === "CANCELLED") outcome = "cancelled";
       await this.fail(op, error).catch((e: unknown) =>
         // Still leased to this worker: when the lease expires a worker runs it again.

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { Principal } from "../../core/principal.js";
 import type { RefusalContext } from "../../observability/refusals.js";
 import "./request-context.js";
 
@@ -40,12 +41,14 @@ export function refusalContext(request: FastifyRequest): RefusalContext {
   const params = (request.params ?? {}) as Record<string, string | undefined>;
   return {
     subject: subjectOf(request),
-    folder: (request.principal as typeof request.principal | undefined)?.projectId,
+    folder: principalOf(request)?.projectId,
     image: params.imageId ?? params.imageRef?.split(":")[0],
   };
 }
 
+/** Who the request was authenticated as; none before authentication (or when it failed). */
+const principalOf = (request: FastifyRequest): Principal | undefined =>
+  request.principal as Principal | undefined;
+
 /** The authenticated subject; none before authentication or for an anonymous caller. */
-function subjectOf(request: FastifyRequest): string | undefined {
-  return (request.principal as typeof request.principal | undefined)?.subjectId;
-}
+const subjectOf = (request: FastifyRequest): string | undefined => principalOf(request)?.subjectId;

@@ -33,7 +33,7 @@ export class RunCreateImage implements OperationRunner {
     const { op } = ctx;
     const task = taskOf(op);
     const { catalog, blobs } = this.deps;
-    await blobs.discardPending(pendingTag({ type: "operation", operationId: op.id })); // an earlier attempt's leftovers
+    await blobs.discardPending(tagOf(op)); // an earlier attempt's leftovers
 
     const image = await catalog.images.findById(op.resourceId);
     if (!image) throw notFound(`Image ${op.resourceId} not found`);
@@ -75,7 +75,7 @@ export class RunCreateImage implements OperationRunner {
 
   async cleanup(op: Operation): Promise<void> {
     const { blobs } = this.deps;
-    await blobs.discardPending(pendingTag({ type: "operation", operationId: op.id }));
+    await blobs.discardPending(tagOf(op));
     const { source } = taskOf(op);
     await releaseBlob(this.deps, source.type === "staged" ? source.blobKey : op.id);
   }
@@ -92,7 +92,7 @@ export class RunCreateImage implements OperationRunner {
       source: data.stream,
       onBytes: (bytesDone) => ctx.reportProgress({ bytesDone, bytesTotal: data.length }),
       key: op.id,
-      tag: pendingTag({ type: "operation", operationId: op.id }),
+      tag: tagOf(op),
       signal,
       maxBytes: this.deps.maxImageBytes,
       maxVirtualSize: this.deps.formats.maxVirtualSize,
@@ -108,6 +108,9 @@ function taskOf(op: Operation): CreateImageTask {
   if (op.task.type !== "create") throw internal(`operation ${op.id} carries no create task`);
   return op.task;
 }
+
+/** The tag of the data this operation writes: its pending data is found (and dropped) by it. */
+const tagOf = (op: Operation): string => pendingTag({ type: "operation", operationId: op.id });
 
 /** Makes the image active with what `fields` derives from it as it is stored now. */
 async function finish(
