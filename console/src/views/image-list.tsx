@@ -1,12 +1,19 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type Json, call, query } from "../api.js";
 import { bytes, when } from "../format.js";
-import { ErrorNote } from "./parts.js";
+import { Choice, CommittedInput, ErrorNote } from "./parts.js";
 
 const PAGE = 50;
 const STATUSES = ["", "queued", "saving", "importing", "uploading", "active", "deactivated", "killed"];
 const FORMATS = ["", "qcow2", "raw", "vmdk", "vhd", "vhdx", "vdi", "iso"];
 const VISIBILITIES = ["", "private", "shared", "community", "public"];
+const KINDS: [string, string][] = [
+  ["", "any"],
+  ["compute", "Compute"],
+  ["baremetal", "BareMetal"],
+];
+/** A select's options from its values, "" read as "any". */
+const anyOf = (values: string[]): [string, string][] => values.map((v) => [v, v || "any"]);
 type SortKey = "created_at" | "name" | "size" | "status";
 const SORT_KEYS: SortKey[] = ["created_at", "name", "size", "status"];
 
@@ -150,12 +157,8 @@ export function ImageList({ folder, params }: { folder: string; params: URLSearc
     };
   }, [folder, marker, sort.key, sort.dir, filterKey, version]);
 
-  const setFilter = (name: Filter) => (e: Event) =>
-    go({
-      ...state,
-      markers: [],
-      filters: { ...filters, [name]: (e.target as HTMLInputElement).value.trim() },
-    });
+  const setFilter = (name: Filter) => (value: string) =>
+    go({ ...state, markers: [], filters: { ...filters, [name]: value.trim() } });
   const onTyped = (e: Event) => {
     const value = (e.target as HTMLInputElement).value;
     setTyped(value);
@@ -201,8 +204,7 @@ export function ImageList({ folder, params }: { folder: string; params: URLSearc
       {total !== null && (
         <p class="total" role="status">
           {total.count}
-          {total.capped ? "+" : ""} image{total.count === 1 ? "" : "s"}{" "}
-          {FILTERS.some((f) => filters[f] !== "") ? "match" : "in the folder"}
+          {total.capped ? "+" : ""} image{total.count === 1 ? "" : "s"} {filtered ? "match" : "in the folder"}
         </p>
       )}
       <form class="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filters">
@@ -210,69 +212,33 @@ export function ImageList({ folder, params }: { folder: string; params: URLSearc
           Name contains
           <input name="name" type="search" value={typed} onInput={onTyped} />
         </label>
-        <label>
-          Kind
-          <select name="kind" value={filters.kind} onChange={setFilter("kind")}>
-            <option value="">any</option>
-            <option value="compute">Compute</option>
-            <option value="baremetal">BareMetal</option>
-          </select>
-        </label>
-        {/* Typed filters are the user's until committed (Enter, or leaving the box); the URL's
-            value replaces them only when the URL changes (the back button), so a re-render
-            after another filter does not wipe what is being typed. */}
-        <label>
-          Family
-          <input
-            name="family"
-            key={`family:${filters.family}`}
-            defaultValue={filters.family}
-            onChange={setFilter("family")}
-          />
-        </label>
-        <label>
-          Label
-          <input
-            name="label"
-            key={`label:${filters.label}`}
-            defaultValue={filters.label}
-            placeholder="key=value"
-            onChange={setFilter("label")}
-          />
-        </label>
-        <label>
-          Status
-          <select name="status" value={filters.status} onChange={setFilter("status")}>
-            {STATUSES.map((s) => (
-              <option value={s}>{s || "any"}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Visibility
-          <select name="visibility" value={filters.visibility} onChange={setFilter("visibility")}>
-            {VISIBILITIES.map((v) => (
-              <option value={v}>{v || "any"}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Format
-          <select name="disk_format" value={filters.disk_format} onChange={setFilter("disk_format")}>
-            {FORMATS.map((f) => (
-              <option value={f}>{f || "any"}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Tag
-          <input
-            name="tag"
-            key={`tag:${filters.tag}`}
-            defaultValue={filters.tag}
-            onChange={setFilter("tag")}
-          />
-        </label>
+        <Choice label="Kind" value={filters.kind} onChange={setFilter("kind")} options={KINDS} />
+        <CommittedInput label="Family" value={filters.family} onCommit={setFilter("family")} />
+        <CommittedInput
+          label="Label"
+          value={filters.label}
+          placeholder="key=value"
+          onCommit={setFilter("label")}
+        />
+        <Choice
+          label="Status"
+          value={filters.status}
+          onChange={setFilter("status")}
+          options={anyOf(STATUSES)}
+        />
+        <Choice
+          label="Visibility"
+          value={filters.visibility}
+          onChange={setFilter("visibility")}
+          options={anyOf(VISIBILITIES)}
+        />
+        <Choice
+          label="Format"
+          value={filters.disk_format}
+          onChange={setFilter("disk_format")}
+          options={anyOf(FORMATS)}
+        />
+        <CommittedInput label="Tag" value={filters.tag} onCommit={setFilter("tag")} />
         <details class="columns">
           <summary>Columns</summary>
           {COLUMNS.map((c) => (

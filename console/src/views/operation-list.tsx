@@ -2,7 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { type Json, call, query } from "../api.js";
 import { bytes, when } from "../format.js";
 import { operationResult } from "./image-detail.js";
-import { ErrorNote } from "./parts.js";
+import { Choice, ErrorNote } from "./parts.js";
 
 /**
  * The folder's operations, newest first (`GET /operations?folderId=`, Vitrine's extension): what
@@ -144,25 +144,6 @@ const KINDS: [string, string][] = [
   ["Delete", "delete"],
   ["access", "sharing"],
 ];
-
-/** A labelled select of [value, text] options. */
-function Choice(props: {
-  label: string;
-  value: string;
-  onChange: (value: string) => void;
-  options: [string, string][];
-}) {
-  return (
-    <label>
-      {props.label}
-      <select value={props.value} onChange={(e) => props.onChange((e.target as HTMLSelectElement).value)}>
-        {props.options.map(([value, text]) => (
-          <option value={value}>{text}</option>
-        ))}
-      </select>
-    </label>
-  );
-}
 
 /** Whether an operation passes the state and kind filters. */
 function matches(op: Json, state: string, kind: string): boolean {

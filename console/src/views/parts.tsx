@@ -42,3 +42,46 @@ export function Progress({ value, max, text }: { value: number; max: number | nu
     </div>
   );
 }
+
+/** A labelled select of [value, text] options. */
+export function Choice(props: {
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  options: [string, string][];
+}) {
+  return (
+    <label>
+      {props.label}
+      <select value={props.value} onChange={(e) => props.onChange((e.target as HTMLSelectElement).value)}>
+        {props.options.map(([value, text]) => (
+          <option value={value}>{text}</option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+/**
+ * A typed filter, the user's until committed (Enter, or leaving the box): the URL's value
+ * replaces what is typed only when that value changes (the back button), so a re-render after
+ * another filter does not wipe it.
+ */
+export function CommittedInput(props: {
+  label: string;
+  value: string;
+  onCommit: (value: string) => void;
+  placeholder?: string;
+}) {
+  return (
+    <label>
+      {props.label}
+      <input
+        key={`${props.label}:${props.value}`}
+        defaultValue={props.value}
+        placeholder={props.placeholder}
+        onChange={(e) => props.onCommit((e.target as HTMLInputElement).value)}
+      />
+    </label>
+  );
+}
