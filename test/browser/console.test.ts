@@ -27,6 +27,28 @@ async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise
   }
 }
 
+/** The token the console keeps in the tab's session storage (null when signed out). */
+const storedToken = (p: Page): Promise<string | null> =>
+  p.evaluate(() => (globalThis as unknown as BrowserGlobals).sessionStorage.getItem("vitrine.token"));
+
+/** Whether the page fits `width` pixels: nothing scrolls sideways. */
+const fitsWidth = (p: Page, width: number): Promise<boolean> =>
+  p.evaluate(
+    (w) =>
+      (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document
+        .documentElement.scrollWidth <= w,
+    width,
+  );
+
+/** Signs `p` in at `base` with `token` in `folder`, as a person types it, and waits for the list. */
+async function signIn(p: Page, base: string, token: string, folder: string): Promise<void> {
+  await p.goto(`${base}/console/`);
+  await p.getByLabel("API token").fill(token);
+  await p.getByLabel("Folder / project id").fill(folder);
+  await p.getByRole("button", { name: "Sign in" }).click();
+  await p.getByRole("heading", { name: `Images in ${folder}` }).waitFor();
+}
+
 /** Screenshots of each main screen, kept as the test's artifacts (and the README's pictures). */
 const ARTIFACTS = path.join(process.cwd(), "test-artifacts", "console");
 
@@ -111,10 +133,7 @@ describe("the web console in Chromium", () => {
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("heading", { name: `Images in ${folder}` }).waitFor();
     assert.ok(!page.url().includes(server.token));
-    const stored = await page.evaluate(() =>
-      (globalThis as unknown as BrowserGlobals).sessionStorage.getItem("vitrine.token"),
-    );
-    assert.equal(stored, server.token);
+    assert.equal(await storedToken(page), server.token);
   });
 
   test("upload a qcow2: the progress bar reaches the end, the image is active with md5sum's MD5", async () => {
@@ -154,11 +173,7 @@ describe("the web console in Chromium", () => {
     const proxy = await startSlowProxy(server.url, 2 * 1024 * 1024);
     const slow = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     try {
-      await slow.goto(`${proxy.url}/console/`);
-      await slow.getByLabel("API token").fill(server.token);
-      await slow.getByLabel("Folder / project id").fill(folder);
-      await slow.getByRole("button", { name: "Sign in" }).click();
-      await slow.getByRole("heading", { name: `Images in ${folder}` }).waitFor();
+      await signIn(slow, proxy.url, server.token, folder);
       await slow.getByRole("link", { name: "Create image" }).click();
       await slow.getByLabel("Name", { exact: true }).fill("cancelled-upload");
       await slow.getByLabel("File", { exact: true }).setInputFiles(image("raw", 32).path);
@@ -535,14 +550,7 @@ describe("the web console in Chromium", () => {
     try {
       await open(`#/images/${uuid}`);
       await page.getByRole("heading", { name: "uploaded-in-browser" }).waitFor();
-      assert.ok(
-        await page.evaluate(() => {
-          const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } })
-            .document;
-          return root.documentElement.scrollWidth <= 420;
-        }),
-        "the page fits 420 px",
-      );
+      assert.ok(await fitsWidth(page, 420), "the page fits 420 px");
       await shot("image-detail-420");
       await open("#/images");
       await page.getByRole("heading", { name: `Images in ${folder}` }).waitFor();
@@ -570,14 +578,7 @@ describe("the web console in Chromium", () => {
         await open(view);
         await page.getByRole("heading", { name: heading, exact: true }).waitFor();
         await page.waitForTimeout(300);
-        assert.ok(
-          await page.evaluate(
-            () =>
-              (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document
-                .documentElement.scrollWidth <= 420,
-          ),
-          `${view} fits 420 px`,
-        );
+        assert.ok(await fitsWidth(page, 420), `${view} fits 420 px`);
         await shot(`${view.slice(2)}-420`);
       }
       await open("#/images");
@@ -618,11 +619,7 @@ describe("the web console in Chromium", () => {
     admin("folder", "bind", "--folder", folder, "--subject", subject, "--role", role);
     const token = admin("token", "create", "--subject", subject, "--project", folder);
     const other = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await other.goto(`${server.url}/console/`);
-    await other.getByLabel("API token").fill(token);
-    await other.getByLabel("Folder / project id").fill(folder);
-    await other.getByRole("button", { name: "Sign in" }).click();
-    await other.getByRole("heading", { name: `Images in ${folder}` }).waitFor();
+    await signIn(other, server.url, token, folder);
     return { page: other, token };
   };
 
@@ -655,12 +652,7 @@ describe("the web console in Chromium", () => {
         .getByText("Your session ended (the token was revoked or expired): sign in again.")
         .waitFor({ timeout: 20_000 });
       await other.getByLabel("API token").waitFor();
-      assert.equal(
-        await other.evaluate(() =>
-          (globalThis as unknown as BrowserGlobals).sessionStorage.getItem("vitrine.token"),
-        ),
-        null,
-      );
+      assert.equal(await storedToken(other), null);
     } finally {
       await other.close();
     }
@@ -704,23 +696,14 @@ describe("the web console in Chromium", () => {
     const session = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     try {
       const first = await session.newPage();
-      await first.goto(`${server.url}/console/`);
-      await first.getByLabel("API token").fill(server.token);
-      await first.getByLabel("Folder / project id").fill(folder);
-      await first.getByRole("button", { name: "Sign in" }).click();
-      await first.getByRole("heading", { name: `Images in ${folder}` }).waitFor();
+      await signIn(first, server.url, server.token, folder);
       const tab = await session.newPage();
       await tab.goto(`${server.url}/console/#/operations`);
       // Taken from the open tab (same origin, same browser session), not typed again.
       await tab.getByRole("heading", { name: `Operations in ${folder}` }).waitFor();
       await first.getByRole("button", { name: "Sign out" }).click();
       await tab.getByLabel("API token").waitFor();
-      assert.equal(
-        await tab.evaluate(() =>
-          (globalThis as unknown as BrowserGlobals).sessionStorage.getItem("vitrine.token"),
-        ),
-        null,
-      );
+      assert.equal(await storedToken(tab), null);
     } finally {
       await session.close();
     }
@@ -729,11 +712,6 @@ describe("the web console in Chromium", () => {
   test("sign-out forgets the token", async () => {
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByLabel("API token").waitFor();
-    assert.equal(
-      await page.evaluate(() =>
-        (globalThis as unknown as BrowserGlobals).sessionStorage.getItem("vitrine.token"),
-      ),
-      null,
-    );
+    assert.equal(await storedToken(page), null);
   });
 });
