@@ -1,3 +1,4 @@
+import { catalogLimits } from "./core/quotas/catalog-limits.js";
 import cluster from "node:cluster";
 import fs from "node:fs";
 import { hostname } from "node:os";
@@ -233,6 +234,7 @@ export function assemble(
     formats: config.formats,
     maxImageBytes: config.maxImageBytes,
     externalSubjects: config.keystone !== null,
+    limits: catalogLimits,
     nodeId,
   };
   const engine = new OperationEngine(

@@ -13,6 +13,7 @@ import { EXIT, UsageError, describeFailure } from "./client/exit-codes.js";
 import { registerBareMetalCommands } from "./client/baremetal-commands.js";
 import { registerImageCommands } from "./client/image-commands.js";
 import { registerOperationCommands } from "./client/operation-commands.js";
+import { registerQuotaCommands } from "./client/quota-commands.js";
 import { loadConfig } from "../config.js";
 import { serve } from "../serve.js";
 
@@ -358,6 +359,7 @@ program
 registerImageCommands(program);
 registerBareMetalCommands(program);
 registerOperationCommands(program);
+registerQuotaCommands(program);
 registerConfigCommands(program);
 
 function printDoctorReport(report: DoctorReport): void {

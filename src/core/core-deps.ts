@@ -1,3 +1,4 @@
+import type { LimitSource } from "./ports/limit-source.js";
 import type { FormatPolicy } from "./format-policy.js";
 import type { CoreBlobs } from "./ports/blob-store.js";
 import type { Catalog } from "./ports/catalog.js";
@@ -21,6 +22,8 @@ export interface CoreDeps {
    * external identity source an unknown subject is a typo, refused rather than bound to nothing.
    */
   externalSubjects: boolean;
+  /** Where each project's quota limits come from (the catalog, or Keystone's unified limits). */
+  limits: LimitSource;
   /** This node's id (NodeRecord.id): uploads it streams are recorded under it. */
   nodeId: string;
 }

@@ -58,6 +58,12 @@ import { type ListOperationsInput, listOperations } from "./operations/list-oper
 import type { OperationRunners } from "./operations/operation-runner.js";
 import type { Principal } from "./principal.js";
 import {
+  getProjectQuota,
+  getQuotaDefaults,
+  listProjectQuotas,
+  setProjectLimit,
+} from "./quotas/project-quotas.js";
+import {
   listImageAccessBindings,
   setImageAccessBindings,
   updateImageAccessBindings,
@@ -149,6 +155,14 @@ export function buildCore(deps: CoreDeps) {
       associations: (p: P, ns: string) => listAssociations(deps, p, ns),
       associate: (p: P, ns: string, input: AssociationInput) => associate(deps, p, ns, input),
       dissociate: (p: P, ns: string, resourceType: string) => dissociate(deps, p, ns, resourceType),
+    },
+    /** Per-project limits and usage (core/quotas). */
+    quotas: {
+      get: (p: P, projectId: string) => getProjectQuota(deps, p, projectId),
+      list: (p: P, max: number) => listProjectQuotas(deps, p, max),
+      defaults: (p: P) => getQuotaDefaults(deps, p),
+      setLimit: (p: P, projectId: string | null, resource: string, value: number | null) =>
+        setProjectLimit(deps, p, projectId, resource, value),
     },
     /** Readiness: both stores answer. */
     ping: async () => {

@@ -80,6 +80,8 @@ export type ErrorReason =
   | "PROPERTY_MISSING"
   /** args: tag */
   | "TAG_MISSING"
+  /** A project's limit would be passed. args: resource, projectId, limit, usage, requested (core units) */
+  | "QUOTA_EXCEEDED"
   /** The caller already used the idempotency key: the operation it started is the answer. */
   | "IDEMPOTENCY_REPLAY";
 
@@ -154,13 +156,15 @@ export const needsOperatorAttention = (err: VitrineError): boolean =>
 
 /**
  * Refusals an operator wants to see even though the caller caused them: a hostile or disallowed
- * image, an import URL the allow-list refused, a source guessing tokens (rate-limited).
+ * image, an import URL the allow-list refused, a source guessing tokens (rate-limited), a project
+ * at its quota (someone will ask for more).
  */
 const WATCHED_REASONS: ReadonlySet<ErrorReason> = new Set<ErrorReason>([
   "IMAGE_REFUSED",
   "FORMAT_NOT_ALLOWED",
   "URI_REFUSED",
   "RATE_LIMITED",
+  "QUOTA_EXCEEDED",
 ]);
 
 export const isWatchedRefusal = (err: unknown): err is VitrineError =>

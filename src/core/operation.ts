@@ -1,6 +1,6 @@
 import type { AccessBindingDelta } from "./access-binding.js";
 import type { DiskFormat } from "./disk-format.js";
-import type { ErrorCode, FieldViolation } from "./errors.js";
+import type { ErrorArgs, ErrorCode, ErrorReason, FieldViolation } from "./errors.js";
 import type { ChangeRules, ImageChange } from "./image-change.js";
 import type { Image } from "./image.js";
 
@@ -12,6 +12,9 @@ export interface OperationError {
   code: ErrorCode;
   message: string;
   violations?: FieldViolation[];
+  /** The finer cause, with what a dialect needs to word or detail it (a quota's name, ...). */
+  reason?: ErrorReason;
+  args?: ErrorArgs;
 }
 
 /** The response of a finished operation, in core terms: the image as it was when the operation ended. */

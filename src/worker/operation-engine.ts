@@ -233,7 +233,12 @@ export class OperationEngine implements OperationQueue {
         reason instanceof CancelRequested
           ? cancelledError()
           : isVitrineError(err)
-            ? { code: err.code, message: err.message, violations: err.violations }
+            ? {
+                code: err.code,
+                message: err.message,
+                violations: err.violations,
+                ...(err.reason ? { reason: err.reason, args: err.args } : {}),
+              }
             : { code: "INTERNAL", message: "Internal error" };
       if (error.code === "INTERNAL" || (isVitrineError(err) && needsOperatorAttention(err))) {
         log.error({ err }, "operation failed");

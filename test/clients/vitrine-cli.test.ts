@@ -379,7 +379,11 @@ describe("real client: the vitrine CLI", async () => {
 
   test("keep waiting after Ctrl-C: the bar comes back with the real speed and ends full", async () => {
     const result = await interruptedImport("kept-waiting", 8, "n\r");
-    assert.equal(result.status, 0, result.output);
+    assert.equal(
+      result.status,
+      0,
+      `exit status ${result.status}; the output's end:\n${result.output.slice(-1500)}`,
+    );
     const after = result.output.slice(result.output.search(/Cancel operation/));
     const speeds = [...after.matchAll(/\| ([\d.]+) (B|KiB|MiB|GiB)\/s/g)].map(
       ([, n, unit]) => Number(n) * 1024 ** ["B", "KiB", "MiB", "GiB"].indexOf(unit!),

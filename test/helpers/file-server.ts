@@ -6,7 +6,7 @@ import path from "node:path";
 /**
  * A local HTTP server standing in for object storage. `/files/<name>` serves a registered file;
  * `/slow/<name>` trickles it (`chunkBytes` every `intervalMs`) so an import stays in progress;
- * `/status/<code>` answers that status; `/redirect/<name>` redirects to `/files/<name>`.
+ * `/chunked/<name>` sends it without a Content-Length; `/status/<code>` answers that status; `/redirect/<name>` redirects to `/files/<name>`.
  */
 export interface FileServer {
   url: string;
@@ -41,6 +41,12 @@ export async function startFileServer(
       return;
     }
     const size = fs.statSync(file).size;
+    if (mode === "chunked") {
+      // No length announced: the reader learns the size only at the end.
+      res.writeHead(200, { "content-type": "application/octet-stream" });
+      fs.createReadStream(file).pipe(res);
+      return;
+    }
     res.writeHead(200, { "content-length": size, "content-type": "application/octet-stream" });
     if (mode === "slow") {
       const fd = fs.openSync(file, "r");

@@ -54,6 +54,7 @@ describe("image data use cases", () => {
       signal,
       mode,
       formatsByDeclared: DECLARED,
+      announcedBytes: null,
     });
 
   it("an upload activates a queued image with its measured data, and it downloads whole or in ranges", async () => {
@@ -97,6 +98,7 @@ describe("image data use cases", () => {
       signal: aborter.signal,
       mode: "file",
       formatsByDeclared: DECLARED,
+      announcedBytes: null,
     });
     setTimeout(() => aborter.abort(new Error("client gone")), 50);
     await assert.rejects(pending);

@@ -1,3 +1,4 @@
+import { quotaRoutes } from "../vitrine/quota-routes.js";
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
@@ -163,7 +164,8 @@ export function buildHttpApp(deps: AppDeps): FastifyInstance {
     auth: deps.auth,
     services,
   });
-  for (const prefix of ["/compute", "/baremetal"]) {
+  app.register(quotaRoutes, { prefix: "/vitrine/v1", core: deps.core, auth: deps.auth });
+  for (const prefix of ["/compute", "/baremetal", "/vitrine"]) {
     app.register(async (scope) => useYandexErrors(scope), { prefix });
   }
   if (deps.console) app.register(consoleRoutes, deps.console);

@@ -66,6 +66,7 @@ export const dataRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (bas
             signal: aborted.signal,
             mode,
             formatsByDeclared: DECLARED_FORMATS,
+            announcedBytes: announcedSize(req),
           });
         } catch (err) {
           req.raw.unpipe(body);
@@ -161,4 +162,16 @@ export function parseRange(header: string | undefined): ByteRange | null {
   const end = m[2] === "" ? null : Number(m[2]);
   if (end !== null && end < start) return null;
   return { start, end };
+}
+
+/**
+ * The size the client announced for the data: Glance's `x-openstack-image-size`, else the body's
+ * Content-Length (none when it streams chunked): quota for it is held before the data arrives.
+ */
+function announcedSize(req: FastifyRequest): number | null {
+  for (const header of ["x-openstack-image-size", "content-length"]) {
+    const value = req.headers[header];
+    if (typeof value === "string" && /^\d{1,16}$/.test(value.trim())) return Number(value.trim());
+  }
+  return null;
 }

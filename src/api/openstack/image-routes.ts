@@ -1,7 +1,8 @@
+import { MIB, type QuotaResource, isByteResource } from "../../core/quotas/quota.js";
 import { NO_BODY, answers } from "../http/response-shapes.js";
 import { OPENSTACK_ANSWERS as A } from "./responses.js";
 import type { FastifyPluginAsync } from "fastify";
-import { invalidArgument } from "../../core/errors.js";
+import { invalidArgument, isVitrineError } from "../../core/errors.js";
 import { GIB } from "../../core/image-sizes.js";
 import type { Image } from "../../core/image.js";
 import type { Principal } from "../../core/principal.js";
@@ -61,9 +62,26 @@ export const imageRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (ap
       stores: [{ id: opts.storeId, default: true, type: opts.storeType, weight: 0, properties: {} }],
     };
   });
-  // Quota usage: Glance reports it only when Keystone unified limits are configured, an empty
-  // object otherwise; Vitrine sets no per-project quotas.
-  app.get("/info/usage", { schema: { response: answers({ 200: A.usage }) } }, async () => ({ usage: {} }));
+  // The caller's project's quotas, as Glance reports them with unified limits: each limited
+  // resource's limit and usage, sizes in MiB; no limit anywhere answers the empty object Glance
+  // answers without unified limits.
+  app.get("/info/usage", { schema: { response: answers({ 200: A.usage }) } }, async (req) => {
+    // A caller with no role in its own project (a token bound elsewhere) has no usage to see.
+    const quota = await opts.core.quotas.get(req.principal, req.principal.projectId).catch((err: unknown) => {
+      if (isVitrineError(err) && err.code === "PERMISSION_DENIED") return null;
+      throw err;
+    });
+    if (!quota) return { usage: {} };
+    const usage: Record<string, { limit: number; usage: number }> = {};
+    for (const [resource, { limit, usage: used }] of Object.entries(quota.resources)) {
+      if (limit === null) continue;
+      const bytes = isByteResource(resource as QuotaResource);
+      usage[resource] = bytes
+        ? { limit: Math.floor(limit / MIB), usage: Math.ceil(used / MIB) }
+        : { limit, usage: used };
+    }
+    return { usage };
+  });
 
   app.post("/images", { schema: { response: answers({ 201: A.image }) } }, async (req, reply) => {
     // Glance reads any other media type as JSON too, and fails on it the same way.

@@ -1,4 +1,5 @@
 import type { ErrorArgs, ErrorReason } from "../../core/errors.js";
+import { type QuotaResource, quotaAmount } from "../../core/quotas/quota.js";
 
 const ATTRIBUTE: Record<string, string> = { diskFormat: "disk_format", containerFormat: "container_format" };
 
@@ -30,6 +31,15 @@ export const GLANCE_MESSAGES: Partial<Record<ErrorReason, (args: ErrorArgs) => s
   DEACTIVATED: () => "The requested image has been deactivated. Image data download is forbidden.",
   PROPERTY_MISSING: (a) => `Property ${a.name} does not exist.`,
   TAG_MISSING: () => "The resource could not be found.",
+  // Glance answers an over-limit project with 413 and the quota, its limit, usage and delta (sizes in MiB).
+  QUOTA_EXCEEDED: (a) => {
+    const resource = a.resource as QuotaResource;
+    const amount = (n: string | undefined) => quotaAmount(resource, Number(n));
+    return (
+      `A quota was exceeded: project ${a.projectId} is over its limit for ${resource}: ` +
+      `the limit is ${amount(a.limit)}, the current usage ${amount(a.usage)} and this request needs ${amount(a.requested)} more.`
+    );
+  },
   NO_STAGED_DATA: (a) =>
     `Image ${a.id} has no staged data: upload it with PUT /v2/images/${a.id}/stage first`,
 };

@@ -1,3 +1,4 @@
+import { quotaViolationOf } from "../../core/quotas/quota.js";
 import type { FastifyError } from "fastify";
 import type { ErrorCode, FieldViolation } from "../../core/errors.js";
 import { isVitrineError, needsOperatorAttention } from "../../core/errors.js";
@@ -21,17 +22,22 @@ const GRPC: Record<ErrorCode, { code: number; http: number }> = {
   PAYLOAD_TOO_LARGE: { code: 3, http: 400 },
 };
 
-/** google.rpc.Status as JSON, with BadRequest field violations when there are any. */
+/**
+ * google.rpc.Status as JSON, with BadRequest field violations when there are any and a
+ * QuotaFailure naming the quota a RESOURCE_EXHAUSTED refusal ran into.
+ */
 export function renderStatus(
   code: ErrorCode,
   message: string,
   violations: FieldViolation[] = [],
   requestId?: string,
+  quota: { subject: string; description: string } | null = null,
 ): { code: number; message: string; details: Record<string, unknown>[] } {
   const details: Record<string, unknown>[] = [];
   if (violations.length > 0) {
     details.push({ "@type": "type.googleapis.com/google.rpc.BadRequest", fieldViolations: violations });
   }
+  if (quota) details.push({ "@type": "type.googleapis.com/google.rpc.QuotaFailure", violations: [quota] });
   if (requestId) details.push({ "@type": "type.googleapis.com/google.rpc.RequestInfo", requestId });
   return { code: GRPC[code].code, message, details };
 }
@@ -49,7 +55,7 @@ export function toYandexError(
     return {
       // A full disk is not the caller's quota (429): WebDAV's 507 Insufficient Storage says it.
       status: err.reason === "STORAGE_FULL" ? 507 : GRPC[err.code].http,
-      body: renderStatus(err.code, err.message, err.violations, requestId),
+      body: renderStatus(err.code, err.message, err.violations, requestId, quotaViolationOf(err)),
       internal: needsOperatorAttention(err),
       retryAfter: err.retryAfterSeconds,
     };

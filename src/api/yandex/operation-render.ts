@@ -1,3 +1,4 @@
+import { quotaViolationOf } from "../../core/quotas/quota.js";
 import type { AccessBinding, AccessBindingDelta } from "../../core/access-binding.js";
 import type { Operation, OperationProgress, OperationResponse } from "../../core/operation.js";
 import { renderStatus } from "./errors.js";
@@ -34,7 +35,13 @@ export function renderOperation(
   // Vitrine's extension (README "Operations"): clients that do not know the field ignore it.
   if (op.progress) out.progress = renderProgress(op.progress);
   if (op.error) {
-    const { details } = renderStatus(op.error.code, op.error.message, op.error.violations ?? []);
+    const { details } = renderStatus(
+      op.error.code,
+      op.error.message,
+      op.error.violations ?? [],
+      undefined,
+      quotaViolationOf(op.error),
+    );
     out.error = { code: renderStatus(op.error.code, "").code, message: op.error.message, details };
   } else if (op.response) {
     out.response = responseOf(op.response, service);

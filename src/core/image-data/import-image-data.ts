@@ -1,3 +1,4 @@
+import { assertWithinLimits } from "../quotas/quota-guard.js";
 import type { CoreDeps } from "../core-deps.js";
 import { failedPrecondition, isVitrineError } from "../errors.js";
 import { type DeclaredFormats, formatsForDeclared } from "../format-policy.js";
@@ -31,7 +32,7 @@ export interface ImportInput {
  * puts it back to `queued` so that it can be tried again.
  */
 export async function importImageData(
-  deps: Pick<CoreDeps, "catalog" | "queue" | "urls" | "formats">,
+  deps: Pick<CoreDeps, "catalog" | "queue" | "urls" | "formats" | "limits">,
   principal: Principal,
   uuid: string,
   input: ImportInput,
@@ -47,6 +48,15 @@ export async function importImageData(
     }
     if (source.type === "uri" && !isQueued(current)) throw transitionRefused(current.status, "importing");
     const allowedFormats = formatsForDeclared(deps.formats, input.formatsByDeclared, current, "importing");
+    // Staged data becomes stored data (its bytes move from the stage total to the size total); a
+    // URL makes one more image receiving data (its bytes are held by the worker as it reads).
+    const limits = await deps.limits.limitsFor(current.folderId, tx);
+    await assertWithinLimits(
+      tx,
+      limits,
+      current.folderId,
+      source.type === "staged" ? { image_size_total: current.size ?? 0 } : { image_count_uploading: 1 },
+    );
     const importing = transition(current, "importing", {
       properties: { ...current.properties, ...input.properties.importing },
     });

@@ -7,7 +7,9 @@ import { isQueued, isReceivingUpload, transition, transitionRefused } from "../i
 import { type Image, dataFields } from "../image.js";
 import { newResourceId } from "../ids.js";
 import { pendingTag } from "../ports/blob-store.js";
-import type { CatalogStores, UploadRecord } from "../ports/catalog.js";
+import type { CatalogStores, DataReservation, UploadRecord } from "../ports/catalog.js";
+import { meteredSource } from "../quotas/metered-source.js";
+import { reserveData } from "../quotas/quota-guard.js";
 import type { IngestResult } from "../ports/ingest.js";
 import type { Principal } from "../principal.js";
 
@@ -19,6 +21,8 @@ export interface UploadInput {
   mode: "file" | "stage";
   /** The detected formats each declared format accepts (the format policy may relax this). */
   formatsByDeclared: DeclaredFormats;
+  /** The length the client announced (Content-Length, x-openstack-image-size); null: counted as it streams. */
+  announcedBytes: number | null;
 }
 
 /**
@@ -27,7 +31,7 @@ export interface UploadInput {
  * mid-stream, the size limit — puts the image back to `queued` with no bytes kept.
  */
 export async function uploadImageData(
-  deps: Pick<CoreDeps, "catalog" | "blobs" | "ingest" | "formats" | "maxImageBytes" | "nodeId">,
+  deps: Pick<CoreDeps, "catalog" | "blobs" | "ingest" | "formats" | "maxImageBytes" | "nodeId" | "limits">,
   principal: Principal,
   uuid: string,
   input: UploadInput,
@@ -35,15 +39,29 @@ export async function uploadImageData(
   const { catalog, blobs } = deps;
   const receiving = input.mode === "file" ? "saving" : "uploading";
   const key = newResourceId();
-  const { image, allowedFormats } = await catalog.transaction(async (tx) => {
+  const { image, allowedFormats, limits, reservation } = await catalog.transaction(async (tx) => {
     const current = await loadImage(tx, principal, "images.update", { uuid });
     if (!isQueued(current)) throw transitionRefused(current.status, receiving);
     const allowed = formatsForDeclared(deps.formats, input.formatsByDeclared, current, "saving");
+    // The bytes it announced are held before any arrives (counted as they come when it announced
+    // none), and it is one more image receiving data.
+    const limits = await deps.limits.limitsFor(current.folderId, tx);
+    const reservation: DataReservation = {
+      imageId: current.id,
+      projectId: current.folderId,
+      bytes: input.announcedBytes ?? 0,
+      staged: input.mode === "stage",
+      nodeId: deps.nodeId,
+      createdAt: Date.now(),
+    };
+    await reserveData(tx, limits, reservation, { image_count_uploading: 1 });
     // Recorded with the image's change: if this node dies mid-stream, another puts it back.
     await tx.uploads.begin({ imageId: current.id, nodeId: deps.nodeId, blobKey: key, startedAt: Date.now() });
     return {
       image: await saveImage(tx, current, transition(current, receiving), uuid),
       allowedFormats: allowed,
+      limits,
+      reservation,
     };
   });
 
@@ -51,7 +69,9 @@ export async function uploadImageData(
   let stored: IngestResult;
   try {
     stored = await deps.ingest({
-      source: input.source,
+      source: meteredSource(input.source, reservation.bytes, (bytes) =>
+        catalog.transaction((tx) => reserveData(tx, limits, { ...reservation, bytes })),
+      ),
       key,
       tag: pendingTag({ type: "upload", imageId: image.id }),
       signal: input.signal,
@@ -73,6 +93,7 @@ export async function uploadImageData(
         throw imageNotFound({ uuid });
       }
       await tx.uploads.end(image.id);
+      await tx.quotas.release(image.id); // settled: the image's own size counts from now on
       const to = input.mode === "file" ? "active" : "uploading";
       return saveImage(tx, current, transition(current, to, dataFields(stored)), uuid);
     });
@@ -100,6 +121,7 @@ export async function requeueUpload(deps: Pick<CoreDeps, "catalog">, upload: Upl
   await deps.catalog.transaction(async (tx) => {
     if (!(await holdsUpload(tx, upload))) return;
     await tx.uploads.end(upload.imageId);
+    await tx.quotas.release(upload.imageId);
     const current = await tx.images.findById(upload.imageId);
     if (current && isReceivingUpload(current)) {
       await saveImage(tx, current, transition(current, "queued"));

@@ -1,3 +1,4 @@
+import { assertWithinLimits } from "../quotas/quota-guard.js";
 import { authorize } from "../access.js";
 import type { CoreDeps } from "../core-deps.js";
 import { failedPrecondition, isVitrineError } from "../errors.js";
@@ -33,7 +34,7 @@ export interface CreateImageInput extends Pick<
  * with a unique name in its folder, and an operation brings its data in.
  */
 export async function createImage(
-  deps: Pick<CoreDeps, "catalog" | "queue" | "urls" | "formats">,
+  deps: Pick<CoreDeps, "catalog" | "queue" | "urls" | "formats" | "limits">,
   principal: Principal,
   input: CreateImageInput,
 ): Promise<Operation> {
@@ -83,6 +84,12 @@ export async function createImage(
       const previous = await replayOf(tx);
       if (previous) return previous;
       if (taken) throw nameTaken(image);
+      // One more image, and one more receiving data until its operation ends.
+      const limits = await deps.limits.limitsFor(image.folderId, tx);
+      await assertWithinLimits(tx, limits, image.folderId, {
+        image_count_total: 1,
+        image_count_uploading: 1,
+      });
       await tx.images.insert(image);
       return recordImageOperation(tx, principal, image, {
         kind: "image.create",

@@ -1,3 +1,4 @@
+import { assertWithinLimits } from "../quotas/quota-guard.js";
 import { authorize, can } from "../access.js";
 import type { CoreDeps } from "../core-deps.js";
 import { alreadyExists, permissionDenied } from "../errors.js";
@@ -29,7 +30,7 @@ export interface RegisterImageInput extends Pick<
 
 /** Registers an image's metadata; its data comes later through an upload or an import. */
 export async function registerImage(
-  deps: Pick<CoreDeps, "catalog">,
+  deps: Pick<CoreDeps, "catalog" | "limits">,
   principal: Principal,
   input: RegisterImageInput,
 ): Promise<Image> {
@@ -44,6 +45,8 @@ export async function registerImage(
       throw alreadyExists(`Image with id ${uuid} already exists`).because("UUID_TAKEN", { uuid });
     }
     if (uniqueName) await assertNameFree(tx, image);
+    const limits = await deps.limits.limitsFor(image.folderId, tx);
+    await assertWithinLimits(tx, limits, image.folderId, { image_count_total: 1 });
     await tx.images.insert(image);
   });
   return image;

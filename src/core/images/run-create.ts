@@ -1,3 +1,6 @@
+import { meteredSource } from "../quotas/metered-source.js";
+import { assertWithinLimits, reserveData } from "../quotas/quota-guard.js";
+import type { LimitSource } from "../ports/limit-source.js";
 import type { CoreDeps } from "../core-deps.js";
 import { failedPrecondition, internal, notFound } from "../errors.js";
 import { assertMinDiskSizeCovers, dataSizeOf, defaultMinDiskSize } from "../image-sizes.js";
@@ -7,13 +10,13 @@ import { releaseBlob } from "../image-data/release-blob.js";
 import type { CreateImageTask, Operation, OperationError, OperationResponse } from "../operation.js";
 import type { OperationRunner, RunContext } from "../operations/operation-runner.js";
 import { pendingTag } from "../ports/blob-store.js";
-import type { CatalogStores } from "../ports/catalog.js";
+import type { CatalogStores, DataReservation } from "../ports/catalog.js";
 import type { IngestResult } from "../ports/ingest.js";
 import { saveImage } from "./save-image.js";
 
 export type RunCreateDeps = Pick<
   CoreDeps,
-  "catalog" | "blobs" | "ingest" | "sources" | "formats" | "maxImageBytes"
+  "catalog" | "blobs" | "ingest" | "sources" | "formats" | "maxImageBytes" | "limits" | "nodeId"
 >;
 
 /**
@@ -42,7 +45,7 @@ export class RunCreateImage implements OperationRunner {
 
     const { source } = task;
     if (source.type === "image") {
-      await ctx.complete((tx) => finishFromImage(tx, op, task, source.imageId));
+      await ctx.complete((tx) => finishFromImage(tx, this.deps.limits, op, task, source.imageId));
       return;
     }
     if (source.type === "staged") {
@@ -57,6 +60,7 @@ export class RunCreateImage implements OperationRunner {
 
   /** A failed create kills the image or puts it back to queued; a cancelled one leaves nothing. */
   async rollback(tx: CatalogStores, op: Operation, error: OperationError): Promise<void> {
+    await tx.quotas.release(op.resourceId);
     const image = await tx.images.findById(op.resourceId);
     if (!image || isBeingDeleted(image) || isActive(image)) return;
     const task = taskOf(op);
@@ -87,9 +91,32 @@ export class RunCreateImage implements OperationRunner {
   ): Promise<IngestResult> {
     const { op, signal } = ctx;
     const data = await this.deps.sources.open(source, signal);
+    // The bytes the source announced are held before any is read (a source too big for what is
+    // left fails here); one that announced none is counted as it streams.
+    const { catalog, limits } = this.deps;
+    const image = await catalog.images.findById(op.resourceId);
+    if (!image) throw notFound(`Image ${op.resourceId} not found`);
+    const reservation: DataReservation = {
+      imageId: image.id,
+      projectId: image.folderId,
+      bytes: data.length ?? 0,
+      staged: false,
+      nodeId: this.deps.nodeId,
+      createdAt: Date.now(),
+    };
+    const reserve = (bytes: number) =>
+      catalog.transaction(async (tx) =>
+        reserveData(tx, await limits.limitsFor(image.folderId, tx), { ...reservation, bytes }),
+      );
+    try {
+      await reserve(reservation.bytes);
+    } catch (err) {
+      data.stream.destroy();
+      throw err;
+    }
     ctx.reportProgress({ bytesDone: 0, bytesTotal: data.length });
     return this.deps.ingest({
-      source: data.stream,
+      source: meteredSource(data.stream, reservation.bytes, reserve),
       onBytes: (bytesDone) => ctx.reportProgress({ bytesDone, bytesTotal: data.length }),
       key: op.id,
       tag: tagOf(op),
@@ -120,6 +147,7 @@ async function finish(
 ): Promise<OperationResponse> {
   const current = await tx.images.findById(op.resourceId);
   if (!current || isBeingDeleted(current)) throw notFound(`Image ${op.resourceId} not found`);
+  await tx.quotas.release(current.id); // settled: the image's own size counts from now on
   const done = await saveImage(tx, current, transition(current, "active", await fields(current)));
   return { type: "image", image: done };
 }
@@ -142,9 +170,14 @@ function fieldsFromData(current: Image, task: CreateImageTask, result: IngestRes
   };
 }
 
-/** From another image: share its blob and data fields, inherit what the request left unset. */
+/**
+ * From another image: share its blob and data fields, inherit what the request left unset. The
+ * bytes are shared, not copied, but count once per image: the new image holds its full size
+ * against its project's size total (as it would once the source is deleted).
+ */
 async function finishFromImage(
   tx: CatalogStores,
+  limits: LimitSource,
   op: Operation,
   task: CreateImageTask,
   sourceId: string,
@@ -155,6 +188,9 @@ async function finishFromImage(
     if (!isActive(src) || !src.blobKey) {
       throw failedPrecondition(`Image ${sourceId} is not ready to be used as a source`);
     }
+    await assertWithinLimits(tx, await limits.limitsFor(current.folderId, tx), current.folderId, {
+      image_size_total: src.size ?? 0,
+    });
     const dataSize = dataSizeOf(src);
     const minDiskSize = task.inherit.minDiskSize
       ? Math.max(src.minDiskSize, defaultMinDiskSize(dataSize))

@@ -1,3 +1,4 @@
+import type { QuotaResource, QuotaUsage } from "../quotas/quota.js";
 import type { AccessBinding } from "../access-binding.js";
 import type { ImageListQuery, ImageSearch } from "../image-query.js";
 import type { Image, ImageKind, ImageStatus } from "../image.js";
@@ -190,6 +191,52 @@ export interface UploadStore {
   abandoned(liveSince: number): Promise<UploadRecord[]>;
 }
 
+/** Bytes held for an upload or import while its data streams in (the image's size once committed). */
+export interface DataReservation {
+  imageId: string;
+  projectId: string;
+  bytes: number;
+  /** Data staged for an import (image_stage_total) rather than stored (image_size_total). */
+  staged: boolean;
+  /** The node streaming it: when that node is gone, the reservation goes (deployment/node-registry.ts). */
+  nodeId: string;
+  createdAt: number;
+}
+
+/** A limit configured in the catalog: for one project, or (projectId null) the default for all. */
+export interface QuotaLimitRecord {
+  projectId: string | null;
+  resource: QuotaResource;
+  value: number;
+}
+
+/**
+ * What quotas need of the catalog: a project's usage, the reservations of data on its way in, and
+ * the limits an admin configured (Keystone mode reads limits from Keystone instead).
+ */
+export interface QuotaStore {
+  /**
+   * Serialises quota decisions for one project until the transaction ends, on every node (a
+   * PostgreSQL advisory lock; SQLite runs one transaction at a time anyway).
+   */
+  lockProject(projectId: string): Promise<void>;
+  /** Usage from the images themselves plus the reservations not yet settled. */
+  usage(projectId: string): Promise<QuotaUsage>;
+  /** Records (or replaces) the reservation of an image. */
+  reserve(reservation: DataReservation): Promise<void>;
+  reservation(imageId: string): Promise<DataReservation | null>;
+  /** Releases the image's reservation (only if `nodeId` holds it, when named). */
+  release(imageId: string, nodeId?: string): Promise<void>;
+  /** Reservations whose node has not been seen since `liveSince`. */
+  abandoned(liveSince: number): Promise<DataReservation[]>;
+  /** The configured limits: the defaults and one project's (all projects' when none is named). */
+  limits(projectId?: string): Promise<QuotaLimitRecord[]>;
+  /** Sets a limit, or removes it (value null). */
+  setLimit(projectId: string | null, resource: QuotaResource, value: number | null): Promise<void>;
+  /** Projects holding images or reservations, for the usage report (at most `limit`). */
+  projects(limit: number): Promise<string[]>;
+}
+
 /** Which namespaces a caller sees: admins all, others the public ones and their project's. */
 export interface NamespaceViewer {
   isAdmin: boolean;
@@ -253,6 +300,7 @@ export interface CatalogStores {
   subjects: SubjectStore;
   uploads: UploadStore;
   metadefs: MetadefStore;
+  quotas: QuotaStore;
 }
 
 /**

@@ -164,8 +164,26 @@ export interface MetadefAssociationsTable {
   updated_at: number;
 }
 
+export interface QuotaLimitsTable {
+  /** '*': the default for every project. */
+  project_id: string;
+  resource: string;
+  value: number;
+}
+
+export interface QuotaReservationsTable {
+  image_id: string;
+  project_id: string;
+  bytes: number;
+  staged: number;
+  node_id: string;
+  created_at: number;
+}
+
 export interface Database {
   nodes: NodesTable;
+  quota_limits: QuotaLimitsTable;
+  quota_reservations: QuotaReservationsTable;
   uploads: UploadsTable;
   images: ImagesTable;
   operations: OperationsTable;

@@ -10,6 +10,7 @@ import { SqlImageStore } from "./image-store.js";
 import { SqlMemberStore } from "./member-store.js";
 import { SqlMetadefStore } from "./metadef-store.js";
 import { SqlNodeRegistry } from "./node-registry.js";
+import { SqlQuotaStore } from "./quota-store.js";
 import { SqlOperationStore } from "./operation-store.js";
 import { SqlSubjectStore } from "./subject-store.js";
 import { SqlTokenStore } from "./token-store.js";
@@ -38,6 +39,7 @@ function storesOn(db: Db, engine: SqlEngine): CatalogStores {
     subjects: reportingFullDisk(new SqlSubjectStore(db)),
     uploads: reportingFullDisk(new SqlUploadStore(db)),
     metadefs: reportingFullDisk(new SqlMetadefStore(db)),
+    quotas: reportingFullDisk(new SqlQuotaStore(db, engine)),
   };
 }
 

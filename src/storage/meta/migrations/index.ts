@@ -9,6 +9,7 @@ import * as m007 from "./007-metadefs.js";
 import * as m008 from "./008-operations-by-kind.js";
 import * as m009 from "./009-operation-progress.js";
 import * as m010 from "./010-operations-by-folder.js";
+import * as m011 from "./011-quotas.js";
 
 /** Numbered migrations, in code, run at start-up. Append; never edit a released one. */
 export const migrationProvider: MigrationProvider = {
@@ -24,6 +25,7 @@ export const migrationProvider: MigrationProvider = {
       "008-operations-by-kind": m008,
       "009-operation-progress": m009,
       "010-operations-by-folder": m010,
+      "011-quotas": m011,
     };
   },
 };

@@ -1,0 +1,19 @@
+import type { CatalogStores } from "../ports/catalog.js";
+import type { LimitSource } from "../ports/limit-source.js";
+import type { QuotaLimits } from "./quota.js";
+
+/**
+ * Limits set by admins in the catalog (Vitrine's quota API and `vitrine quota set`): a project's
+ * own limit where it has one, else the default for every project. Read on every decision, so a
+ * change holds from the next request on, on every node.
+ */
+export const catalogLimits: LimitSource = {
+  origin: "catalog",
+  async limitsFor(projectId: string, stores: CatalogStores): Promise<QuotaLimits> {
+    const limits: QuotaLimits = {};
+    const records = await stores.quotas.limits(projectId);
+    for (const r of records) if (r.projectId === null) limits[r.resource] = r.value;
+    for (const r of records) if (r.projectId === projectId) limits[r.resource] = r.value;
+    return limits;
+  },
+};

@@ -1,0 +1,126 @@
+import type { CoreDeps } from "../core-deps.js";
+import { authorize } from "../access.js";
+import { failedPrecondition, invalidArgument, permissionDenied } from "../errors.js";
+import type { QuotaLimitRecord } from "../ports/catalog.js";
+import type { Principal } from "../principal.js";
+import { projectQuota } from "./quota-guard.js";
+import { QUOTA_RESOURCES, type QuotaLimits, type QuotaResource, type QuotaUsage } from "./quota.js";
+
+/** A project's quota as reports show it: each resource's limit (null: none) and usage. */
+export interface ProjectQuota {
+  projectId: string;
+  /** Where the limits come from: set in Vitrine (catalog) or Keystone's unified limits. */
+  origin: "catalog" | "keystone";
+  resources: Record<QuotaResource, { limit: number | null; usage: number }>;
+}
+
+function report(
+  projectId: string,
+  origin: ProjectQuota["origin"],
+  limits: QuotaLimits,
+  usage: QuotaUsage,
+): ProjectQuota {
+  const resources = Object.fromEntries(
+    QUOTA_RESOURCES.map((r) => [r, { limit: limits[r] ?? null, usage: usage[r] }]),
+  ) as ProjectQuota["resources"];
+  return { projectId, origin, resources };
+}
+
+/** A project's limits and usage: for its members (who may list its images) and admins. */
+export async function getProjectQuota(
+  deps: Pick<CoreDeps, "catalog" | "limits">,
+  principal: Principal,
+  projectId: string,
+): Promise<ProjectQuota> {
+  authorize(principal, "images.list", projectId);
+  const { limits, usage } = await projectQuota(deps.catalog, deps.limits, projectId);
+  return report(projectId, deps.limits.origin, limits, usage);
+}
+
+/** What `listProjectQuotas` answers: the defaults, and each project with limits or images. */
+export interface QuotaOverview {
+  origin: ProjectQuota["origin"];
+  /** The limits every project has unless it has its own (catalog mode; empty in Keystone mode). */
+  defaults: QuotaLimits;
+  projects: ProjectQuota[];
+  /** More projects hold images than were listed. */
+  truncated: boolean;
+}
+
+/** The limits every project has unless it has its own (none kept by Vitrine in Keystone mode). */
+export async function getQuotaDefaults(
+  deps: Pick<CoreDeps, "catalog" | "limits">,
+  principal: Principal,
+): Promise<{ origin: ProjectQuota["origin"]; defaults: QuotaLimits }> {
+  assertAdmin(principal);
+  const records = deps.limits.origin === "catalog" ? await deps.catalog.quotas.limits() : [];
+  return { origin: deps.limits.origin, defaults: defaultsOf(records) };
+}
+
+function defaultsOf(records: QuotaLimitRecord[]): QuotaLimits {
+  const defaults: QuotaLimits = {};
+  for (const r of records) if (r.projectId === null) defaults[r.resource] = r.value;
+  return defaults;
+}
+
+/**
+ * The service's quotas for admins: the defaults, and the projects that have limits of their own
+ * or hold images (at most `max`), each with its usage.
+ */
+export async function listProjectQuotas(
+  deps: Pick<CoreDeps, "catalog" | "limits">,
+  principal: Principal,
+  max: number,
+): Promise<QuotaOverview> {
+  assertAdmin(principal);
+  const { catalog } = deps;
+  const records = deps.limits.origin === "catalog" ? await catalog.quotas.limits() : [];
+  const defaults = defaultsOf(records);
+  const named = new Set(records.flatMap((r) => (r.projectId === null ? [] : [r.projectId])));
+  const holding = await catalog.quotas.projects(max + 1);
+  const ids = [...new Set([...named, ...holding.slice(0, max)])].sort();
+  const projects: ProjectQuota[] = [];
+  for (const id of ids) {
+    const { limits, usage } = await projectQuota(catalog, deps.limits, id);
+    projects.push(report(id, deps.limits.origin, limits, usage));
+  }
+  return { origin: deps.limits.origin, defaults, projects, truncated: holding.length > max };
+}
+
+/**
+ * Sets (or, with null, removes) a limit: for one project, or the default (projectId null).
+ * Admins only, and only where Vitrine keeps the limits: in Keystone mode they are Keystone's.
+ */
+export async function setProjectLimit(
+  deps: Pick<CoreDeps, "catalog" | "limits">,
+  principal: Principal,
+  projectId: string | null,
+  resource: string,
+  value: number | null,
+): Promise<void> {
+  assertAdmin(principal);
+  if (deps.limits.origin === "keystone") {
+    throw failedPrecondition(
+      "Limits come from Keystone's unified limits in this deployment: set them with " +
+        "`openstack registered limit create --service glance ...` or `openstack limit create ...`",
+    );
+  }
+  if (!(QUOTA_RESOURCES as readonly string[]).includes(resource)) {
+    throw invalidArgument(`Unknown quota ${resource}: one of ${QUOTA_RESOURCES.join(", ")}`, [
+      { field: "resource", description: `must be one of ${QUOTA_RESOURCES.join(", ")}` },
+    ]);
+  }
+  if (value !== null && (!Number.isSafeInteger(value) || value < 0)) {
+    throw invalidArgument(`The limit of ${resource} must be a whole number, 0 or more`, [
+      { field: "limit", description: "must be a whole number, 0 or more" },
+    ]);
+  }
+  if (projectId !== null && projectId.trim() === "") {
+    throw invalidArgument("The project must be named", [{ field: "projectId", description: "is empty" }]);
+  }
+  await deps.catalog.quotas.setLimit(projectId, resource as QuotaResource, value);
+}
+
+function assertAdmin(principal: Principal): void {
+  if (!principal.isAdmin) throw permissionDenied("Only the service admin may manage quotas");
+}

@@ -1,0 +1,66 @@
+import type { CatalogStores, DataReservation } from "../ports/catalog.js";
+import type { LimitSource } from "../ports/limit-source.js";
+import { type QuotaLimits, type QuotaResource, type QuotaUsage, quotaExceeded } from "./quota.js";
+
+/** What a change adds to a project's usage, by resource. */
+export type QuotaDelta = Partial<Record<QuotaResource, number>>;
+
+/**
+ * Refuses the change when it would take the project over a limit, inside the transaction that
+ * makes it: the project is locked first (on every node), so two changes decided at once are
+ * decided one after the other and the limit is never passed, whatever runs concurrently.
+ * Without a limit on what the change adds, nothing is locked or read.
+ */
+export async function assertWithinLimits(
+  tx: CatalogStores,
+  limits: QuotaLimits,
+  projectId: string,
+  delta: QuotaDelta,
+): Promise<void> {
+  const checked = (Object.keys(delta) as QuotaResource[]).filter(
+    (r) => (delta[r] ?? 0) > 0 && limits[r] !== undefined,
+  );
+  if (checked.length === 0) return;
+  await tx.quotas.lockProject(projectId);
+  const usage = await tx.quotas.usage(projectId);
+  for (const resource of checked) {
+    const limit = limits[resource]!;
+    const wanted = delta[resource]!;
+    if (usage[resource] + wanted > limit) {
+      throw quotaExceeded(projectId, resource, limit, usage[resource], wanted);
+    }
+  }
+}
+
+/** The reservation's resource: staged data counts against the stage total, the rest against the size total. */
+const resourceOf = (staged: boolean): QuotaResource => (staged ? "image_stage_total" : "image_size_total");
+
+/**
+ * Holds `bytes` for an image's incoming data, replacing what it held (a resumed import reserves
+ * again): checked against the limit for what it adds beyond its earlier reservation.
+ */
+export async function reserveData(
+  tx: CatalogStores,
+  limits: QuotaLimits,
+  reservation: DataReservation,
+  extra: QuotaDelta = {},
+): Promise<void> {
+  const held = await tx.quotas.reservation(reservation.imageId);
+  const more = reservation.bytes - (held?.staged === reservation.staged ? held.bytes : 0);
+  await assertWithinLimits(tx, limits, reservation.projectId, {
+    ...extra,
+    [resourceOf(reservation.staged)]: more,
+  });
+  await tx.quotas.reserve(reservation);
+}
+
+/** The usage and limits of a project, for reports (OpenStack's /v2/info/usage, the CLI, the console). */
+export async function projectQuota(
+  stores: CatalogStores,
+  limitSource: LimitSource,
+  projectId: string,
+): Promise<{ limits: QuotaLimits; usage: QuotaUsage }> {
+  const limits = await limitSource.limitsFor(projectId, stores);
+  const usage = await stores.quotas.usage(projectId);
+  return { limits, usage };
+}
