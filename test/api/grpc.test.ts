@@ -121,6 +121,24 @@ describe("gRPC transport: wire details, errors and bad input", () => {
     assert.equal(reply.status!.code, CODE.INVALID_ARGUMENT);
   });
 
+  test("a quota refusal: RESOURCE_EXHAUSTED with a google.rpc.QuotaFailure naming the quota", async () => {
+    const set = await server.request("PATCH", "/vitrine/v1/quotas/wire-quota", {
+      limits: { image_count_total: 0 },
+    });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+    const reply = await computeCall(
+      "Create",
+      { folderId: "wire-quota", name: "over", uri: files.serve("quota.qcow2", image("qcow2", 8).path) },
+      `${OP}.Operation`,
+    );
+    assert.equal(reply.code, CODE.RESOURCE_EXHAUSTED, reply.message);
+    const details = (reply.status!.details as Record<string, unknown>[]) ?? [];
+    const failure = details.find((d) => String(d["@type"]).endsWith("google.rpc.QuotaFailure"));
+    const violations = failure!.violations as { subject: string; description: string }[];
+    assert.equal(violations[0]!.subject, "image_count_total:wire-quota");
+    assert.match(violations[0]!.description, /the limit is 0/);
+  });
+
   test("credentials: none, a bad token and another folder's user get UNAUTHENTICATED and PERMISSION_DENIED", async () => {
     const none = await computeCall("List", { folderId: "wire" }, `${C}.ListImagesResponse`, { token: null });
     assert.equal(none.code, CODE.UNAUTHENTICATED);

@@ -57,9 +57,16 @@ export class GlanceHttpError extends Error {
   }
 }
 
+/** Where Glance's titles (webob's, from RFC 2616) differ from Node's (RFC 9110): as Glance's samples show them. */
+const WEBOB_TITLES: Record<number, string> = {
+  413: "Request Entity Too Large",
+  414: "Request-URI Too Long",
+  416: "Request Range Not Satisfiable",
+};
+
 /** Glance's error body: `{message, code: "404 Not Found", title: "Not Found"}`. */
 export function glanceErrorBody(status: number, message: string): GlanceErrorBody {
-  const title = STATUS_CODES[status] ?? "Error";
+  const title = WEBOB_TITLES[status] ?? STATUS_CODES[status] ?? "Error";
   return { message, code: `${status} ${title}`, title };
 }
 

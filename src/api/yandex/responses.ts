@@ -48,11 +48,18 @@ const BadRequest = message({
   ),
 });
 const RequestInfo = message({ requestId: Type.String(), servingData: Type.String() });
+const QuotaFailure = message({
+  violations: Type.Array(message({ subject: Type.String(), description: Type.String() })),
+});
 const Status = message({
   code: Type.Integer(),
   message: Type.String(),
   details: Type.Array(
-    anyOf(any("google.rpc.BadRequest", BadRequest), any("google.rpc.RequestInfo", RequestInfo)),
+    anyOf(
+      any("google.rpc.BadRequest", BadRequest),
+      any("google.rpc.RequestInfo", RequestInfo),
+      any("google.rpc.QuotaFailure", QuotaFailure),
+    ),
   ),
 });
 

@@ -1,8 +1,13 @@
 import { type Readable, Transform, pipeline } from "node:stream";
 import { isVitrineError } from "../errors.js";
 
-/** How much more a stream past its reservation asks for at a time (one locked decision each). */
-const STEP_BYTES = 64 * 1024 * 1024;
+/**
+ * How much more a stream past its reservation asks for at a time (one locked decision each): as
+ * much as it holds already, between 1 MiB and 64 MiB. Small streams hold little beyond their
+ * size (concurrent ones share what is left fairly); big ones ask rarely.
+ */
+const MIN_STEP_BYTES = 1024 * 1024;
+const MAX_STEP_BYTES = 64 * 1024 * 1024;
 
 /**
  * The source's bytes, holding quota for them as they come: past what is reserved, the
@@ -19,9 +24,10 @@ export function meteredSource(
   let held = reserved;
   let seen = 0;
   const growTo = async (needed: number): Promise<void> => {
+    const wanted = needed + Math.min(Math.max(held, MIN_STEP_BYTES), MAX_STEP_BYTES);
     try {
-      await grow(needed + STEP_BYTES);
-      held = needed + STEP_BYTES;
+      await grow(wanted);
+      held = wanted;
     } catch (err) {
       if (!isVitrineError(err) || err.reason !== "QUOTA_EXCEEDED") throw err;
       // What is left under the limit may still cover these bytes: hold exactly that.

@@ -1,8 +1,8 @@
-import { sql } from "kysely";
+import { type ExpressionBuilder, sql } from "kysely";
 import type { DataReservation, QuotaLimitRecord, QuotaStore } from "../../core/ports/catalog.js";
 import { type QuotaResource, type QuotaUsage, isQuotaResource } from "../../core/quotas/quota.js";
 import type { Db } from "./database.js";
-import type { QuotaReservationsTable } from "./schema.js";
+import type { Database, QuotaReservationsTable } from "./schema.js";
 import type { SqlEngine } from "./sql-catalog.js";
 
 /** The project id under which the defaults are kept. */
@@ -39,35 +39,45 @@ export class SqlQuotaStore implements QuotaStore {
   }
 
   async usage(projectId: string): Promise<QuotaUsage> {
-    const images = await this.db
-      .selectFrom("images")
-      .where("folder_id", "=", projectId)
-      .select((eb) => [
-        eb.fn.countAll<number>().as("count"),
-        sql<number | string | null>`sum(case when status = 'uploading' then 0 else coalesce(size, 0) end)`.as(
-          "stored",
-        ),
-        sql<number | string | null>`sum(case when status = 'uploading' then coalesce(size, 0) else 0 end)`.as(
-          "staged",
-        ),
-        sql<number | string | null>`sum(case when status in (${sql.join(RECEIVING)}) then 1 else 0 end)`.as(
-          "receiving",
-        ),
-      ])
-      .executeTakeFirstOrThrow();
-    const reserved = await this.db
-      .selectFrom("quota_reservations")
-      .where("project_id", "=", projectId)
-      .select([
-        sql<number | string | null>`sum(case when staged = 1 then 0 else bytes end)`.as("stored"),
-        sql<number | string | null>`sum(case when staged = 1 then bytes else 0 end)`.as("staged"),
+    // One statement, so one snapshot: a commit that moves bytes from a reservation to its image
+    // between two reads (PostgreSQL's READ COMMITTED) would otherwise be counted in neither.
+    const images = (eb: ExpressionBuilder<Database, never>) =>
+      eb.selectFrom("images").where("folder_id", "=", projectId);
+    const reserved = (eb: ExpressionBuilder<Database, never>) =>
+      eb.selectFrom("quota_reservations").where("project_id", "=", projectId);
+    const row = await this.db
+      .selectNoFrom((eb) => [
+        images(eb)
+          .select((e) => e.fn.countAll<number>().as("n"))
+          .as("count"),
+        images(eb)
+          .select(
+            sql<string | null>`sum(case when status = 'uploading' then 0 else coalesce(size, 0) end)`.as("n"),
+          )
+          .as("stored"),
+        images(eb)
+          .select(
+            sql<string | null>`sum(case when status = 'uploading' then coalesce(size, 0) else 0 end)`.as("n"),
+          )
+          .as("staged"),
+        images(eb)
+          .select(
+            sql<string | null>`sum(case when status in (${sql.join(RECEIVING)}) then 1 else 0 end)`.as("n"),
+          )
+          .as("receiving"),
+        reserved(eb)
+          .select(sql<string | null>`sum(case when staged = 1 then 0 else bytes end)`.as("n"))
+          .as("reservedStored"),
+        reserved(eb)
+          .select(sql<string | null>`sum(case when staged = 1 then bytes else 0 end)`.as("n"))
+          .as("reservedStaged"),
       ])
       .executeTakeFirstOrThrow();
     return {
-      image_count_total: Number(images.count),
-      image_size_total: Number(images.stored ?? 0) + Number(reserved.stored ?? 0),
-      image_stage_total: Number(images.staged ?? 0) + Number(reserved.staged ?? 0),
-      image_count_uploading: Number(images.receiving ?? 0),
+      image_count_total: Number(row.count ?? 0),
+      image_size_total: Number(row.stored ?? 0) + Number(row.reservedStored ?? 0),
+      image_stage_total: Number(row.staged ?? 0) + Number(row.reservedStaged ?? 0),
+      image_count_uploading: Number(row.receiving ?? 0),
     };
   }
 
