@@ -74,6 +74,8 @@ export interface KeystoneConfig {
   projectDomain: string;
   /** How long a validated token is trusted without asking Keystone again. */
   cacheMs: number;
+  /** Quota limits from Keystone's unified limits (VITRINE_KEYSTONE_LIMITS), or null: Vitrine's own. */
+  limits: { service: string | null; region: string | null; cacheMs: number } | null;
 }
 
 export interface S3Config {
@@ -125,6 +127,10 @@ export const SETTINGS: readonly string[] = [
   "VITRINE_IDLE_TIMEOUT_SECONDS",
   "VITRINE_IMPORT_ALLOWED_HOSTS",
   "VITRINE_KEYSTONE_CACHE_SECONDS",
+  "VITRINE_KEYSTONE_LIMITS",
+  "VITRINE_KEYSTONE_LIMITS_CACHE_SECONDS",
+  "VITRINE_KEYSTONE_LIMITS_REGION",
+  "VITRINE_KEYSTONE_LIMITS_SERVICE",
   "VITRINE_KEYSTONE_PASSWORD",
   "VITRINE_KEYSTONE_PROJECT",
   "VITRINE_KEYSTONE_PROJECT_DOMAIN",
@@ -282,6 +288,15 @@ function keystoneConfig(get: (name: string) => string | undefined): KeystoneConf
     project: get("VITRINE_KEYSTONE_PROJECT") ?? "service",
     projectDomain: get("VITRINE_KEYSTONE_PROJECT_DOMAIN") ?? "Default",
     cacheMs: 1000 * int(get("VITRINE_KEYSTONE_CACHE_SECONDS"), 60, "VITRINE_KEYSTONE_CACHE_SECONDS"),
+    limits: bool(get("VITRINE_KEYSTONE_LIMITS"), "VITRINE_KEYSTONE_LIMITS")
+      ? {
+          service: get("VITRINE_KEYSTONE_LIMITS_SERVICE") || null,
+          region: get("VITRINE_KEYSTONE_LIMITS_REGION") || null,
+          cacheMs:
+            1000 *
+            int(get("VITRINE_KEYSTONE_LIMITS_CACHE_SECONDS"), 30, "VITRINE_KEYSTONE_LIMITS_CACHE_SECONDS"),
+        }
+      : null,
   };
 }
 

@@ -1,4 +1,5 @@
 import { catalogLimits } from "./core/quotas/catalog-limits.js";
+import { KeystoneLimits } from "./auth/keystone-limits.js";
 import cluster from "node:cluster";
 import fs from "node:fs";
 import { hostname } from "node:os";
@@ -72,7 +73,10 @@ export async function startService(config: Config): Promise<Service> {
   }
   await ensureAdminToken(catalog, config.dataDir, log);
 
-  const { core, engine } = assemble(config, catalog, blobs, log, presence.id, metrics);
+  const keystone = config.keystone
+    ? new KeystoneTokenValidator(config.keystone, log.child({ component: "keystone" }))
+    : null;
+  const { core, engine } = assemble(config, catalog, blobs, log, presence.id, metrics, keystone);
 
   // Uploads of nodes that are gone (killed mid-stream) are given back, at start and then as
   // their nodes' records age; any node may do it, the first one does.
@@ -98,9 +102,6 @@ export async function startService(config: Config): Promise<Service> {
   let url: string | null = null;
   let grpc: GrpcServer | null = null;
   if (config.role !== "worker") {
-    const keystone = config.keystone
-      ? new KeystoneTokenValidator(config.keystone, log.child({ component: "keystone" }))
-      : null;
     const auth = new Authenticator({
       tokens: catalog.tokens,
       bindings: catalog.bindings,
@@ -209,6 +210,7 @@ export function assemble(
   log: Logger,
   nodeId: string,
   metrics: Metrics | null = null,
+  keystone: KeystoneTokenValidator | null = null,
 ): { core: Core; engine: OperationEngine } {
   const urlPolicy = new UrlPolicy(config.importAllowedHosts);
   const ingestInto = async (request: Parameters<typeof ingest>[1]) => {
@@ -234,7 +236,10 @@ export function assemble(
     formats: config.formats,
     maxImageBytes: config.maxImageBytes,
     externalSubjects: config.keystone !== null,
-    limits: catalogLimits,
+    limits:
+      keystone && config.keystone?.limits
+        ? new KeystoneLimits(keystone, config.keystone.limits)
+        : catalogLimits,
     nodeId,
   };
   const engine = new OperationEngine(

@@ -32,6 +32,7 @@ interface KeystoneToken {
 export class KeystoneTokenValidator {
   private readonly cache: PrincipalCache;
   private serviceToken: { value: string; expiresAt: number } | null = null;
+  private systemScoped: { value: string; expiresAt: number } | null = null;
 
   constructor(
     private readonly config: KeystoneConfig,
@@ -85,9 +86,41 @@ export class KeystoneTokenValidator {
     return { token: value, projectId: token.project?.id ?? "" };
   }
 
+  /**
+   * A GET of Keystone's API as this service with a system-scoped token (unified limits: only a
+   * system-scoped reader sees every project's). The service user needs a role on the system:
+   * `openstack role add --user <it> --user-domain Default --system all reader`.
+   */
+  async readAsSystem<T>(path: string): Promise<T> {
+    let res = await this.call("GET", path, {}, await this.systemToken());
+    if (res.status === 401) {
+      this.systemScoped = null;
+      res = await this.call("GET", path, {}, await this.systemToken());
+    }
+    if (res.status !== 200) {
+      this.log.error({ status: res.status, path }, "Keystone refused a read of this service");
+      throw keystoneUnavailable(`Keystone answered ${res.status} to ${path.split("?")[0]}`);
+    }
+    return (await res.json()) as T;
+  }
+
   private async ownToken(): Promise<string> {
     if (this.serviceToken && this.serviceToken.expiresAt - 60_000 > Date.now())
       return this.serviceToken.value;
+    const c = this.config;
+    this.serviceToken = await this.issue({ project: { name: c.project, domain: { name: c.projectDomain } } });
+    return this.serviceToken.value;
+  }
+
+  private async systemToken(): Promise<string> {
+    if (this.systemScoped && this.systemScoped.expiresAt - 60_000 > Date.now())
+      return this.systemScoped.value;
+    this.systemScoped = await this.issue({ system: { all: true } });
+    return this.systemScoped.value;
+  }
+
+  /** A token of this service's user, with the scope given. */
+  private async issue(scope: object): Promise<{ value: string; expiresAt: number }> {
     const c = this.config;
     const res = await this.call("POST", "/v3/auth/tokens", {}, null, {
       auth: {
@@ -95,17 +128,16 @@ export class KeystoneTokenValidator {
           methods: ["password"],
           password: { user: { name: c.username, domain: { name: c.userDomain }, password: c.password } },
         },
-        scope: { project: { name: c.project, domain: { name: c.projectDomain } } },
+        scope,
       },
     });
     const value = res.headers.get("x-subject-token");
     if (res.status !== 201 || !value) {
-      this.log.error({ status: res.status }, "Keystone refused this service's credentials");
+      this.log.error({ status: res.status, scope }, "Keystone refused this service's credentials");
       throw keystoneUnavailable("This service cannot authenticate to Keystone");
     }
     const { token } = (await res.json()) as { token: KeystoneToken };
-    this.serviceToken = { value, expiresAt: Date.parse(token.expires_at) };
-    return value;
+    return { value, expiresAt: Date.parse(token.expires_at) };
   }
 
   private async call(

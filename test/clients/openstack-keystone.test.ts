@@ -31,7 +31,9 @@ describe("Keystone mode: openstack CLI with password auth", () => {
     alpha = await keystone.project("alpha");
     beta = await keystone.project("beta");
     await keystone.project("service");
-    await keystone.user("vitrine", PASSWORD, "service", "service");
+    // Reading every project's unified limits takes a role on the system (README "Quotas").
+    await keystone.systemRole(await keystone.user("vitrine", PASSWORD, "service", "service"), "reader");
+    await keystone.user("dave", PASSWORD, "gamma", "member");
     await keystone.user("alice", PASSWORD, "alpha", "member");
     await keystone.user("bob", PASSWORD, "beta", "member");
     await keystone.user("carol", PASSWORD, "alpha", "reader");
@@ -41,6 +43,8 @@ describe("Keystone mode: openstack CLI with password auth", () => {
         VITRINE_KEYSTONE_USERNAME: "vitrine",
         VITRINE_KEYSTONE_PASSWORD: PASSWORD,
         VITRINE_KEYSTONE_CACHE_SECONDS: "1",
+        VITRINE_KEYSTONE_LIMITS: "true",
+        VITRINE_KEYSTONE_LIMITS_CACHE_SECONDS: "2",
       },
     });
     await keystone.registerImageEndpoint(server.url);
@@ -254,6 +258,130 @@ print(json.dumps({k: shown.properties.get(k) for k in ["my_prop", "__os_version"
     for (const dialect of ["compute/v1", "baremetal/v1alpha"]) {
       const listed = await apiRequest(server.url, token, "GET", `/${dialect}/images?folderId=${numeric}`);
       assert.equal(listed.status, 200, `${dialect}: ${listed.text}`);
+    }
+  });
+
+  test("quotas from Keystone's unified limits: a registered default, a project's own limit, a change seen within the cache time", async () => {
+    // What an OpenStack operator does for Glance, against the image service in the catalog.
+    const asAdmin = (...args: string[]) =>
+      run("bash", ["-c", 'exec openstack "$@" <&-', "openstack", ...args], {
+        env: clientEnv("admin", "admin", ADMIN_PASSWORD),
+      });
+    const registered = JSON.parse(
+      (
+        await asAdmin(
+          "registered",
+          "limit",
+          "create",
+          "--service",
+          "vitrine",
+          "--region",
+          "RegionOne",
+          "--default-limit",
+          "1",
+          "image_count_total",
+          "-f",
+          "json",
+        )
+      ).stdout,
+    ).id as string;
+    const sized = JSON.parse(
+      (
+        await asAdmin(
+          "registered",
+          "limit",
+          "create",
+          "--service",
+          "vitrine",
+          "--region",
+          "RegionOne",
+          "--default-limit",
+          "1",
+          "image_size_total",
+          "-f",
+          "json",
+        )
+      ).stdout,
+    ).id as string;
+    let projectLimit: string | null = null;
+    try {
+      const small = path.join(home, "small.raw");
+      fs.writeFileSync(small, Buffer.alloc(1024, 7));
+      const create = (name: string, ...more: string[]) =>
+        openstack(
+          "dave",
+          "gamma",
+          "image",
+          "create",
+          "--disk-format",
+          "raw",
+          "--container-format",
+          "bare",
+          ...more,
+          name,
+        );
+      assert.match(JSON.parse(await create("first", "--file", small, "-f", "json")).id, /^[0-9a-f-]{36}$/);
+      const refused = await failure(create("second", "--file", small));
+      assert.match(refused, /413|Request Entity Too Large/, refused);
+      assert.match(refused, /image_count_total/, "the refusal names the quota");
+
+      // The project's own limit overrides the default, seen within the cache time (2 s here).
+      const { stdout: own } = await asAdmin(
+        "limit",
+        "create",
+        "--project",
+        "gamma",
+        "--service",
+        "vitrine",
+        "--region",
+        "RegionOne",
+        "--resource-limit",
+        "3",
+        "image_count_total",
+        "-f",
+        "json",
+      );
+      projectLimit = JSON.parse(own).id as string;
+      await new Promise((r) => setTimeout(r, 2500));
+      const daveToken = await keystone.token("dave", PASSWORD, "gamma");
+      const third = await osRequest(
+        server,
+        "POST",
+        "/v2/images",
+        { name: "third", disk_format: "raw", container_format: "bare" },
+        {},
+        daveToken,
+      );
+      assert.equal(third.status, 201, third.text);
+      // 2 MiB over the 1 MiB default (Glance's unit for sizes): refused before it is stored.
+      const put = await fetch(`${server.url}/v2/images/${third.body.id}/file`, {
+        method: "PUT",
+        headers: { "x-auth-token": daveToken, "content-type": "application/octet-stream" },
+        body: Buffer.alloc(2 * 1024 * 1024, 7),
+      });
+      const answer = await put.text();
+      assert.equal(put.status, 413, answer);
+      assert.match(answer, /image_size_total: the limit is 1 MiB/);
+      const { stdout } = await run("glance", ["usage"], { env: clientEnv("dave", "gamma") });
+      assert.match(stdout, /image_count_total\s*\|\s*3\s*\|\s*2\s*\|/, stdout);
+      assert.match(stdout, /image_size_total\s*\|\s*1\s*\|\s*1\s*\|/, stdout);
+      // Vitrine's own quota API says where the limits come from, and does not set them.
+      const quota = await apiRequest(
+        server.url,
+        server.token,
+        "GET",
+        `/vitrine/v1/quotas/${await keystone.project("gamma")}`,
+      );
+      assert.equal(quota.body.origin, "keystone");
+      assert.equal(quota.body.quotas.image_count_total.limit, "3");
+      const set = await apiRequest(server.url, server.token, "PATCH", "/vitrine/v1/quotaDefaults", {
+        limits: { image_count_total: 9 },
+      });
+      assert.equal(set.status, 400);
+      assert.match(set.body.message, /Keystone/);
+    } finally {
+      if (projectLimit) await asAdmin("limit", "delete", projectLimit);
+      await asAdmin("registered", "limit", "delete", registered, sized);
     }
   });
 

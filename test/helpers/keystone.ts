@@ -16,6 +16,8 @@ export interface Keystone {
   project(name: string): Promise<string>;
   /** Creates a user with `role` on `project`, returning its id. */
   user(name: string, password: string, project: string, role: string): Promise<string>;
+  /** Gives a user a role on the system (what reading every project's unified limits takes). */
+  systemRole(userId: string, role: string): Promise<void>;
   /** Registers the image service's public endpoint in the catalog. */
   registerImageEndpoint(url: string): Promise<void>;
   /** A project-scoped token for a user (what `openstack` gets when it logs in). */
@@ -160,6 +162,9 @@ export async function startKeystone(): Promise<Keystone> {
       const pid = await project(projectName);
       await call("PUT", `/v3/projects/${pid}/users/${id}/roles/${await roleId(role)}`, undefined, adminToken);
       return id;
+    },
+    async systemRole(userId, role) {
+      await call("PUT", `/v3/system/users/${userId}/roles/${await roleId(role)}`, undefined, adminToken);
     },
     async registerImageEndpoint(imageUrl) {
       const service = await admin("POST", "/v3/services", { service: { type: "image", name: "vitrine" } });
