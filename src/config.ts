@@ -17,6 +17,8 @@ export interface Config {
   listen: { host: string; port: number };
   /** Where Prometheus scrapes `GET /metrics` (null: off); a listener of its own, for the operators' network. */
   metricsListen: { host: string; port: number } | null;
+  /** Projects whose quota usage and limits the metrics show (those storing the most). */
+  metricsQuotaProjects: number;
   /**
    * Validate every answer against the shape its route or RPC declares, failing it as an internal
    * error when it does not match (a developer's setting: the tests turn it on; it costs time).
@@ -143,6 +145,7 @@ export const SETTINGS: readonly string[] = [
   "VITRINE_MAX_REQUEST_BODY_BYTES",
   "VITRINE_MAX_VIRTUAL_SIZE",
   "VITRINE_METRICS_LISTEN",
+  "VITRINE_METRICS_QUOTA_PROJECTS",
   "VITRINE_OPENSTACK_PROFILE",
   "VITRINE_OPERATION_CONCURRENCY",
   "VITRINE_OPERATION_LEASE_SECONDS",
@@ -204,6 +207,7 @@ export function loadConfig(flags: ConfigFlags, env: Env = process.env): Config {
       flags.metricsListen ?? get("VITRINE_METRICS_LISTEN") ?? "127.0.0.1:9294",
       "--metrics-listen",
     ),
+    metricsQuotaProjects: int(get("VITRINE_METRICS_QUOTA_PROJECTS"), 50, "VITRINE_METRICS_QUOTA_PROJECTS"),
     grpc: grpcConfig(
       flags.grpcListen ?? get("VITRINE_GRPC_LISTEN") ?? "127.0.0.1:9293",
       flags.tlsCert ?? get("VITRINE_TLS_CERT") ?? null,

@@ -77,6 +77,7 @@ export async function startService(config: Config): Promise<Service> {
     ? new KeystoneTokenValidator(config.keystone, log.child({ component: "keystone" }))
     : null;
   const { core, engine } = assemble(config, catalog, blobs, log, presence.id, metrics, keystone);
+  metrics.watchQuotas(() => core.quotas.largest(config.metricsQuotaProjects));
 
   // Uploads of nodes that are gone (killed mid-stream) are given back, at start and then as
   // their nodes' records age; any node may do it, the first one does.

@@ -60,6 +60,7 @@ import type { Principal } from "./principal.js";
 import {
   getProjectQuota,
   getQuotaDefaults,
+  largestProjectQuotas,
   listProjectQuotas,
   setProjectLimit,
 } from "./quotas/project-quotas.js";
@@ -161,6 +162,8 @@ export function buildCore(deps: CoreDeps) {
       get: (p: P, projectId: string) => getProjectQuota(deps, p, projectId),
       list: (p: P, max: number) => listProjectQuotas(deps, p, max),
       defaults: (p: P) => getQuotaDefaults(deps, p),
+      /** For the metrics (no caller): the projects storing the most, with their limits and usage. */
+      largest: (max: number) => largestProjectQuotas(deps, max),
       setLimit: (p: P, projectId: string | null, resource: string, value: number | null) =>
         setProjectLimit(deps, p, projectId, resource, value),
     },

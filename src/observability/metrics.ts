@@ -1,6 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { isVitrineError } from "../core/errors.js";
 import type { Catalog } from "../core/ports/catalog.js";
+import type { ProjectQuota } from "../core/quotas/project-quotas.js";
+import { QUOTA_RESOURCES, type QuotaResource } from "../core/quotas/quota.js";
 import type { IngestRequest, IngestResult } from "../core/ports/ingest.js";
 
 /** Request latencies: from a cached GET (sub-millisecond) to a large upload (minutes). */
@@ -129,6 +131,51 @@ export class Metrics {
         this.set({ state: "queued" }, counts.queued);
       },
     });
+  }
+
+  /**
+   * Each listed project's usage and limits by quota, read at each scrape. `largest` bounds the
+   * projects (those storing the most): a label value per project, never one per image or request.
+   */
+  watchQuotas(largest: () => Promise<ProjectQuota[]>): void {
+    // The registry collects its metrics at once: both gauges share one read per scrape.
+    let reading: Promise<ProjectQuota[]> | null = null;
+    const read = () =>
+      (reading ??= largest().finally(() => {
+        reading = null;
+      }));
+    const gauge = (
+      name: string,
+      help: string,
+      figure: (r: ProjectQuota["resources"][QuotaResource]) => number | null,
+    ) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ["project", "quota"],
+        registers: [this.registry],
+        aggregator: "first",
+        async collect() {
+          const projects = await read();
+          this.reset();
+          for (const project of projects) {
+            for (const quota of QUOTA_RESOURCES) {
+              const value = figure(project.resources[quota]);
+              if (value !== null) this.set({ project: project.projectId, quota }, value);
+            }
+          }
+        },
+      });
+    gauge(
+      "vitrine_quota_usage",
+      "Usage by project and quota (bytes for the sizes), for the projects storing the most",
+      (r) => r.usage,
+    );
+    gauge(
+      "vitrine_quota_limit",
+      "Limit by project and quota (bytes for the sizes), where one is set",
+      (r) => r.limit,
+    );
   }
 
   httpAnswered(dialect: string, route: string, method: string, status: number, seconds: number): void {

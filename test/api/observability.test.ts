@@ -70,6 +70,10 @@ describe("operating Vitrine: metrics and logs", () => {
       uri: `${uri}?X-Amz-Signature=${secretInUrl}`,
     });
     importedId = imported.id;
+    const quota = await server.request("PATCH", "/vitrine/v1/quotas/metrics", {
+      limits: { image_size_total: "1073741824" },
+    });
+    assert.equal(quota.status, 200);
     const download = await fetch(`${server.url}/v2/images/${uploaded.id}/file`, {
       headers: { "x-auth-token": server.token },
     });
@@ -156,6 +160,11 @@ describe("operating Vitrine: metrics and logs", () => {
       1,
       "the refused upload's image waits for data again",
     );
+    // Quotas by project: usage always, the limit where one is set.
+    assert.equal(get('vitrine_quota_usage{project="metrics",quota="image_size_total"}'), qcow2.size);
+    assert.equal(get('vitrine_quota_usage{project="metrics",quota="image_count_total"}'), 1);
+    assert.equal(get('vitrine_quota_limit{project="metrics",quota="image_size_total"}'), 1073741824);
+    assert.equal(m.get('vitrine_quota_limit{project="metrics",quota="image_count_total"}'), undefined);
     assert.equal(get('vitrine_operations{state="queued"}'), 0);
     assert.equal(get("vitrine_operations_running_in_process"), 0);
     assert.equal(get("vitrine_blob_store_errors_total"), 0);

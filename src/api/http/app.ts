@@ -58,6 +58,7 @@ function dialectOf(url: string): string {
   if (url.startsWith("/operations")) return "operation";
   if (url.startsWith("/healthz") || url.startsWith("/readyz")) return "health";
   if (url.startsWith("/console")) return "console";
+  if (url.startsWith("/vitrine/")) return "vitrine";
   return "openstack";
 }
 

@@ -233,7 +233,7 @@ export interface QuotaStore {
   limits(projectId?: string): Promise<QuotaLimitRecord[]>;
   /** Sets a limit, or removes it (value null). */
   setLimit(projectId: string | null, resource: QuotaResource, value: number | null): Promise<void>;
-  /** Projects holding images or reservations, for the usage report (at most `limit`). */
+  /** Projects holding images, those storing the most bytes first (at most `limit`). */
   projects(limit: number): Promise<string[]>;
 }
 

@@ -124,3 +124,19 @@ export async function setProjectLimit(
 function assertAdmin(principal: Principal): void {
   if (!principal.isAdmin) throw permissionDenied("Only the service admin may manage quotas");
 }
+
+/**
+ * The quotas of the projects storing the most bytes (at most `max`), for the metrics: their
+ * number is bounded so that the label values are (README "Quotas").
+ */
+export async function largestProjectQuotas(
+  deps: Pick<CoreDeps, "catalog" | "limits">,
+  max: number,
+): Promise<ProjectQuota[]> {
+  const projects: ProjectQuota[] = [];
+  for (const id of await deps.catalog.quotas.projects(max)) {
+    const { limits, usage } = await projectQuota(deps.catalog, deps.limits, id);
+    projects.push(report(id, deps.limits.origin, limits, usage));
+  }
+  return projects;
+}

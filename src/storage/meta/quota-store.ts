@@ -157,7 +157,8 @@ export class SqlQuotaStore implements QuotaStore {
     const rows = await this.db
       .selectFrom("images")
       .select("folder_id")
-      .distinct()
+      .groupBy("folder_id")
+      .orderBy(sql`sum(coalesce(size, 0))`, "desc")
       .orderBy("folder_id")
       .limit(limit)
       .execute();
