@@ -474,6 +474,71 @@ describe("real client: the vitrine CLI", async () => {
     assert.match(opTable.stdout, /│ Delete image +│ \d{4}-\d\d-\d\d \d\d:\d\d +│ done +│/);
   });
 
+  test("quotas: the admin sets limits with units, reads them as a table or JSON; a create over a limit says which", async () => {
+    const set = await run([
+      "quota",
+      "set",
+      "cli-quota",
+      "image_size_total=10M",
+      "image_count_total=1",
+      "--format",
+      "json",
+    ]);
+    assert.equal(set.status, 0, set.stderr);
+    assert.equal((JSON.parse(set.stdout) as Json).quotas.image_size_total.limit, String(10 * 1024 * 1024));
+    const defaults = await ok(["quota", "set", "--default", "image_count_uploading=8"]);
+    assert.deepEqual(defaults.defaults, { image_count_uploading: "8" });
+
+    const table = await run(["quota", "get", "cli-quota", "--format", "table"]);
+    assert.match(table.stdout, /│ QUOTA +│ USAGE +│ LIMIT +│ USED +│/);
+    assert.match(table.stdout, /│ image_size_total +│ 0 B +│ 10 MiB +│ 0% +│/);
+    assert.match(table.stdout, /│ image_stage_total +│ 0 B +│ no limit +│ +│/);
+    assert.match(table.stdout, /│ image_count_uploading +│ 0 +│ 8 +│ 0% +│/, "the default holds");
+    const listed = await run(["quota", "list", "--format", "table"]);
+    assert.match(listed.stdout, /│ \(default\) +│ image_count_uploading +│ +│ 8 +│/);
+    assert.match(listed.stdout, /│ cli-quota +│ image_size_total +│/);
+
+    const uri = files.serve("quota.qcow2", image("qcow2", 8).path);
+    const first = await run([
+      "image",
+      "create",
+      "--source-uri",
+      uri,
+      "--name",
+      "q-1",
+      "--folder-id",
+      "cli-quota",
+    ]);
+    assert.equal(first.status, 0, first.stderr);
+    const over = await run([
+      "image",
+      "create",
+      "--source-uri",
+      uri,
+      "--name",
+      "q-2",
+      "--folder-id",
+      "cli-quota",
+    ]);
+    assert.equal(over.status, 1);
+    assert.match(
+      over.stderr,
+      /^vitrine: Quota exceeded for image_count_total of project cli-quota: the limit is 1, 1 is in use/,
+    );
+    assert.equal(over.stderr.trim().split("\n").length, 1, "one line");
+
+    // Mistakes are named before anything is sent.
+    for (const args of [
+      ["cli-quota", "images=3"],
+      ["cli-quota", "image_size_total=lots"],
+      ["image_count_total=3"],
+    ]) {
+      const bad = await run(["quota", "set", ...args]);
+      assert.equal(bad.status, 2, bad.stderr);
+    }
+    assert.equal((await run(["quota", "set", "--default", "image_count_uploading=none"])).status, 0);
+  });
+
   test("BareMetal images: create from a URL, list, update, get, delete", async () => {
     const installer = iso("cli-bm");
     const uri = files.serve("installer.iso", installer.path);
