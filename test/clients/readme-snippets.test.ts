@@ -78,6 +78,7 @@ describe("the README's snippets run as written", () => {
     "The OpenStack Image API v2 (Glance-compatible)",
     "The vitrine CLI",
     "Identity and access: subjects, tokens, roles, bindings, Keystone",
+    "Quotas",
   ];
 
   test("the walk-throughs, the client snippets and the admin commands", async () => {
