@@ -145,6 +145,82 @@ try {
     });
   }
 
+  // 1b. The same upload with quotas on: limits on every project, never reached, so each upload
+  // pays the lock, the usage read and the reservation. Alternated with quotas off, medians of 3.
+  console.log("1b. upload with quotas on");
+  const setQuotas = async (on: boolean) => {
+    const limits = on
+      ? { image_size_total: String(2 ** 50), image_count_total: 1_000_000_000, image_count_uploading: 1000 }
+      : { image_size_total: null, image_count_total: null, image_count_uploading: null };
+    const res = await fetch(`${vitrine.url}/vitrine/v1/quotaDefaults`, {
+      method: "PATCH",
+      headers: { "content-type": "application/json", authorization: `Bearer ${vitrine.token}` },
+      body: JSON.stringify({ limits }),
+    });
+    if (res.status !== 200) throw new Error(`quota defaults: ${res.status} ${await res.text()}`);
+  };
+  const quotaRuns: Record<"on" | "off", number[]> = { on: [], off: [] };
+  for (let i = 0; i < 3; i++) {
+    for (const state of ["off", "on"] as const) {
+      await setQuotas(state === "on");
+      const run = await uploadTo(vitrine.url, vAuth, randomFile);
+      quotaRuns[state].push(run.mbps);
+      await fetch(`${vitrine.url}/v2/images/${run.uuid}`, { method: "DELETE", headers: vAuth });
+    }
+  }
+  await setQuotas(false);
+  report.add({
+    scenario: `1b. upload ${label} with quotas on (median of 3)`,
+    subject: "vitrine",
+    figure: percentile(quotaRuns.on, 50),
+    unit: "MB/s",
+    reference: { name: "the same upload, quotas off (median of 3)", figure: percentile(quotaRuns.off, 50) },
+    target: { min: 0.97, of: "ratio" },
+  });
+
+  // 1c. The fixed cost quotas add to each upload, where the bytes do not hide it: small uploads
+  // (register + 64 KiB PUT) one after another, batches alternated, quotas off and on.
+  console.log("1c. small uploads with quotas on");
+  const small = Buffer.alloc(64 * 1024, 1);
+  const smallUploads = async (n: number): Promise<number> => {
+    const t = performance.now();
+    for (let i = 0; i < n; i++) {
+      const created = await fetch(`${vitrine.url}/v2/images`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...vAuth },
+        body: JSON.stringify({
+          name: `bench-small-${randomUUID()}`,
+          disk_format: "raw",
+          container_format: "bare",
+        }),
+      });
+      const { id } = (await created.json()) as { id: string };
+      const put = await fetch(`${vitrine.url}/v2/images/${id}/file`, {
+        method: "PUT",
+        headers: { "content-type": "application/octet-stream", ...vAuth },
+        body: small,
+      });
+      if (put.status !== 204) throw new Error(`small upload: ${put.status} ${await put.text()}`);
+    }
+    return n / ((performance.now() - t) / 1000);
+  };
+  const smallRuns: Record<"on" | "off", number[]> = { on: [], off: [] };
+  for (let i = 0; i < 4; i++) {
+    for (const state of ["off", "on"] as const) {
+      await setQuotas(state === "on");
+      smallRuns[state].push(await smallUploads(smoke ? 5 : 50));
+    }
+  }
+  await setQuotas(false);
+  report.add({
+    scenario: "1c. small uploads (register + 64 KiB PUT) with quotas on (median of 4 batches)",
+    subject: "vitrine",
+    figure: percentile(smallRuns.on, 50),
+    unit: "uploads/s",
+    reference: { name: "quotas off (median of 4 batches)", figure: percentile(smallRuns.off, 50) },
+    target: { min: 0.97, of: "ratio" },
+  });
+
   // 2. Create from URI (Compute), the qcow2 served on loopback.
   console.log("2. create from URI");
   const files = await startFileServer();

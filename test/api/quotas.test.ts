@@ -152,5 +152,21 @@ describe("quotas over HTTP", () => {
       .details.find((d: { "@type": string }) => d["@type"] === "type.googleapis.com/google.rpc.QuotaFailure");
     assert.equal(quota.violations[0].subject, "image_count_total:team-c");
     assert.match(quota.violations[0].description, /limit is 2, 2 is in use/);
+
+    // BareMetal speaks the same: the same folder's count is used up.
+    const bareMetal = await env.call(carol, "POST", "/baremetal/v1alpha/images", {
+      folderId: "team-c",
+      name: "installer",
+      uri: files.serve("installer.iso", qcow2.path),
+    });
+    assert.equal(bareMetal.statusCode, 429, bareMetal.body);
+    assert.equal(bareMetal.json().code, 8);
+    assert.ok(
+      bareMetal
+        .json()
+        .details.some(
+          (d: { "@type": string }) => d["@type"] === "type.googleapis.com/google.rpc.QuotaFailure",
+        ),
+    );
   });
 });

@@ -492,7 +492,29 @@ describe("the web console in Chromium", () => {
     const summary = await server.request("GET", `/compute/v1/images:summary?folderId=${folder}`);
     const figures = summary.body.folders[0];
     assert.equal(figures.savedBytes, String(uploaded.size));
+    // A size limit the folder is near, to see its bar warn; the others unlimited.
+    const limited = await server.request("PATCH", `/vitrine/v1/quotas/${folder}`, {
+      limits: {
+        image_size_total: String(Math.ceil(Number(figures.referencedBytes) / 0.9)),
+        image_count_total: 50,
+      },
+    });
+    assert.equal(limited.status, 200, limited.text);
     await open("#/overview");
+    const sizeQuota = page.locator(".quota-list li", { hasText: "Image bytes" });
+    await sizeQuota.locator("meter").waitFor();
+    assert.match((await sizeQuota.textContent()) ?? "", /of [\d.]+ MiB \(9\d %\)/);
+    assert.equal(await sizeQuota.getAttribute("class"), "high", "near the limit: the figure warns");
+    assert.match(
+      (await page.locator(".quota-list li", { hasText: "Images receiving data" }).textContent()) ?? "",
+      /0 · no limit/,
+    );
+    assert.ok(await page.getByRole("meter", { name: "Images" }).isVisible(), "each bar is named");
+    // The admin's table of folders says how much of its size quota each one uses.
+    await page
+      .locator("table.folders tr", { hasText: folder })
+      .getByText(/9\d % of [\d.]+ MiB/)
+      .waitFor();
     await page.locator("dd.saved").filter({ hasText: /MiB/ }).waitFor();
     // 1376256 bytes as the console words it; the admin's table names the folder too.
     assert.equal(
@@ -519,6 +541,9 @@ describe("the web console in Chromium", () => {
       /\d+ done or running, \d+ failed, [1-9]\d* cancelled/,
     );
     await shot("overview");
+    await server.request("PATCH", `/vitrine/v1/quotas/${folder}`, {
+      limits: { image_size_total: null, image_count_total: null },
+    });
   });
 
   test("a failed image says why at the top and offers no edit or share forms", async () => {

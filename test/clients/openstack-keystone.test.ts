@@ -267,42 +267,30 @@ print(json.dumps({k: shown.properties.get(k) for k in ["my_prop", "__os_version"
       run("bash", ["-c", 'exec openstack "$@" <&-', "openstack", ...args], {
         env: clientEnv("admin", "admin", ADMIN_PASSWORD),
       });
-    const registered = JSON.parse(
-      (
-        await asAdmin(
-          "registered",
-          "limit",
-          "create",
-          "--service",
-          "vitrine",
-          "--region",
-          "RegionOne",
-          "--default-limit",
-          "1",
-          "image_count_total",
-          "-f",
-          "json",
-        )
-      ).stdout,
-    ).id as string;
-    const sized = JSON.parse(
-      (
-        await asAdmin(
-          "registered",
-          "limit",
-          "create",
-          "--service",
-          "vitrine",
-          "--region",
-          "RegionOne",
-          "--default-limit",
-          "1",
-          "image_size_total",
-          "-f",
-          "json",
-        )
-      ).stdout,
-    ).id as string;
+    /** Creates a limit (`registered limit` for every project, `limit` for one) and returns its id. */
+    const createLimit = async (kind: string[], value: string[], resource: string) =>
+      JSON.parse(
+        (
+          await asAdmin(
+            ...kind,
+            "create",
+            "--service",
+            "vitrine",
+            "--region",
+            "RegionOne",
+            ...value,
+            resource,
+            "-f",
+            "json",
+          )
+        ).stdout,
+      ).id as string;
+    const registered = await createLimit(
+      ["registered", "limit"],
+      ["--default-limit", "1"],
+      "image_count_total",
+    );
+    const sized = await createLimit(["registered", "limit"], ["--default-limit", "1"], "image_size_total");
     let projectLimit: string | null = null;
     try {
       const small = path.join(home, "small.raw");
@@ -326,22 +314,11 @@ print(json.dumps({k: shown.properties.get(k) for k in ["my_prop", "__os_version"
       assert.match(refused, /image_count_total/, "the refusal names the quota");
 
       // The project's own limit overrides the default, seen within the cache time (2 s here).
-      const { stdout: own } = await asAdmin(
-        "limit",
-        "create",
-        "--project",
-        "gamma",
-        "--service",
-        "vitrine",
-        "--region",
-        "RegionOne",
-        "--resource-limit",
-        "3",
+      projectLimit = await createLimit(
+        ["limit"],
+        ["--project", "gamma", "--resource-limit", "3"],
         "image_count_total",
-        "-f",
-        "json",
       );
-      projectLimit = JSON.parse(own).id as string;
       await new Promise((r) => setTimeout(r, 2500));
       const daveToken = await keystone.token("dave", PASSWORD, "gamma");
       const third = await osRequest(

@@ -4,6 +4,7 @@ import { bytes } from "../format.js";
 import { BarChart } from "./charts.js";
 import { kindOf } from "./image-list.js";
 import { ErrorNote } from "./parts.js";
+import { QuotaBars } from "./quotas.js";
 
 /** How many of the folder's newest images and operations the charts are drawn from. */
 const MAX_IMAGES = 1000;
@@ -53,6 +54,7 @@ const shortDate = (ms: number) =>
 export function Overview({ folder }: { folder: string }) {
   const [mine, setMine] = useState<Json | null>(null);
   const [all, setAll] = useState<Json[] | null>(null);
+  const [sizeQuotas, setSizeQuotas] = useState<Map<string, Json>>(new Map());
   const [error, setError] = useState<unknown>(null);
   const [images, setImages] = useState<Json[] | null>(null);
   const [operations, setOperations] = useState<Json[] | null>(null);
@@ -96,6 +98,16 @@ export function Overview({ folder }: { folder: string }) {
       // Everyone but admins is refused the cross-folder view: nothing to show, nothing wrong.
       (err: unknown) => !stale && !(err instanceof ApiError && err.status === 403) && setError(err),
     );
+    call("GET", "/vitrine/v1/quotas").then(
+      (body) =>
+        !stale &&
+        setSizeQuotas(
+          new Map(
+            (body.projects as Json[]).map((p) => [String(p.projectId), p.quotas.image_size_total as Json]),
+          ),
+        ),
+      (err: unknown) => !stale && !(err instanceof ApiError && err.status === 403) && setError(err),
+    );
     return () => {
       stale = true;
     };
@@ -121,6 +133,7 @@ export function Overview({ folder }: { folder: string }) {
           <dd class="saved">{bytes(mine.savedBytes)}</dd>
         </dl>
       )}
+      {folder && <QuotaBars folder={folder} />}
       {images && <ImageCharts images={images} />}
       {operations && <OperationChart operations={operations} />}
       {all && all.length > 0 && (
@@ -133,6 +146,7 @@ export function Overview({ folder }: { folder: string }) {
                 <th>Images</th>
                 <th>Stored</th>
                 <th>Saved by sharing</th>
+                <th>Size quota</th>
               </tr>
             </thead>
             <tbody>
@@ -142,6 +156,7 @@ export function Overview({ folder }: { folder: string }) {
                   <td>{f.images}</td>
                   <td>{bytes(f.storedBytes)}</td>
                   <td>{bytes(f.savedBytes)}</td>
+                  <td>{sizeQuotaOf(sizeQuotas.get(String(f.folderId)))}</td>
                 </tr>
               ))}
             </tbody>
@@ -150,6 +165,15 @@ export function Overview({ folder }: { folder: string }) {
       )}
     </section>
   );
+}
+
+/** A folder's size quota in the admins' table: the share used of its limit. */
+function sizeQuotaOf(quota: Json | undefined): string {
+  if (!quota) return "";
+  if (quota.limit === undefined) return "no limit";
+  const share =
+    Number(quota.limit) === 0 ? 100 : Math.round((Number(quota.usage) / Number(quota.limit)) * 100);
+  return `${share} % of ${bytes(quota.limit)}`;
 }
 
 /** Images and bytes by kind and format, and what was added each week. */
