@@ -107,6 +107,15 @@ describe("quotas over HTTP", () => {
     );
     assert.equal((await env.call(alice, "GET", `/v2/images/${ids[1]}`)).json().status, "queued");
 
+    // Glance's x-openstack-image-size is what is held: announcing more than is left is refused
+    // before the body is read, whatever the body's own length.
+    const announced = await env.call(alice, "PUT", `/v2/images/${ids[1]}/file`, Buffer.alloc(1024), {
+      "content-type": "application/octet-stream",
+      "x-openstack-image-size": String(3 * MIB),
+    });
+    assert.equal(announced.statusCode, 413, announced.body);
+    assert.match(announced.json().message, /needs 3 MiB more/);
+
     const usage = (await env.call(alice, "GET", "/v2/info/usage")).json().usage;
     assert.deepEqual(usage.image_size_total, { limit: 6, usage: 4 });
     assert.deepEqual(usage.image_count_total, { limit: 5, usage: 2 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
+import { PassThrough } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { VitrineError } from "../../src/core/errors.js";
 import type { DeclaredFormats } from "../../src/core/format-policy.js";
@@ -32,6 +33,14 @@ function quotaRefusal(resource: QuotaResource) {
     assert.equal(err.args.resource, resource, err.message);
     return true;
   };
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("timed out waiting");
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 describe("quota use cases", () => {
@@ -207,6 +216,47 @@ describe("quota use cases", () => {
     );
     assert.equal((await settled(env.core, who, again)).error, null);
     assert.equal((await usage("create-a")).image_size_total.usage, 2 * four.size);
+  });
+
+  it("what a transfer held comes back when it is cancelled or its client goes away (as a timeout cuts it)", async () => {
+    const slow = await startFileServer({ chunkBytes: 64 * 1024, intervalMs: 100 });
+    try {
+      const who = member("canceller", "cancel-a");
+      const data = fixture("qcow2", 8);
+      await limit("cancel-a", "image_size_total", 10 * MIB);
+      const uri = slow.serve("slow.qcow2", data.path).replace("/files/", "/slow/");
+      const op = await env.core.images.create(
+        who,
+        creation(uri, { folderId: "cancel-a", name: "cancelled" }),
+      );
+      await waitFor(async () => (await usage("cancel-a")).image_size_total.usage === data.size);
+      await env.core.operations.cancel(who, op.id);
+      await waitFor(async () => (await usage("cancel-a")).image_size_total.usage === 0);
+      assert.equal(await env.catalog.quotas.reservation(op.resourceId), null);
+
+      // An upload whose client stops sending: the abort (client gone, or the upload-rate guard) gives it back.
+      const image = await env.core.images.register(
+        who,
+        registration("cancel-a", { uniqueName: false, diskFormat: "raw" }),
+      );
+      const stalled = new PassThrough();
+      stalled.write(Buffer.alloc(64 * 1024));
+      const abort = new AbortController();
+      const upload = env.core.imageData.upload(who, image.uuid, {
+        source: stalled,
+        signal: abort.signal,
+        mode: "file",
+        formatsByDeclared: DECLARED,
+        announcedBytes: 4 * MIB,
+      });
+      await waitFor(async () => (await usage("cancel-a")).image_size_total.usage === 4 * MIB);
+      abort.abort(new Error("the client disconnected during the upload"));
+      await assert.rejects(upload);
+      assert.equal((await usage("cancel-a")).image_size_total.usage, 0);
+      assert.equal((await env.core.images.get(who, { uuid: image.uuid })).status, "queued");
+    } finally {
+      await slow.close();
+    }
   });
 
   it("bytes held by a node that is gone come back with the recovery of abandoned uploads", async () => {
