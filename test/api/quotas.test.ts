@@ -153,6 +153,8 @@ describe("quotas over HTTP", () => {
     );
     assert.deepEqual(failure.violations[0].subject, "image_size_total:team-c");
 
+    // The one that ran out left nothing: one image counts; at a count of 1 the next is refused.
+    await env.call(admin, "PATCH", "/vitrine/v1/quotas/team-c", { limits: { image_count_total: 1 } });
     const third = await create("third");
     assert.equal(third.statusCode, 429, third.body);
     assert.equal(third.json().code, 8);
@@ -160,7 +162,7 @@ describe("quotas over HTTP", () => {
       .json()
       .details.find((d: { "@type": string }) => d["@type"] === "type.googleapis.com/google.rpc.QuotaFailure");
     assert.equal(quota.violations[0].subject, "image_count_total:team-c");
-    assert.match(quota.violations[0].description, /limit is 2, 2 is in use/);
+    assert.match(quota.violations[0].description, /limit is 1, 1 is in use/);
 
     // BareMetal speaks the same: the same folder's count is used up.
     const bareMetal = await env.call(carol, "POST", "/baremetal/v1alpha/images", {

@@ -495,7 +495,7 @@ describe("the web console in Chromium", () => {
     // A size limit the folder is near, to see its bar warn; the others unlimited.
     const limited = await server.request("PATCH", `/vitrine/v1/quotas/${folder}`, {
       limits: {
-        image_size_total: String(Math.ceil(Number(figures.referencedBytes) / 0.9)),
+        image_size_total: String(Math.ceil(Number(figures.storedBytes) / 0.9)),
         image_count_total: 50,
       },
     });

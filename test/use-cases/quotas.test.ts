@@ -199,23 +199,38 @@ describe("quota use cases", () => {
       assert.equal(done.error?.reason, "QUOTA_EXCEEDED");
       assert.equal(done.error?.args?.resource, "image_size_total");
       assert.equal(await env.catalog.quotas.reservation(op.resourceId), null, "nothing held");
+      assert.equal(await env.catalog.images.findById(op.resourceId), null, "no image left");
     }
     assert.equal((await usage("create-a")).image_size_total.usage, four.size, "only the first image's bytes");
-    // From another image: the bytes are shared but count once per image, so this one would pass.
+    // From another image of the project: the data is shared, and counts once.
     const source = (await settled(env.core, who, fine)).resourceId;
     const copy = await env.core.images.create(
       who,
       creation("", { folderId: "create-a", name: "copy", source: { type: "image", imageId: source } }),
     );
-    const copied = await settled(env.core, who, copy);
-    assert.equal(copied.error?.reason, "QUOTA_EXCEEDED", JSON.stringify(copied.error));
-    await limit("create-a", "image_size_total", 2 * four.size);
-    const again = await env.core.images.create(
-      who,
-      creation("", { folderId: "create-a", name: "copy-2", source: { type: "image", imageId: source } }),
+    assert.equal((await settled(env.core, who, copy)).error, null);
+    assert.equal((await usage("create-a")).image_size_total.usage, four.size, "counted once");
+    // Into another project the data is new there: it counts, and a create over the limit leaves nothing.
+    await limit("create-b", "image_size_total", four.size - 1);
+    const across = await env.core.images.create(
+      ADMIN,
+      creation("", { folderId: "create-b", name: "across", source: { type: "image", imageId: source } }),
     );
-    assert.equal((await settled(env.core, who, again)).error, null);
-    assert.equal((await usage("create-a")).image_size_total.usage, 2 * four.size);
+    const refused = await settled(env.core, ADMIN, across);
+    assert.equal(refused.error?.reason, "QUOTA_EXCEEDED", JSON.stringify(refused.error));
+    assert.equal(
+      await env.catalog.images.findById(across.resourceId),
+      null,
+      "no ERROR image left in the count",
+    );
+    await limit("create-b", "image_size_total", four.size);
+    const again = await env.core.images.create(
+      ADMIN,
+      creation("", { folderId: "create-b", name: "across-2", source: { type: "image", imageId: source } }),
+    );
+    assert.equal((await settled(env.core, ADMIN, again)).error, null);
+    assert.deepEqual((await usage("create-b")).image_size_total, { limit: four.size, usage: four.size });
+    assert.equal((await usage("create-b")).image_count_total.usage, 1);
   });
 
   it("what a transfer held comes back when it is cancelled or its client goes away (as a timeout cuts it)", async () => {

@@ -58,7 +58,10 @@ export class RunCreateImage implements OperationRunner {
     await ctx.complete((tx) => finish(tx, op, (current) => fieldsFromData(current, task, result)));
   }
 
-  /** A failed create kills the image or puts it back to queued; a cancelled one leaves nothing. */
+  /**
+   * A failed create kills the image or puts it back to queued; a cancelled one, or one a quota
+   * stopped, leaves nothing.
+   */
   async rollback(tx: CatalogStores, op: Operation, error: OperationError): Promise<void> {
     await tx.quotas.release(op.resourceId);
     const image = await tx.images.findById(op.resourceId);
@@ -70,8 +73,9 @@ export class RunCreateImage implements OperationRunner {
         image,
         transition(image, "queued", { ...NO_DATA, ...markers(image, task, "failed") }),
       );
-    } else if (error.code === "CANCELLED") {
-      await tx.images.delete(image.id); // the image never existed
+    } else if (error.code === "CANCELLED" || error.reason === "QUOTA_EXCEEDED") {
+      // The image never existed: a project at its limit is not left an ERROR image in its count.
+      await tx.images.delete(image.id);
     } else {
       await saveImage(tx, image, transition(image, "killed"));
     }
@@ -172,8 +176,8 @@ function fieldsFromData(current: Image, task: CreateImageTask, result: IngestRes
 
 /**
  * From another image: share its blob and data fields, inherit what the request left unset. The
- * bytes are shared, not copied, but count once per image: the new image holds its full size
- * against its project's size total (as it would once the source is deleted).
+ * bytes are shared, not copied: they count against the project's size total only when the
+ * project holds no image with that data yet (an image of another project's, say).
  */
 async function finishFromImage(
   tx: CatalogStores,
@@ -188,8 +192,9 @@ async function finishFromImage(
     if (!isActive(src) || !src.blobKey) {
       throw failedPrecondition(`Image ${sourceId} is not ready to be used as a source`);
     }
+    const held = await tx.quotas.holdsData(current.folderId, src.blobKey, current.id);
     await assertWithinLimits(tx, await limits.limitsFor(current.folderId, tx), current.folderId, {
-      image_size_total: src.size ?? 0,
+      image_size_total: held ? 0 : (src.size ?? 0),
     });
     const dataSize = dataSizeOf(src);
     const minDiskSize = task.inherit.minDiskSize

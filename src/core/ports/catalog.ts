@@ -220,8 +220,13 @@ export interface QuotaStore {
    * PostgreSQL advisory lock; SQLite runs one transaction at a time anyway).
    */
   lockProject(projectId: string): Promise<void>;
-  /** Usage from the images themselves plus the reservations not yet settled. */
+  /**
+   * Usage from the images themselves plus the reservations not yet settled. Data that several
+   * images of the project share counts once.
+   */
   usage(projectId: string): Promise<QuotaUsage>;
+  /** Whether an image of the project other than `except` holds that data already (it counts once). */
+  holdsData(projectId: string, blobKey: string, except: string): Promise<boolean>;
   /** Records (or replaces) the reservation of an image. */
   reserve(reservation: DataReservation): Promise<void>;
   reservation(imageId: string): Promise<DataReservation | null>;

@@ -5,7 +5,8 @@ import { type ErrorArgs, type ErrorReason, VitrineError } from "../errors.js";
  * so an OpenStack operator's `openstack registered limit create --service glance ...` means the
  * same here:
  * - image_count_total: images the project has, whatever their status;
- * - image_size_total: bytes of the images holding data (stored or being stored), staged data excepted;
+ * - image_size_total: bytes of the images holding data (stored or being stored), staged data
+ *   excepted; data several of them share counts once;
  * - image_stage_total: bytes of data staged for an import (OpenStack's stage call), or being staged;
  * - image_count_uploading: images receiving data at once (saving, staged awaiting import, importing).
  */

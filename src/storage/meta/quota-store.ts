@@ -50,10 +50,17 @@ export class SqlQuotaStore implements QuotaStore {
         images(eb)
           .select((e) => e.fn.countAll<number>().as("n"))
           .as("count"),
-        images(eb)
-          .select(
-            sql<string | null>`sum(case when status = 'uploading' then 0 else coalesce(size, 0) end)`.as("n"),
+        // Data several images of the project share (made from one another) counts once: by blob.
+        eb
+          .selectFrom(
+            images(eb)
+              .where("status", "<>", "uploading")
+              .where("blob_key", "is not", null)
+              .groupBy("blob_key")
+              .select(sql<number | null>`max(coalesce(size, 0))`.as("size"))
+              .as("blobs"),
           )
+          .select(sql<string | null>`sum(size)`.as("n"))
           .as("stored"),
         images(eb)
           .select(
@@ -79,6 +86,19 @@ export class SqlQuotaStore implements QuotaStore {
       image_stage_total: Number(row.staged ?? 0) + Number(row.reservedStaged ?? 0),
       image_count_uploading: Number(row.receiving ?? 0),
     };
+  }
+
+  async holdsData(projectId: string, blobKey: string, except: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom("images")
+      .select("id")
+      .where("folder_id", "=", projectId)
+      .where("blob_key", "=", blobKey)
+      .where("status", "<>", "uploading")
+      .where("id", "<>", except)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   async reserve(r: DataReservation): Promise<void> {
