@@ -66,8 +66,10 @@ describe("real client: the vitrine CLI", async () => {
   ): Promise<{ output: string; status: number | null }> =>
     new Promise((resolve) => {
       const command = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
-      // -e: script exits with the command's status; -f: flush as it goes.
-      const child = spawn("script", ["-qefc", command, "/dev/null"], {
+      // -e: script exits with the command's status; -f: flush as it goes. `exec`: the CLI replaces
+      // the shell script starts ($SHELL, or dash): a shell left waiting would get the Ctrl-C too
+      // and, being dash, exit 130 after the CLI ended well.
+      const child = spawn("script", ["-qefc", `exec ${command}`, "/dev/null"], {
         env: { ...process.env, XDG_CONFIG_HOME: home, COLUMNS: "120", LINES: "40", TERM: "xterm" },
         stdio: ["pipe", "pipe", "pipe"],
       });
