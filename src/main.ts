@@ -1,4 +1,4 @@
-import { catalogLimits } from "./core/quotas/catalog-limits.js";
+import { CatalogLimits } from "./core/quotas/catalog-limits.js";
 import { KeystoneLimits } from "./auth/keystone-limits.js";
 import cluster from "node:cluster";
 import fs from "node:fs";
@@ -240,7 +240,7 @@ export function assemble(
     limits:
       keystone && config.keystone?.limits
         ? new KeystoneLimits(keystone, config.keystone.limits)
-        : catalogLimits,
+        : new CatalogLimits(catalog),
     nodeId,
   };
   const engine = new OperationEngine(

@@ -1,3 +1,4 @@
+import { limitsOfImage } from "../quotas/quota-guard.js";
 import { assertWithinLimits } from "../quotas/quota-guard.js";
 import type { CoreDeps } from "../core-deps.js";
 import { failedPrecondition, isVitrineError } from "../errors.js";
@@ -39,6 +40,7 @@ export async function importImageData(
 ): Promise<Operation> {
   const { source } = input;
   if (source.type === "uri") checkUri(deps, source.uri);
+  const limits = await limitsOfImage(deps, principal, uuid);
   const op = await deps.catalog.transaction(async (tx) => {
     const current = await loadImage(tx, principal, "images.update", { uuid });
     if (source.type === "staged" && !hasStagedData(current)) {
@@ -50,7 +52,6 @@ export async function importImageData(
     const allowedFormats = formatsForDeclared(deps.formats, input.formatsByDeclared, current, "importing");
     // Staged data becomes stored data (its bytes move from the stage total to the size total); a
     // URL makes one more image receiving data (its bytes are held by the worker as it reads).
-    const limits = await deps.limits.limitsFor(current.folderId, tx);
     await assertWithinLimits(
       tx,
       limits,

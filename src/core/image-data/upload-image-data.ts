@@ -9,7 +9,7 @@ import { newResourceId } from "../ids.js";
 import { pendingTag } from "../ports/blob-store.js";
 import type { CatalogStores, DataReservation, UploadRecord } from "../ports/catalog.js";
 import { meteredSource } from "../quotas/metered-source.js";
-import { reserveData } from "../quotas/quota-guard.js";
+import { limitsOfImage, reserveData } from "../quotas/quota-guard.js";
 import type { IngestResult } from "../ports/ingest.js";
 import type { Principal } from "../principal.js";
 
@@ -39,13 +39,13 @@ export async function uploadImageData(
   const { catalog, blobs } = deps;
   const receiving = input.mode === "file" ? "saving" : "uploading";
   const key = newResourceId();
-  const { image, allowedFormats, limits, reservation } = await catalog.transaction(async (tx) => {
+  const limits = await limitsOfImage(deps, principal, uuid);
+  const { image, allowedFormats, reservation } = await catalog.transaction(async (tx) => {
     const current = await loadImage(tx, principal, "images.update", { uuid });
     if (!isQueued(current)) throw transitionRefused(current.status, receiving);
     const allowed = formatsForDeclared(deps.formats, input.formatsByDeclared, current, "saving");
     // The bytes it announced are held before any arrives (counted as they come when it announced
     // none), and it is one more image receiving data.
-    const limits = await deps.limits.limitsFor(current.folderId, tx);
     const reservation: DataReservation = {
       imageId: current.id,
       projectId: current.folderId,
@@ -60,7 +60,6 @@ export async function uploadImageData(
     return {
       image: await saveImage(tx, current, transition(current, receiving), uuid),
       allowedFormats: allowed,
-      limits,
       reservation,
     };
   });

@@ -77,6 +77,7 @@ export async function createImage(
     ),
     "importing",
   );
+  const limits = await deps.limits.limitsFor(image.folderId);
   const op = await catalog
     .transaction(async (tx) => {
       const taken = await isNameTaken(tx, image);
@@ -85,7 +86,6 @@ export async function createImage(
       if (previous) return previous;
       if (taken) throw nameTaken(image);
       // One more image, and one more receiving data until its operation ends.
-      const limits = await deps.limits.limitsFor(image.folderId, tx);
       await assertWithinLimits(tx, limits, image.folderId, {
         image_count_total: 1,
         image_count_uploading: 1,

@@ -40,12 +40,12 @@ export async function registerImage(
   if (input.visibility === "public") assertMayPublicize(principal, input.folderId);
   const { uuid, uniqueName, ...fields } = input;
   const image = newQueuedImage({ ...fields, ...(uuid ? { uuid } : {}), kind: "compute" }, Date.now());
+  const limits = await deps.limits.limitsFor(image.folderId);
   await deps.catalog.transaction(async (tx) => {
     if (uuid && (await tx.images.findByUuid(uuid))) {
       throw alreadyExists(`Image with id ${uuid} already exists`).because("UUID_TAKEN", { uuid });
     }
     if (uniqueName) await assertNameFree(tx, image);
-    const limits = await deps.limits.limitsFor(image.folderId, tx);
     await assertWithinLimits(tx, limits, image.folderId, { image_count_total: 1 });
     await tx.images.insert(image);
   });

@@ -1,6 +1,6 @@
 import { meteredSource } from "../quotas/metered-source.js";
 import { assertWithinLimits, reserveData } from "../quotas/quota-guard.js";
-import type { LimitSource } from "../ports/limit-source.js";
+import type { QuotaLimits } from "../quotas/quota.js";
 import type { CoreDeps } from "../core-deps.js";
 import { failedPrecondition, internal, notFound } from "../errors.js";
 import { assertMinDiskSizeCovers, dataSizeOf, defaultMinDiskSize } from "../image-sizes.js";
@@ -45,7 +45,8 @@ export class RunCreateImage implements OperationRunner {
 
     const { source } = task;
     if (source.type === "image") {
-      await ctx.complete((tx) => finishFromImage(tx, this.deps.limits, op, task, source.imageId));
+      const limits = await this.deps.limits.limitsFor(image.folderId);
+      await ctx.complete((tx) => finishFromImage(tx, limits, op, task, source.imageId));
       return;
     }
     if (source.type === "staged") {
@@ -97,9 +98,10 @@ export class RunCreateImage implements OperationRunner {
     const data = await this.deps.sources.open(source, signal);
     // The bytes the source announced are held before any is read (a source too big for what is
     // left fails here); one that announced none is counted as it streams.
-    const { catalog, limits } = this.deps;
+    const { catalog } = this.deps;
     const image = await catalog.images.findById(op.resourceId);
     if (!image) throw notFound(`Image ${op.resourceId} not found`);
+    const limits = await this.deps.limits.limitsFor(image.folderId);
     const reservation: DataReservation = {
       imageId: image.id,
       projectId: image.folderId,
@@ -109,9 +111,7 @@ export class RunCreateImage implements OperationRunner {
       createdAt: Date.now(),
     };
     const reserve = (bytes: number) =>
-      catalog.transaction(async (tx) =>
-        reserveData(tx, await limits.limitsFor(image.folderId, tx), { ...reservation, bytes }),
-      );
+      catalog.transaction((tx) => reserveData(tx, limits, { ...reservation, bytes }));
     try {
       await reserve(reservation.bytes);
     } catch (err) {
@@ -181,7 +181,7 @@ function fieldsFromData(current: Image, task: CreateImageTask, result: IngestRes
  */
 async function finishFromImage(
   tx: CatalogStores,
-  limits: LimitSource,
+  limits: QuotaLimits,
   op: Operation,
   task: CreateImageTask,
   sourceId: string,
@@ -193,7 +193,7 @@ async function finishFromImage(
       throw failedPrecondition(`Image ${sourceId} is not ready to be used as a source`);
     }
     const held = await tx.quotas.holdsData(current.folderId, src.blobKey, current.id);
-    await assertWithinLimits(tx, await limits.limitsFor(current.folderId, tx), current.folderId, {
+    await assertWithinLimits(tx, limits, current.folderId, {
       image_size_total: held ? 0 : (src.size ?? 0),
     });
     const dataSize = dataSizeOf(src);

@@ -1,5 +1,4 @@
 import type { QuotaLimits } from "../quotas/quota.js";
-import type { CatalogStores } from "./catalog.js";
 
 /**
  * Where a project's limits come from: the catalog (set by admins through Vitrine's API and CLI)
@@ -8,8 +7,9 @@ import type { CatalogStores } from "./catalog.js";
 export interface LimitSource {
   readonly origin: "catalog" | "keystone";
   /**
-   * The limits that hold for a project: its own where set, else the defaults; absent: none. The
-   * catalog's are read through `stores` (the caller's transaction, when it holds one).
+   * The limits that hold for a project: its own where set, else the defaults; absent: none.
+   * Asked before a transaction opens, never inside one: Keystone's answer may take a while, and a
+   * transaction held open meanwhile would hold the catalog (all of it, on SQLite).
    */
-  limitsFor(projectId: string, stores: CatalogStores): Promise<QuotaLimits>;
+  limitsFor(projectId: string): Promise<QuotaLimits>;
 }

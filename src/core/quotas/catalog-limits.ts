@@ -4,16 +4,19 @@ import type { QuotaLimits } from "./quota.js";
 
 /**
  * Limits set by admins in the catalog (Vitrine's quota API and `vitrine quota set`): a project's
- * own limit where it has one, else the default for every project. Read on every decision, so a
+ * own limit where it has one, else the default for every project. Read for every decision, so a
  * change holds from the next request on, on every node.
  */
-export const catalogLimits: LimitSource = {
-  origin: "catalog",
-  async limitsFor(projectId: string, stores: CatalogStores): Promise<QuotaLimits> {
+export class CatalogLimits implements LimitSource {
+  readonly origin = "catalog";
+
+  constructor(private readonly catalog: Pick<CatalogStores, "quotas">) {}
+
+  async limitsFor(projectId: string): Promise<QuotaLimits> {
     const limits: QuotaLimits = {};
-    const records = await stores.quotas.limits(projectId);
+    const records = await this.catalog.quotas.limits(projectId);
     for (const r of records) if (r.projectId === null) limits[r.resource] = r.value;
     for (const r of records) if (r.projectId === projectId) limits[r.resource] = r.value;
     return limits;
-  },
-};
+  }
+}

@@ -1,3 +1,6 @@
+import type { CoreDeps } from "../core-deps.js";
+import { loadImage } from "../images/image-loader.js";
+import type { Principal } from "../principal.js";
 import type { CatalogStores, DataReservation } from "../ports/catalog.js";
 import type { LimitSource } from "../ports/limit-source.js";
 import { type QuotaLimits, type QuotaResource, type QuotaUsage, quotaExceeded } from "./quota.js";
@@ -54,13 +57,26 @@ export async function reserveData(
   await tx.quotas.reserve(reservation);
 }
 
+/**
+ * The limits of the project owning an image the caller names (read before the transaction that
+ * decides: see LimitSource). The caller's access is checked again by that transaction.
+ */
+export async function limitsOfImage(
+  deps: Pick<CoreDeps, "catalog" | "limits">,
+  principal: Principal,
+  uuid: string,
+): Promise<QuotaLimits> {
+  const image = await loadImage(deps.catalog, principal, "images.update", { uuid });
+  return deps.limits.limitsFor(image.folderId);
+}
+
 /** The usage and limits of a project, for reports (OpenStack's /v2/info/usage, the CLI, the console). */
 export async function projectQuota(
   stores: CatalogStores,
   limitSource: LimitSource,
   projectId: string,
 ): Promise<{ limits: QuotaLimits; usage: QuotaUsage }> {
-  const limits = await limitSource.limitsFor(projectId, stores);
+  const limits = await limitSource.limitsFor(projectId);
   const usage = await stores.quotas.usage(projectId);
   return { limits, usage };
 }
