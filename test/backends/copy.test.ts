@@ -86,6 +86,10 @@ describe("vitrine copy: embedded → PostgreSQL + S3", () => {
     md5ByName.set("web", qcow2.md5).set("web-copy", qcow2.md5).set("boot", qcow2.md5);
     md5ByName.set("installer", bootIso.md5).set("uploaded", vmdk.md5);
     sourceToken = projectToken(source, "f1", "viewer");
+    const quota = await source.request("PATCH", "/vitrine/v1/quotas/f1", {
+      limits: { image_count_total: 40 },
+    });
+    assert.equal(quota.status, 200);
     await source.stop();
   });
 
@@ -187,6 +191,9 @@ describe("vitrine copy: embedded → PostgreSQL + S3", () => {
         ],
       );
       assert.deepEqual(compute.body.images[1].labels, { env: "prod" });
+      // The limits an admin set came along, and the usage is the copied images'.
+      const quota = await target.request("GET", "/vitrine/v1/quotas/f1");
+      assert.deepEqual(quota.body.quotas.image_count_total, { limit: "40", usage: "3" });
       // Tokens and bindings came along: a project token made on the source works on the target.
       const auth = { authorization: `Bearer ${sourceToken}` };
       assert.equal(

@@ -15,6 +15,9 @@ const TABLES: readonly { name: string; key: readonly string[] }[] = [
   // Uploads interrupted before the copy: the target's first node finds their node gone and puts
   // their images back to queued, as on the source.
   { name: "uploads", key: ["image_id"] },
+  { name: "quota_limits", key: ["project_id", "resource"] },
+  // Bytes held by transfers cut by the copy: released on the target as their node is gone.
+  { name: "quota_reservations", key: ["image_id"] },
 ];
 
 const BATCH = 200;
