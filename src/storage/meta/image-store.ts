@@ -67,6 +67,7 @@ export class SqlImageStore implements ImageStore {
     await this.db.deleteFrom("image_properties").where("image_id", "=", id).execute();
     await this.db.deleteFrom("image_members").where("image_id", "=", id).execute();
     await this.db.deleteFrom("uploads").where("image_id", "=", id).execute();
+    await this.db.deleteFrom("quota_reservations").where("image_id", "=", id).execute();
     await this.db
       .deleteFrom("access_bindings")
       .where("resource_type", "=", "image")
