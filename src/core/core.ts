@@ -62,7 +62,7 @@ import {
   getQuotaDefaults,
   largestProjectQuotas,
   listProjectQuotas,
-  setProjectLimit,
+  setProjectLimits,
 } from "./quotas/project-quotas.js";
 import {
   listImageAccessBindings,
@@ -164,8 +164,8 @@ export function buildCore(deps: CoreDeps) {
       defaults: (p: P) => getQuotaDefaults(deps, p),
       /** For the metrics (no caller): the projects storing the most, with their limits and usage. */
       largest: (max: number) => largestProjectQuotas(deps, max),
-      setLimit: (p: P, projectId: string | null, resource: string, value: number | null) =>
-        setProjectLimit(deps, p, projectId, resource, value),
+      setLimits: (p: P, projectId: string | null, limits: Record<string, number | null>) =>
+        setProjectLimits(deps, p, projectId, limits),
     },
     /** Readiness: both stores answer. */
     ping: async () => {

@@ -56,7 +56,7 @@ describe("quota use cases", () => {
   });
 
   const limit = (project: string | null, resource: QuotaResource, value: number | null) =>
-    env.core.quotas.setLimit(ADMIN, project, resource, value);
+    env.core.quotas.setLimits(ADMIN, project, { [resource]: value });
   const usage = async (project: string) => (await env.core.quotas.get(ADMIN, project)).resources;
 
   const upload = async (
@@ -292,19 +292,23 @@ describe("quota use cases", () => {
 
   it("only admins set limits, members read their own project's, and a bad limit is refused clearly", async () => {
     await assert.rejects(
-      env.core.quotas.setLimit(member("m", "p-m", "admin"), "p-m", "image_count_total", 1),
+      env.core.quotas.setLimits(member("m", "p-m", "admin"), "p-m", { image_count_total: 1 }),
       (err: unknown) => err instanceof VitrineError && err.code === "PERMISSION_DENIED",
     );
     await assert.rejects(
-      env.core.quotas.setLimit(ADMIN, "p-m", "images", 1),
+      env.core.quotas.setLimits(ADMIN, "p-m", { image_count_total: 5, images: 1 }),
       (err: unknown) => err instanceof VitrineError && err.code === "INVALID_ARGUMENT",
     );
     await assert.rejects(
-      env.core.quotas.setLimit(ADMIN, "p-m", "image_count_total", -1),
+      env.core.quotas.setLimits(ADMIN, "p-m", { image_count_total: -1 }),
       (err: unknown) => err instanceof VitrineError && err.code === "INVALID_ARGUMENT",
     );
     const own = await env.core.quotas.get(member("m", "p-m", "viewer"), "p-m");
-    assert.equal(own.resources.image_count_total.limit, null);
+    assert.equal(
+      own.resources.image_count_total.limit,
+      null,
+      "all or none: the good limit beside the bad one was not set",
+    );
     await assert.rejects(
       env.core.quotas.get(member("m", "p-m", "viewer"), "someone-else"),
       (err: unknown) => err instanceof VitrineError && err.code === "PERMISSION_DENIED",

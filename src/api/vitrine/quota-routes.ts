@@ -69,21 +69,19 @@ function renderQuota(q: ProjectQuota) {
 const renderLimits = (limits: QuotaLimits) =>
   Object.fromEntries(Object.entries(limits).map(([r, v]) => [r, String(v)]));
 
-/** A request's limits, checked as numbers: "10737418240" and 10737418240 alike; null removes. */
-function limitsOf(body: { limits: Record<string, number | string | null> }): [string, number | null][] {
-  const entries = Object.entries(body.limits);
-  if (entries.length === 0) {
-    throw invalidArgument("Name at least one limit to set", [{ field: "limits", description: "is empty" }]);
-  }
-  return entries.map(([resource, value]) => {
-    if (value === null || typeof value === "number") return [resource, value];
-    if (!/^\d{1,16}$/.test(value)) {
-      throw invalidArgument(`limits.${resource}: must be a whole number`, [
-        { field: `limits.${resource}`, description: "must be a whole number (bytes for the sizes)" },
-      ]);
-    }
-    return [resource, Number(value)];
-  });
+/** A request's limits as numbers: "10737418240" and 10737418240 alike; null removes. */
+function limitsOf(body: { limits: Record<string, number | string | null> }): Record<string, number | null> {
+  return Object.fromEntries(
+    Object.entries(body.limits).map(([resource, value]) => {
+      if (value === null || typeof value === "number") return [resource, value];
+      if (!/^\d{1,16}$/.test(value)) {
+        throw invalidArgument(`limits.${resource}: must be a whole number`, [
+          { field: `limits.${resource}`, description: "must be a whole number (bytes for the sizes)" },
+        ]);
+      }
+      return [resource, Number(value)];
+    }),
+  );
 }
 
 /**
@@ -96,14 +94,8 @@ export const quotaRoutes: FastifyPluginAsync<QuotaRoutesOptions> = async (base, 
   useYandexConventions(app, opts.auth);
   const { quotas } = opts.core;
 
-  const setAll = async (
-    principal: Principal,
-    projectId: string | null,
-    body: Parameters<typeof limitsOf>[0],
-  ) => {
-    for (const [resource, value] of limitsOf(body))
-      await quotas.setLimit(principal, projectId, resource, value);
-  };
+  const setAll = (principal: Principal, projectId: string | null, body: Parameters<typeof limitsOf>[0]) =>
+    quotas.setLimits(principal, projectId, limitsOf(body));
 
   app.get("/quotas", { schema: { response: answers({ 200: Overview }) } }, async (req) => {
     const overview = await quotas.list(req.principal, MAX_LISTED_PROJECTS);

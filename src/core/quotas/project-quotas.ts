@@ -4,7 +4,13 @@ import { failedPrecondition, invalidArgument, permissionDenied } from "../errors
 import type { QuotaLimitRecord } from "../ports/catalog.js";
 import type { Principal } from "../principal.js";
 import { projectQuota } from "./quota-guard.js";
-import { QUOTA_RESOURCES, type QuotaLimits, type QuotaResource, type QuotaUsage } from "./quota.js";
+import {
+  QUOTA_RESOURCES,
+  type QuotaLimits,
+  type QuotaResource,
+  type QuotaUsage,
+  isQuotaResource,
+} from "./quota.js";
 
 /** A project's quota as reports show it: each resource's limit (null: none) and usage. */
 export interface ProjectQuota {
@@ -88,15 +94,15 @@ export async function listProjectQuotas(
 }
 
 /**
- * Sets (or, with null, removes) a limit: for one project, or the default (projectId null).
+ * Sets (or, with null, removes) limits: of one project, or the defaults (projectId null). All of
+ * them or none: every limit is checked before any is written, and they are written together.
  * Admins only, and only where Vitrine keeps the limits: in Keystone mode they are Keystone's.
  */
-export async function setProjectLimit(
+export async function setProjectLimits(
   deps: Pick<CoreDeps, "catalog" | "limits">,
   principal: Principal,
   projectId: string | null,
-  resource: string,
-  value: number | null,
+  limits: Record<string, number | null>,
 ): Promise<void> {
   assertAdmin(principal);
   if (deps.limits.origin === "keystone") {
@@ -105,20 +111,30 @@ export async function setProjectLimit(
         "`openstack registered limit create --service glance ...` or `openstack limit create ...`",
     );
   }
-  if (!(QUOTA_RESOURCES as readonly string[]).includes(resource)) {
-    throw invalidArgument(`Unknown quota ${resource}: one of ${QUOTA_RESOURCES.join(", ")}`, [
-      { field: "resource", description: `must be one of ${QUOTA_RESOURCES.join(", ")}` },
-    ]);
-  }
-  if (value !== null && (!Number.isSafeInteger(value) || value < 0)) {
-    throw invalidArgument(`The limit of ${resource} must be a whole number, 0 or more`, [
-      { field: "limit", description: "must be a whole number, 0 or more" },
-    ]);
-  }
   if (projectId !== null && projectId.trim() === "") {
     throw invalidArgument("The project must be named", [{ field: "projectId", description: "is empty" }]);
   }
-  await deps.catalog.quotas.setLimit(projectId, resource as QuotaResource, value);
+  const entries = Object.entries(limits);
+  if (entries.length === 0) {
+    throw invalidArgument("Name at least one limit to set", [{ field: "limits", description: "is empty" }]);
+  }
+  for (const [resource, value] of entries) {
+    if (!isQuotaResource(resource)) {
+      throw invalidArgument(`Unknown quota ${resource}: one of ${QUOTA_RESOURCES.join(", ")}`, [
+        { field: `limits.${resource}`, description: `must be one of ${QUOTA_RESOURCES.join(", ")}` },
+      ]);
+    }
+    if (value !== null && (!Number.isSafeInteger(value) || value < 0)) {
+      throw invalidArgument(`The limit of ${resource} must be a whole number, 0 or more`, [
+        { field: `limits.${resource}`, description: "must be a whole number, 0 or more" },
+      ]);
+    }
+  }
+  await deps.catalog.transaction(async (tx) => {
+    for (const [resource, value] of entries) {
+      await tx.quotas.setLimit(projectId, resource as QuotaResource, value);
+    }
+  });
 }
 
 function assertAdmin(principal: Principal): void {
