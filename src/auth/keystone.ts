@@ -24,6 +24,8 @@ interface KeystoneToken {
   roles?: { name: string }[];
 }
 
+type OwnScope = "project" | "system";
+
 /**
  * Validates OpenStack tokens against Keystone v3 (`GET /v3/auth/tokens` with `X-Subject-Token`),
  * as keystonemiddleware does for Glance: with a token of our own service user, results cached
@@ -31,8 +33,11 @@ interface KeystoneToken {
  */
 export class KeystoneTokenValidator {
   private readonly cache: PrincipalCache;
-  private serviceToken: { value: string; expiresAt: number } | null = null;
-  private systemScoped: { value: string; expiresAt: number } | null = null;
+  /** This service's own tokens, by scope: project-scoped to validate, system-scoped to read limits. */
+  private readonly own: Record<OwnScope, { value: string; expiresAt: number } | null> = {
+    project: null,
+    system: null,
+  };
 
   constructor(
     private readonly config: KeystoneConfig,
@@ -47,12 +52,7 @@ export class KeystoneTokenValidator {
     const cached = this.cache.get(key);
     if (cached) return cached;
 
-    let res = await this.call("GET", "/v3/auth/tokens", { "x-subject-token": token }, await this.ownToken());
-    if (res.status === 401) {
-      // Our own token expired or was revoked: get a new one once.
-      this.serviceToken = null;
-      res = await this.call("GET", "/v3/auth/tokens", { "x-subject-token": token }, await this.ownToken());
-    }
+    const res = await this.getAs("project", "/v3/auth/tokens", { "x-subject-token": token });
     if (res.status === 404 || res.status === 401) return null;
     if (res.status !== 200) throw keystoneUnavailable(`Keystone answered ${res.status} to token validation`);
     const { token: body } = (await res.json()) as { token: KeystoneToken };
@@ -92,11 +92,7 @@ export class KeystoneTokenValidator {
    * `openstack role add --user <it> --user-domain Default --system all reader`.
    */
   async readAsSystem<T>(path: string): Promise<T> {
-    let res = await this.call("GET", path, {}, await this.systemToken());
-    if (res.status === 401) {
-      this.systemScoped = null;
-      res = await this.call("GET", path, {}, await this.systemToken());
-    }
+    const res = await this.getAs("system", path);
     if (res.status !== 200) {
       this.log.error({ status: res.status, path }, "Keystone refused a read of this service");
       throw keystoneUnavailable(`Keystone answered ${res.status} to ${path.split("?")[0]}`);
@@ -104,19 +100,32 @@ export class KeystoneTokenValidator {
     return (await res.json()) as T;
   }
 
-  private async ownToken(): Promise<string> {
-    if (this.serviceToken && this.serviceToken.expiresAt - 60_000 > Date.now())
-      return this.serviceToken.value;
-    const c = this.config;
-    this.serviceToken = await this.issue({ project: { name: c.project, domain: { name: c.projectDomain } } });
-    return this.serviceToken.value;
+  /**
+   * A GET as this service with its token of `scope`; once more with a new token when Keystone no
+   * longer takes ours (expired or revoked).
+   */
+  private async getAs(
+    scope: OwnScope,
+    path: string,
+    headers: Record<string, string> = {},
+  ): Promise<Response> {
+    const res = await this.call("GET", path, headers, await this.ownToken(scope));
+    if (res.status !== 401) return res;
+    this.own[scope] = null;
+    return this.call("GET", path, headers, await this.ownToken(scope));
   }
 
-  private async systemToken(): Promise<string> {
-    if (this.systemScoped && this.systemScoped.expiresAt - 60_000 > Date.now())
-      return this.systemScoped.value;
-    this.systemScoped = await this.issue({ system: { all: true } });
-    return this.systemScoped.value;
+  private async ownToken(scope: OwnScope): Promise<string> {
+    const held = this.own[scope];
+    if (held && held.expiresAt - 60_000 > Date.now()) return held.value;
+    const c = this.config;
+    const issued = await this.issue(
+      scope === "system"
+        ? { system: { all: true } }
+        : { project: { name: c.project, domain: { name: c.projectDomain } } },
+    );
+    this.own[scope] = issued;
+    return issued.value;
   }
 
   /** A token of this service's user, with the scope given. */
