@@ -1,5 +1,4 @@
-import { limitsOfImage } from "../quotas/quota-guard.js";
-import { assertWithinLimits } from "../quotas/quota-guard.js";
+import { assertWithinLimits, limitsOfImage } from "../quotas/quota-guard.js";
 import type { CoreDeps } from "../core-deps.js";
 import { failedPrecondition, isVitrineError } from "../errors.js";
 import { type DeclaredFormats, formatsForDeclared } from "../format-policy.js";

@@ -1,4 +1,4 @@
-import type { CatalogStores } from "../ports/catalog.js";
+import type { CatalogStores, QuotaLimitRecord } from "../ports/catalog.js";
 import type { LimitSource } from "../ports/limit-source.js";
 import type { QuotaLimits } from "./quota.js";
 
@@ -13,10 +13,15 @@ export class CatalogLimits implements LimitSource {
   constructor(private readonly catalog: Pick<CatalogStores, "quotas">) {}
 
   async limitsFor(projectId: string): Promise<QuotaLimits> {
-    const limits: QuotaLimits = {};
-    const records = await this.catalog.quotas.limits(projectId);
-    for (const r of records) if (r.projectId === null) limits[r.resource] = r.value;
-    for (const r of records) if (r.projectId === projectId) limits[r.resource] = r.value;
-    return limits;
+    return limitsIn(await this.catalog.quotas.limits(projectId), projectId);
   }
+}
+
+/** The limits `records` give a project: the defaults, under the project's own (null: the defaults alone). */
+export function limitsIn(records: QuotaLimitRecord[], projectId: string | null): QuotaLimits {
+  const limits: QuotaLimits = {};
+  for (const r of records) if (r.projectId === null) limits[r.resource] = r.value;
+  if (projectId !== null)
+    for (const r of records) if (r.projectId === projectId) limits[r.resource] = r.value;
+  return limits;
 }

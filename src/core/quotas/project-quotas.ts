@@ -1,16 +1,9 @@
 import type { CoreDeps } from "../core-deps.js";
 import { authorize } from "../access.js";
 import { failedPrecondition, invalidArgument, permissionDenied } from "../errors.js";
-import type { QuotaLimitRecord } from "../ports/catalog.js";
 import type { Principal } from "../principal.js";
-import { projectQuota } from "./quota-guard.js";
-import {
-  QUOTA_RESOURCES,
-  type QuotaLimits,
-  type QuotaResource,
-  type QuotaUsage,
-  isQuotaResource,
-} from "./quota.js";
+import { limitsIn } from "./catalog-limits.js";
+import { QUOTA_RESOURCES, type QuotaLimits, type QuotaResource, isQuotaResource } from "./quota.js";
 
 /** A project's quota as reports show it: each resource's limit (null: none) and usage. */
 export interface ProjectQuota {
@@ -20,16 +13,14 @@ export interface ProjectQuota {
   resources: Record<QuotaResource, { limit: number | null; usage: number }>;
 }
 
-function report(
-  projectId: string,
-  origin: ProjectQuota["origin"],
-  limits: QuotaLimits,
-  usage: QuotaUsage,
-): ProjectQuota {
+/** A project's limits (from its source) and usage (from the catalog), as reports show them. */
+async function quotaOf(deps: Pick<CoreDeps, "catalog" | "limits">, projectId: string): Promise<ProjectQuota> {
+  const limits = await deps.limits.limitsFor(projectId);
+  const usage = await deps.catalog.quotas.usage(projectId);
   const resources = Object.fromEntries(
     QUOTA_RESOURCES.map((r) => [r, { limit: limits[r] ?? null, usage: usage[r] }]),
   ) as ProjectQuota["resources"];
-  return { projectId, origin, resources };
+  return { projectId, origin: deps.limits.origin, resources };
 }
 
 /** A project's limits and usage: for its members (who may list its images) and admins. */
@@ -39,8 +30,7 @@ export async function getProjectQuota(
   projectId: string,
 ): Promise<ProjectQuota> {
   authorize(principal, "images.list", projectId);
-  const { limits, usage } = await projectQuota(deps.catalog, deps.limits, projectId);
-  return report(projectId, deps.limits.origin, limits, usage);
+  return quotaOf(deps, projectId);
 }
 
 /** What `listProjectQuotas` answers: the defaults, and each project with limits or images. */
@@ -60,13 +50,7 @@ export async function getQuotaDefaults(
 ): Promise<{ origin: ProjectQuota["origin"]; defaults: QuotaLimits }> {
   assertAdmin(principal);
   const records = deps.limits.origin === "catalog" ? await deps.catalog.quotas.limits() : [];
-  return { origin: deps.limits.origin, defaults: defaultsOf(records) };
-}
-
-function defaultsOf(records: QuotaLimitRecord[]): QuotaLimits {
-  const defaults: QuotaLimits = {};
-  for (const r of records) if (r.projectId === null) defaults[r.resource] = r.value;
-  return defaults;
+  return { origin: deps.limits.origin, defaults: limitsIn(records, null) };
 }
 
 /**
@@ -81,15 +65,12 @@ export async function listProjectQuotas(
   assertAdmin(principal);
   const { catalog } = deps;
   const records = deps.limits.origin === "catalog" ? await catalog.quotas.limits() : [];
-  const defaults = defaultsOf(records);
+  const defaults = limitsIn(records, null);
   const named = new Set(records.flatMap((r) => (r.projectId === null ? [] : [r.projectId])));
   const holding = await catalog.quotas.projects(max + 1);
   const ids = [...new Set([...named, ...holding.slice(0, max)])].sort();
   const projects: ProjectQuota[] = [];
-  for (const id of ids) {
-    const { limits, usage } = await projectQuota(catalog, deps.limits, id);
-    projects.push(report(id, deps.limits.origin, limits, usage));
-  }
+  for (const id of ids) projects.push(await quotaOf(deps, id));
   return { origin: deps.limits.origin, defaults, projects, truncated: holding.length > max };
 }
 
@@ -150,9 +131,6 @@ export async function largestProjectQuotas(
   max: number,
 ): Promise<ProjectQuota[]> {
   const projects: ProjectQuota[] = [];
-  for (const id of await deps.catalog.quotas.projects(max)) {
-    const { limits, usage } = await projectQuota(deps.catalog, deps.limits, id);
-    projects.push(report(id, deps.limits.origin, limits, usage));
-  }
+  for (const id of await deps.catalog.quotas.projects(max)) projects.push(await quotaOf(deps, id));
   return projects;
 }

@@ -2,8 +2,7 @@ import type { CoreDeps } from "../core-deps.js";
 import { loadImage } from "../images/image-loader.js";
 import type { Principal } from "../principal.js";
 import type { CatalogStores, DataReservation } from "../ports/catalog.js";
-import type { LimitSource } from "../ports/limit-source.js";
-import { type QuotaLimits, type QuotaResource, type QuotaUsage, quotaExceeded } from "./quota.js";
+import { type QuotaLimits, type QuotaResource, quotaExceeded } from "./quota.js";
 
 /** What a change adds to a project's usage, by resource. */
 export type QuotaDelta = Partial<Record<QuotaResource, number>>;
@@ -68,15 +67,4 @@ export async function limitsOfImage(
 ): Promise<QuotaLimits> {
   const image = await loadImage(deps.catalog, principal, "images.update", { uuid });
   return deps.limits.limitsFor(image.folderId);
-}
-
-/** The usage and limits of a project, for reports (OpenStack's /v2/info/usage, the CLI, the console). */
-export async function projectQuota(
-  stores: CatalogStores,
-  limitSource: LimitSource,
-  projectId: string,
-): Promise<{ limits: QuotaLimits; usage: QuotaUsage }> {
-  const limits = await limitSource.limitsFor(projectId);
-  const usage = await stores.quotas.usage(projectId);
-  return { limits, usage };
 }

@@ -52,14 +52,13 @@ export function quotaExceeded(
   const message =
     `Quota exceeded for ${resource} of project ${projectId}: the limit is ${amount(limit)}, ` +
     `${amount(usage)} is in use and this request needs ${amount(requested)} more`;
-  const error = new VitrineError("RESOURCE_EXHAUSTED", message).because("QUOTA_EXCEEDED", {
+  return new VitrineError("RESOURCE_EXHAUSTED", message).because("QUOTA_EXCEEDED", {
     resource,
     projectId,
     limit: String(limit),
     usage: String(usage),
     requested: String(requested),
   });
-  return error;
 }
 
 /**
