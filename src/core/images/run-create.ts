@@ -54,7 +54,7 @@ export class RunCreateImage implements OperationRunner {
       await ctx.complete((tx) => finish(tx, op, (current) => markers(current, task, "done")));
       return;
     }
-    const result = await this.ingest(ctx, task, source);
+    const result = await this.ingest(ctx, task, source, image);
     ctx.log.info({ size: result.size, format: result.format }, "image data stored");
     await ctx.complete((tx) => finish(tx, op, (current) => fieldsFromData(current, task, result)));
   }
@@ -93,14 +93,13 @@ export class RunCreateImage implements OperationRunner {
     ctx: RunContext,
     task: CreateImageTask,
     source: Exclude<CreateImageTask["source"], { type: "image" | "staged" }>,
+    image: Image,
   ): Promise<IngestResult> {
     const { op, signal } = ctx;
     const data = await this.deps.sources.open(source, signal);
     // The bytes the source announced are held before any is read (a source too big for what is
     // left fails here); one that announced none is counted as it streams.
     const { catalog } = this.deps;
-    const image = await catalog.images.findById(op.resourceId);
-    if (!image) throw notFound(`Image ${op.resourceId} not found`);
     const limits = await this.deps.limits.limitsFor(image.folderId);
     const reservation: DataReservation = {
       imageId: image.id,
