@@ -1,6 +1,13 @@
 import type { NodeRecord, NodeRegistry } from "../../deployment/node-registry.js";
 import type { Db } from "./database.js";
 
+/**
+ * The ids of the nodes seen since `liveSince`, as a subquery: work recorded under any other node
+ * id (an upload, a quota reservation) belongs to a node that is gone.
+ */
+export const liveNodeIds = (db: Db, liveSince: number) =>
+  db.selectFrom("nodes").select("id").where("seen_at", ">=", liveSince);
+
 /** The `nodes` table. */
 export class SqlNodeRegistry implements NodeRegistry {
   constructor(private readonly db: Db) {}

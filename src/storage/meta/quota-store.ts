@@ -2,6 +2,7 @@ import { type ExpressionBuilder, sql } from "kysely";
 import type { DataReservation, QuotaLimitRecord, QuotaStore } from "../../core/ports/catalog.js";
 import { type QuotaResource, type QuotaUsage, isQuotaResource } from "../../core/quotas/quota.js";
 import type { Db } from "./database.js";
+import { liveNodeIds } from "./node-registry.js";
 import type { Database, QuotaReservationsTable } from "./schema.js";
 import type { SqlEngine } from "./sql-catalog.js";
 
@@ -138,7 +139,7 @@ export class SqlQuotaStore implements QuotaStore {
     const rows = await this.db
       .selectFrom("quota_reservations")
       .selectAll()
-      .where("node_id", "not in", (q) => q.selectFrom("nodes").select("id").where("seen_at", ">=", liveSince))
+      .where("node_id", "not in", liveNodeIds(this.db, liveSince))
       .execute();
     return rows.map(toReservation);
   }

@@ -1,5 +1,6 @@
 import type { UploadRecord, UploadStore } from "../../core/ports/catalog.js";
 import type { Db } from "./database.js";
+import { liveNodeIds } from "./node-registry.js";
 import type { UploadsTable } from "./schema.js";
 
 function toUpload(row: UploadsTable): UploadRecord {
@@ -44,7 +45,7 @@ export class SqlUploadStore implements UploadStore {
     const rows = await this.db
       .selectFrom("uploads")
       .selectAll()
-      .where("node_id", "not in", (q) => q.selectFrom("nodes").select("id").where("seen_at", ">=", liveSince))
+      .where("node_id", "not in", liveNodeIds(this.db, liveSince))
       .orderBy("started_at")
       .execute();
     return rows.map(toUpload);
