@@ -1,23 +1,20 @@
 import type { Command } from "commander";
+import { QUOTA_RESOURCES, isByteResource, isQuotaResource } from "../../core/quotas/quota.js";
 import type { Json } from "./api-client.js";
 import { UsageError } from "./exit-codes.js";
 import { type Column, humanBytes, parseBytes, printList, printValue } from "./output.js";
 import { type ClientFlags, Session, withClientOptions } from "./session.js";
 
-/** Glance's quota names, the sizes in bytes (as the API counts them). */
-const RESOURCES = ["image_count_total", "image_size_total", "image_stage_total", "image_count_uploading"];
-const SIZES = new Set(["image_size_total", "image_stage_total"]);
-
-/** A limit or usage as people read it: sizes in units with the exact bytes, counts as they are. */
+/** A limit or usage as people read it: sizes (bytes, as the API counts them) in units, counts as they are. */
 function shown(resource: string, value: unknown): string {
   if (value === undefined) return "no limit";
-  return SIZES.has(resource) ? humanBytes(Number(value)) : String(value);
+  return isQuotaResource(resource) && isByteResource(resource) ? humanBytes(Number(value)) : String(value);
 }
 
 /** A project's quotas as rows: one per quota, its usage against its limit. */
 function quotaRows(quota: Json): Json[] {
   const quotas = (quota.quotas ?? {}) as Record<string, { limit?: string; usage: string }>;
-  return RESOURCES.map((resource) => {
+  return QUOTA_RESOURCES.map((resource) => {
     const { limit, usage } = quotas[resource] ?? { usage: "0" };
     const used =
       limit === undefined || Number(limit) === 0
@@ -29,7 +26,8 @@ function quotaRows(quota: Json): Json[] {
 
 const QUOTA_COLUMNS: Column[] = [
   { heading: "QUOTA", cell: (r) => String(r.resource) },
-  { heading: "USAGE", cell: (r) => shown(String(r.resource), r.usage) },
+  // The defaults' rows have no usage of their own.
+  { heading: "USAGE", cell: (r) => (r.usage === undefined ? "" : shown(String(r.resource), r.usage)) },
   { heading: "LIMIT", cell: (r) => shown(String(r.resource), r.limit) },
   { heading: "USED", cell: (r) => String(r.used) },
 ];
@@ -45,11 +43,13 @@ export function parseLimits(assignments: string[]): Record<string, string | null
   const limits: Record<string, string | null> = {};
   for (const assignment of assignments) {
     const [resource, value] = assignment.split("=", 2) as [string, string | undefined];
-    if (!RESOURCES.includes(resource) || value === undefined || value === "") {
-      throw new UsageError(`${assignment}: expected QUOTA=VALUE with QUOTA one of ${RESOURCES.join(", ")}`);
+    if (!isQuotaResource(resource) || value === undefined || value === "") {
+      throw new UsageError(
+        `${assignment}: expected QUOTA=VALUE with QUOTA one of ${QUOTA_RESOURCES.join(", ")}`,
+      );
     }
     if (value === "none") limits[resource] = null;
-    else if (SIZES.has(resource)) limits[resource] = String(parseBytes(value, resource));
+    else if (isByteResource(resource)) limits[resource] = String(parseBytes(value, resource));
     else if (/^\d+$/.test(value)) limits[resource] = value;
     else throw new UsageError(`${resource}: ${value} is not a whole number (or none)`);
   }
@@ -95,23 +95,17 @@ Examples:
       const s = new Session(flags);
       const answer = await s.client.json("GET", "/vitrine/v1/quotas");
       if (s.format !== "table") return printValue(answer, s.format);
-      const defaults = {
-        projectId: "(default)",
-        quotas: Object.fromEntries(
-          Object.entries((answer.defaults ?? {}) as Record<string, string>).map(([r, limit]) => [
-            r,
-            { limit, usage: "" },
-          ]),
-        ),
-      };
-      const rows = [defaults, ...((answer.projects ?? []) as Json[])].flatMap(quotaRows);
-      printList(
-        rows.map((r) => (r.project === "(default)" ? { ...r, usage: undefined, used: "" } : r)),
-        LIST_COLUMNS.map((c) =>
-          c.heading === "USAGE" ? { ...c, cell: (r: Json) => (r.usage === undefined ? "" : c.cell(r)) } : c,
-        ),
-        s.format,
-      );
+      const defaults = (answer.defaults ?? {}) as Record<string, string>;
+      const rows = [
+        ...QUOTA_RESOURCES.map((resource) => ({
+          project: "(default)",
+          resource,
+          limit: defaults[resource],
+          used: "",
+        })),
+        ...((answer.projects ?? []) as Json[]).flatMap(quotaRows),
+      ];
+      printList(rows, LIST_COLUMNS, s.format);
       if (answer.truncated) process.stderr.write("more projects hold images than are listed\n");
     });
 
