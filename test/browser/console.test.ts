@@ -510,6 +510,7 @@ describe("the web console in Chromium", () => {
       /0 · no limit/,
     );
     assert.ok(await page.getByRole("meter", { name: "Images" }).isVisible(), "each bar is named");
+    await page.getByText("Data that several images of the folder share counts once.").waitFor();
     // The admin's table of folders says how much of its size quota each one uses.
     await page
       .locator("table.folders tr", { hasText: folder })

@@ -40,8 +40,8 @@ export function QuotaBars({ folder }: { folder: string }) {
     <section class="quotas" aria-labelledby="quotas-title">
       <h2 id="quotas-title">Quotas</h2>
       <p class="chart-summary">
-        Limits set by {from}; data that would pass one is refused. Each image counts its full size, data it
-        shares with another included.
+        Limits set by {from}; data that would pass one is refused. Data that several images of the folder
+        share counts once.
       </p>
       <ul class="quota-list">
         {QUOTAS.map(({ name, title, size }) => {
