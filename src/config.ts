@@ -1,3 +1,4 @@
+import { parseDurationSeconds } from "./duration.js";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -40,6 +41,8 @@ export interface Config {
   /** An upload slower than this on average, once its grace period is over, is cut (0: never). */
   minUploadRate: { bytesPerSecond: number; graceMs: number };
   operations: { leaseMs: number; pollMs: number; concurrency: number; maxAttempts: number };
+  /** How long a deleted image stays in the recycle bin unless its folder says otherwise (0: none). */
+  binRetentionSeconds: number;
   /** Processes serving the same data directory (Node's cluster: they share the listeners). */
   workers: number;
   /** Which parts this process runs: API listeners, operation workers, or both. */
@@ -152,6 +155,7 @@ export const SETTINGS: readonly string[] = [
   "VITRINE_OPERATION_MAX_ATTEMPTS",
   "VITRINE_OPERATION_POLL_MS",
   "VITRINE_PUBLIC_URL",
+  "VITRINE_RECYCLE_BIN_RETENTION",
   "VITRINE_RELAX_FORMAT_MISMATCH",
   "VITRINE_ROLE",
   "VITRINE_S3_ENDPOINT",
@@ -237,6 +241,7 @@ export function loadConfig(flags: ConfigFlags, env: Env = process.env): Config {
       concurrency: int(get("VITRINE_OPERATION_CONCURRENCY"), 4, "VITRINE_OPERATION_CONCURRENCY"),
       maxAttempts: int(get("VITRINE_OPERATION_MAX_ATTEMPTS"), 3, "VITRINE_OPERATION_MAX_ATTEMPTS"),
     },
+    binRetentionSeconds: duration(get("VITRINE_RECYCLE_BIN_RETENTION"), 0, "VITRINE_RECYCLE_BIN_RETENTION"),
     role,
     workers: parseWorkers(flags.workers ?? get("VITRINE_WORKERS") ?? "1"),
     adminProject: get("VITRINE_ADMIN_PROJECT") ?? "admin",
@@ -356,6 +361,14 @@ function parseListen(value: string, flag = "--listen"): { host: string; port: nu
   const port = Number(m[3]);
   if (port > 65535) throw new Error(`${flag} port out of range: ${value}`);
   return { host: m[1] ?? m[2]!, port };
+}
+
+function duration(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === "") return fallback;
+  const seconds = parseDurationSeconds(value);
+  if (seconds === null)
+    throw new Error(`${name} must be a duration such as 7d, 12h, 30m or 90s, not ${value}`);
+  return seconds;
 }
 
 function int(value: string | undefined, fallback: number, name: string): number {

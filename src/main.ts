@@ -242,6 +242,7 @@ export function assemble(
         ? new KeystoneLimits(keystone, config.keystone.limits)
         : new CatalogLimits(catalog),
     nodeId,
+    binRetentionSeconds: config.binRetentionSeconds,
   };
   const engine = new OperationEngine(
     catalog,

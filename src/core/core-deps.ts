@@ -26,4 +26,9 @@ export interface CoreDeps {
   limits: LimitSource;
   /** This node's id (NodeRecord.id): uploads it streams are recorded under it. */
   nodeId: string;
+  /**
+   * How long a deleted image stays in the recycle bin, unless its folder says otherwise (0: deleted
+   * at once, the seeds' behaviour).
+   */
+  binRetentionSeconds: number;
 }

@@ -51,6 +51,22 @@ import {
   listAssociations,
   listResourceTypes,
 } from "./metadefs/resource-types.js";
+import { type DeprecationInput, deprecateImage } from "./lifecycle/deprecate-image.js";
+import {
+  getBinSettings,
+  listBin,
+  purgeImage,
+  restoreImage,
+  setBinRetention,
+} from "./lifecycle/recycle-bin.js";
+import {
+  type RetentionRuleInput,
+  deleteRetentionRule,
+  listRetentionRules,
+  putRetentionRule,
+} from "./lifecycle/retention.js";
+import { RunPurgeImage } from "./lifecycle/run-purge.js";
+import { RunTransition } from "./lifecycle/run-transition.js";
 import { cancelOperation } from "./operations/cancel-operation.js";
 import { getOperation } from "./operations/get-operation.js";
 import { listFolderOperations } from "./operations/list-folder-operations.js";
@@ -167,6 +183,21 @@ export function buildCore(deps: CoreDeps) {
       setLimits: (p: P, projectId: string | null, limits: Record<string, number | null>) =>
         setProjectLimits(deps, p, projectId, limits),
     },
+    /** Deprecation, the recycle bin, retention rules (core/lifecycle). */
+    lifecycle: {
+      deprecate: (p: P, ref: ImageRef, input: DeprecationInput) => deprecateImage(deps, p, ref, input),
+      listBin: (p: P, folderId: string, pageSize: number, pageToken: string) =>
+        listBin(deps, p, folderId, pageSize, pageToken),
+      restore: (p: P, id: string) => restoreImage(deps, p, id),
+      purge: (p: P, id: string) => purgeImage(deps, p, id),
+      binSettings: (p: P, folderId: string) => getBinSettings(deps, p, folderId),
+      setBinRetention: (p: P, folderId: string, seconds: number | null) =>
+        setBinRetention(deps, p, folderId, seconds),
+      rules: (p: P, folderId: string) => listRetentionRules(deps, p, folderId),
+      putRule: (p: P, folderId: string, family: string, input: RetentionRuleInput) =>
+        putRetentionRule(deps, p, folderId, family, input),
+      deleteRule: (p: P, folderId: string, family: string) => deleteRetentionRule(deps, p, folderId, family),
+    },
     /** Readiness: both stores answer. */
     ping: async () => {
       await deps.catalog.ping();
@@ -186,5 +217,7 @@ export function buildRunners(deps: Omit<CoreDeps, "queue">): OperationRunners {
     "image.create": new RunCreateImage(deps),
     "image.update": new RunUpdateImage(),
     "image.delete": new RunDeleteImage(deps),
+    "image.transition": new RunTransition(deps),
+    "image.purge": new RunPurgeImage(deps),
   };
 }

@@ -72,6 +72,8 @@ export type ErrorReason =
   /** An import URL the allow-list refused. args: uri (as given, or the refused host or address) */
   | "URI_REFUSED"
   | "DEACTIVATED"
+  /** An obsolete image asked for new use (a create from it, a download). args: id, replacement ("" when none) */
+  | "IMAGE_OBSOLETE"
   /** args: id */
   | "NO_STAGED_DATA"
   /** args: marker */

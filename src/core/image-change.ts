@@ -1,6 +1,7 @@
 import { failedPrecondition, notFound } from "./errors.js";
 import { dataSizeOf, defaultMinDiskSize } from "./image-sizes.js";
 import type { Image } from "./image.js";
+import type { DeprecationInput } from "./lifecycle/deprecate-image.js";
 
 /** The fields a metadata update may change. */
 export type ImageFields = Pick<
@@ -41,6 +42,8 @@ export interface ImageChange {
   };
   /** Tags to add (present ones stay once) and to remove (they must be there). */
   tags?: { add?: string[]; remove?: string[] };
+  /** A new deprecation (core/lifecycle), checked and scheduled with the change. */
+  deprecation?: DeprecationInput;
 }
 
 /** The rules a dialect holds a change to, beyond the fields' own validation. */

@@ -6,12 +6,15 @@ import type { Image, ImageKind, ImageStatus } from "./image.js";
  */
 
 /** A folder list condition (the Yandex dialects' `filter`). */
-export interface ImageCondition {
-  field: "id" | "name" | "family" | "status";
-  /** "contains": the field contains the (single) value as a substring. */
-  op: "in" | "not in" | "contains";
-  values: string[];
-}
+export type ImageCondition =
+  | {
+      field: "id" | "name" | "family" | "status";
+      /** "contains": the field contains the (single) value as a substring. */
+      op: "in" | "not in" | "contains";
+      values: string[];
+    }
+  /** Last use before or after a time (epoch ms); an image never used counts from its creation. */
+  | { field: "last_used"; op: "<" | ">="; values: [number] };
 
 export type ImageOrderField = "id" | "created_at" | "name";
 
@@ -49,7 +52,10 @@ export interface ColumnCondition {
     | "min_ram"
     | "min_disk_size"
     | "created_at"
-    | "updated_at";
+    | "updated_at"
+    /** When the image was last used, or created when it never was (core/lifecycle). */
+    | "last_used"
+    | "deprecation_state";
   /** "contains": the column holds the (single) value as a substring, in any case. */
   op: "in" | "=" | "!=" | ">" | ">=" | "<" | "<=" | "contains";
   values: (string | number)[];

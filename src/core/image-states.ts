@@ -16,8 +16,11 @@ const TRANSITIONS: Record<ImageStatus, readonly ImageStatus[]> = {
   updating: ["active", "deleting"],
   deactivated: ["active", "deleting"],
   killed: ["deleting"],
-  // A delete that could not finish leaves the image failed rather than deleting forever.
-  deleting: ["killed"],
+  // A delete that could not finish leaves the image failed rather than deleting forever; one
+  // whose folder keeps a recycle bin ends there.
+  deleting: ["killed", "binned"],
+  // Restored to what it was, or purged.
+  binned: ["active", "deactivated", "deleting"],
 };
 
 export function canTransition(from: ImageStatus, to: ImageStatus): boolean {
@@ -80,8 +83,14 @@ export function statusesShownAs<T>(table: Record<ImageStatus, T>, shown: T): Ima
   return (Object.keys(table) as ImageStatus[]).filter((s) => table[s] === shown);
 }
 
+/** In the recycle bin: deleted for every dialect, restorable by its owner (core/lifecycle). */
+export const isInBin = (image: Image): boolean => image.status === "binned";
+
 /** Statuses in which an image is no longer listed. */
-export const GONE_STATUSES: readonly ImageStatus[] = ["deleting"];
+export const GONE_STATUSES: readonly ImageStatus[] = ["deleting", "binned"];
+
+/** Statuses no dialect shows at all: the recycle bin lists them on its own. */
+export const BINNED_STATUSES: readonly ImageStatus[] = ["binned"];
 
 /** Statuses whose image a family's "latest" may name: holding data, not being changed. */
 export const LATEST_CANDIDATE_STATUSES: readonly ImageStatus[] = ["active", "deactivated"];

@@ -14,6 +14,8 @@ export type ImageKind = "compute" | "baremetal";
  * - deactivated: refuses downloads and new disks
  * - killed: an ingest failed; the image keeps its metadata so the user sees what happened
  * - deleting: being removed; gone once its delete operation finishes
+ * - binned: deleted into the recycle bin: gone for every dialect, restorable by its owner until
+ *   its retention ends (core/lifecycle)
  */
 export type ImageStatus =
   | "queued"
@@ -24,9 +26,45 @@ export type ImageStatus =
   | "updating"
   | "deactivated"
   | "killed"
-  | "deleting";
+  | "deleting"
+  | "binned";
 
 export type OsType = "LINUX" | "WINDOWS";
+
+/**
+ * Where an image is in its useful life (core/lifecycle): ACTIVE; DEPRECATED (still usable, warned
+ * about, skipped by a family's latest); OBSOLETE (kept, but no new use: no create from it, no
+ * download for non-admins).
+ */
+export type DeprecationState = "ACTIVE" | "DEPRECATED" | "OBSOLETE";
+
+/** An image's deprecation: its state, the image to use instead, and the transitions due later. */
+export interface Deprecation {
+  state: DeprecationState;
+  /** The replacement, by both its ids (each dialect names it by its own). */
+  replacement: { id: string; uuid: string } | null;
+  deprecateAt: number | null;
+  obsoleteAt: number | null;
+  /** When the image is deleted (into the recycle bin, when the folder keeps one). */
+  deleteAt: number | null;
+}
+
+export const NOT_DEPRECATED: Deprecation = {
+  state: "ACTIVE",
+  replacement: null,
+  deprecateAt: null,
+  obsoleteAt: null,
+  deleteAt: null,
+};
+
+/** An image's stay in the recycle bin. */
+export interface BinStay {
+  binnedAt: number;
+  /** When it is purged for good. */
+  purgeAt: number;
+  /** The status a restore gives back. */
+  restoreStatus: ImageStatus;
+}
 
 export interface HardwareGeneration {
   legacyFeatures?: { pciTopology: "PCI_TOPOLOGY_UNSPECIFIED" | "PCI_TOPOLOGY_V1" | "PCI_TOPOLOGY_V2" };
@@ -66,6 +104,12 @@ export interface Image {
   createdAt: number;
   updatedAt: number;
   version: number;
+  deprecation: Deprecation;
+  /** Set while the image is in the recycle bin. */
+  bin: BinStay | null;
+  /** When the image was last used (downloaded, or read as the source of a new image), and how often. */
+  lastUsedAt: number | null;
+  useCount: number;
 }
 
 /** The data fields of an image that holds no data (yet, or any more). */
@@ -132,5 +176,9 @@ export function newQueuedImage(
     createdAt: now,
     updatedAt: now,
     version: 1,
+    deprecation: NOT_DEPRECATED,
+    bin: null,
+    lastUsedAt: null,
+    useCount: 0,
   };
 }

@@ -2,11 +2,24 @@ import type { AccessBindingDelta } from "./access-binding.js";
 import type { DiskFormat } from "./disk-format.js";
 import type { ErrorArgs, ErrorCode, ErrorReason, FieldViolation } from "./errors.js";
 import type { ChangeRules, ImageChange } from "./image-change.js";
-import type { Image } from "./image.js";
+import type { Image, ImageStatus } from "./image.js";
+import type { TransitionTarget } from "./lifecycle/lifecycle.js";
 
 /** What an operation acts on and does; dialects turn it into their own metadata/response types. */
 export type OperationKind =
-  "image.create" | "image.update" | "image.delete" | "image.setAccessBindings" | "image.updateAccessBindings";
+  | "image.create"
+  | "image.update"
+  | "image.delete"
+  | "image.setAccessBindings"
+  | "image.updateAccessBindings"
+  /** A deprecation set now (recorded done). */
+  | "image.deprecate"
+  /** A scheduled lifecycle transition (deprecated, obsolete, deleted), run at its time. */
+  | "image.transition"
+  /** An image given back from the recycle bin (recorded done). */
+  | "image.restore"
+  /** An image in the recycle bin removed for good, at the end of its retention or on request. */
+  | "image.purge";
 
 export interface OperationError {
   code: ErrorCode;
@@ -65,6 +78,21 @@ export interface UpdateImageTask {
 export interface DeleteImageTask {
   type: "delete";
   blobKey: string | null;
+  /** Into the recycle bin for this long (decided when the delete was asked), giving back `restoreStatus`. */
+  bin?: { seconds: number; restoreStatus: ImageStatus };
+}
+
+/** A lifecycle transition due at `at` (the time the image's deprecation names for it). */
+export interface TransitionTask {
+  type: "transition";
+  target: TransitionTarget;
+  at: number;
+}
+
+/** Removing an image from the recycle bin for good. */
+export interface PurgeImageTask {
+  type: "purge";
+  blobKey: string | null;
 }
 
 /** Operations that are complete when recorded carry no task. */
@@ -73,7 +101,8 @@ export interface NoTask {
 }
 
 /** What a worker needs to run an operation, typed by what it does. */
-export type OperationTask = CreateImageTask | UpdateImageTask | DeleteImageTask | NoTask;
+export type OperationTask =
+  CreateImageTask | UpdateImageTask | DeleteImageTask | TransitionTask | PurgeImageTask | NoTask;
 
 export interface Operation {
   id: string;
@@ -98,6 +127,8 @@ export interface Operation {
   requestId: string | null;
   /** How much data a running import has read, as its worker last recorded it (null before any). */
   progress: OperationProgress | null;
+  /** Scheduled work (a lifecycle transition, a purge) waits until then; null: runs when queued. */
+  notBefore: number | null;
 }
 
 /** Bytes an import has read so far, of `bytesTotal` when its source announced a length. */

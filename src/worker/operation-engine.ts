@@ -121,11 +121,13 @@ export class OperationEngine implements OperationQueue {
       await local.done;
       return;
     }
+    // A scheduled operation is ended now, not at its time.
     const claimed = await this.catalog.operations.claim(
       op.id,
       this.opts.owner,
       Date.now(),
       this.opts.leaseMs,
+      true,
     );
     if (claimed) await this.fail(claimed, cancelledError());
   }

@@ -15,4 +15,6 @@ export const BAREMETAL_STATUS: Record<ImageStatus, BareMetalStatus> = {
   deactivated: "READY",
   killed: "ERROR",
   deleting: "DELETING",
+  // Only the recycle bin shows it (README "Lifecycle"): for the dialect it is deleted.
+  binned: "DELETING",
 };

@@ -10,6 +10,7 @@ import type { ImageService } from "../yandex/image-service.js";
 import { renderBinding, renderOperation } from "../yandex/operation-render.js";
 import type { AccessBindingsBody, ListImagesQuery, PageQuery } from "../yandex/schemas.js";
 import { Rules } from "../yandex/validation.js";
+import { type DeprecateImageBody, toDeprecationInput } from "./deprecation.js";
 import { renderComputeImage } from "./render.js";
 import { FAMILY_PATTERN, toChange, toCreateInput } from "./rules.js";
 import type { CreateImageBody, UpdateImageBody } from "./schemas.js";
@@ -54,7 +55,7 @@ export function computeImageMethods(core: Core, services: Record<ImageKind, Imag
     List: async (p: Principal, req: ListImagesQuery): Promise<Json> => {
       const list = readImageListRequest(req, {
         defaultPageSize: 100,
-        filterOps: ["=", "!=", "IN", "NOT IN"],
+        filterOps: ["=", "!=", "IN", "NOT IN", "<", ">="],
       });
       const page = await images.list(p, { kind: "compute", ...list, conditions: toConditions(list.terms) });
       return {
@@ -74,6 +75,13 @@ export function computeImageMethods(core: Core, services: Record<ImageKind, Imag
 
     Delete: async (p: Principal, req: { imageId?: string }): Promise<Json> =>
       op(await images.delete(p, ref(req.imageId), "Delete image")),
+
+    /** Vitrine's extension (README "Lifecycle"). */
+    Deprecate: async (p: Principal, req: DeprecateImageBody & { imageId?: string }): Promise<Json> => {
+      const { imageId, ...body } = req;
+      const input = toDeprecationInput(body);
+      return op((await core.lifecycle.deprecate(p, ref(imageId), input)).operation);
+    },
 
     ListOperations: async (p: Principal, req: PageQuery & { imageId?: string }): Promise<Json> => {
       const { pageSize, pageToken } = readPage(req, 100);
@@ -133,21 +141,37 @@ function bindingAction(action: string | number): string {
   return typeof action === "number" ? (["UNSPECIFIED", "ADD", "REMOVE"][action] ?? String(action)) : action;
 }
 
-const FILTER_FIELDS: Record<string, ImageCondition["field"]> = {
+const FILTER_FIELDS: Record<string, "id" | "name" | "family" | "status"> = {
   id: "id",
   name: "name",
   family: "family",
   status: "status",
 };
 
-/** Compute list filter terms → core conditions; statuses are translated to the core's. */
+/**
+ * Compute list filter terms → core conditions; statuses are translated to the core's. Vitrine's
+ * extension `lastUsedAt < "<RFC 3339>"` (or `>=`) finds images unused since a time (README
+ * "Lifecycle"); an image never used counts from its creation.
+ */
 function toConditions(terms: FilterTerm[]): ImageCondition[] {
-  return terms.map((t) => {
+  return terms.map((t): ImageCondition => {
+    if (t.field === "lastUsedAt" || t.field === "last_used_at") {
+      const when = Date.parse(t.values[0] ?? "");
+      if ((t.op !== "<" && t.op !== ">=") || Number.isNaN(when)) {
+        const description =
+          'lastUsedAt takes < or >= and an RFC 3339 time, e.g. lastUsedAt < "2026-09-01T00:00:00Z"';
+        throw invalidArgument(`filter: ${description}`, [{ field: "filter", description }]);
+      }
+      return { field: "last_used", op: t.op, values: [when] };
+    }
+    if (t.op === "<" || t.op === ">=") {
+      const description = `operator ${t.op} is only supported for lastUsedAt`;
+      throw invalidArgument(`filter: ${description}`, [{ field: "filter", description }]);
+    }
     const field = ownEntry(FILTER_FIELDS, t.field);
     if (!field) {
-      throw invalidArgument(`filter: field ${t.field} is not supported; use name, family, status or id`, [
-        { field: "filter", description: `field ${t.field} is not supported; use name, family, status or id` },
-      ]);
+      const description = `field ${t.field} is not supported; use name, family, status, id or lastUsedAt`;
+      throw invalidArgument(`filter: ${description}`, [{ field: "filter", description }]);
     }
     if (field === "status") {
       const unknown = t.values.find((v) => coreStatusesFor(v).length === 0);

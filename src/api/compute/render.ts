@@ -1,4 +1,4 @@
-import type { Image } from "../../core/image.js";
+import type { Deprecation, Image } from "../../core/image.js";
 import { dataSizeOf, defaultMinDiskSize } from "../../core/image-sizes.js";
 import { int64, omitDefaults, timestamp } from "../yandex/json.js";
 import type { ImageService } from "../yandex/image-service.js";
@@ -30,6 +30,23 @@ export function renderComputeImage(image: Image): Record<string, unknown> {
     os: { type: image.osType },
     pooled: image.pooled,
     hardwareGeneration: image.hardwareGeneration ?? DEFAULT_HARDWARE_GENERATION,
+    deprecated: renderDeprecation(image.deprecation),
+    lastUsedAt: image.lastUsedAt === null ? undefined : timestamp(image.lastUsedAt),
+    useCount: int64(image.useCount),
+  });
+}
+
+/** Vitrine's `deprecated` extension; left out for an image that is active with nothing scheduled. */
+function renderDeprecation(d: Deprecation): Record<string, unknown> {
+  const at = (ms: number | null) => (ms === null ? undefined : timestamp(ms));
+  const plain = d.state === "ACTIVE" && !d.replacement && !d.deprecateAt && !d.obsoleteAt && !d.deleteAt;
+  if (plain) return {};
+  return omitDefaults({
+    state: d.state,
+    replacement: d.replacement?.id,
+    deprecateAt: at(d.deprecateAt),
+    obsoleteAt: at(d.obsoleteAt),
+    deleteAt: at(d.deleteAt),
   });
 }
 

@@ -8,6 +8,7 @@ import { ID_MAX_LENGTH, Rules } from "../yandex/validation.js";
 import { Type } from "@sinclair/typebox";
 import { answers } from "../http/response-shapes.js";
 import { RESPONSES, message } from "../yandex/responses.js";
+import { DeprecateImageFields } from "./deprecation.js";
 import { computeImageMethods } from "./methods.js";
 import { CreateImageBody, ImageRefParams, LatestByFamilyQuery, UpdateImageBody } from "./schemas.js";
 
@@ -16,6 +17,11 @@ import { CreateImageBody, ImageRefParams, LatestByFamilyQuery, UpdateImageBody }
  * the request messages of methods.ts (shared with gRPC).
  */
 const SummaryQuery = Type.Object({ folderId: Type.Optional(Type.String()) });
+/** The custom methods on one image share a path and so a body schema: access bindings, deprecate. */
+const ImageMethodBody = Type.Object(
+  { ...AccessBindingsBody.properties, ...DeprecateImageFields },
+  { additionalProperties: false },
+);
 const ANSWERS = RESPONSES["yandex.cloud.compute.v1.ImageService"];
 /** Vitrine's extension `images:summary`: what a folder's images hold (REST only, int64 as strings). */
 const Summary = message({
@@ -102,7 +108,7 @@ export const computeRoutes: FastifyPluginAsync<ImageRoutesOptions> = async (base
     {
       schema: {
         params: ImageRefParams,
-        body: AccessBindingsBody,
+        body: ImageMethodBody,
         response: answers({ 200: ANSWERS.SetAccessBindings }),
       },
     },
@@ -110,6 +116,22 @@ export const computeRoutes: FastifyPluginAsync<ImageRoutesOptions> = async (base
       const { id, verb } = imageRef(req.params.imageRef);
       const body = req.body;
       const r = new Rules();
+      if (verb === "deprecate") {
+        const { state, replacement, deprecateAt, obsoleteAt, deleteAt, ...others } = body;
+        for (const field of Object.keys(others)) r.fail(field, "is not a field of this method");
+        r.check();
+        return methods.Deprecate(req.principal, {
+          imageId: id,
+          state,
+          replacement,
+          deprecateAt,
+          obsoleteAt,
+          deleteAt,
+        });
+      }
+      for (const field of Object.keys(DeprecateImageFields)) {
+        if (field in body) r.fail(field, "is not a field of this method");
+      }
       if (body.resourceId !== undefined && body.resourceId !== id) {
         r.fail("resourceId", "must match the image id in the path");
       }

@@ -17,6 +17,8 @@ export const COMPUTE_STATUS: Record<ImageStatus, ComputeStatus> = {
   deactivated: "READY",
   killed: "ERROR",
   deleting: "DELETING",
+  // Only the recycle bin shows it (README "Lifecycle"): for the dialect it is deleted.
+  binned: "DELETING",
 };
 
 /** The core statuses a Compute status stands for (for list filters). */

@@ -1,4 +1,4 @@
-import { quotaRoutes } from "../vitrine/quota-routes.js";
+import { vitrineRoutes } from "../vitrine/routes.js";
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
@@ -165,7 +165,7 @@ export function buildHttpApp(deps: AppDeps): FastifyInstance {
     auth: deps.auth,
     services,
   });
-  app.register(quotaRoutes, { prefix: "/vitrine/v1", core: deps.core, auth: deps.auth });
+  app.register(vitrineRoutes, { prefix: "/vitrine/v1", core: deps.core, auth: deps.auth, services });
   for (const prefix of ["/compute", "/baremetal", "/vitrine"]) {
     app.register(async (scope) => useYandexErrors(scope), { prefix });
   }

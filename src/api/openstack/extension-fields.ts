@@ -21,6 +21,23 @@ export const SYSTEM_EXTENSION_FIELDS = [
   "__isregistered",
   "__image_source_type",
   "__imagetype",
+  // Vitrine's last use (README "Lifecycle"), shown once the image was used.
+  "last_used_at",
+  "use_count",
+] as const;
+
+/**
+ * Vitrine's deprecation in Glance's terms (README "Lifecycle"): shown as properties when the image
+ * has one; setting them changes the deprecation (an empty value clears a time, `deprecation_state
+ * = ACTIVE` the state). Removing one changes nothing, as for every extension field: openstacksdk
+ * sends a remove for properties it does not know, which must not undo a deprecation.
+ */
+export const DEPRECATION_FIELDS = [
+  "deprecation_state",
+  "deprecation_replacement",
+  "deprecation_deprecate_at",
+  "deprecation_obsolete_at",
+  "deprecation_delete_at",
 ] as const;
 
 /**
@@ -32,6 +49,7 @@ export const EXTENSION_FIELDS = [
   ...DERIVED_OS_FIELDS,
   "virtual_env_type",
   ...SYSTEM_EXTENSION_FIELDS,
+  ...DEPRECATION_FIELDS,
 ] as const;
 
 export interface OsFacts {
@@ -98,5 +116,27 @@ export function renderedExtensionFields(image: Image, viewer: Principal): Record
     __isregistered: "true",
     __image_source_type: "uds",
     __image_size: String(image.size ?? 0),
+    ...lifecycleFields(image),
   };
+}
+
+/** The deprecation (when the image has one) and the last use (once it was used). */
+function lifecycleFields(image: Image): Record<string, string> {
+  const out: Record<string, string> = {};
+  const d = image.deprecation;
+  const time = (ms: number | null) =>
+    ms === null ? null : new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const fields: [string, string | null][] = [
+    ["deprecation_replacement", d.replacement?.uuid ?? null],
+    ["deprecation_deprecate_at", time(d.deprecateAt)],
+    ["deprecation_obsolete_at", time(d.obsoleteAt)],
+    ["deprecation_delete_at", time(d.deleteAt)],
+  ];
+  if (d.state !== "ACTIVE" || fields.some(([, v]) => v !== null)) out.deprecation_state = d.state;
+  for (const [name, value] of fields) if (value !== null) out[name] = value;
+  if (image.lastUsedAt !== null) {
+    out.last_used_at = time(image.lastUsedAt)!;
+    out.use_count = String(image.useCount);
+  }
+  return out;
 }

@@ -67,6 +67,8 @@ const KNOWN = new Set([
   "os_hash_value",
   "min_ram",
   "min_disk",
+  "last_used_at",
+  "deprecation_state",
 ]);
 
 const one = (v: string | string[] | undefined): string | undefined =>
@@ -137,6 +139,13 @@ export function parseListQuery(query: Query): SearchImagesInput {
   if (one(query.os_hidden) === undefined) conditions.push({ column: "os_hidden", op: "=", values: [0] });
   for (const param of ["created_at", "updated_at"] as const) {
     for (const raw of all(query[param])) conditions.push(...timeConditions(param, raw));
+  }
+  // Vitrine's lifecycle (README "Lifecycle"): unused since (an image never used counts from its
+  // creation), and the deprecation state — not stored properties, so not property filters.
+  for (const raw of all(query.last_used_at)) conditions.push(...timeConditions("last_used", raw));
+  const deprecationState = one(query.deprecation_state);
+  if (deprecationState !== undefined) {
+    conditions.push({ column: "deprecation_state", op: "=", values: [deprecationState.toUpperCase()] });
   }
 
   // Vitrine's extensions, named so no custom property can be meant: the Compute/BareMetal kind,
@@ -246,7 +255,7 @@ function parseSort(query: Query): SearchImagesInput["sort"] {
   return keys.map((k, i) => ({ key: sortKey(k), dir: sortDir(dirs[i] ?? dirs[0]) }));
 }
 
-function timeConditions(column: "created_at" | "updated_at", raw: string): ColumnCondition[] {
+function timeConditions(column: "created_at" | "updated_at" | "last_used", raw: string): ColumnCondition[] {
   const m = /^(?:(gt|gte|lt|lte|eq|neq):)?(.+)$/.exec(raw);
   const when = m ? Date.parse(m[2]!) : NaN;
   if (!m || Number.isNaN(when)) {

@@ -2,7 +2,14 @@ import jsonpatch from "fast-json-patch";
 import { VitrineError, invalidArgument } from "../../core/errors.js";
 import type { ImageChange } from "../../core/image-change.js";
 import { GIB } from "../../core/image-sizes.js";
-import { DERIVED_OS_FIELDS, EXTENSION_FIELDS, SYSTEM_EXTENSION_FIELDS, osFacts } from "./extension-fields.js";
+import type { DeprecationInput } from "../../core/lifecycle/deprecate-image.js";
+import {
+  DEPRECATION_FIELDS,
+  DERIVED_OS_FIELDS,
+  EXTENSION_FIELDS,
+  SYSTEM_EXTENSION_FIELDS,
+  osFacts,
+} from "./extension-fields.js";
 import { WRITABLE_BASE_ATTRIBUTES } from "./schemas.js";
 import { assertMatchesImageSchema, assertWritable } from "./validation.js";
 
@@ -84,9 +91,14 @@ export function patchToChange(ops: Op[]): ImageChange {
   const removed = new Set<string>();
   const mustExist = new Set<string>();
   const touched = new Set<string>();
+  let deprecation: DeprecationInput | undefined;
   for (const op of ops) {
     const name = jsonpatch.unescapePathComponent(op.path.slice(1));
     assertWritable(name, { allowId: false });
+    if (DEPRECATION.has(name)) {
+      if (op.op !== "remove") deprecation = { ...deprecation, ...deprecationField(name, op.value) };
+      continue;
+    }
     if (name === "owner" && op.op !== "remove") {
       // An admin may give an image to another project (the core checks who asks).
       if (typeof op.value !== "string" || op.value.length === 0 || op.value.length > 255) {
@@ -148,5 +160,32 @@ export function patchToChange(ops: Op[]): ImageChange {
   if (values.min_ram !== undefined) set.minRam = values.min_ram;
   if (values.min_disk !== undefined) set.minDiskSize = values.min_disk * GIB;
   if (owner !== null) set.folderId = owner;
-  return { set, properties: { set: properties, remove: [...removed], mustExist: [...mustExist] } };
+  return {
+    set,
+    properties: { set: properties, remove: [...removed], mustExist: [...mustExist] },
+    ...(deprecation ? { deprecation } : {}),
+  };
+}
+
+const DEPRECATION = new Set<string>(DEPRECATION_FIELDS);
+const STATES = ["ACTIVE", "DEPRECATED", "OBSOLETE"] as const;
+
+/** One deprecation property as the core's deprecation change (an empty time clears it). */
+function deprecationField(name: string, value: unknown): DeprecationInput {
+  const bad = (what: string) =>
+    invalidArgument(`Provided object does not match schema 'image': ${name} ${what}`);
+  if (typeof value !== "string") throw bad("must be a string");
+  if (name === "deprecation_state") {
+    const state = STATES.find((s) => s === value.toUpperCase());
+    if (!state) throw bad(`must be one of ${STATES.join(", ")}`);
+    return { state };
+  }
+  if (name === "deprecation_replacement") return { replacement: value === "" ? null : { uuid: value } };
+  const at = value === "" ? null : Date.parse(value);
+  if (at !== null && (Number.isNaN(at) || !/^\d{4}-\d{2}-\d{2}T/.test(value))) {
+    throw bad("must be an ISO 8601 time such as 2027-01-31T00:00:00Z, or empty");
+  }
+  if (name === "deprecation_deprecate_at") return { deprecateAt: at };
+  if (name === "deprecation_obsolete_at") return { obsoleteAt: at };
+  return { deleteAt: at };
 }

@@ -12,6 +12,8 @@ export const GLANCE_STATUS: Record<ImageStatus, string> = {
   deactivated: "deactivated",
   killed: "killed",
   deleting: "pending_delete",
+  // Only the recycle bin shows it (README "Lifecycle"): for the dialect it is deleted.
+  binned: "deleted",
 };
 
 /** The core statuses a Glance status stands for (for list filters; `deleted` stands for none). */

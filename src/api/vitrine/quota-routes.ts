@@ -8,7 +8,6 @@ import type { Principal } from "../../core/principal.js";
 import type { ProjectQuota } from "../../core/quotas/project-quotas.js";
 import { QUOTA_RESOURCES, type QuotaLimits } from "../../core/quotas/quota.js";
 import { answers } from "../http/response-shapes.js";
-import { useYandexConventions } from "../yandex/plugin.js";
 
 export interface QuotaRoutesOptions {
   core: Core;
@@ -91,7 +90,6 @@ function limitsOf(body: { limits: Record<string, number | string | null> }): Rec
  */
 export const quotaRoutes: FastifyPluginAsync<QuotaRoutesOptions> = async (base, opts) => {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
-  useYandexConventions(app, opts.auth);
   const { quotas } = opts.core;
 
   const setAll = (principal: Principal, projectId: string | null, body: Parameters<typeof limitsOf>[0]) =>

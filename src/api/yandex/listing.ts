@@ -43,7 +43,7 @@ export function parseOrderBy<F extends string>(
   return { field, dir: (m[2]?.toLowerCase() as "asc" | "desc" | undefined) ?? "asc" };
 }
 
-export type FilterOp = "=" | "!=" | "IN" | "NOT IN" | ":";
+export type FilterOp = "=" | "!=" | "IN" | "NOT IN" | ":" | "<" | ">=";
 
 export interface FilterTerm {
   field: string;
@@ -114,6 +114,8 @@ class Lexer {
     this.skipSpace();
     const rest = this.src.slice(this.pos);
     if (rest.startsWith("!=")) return this.take(2, "!=");
+    if (rest.startsWith(">=")) return this.take(2, ">=");
+    if (rest.startsWith("<")) return this.take(1, "<");
     if (rest.startsWith("=")) return this.take(1, "=");
     if (rest.startsWith(":")) return this.take(1, ":");
     if (this.keyword("IN")) return "IN";

@@ -13,6 +13,10 @@ const METADATA_TYPE: Record<Operation["kind"], { type: string; access: boolean }
   "image.delete": { type: "DeleteImageMetadata", access: false },
   "image.setAccessBindings": { type: "SetAccessBindingsMetadata", access: true },
   "image.updateAccessBindings": { type: "UpdateAccessBindingsMetadata", access: true },
+  "image.deprecate": { type: "DeprecateImageMetadata", access: false },
+  "image.transition": { type: "DeprecateImageMetadata", access: false },
+  "image.restore": { type: "RestoreImageMetadata", access: false },
+  "image.purge": { type: "PurgeImageMetadata", access: false },
 };
 
 const ACCESS_PKG = "yandex.cloud.access";

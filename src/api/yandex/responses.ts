@@ -82,6 +82,10 @@ export function operationOf(services: ImageMessages[]): TObject {
         any(`${pkg}.${t}`, imageId),
       ),
     ),
+    // Vitrine's lifecycle operations (README "Lifecycle"): Compute images only.
+    ...["DeprecateImageMetadata", "RestoreImageMetadata", "PurgeImageMetadata"].map((t) =>
+      any(`yandex.cloud.compute.v1.${t}`, imageId),
+    ),
     any("yandex.cloud.access.SetAccessBindingsMetadata", resourceId),
     any("yandex.cloud.access.UpdateAccessBindingsMetadata", resourceId),
   ];
@@ -133,6 +137,15 @@ export const ComputeImage = message({
   }),
   kmsKey: message({ keyId: Type.String(), versionId: Type.String() }),
   size: Int64,
+  deprecated: message({
+    state: Enum("ACTIVE", "DEPRECATED", "OBSOLETE"),
+    replacement: Type.String(),
+    deprecateAt: Timestamp,
+    obsoleteAt: Timestamp,
+    deleteAt: Timestamp,
+  }),
+  lastUsedAt: Timestamp,
+  useCount: Int64,
 });
 
 /** yandex.cloud.baremetal.v1alpha.Image */
@@ -165,6 +178,7 @@ export const RESPONSES = {
     ListAccessBindings: ListAccessBindingsResponse,
     SetAccessBindings: Operation,
     UpdateAccessBindings: Operation,
+    Deprecate: Operation,
   },
   "yandex.cloud.baremetal.v1alpha.ImageService": {
     Get: BareMetalImage,

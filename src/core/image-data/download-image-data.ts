@@ -4,6 +4,7 @@ import { VitrineError, permissionDenied } from "../errors.js";
 import { loadImage } from "../images/image-loader.js";
 import { hasData, isDeactivated } from "../image-states.js";
 import type { Image } from "../image.js";
+import { isObsolete } from "../lifecycle/lifecycle.js";
 import type { Principal } from "../principal.js";
 
 export interface ImageDownload {
@@ -30,7 +31,16 @@ export async function downloadImageData(
   if (isDeactivated(image) && !principal.isAdmin) {
     throw permissionDenied("The image is deactivated: its data cannot be downloaded").because("DEACTIVATED");
   }
+  if (isObsolete(image) && !principal.isAdmin) {
+    const replacement = image.deprecation.replacement;
+    throw permissionDenied(
+      `The image is obsolete: its data cannot be downloaded${replacement ? `; use its replacement ${replacement.uuid}` : ""}`,
+    ).because("IMAGE_OBSOLETE", { id: image.uuid, replacement: replacement?.uuid ?? "" });
+  }
   if (!hasData(image) || !image.blobKey || image.size === null) return { image, stream: null, range: null };
+  // A use, recorded before the bytes flow: a cleanup asking "unused for 90 days" must not drop
+  // an image a client is reading.
+  await deps.catalog.lifecycle.recordUse(image.id, Date.now());
   let bounds: { start: number; end: number } | null = null;
   if (range) {
     const start = "suffix" in range ? Math.max(0, image.size - range.suffix) : range.start;

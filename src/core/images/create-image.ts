@@ -8,6 +8,7 @@ import { type Image, type ImageKind, type OsType, newQueuedImage } from "../imag
 import type { ImageSource, Operation } from "../operation.js";
 import { recordImageOperation } from "../operations/record-operation.js";
 import type { CatalogStores } from "../ports/catalog.js";
+import { assertNotObsolete } from "../lifecycle/last-use.js";
 import type { Principal } from "../principal.js";
 import { loadImage } from "./image-loader.js";
 import { isNameTaken, nameTaken } from "./save-image.js";
@@ -129,5 +130,6 @@ async function checkSourceImage(
 ): Promise<string> {
   const source = await loadImage(stores, principal, "images.use", { kind, id: sourceId });
   if (!isActive(source)) throw failedPrecondition(`Image ${sourceId} is not ready to be used as a source`);
+  assertNotObsolete(source);
   return source.id;
 }

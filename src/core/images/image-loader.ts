@@ -1,7 +1,7 @@
 import { type Action, type ImageGrants, bindingSubjectsOf, can, canOnImage, foldersOf } from "../access.js";
 import { notFound, permissionDenied, unauthenticated } from "../errors.js";
 import { looksLikeUuid } from "../ids.js";
-import { isBeingDeleted } from "../image-states.js";
+import { isBeingDeleted, isInBin } from "../image-states.js";
 import type { Image, ImageKind } from "../image.js";
 import type { CatalogStores } from "../ports/catalog.js";
 import type { Principal } from "../principal.js";
@@ -77,7 +77,7 @@ async function find(stores: CatalogStores, ref: ImageRef): Promise<Image | null>
       ? await stores.images.findByUuid(ref.uuid)
       : await stores.images.findById(ref.uuid);
     // Glance forgets a deleted image at once; the row only lives on until its delete finishes.
-    return image && !isBeingDeleted(image) ? image : null;
+    return image && !isBeingDeleted(image) && !isInBin(image) ? image : null;
   }
   // Vitrine's extension: the Compute API also finds an image by its OpenStack UUID, so a client
   // that made an image through one dialect can go on with it in another (README "One image, every
@@ -85,5 +85,5 @@ async function find(stores: CatalogStores, ref: ImageRef): Promise<Image | null>
   const image = looksLikeUuid(ref.id)
     ? await stores.images.findByUuid(ref.id)
     : await stores.images.findById(ref.id);
-  return image && image.kind === ref.kind ? image : null;
+  return image && image.kind === ref.kind && !isInBin(image) ? image : null;
 }

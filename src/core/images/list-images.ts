@@ -2,6 +2,7 @@ import { authorize } from "../access.js";
 import type { CoreDeps } from "../core-deps.js";
 import { invalidArgument } from "../errors.js";
 import type { ImageCondition, ImageOrderField } from "../image-query.js";
+import { BINNED_STATUSES } from "../image-states.js";
 import type { Image, ImageKind } from "../image.js";
 import { type Cursor, decodePageToken, pageOf } from "../page-token.js";
 import type { Principal } from "../principal.js";
@@ -31,7 +32,8 @@ export async function listImages(
   const rows = await catalog.imageViews.list({
     kind: input.kind,
     folderId: input.folderId,
-    conditions: input.conditions,
+    // Images in the recycle bin are deleted for the dialects: the bin lists them on its own.
+    conditions: [...input.conditions, { field: "status", op: "not in", values: [...BINNED_STATUSES] }],
     order: input.order,
     after,
     limit: input.pageSize,

@@ -7,6 +7,8 @@ import { assertMinDiskSizeCovers, dataSizeOf, defaultMinDiskSize } from "../imag
 import { isActive, isBeingDeleted, isQueued, transition } from "../image-states.js";
 import { type Image, NO_DATA, dataFields } from "../image.js";
 import { releaseBlob } from "../image-data/release-blob.js";
+import { assertNotObsolete } from "../lifecycle/last-use.js";
+import { enforceRetentionFor } from "../lifecycle/retention.js";
 import type { CreateImageTask, Operation, OperationError, OperationResponse } from "../operation.js";
 import type { OperationRunner, RunContext } from "../operations/operation-runner.js";
 import { pendingTag } from "../ports/blob-store.js";
@@ -152,6 +154,8 @@ async function finish(
   if (!current || isBeingDeleted(current)) throw notFound(`Image ${op.resourceId} not found`);
   await tx.quotas.release(current.id); // settled: the image's own size counts from now on
   const done = await saveImage(tx, current, transition(current, "active", await fields(current)));
+  // A new image of a family with a retention rule may push older ones out of the newest kept.
+  await enforceRetentionFor(tx, { subjectId: op.createdBy }, done);
   return { type: "image", image: done };
 }
 
@@ -191,6 +195,8 @@ async function finishFromImage(
     if (!isActive(src) || !src.blobKey) {
       throw failedPrecondition(`Image ${sourceId} is not ready to be used as a source`);
     }
+    assertNotObsolete(src);
+    await tx.lifecycle.recordUse(src.id, Date.now());
     const held = await tx.quotas.holdsData(current.folderId, src.blobKey, current.id);
     await assertWithinLimits(tx, limits, current.folderId, {
       image_size_total: held ? 0 : (src.size ?? 0),

@@ -1,7 +1,9 @@
 import type { CoreDeps } from "../core-deps.js";
 import { internal } from "../errors.js";
 import { releaseBlob } from "../image-data/release-blob.js";
-import { transition } from "../image-states.js";
+import { isBeingDeleted, transition } from "../image-states.js";
+import { schedulePurge } from "../lifecycle/recycle-bin.js";
+import { endScheduled } from "../lifecycle/schedule.js";
 import type { Operation } from "../operation.js";
 import type { OperationRunner, RunContext } from "../operations/operation-runner.js";
 import type { CatalogStores } from "../ports/catalog.js";
@@ -9,7 +11,7 @@ import { saveImage } from "./save-image.js";
 
 /**
  * The run half of deleting an image (delete-image.ts marked it `deleting`): removes the row and
- * frees its bytes when no other image shares them. Every step is idempotent (delete the row if
+ * frees its bytes when no other image shares them, or moves the image to the recycle bin. Every step is idempotent (delete the row if
  * present, the blob if unreferenced), so a resumed attempt just repeats.
  */
 export class RunDeleteImage implements OperationRunner {
@@ -20,6 +22,26 @@ export class RunDeleteImage implements OperationRunner {
   async run(ctx: RunContext): Promise<void> {
     const { task } = ctx.op;
     if (task.type !== "delete") throw internal(`operation ${ctx.op.id} carries no delete task`);
+    const { bin } = task;
+    if (bin) {
+      // Into the recycle bin: the row, bytes and everything attached stay; its purge is scheduled.
+      await ctx.complete(async (tx) => {
+        const image = await tx.images.findById(ctx.op.resourceId);
+        if (!image || !isBeingDeleted(image)) return { type: "empty" };
+        const now = Date.now();
+        const binned = await saveImage(
+          tx,
+          image,
+          transition(image, "binned", {
+            bin: { binnedAt: now, purgeAt: now + bin.seconds * 1000, restoreStatus: bin.restoreStatus },
+          }),
+        );
+        await endScheduled(tx, image.id, "image.transition", "the image was deleted");
+        await schedulePurge(tx, { subjectId: ctx.op.createdBy }, binned, binned.bin!.purgeAt);
+        return { type: "empty" };
+      });
+      return;
+    }
     await this.deps.catalog.images.delete(ctx.op.resourceId);
     if (task.blobKey) await releaseBlob(this.deps, task.blobKey);
     await ctx.complete(async () => ({ type: "empty" }));

@@ -7,6 +7,8 @@ import type { Image } from "../image.js";
 import type { Operation } from "../operation.js";
 import { recordImageOperation } from "../operations/record-operation.js";
 import type { CatalogStores } from "../ports/catalog.js";
+import { withDeprecation } from "../lifecycle/deprecate-image.js";
+import { scheduleTransitions } from "../lifecycle/schedule.js";
 import type { Principal } from "../principal.js";
 import { type ImageRef, loadImage, refId } from "./image-loader.js";
 import { assertMayPublicize } from "./register-image.js";
@@ -38,7 +40,10 @@ export async function updateImage(
   const result = await deps.catalog.transaction(async (tx) => {
     const current = await loadImage(tx, principal, "images.update", ref);
     if (isBeingDeleted(current)) throw failedPrecondition(`Image ${current.id} is being deleted`);
-    const next = applyChange(current, change);
+    const changed = applyChange(current, change);
+    const next = change.deprecation
+      ? await withDeprecation(tx, principal, changed, change.deprecation)
+      : changed;
     checkChangeRules(principal, current, next);
     const rules = { uniqueName: policy.uniqueName, minDiskCoversData: policy.minDiskCoversData };
     await assertRulesHold(tx, current, next, change, rules);
@@ -53,6 +58,7 @@ export async function updateImage(
       return { operation, image: saved };
     }
     const saved = await saveImage(tx, current, next, refId(ref));
+    if (change.deprecation) await scheduleTransitions(tx, principal, saved);
     const operation = await recordImageOperation(tx, principal, current, {
       kind: "image.update",
       description: policy.description,
@@ -61,7 +67,7 @@ export async function updateImage(
     });
     return { operation, image: saved };
   });
-  if (policy.apply === "deferred") deps.queue.kick();
+  if (policy.apply === "deferred" || change.deprecation) deps.queue.kick();
   return result;
 }
 

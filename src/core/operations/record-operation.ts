@@ -15,12 +15,14 @@ export interface ImageOperation {
   idempotencyKey?: string | null;
   /** The API request that started it (shown by OpenStack's image tasks). */
   requestId?: string | null;
+  /** Scheduled work: no worker runs it before then (epoch ms). */
+  notBefore?: number | null;
 }
 
 /** Stores an operation on `image` by `principal`, in the caller's transaction. */
 export function recordImageOperation(
   tx: CatalogStores,
-  principal: Principal,
+  principal: Pick<Principal, "subjectId">,
   image: Image,
   op: ImageOperation,
 ): Promise<Operation> {
@@ -37,6 +39,7 @@ export function recordImageOperation(
       idempotencyKey: op.idempotencyKey ?? null,
       requestId: op.requestId ?? null,
       result: op.result,
+      notBefore: op.notBefore ?? null,
     },
     Date.now(),
   );

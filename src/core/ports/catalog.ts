@@ -1,4 +1,5 @@
 import type { QuotaResource, QuotaUsage } from "../quotas/quota.js";
+import type { RetentionRule } from "../lifecycle/lifecycle.js";
 import type { AccessBinding } from "../access-binding.js";
 import type { ImageListQuery, ImageSearch } from "../image-query.js";
 import type { Image, ImageKind, ImageStatus } from "../image.js";
@@ -50,7 +51,7 @@ export interface ImageReadModel {
   search(query: ImageSearch): Promise<Image[]>;
   /** How many images a search matches, counting no further than `cap` (a count costs a scan). */
   countMatches(query: ImageSearch, cap: number): Promise<number>;
-  /** The newest image of a family with one of `statuses`, or null. */
+  /** The newest image of a family with one of `statuses` and not deprecated, or null. */
   latestByFamily(
     kind: ImageKind,
     folderId: string,
@@ -81,6 +82,8 @@ export interface NewOperation extends Pick<
   requestId?: string | null;
   /** An operation that is complete when created (a synchronous change) carries its result. */
   result?: OperationResult;
+  /** Scheduled work: no worker claims it before then (epoch ms). */
+  notBefore?: number | null;
 }
 
 export type OperationResult = { response: OperationResponse } | { error: OperationError };
@@ -111,8 +114,11 @@ export interface OperationStore {
   ): Promise<Operation[]>;
   /** Ids of unfinished operations that no live worker holds, oldest first. */
   findClaimable(now: number, limit: number): Promise<string[]>;
-  /** Takes the lease if free (never leased, released or expired), atomically across processes. */
-  claim(id: string, owner: string, now: number, leaseMs: number): Promise<Operation | null>;
+  /**
+   * Takes the lease if free (never leased, released or expired) and due (`early`: even before its
+   * scheduled time, to end it), atomically across processes.
+   */
+  claim(id: string, owner: string, now: number, leaseMs: number, early?: boolean): Promise<Operation | null>;
   /** Extends the leases `owner` holds; returns the ids whose cancellation was requested. */
   renewLeases(owner: string, ids: string[], now: number, leaseMs: number): Promise<string[]>;
   /** Unfinished operations: held by a live worker (running) or waiting for one (queued). */
@@ -125,8 +131,10 @@ export interface OperationStore {
   release(id: string, owner: string, now: number): Promise<void>;
   requestCancel(id: string, now: number): Promise<void>;
   unfinishedIds(): Promise<Set<string>>;
-  /** Whether an operation on `resourceId` is still running (or waiting to run). */
+  /** Whether an operation on `resourceId` is still running (or waiting to run, scheduled ones aside). */
   hasUnfinished(resourceId: string): Promise<boolean>;
+  /** The unfinished scheduled operations of one kind on `resourceId`, soonest first. */
+  scheduled(resourceId: string, kind: Operation["kind"]): Promise<Operation[]>;
 }
 
 /** Projects an image is shared with (OpenStack image members). */
@@ -242,6 +250,25 @@ export interface QuotaStore {
   projects(limit: number): Promise<string[]>;
 }
 
+/** Per-folder lifecycle settings and retention rules (core/lifecycle). */
+export interface LifecycleStore {
+  /** The folder's recycle-bin retention, or null when it follows the installation's. */
+  binRetention(folderId: string): Promise<number | null>;
+  setBinRetention(folderId: string, seconds: number | null): Promise<void>;
+  rules(folderId: string): Promise<RetentionRule[]>;
+  rule(folderId: string, family: string): Promise<RetentionRule | null>;
+  /** Adds or replaces the folder's rule for its family. */
+  putRule(rule: RetentionRule): Promise<void>;
+  /** False when there was none. */
+  deleteRule(folderId: string, family: string): Promise<boolean>;
+  /** The images of a family (one kind, one folder) holding data, newest first. */
+  familyWithData(kind: ImageKind, folderId: string, family: string): Promise<Image[]>;
+  /** A folder's images in the recycle bin, soonest purged last; keyset on (binnedAt, id) descending. */
+  binned(folderId: string, limit: number, after?: { binnedAt: number; id: string }): Promise<Image[]>;
+  /** Records a use of the image (not a change: neither its version nor `updatedAt` moves). */
+  recordUse(imageId: string, now: number): Promise<void>;
+}
+
 /** Which namespaces a caller sees: admins all, others the public ones and their project's. */
 export interface NamespaceViewer {
   isAdmin: boolean;
@@ -306,6 +333,7 @@ export interface CatalogStores {
   uploads: UploadStore;
   metadefs: MetadefStore;
   quotas: QuotaStore;
+  lifecycle: LifecycleStore;
 }
 
 /**

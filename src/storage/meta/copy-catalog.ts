@@ -16,6 +16,8 @@ const TABLES: readonly { name: string; key: readonly string[] }[] = [
   // their images back to queued, as on the source.
   { name: "uploads", key: ["image_id"] },
   { name: "quota_limits", key: ["project_id", "resource"] },
+  { name: "folder_settings", key: ["folder_id"] },
+  { name: "retention_rules", key: ["folder_id", "family"] },
   // Bytes held by transfers cut by the copy: released on the target as their node is gone.
   { name: "quota_reservations", key: ["image_id"] },
 ];

@@ -58,6 +58,9 @@ function afterCursor(
   return sql<SqlBool>`(${sql.join(branches, sql` or `)})`;
 }
 
+/** When an image was last used, or created when it never was: "unused since" asks this. */
+const LAST_USED = sql<number>`coalesce(last_used_at, created_at)`;
+
 /** The image read model: folder lists and cross-folder searches in keyset order. */
 export class SqlImageReadModel implements ImageReadModel {
   constructor(private readonly db: Db) {}
@@ -121,6 +124,7 @@ export class SqlImageReadModel implements ImageReadModel {
       .where("folder_id", "=", folderId)
       .where("family", "=", family)
       .where("status", "in", [...statuses])
+      .where("deprecation_state", "=", "ACTIVE")
       .orderBy("created_at", "desc")
       .orderBy("id", "desc")
       .limit(1)
@@ -137,7 +141,9 @@ export class SqlImageReadModel implements ImageReadModel {
       .where("kind", "=", q.kind)
       .where("folder_id", "=", q.folderId);
     for (const c of q.conditions) {
-      if (c.op === "contains") {
+      if (c.field === "last_used") {
+        query = query.where(LAST_USED, c.op, c.values[0]);
+      } else if (c.op === "contains") {
         const pattern = `%${(c.values[0] ?? "").replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
         query = query.where(sql<SqlBool>`${sql.ref(c.field)} like ${pattern} escape '\\'`);
       } else {
@@ -214,6 +220,8 @@ export class SqlImageReadModel implements ImageReadModel {
           .toLowerCase()
           .replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
         query = query.where(sql<SqlBool>`lower(${sql.ref(c.column)}) like ${pattern} escape '\\'`);
+      } else if (c.column === "last_used") {
+        query = query.where(LAST_USED, c.op as "<", c.values[0] as number);
       } else {
         query =
           c.op === "in"

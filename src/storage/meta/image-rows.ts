@@ -1,5 +1,5 @@
 import type { Selectable } from "kysely";
-import type { Image, ImageKind, ImageStatus, OsType } from "../../core/image.js";
+import type { DeprecationState, Image, ImageKind, ImageStatus, OsType } from "../../core/image.js";
 import type { ImagesTable } from "./schema.js";
 
 /** Images as rows and rows as images: JSON columns for maps and lists, 0/1 for booleans. */
@@ -37,6 +37,26 @@ export function toImage(row: ImageRow): Image {
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
     version: row.version,
+    deprecation: {
+      state: row.deprecation_state as DeprecationState,
+      replacement:
+        row.replacement_id && row.replacement_uuid
+          ? { id: row.replacement_id, uuid: row.replacement_uuid }
+          : null,
+      deprecateAt: optionalNumber(row.deprecate_at),
+      obsoleteAt: optionalNumber(row.obsolete_at),
+      deleteAt: optionalNumber(row.delete_at),
+    },
+    bin:
+      row.binned_at === null || row.purge_at === null
+        ? null
+        : {
+            binnedAt: Number(row.binned_at),
+            purgeAt: Number(row.purge_at),
+            restoreStatus: (row.restore_status ?? "active") as ImageStatus,
+          },
+    lastUsedAt: optionalNumber(row.last_used_at),
+    useCount: Number(row.use_count),
   };
 }
 
@@ -72,5 +92,20 @@ export function toRow(image: Image): ImageRow {
     created_at: image.createdAt,
     updated_at: image.updatedAt,
     version: image.version,
+    deprecation_state: image.deprecation.state,
+    replacement_id: image.deprecation.replacement?.id ?? null,
+    replacement_uuid: image.deprecation.replacement?.uuid ?? null,
+    deprecate_at: image.deprecation.deprecateAt,
+    obsolete_at: image.deprecation.obsoleteAt,
+    delete_at: image.deprecation.deleteAt,
+    binned_at: image.bin?.binnedAt ?? null,
+    purge_at: image.bin?.purgeAt ?? null,
+    restore_status: image.bin?.restoreStatus ?? null,
+    last_used_at: image.lastUsedAt,
+    use_count: image.useCount,
   };
+}
+
+function optionalNumber(value: number | null): number | null {
+  return value === null ? null : Number(value);
 }

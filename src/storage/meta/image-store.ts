@@ -89,7 +89,9 @@ export class SqlImageStore implements ImageStore {
       .select("id")
       .where("kind", "=", kind)
       .where("folder_id", "=", folderId)
-      .where("name", "=", name);
+      .where("name", "=", name)
+      // An image in the recycle bin gives its name up (a restore asks for it back).
+      .where("status", "<>", "binned");
     if (exceptId) q = q.where("id", "!=", exceptId);
     return (await q.executeTakeFirst()) !== undefined;
   }

@@ -39,6 +39,7 @@ function toOperation(row: Row): Operation {
             bytesDone: Number(row.progress_bytes),
             bytesTotal: row.progress_total === null ? null : Number(row.progress_total),
           },
+    notBefore: row.not_before === null ? null : Number(row.not_before),
   };
 }
 
@@ -71,6 +72,7 @@ export class SqlOperationStore implements OperationStore {
         request_id: op.requestId ?? null,
         progress_bytes: null,
         progress_total: null,
+        not_before: op.notBefore ?? null,
       })
       .execute()
       .catch((err: unknown) => {
@@ -151,6 +153,8 @@ export class SqlOperationStore implements OperationStore {
           eb.fn.sum<number>(eb.case().when("lease_expires_at", ">=", now).then(1).else(0).end()).as("held"),
       ])
       .where("done", "=", 0)
+      // Scheduled work not yet due is waiting for its time, not for a worker.
+      .where((eb) => eb.or([eb("not_before", "is", null), eb("not_before", "<=", now)]))
       .executeTakeFirstOrThrow();
     const held = Number(rows.held ?? 0);
     return { running: held, queued: Number(rows.n) - held };
@@ -162,6 +166,7 @@ export class SqlOperationStore implements OperationStore {
       .select("id")
       .where("done", "=", 0)
       .where((eb) => eb.or([eb("lease_expires_at", "is", null), eb("lease_expires_at", "<", now)]))
+      .where((eb) => eb.or([eb("not_before", "is", null), eb("not_before", "<=", now)]))
       .orderBy("created_at", "asc")
       .limit(limit)
       .execute();
@@ -172,8 +177,14 @@ export class SqlOperationStore implements OperationStore {
    * Takes the lease on an operation if it is free (never leased, released, or expired because its
    * worker died). The conditional UPDATE makes the claim atomic across processes.
    */
-  async claim(id: string, owner: string, now: number, leaseMs: number): Promise<Operation | null> {
-    const result = await this.db
+  async claim(
+    id: string,
+    owner: string,
+    now: number,
+    leaseMs: number,
+    early = false,
+  ): Promise<Operation | null> {
+    let q = this.db
       .updateTable("operations")
       .set((eb) => ({
         lease_owner: owner,
@@ -183,8 +194,9 @@ export class SqlOperationStore implements OperationStore {
       }))
       .where("id", "=", id)
       .where("done", "=", 0)
-      .where((eb) => eb.or([eb("lease_expires_at", "is", null), eb("lease_expires_at", "<", now)]))
-      .executeTakeFirst();
+      .where((eb) => eb.or([eb("lease_expires_at", "is", null), eb("lease_expires_at", "<", now)]));
+    if (!early) q = q.where((eb) => eb.or([eb("not_before", "is", null), eb("not_before", "<=", now)]));
+    const result = await q.executeTakeFirst();
     if (Number(result.numUpdatedRows) !== 1) return null;
     return this.findById(id);
   }
@@ -268,14 +280,28 @@ export class SqlOperationStore implements OperationStore {
     return new Set(rows.map((r) => r.id));
   }
 
-  /** Whether an operation on `resourceId` is still running (or waiting to run). */
+  /** Whether an operation on `resourceId` is still running (or waiting to run, scheduled ones aside). */
   async hasUnfinished(resourceId: string): Promise<boolean> {
     const row = await this.db
       .selectFrom("operations")
       .select("id")
       .where("resource_id", "=", resourceId)
       .where("done", "=", 0)
+      .where("not_before", "is", null)
       .executeTakeFirst();
     return row !== undefined;
+  }
+
+  async scheduled(resourceId: string, kind: OperationKind): Promise<Operation[]> {
+    const rows = await this.db
+      .selectFrom("operations")
+      .selectAll()
+      .where("resource_id", "=", resourceId)
+      .where("kind", "=", kind)
+      .where("done", "=", 0)
+      .where("not_before", "is not", null)
+      .orderBy("not_before", "asc")
+      .execute();
+    return rows.map(toOperation);
   }
 }

@@ -48,7 +48,9 @@ export class SqlQuotaStore implements QuotaStore {
       eb.selectFrom("quota_reservations").where("project_id", "=", projectId);
     const row = await this.db
       .selectNoFrom((eb) => [
+        // An image in the recycle bin is not counted; its bytes are, until it is purged.
         images(eb)
+          .where("status", "<>", "binned")
           .select((e) => e.fn.countAll<number>().as("n"))
           .as("count"),
         // Data several images of the project share (made from one another) counts once: by blob.

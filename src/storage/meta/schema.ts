@@ -36,6 +36,17 @@ export interface ImagesTable {
   created_at: number;
   updated_at: number;
   version: number;
+  deprecation_state: string;
+  replacement_id: string | null;
+  replacement_uuid: string | null;
+  deprecate_at: number | null;
+  obsolete_at: number | null;
+  delete_at: number | null;
+  binned_at: number | null;
+  purge_at: number | null;
+  restore_status: string | null;
+  last_used_at: number | null;
+  use_count: number;
 }
 
 export interface OperationsTable {
@@ -60,6 +71,8 @@ export interface OperationsTable {
   request_id: string | null;
   progress_bytes: number | null;
   progress_total: number | null;
+  /** A scheduled operation waits until then (epoch ms); null: as soon as a worker is free. */
+  not_before: number | null;
 }
 
 export interface SubjectsTable {
@@ -180,7 +193,24 @@ export interface QuotaReservationsTable {
   created_at: number;
 }
 
+export interface FolderSettingsTable {
+  folder_id: string;
+  /** How long a deleted image stays in the recycle bin; null: the installation's setting. */
+  bin_retention_seconds: number | null;
+}
+
+export interface RetentionRulesTable {
+  folder_id: string;
+  family: string;
+  keep: number;
+  action: string;
+  after_seconds: number;
+  created_at: number;
+}
+
 export interface Database {
+  folder_settings: FolderSettingsTable;
+  retention_rules: RetentionRulesTable;
   nodes: NodesTable;
   quota_limits: QuotaLimitsTable;
   quota_reservations: QuotaReservationsTable;

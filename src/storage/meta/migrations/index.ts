@@ -10,6 +10,7 @@ import * as m008 from "./008-operations-by-kind.js";
 import * as m009 from "./009-operation-progress.js";
 import * as m010 from "./010-operations-by-folder.js";
 import * as m011 from "./011-quotas.js";
+import * as m012 from "./012-lifecycle.js";
 
 /** Numbered migrations, in code, run at start-up. Append; never edit a released one. */
 export const migrationProvider: MigrationProvider = {
@@ -26,6 +27,7 @@ export const migrationProvider: MigrationProvider = {
       "009-operation-progress": m009,
       "010-operations-by-folder": m010,
       "011-quotas": m011,
+      "012-lifecycle": m012,
     };
   },
 };

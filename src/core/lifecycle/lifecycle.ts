@@ -1,0 +1,62 @@
+import { invalidArgument } from "../errors.js";
+import type { Image } from "../image.js";
+
+/**
+ * The vocabulary of image lifecycle (README "Lifecycle"): deprecation and its scheduled
+ * transitions, the recycle bin, retention rules per family, last use.
+ */
+
+/** What a scheduled transition does to an image when its time comes. */
+export type TransitionTarget = "DEPRECATED" | "OBSOLETE" | "DELETED";
+
+/** What a retention rule does to the images of a family beyond the newest `keep`. */
+export type RetentionAction = "DEPRECATE" | "OBSOLETE" | "DELETE";
+
+export const RETENTION_ACTIONS: readonly RetentionAction[] = ["DEPRECATE", "OBSOLETE", "DELETE"];
+
+/** Keep the newest `keep` images of a family that hold data; `action` the rest, `afterSeconds` after a newer one displaced each. */
+export interface RetentionRule {
+  folderId: string;
+  family: string;
+  keep: number;
+  action: RetentionAction;
+  afterSeconds: number;
+  createdAt: number;
+}
+
+/** The transition a retention action schedules. */
+export const TARGET_OF: Record<RetentionAction, TransitionTarget> = {
+  DEPRECATE: "DEPRECATED",
+  OBSOLETE: "OBSOLETE",
+  DELETE: "DELETED",
+};
+
+/** The longest recycle-bin retention and rule delay accepted: ten years. */
+export const MAX_SECONDS = 10 * 366 * 86_400;
+
+/** The deprecation field a transition's time is kept in. */
+export function dueTimeOf(image: Image, target: TransitionTarget): number | null {
+  const d = image.deprecation;
+  return target === "DEPRECATED" ? d.deprecateAt : target === "OBSOLETE" ? d.obsoleteAt : d.deleteAt;
+}
+
+/** Whether the image has reached (or passed) a transition's state already. */
+export function hasReached(image: Image, target: TransitionTarget): boolean {
+  if (target === "DELETED") return false;
+  const rank = { ACTIVE: 0, DEPRECATED: 1, OBSOLETE: 2 } as const;
+  return rank[image.deprecation.state] >= rank[target];
+}
+
+export function checkSeconds(field: string, value: number): number {
+  if (!Number.isInteger(value) || value < 0 || value > MAX_SECONDS) {
+    throw invalidArgument(`${field}: must be a whole number of seconds from 0 to ${MAX_SECONDS}`, [
+      { field, description: "out of range" },
+    ]);
+  }
+  return value;
+}
+
+/** Obsolete images refuse new use (create from them; downloads by non-admins). */
+export const isObsolete = (image: Image): boolean => image.deprecation.state === "OBSOLETE";
+
+export const isDeprecated = (image: Image): boolean => image.deprecation.state !== "ACTIVE";
