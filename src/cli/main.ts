@@ -14,6 +14,7 @@ import { registerBareMetalCommands } from "./client/baremetal-commands.js";
 import { registerImageCommands } from "./client/image-commands.js";
 import { registerOperationCommands } from "./client/operation-commands.js";
 import { registerQuotaCommands } from "./client/quota-commands.js";
+import { registerLifecycleCommands } from "./client/lifecycle-commands.js";
 import { loadConfig } from "../config.js";
 import { serve } from "../serve.js";
 
@@ -360,6 +361,7 @@ registerImageCommands(program);
 registerBareMetalCommands(program);
 registerOperationCommands(program);
 registerQuotaCommands(program);
+registerLifecycleCommands(program);
 registerConfigCommands(program);
 
 function printDoctorReport(report: DoctorReport): void {

@@ -114,7 +114,8 @@ export function buildCore(deps: CoreDeps) {
       search: (p: P, input: SearchImagesInput) => searchImages(deps, p, input),
       update: (p: P, ref: ImageRef, change: ImageChange, policy: UpdatePolicy) =>
         updateImage(deps, p, ref, change, policy),
-      delete: (p: P, ref: ImageRef, description: string) => deleteImage(deps, p, ref, description),
+      delete: (p: P, ref: ImageRef, description: string, opts?: { skipBin?: boolean }) =>
+        deleteImage(deps, p, ref, description, opts),
       setDeactivated: (p: P, ref: ImageRef, deactivated: boolean) =>
         setImageDeactivated(deps, p, ref, deactivated),
       listOperations: (p: P, ref: ImageRef, pageSize: number, pageToken: string) =>

@@ -3,7 +3,7 @@ import { type Json, call, downloadFile, followOperation } from "../api.js";
 import { bytes, when } from "../format.js";
 import { kindOf } from "./image-list.js";
 import type { ComponentChildren } from "preact";
-import { Copyable, ErrorNote } from "./parts.js";
+import { Copyable, DeprecationBadge, ErrorNote } from "./parts.js";
 
 /** OpenStack fields the groups show (or that are links); every other key is a property, listed as is. */
 const SHOWN = new Set([
@@ -34,6 +34,14 @@ const SHOWN = new Set([
   "__os_bit",
   "virtual_env_type",
   "stores",
+  // The Lifecycle group (README "Lifecycle").
+  "deprecation_state",
+  "deprecation_replacement",
+  "deprecation_deprecate_at",
+  "deprecation_obsolete_at",
+  "deprecation_delete_at",
+  "last_used_at",
+  "use_count",
 ]);
 
 /** Statuses from which an image can never be used again: no edit or share forms for them. */
@@ -102,7 +110,7 @@ export function ImageDetail({ id }: { id: string }) {
     <section>
       <h1 tabIndex={-1}>{image.name || "(no name)"}</h1>
       <p class="ids">
-        <StatusBadge status={String(image.status)} />{" "}
+        <StatusBadge status={String(image.status)} /> <DeprecationBadge image={image} />
         {compute ? (
           <>
             <code class="primary-id">{compute.id}</code>
@@ -114,6 +122,7 @@ export function ImageDetail({ id }: { id: string }) {
           <code class="primary-id">{image.id}</code>
         )}
       </p>
+      <DeprecationNote image={image} />
       {failure && (
         <p class="failure" role="alert">
           This image failed and cannot be used: {failure}
@@ -191,6 +200,16 @@ export function ImageDetail({ id }: { id: string }) {
           <Row name="Created">{when(image.created_at)}</Row>
           <Row name="Updated">{when(image.updated_at)}</Row>
           <Row name="Hidden from lists">{image.os_hidden ? "yes" : "no"}</Row>
+          <Row name="Last used">
+            {image.last_used_at ? `${when(image.last_used_at)} (${String(image.use_count)} uses)` : "never"}
+          </Row>
+          {image.deprecation_deprecate_at && (
+            <Row name="Deprecated from">{when(image.deprecation_deprecate_at)}</Row>
+          )}
+          {image.deprecation_obsolete_at && (
+            <Row name="Obsolete from">{when(image.deprecation_obsolete_at)}</Row>
+          )}
+          {image.deprecation_delete_at && <Row name="Deleted on">{when(image.deprecation_delete_at)}</Row>}
         </Group>
       </div>
       <details class="all-fields">
@@ -275,6 +294,28 @@ function Chips({ items }: { items: string[] }) {
 
 export function StatusBadge({ status }: { status: string }) {
   return <span class={`status status-${status}`}>{status}</span>;
+}
+
+/** What a deprecated image means for its user, and the image to use instead (a link). */
+function DeprecationNote({ image }: { image: Json }) {
+  const state = String(image.deprecation_state ?? "ACTIVE");
+  if (state === "ACTIVE") return null;
+  const replacement = image.deprecation_replacement ? String(image.deprecation_replacement) : null;
+  const meaning =
+    state === "OBSOLETE"
+      ? "is obsolete: no new image can be made from it and only admins can download it"
+      : "is deprecated: it still works, but it is no longer a family's latest";
+  return (
+    <p class="deprecation" role="note">
+      This image {meaning}.
+      {replacement && (
+        <>
+          {" "}
+          Use <a href={`#/images/${encodeURIComponent(replacement)}`}>its replacement</a> instead.
+        </>
+      )}
+    </p>
+  );
 }
 
 /** Why a failed image failed: its last failed operation's message, or Glance's import marker. */

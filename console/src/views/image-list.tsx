@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type Json, call, query } from "../api.js";
 import { bytes, when } from "../format.js";
-import { Choice, CommittedInput, ErrorNote } from "./parts.js";
+import { Choice, CommittedInput, DeprecationBadge, ErrorNote } from "./parts.js";
 
 const PAGE = 50;
 const STATUSES = ["", "queued", "saving", "importing", "uploading", "active", "deactivated", "killed"];
@@ -323,7 +323,8 @@ export function ImageList({ folder, params }: { folder: string; params: URLSearc
                 {columns.map((c) =>
                   c.id === "status" ? (
                     <td>
-                      <span class={`status status-${image.status}`}>{image.status}</span>
+                      <span class={`status status-${image.status}`}>{image.status}</span>{" "}
+                      <DeprecationBadge image={image} />
                     </td>
                   ) : (
                     <td>{c.cell(image)}</td>

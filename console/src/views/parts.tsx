@@ -1,3 +1,4 @@
+import type { Json } from "../api.js";
 import { useState } from "preact/hooks";
 import { ApiError } from "../api.js";
 
@@ -83,5 +84,16 @@ export function CommittedInput(props: {
         onChange={(e) => props.onCommit((e.target as HTMLInputElement).value)}
       />
     </label>
+  );
+}
+
+/** DEPRECATED or OBSOLETE beside the status (README "Lifecycle"); nothing for an active image. */
+export function DeprecationBadge({ image }: { image: Json }) {
+  const state = String(image.deprecation_state ?? "ACTIVE").toLowerCase();
+  if (state === "active") return null;
+  return (
+    <span class={`status status-${state}`} title={`This image is ${state}`}>
+      {state}
+    </span>
   );
 }

@@ -73,8 +73,9 @@ export function computeImageMethods(core: Core, services: Record<ImageKind, Imag
       return op(operation);
     },
 
-    Delete: async (p: Principal, req: { imageId?: string }): Promise<Json> =>
-      op(await images.delete(p, ref(req.imageId), "Delete image")),
+    /** `skipRecycleBin`: Vitrine's extension (README "Lifecycle"), delete for good. */
+    Delete: async (p: Principal, req: { imageId?: string; skipRecycleBin?: boolean }): Promise<Json> =>
+      op(await images.delete(p, ref(req.imageId), "Delete image", { skipBin: req.skipRecycleBin === true })),
 
     /** Vitrine's extension (README "Lifecycle"). */
     Deprecate: async (p: Principal, req: DeprecateImageBody & { imageId?: string }): Promise<Json> => {

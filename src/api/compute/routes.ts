@@ -177,7 +177,11 @@ export const computeRoutes: FastifyPluginAsync<ImageRoutesOptions> = async (base
   app.delete(
     "/images/:imageRef",
     { schema: { params: ImageRefParams, response: answers({ 200: ANSWERS.Delete }) } },
-    async (req) => methods.Delete(req.principal, { imageId: imageRef(req.params.imageRef).id }),
+    async (req) =>
+      methods.Delete(req.principal, {
+        imageId: imageRef(req.params.imageRef).id,
+        skipRecycleBin: (req.query as Record<string, unknown>).skipRecycleBin === "true",
+      }),
   );
 };
 

@@ -173,7 +173,9 @@ export const imageRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (ap
     "/images/:imageId",
     { schema: { response: answers({ 204: NO_BODY }) } },
     async (req, reply) => {
-      await images.delete(req.principal, { uuid: req.params.imageId }, "Delete image");
+      // Vitrine's extension (README "Lifecycle"): delete for good, past the recycle bin.
+      const skipBin = (req.query as Record<string, unknown>).x_vitrine_skip_recycle_bin === "true";
+      await images.delete(req.principal, { uuid: req.params.imageId }, "Delete image", { skipBin });
       return reply.code(204).send();
     },
   );

@@ -18,9 +18,24 @@ const IMAGE_COLUMNS: Column[] = [
   { heading: "ID", cell: (i) => String(i.id ?? "") },
   { heading: "NAME", cell: (i) => String(i.name ?? "") },
   { heading: "FAMILY", cell: (i) => String(i.family ?? "") },
-  { heading: "STATUS", cell: (i) => String(i.status ?? "QUEUED") },
+  { heading: "STATUS", cell: (i) => statusOf(i) },
   { heading: "SIZE", cell: (i) => humanBytes(Number(i.storageSize ?? 0)) },
 ];
+
+/** The status, with a deprecation beside it as a badge: READY (DEPRECATED). */
+function statusOf(image: Json): string {
+  const status = String(image.status ?? "QUEUED");
+  const state = (image.deprecated as Json | undefined)?.state;
+  return state && state !== "ACTIVE" ? `${status} (${String(state)})` : status;
+}
+
+/** A deprecated image is named as such on stderr, with what to use instead (scripts read stdout). */
+export function warnIfDeprecated(s: Session, image: Json): void {
+  const d = image.deprecated as Json | undefined;
+  if (!d || d.state === undefined || d.state === "ACTIVE" || s.format !== "table") return;
+  const instead = d.replacement ? `; use ${String(d.replacement)} instead` : "";
+  process.stderr.write(`warning: image ${String(image.id)} is ${String(d.state).toLowerCase()}${instead}\n`);
+}
 
 /** The Compute Image API's images. */
 export const COMPUTE_IMAGES = "/compute/v1/images";
@@ -316,6 +331,7 @@ export async function finish(s: Session, op: Json, async: boolean | undefined, l
 
 /** An image as people read it (sizes in units) or as scripts do (the API's document). */
 function printImage(s: Session, image: Json): void {
+  warnIfDeprecated(s, image);
   printValue(s.format === "table" ? forPeople(image) : image, s.format);
 }
 
@@ -367,12 +383,16 @@ export function registerList(
 
 /** `delete [images...]` of an image service. */
 export function registerDelete(parent: Command, images: string, description: string): void {
-  withImageRef(withClientOptions(parent.command("delete")), true)
+  const command = withImageRef(withClientOptions(parent.command("delete")), true)
     .description(description)
-    .option("--async", "return the operations at once")
-    .action(async (refs: string[], flags: RefFlags & { async?: boolean }) => {
-      await deleteImages(new Session(flags), images, namedImages(refs, flags), flags.async);
-    });
+    .option("--async", "return the operations at once");
+  // The recycle bin keeps Compute images (README "Lifecycle").
+  if (images === COMPUTE_IMAGES)
+    command.option("--skip-recycle-bin", "delete for good, past the folder's recycle bin");
+  command.action(async (refs: string[], flags: RefFlags & { async?: boolean; skipRecycleBin?: boolean }) => {
+    const query = flags.skipRecycleBin ? { skipRecycleBin: "true" } : undefined;
+    await deleteImages(new Session(flags), images, namedImages(refs, flags), flags.async, query);
+  });
 }
 
 /**
@@ -384,11 +404,13 @@ export async function deleteImages(
   images: string,
   refs: string[],
   async?: boolean,
+  query?: Record<string, string>,
 ): Promise<void> {
   const ids = [];
   for (const ref of refs) ids.push(await imageIdOf(s, ref, images));
   const ops = [];
-  for (const id of ids) ops.push(await s.client.json("DELETE", `${images}/${encodeURIComponent(id)}`));
+  for (const id of ids)
+    ops.push(await s.client.json("DELETE", `${images}/${encodeURIComponent(id)}`, { query }));
   if (async) return printValue(ops.length === 1 ? ops[0] : ops, s.format);
   for (const [i, op] of ops.entries()) {
     await waitForOperation(s.client, op, "deleting");
@@ -430,7 +452,9 @@ async function createFromFile(
   let stagingId: string | null = null;
   const removeStaging = async (): Promise<boolean> => {
     if (stagingId === null) return true;
-    return s.client.json("DELETE", `/v2/images/${stagingId}`).then(
+    // For good: the hidden image shares its data with the new one, a recycle bin has nothing to keep.
+    const query = { x_vitrine_skip_recycle_bin: "true" };
+    return s.client.json("DELETE", `/v2/images/${stagingId}`, { query }).then(
       () => true,
       (err: unknown) => err instanceof ApiError && err.status === 404,
     );

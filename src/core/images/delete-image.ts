@@ -23,10 +23,11 @@ export async function deleteImage(
   principal: Principal,
   ref: ImageRef,
   description: string,
+  opts: { skipBin?: boolean } = {},
 ): Promise<Operation> {
   const op = await deps.catalog.transaction(async (tx) => {
     const current = await loadImage(tx, principal, "images.delete", ref);
-    return startDelete(tx, principal, current, refId(ref), description, deps);
+    return startDelete(tx, principal, current, refId(ref), description, deps, opts.skipBin);
   });
   deps.queue.kick();
   return op;
@@ -36,7 +37,8 @@ export async function deleteImage(
  * Marks `current` deleting and queues its delete, in the caller's transaction (a user's delete, a
  * scheduled one). Whether it goes to the recycle bin is decided now, by its folder's retention:
  * only an image holding data of the Compute kind (the one its dialects and OpenStack share) goes
- * there; one without data has nothing to restore.
+ * there; one without data has nothing to restore. `skipBin`: for good, as a caller asked (the
+ * CLI's hidden upload image, a user deleting for good).
  */
 export async function startDelete(
   tx: CatalogStores,
@@ -45,6 +47,7 @@ export async function startDelete(
   label: string,
   description: string,
   deps: Pick<CoreDeps, "binRetentionSeconds">,
+  skipBin = false,
 ): Promise<Operation> {
   if (isBeingDeleted(current)) throw failedPrecondition(`Image ${current.id} is already being deleted`);
   const busy =
@@ -57,8 +60,8 @@ export async function startDelete(
   if (current.protected) {
     throw failedPrecondition(`Image ${label} is protected and cannot be deleted.`).because("PROTECTED");
   }
-  const seconds =
-    hasData(current) && current.kind === "compute" ? await binRetentionOf(tx, deps, current.folderId) : 0;
+  const binnable = hasData(current) && current.kind === "compute" && !skipBin;
+  const seconds = binnable ? await binRetentionOf(tx, deps, current.folderId) : 0;
   await saveImage(tx, current, transition(current, "deleting"), label);
   return recordImageOperation(tx, by, current, {
     kind: "image.delete",
