@@ -100,6 +100,30 @@ describe("gRPC transport: wire details, errors and bad input", () => {
     );
   });
 
+  test('Vitrine\'s Deprecate (README "Lifecycle"): the deprecation over gRPC is the one REST shows', async () => {
+    const obsoleteAt = "2031-01-01T00:00:00Z";
+    const reply = await computeCall(
+      "Deprecate",
+      { imageId, state: "DEPRECATED", obsoleteAt },
+      `${OP}.Operation`,
+    );
+    assert.equal(reply.code, CODE.OK, reply.message);
+    assert.equal(reply.response!.done, true);
+    const got = await computeCall("Get", { imageId });
+    assert.deepEqual(got.response!.deprecated, { state: "DEPRECATED", obsoleteAt });
+    const rest = (await server.request("GET", `/compute/v1/images/${imageId}`)).body;
+    assert.deepEqual(got.response, rest);
+    const bad = await computeCall(
+      "Deprecate",
+      { imageId, state: "DEPRECATED", replacement: "nosuchimage000000000" },
+      `${OP}.Operation`,
+    );
+    assert.equal(bad.code, CODE.INVALID_ARGUMENT, bad.message);
+    const back = await computeCall("Deprecate", { imageId, state: "ACTIVE" }, `${OP}.Operation`);
+    assert.equal(back.code, CODE.OK, back.message);
+    assert.equal((await computeCall("Get", { imageId })).response!.deprecated, undefined);
+  });
+
   test("errors: the code, google.rpc.Status with BadRequest and RequestInfo, and the ids in the initial metadata", async () => {
     const reply = await computeCall(
       "Create",

@@ -570,6 +570,39 @@ describe("the web console in Chromium", () => {
     await shot("image-failed");
   });
 
+  test("a deprecated image: a badge in the list and on its page, what it means, its replacement's link, its last use", async () => {
+    const uri = files.serve("console-life.qcow2", image("qcow2", 8).path);
+    const made: string[] = [];
+    for (const name of ["life-old", "life-new"]) {
+      const started = await server.request("POST", "/compute/v1/images", { folderId: folder, name, uri });
+      const done = await until(
+        async () => (await server.request("GET", `/operations/${started.body.id}`)).body.done === true,
+      ).then(() => server.request("GET", `/operations/${started.body.id}`));
+      made.push(done.body.response.id);
+    }
+    const deprecated = await server.request("POST", `/compute/v1/images/${made[0]}:deprecate`, {
+      state: "DEPRECATED",
+      replacement: made[1],
+      obsoleteAt: "2031-01-01T00:00:00Z",
+    });
+    assert.equal(deprecated.status, 200, deprecated.text);
+    const [oldUuid, newUuid] = await Promise.all(
+      made.map(async (id) => (await server.request("GET", `/v2/images/${id}`)).body.id as string),
+    );
+    await open("#/images");
+    const row = page.getByRole("row", { name: /life-old/ });
+    await row.getByText("deprecated", { exact: true }).waitFor();
+    await open(`#/images/${oldUuid}`);
+    await page.getByRole("heading", { name: "life-old" }).waitFor();
+    const note = page.getByRole("note");
+    await note.getByText(/is deprecated: it still works, but it is no longer a family's latest/).waitFor();
+    await shot("image-deprecated");
+    await note.getByRole("link", { name: "its replacement" }).click();
+    await page.getByRole("heading", { name: "life-new" }).waitFor();
+    assert.ok(page.url().endsWith(`#/images/${newUuid}`), page.url());
+    assert.equal(await page.getByRole("note").count(), 0, "the replacement is not deprecated");
+  });
+
   test("at 420 px: no sideways scrolling on the image page; each view has its title and focused heading", async () => {
     const uuid = (await server.request("GET", "/v2/images?name=uploaded-in-browser")).body.images[0].id;
     await page.setViewportSize({ width: 420, height: 900 });

@@ -148,6 +148,61 @@ describe("real clients: openstack and glance CLIs against Vitrine", () => {
     await failure(openstack(admin, "image", "show", "cli-img"));
   });
 
+  test('lifecycle through properties (README "Lifecycle"): set, kept by later edits, hidden when obsolete, cleared', async () => {
+    const admin = server.token;
+    const fixture = image("qcow2", 8);
+    const create = (name: string) =>
+      openstackJson(
+        admin,
+        "image",
+        "create",
+        "--file",
+        fixture.path,
+        "--disk-format",
+        "qcow2",
+        "--container-format",
+        "bare",
+        name,
+      );
+    const old = await create("life-old");
+    const fresh = await create("life-new");
+    await openstack(
+      admin,
+      "image",
+      "set",
+      "--property",
+      "deprecation_state=DEPRECATED",
+      "--property",
+      `deprecation_replacement=${fresh.id}`,
+      "--property",
+      "deprecation_obsolete_at=2031-01-01T00:00:00Z",
+      old.id,
+    );
+    // Later edits by the same client (which sends back or removes properties it does not know)
+    // leave the deprecation as it is.
+    await openstack(admin, "image", "set", "--name", "life-old-2", "--property", "color=green", old.id);
+    const shown = (await openstackJson(admin, "image", "show", old.id)).properties;
+    assert.equal(shown.deprecation_state, "DEPRECATED");
+    assert.equal(shown.deprecation_replacement, fresh.id);
+    assert.equal(shown.deprecation_obsolete_at, "2031-01-01T00:00:00Z");
+    assert.equal(shown.color, "green");
+    await openstack(admin, "image", "unset", "--property", "color", old.id);
+
+    await openstack(admin, "image", "set", "--property", "deprecation_state=OBSOLETE", old.id);
+    const hidden = await openstackJson(admin, "image", "list", "--hidden");
+    assert.ok(
+      hidden.some((i: { ID: string }) => i.ID === old.id),
+      "listed with --hidden",
+    );
+    const visible = await openstackJson(admin, "image", "list");
+    assert.ok(!visible.some((i: { ID: string }) => i.ID === old.id), "hidden by default");
+    await openstack(admin, "image", "set", "--property", "deprecation_state=ACTIVE", old.id);
+    const back = await openstackJson(admin, "image", "show", old.id);
+    assert.equal(back.properties.deprecation_state, "ACTIVE", "times on record keep the state shown");
+    assert.equal((await server.request("GET", `/v2/images/${old.id}`)).body.os_hidden, false, "shown again");
+    await openstack(admin, "image", "delete", old.id, fresh.id);
+  });
+
   test("sharing: image add project, member list, the member accepts and then lists the image", async () => {
     const fixture = image("qcow2", 8);
     const created = await openstackJson(

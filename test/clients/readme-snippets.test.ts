@@ -79,6 +79,7 @@ describe("the README's snippets run as written", () => {
     "The vitrine CLI",
     "Identity and access: subjects, tokens, roles, bindings, Keystone",
     "Quotas",
+    "Lifecycle",
   ];
 
   test("the walk-throughs, the client snippets and the admin commands", async () => {

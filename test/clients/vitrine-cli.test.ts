@@ -541,6 +541,72 @@ describe("real client: the vitrine CLI", async () => {
     assert.equal((await run(["quota", "set", "--default", "image_count_uploading=none"])).status, 0);
   });
 
+  test("lifecycle: deprecate with a replacement and a schedule, a badge and a warning, the recycle bin, retention rules", async () => {
+    const uri = files.serve("life.qcow2", image("qcow2", 8).path);
+    const inFolder = ["--folder-id", "cli-life"];
+    const create = (name: string) =>
+      ok(["image", "create", "--source-uri", uri, "--name", name, "--family", "life", ...inFolder]);
+    const old = await create("life-1");
+    const fresh = await create("life-2");
+    const deprecated = await ok([
+      "image",
+      "deprecate",
+      "life-1",
+      "--replacement",
+      "life-2",
+      "--obsolete-in",
+      "30d",
+      ...inFolder,
+    ]);
+    assert.equal(deprecated.deprecated.state, "DEPRECATED");
+    assert.equal(deprecated.deprecated.replacement, fresh.id);
+    const in30Days = Date.parse(deprecated.deprecated.obsoleteAt) - Date.now();
+    assert.ok(Math.abs(in30Days - 30 * 86_400_000) < 60_000, deprecated.deprecated.obsoleteAt);
+    const table = await run(["image", "list", ...inFolder, "--format", "table"]);
+    assert.match(table.stdout, /READY \(DEPRECATED\)/);
+    const shown = await run(["image", "get", "life-1", ...inFolder, "--format", "table"]);
+    assert.match(shown.stderr, new RegExp(`warning: image ${old.id} is deprecated; use ${fresh.id} instead`));
+    const latest = await ok(["image", "get-latest-by-family", "life", ...inFolder]);
+    assert.equal(latest.id, fresh.id);
+    const bad = await run(["image", "deprecate", "life-1", "--state", "retired", ...inFolder]);
+    assert.equal(bad.status, 2, bad.stderr);
+
+    await ok(["recycle-bin", "set-retention", "1d", ...inFolder]);
+    const retention = await run(["recycle-bin", "get-retention", ...inFolder, "--format", "table"]);
+    assert.match(retention.stdout, /│ retention +│ 1d +│/);
+    assert.match(retention.stdout, /│ installationRetention +│ 0s +│/);
+    await ok(["image", "delete", "life-1", ...inFolder]);
+    const bin = (await ok(["recycle-bin", "list", ...inFolder])) as unknown as Json[];
+    assert.deepEqual(
+      bin.map((i) => i.id),
+      [old.id],
+    );
+    const restored = await ok(["recycle-bin", "restore", "life-1", ...inFolder]);
+    assert.equal(restored.id, old.id);
+    assert.equal((await ok(["image", "get", old.id, ...inFolder])).deprecated.state, "DEPRECATED");
+    await ok(["image", "delete", "life-2", "--skip-recycle-bin", ...inFolder]);
+    assert.deepEqual(await ok(["recycle-bin", "list", ...inFolder]), []);
+
+    const rule = await run([
+      "retention",
+      "set",
+      "life",
+      "--keep",
+      "1",
+      "--action",
+      "obsolete",
+      "--after",
+      "0",
+      ...inFolder,
+      "--format",
+      "table",
+    ]);
+    assert.equal(rule.status, 0, rule.stderr);
+    assert.match(rule.stdout, /│ life +│ 1 +│ obsolete +│ 0s +│/);
+    assert.equal((await run(["retention", "set", "life", "--keep", "none", ...inFolder])).status, 2);
+    assert.equal((await run(["retention", "delete", "life", ...inFolder])).status, 0);
+  });
+
   test("BareMetal images: create from a URL, list, update, get, delete", async () => {
     const installer = iso("cli-bm");
     const uri = files.serve("installer.iso", installer.path);

@@ -330,7 +330,7 @@ function failureOf(image: Json, operations: Json[]): string | null {
 
 /** An operation's outcome in words: a cancellation is not a failure. */
 export function operationResult(op: Json): string {
-  if (!op.done) return "running";
+  if (!op.done) return op.scheduledFor ? `scheduled for ${when(op.scheduledFor)}` : "running";
   if (!op.error) return "done";
   return op.error.code === 1 ? "cancelled" : `failed: ${String(op.error.message)}`;
 }

@@ -92,7 +92,7 @@ export function OperationList({ folder }: { folder: string }) {
                     <td>{op.createdBy}</td>
                     <td>{when(op.createdAt)}</td>
                     <td class={op.error && op.error.code !== 1 ? "error" : undefined}>
-                      {op.done
+                      {op.done || op.scheduledFor
                         ? operationResult(op)
                         : `running${progress ? ` (${bytes(progress.bytesDone)}${Number(progress.bytesTotal) ? ` of ${bytes(progress.bytesTotal)}` : ""})` : ""}`}
                     </td>

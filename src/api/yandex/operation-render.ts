@@ -38,6 +38,7 @@ export function renderOperation(
   };
   // Vitrine's extension (README "Operations"): clients that do not know the field ignore it.
   if (op.progress) out.progress = renderProgress(op.progress);
+  if (op.notBefore !== null) out.scheduledFor = timestamp(op.notBefore);
   if (op.error) {
     const { details } = renderStatus(
       op.error.code,

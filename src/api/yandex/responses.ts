@@ -109,6 +109,7 @@ export function operationOf(services: ImageMessages[]): TObject {
     error: Status,
     response: anyOf(...responses),
     progress: message({ bytesDone: Int64, bytesTotal: Int64 }),
+    scheduledFor: Timestamp,
   });
 }
 

@@ -176,10 +176,10 @@ Examples:
         "GET",
         `/vitrine/v1/folders/${encodeURIComponent(s.folderId)}/recycleBin`,
       );
-      printValue(
-        s.format === "table" ? { ...settings, retention: shownDuration(settings.retention) } : settings,
-        s.format,
+      const human = Object.fromEntries(
+        Object.entries(settings).map(([k, v]) => [k, k.endsWith("etention") ? shownDuration(v) : v]),
       );
+      printValue(s.format === "table" ? human : settings, s.format);
     });
 
   withClientOptions(bin.command("set-retention"))

@@ -46,12 +46,11 @@ export async function deprecateImage(
   return result;
 }
 
-const RANK: Record<DeprecationState, number> = { ACTIVE: 0, DEPRECATED: 1, OBSOLETE: 2 };
-
 /**
  * The image with the deprecation `input` describes, checked: the replacement is an image the
- * caller may see (not the image itself), each time is for a state still ahead, and an image that
- * is protected cannot be scheduled for deletion. An obsolete image is hidden from default lists
+ * caller may see (not the image itself), and an image that is protected cannot be scheduled for
+ * deletion. A time for a state the image has reached already stays on record and schedules
+ * nothing (as GCE keeps its `deprecated` timestamps: informational once passed). An obsolete image is hidden from default lists
  * (OpenStack's `os_hidden`) and shown again when it leaves that state.
  */
 export async function withDeprecation(
@@ -72,15 +71,6 @@ export async function withDeprecation(
     obsoleteAt: keep(input.obsoleteAt, was.obsoleteAt),
     deleteAt: keep(input.deleteAt, was.deleteAt),
   };
-  const ahead = (field: string, at: number | null, state: DeprecationState) => {
-    if (at !== null && RANK[deprecation.state] >= RANK[state]) {
-      throw invalidArgument(`${field}: the image is ${deprecation.state} already`, [
-        { field, description: `a time to become ${state} needs a state before it` },
-      ]);
-    }
-  };
-  ahead("deprecateAt", deprecation.deprecateAt, "DEPRECATED");
-  ahead("obsoleteAt", deprecation.obsoleteAt, "OBSOLETE");
   if (deprecation.deleteAt !== null && image.protected) {
     throw failedPrecondition(`Image ${image.id} is protected and cannot be scheduled for deletion`).because(
       "PROTECTED",

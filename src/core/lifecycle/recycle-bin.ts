@@ -13,7 +13,7 @@ import type { CatalogStores } from "../ports/catalog.js";
 import type { Principal } from "../principal.js";
 import { assertWithinLimits } from "../quotas/quota-guard.js";
 import { checkSeconds } from "./lifecycle.js";
-import { endScheduled, scheduleTransitions } from "./schedule.js";
+import { endScheduled, scheduleTransitions, wholeSeconds } from "./schedule.js";
 
 /**
  * The recycle bin (README "Lifecycle"): a deleted image of a folder that keeps one stays there,
@@ -146,7 +146,7 @@ export function schedulePurge(
 ): Promise<Operation> {
   return recordImageOperation(tx, by, image, {
     kind: "image.purge",
-    description: at === null ? "Purge image" : `Purge image at ${new Date(at).toISOString()}`,
+    description: at === null ? "Purge image" : `Purge image at ${wholeSeconds(at)}`,
     task: { type: "purge", blobKey: image.blobKey },
     notBefore: at,
   });

@@ -30,7 +30,7 @@ export async function scheduleTransitions(
     if (at === null || hasReached(image, target)) continue;
     await recordImageOperation(tx, by, image, {
       kind: "image.transition",
-      description: `${DESCRIPTION[target]} at ${new Date(at).toISOString()}`,
+      description: `${DESCRIPTION[target]} at ${wholeSeconds(at)}`,
       task: { type: "transition", target, at },
       notBefore: at,
     });
@@ -57,3 +57,6 @@ export async function endScheduled(
     );
   }
 }
+
+/** A time as people read it in a description: ISO 8601, whole seconds. */
+export const wholeSeconds = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
