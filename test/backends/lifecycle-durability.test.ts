@@ -1,11 +1,19 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { image as fixture } from "../helpers/fixtures.js";
 import { type FileServer, startFileServer } from "../helpers/file-server.js";
 import { type PgS3Servers, startPgS3Servers } from "../helpers/pg-s3.js";
 import { openPostgresCatalog, openSqliteCatalog } from "../../src/storage/meta/open-catalog.js";
-import { type RunningServer, eventually, startServer, tempDir, waitOperation } from "../helpers/server.js";
+import {
+  type RunningServer,
+  blobFiles,
+  eventually,
+  startServer,
+  tempDir,
+  waitOperation,
+} from "../helpers/server.js";
 
 /**
  * Scheduled lifecycle transitions are durable work (README "Lifecycle"): 100 of them due at the
@@ -108,7 +116,7 @@ async function savedOnce(server: RunningServer, s: Scheduled): Promise<void> {
     assert.equal(now.get(id), s.versions.get(id)! + 1, `image ${id} saved once by its transition`);
 }
 
-describe("scheduled transitions survive a SIGKILL at their due time", () => {
+describe("lifecycle durability: scheduled transitions through a SIGKILL at their due time, the recycle bin through a restart", () => {
   let files: FileServer;
   let uri: string;
   before(async () => {
@@ -130,6 +138,64 @@ describe("scheduled transitions survive a SIGKILL at their due time", () => {
       await savedOnce(second, s);
       console.log(
         `# lifecycle: ${TRANSITIONS} transitions, node SIGKILLed at the due time and restarted: the last fired ${(late / 1000).toFixed(1)} s after its time`,
+      );
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it("the recycle bin across a restart: restored whole; purged when its time is up, the bytes only when unshared", async () => {
+    const dataDir = tempDir("lifecycle-bin");
+    const env = { VITRINE_IMPORT_ALLOWED_HOSTS: "127.0.0.1", VITRINE_RECYCLE_BIN_RETENTION: "10s" };
+    const first = await startServer({ dataDir, env });
+    const create = async (body: Record<string, unknown>) => {
+      const res = await first.request("POST", "/compute/v1/images", { folderId: "bin", ...body });
+      return (await waitOperation(first, res.body.id)).response as { id: string };
+    };
+    // Its own bytes (a different file): content-addressed blobs would share identical ones.
+    const keptUri = files.serve("kept.qcow2", fixture("qcow2", 16).path);
+    const kept = await create({ uri: keptUri, name: "kept", labels: { team: "a" } });
+    const shared = await create({ uri, name: "shared" });
+    const copy = await create({ imageId: shared.id, name: "copy" });
+    const blobsBefore = blobFiles(dataDir).committed;
+    for (const id of [kept.id, shared.id]) {
+      const del = await first.request("DELETE", `/compute/v1/images/${id}`);
+      await waitOperation(first, del.body.id);
+      assert.equal((await first.request("GET", `/compute/v1/images/${id}`)).status, 404);
+    }
+    await first.stop();
+    const second = await startServer({ dataDir, env });
+    try {
+      const restored = await second.request("POST", `/vitrine/v1/recycleBin/${kept.id}:restore`);
+      assert.equal(restored.status, 200, restored.text);
+      const back = await second.request("GET", `/compute/v1/images/${kept.id}`);
+      assert.equal(back.body.status, "READY");
+      assert.deepEqual(back.body.labels, { team: "a" });
+      const file = await fetch(`${second.url}/v2/images/${kept.id}/file`, {
+        headers: { "x-auth-token": second.token },
+      });
+      assert.equal(
+        createHash("md5")
+          .update(Buffer.from(await file.arrayBuffer()))
+          .digest("hex"),
+        fixture("qcow2", 16).md5,
+      );
+      // The shared image's purge comes when its time is up, on the restarted node; its bytes stay
+      // (the copy holds them) until the copy is purged too.
+      await eventually(
+        async () =>
+          ((await second.request("GET", "/vitrine/v1/recycleBin?folderId=bin")).body.images ?? []).length ===
+          0,
+        30_000,
+        "the purge",
+      );
+      assert.equal(blobFiles(dataDir).committed, blobsBefore, "shared bytes stay");
+      const del = await second.request("DELETE", `/compute/v1/images/${copy.id}`);
+      await waitOperation(second, del.body.id);
+      await eventually(
+        async () => blobFiles(dataDir).committed === blobsBefore - 1,
+        30_000,
+        "the last holder's purge",
       );
     } finally {
       await second.stop();
