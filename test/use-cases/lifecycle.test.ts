@@ -253,16 +253,10 @@ describe("lifecycle use cases", () => {
   it("a retention rule keeps the newest N of a family and deprecates the rest, and goes on with each new build", async () => {
     const base = await create({ folderId: "f4" }, member("ci", "f4"));
     const ci = member("ci", "f4");
+    const build = () =>
+      create({ folderId: "f4", family: "nightly", source: { type: "image", imageId: base.id } }, ci);
     const builds: Image[] = [];
-    for (let i = 0; i < 10; i++) {
-      const op = await env.core.images.create(
-        ci,
-        creation(uri, { folderId: "f4", family: "nightly", source: { type: "image", imageId: base.id } }),
-      );
-      await settled(env.core, ci, op);
-      builds.push(await env.core.images.get(ci, { kind: "compute", id: op.resourceId }));
-      await new Promise((r) => setTimeout(r, 3));
-    }
+    for (let i = 0; i < 10; i++) builds.push(await build());
     await env.core.lifecycle.putRule(ci, "f4", "nightly", { keep: 3, action: "DEPRECATE", afterSeconds: 0 });
     const states = () =>
       Promise.all(builds.map(async (b) => (await env.core.images.get(ci, ref(b))).deprecation.state));
@@ -271,11 +265,7 @@ describe("lifecycle use cases", () => {
     assert.equal((await env.core.images.latestOfFamily(ci, "compute", "f4", "nightly")).id, builds[9]!.id);
 
     // The next nightly build pushes one more out.
-    const op = await env.core.images.create(
-      ci,
-      creation(uri, { folderId: "f4", family: "nightly", source: { type: "image", imageId: base.id } }),
-    );
-    await settled(env.core, ci, op);
+    await build();
     await waitFor(
       () => env.core.images.get(ci, ref(builds[7]!)),
       (i) => i.deprecation.state === "DEPRECATED",
@@ -288,12 +278,9 @@ describe("lifecycle use cases", () => {
     const base = await create({ folderId: "f5" }, ci);
     const builds: Image[] = [];
     for (let i = 0; i < 3; i++) {
-      const op = await env.core.images.create(
-        ci,
-        creation(uri, { folderId: "f5", family: "daily", source: { type: "image", imageId: base.id } }),
+      builds.push(
+        await create({ folderId: "f5", family: "daily", source: { type: "image", imageId: base.id } }, ci),
       );
-      await settled(env.core, ci, op);
-      builds.push(await env.core.images.get(ci, { kind: "compute", id: op.resourceId }));
     }
     await env.core.lifecycle.putRule(ci, "f5", "daily", { keep: 1, action: "DELETE", afterSeconds: 1 });
     const scheduled = await env.core.images.get(ci, ref(builds[0]!));

@@ -6,7 +6,7 @@ import { invalidArgument, isVitrineError } from "../../core/errors.js";
 import { GIB } from "../../core/image-sizes.js";
 import type { Image } from "../../core/image.js";
 import type { Principal } from "../../core/principal.js";
-import { osProperties, renderedExtensionFields } from "./extension-fields.js";
+import { DEPRECATION_FIELDS, osProperties, renderedExtensionFields } from "./extension-fields.js";
 import { COUNT_CAP } from "../../core/images/search-images.js";
 import { IMPORT_METHODS } from "./glance-import.js";
 import { parseListQuery } from "./listing.js";
@@ -87,7 +87,13 @@ export const imageRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (ap
     // Glance reads any other media type as JSON too, and fails on it the same way.
     if (mediaType(req) !== "application/json") throw invalidArgument("Malformed JSON in request body.");
     const body = objectBody(req.body ?? {});
-    for (const key of Object.keys(body)) assertWritable(key, { allowId: true });
+    for (const key of Object.keys(body)) {
+      assertWritable(key, { allowId: true });
+      // A deprecation is set on an image that exists (README "Lifecycle"), never stored as a property.
+      if ((DEPRECATION_FIELDS as readonly string[]).includes(key)) {
+        throw invalidArgument(`Attribute '${key}' can only be set on an existing image (PATCH).`);
+      }
+    }
     assertMatchesImageSchema(body);
     const extras: Record<string, string> = {};
     for (const [k, v] of Object.entries(body))

@@ -5,7 +5,7 @@ import { assertMinDiskSizeCovers, dataSizeOf } from "../image-sizes.js";
 import { isBeingDeleted, isQueued, transition } from "../image-states.js";
 import type { Image } from "../image.js";
 import type { Operation } from "../operation.js";
-import { recordImageOperation } from "../operations/record-operation.js";
+import { recordImageOperation, recordSavedChange } from "../operations/record-operation.js";
 import type { CatalogStores } from "../ports/catalog.js";
 import { withDeprecation } from "../lifecycle/deprecate-image.js";
 import { scheduleTransitions } from "../lifecycle/schedule.js";
@@ -59,12 +59,14 @@ export async function updateImage(
     }
     const saved = await saveImage(tx, current, next, refId(ref));
     if (change.deprecation) await scheduleTransitions(tx, principal, saved);
-    const operation = await recordImageOperation(tx, principal, current, {
-      kind: "image.update",
-      description: policy.description,
-      task: { type: "none" },
-      result: { response: { type: "image", image: saved } },
-    });
+    const operation = await recordSavedChange(
+      tx,
+      principal,
+      current,
+      saved,
+      "image.update",
+      policy.description,
+    );
     return { operation, image: saved };
   });
   if (policy.apply === "deferred" || change.deprecation) deps.queue.kick();

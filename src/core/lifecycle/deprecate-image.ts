@@ -4,7 +4,7 @@ import type { Deprecation, DeprecationState, Image } from "../image.js";
 import { type ImageRef, loadImage, refId } from "../images/image-loader.js";
 import { saveImage } from "../images/save-image.js";
 import type { Operation } from "../operation.js";
-import { recordImageOperation } from "../operations/record-operation.js";
+import { recordSavedChange } from "../operations/record-operation.js";
 import type { CatalogStores } from "../ports/catalog.js";
 import type { Principal } from "../principal.js";
 import { scheduleTransitions } from "./schedule.js";
@@ -34,12 +34,14 @@ export async function deprecateImage(
     const next = await withDeprecation(tx, principal, current, input);
     const saved = await saveImage(tx, current, next, refId(ref));
     await scheduleTransitions(tx, principal, saved);
-    const operation = await recordImageOperation(tx, principal, current, {
-      kind: "image.deprecate",
-      description: "Deprecate image",
-      task: { type: "none" },
-      result: { response: { type: "image", image: saved } },
-    });
+    const operation = await recordSavedChange(
+      tx,
+      principal,
+      current,
+      saved,
+      "image.deprecate",
+      "Deprecate image",
+    );
     return { operation, image: saved };
   });
   deps.queue.kick();

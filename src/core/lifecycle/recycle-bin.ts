@@ -7,7 +7,7 @@ import type { Image } from "../image.js";
 import type { Page } from "../images/page.js";
 import { assertNameFree, saveImage } from "../images/save-image.js";
 import type { Operation } from "../operation.js";
-import { recordImageOperation } from "../operations/record-operation.js";
+import { recordImageOperation, recordSavedChange } from "../operations/record-operation.js";
 import { decodePageToken, pageOf } from "../page-token.js";
 import type { CatalogStores } from "../ports/catalog.js";
 import type { Principal } from "../principal.js";
@@ -110,12 +110,14 @@ export async function restoreImage(
     const saved = await saveImage(tx, current, next);
     await endScheduled(tx, saved.id, "image.purge", "the image was restored");
     await scheduleTransitions(tx, principal, saved);
-    const operation = await recordImageOperation(tx, principal, saved, {
-      kind: "image.restore",
-      description: "Restore image",
-      task: { type: "none" },
-      result: { response: { type: "image", image: saved } },
-    });
+    const operation = await recordSavedChange(
+      tx,
+      principal,
+      current,
+      saved,
+      "image.restore",
+      "Restore image",
+    );
     return { operation, image: saved };
   });
   deps.queue.kick();

@@ -44,3 +44,23 @@ export function recordImageOperation(
     Date.now(),
   );
 }
+
+/**
+ * Records a change saved at once: an operation on `current` (its folder as it was: an owner
+ * change stays with the folder that had the image), done when recorded, answering the image saved.
+ */
+export function recordSavedChange(
+  tx: CatalogStores,
+  principal: Pick<Principal, "subjectId">,
+  current: Image,
+  saved: Image,
+  kind: Operation["kind"],
+  description: string,
+): Promise<Operation> {
+  return recordImageOperation(tx, principal, current, {
+    kind,
+    description,
+    task: { type: "none" },
+    result: { response: { type: "image", image: saved } },
+  });
+}

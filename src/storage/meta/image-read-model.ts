@@ -83,6 +83,8 @@ export class SqlImageReadModel implements ImageReadModel {
             )
             .as("referenced"),
       ])
+      // The recycle bin's images are deleted for the dialects (its own list shows them).
+      .where("status", "<>", "binned")
       .groupBy("folder_id");
     if (folderId !== null) counts = counts.where("folder_id", "=", folderId);
     // One blob counts once per folder however many of its images name it.
@@ -93,6 +95,7 @@ export class SqlImageReadModel implements ImageReadModel {
           .select(["folder_id", "blob_key", "size"])
           .distinct()
           .where("blob_key", "is not", null)
+          .where("status", "<>", "binned")
           .as("b"),
       )
       .select(["b.folder_id", (eb) => eb.fn.coalesce(eb.fn.sum<number>("b.size"), eb.lit(0)).as("stored")])
