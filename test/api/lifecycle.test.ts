@@ -126,7 +126,10 @@ describe("lifecycle over HTTP", () => {
     assert.equal(bad.statusCode, 400, bad.body);
     const readOnly = await patch([{ op: "add", path: "/use_count", value: "7" }]);
     assert.equal(readOnly.statusCode, 403, readOnly.body);
-    const atCreate = await env.call(dev, "POST", "/v2/images", { name: "x", deprecation_state: "DEPRECATED" });
+    const atCreate = await env.call(dev, "POST", "/v2/images", {
+      name: "x",
+      deprecation_state: "DEPRECATED",
+    });
     assert.equal(atCreate.statusCode, 400, atCreate.body);
   });
 
