@@ -750,6 +750,167 @@ for (const backend of CATALOGS) {
       });
     });
 
+    describe("lifecycle", () => {
+      it("keeps an image's deprecation, bin stay and last use; a use moves neither version nor updatedAt", async () => {
+        const replacement = await inserted();
+        const img = await inserted({
+          ...transition(image(), "active"),
+          deprecation: {
+            state: "DEPRECATED",
+            replacement: { id: replacement.id, uuid: replacement.uuid },
+            deprecateAt: 1000,
+            obsoleteAt: 2000,
+            deleteAt: 3000,
+          },
+          lastUsedAt: 500,
+          useCount: 2,
+        });
+        assert.deepEqual(await catalog.images.findById(img.id), img);
+        await catalog.lifecycle.recordUse(img.id, 9000);
+        const used = (await catalog.images.findById(img.id))!;
+        assert.equal(used.lastUsedAt, 9000);
+        assert.equal(used.useCount, 3);
+        assert.equal(used.version, img.version);
+        assert.equal(used.updatedAt, img.updatedAt);
+        const binned = await catalog.images.save(
+          used,
+          {
+            ...used,
+            status: "binned",
+            bin: { binnedAt: 10_000, purgeAt: 20_000, restoreStatus: "deactivated" },
+          },
+          11_000,
+        );
+        assert.deepEqual((await catalog.images.findById(img.id))!.bin, binned!.bin);
+      });
+
+      it("scheduled operations wait for their time; they end early only when claimed to end them", async () => {
+        const op = await catalog.operations.insert(
+          operation({
+            kind: "image.transition",
+            resourceId: "sched",
+            task: { type: "transition", target: "DEPRECATED", at: 5000 },
+            notBefore: 5000,
+          }),
+          1000,
+        );
+        assert.equal(op.notBefore, 5000);
+        assert.deepEqual(await catalog.operations.findClaimable(4999, 10), []);
+        assert.equal(await catalog.operations.claim(op.id, "w1", 4999, 500), null);
+        assert.equal(
+          await catalog.operations.hasUnfinished("sched"),
+          false,
+          "scheduled work is not running work",
+        );
+        assert.deepEqual(await catalog.operations.countUnfinished(4999), { running: 0, queued: 0 });
+        assert.deepEqual(
+          (await catalog.operations.scheduled("sched", "image.transition")).map((o) => o.id),
+          [op.id],
+        );
+        assert.deepEqual(await catalog.operations.findClaimable(5000, 10), [op.id]);
+        assert.deepEqual(await catalog.operations.countUnfinished(5000), { running: 0, queued: 1 });
+        const early = await catalog.operations.claim(op.id, "w1", 4000, 500, true);
+        assert.equal(early?.id, op.id);
+      });
+
+      it("keeps a folder's bin retention and its retention rules; lists a family's images with data, newest first", async () => {
+        assert.equal(await catalog.lifecycle.binRetention("lf"), null);
+        await catalog.lifecycle.setBinRetention("lf", 3600);
+        await catalog.lifecycle.setBinRetention("lf", 7200);
+        assert.equal(await catalog.lifecycle.binRetention("lf"), 7200);
+        await catalog.lifecycle.setBinRetention("lf", null);
+        assert.equal(await catalog.lifecycle.binRetention("lf"), null);
+
+        const rule = {
+          folderId: "lf",
+          family: "nightly",
+          keep: 3,
+          action: "DELETE" as const,
+          afterSeconds: 60,
+          createdAt: 5,
+        };
+        await catalog.lifecycle.putRule(rule);
+        await catalog.lifecycle.putRule({ ...rule, keep: 5, createdAt: 99 });
+        assert.deepEqual(
+          await catalog.lifecycle.rules("lf"),
+          [{ ...rule, keep: 5 }],
+          "replaced; created once",
+        );
+        assert.deepEqual(await catalog.lifecycle.rule("lf", "nightly"), { ...rule, keep: 5 });
+        assert.equal(await catalog.lifecycle.deleteRule("lf", "nightly"), true);
+        assert.equal(await catalog.lifecycle.deleteRule("lf", "nightly"), false);
+
+        const old = await inserted({ ...transition(image({ folderId: "lf", family: "fam" }), "active") });
+        const fresh = await inserted({ ...transition(image({ folderId: "lf", family: "fam" }), "active") });
+        await inserted({ folderId: "lf", family: "fam" }); // no data
+        assert.deepEqual(
+          (await catalog.lifecycle.familyWithData("compute", "lf", "fam")).map((i) => i.id),
+          [fresh.id, old.id],
+        );
+        // A deprecated image is not a family's latest.
+        await catalog.images.save(
+          fresh,
+          { ...fresh, deprecation: { ...fresh.deprecation, state: "DEPRECATED" } },
+          clock++,
+        );
+        assert.equal(
+          (await catalog.imageViews.latestByFamily("compute", "lf", "fam", ["active"]))?.id,
+          old.id,
+        );
+      });
+
+      it("pages the bin; a binned image frees its name and leaves the count, not the bytes", async () => {
+        const bin = (i: number) => ({ binnedAt: 1000 + i, purgeAt: 9000, restoreStatus: "active" as const });
+        const ids: string[] = [];
+        for (let i = 0; i < 3; i++) {
+          const img = await inserted({
+            ...image({ folderId: "bf", name: `n${i}` }),
+            status: "binned",
+            bin: bin(i),
+            blobKey: `b${i}`,
+            size: 10,
+          });
+          ids.push(img.id);
+        }
+        const first = await catalog.lifecycle.binned("bf", 2);
+        assert.deepEqual(
+          first.map((i) => i.id),
+          [ids[2], ids[1], ids[0]],
+          "limit + 1, the most recent first",
+        );
+        const next = await catalog.lifecycle.binned("bf", 2, {
+          binnedAt: first[1]!.bin!.binnedAt,
+          id: first[1]!.id,
+        });
+        assert.deepEqual(
+          next.map((i) => i.id),
+          [ids[0]],
+        );
+        assert.equal(await catalog.images.isNameTaken("compute", "bf", "n0"), false);
+        const usage = await catalog.quotas.usage("bf");
+        assert.equal(usage.image_count_total, 0);
+        assert.equal(usage.image_size_total, 30);
+      });
+
+      it("finds images unused since a time, counting one never used from its creation", async () => {
+        const never = await inserted({ folderId: "lu", createdAt: 1000 });
+        const used = await inserted({ folderId: "lu", createdAt: 1000, lastUsedAt: 8000 });
+        await inserted({ folderId: "lu", createdAt: 9000 });
+        const unusedSince = async (when: number) =>
+          (
+            await catalog.imageViews.list({
+              kind: "compute",
+              folderId: "lu",
+              conditions: [{ field: "last_used", op: "<", values: [when] }],
+              order: { field: "id", dir: "asc" },
+              limit: 10,
+            })
+          ).map((i) => i.id);
+        assert.deepEqual(await unusedSince(5000), [never.id]);
+        assert.deepEqual((await unusedSince(8500)).sort(), [never.id, used.id].sort());
+      });
+    });
+
     describe("folder summaries", () => {
       it("counts images and bytes per folder, shared blobs once in stored bytes", async () => {
         const withData = (folderId: string, blobKey: string, size: number) =>
