@@ -6,6 +6,7 @@ import { ImageDetail } from "./views/image-detail.js";
 import { ImageList } from "./views/image-list.js";
 import { OperationList } from "./views/operation-list.js";
 import { Overview } from "./views/overview.js";
+import { RecycleBin } from "./views/recycle-bin.js";
 import { SignIn } from "./views/sign-in.js";
 
 /** Where the console is: `#/images`, `#/images/<id>`, `#/create`. The token is never in it. */
@@ -25,6 +26,7 @@ const TITLES: Record<string, string> = {
   "/create": "Create image",
   "/operations": "Operations",
   "/overview": "Overview",
+  "/bin": "Recycle bin",
 };
 
 function App() {
@@ -116,6 +118,9 @@ function App() {
           <a href="#/overview" aria-current={route === "/overview" ? "page" : undefined}>
             Overview
           </a>
+          <a href="#/bin" aria-current={route === "/bin" ? "page" : undefined}>
+            Recycle bin
+          </a>
         </nav>
         <label class="folder">
           Folder / project
@@ -149,6 +154,8 @@ function App() {
           <OperationList folder={folder} />
         ) : route === "/overview" ? (
           <Overview folder={folder} />
+        ) : route === "/bin" ? (
+          <RecycleBin folder={folder} />
         ) : (
           <ImageList folder={folder} params={new URLSearchParams(routeQuery)} />
         )}

@@ -603,6 +603,61 @@ describe("the web console in Chromium", () => {
     assert.equal(await page.getByRole("note").count(), 0, "the replacement is not deprecated");
   });
 
+  test("deprecation set from the image's page; the recycle bin lists a deleted image, restores it and purges it", async () => {
+    const uri = files.serve("console-bin.qcow2", image("qcow2", 8).path);
+    const started = await server.request("POST", "/compute/v1/images", {
+      folderId: folder,
+      name: "binned",
+      uri,
+    });
+    await until(
+      async () => (await server.request("GET", `/operations/${started.body.id}`)).body.done === true,
+    );
+    const id = (await server.request("GET", `/operations/${started.body.id}`)).body.response.id as string;
+    const uuid = (await server.request("GET", `/v2/images/${id}`)).body.id as string;
+    await open(`#/images/${uuid}`);
+    const form = page.getByRole("form", { name: "Deprecation" });
+    await form.getByLabel("State").selectOption("OBSOLETE");
+    await form.getByLabel("Deleted on").fill("2031-06-01");
+    await form.getByRole("button", { name: "Save" }).click();
+    await page
+      .getByRole("note")
+      .getByText(/is obsolete/)
+      .waitFor();
+    const shown = (await server.request("GET", `/compute/v1/images/${id}`)).body.deprecated;
+    assert.deepEqual(shown, { state: "OBSOLETE", deleteAt: "2031-06-01T00:00:00Z" });
+    await form.getByLabel("State").selectOption("ACTIVE");
+    await form.getByLabel("Deleted on").fill("");
+    await form.getByRole("button", { name: "Save" }).click();
+    await until(
+      async () => (await server.request("GET", `/compute/v1/images/${id}`)).body.deprecated === undefined,
+    );
+
+    const retention = await server.request("PATCH", `/vitrine/v1/folders/${folder}/recycleBin`, {
+      retention: "86400s",
+    });
+    assert.equal(retention.status, 200, retention.text);
+    const del = await server.request("DELETE", `/compute/v1/images/${id}`);
+    await until(async () => (await server.request("GET", `/operations/${del.body.id}`)).body.done === true);
+    await open("#/bin");
+    await page.getByRole("heading", { name: "Recycle bin" }).waitFor();
+    await page.getByText(`Deleted images of ${folder} are kept 1 day, then purged.`).waitFor();
+    const row = page.getByRole("row", { name: /binned/ });
+    await row.waitFor();
+    await shot("recycle-bin");
+    await row.getByRole("button", { name: "Restore" }).click();
+    await page.getByRole("status").getByText("Restored binned").waitFor();
+    assert.equal((await server.request("GET", `/compute/v1/images/${id}`)).body.status, "READY");
+
+    const again = await server.request("DELETE", `/compute/v1/images/${id}`);
+    await until(async () => (await server.request("GET", `/operations/${again.body.id}`)).body.done === true);
+    await page.reload();
+    await row.getByRole("button", { name: "Purge" }).click();
+    await row.getByRole("button", { name: "Purge for good" }).click();
+    await page.getByText("The recycle bin is empty.").waitFor();
+    await server.request("PATCH", `/vitrine/v1/folders/${folder}/recycleBin`, { retention: null });
+  });
+
   test("at 420 px: no sideways scrolling on the image page; each view has its title and focused heading", async () => {
     const uuid = (await server.request("GET", "/v2/images?name=uploaded-in-browser")).body.images[0].id;
     await page.setViewportSize({ width: 420, height: 900 });

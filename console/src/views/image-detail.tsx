@@ -455,6 +455,52 @@ function Actions({
           </button>
         </form>
       )}
+      {compute && allowed("update") && (
+        <form
+          aria-label="Deprecation"
+          onSubmit={(e) => {
+            e.preventDefault();
+            const f = form(e);
+            // A day from the date picker, at midnight UTC; empty: none.
+            const day = (name: string) => (f.get(name) ? `${String(f.get(name))}T00:00:00Z` : undefined);
+            void act("deprecate", async () => {
+              const op = await call("POST", `/compute/v1/images/${id}:deprecate`, {
+                state: String(f.get("state")),
+                replacement: String(f.get("replacement")).trim() || undefined,
+                obsoleteAt: day("obsoleteAt"),
+                deleteAt: day("deleteAt"),
+              });
+              await finished(op);
+            });
+          }}
+        >
+          <h2>Deprecation</h2>
+          <label>
+            State{" "}
+            <select name="state" defaultValue={String(compute.deprecated?.state ?? "ACTIVE")}>
+              <option value="ACTIVE">active</option>
+              <option value="DEPRECATED">deprecated</option>
+              <option value="OBSOLETE">obsolete</option>
+            </select>
+          </label>
+          <label>
+            Replacement (image id)
+            <input name="replacement" defaultValue={String(compute.deprecated?.replacement ?? "")} />
+          </label>
+          <label>
+            Obsolete on{" "}
+            <input name="obsoleteAt" type="date" defaultValue={dayOf(compute.deprecated?.obsoleteAt)} />
+          </label>
+          <label>
+            Deleted on{" "}
+            <input name="deleteAt" type="date" defaultValue={dayOf(compute.deprecated?.deleteAt)} />
+          </label>
+          {refusal("deprecate")}
+          <button type="submit" disabled={busy}>
+            Save
+          </button>
+        </form>
+      )}
       {compute && allowed("share") && (
         <form
           aria-label="Share"
@@ -621,6 +667,9 @@ const NOT_OFFERED: Record<string, string> = {
 const STATE_BOUND = new Set(["deactivate", "download"]);
 
 /** Waits for an operation a change started; its error, in words, if it failed. */
+/** The day of an RFC 3339 time, as a date input takes it; "" for none. */
+const dayOf = (time: unknown): string => (typeof time === "string" ? time.slice(0, 10) : "");
+
 async function finished(op: Json): Promise<void> {
   const done = await followOperation(String(op.id), () => undefined);
   if (done.error) throw new Error(String(done.error.message));
