@@ -688,6 +688,7 @@ describe("the web console in Chromium", () => {
         ["#/create", `Create an image in ${folder}`],
         ["#/operations", `Operations in ${folder}`],
         ["#/overview", "Overview"],
+        ["#/bin", `Recycle bin of ${folder}`],
       ] as const) {
         await open(view);
         await page.getByRole("heading", { name: heading, exact: true }).waitFor();
@@ -782,6 +783,7 @@ describe("the web console in Chromium", () => {
       ["#/create", `Create an image in ${folder}`],
       ["#/operations", `Operations in ${folder}`],
       ["#/overview", "Overview"],
+      ["#/bin", `Recycle bin of ${folder}`],
     ] as const) {
       await open(view);
       await page.getByRole("heading", { name: ready, exact: true }).waitFor();

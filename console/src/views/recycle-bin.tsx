@@ -69,7 +69,7 @@ export function RecycleBin({ folder }: { folder: string }) {
 
   return (
     <section>
-      <h1 tabIndex={-1}>Recycle bin</h1>
+      <h1 tabIndex={-1}>Recycle bin of {folder}</h1>
       {retention !== null && (
         <p class="total">
           {retention > 0
