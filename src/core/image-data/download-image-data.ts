@@ -38,9 +38,7 @@ export async function downloadImageData(
     ).because("IMAGE_OBSOLETE", { id: image.uuid, replacement: replacement?.uuid ?? "" });
   }
   if (!hasData(image) || !image.blobKey || image.size === null) return { image, stream: null, range: null };
-  // A use, recorded before the bytes flow: a cleanup asking "unused for 90 days" must not drop
-  // an image a client is reading.
-  await deps.catalog.lifecycle.recordUse(image.id, Date.now());
+
   let bounds: { start: number; end: number } | null = null;
   if (range) {
     const start = "suffix" in range ? Math.max(0, image.size - range.suffix) : range.start;
@@ -53,6 +51,9 @@ export async function downloadImageData(
     }
     bounds = { start, end };
   }
+  // A use, recorded before the bytes flow (a cleanup asking "unused for 90 days" must not drop an
+  // image a client is reading); a download in ranges counts once, by its first.
+  if ((bounds?.start ?? 0) === 0) await deps.catalog.lifecycle.recordUse(image.id, Date.now());
   const stream = await deps.blobs.read(image.blobKey, bounds ?? undefined);
   return { image, stream, range: bounds };
 }

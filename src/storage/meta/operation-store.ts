@@ -160,17 +160,23 @@ export class SqlOperationStore implements OperationStore {
     return { running: held, queued: Number(rows.n) - held };
   }
 
+  /**
+   * Due scheduled work first (soonest due first: a transition is short), then the rest oldest
+   * first; each read walks its own index, so work waiting for its time is never scanned past.
+   */
   async findClaimable(now: number, limit: number): Promise<string[]> {
-    const rows = await this.db
+    const free = this.db
       .selectFrom("operations")
       .select("id")
       .where("done", "=", 0)
-      .where((eb) => eb.or([eb("lease_expires_at", "is", null), eb("lease_expires_at", "<", now)]))
-      .where((eb) => eb.or([eb("not_before", "is", null), eb("not_before", "<=", now)]))
+      .where((eb) => eb.or([eb("lease_expires_at", "is", null), eb("lease_expires_at", "<", now)]));
+    const due = await free.where("not_before", "<=", now).orderBy("not_before", "asc").limit(limit).execute();
+    const queued = await free
+      .where("not_before", "is", null)
       .orderBy("created_at", "asc")
-      .limit(limit)
+      .limit(limit - due.length)
       .execute();
-    return rows.map((r) => r.id);
+    return [...due, ...queued].map((r) => r.id);
   }
 
   /**

@@ -25,6 +25,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       .execute();
   }
   await db.schema.alterTable("operations").addColumn("not_before", "bigint").execute();
+  // Workers look for due scheduled work apart from the rest: many waiting transitions must not be
+  // walked past at every poll.
+  await db.schema
+    .createIndex("operations_scheduled")
+    .on("operations")
+    .columns(["done", "not_before"])
+    .execute();
   await db.schema
     .createTable("folder_settings")
     .addColumn("folder_id", "text", (c) => c.primaryKey())
