@@ -222,9 +222,13 @@ describe("lifecycle over HTTP", () => {
 
   it("retention rules: set, listed, applied to the family; bad rules are named", async () => {
     const builds = [];
-    for (let i = 0; i < 4; i++) builds.push(await create({ family: "nightly" }));
+    // Ten nightly builds (made from one: no bytes copied), the newest three kept.
+    const first = await create({ family: "nightly" });
+    builds.push(first);
+    for (let i = 1; i < 10; i++)
+      builds.push(await create({ family: "nightly", imageId: first.id, uri: undefined }));
     const put = await env.call(dev, "PUT", "/vitrine/v1/folders/lab/retentionRules/nightly", {
-      keep: 2,
+      keep: 3,
       action: "obsolete",
       after: "0s",
     });
@@ -233,8 +237,8 @@ describe("lifecycle over HTTP", () => {
     const rules = (await env.call(dev, "GET", "/vitrine/v1/folders/lab/retentionRules")).json().rules;
     assert.equal(rules.length, 1);
     for (let i = 0; i < 200; i++) {
-      const first = (await env.call(dev, "GET", `/compute/v1/images/${builds[1]!.id}`)).json();
-      if (first.deprecated?.state === "OBSOLETE") break;
+      const seventh = (await env.call(dev, "GET", `/compute/v1/images/${builds[6]!.id}`)).json();
+      if (seventh.deprecated?.state === "OBSOLETE") break;
       await new Promise((r) => setTimeout(r, 20));
     }
     const states = await Promise.all(
@@ -242,7 +246,7 @@ describe("lifecycle over HTTP", () => {
         async (b) => (await env.call(dev, "GET", `/compute/v1/images/${b.id}`)).json().deprecated?.state,
       ),
     );
-    assert.deepEqual(states, ["OBSOLETE", "OBSOLETE", undefined, undefined]);
+    assert.deepEqual(states, [...Array(7).fill("OBSOLETE"), undefined, undefined, undefined]);
     const bad = await env.call(dev, "PUT", "/vitrine/v1/folders/lab/retentionRules/nightly", {
       keep: 0,
       action: "SHRED",
