@@ -11,8 +11,9 @@ import { saveImage } from "./save-image.js";
 
 /**
  * The run half of deleting an image (delete-image.ts marked it `deleting`): removes the row and
- * frees its bytes when no other image shares them, or moves the image to the recycle bin. Every step is idempotent (delete the row if
- * present, the blob if unreferenced), so a resumed attempt just repeats.
+ * frees its bytes when no other image shares them, or moves the image to the recycle bin. Every
+ * step is idempotent (delete the row if present, the blob if unreferenced; bin an image still
+ * `deleting`), so a resumed attempt just repeats.
  */
 export class RunDeleteImage implements OperationRunner {
   readonly cancellable = false;
@@ -40,6 +41,8 @@ export class RunDeleteImage implements OperationRunner {
         await schedulePurge(tx, { subjectId: ctx.op.createdBy }, binned, binned.bin!.purgeAt);
         return { type: "empty" };
       });
+      const purgeAt = new Date(Date.now() + bin.seconds * 1000).toISOString();
+      ctx.log.info({ imageId: ctx.op.resourceId, purgeAt }, "image moved to the recycle bin");
       return;
     }
     await this.deps.catalog.images.delete(ctx.op.resourceId);

@@ -23,31 +23,39 @@ export class RunTransition implements OperationRunner {
   // The delete a DELETED transition queues is taken by the engine as soon as this one ends.
   async run(ctx: RunContext): Promise<void> {
     const task = taskOf(ctx.op);
-    await ctx.complete((tx) => this.transition(tx, ctx.op, task));
-    ctx.log.info({ target: task.target, dueAt: task.at }, "scheduled transition applied");
+    let applied = false;
+    await ctx.complete(async (tx) => {
+      const { response, changed } = await this.transition(tx, ctx.op, task);
+      applied = changed;
+      return response;
+    });
+    const fields = { target: task.target, dueAt: new Date(task.at).toISOString() };
+    if (applied) ctx.log.info(fields, "scheduled transition applied");
+    else
+      ctx.log.info(fields, "scheduled transition had nothing left to do (reached, rescheduled or deleted)");
   }
 
   private async transition(
     tx: CatalogStores,
     op: Operation,
     task: TransitionTask,
-  ): Promise<OperationResponse> {
+  ): Promise<{ response: OperationResponse; changed: boolean }> {
     const image = await tx.images.findById(op.resourceId);
     const gone = !image || isBeingDeleted(image) || isInBin(image);
-    if (gone) return { type: "empty" };
+    if (gone) return { response: { type: "empty" }, changed: false };
     if (dueTimeOf(image, task.target) !== task.at || hasReached(image, task.target)) {
-      return { type: "image", image };
+      return { response: { type: "image", image }, changed: false };
     }
     if (task.target === "DELETED") {
       await startDelete(tx, { subjectId: op.createdBy }, image, image.id, "Delete image", this.deps);
-      return { type: "empty" };
+      return { response: { type: "empty" }, changed: true };
     }
     const saved = await saveImage(tx, image, {
       ...image,
       deprecation: { ...image.deprecation, state: task.target },
       osHidden: task.target === "OBSOLETE" || image.osHidden,
     });
-    return { type: "image", image: saved };
+    return { response: { type: "image", image: saved }, changed: true };
   }
 
   /** A transition that failed (a protected image due for deletion) leaves the image as it is. */
