@@ -2,12 +2,10 @@ import type { CoreDeps } from "../core-deps.js";
 import { failedPrecondition, invalidArgument } from "../errors.js";
 import type { Deprecation, DeprecationState, Image } from "../image.js";
 import { type ImageRef, loadImage, refId } from "../images/image-loader.js";
-import { saveImage } from "../images/save-image.js";
 import type { Operation } from "../operation.js";
-import { recordSavedChange } from "../operations/record-operation.js";
 import type { CatalogStores } from "../ports/catalog.js";
 import type { Principal } from "../principal.js";
-import { scheduleTransitions } from "./schedule.js";
+import { saveLifecycleChange } from "./schedule.js";
 
 /**
  * A deprecation as a caller changes it (GCE's `deprecate`): the state now, the image to use
@@ -32,17 +30,11 @@ export async function deprecateImage(
   const result = await deps.catalog.transaction(async (tx) => {
     const current = await loadImage(tx, principal, "images.update", ref);
     const next = await withDeprecation(tx, principal, current, input);
-    const saved = await saveImage(tx, current, next, refId(ref));
-    await scheduleTransitions(tx, principal, saved);
-    const operation = await recordSavedChange(
-      tx,
-      principal,
-      current,
-      saved,
-      "image.deprecate",
-      "Deprecate image",
-    );
-    return { operation, image: saved };
+    return saveLifecycleChange(tx, principal, current, next, {
+      kind: "image.deprecate",
+      description: "Deprecate image",
+      label: refId(ref),
+    });
   });
   deps.queue.kick();
   return result;
@@ -52,8 +44,9 @@ export async function deprecateImage(
  * The image with the deprecation `input` describes, checked: the replacement is an image the
  * caller may see (not the image itself), and an image that is protected cannot be scheduled for
  * deletion. A time for a state the image has reached already stays on record and schedules
- * nothing (as GCE keeps its `deprecated` timestamps: informational once passed). An obsolete image is hidden from default lists
- * (OpenStack's `os_hidden`) and shown again when it leaves that state.
+ * nothing (as GCE keeps its `deprecated` timestamps: informational once passed). An obsolete
+ * image is hidden from default lists (OpenStack's `os_hidden`) and shown again when it leaves
+ * that state.
  */
 export async function withDeprecation(
   tx: CatalogStores,

@@ -5,15 +5,15 @@ import { looksLikeUuid } from "../ids.js";
 import { isInBin, transition } from "../image-states.js";
 import type { Image } from "../image.js";
 import type { Page } from "../images/page.js";
-import { assertNameFree, saveImage } from "../images/save-image.js";
+import { assertNameFree } from "../images/save-image.js";
 import type { Operation } from "../operation.js";
-import { recordImageOperation, recordSavedChange } from "../operations/record-operation.js";
+import { recordImageOperation } from "../operations/record-operation.js";
 import { decodePageToken, pageOf } from "../page-token.js";
 import type { CatalogStores } from "../ports/catalog.js";
 import type { Principal } from "../principal.js";
 import { assertWithinLimits } from "../quotas/quota-guard.js";
 import { checkSeconds } from "./lifecycle.js";
-import { endScheduled, scheduleTransitions, wholeSeconds } from "./schedule.js";
+import { endScheduled, saveLifecycleChange, wholeSeconds } from "./schedule.js";
 
 /**
  * The recycle bin (README "Lifecycle"): a deleted image of a folder that keeps one stays there,
@@ -107,18 +107,11 @@ export async function restoreImage(
     await assertWithinLimits(tx, limits, current.folderId, { image_count_total: 1 });
     const next = transition(current, current.bin!.restoreStatus, { bin: null });
     await assertNameFree(tx, next);
-    const saved = await saveImage(tx, current, next);
-    await endScheduled(tx, saved.id, "image.purge", "the image was restored");
-    await scheduleTransitions(tx, principal, saved);
-    const operation = await recordSavedChange(
-      tx,
-      principal,
-      current,
-      saved,
-      "image.restore",
-      "Restore image",
-    );
-    return { operation, image: saved };
+    await endScheduled(tx, current.id, "image.purge", "the image was restored");
+    return saveLifecycleChange(tx, principal, current, next, {
+      kind: "image.restore",
+      description: "Restore image",
+    });
   });
   deps.queue.kick();
   return result;

@@ -1,6 +1,7 @@
 import type { Image } from "../image.js";
 import type { Operation } from "../operation.js";
-import { recordImageOperation } from "../operations/record-operation.js";
+import { saveImage } from "../images/save-image.js";
+import { recordImageOperation, recordSavedChange } from "../operations/record-operation.js";
 import type { CatalogStores } from "../ports/catalog.js";
 import type { Principal } from "../principal.js";
 import { type TransitionTarget, dueTimeOf, hasReached } from "./lifecycle.js";
@@ -60,3 +61,20 @@ export async function endScheduled(
 
 /** A time as people read it in a description: ISO 8601, whole seconds. */
 export const wholeSeconds = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+
+/**
+ * Saves a lifecycle change made at once (a deprecation, a restore): the image, its scheduled
+ * transitions as it now names them, and the operation, done, in the caller's transaction.
+ */
+export async function saveLifecycleChange(
+  tx: CatalogStores,
+  principal: Pick<Principal, "subjectId">,
+  current: Image,
+  next: Image,
+  change: { kind: Operation["kind"]; description: string; label?: string },
+): Promise<{ operation: Operation; image: Image }> {
+  const saved = await saveImage(tx, current, next, change.label);
+  await scheduleTransitions(tx, principal, saved);
+  const operation = await recordSavedChange(tx, principal, current, saved, change.kind, change.description);
+  return { operation, image: saved };
+}
