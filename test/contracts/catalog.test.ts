@@ -772,10 +772,16 @@ for (const backend of CATALOGS) {
         assert.equal(used.useCount, 3);
         assert.equal(used.version, img.version);
         assert.equal(used.updatedAt, img.updatedAt);
+        // A save of the image as read before a use keeps the use: a use is not a save's to change.
+        await catalog.lifecycle.recordUse(img.id, 9500);
+        const edited = await catalog.images.save(used, { ...used, description: "edited" }, 9600);
+        assert.equal(edited?.useCount, 4);
+        assert.equal(edited?.lastUsedAt, 9500);
+        assert.equal((await catalog.images.findById(img.id))!.useCount, 4);
         const binned = await catalog.images.save(
-          used,
+          edited!,
           {
-            ...used,
+            ...edited!,
             status: "binned",
             bin: { binnedAt: 10_000, purgeAt: 20_000, restoreStatus: "deactivated" },
           },

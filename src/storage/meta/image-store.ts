@@ -48,17 +48,24 @@ export class SqlImageStore implements ImageStore {
 
   async save(current: Image, next: Image, now: number): Promise<Image | null> {
     const saved: Image = { ...next, version: current.version + 1, updatedAt: now };
-    const { id: _id, ...values } = toRow(saved);
+    // A use is recorded beside saves, not through them (recordUse): a save of an image read
+    // before a download must not put its use count back.
+    const { id: _id, last_used_at: _lastUsed, use_count: _uses, ...values } = toRow(saved);
     const result = await this.db
       .updateTable("images")
       .set(values)
       .where("id", "=", current.id)
       .where("status", "=", current.status)
       .where("version", "=", current.version)
+      .returning(["last_used_at", "use_count"])
       .executeTakeFirst();
-    if (Number(result.numUpdatedRows) !== 1) return null;
+    if (!result) return null;
     await this.syncSideTables(saved);
-    return saved;
+    return {
+      ...saved,
+      lastUsedAt: result.last_used_at === null ? null : Number(result.last_used_at),
+      useCount: Number(result.use_count),
+    };
   }
 
   async delete(id: string): Promise<void> {
