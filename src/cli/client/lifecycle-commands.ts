@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { formatDurationSeconds, parseDurationSeconds } from "../../duration.js";
+import { wholeSeconds } from "../../core/lifecycle/lifecycle.js";
 import type { Json } from "./api-client.js";
 import { UsageError } from "./exit-codes.js";
 import { COMPUTE_IMAGES, finish, imageIdOf, listAll, oneImage, withImageRef } from "./image-commands.js";
@@ -19,13 +20,13 @@ function timeOf(flag: string, at: string | undefined, within: string | undefined
     if (Number.isNaN(Date.parse(at)) || !/^\d{4}-\d{2}-\d{2}T/.test(at)) {
       throw new UsageError(`--${flag}-at: ${at} is not a time such as 2027-01-31T00:00:00Z`);
     }
-    return new Date(Date.parse(at)).toISOString();
+    return wholeSeconds(Date.parse(at));
   }
   if (within === undefined) return undefined;
   const seconds = parseDurationSeconds(within);
   if (seconds === null)
     throw new UsageError(`--${flag}-in: ${within} is not a duration such as 30d, 12h or 90s`);
-  return new Date(Date.now() + seconds * 1000).toISOString();
+  return wholeSeconds(Date.now() + seconds * 1000);
 }
 
 /** A duration flag as the API's Duration ("604800s"). */
@@ -33,6 +34,14 @@ function apiDuration(flag: string, raw: string): string {
   const seconds = parseDurationSeconds(raw);
   if (seconds === null) throw new UsageError(`${flag}: ${raw} is not a duration such as 7d, 12h or 0`);
   return `${seconds}s`;
+}
+
+/** A folder's bin settings: durations as people write them in a table, as the API does otherwise. */
+function printSettings(s: Session, settings: Json): void {
+  const human = Object.fromEntries(
+    Object.entries(settings).map(([k, v]) => [k, k.endsWith("etention") ? shownDuration(v) : v]),
+  );
+  printValue(s.format === "table" ? human : settings, s.format);
 }
 
 const shownDuration = (d: unknown) => formatDurationSeconds(Number(String(d ?? "0s").replace(/s$/, "")));
@@ -176,10 +185,7 @@ Examples:
         "GET",
         `/vitrine/v1/folders/${encodeURIComponent(s.folderId)}/recycleBin`,
       );
-      const human = Object.fromEntries(
-        Object.entries(settings).map(([k, v]) => [k, k.endsWith("etention") ? shownDuration(v) : v]),
-      );
-      printValue(s.format === "table" ? human : settings, s.format);
+      printSettings(s, settings);
     });
 
   withClientOptions(bin.command("set-retention"))
@@ -189,7 +195,7 @@ Examples:
       const s = new Session(flags);
       const retention = raw === "default" ? null : apiDuration("retention", raw);
       const path = `/vitrine/v1/folders/${encodeURIComponent(s.folderId)}/recycleBin`;
-      printValue(await s.client.json("PATCH", path, { body: { retention } }), s.format);
+      printSettings(s, await s.client.json("PATCH", path, { body: { retention } }));
     });
 
   const retention = program

@@ -60,3 +60,6 @@ export function checkSeconds(field: string, value: number): number {
 export const isObsolete = (image: Image): boolean => image.deprecation.state === "OBSOLETE";
 
 export const isDeprecated = (image: Image): boolean => image.deprecation.state !== "ACTIVE";
+
+/** A time as people read it in a description: ISO 8601, whole seconds. */
+export const wholeSeconds = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");

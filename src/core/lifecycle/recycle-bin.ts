@@ -12,8 +12,8 @@ import { decodePageToken, pageOf } from "../page-token.js";
 import type { CatalogStores } from "../ports/catalog.js";
 import type { Principal } from "../principal.js";
 import { assertWithinLimits } from "../quotas/quota-guard.js";
-import { checkSeconds } from "./lifecycle.js";
-import { endScheduled, saveLifecycleChange, wholeSeconds } from "./schedule.js";
+import { checkSeconds, wholeSeconds } from "./lifecycle.js";
+import { endScheduled, saveLifecycleChange } from "./schedule.js";
 
 /**
  * The recycle bin (README "Lifecycle"): a deleted image of a folder that keeps one stays there,

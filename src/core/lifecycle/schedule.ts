@@ -4,7 +4,7 @@ import { saveImage } from "../images/save-image.js";
 import { recordImageOperation, recordSavedChange } from "../operations/record-operation.js";
 import type { CatalogStores } from "../ports/catalog.js";
 import type { Principal } from "../principal.js";
-import { type TransitionTarget, dueTimeOf, hasReached } from "./lifecycle.js";
+import { type TransitionTarget, dueTimeOf, hasReached, wholeSeconds } from "./lifecycle.js";
 
 const TARGETS: readonly TransitionTarget[] = ["DEPRECATED", "OBSOLETE", "DELETED"];
 
@@ -58,9 +58,6 @@ export async function endScheduled(
     );
   }
 }
-
-/** A time as people read it in a description: ISO 8601, whole seconds. */
-export const wholeSeconds = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 
 /**
  * Saves a lifecycle change made at once (a deprecation, a restore): the image, its scheduled
