@@ -40,6 +40,8 @@ export interface EngineOptions {
 }
 
 interface Running {
+  /** Scheduled work (a lifecycle transition, a purge): short, and run in slots of its own. */
+  scheduled: boolean;
   controller: AbortController;
   done: Promise<void>;
   /** The latest progress reported, until it is recorded. */
@@ -141,10 +143,19 @@ export class OperationEngine implements OperationQueue {
     await Promise.all([...this.running.values()].map((r) => r.done));
   }
 
+  /**
+   * Takes what free slots allow. Scheduled work has slots of its own (as many again): a
+   * transition due now is not held up behind long imports, and must fire close to its time.
+   */
   private async poll(): Promise<void> {
-    const free = this.opts.concurrency - this.running.size;
-    if (free <= 0) return;
-    const ids = await this.catalog.operations.findClaimable(Date.now(), free);
+    const scheduled = [...this.running.values()].filter((r) => r.scheduled).length;
+    const free = this.opts.concurrency - (this.running.size - scheduled);
+    const freeScheduled = this.opts.concurrency - scheduled;
+    const now = Date.now();
+    const ids = [
+      ...(freeScheduled > 0 ? await this.catalog.operations.findDue(now, freeScheduled) : []),
+      ...(free > 0 ? await this.catalog.operations.findClaimable(now, free) : []),
+    ];
     for (const id of ids) {
       if (this.stopping) return;
       const op = await this.catalog.operations.claim(id, this.opts.owner, Date.now(), this.opts.leaseMs);
@@ -174,7 +185,12 @@ export class OperationEngine implements OperationQueue {
   private launch(op: Operation): void {
     const controller = new AbortController();
     const log = this.log.child({ operationId: op.id, kind: op.kind, attempt: op.attempts });
-    const entry: Running = { controller, done: Promise.resolve(), unrecorded: null };
+    const entry: Running = {
+      scheduled: op.notBefore !== null,
+      controller,
+      done: Promise.resolve(),
+      unrecorded: null,
+    };
     this.running.set(op.id, entry);
     entry.done = this.execute(op, controller, log).finally(() => {
       this.running.delete(op.id);

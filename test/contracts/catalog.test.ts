@@ -801,7 +801,8 @@ for (const backend of CATALOGS) {
           1000,
         );
         assert.equal(op.notBefore, 5000);
-        assert.deepEqual(await catalog.operations.findClaimable(4999, 10), []);
+        assert.deepEqual(await catalog.operations.findDue(4999, 10), []);
+        assert.deepEqual(await catalog.operations.findClaimable(9999, 10), [], "only by findDue");
         assert.equal(await catalog.operations.claim(op.id, "w1", 4999, 500), null);
         assert.equal(
           await catalog.operations.hasUnfinished("sched"),
@@ -813,7 +814,7 @@ for (const backend of CATALOGS) {
           (await catalog.operations.scheduled("sched", "image.transition")).map((o) => o.id),
           [op.id],
         );
-        assert.deepEqual(await catalog.operations.findClaimable(5000, 10), [op.id]);
+        assert.deepEqual(await catalog.operations.findDue(5000, 10), [op.id]);
         assert.deepEqual(await catalog.operations.countUnfinished(5000), { running: 0, queued: 1 });
         const early = await catalog.operations.claim(op.id, "w1", 4000, 500, true);
         assert.equal(early?.id, op.id);

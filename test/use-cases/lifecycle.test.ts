@@ -152,6 +152,32 @@ describe("lifecycle use cases", () => {
     assert.equal(obsolete.deprecation.deprecateAt, soon, "the schedule stays on record");
   });
 
+  it("a transition due while every worker is busy with a long import still fires at its time", async () => {
+    const busy = await startInProcess({ VITRINE_OPERATION_CONCURRENCY: "1" });
+    const slow = await startFileServer({ chunkBytes: 16 * 1024, intervalMs: 100 });
+    try {
+      const ready = await settled(busy.core, editor, await busy.core.images.create(editor, creation(uri)));
+      const image = { kind: "compute" as const, id: ready.resourceId };
+      const slowUri = slow.serve("slow.qcow2", fixture("qcow2", 8).path).replace("/files/", "/slow/");
+      const importing = await busy.core.images.create(editor, creation(slowUri));
+      await busy.core.lifecycle.deprecate(editor, image, { deprecateAt: Date.now() + 300 });
+      await waitFor(
+        () => busy.core.images.get(editor, image),
+        (i) => i.deprecation.state === "DEPRECATED",
+        3000,
+      );
+      assert.equal(
+        (await busy.core.operations.get(editor, importing.id)).done,
+        false,
+        "the import still runs",
+      );
+      await busy.core.operations.cancel(editor, importing.id);
+    } finally {
+      await busy.close();
+      await slow.close();
+    }
+  });
+
   it("a scheduled deletion moves the image to the bin; a protected image cannot be scheduled for one", async () => {
     const image = await create();
     await env.core.lifecycle.deprecate(editor, ref(image), { deleteAt: Date.now() + 200 });

@@ -112,8 +112,10 @@ export interface OperationStore {
     limit: number,
     after?: { createdAt: number; id: string },
   ): Promise<Operation[]>;
-  /** Ids of unfinished operations that no live worker holds, oldest first. */
+  /** Ids of unfinished operations that no live worker holds, oldest first (scheduled ones aside). */
   findClaimable(now: number, limit: number): Promise<string[]>;
+  /** Ids of scheduled operations whose time has come and that no live worker holds, soonest first. */
+  findDue(now: number, limit: number): Promise<string[]>;
   /**
    * Takes the lease if free (never leased, released or expired) and due (`early`: even before its
    * scheduled time, to end it), atomically across processes.

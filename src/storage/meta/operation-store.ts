@@ -160,23 +160,33 @@ export class SqlOperationStore implements OperationStore {
     return { running: held, queued: Number(rows.n) - held };
   }
 
-  /**
-   * Due scheduled work first (soonest due first: a transition is short), then the rest oldest
-   * first; each read walks its own index, so work waiting for its time is never scanned past.
-   */
+  /** Free operations that run as soon as a worker can (scheduled ones aside), oldest first. */
   async findClaimable(now: number, limit: number): Promise<string[]> {
-    const free = this.db
+    const rows = await this.free(now)
+      .where("not_before", "is", null)
+      .orderBy("created_at", "asc")
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  /** Free scheduled operations whose time has come, soonest due first (their own index). */
+  async findDue(now: number, limit: number): Promise<string[]> {
+    const rows = await this.free(now)
+      .where("not_before", "<=", now)
+      .orderBy("not_before", "asc")
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  /** Unfinished operations no live worker holds. */
+  private free(now: number) {
+    return this.db
       .selectFrom("operations")
       .select("id")
       .where("done", "=", 0)
       .where((eb) => eb.or([eb("lease_expires_at", "is", null), eb("lease_expires_at", "<", now)]));
-    const due = await free.where("not_before", "<=", now).orderBy("not_before", "asc").limit(limit).execute();
-    const queued = await free
-      .where("not_before", "is", null)
-      .orderBy("created_at", "asc")
-      .limit(limit - due.length)
-      .execute();
-    return [...due, ...queued].map((r) => r.id);
   }
 
   /**
