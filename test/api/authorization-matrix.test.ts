@@ -122,6 +122,15 @@ describe("authorisation matrix", () => {
     return t;
   }
 
+  /** An image of folder A with data, deleted into its recycle bin (the folder keeps one a day). */
+  async function binned(): Promise<Target> {
+    const t = await fresh({}, image("raw", 1).path);
+    const del = await yc(asAdmin, "DELETE", `/compute/v1/images/${t.id}`);
+    assert.equal(del.status, 200, del.text);
+    await waitOperation(server, del.body.id);
+    return t;
+  }
+
   async function freshBareMetal(): Promise<string> {
     const res = await yc(asAdmin, "POST", "/baremetal/v1alpha/images", {
       folderId: A,
@@ -160,6 +169,10 @@ describe("authorisation matrix", () => {
     bind(A, subjects.expired, "admin");
     tokens.expired = token(subjects.expired, "--project", A, "--ttl", "1s");
     asAdmin.token = tokens.admin;
+    const keepsDeleted = await server.request("PATCH", `/vitrine/v1/folders/${A}/recycleBin`, {
+      retention: "86400s",
+    });
+    assert.equal(keepsDeleted.status, 200, keepsDeleted.text);
 
     target = await fresh({}, image("raw", 1).path);
     const family = await yc(asAdmin, "POST", "/compute/v1/images", {
@@ -226,6 +239,57 @@ describe("authorisation matrix", () => {
       name: "compute delete",
       expect: "401 401 401 403 200 200 403 404 200",
       call: async (c) => (await yc(c, "DELETE", `/compute/v1/images/${(await fresh()).id}`)).status,
+    },
+    // Image lifecycle (README "Lifecycle"): Compute's :deprecate, the recycle bin, retention rules.
+    {
+      name: "compute deprecate",
+      expect: "401 401 401 403 200 200 403 404 200",
+      call: async (c) =>
+        (await yc(c, "POST", `/compute/v1/images/${(await fresh()).id}:deprecate`, { state: "DEPRECATED" }))
+          .status,
+    },
+    {
+      name: "recycle bin list",
+      expect: "401 401 401 200 200 200 200 403 403",
+      call: async (c) => (await yc(c, "GET", `/vitrine/v1/recycleBin?folderId=${A}`)).status,
+    },
+    {
+      name: "recycle bin restore",
+      expect: "401 401 401 403 200 200 403 404 404",
+      call: async (c) =>
+        (await yc(c, "POST", `/vitrine/v1/recycleBin/${(await binned()).id}:restore`)).status,
+    },
+    {
+      name: "recycle bin purge",
+      expect: "401 401 401 403 200 200 403 404 404",
+      call: async (c) => (await yc(c, "DELETE", `/vitrine/v1/recycleBin/${(await binned()).uuid}`)).status,
+    },
+    {
+      name: "a folder's bin retention, read",
+      expect: "401 401 401 200 200 200 200 403 403",
+      call: async (c) => (await yc(c, "GET", `/vitrine/v1/folders/${A}/recycleBin`)).status,
+    },
+    {
+      name: "a folder's bin retention, set (the service admin's)",
+      expect: "401 401 401 403 403 403 403 403 403",
+      call: async (c) =>
+        (await yc(c, "PATCH", `/vitrine/v1/folders/${A}/recycleBin`, { retention: "3600s" })).status,
+    },
+    {
+      name: "retention rules, list",
+      expect: "401 401 401 200 200 200 200 403 403",
+      call: async (c) => (await yc(c, "GET", `/vitrine/v1/folders/${A}/retentionRules`)).status,
+    },
+    {
+      name: "retention rules, set",
+      expect: "401 401 401 403 200 200 403 403 403",
+      call: async (c) =>
+        (
+          await yc(c, "PUT", `/vitrine/v1/folders/${A}/retentionRules/matrix-${++counter}`, {
+            keep: 5,
+            action: "DEPRECATE",
+          })
+        ).status,
     },
     {
       name: "compute setAccessBindings",
@@ -480,6 +544,11 @@ describe("authorisation matrix", () => {
       "compute update",
       computeRpc("Update", "UpdateImageRequest", OPERATION),
       async () => ({ imageId: (await fresh()).id, updateMask: "description", description: "x" }),
+    ],
+    [
+      "compute deprecate",
+      computeRpc("Deprecate", "DeprecateImageRequest", OPERATION),
+      async () => ({ imageId: (await fresh()).id, state: "DEPRECATED" }),
     ],
     [
       "compute delete",
