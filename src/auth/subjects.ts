@@ -4,6 +4,7 @@ import { invalidArgument, notFound } from "../core/errors.js";
 import { newResourceId } from "../core/ids.js";
 import type { Subject } from "../core/ports/catalog.js";
 import type { IdentityStores } from "./token-store.js";
+import { parseDurationSeconds } from "../duration.js";
 import { hashToken, newToken } from "./tokens.js";
 
 export { ROLES };
@@ -124,10 +125,9 @@ export interface FolderBinding {
   subjectId: string;
 }
 
-/** Parses a TTL like 90s, 15m, 12h, 30d. */
+/** Parses a TTL like 90s, 15m, 12h, 30d (its unit written out), in milliseconds. */
 export function parseTtl(raw: string): number {
-  const m = /^(\d+)([smhd])$/.exec(raw.trim());
-  if (!m) throw invalidArgument(`--ttl must look like 90s, 15m, 12h or 30d, not ${raw}`);
-  const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as "s" | "m" | "h" | "d"];
-  return Number(m[1]) * unit;
+  const seconds = /[smhd]$/.test(raw.trim()) ? parseDurationSeconds(raw) : null;
+  if (seconds === null) throw invalidArgument(`--ttl must look like 90s, 15m, 12h or 30d, not ${raw}`);
+  return seconds * 1000;
 }

@@ -1,4 +1,5 @@
 import type { Image } from "../../core/image.js";
+import { wholeSeconds } from "../../core/lifecycle/lifecycle.js";
 import { ownEntry } from "../../core/own-entry.js";
 import type { Principal } from "../../core/principal.js";
 import osVersions from "./os-versions.json" with { type: "json" };
@@ -124,8 +125,7 @@ export function renderedExtensionFields(image: Image, viewer: Principal): Record
 function lifecycleFields(image: Image): Record<string, string> {
   const out: Record<string, string> = {};
   const d = image.deprecation;
-  const time = (ms: number | null) =>
-    ms === null ? null : new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const time = (ms: number | null) => (ms === null ? null : wholeSeconds(ms));
   const fields: [string, string | null][] = [
     ["deprecation_replacement", d.replacement?.uuid ?? null],
     ["deprecation_deprecate_at", time(d.deprecateAt)],

@@ -1,13 +1,14 @@
 import { hasData } from "../../core/image-states.js";
 import { GIB } from "../../core/image-sizes.js";
 import type { Image } from "../../core/image.js";
+import { wholeSeconds } from "../../core/lifecycle/lifecycle.js";
 import type { ImageMember } from "../../core/member.js";
 import type { Principal } from "../../core/principal.js";
 import { renderedExtensionFields } from "./extension-fields.js";
 import { GLANCE_STATUS } from "./status.js";
 
 /** Glance's timestamps: ISO 8601 in UTC, whole seconds. */
-export const glanceTime = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+export const glanceTime = wholeSeconds;
 
 /**
  * The image as Glance shows it to `viewer` (`__imagetype` speaks from the caller's side): custom

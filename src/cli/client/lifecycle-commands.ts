@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { formatDurationSeconds, parseDurationSeconds } from "../../duration.js";
+import { looksLikeResourceId, looksLikeUuid } from "../../core/ids.js";
 import { wholeSeconds } from "../../core/lifecycle/lifecycle.js";
 import type { Json } from "./api-client.js";
 import { UsageError } from "./exit-codes.js";
@@ -136,7 +137,7 @@ Examples:
     });
 
   const binnedId = async (s: Session, ref: string): Promise<string> => {
-    if (/^[a-z][a-z0-9]{19}$/.test(ref) || /^[0-9a-f-]{36}$/i.test(ref)) return ref;
+    if (looksLikeResourceId(ref) || looksLikeUuid(ref)) return ref;
     const found = (await listAll(s, "/vitrine/v1/recycleBin", "images", { folderId: s.folderId })).filter(
       (i) => i.name === ref,
     );

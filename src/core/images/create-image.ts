@@ -8,7 +8,7 @@ import { type Image, type ImageKind, type OsType, newQueuedImage } from "../imag
 import type { ImageSource, Operation } from "../operation.js";
 import { recordImageOperation } from "../operations/record-operation.js";
 import type { CatalogStores } from "../ports/catalog.js";
-import { assertNotObsolete } from "../lifecycle/last-use.js";
+import { assertNotObsolete } from "../lifecycle/lifecycle.js";
 import type { Principal } from "../principal.js";
 import { loadImage } from "./image-loader.js";
 import { isNameTaken, nameTaken } from "./save-image.js";

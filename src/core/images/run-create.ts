@@ -7,7 +7,7 @@ import { assertMinDiskSizeCovers, dataSizeOf, defaultMinDiskSize } from "../imag
 import { isActive, isBeingDeleted, isQueued, transition } from "../image-states.js";
 import { type Image, NO_DATA, dataFields } from "../image.js";
 import { releaseBlob } from "../image-data/release-blob.js";
-import { assertNotObsolete } from "../lifecycle/last-use.js";
+import { assertNotObsolete } from "../lifecycle/lifecycle.js";
 import { enforceRetentionFor } from "../lifecycle/retention.js";
 import type { CreateImageTask, Operation, OperationError, OperationResponse } from "../operation.js";
 import type { OperationRunner, RunContext } from "../operations/operation-runner.js";

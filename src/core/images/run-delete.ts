@@ -26,23 +26,25 @@ export class RunDeleteImage implements OperationRunner {
     const { bin } = task;
     if (bin) {
       // Into the recycle bin: the row, bytes and everything attached stay; its purge is scheduled.
+      let purgeAt: number | null = null;
       await ctx.complete(async (tx) => {
         const image = await tx.images.findById(ctx.op.resourceId);
         if (!image || !isBeingDeleted(image)) return { type: "empty" };
         const now = Date.now();
+        purgeAt = now + bin.seconds * 1000;
         const binned = await saveImage(
           tx,
           image,
-          transition(image, "binned", {
-            bin: { binnedAt: now, purgeAt: now + bin.seconds * 1000, restoreStatus: bin.restoreStatus },
-          }),
+          transition(image, "binned", { bin: { binnedAt: now, purgeAt, restoreStatus: bin.restoreStatus } }),
         );
         await endScheduled(tx, image.id, "image.transition", "the image was deleted");
-        await schedulePurge(tx, { subjectId: ctx.op.createdBy }, binned, binned.bin!.purgeAt);
+        await schedulePurge(tx, { subjectId: ctx.op.createdBy }, binned, purgeAt);
         return { type: "empty" };
       });
-      const purgeAt = new Date(Date.now() + bin.seconds * 1000).toISOString();
-      ctx.log.info({ imageId: ctx.op.resourceId, purgeAt }, "image moved to the recycle bin");
+      if (purgeAt !== null) {
+        const until = new Date(purgeAt).toISOString();
+        ctx.log.info({ imageId: ctx.op.resourceId, purgeAt: until }, "image moved to the recycle bin");
+      }
       return;
     }
     await this.deps.catalog.images.delete(ctx.op.resourceId);

@@ -1,5 +1,5 @@
-import { invalidArgument } from "../errors.js";
-import type { Image } from "../image.js";
+import { failedPrecondition, invalidArgument } from "../errors.js";
+import type { Deprecation, Image } from "../image.js";
 
 /**
  * The vocabulary of image lifecycle (README "Lifecycle"): deprecation and its scheduled
@@ -34,10 +34,21 @@ export const TARGET_OF: Record<RetentionAction, TransitionTarget> = {
 /** The longest recycle-bin retention and rule delay accepted: ten years. */
 export const MAX_SECONDS = 10 * 366 * 86_400;
 
-/** The deprecation field a transition's time is kept in. */
+/** The deprecation field each transition's time is kept in. */
+const DUE_FIELD = {
+  DEPRECATED: "deprecateAt",
+  OBSOLETE: "obsoleteAt",
+  DELETED: "deleteAt",
+} as const satisfies Record<TransitionTarget, keyof Deprecation>;
+
+/** When the image is due to make a transition, or null. */
 export function dueTimeOf(image: Image, target: TransitionTarget): number | null {
-  const d = image.deprecation;
-  return target === "DEPRECATED" ? d.deprecateAt : target === "OBSOLETE" ? d.obsoleteAt : d.deleteAt;
+  return image.deprecation[DUE_FIELD[target]];
+}
+
+/** The image due to make a transition at `at`. */
+export function withDueTime(image: Image, target: TransitionTarget, at: number): Image {
+  return { ...image, deprecation: { ...image.deprecation, [DUE_FIELD[target]]: at } };
 }
 
 /** Whether the image has reached (or passed) a transition's state already. */
@@ -59,7 +70,14 @@ export function checkSeconds(field: string, value: number): number {
 /** Obsolete images refuse new use (create from them; downloads by non-admins). */
 export const isObsolete = (image: Image): boolean => image.deprecation.state === "OBSOLETE";
 
-export const isDeprecated = (image: Image): boolean => image.deprecation.state !== "ACTIVE";
+/** Nothing is created from an obsolete image; the refusal names the replacement when there is one. */
+export function assertNotObsolete(image: Image): void {
+  if (!isObsolete(image)) return;
+  const replacement = image.deprecation.replacement;
+  throw failedPrecondition(
+    `Image ${image.id} is obsolete${replacement ? `; use its replacement ${replacement.id}` : ""}`,
+  ).because("IMAGE_OBSOLETE", { id: image.id, replacement: replacement?.id ?? "" });
+}
 
 /** A time as people read it in a description: ISO 8601, whole seconds. */
 export const wholeSeconds = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");

@@ -10,10 +10,10 @@ import {
   type RetentionAction,
   type RetentionRule,
   TARGET_OF,
-  type TransitionTarget,
   checkSeconds,
   dueTimeOf,
   hasReached,
+  withDueTime,
 } from "./lifecycle.js";
 import { scheduleTransitions } from "./schedule.js";
 
@@ -109,11 +109,6 @@ async function enforceRetention(
     const saved = await saveImage(tx, image, withDueTime(image, target, due));
     await scheduleTransitions(tx, by, saved);
   }
-}
-
-function withDueTime(image: Image, target: TransitionTarget, at: number): Image {
-  const field = target === "DEPRECATED" ? "deprecateAt" : target === "OBSOLETE" ? "obsoleteAt" : "deleteAt";
-  return { ...image, deprecation: { ...image.deprecation, [field]: at } };
 }
 
 function checkRule(family: string, input: RetentionRuleInput): void {

@@ -1,4 +1,4 @@
-import type { Selectable } from "kysely";
+import type { ExpressionBuilder, Selectable } from "kysely";
 import type {
   Operation,
   OperationError,
@@ -10,9 +10,18 @@ import type { NewOperation, OperationResult, OperationStore } from "../../core/p
 import { alreadyExists } from "../../core/errors.js";
 import { type Db, isUniqueViolation } from "./database.js";
 import { decodeTask } from "./operation-tasks.js";
-import type { OperationsTable } from "./schema.js";
+import type { Database, OperationsTable } from "./schema.js";
 
 type Row = Selectable<OperationsTable>;
+type Where = ExpressionBuilder<Database, "operations">;
+
+/** Nobody holds it: never leased, released, or its worker's lease ran out. */
+const isUnleased = (now: number) => (eb: Where) =>
+  eb.or([eb("lease_expires_at", "is", null), eb("lease_expires_at", "<", now)]);
+
+/** Not scheduled, or its time has come. */
+const isDue = (now: number) => (eb: Where) =>
+  eb.or([eb("not_before", "is", null), eb("not_before", "<=", now)]);
 
 function toOperation(row: Row): Operation {
   return {
@@ -154,7 +163,7 @@ export class SqlOperationStore implements OperationStore {
       ])
       .where("done", "=", 0)
       // Scheduled work not yet due is waiting for its time, not for a worker.
-      .where((eb) => eb.or([eb("not_before", "is", null), eb("not_before", "<=", now)]))
+      .where(isDue(now))
       .executeTakeFirstOrThrow();
     const held = Number(rows.held ?? 0);
     return { running: held, queued: Number(rows.n) - held };
@@ -182,11 +191,7 @@ export class SqlOperationStore implements OperationStore {
 
   /** Unfinished operations no live worker holds. */
   private free(now: number) {
-    return this.db
-      .selectFrom("operations")
-      .select("id")
-      .where("done", "=", 0)
-      .where((eb) => eb.or([eb("lease_expires_at", "is", null), eb("lease_expires_at", "<", now)]));
+    return this.db.selectFrom("operations").select("id").where("done", "=", 0).where(isUnleased(now));
   }
 
   /**
@@ -210,8 +215,8 @@ export class SqlOperationStore implements OperationStore {
       }))
       .where("id", "=", id)
       .where("done", "=", 0)
-      .where((eb) => eb.or([eb("lease_expires_at", "is", null), eb("lease_expires_at", "<", now)]));
-    if (!early) q = q.where((eb) => eb.or([eb("not_before", "is", null), eb("not_before", "<=", now)]));
+      .where(isUnleased(now));
+    if (!early) q = q.where(isDue(now));
     const result = await q.executeTakeFirst();
     if (Number(result.numUpdatedRows) !== 1) return null;
     return this.findById(id);
