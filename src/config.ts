@@ -4,6 +4,11 @@ import os from "node:os";
 import path from "node:path";
 import { ALL_FORMATS, DEFAULT_FORMAT_POLICY, type FormatPolicy } from "./core/format-policy.js";
 import type { DiskFormat } from "./core/disk-format.js";
+import {
+  type ConversionPolicy,
+  checkKeepFormats,
+  checkTargetFormat,
+} from "./core/conversion/conversion-policy.js";
 import { FOUR_TIB } from "./core/image-sizes.js";
 
 /** One typed configuration, from flags, VITRINE_* environment variables and an optional JSON file. */
@@ -60,6 +65,10 @@ export interface Config {
   publicUrl: string | null;
   /** Keystone mode: OpenStack tokens validated against Keystone v3; null: local tokens only. */
   keystone: KeystoneConfig | null;
+  /** Conversion of what arrives, and the scratch space and limits of qemu-img (README "Conversion and export"). */
+  conversion: ConversionConfig;
+  /** Bounds on compressed sources (README "Conversion and export"). */
+  decompression: { maxRatio: number; ratioFloorBytes: number; decoderMemoryBytes: number };
   /** Failed authentications a source address may make per window before it is answered 429. */
   authFailures: { burst: number; windowMs: number };
   /** How long a checked token of ours is trusted before the database is read again. */
@@ -67,6 +76,18 @@ export interface Config {
 }
 
 export type OpenStackProfile = "ims" | "glance";
+
+export interface ConversionConfig {
+  /** The installation's policy; a folder may have its own. */
+  policy: ConversionPolicy;
+  /** Where qemu-img works (local disk; it needs random access). */
+  scratchDir: string;
+  /** The most bytes conversions hold there at once; 0: what the filesystem has free. */
+  scratchLimitBytes: number;
+  /** prlimit's bounds on each qemu-img run. */
+  cpuSeconds: number;
+  memoryBytes: number;
+}
 
 export interface KeystoneConfig {
   /** Keystone's base URL, e.g. http://keystone:5000 (a trailing /v3 is accepted). */
@@ -127,6 +148,13 @@ export const SETTINGS: readonly string[] = [
   "VITRINE_COMPUTE_VOLUME_FORMATS",
   "VITRINE_DATABASE_URL",
   "VITRINE_DATA_DIR",
+  "VITRINE_CONVERSION_CPU_SECONDS",
+  "VITRINE_CONVERSION_MEMORY",
+  "VITRINE_CONVERSION_SCRATCH_DIR",
+  "VITRINE_CONVERSION_SCRATCH_LIMIT",
+  "VITRINE_CONVERT_KEEP",
+  "VITRINE_CONVERT_TO",
+  "VITRINE_DECOMPRESSION_MAX_RATIO",
   "VITRINE_DISKS_DIR",
   "VITRINE_GRPC_LISTEN",
   "VITRINE_IDLE_TIMEOUT_SECONDS",
@@ -273,6 +301,18 @@ export function loadConfig(flags: ConfigFlags, env: Env = process.env): Config {
     publicUrl: get("VITRINE_PUBLIC_URL")?.replace(/\/+$/, "") ?? null,
     keystone: keystoneConfig(get),
     tokenCacheMs: 1000 * int(get("VITRINE_TOKEN_CACHE_SECONDS"), 5, "VITRINE_TOKEN_CACHE_SECONDS"),
+    conversion: {
+      policy: conversionPolicy(get("VITRINE_CONVERT_TO"), get("VITRINE_CONVERT_KEEP")),
+      scratchDir: path.resolve(get("VITRINE_CONVERSION_SCRATCH_DIR") ?? path.join(dataDir, "scratch")),
+      scratchLimitBytes: int(get("VITRINE_CONVERSION_SCRATCH_LIMIT"), 0, "VITRINE_CONVERSION_SCRATCH_LIMIT"),
+      cpuSeconds: int(get("VITRINE_CONVERSION_CPU_SECONDS"), 3600, "VITRINE_CONVERSION_CPU_SECONDS"),
+      memoryBytes: int(get("VITRINE_CONVERSION_MEMORY"), 1024 ** 3, "VITRINE_CONVERSION_MEMORY"),
+    },
+    decompression: {
+      maxRatio: int(get("VITRINE_DECOMPRESSION_MAX_RATIO"), 1024, "VITRINE_DECOMPRESSION_MAX_RATIO"),
+      ratioFloorBytes: 64 * 1024 * 1024,
+      decoderMemoryBytes: 512 * 1024 * 1024,
+    },
     authFailures: {
       burst: int(get("VITRINE_AUTH_FAILURE_BURST"), 20, "VITRINE_AUTH_FAILURE_BURST"),
       windowMs:
@@ -323,6 +363,31 @@ function formatList(value: string | undefined, fallback: readonly DiskFormat[], 
       throw new Error(`${name}: ${f} is not one of ${ALL_FORMATS.join(", ")}`);
   }
   return formats as DiskFormat[];
+}
+
+/** VITRINE_CONVERT_TO (a target format; empty or unset: none) and VITRINE_CONVERT_KEEP (formats left as they are). */
+function conversionPolicy(target: string | undefined, keep: string | undefined): ConversionPolicy {
+  const wrap = <T>(name: string, check: () => T): T => {
+    try {
+      return check();
+    } catch (err) {
+      throw new Error(`${name}: ${(err as Error).message.replace(/^[^:]*: /, "")}`);
+    }
+  };
+  return {
+    target: target?.trim()
+      ? wrap("VITRINE_CONVERT_TO", () => checkTargetFormat("target", target.trim()))
+      : null,
+    keep: wrap("VITRINE_CONVERT_KEEP", () =>
+      checkKeepFormats(
+        "keep",
+        (keep ?? "")
+          .split(",")
+          .map((f) => f.trim())
+          .filter(Boolean),
+      ),
+    ),
+  };
 }
 
 function bool(value: string | undefined, name: string): boolean {

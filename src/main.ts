@@ -3,6 +3,7 @@ import { KeystoneLimits } from "./auth/keystone-limits.js";
 import cluster from "node:cluster";
 import fs from "node:fs";
 import { hostname } from "node:os";
+import type { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { AggregatorRegistry } from "prom-client";
@@ -18,6 +19,11 @@ import { type Core, buildCore, buildRunners } from "./core/core.js";
 import type { BlobStore } from "./core/ports/blob-store.js";
 import type { ServiceCatalog } from "./storage/meta/sql-catalog.js";
 import { ingest } from "./ingest/pipeline.js";
+import { decompressing } from "./ingest/decompress.js";
+import { QemuImgConverter } from "./convert/qemu-img-converter.js";
+import { ScratchSpace } from "./convert/scratch-space.js";
+import { assertQemuImg } from "./convert/qemu-img.js";
+import type { Compression } from "./core/ports/ingest.js";
 import { HEARTBEAT_MS, LIVE_MS, type NodePresence, joinDeployment } from "./deployment/node-presence.js";
 import { ImageSourceOpener } from "./ingest/sources/source-opener.js";
 import { DirectoryVolumeSource } from "./ingest/sources/volume-source.js";
@@ -93,6 +99,11 @@ export async function startService(config: Config): Promise<Service> {
   recovery.unref();
 
   if (config.role !== "api") {
+    // What a killed conversion left in the scratch space (and the qemu-img it may have left running).
+    for (const dir of await new ScratchSpace(config.conversion.scratchDir, 0).sweep()) {
+      log.info({ dir }, "removed the scratch space of a conversion whose process is gone");
+    }
+    if (config.conversion.policy.target !== null) assertQemuImg();
     for (const tag of await core.imageData.collectAbandoned()) {
       log.info({ tag }, "removed pending data of a finished operation or upload");
     }
@@ -243,6 +254,21 @@ export function assemble(
         : new CatalogLimits(catalog),
     nodeId,
     binRetentionSeconds: config.binRetentionSeconds,
+    decompress: (source: Readable, label: string, onCompression: (c: Compression | null) => void) =>
+      decompressing(
+        source,
+        { maxOutputBytes: config.maxImageBytes, ...config.decompression },
+        label,
+        onCompression,
+      ),
+    converter: new QemuImgConverter({
+      blobs,
+      ingest: ingestInto,
+      scratch: new ScratchSpace(config.conversion.scratchDir, config.conversion.scratchLimitBytes),
+      limits: config.conversion,
+      localPathOf: blobs.localPath && ((key) => blobs.localPath!(key)),
+    }),
+    conversion: config.conversion.policy,
   };
   const engine = new OperationEngine(
     catalog,

@@ -2,7 +2,9 @@ import type { LimitSource } from "./ports/limit-source.js";
 import type { FormatPolicy } from "./format-policy.js";
 import type { CoreBlobs } from "./ports/blob-store.js";
 import type { Catalog } from "./ports/catalog.js";
-import type { Ingest, SourceOpener, UrlGuard } from "./ports/ingest.js";
+import type { ConversionPolicy } from "./conversion/conversion-policy.js";
+import type { ImageConverter } from "./ports/converter.js";
+import type { Decompress, Ingest, SourceOpener, UrlGuard } from "./ports/ingest.js";
 import type { OperationQueue } from "./ports/operation-queue.js";
 
 /** What the use cases are built on: the ports (implemented outside the core) and the policies. */
@@ -31,4 +33,10 @@ export interface CoreDeps {
    * at once, the seeds' behaviour).
    */
   binRetentionSeconds: number;
+  /** Decompresses sources that arrive compressed (gzip, xz, zstd, bzip2). */
+  decompress: Decompress;
+  /** Converts stored data to another format (qemu-img). */
+  converter: ImageConverter;
+  /** What data that arrives is converted to, unless its folder says otherwise (none by default). */
+  conversion: ConversionPolicy;
 }

@@ -52,6 +52,12 @@ import {
   listResourceTypes,
 } from "./metadefs/resource-types.js";
 import { type DeprecationInput, deprecateImage } from "./lifecycle/deprecate-image.js";
+import { type ExportImageInput, exportImage } from "./conversion/export-image.js";
+import {
+  type ConversionSettingInput,
+  getConversionSettings,
+  setConversionSettings,
+} from "./conversion/folder-conversion.js";
 import {
   getBinSettings,
   listBin,
@@ -198,6 +204,13 @@ export function buildCore(deps: CoreDeps) {
       putRule: (p: P, folderId: string, family: string, input: RetentionRuleInput) =>
         putRetentionRule(deps, p, folderId, family, input),
       deleteRule: (p: P, folderId: string, family: string) => deleteRetentionRule(deps, p, folderId, family),
+    },
+    /** Conversion of what arrives, per folder, and exports (core/conversion). */
+    conversion: {
+      export: (p: P, ref: ImageRef, input: ExportImageInput) => exportImage(deps, p, ref, input),
+      settings: (p: P, folderId: string) => getConversionSettings(deps, p, folderId),
+      setSettings: (p: P, folderId: string, input: ConversionSettingInput) =>
+        setConversionSettings(deps, p, folderId, input),
     },
     /** Readiness: both stores answer. */
     ping: async () => {

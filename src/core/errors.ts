@@ -85,7 +85,17 @@ export type ErrorReason =
   /** A project's limit would be passed. args: resource, projectId, limit, usage, requested (core units) */
   | "QUOTA_EXCEEDED"
   /** The caller already used the idempotency key: the operation it started is the answer. */
-  | "IDEMPOTENCY_REPLAY";
+  | "IDEMPOTENCY_REPLAY"
+  /** A compressed source expands past a bound. args: codec */
+  | "DECOMPRESSION_BOMB"
+  /** A compressed source is not valid. args: codec */
+  | "DECOMPRESSION_FAILED"
+  /** A tool a worker needs is not installed. args: codec or tool */
+  | "TOOL_MISSING"
+  /** qemu-img could not convert the data. args: from, to */
+  | "CONVERSION_FAILED"
+  /** The scratch space a conversion needs is not there. args: needed, available (bytes) */
+  | "SCRATCH_FULL";
 
 export type ErrorArgs = Readonly<Record<string, string>>;
 

@@ -64,6 +64,8 @@ export interface CreateImageTask {
   onFailure: "kill" | "requeue";
   /** Properties set when the data is in, and when it failed (a dialect's progress markers). */
   properties?: { done: Record<string, string>; failed: Record<string, string> };
+  /** An export: the source image's data converted to this format (source `image` only). */
+  convertTo?: DiskFormat;
 }
 
 /** A metadata change a worker applies later (the image shows `updating` meanwhile). */
@@ -135,4 +137,10 @@ export interface Operation {
 export interface OperationProgress {
   bytesDone: number;
   bytesTotal: number | null;
+  /**
+   * What the bytes count (README "Conversion and export"): absent while the source is read;
+   * `converting`: of the guest's disk qemu-img has converted; `verifying`: of the converted data
+   * hashed and inspected before it is stored.
+   */
+  stage?: "converting" | "verifying";
 }

@@ -13,6 +13,7 @@ export function measuredBlobStore(store: BlobStore, metrics: Metrics): BlobStore
       throw err;
     });
   return {
+    ...(store.localPath ? { localPath: (key: string) => store.localPath!(key) } : {}),
     createWriter: (key, tag) =>
       counted("createWriter", async (): Promise<BlobWriter> => {
         // Errors on the stream itself are mostly the source's (a client gone): not counted here.

@@ -10,7 +10,9 @@ import { pendingTag } from "../ports/blob-store.js";
 import type { CatalogStores, DataReservation, UploadRecord } from "../ports/catalog.js";
 import { meteredSource } from "../quotas/metered-source.js";
 import { limitsOfImage, reserveData } from "../quotas/quota-guard.js";
-import type { IngestResult } from "../ports/ingest.js";
+import type { Compression, IngestResult } from "../ports/ingest.js";
+import { NO_CONVERSION } from "../conversion/conversion-policy.js";
+import { type KeptData, conversionPolicyOf, keepData } from "../conversion/convert-data.js";
 import type { Principal } from "../principal.js";
 
 export interface UploadInput {
@@ -31,7 +33,19 @@ export interface UploadInput {
  * mid-stream, the size limit — puts the image back to `queued` with no bytes kept.
  */
 export async function uploadImageData(
-  deps: Pick<CoreDeps, "catalog" | "blobs" | "ingest" | "formats" | "maxImageBytes" | "nodeId" | "limits">,
+  deps: Pick<
+    CoreDeps,
+    | "catalog"
+    | "blobs"
+    | "ingest"
+    | "formats"
+    | "maxImageBytes"
+    | "nodeId"
+    | "limits"
+    | "decompress"
+    | "converter"
+    | "conversion"
+  >,
   principal: Principal,
   uuid: string,
   input: UploadInput,
@@ -65,19 +79,27 @@ export async function uploadImageData(
   });
 
   const upload: UploadRef = { imageId: image.id, nodeId: deps.nodeId, blobKey: key };
+  const label = `${input.formatsByDeclared.field} ${image.diskFormat}`;
+  const tag = pendingTag({ type: "upload", imageId: image.id });
   let stored: IngestResult;
+  let compression: Compression | null = null;
+  const reserve = (bytes: number) =>
+    catalog.transaction((tx) => reserveData(tx, limits, { ...reservation, bytes }));
   try {
     stored = await deps.ingest({
-      source: meteredSource(input.source, reservation.bytes, (bytes) =>
-        catalog.transaction((tx) => reserveData(tx, limits, { ...reservation, bytes })),
+      // Counted as stored (decompressed): the quota holds what the image will take.
+      source: meteredSource(
+        deps.decompress(input.source, label, (found) => (compression = found)),
+        reservation.bytes,
+        reserve,
       ),
       key,
-      tag: pendingTag({ type: "upload", imageId: image.id }),
+      tag,
       signal: input.signal,
       maxBytes: deps.maxImageBytes,
       allowedFormats,
       maxVirtualSize: deps.formats.maxVirtualSize,
-      sourceLabel: `${input.formatsByDeclared.field} ${image.diskFormat}`,
+      sourceLabel: label,
       sourceKind: input.mode === "file" ? "upload" : "stage",
     });
   } catch (err) {
@@ -85,8 +107,29 @@ export async function uploadImageData(
     throw err;
   }
 
+  // Data sent to activate the image is converted now, as its folder's policy says (staged data
+  // is converted when it is imported); the client's request waits for it.
+  let kept: KeptData = { data: stored, converted: false, properties: {} };
   try {
-    return await catalog.transaction(async (tx) => {
+    const policy =
+      input.mode === "file" ? await conversionPolicyOf(catalog, deps, image.folderId) : NO_CONVERSION;
+    kept = await keepData(deps, policy, stored, compression, {
+      key: newResourceId(),
+      tag,
+      signal: input.signal,
+      label,
+    });
+    if (kept.converted) await reserve(kept.data.size);
+  } catch (err) {
+    await requeueUpload(deps, upload);
+    await Promise.all([blobs.delete(key), kept.converted ? blobs.delete(kept.data.key) : null]);
+    throw err;
+  }
+  const data = kept.data;
+
+  let activated: Image;
+  try {
+    activated = await catalog.transaction(async (tx) => {
       const current = await tx.images.findById(image.id);
       if (!current || !isReceivingUpload(current) || !(await holdsUpload(tx, upload))) {
         throw imageNotFound({ uuid });
@@ -94,13 +137,22 @@ export async function uploadImageData(
       await tx.uploads.end(image.id);
       await tx.quotas.release(image.id); // settled: the image's own size counts from now on
       const to = input.mode === "file" ? "active" : "uploading";
-      return saveImage(tx, current, transition(current, to, dataFields(stored)), uuid);
+      const fields = {
+        ...dataFields(data),
+        ...(kept.converted ? { diskFormat: data.format } : {}),
+        ...(Object.keys(kept.properties).length > 0
+          ? { properties: { ...current.properties, ...kept.properties } }
+          : {}),
+      };
+      return saveImage(tx, current, transition(current, to, fields), uuid);
     });
   } catch (err) {
     // Deleted, or given up as abandoned, while the bytes streamed in: the blob belongs to nobody.
-    await blobs.delete(key);
+    await Promise.all([blobs.delete(key), kept.converted ? blobs.delete(data.key) : null]);
     throw err;
   }
+  if (kept.converted) await blobs.delete(key); // what arrived, now converted
+  return activated;
 }
 
 /** Whether `upload` is still the image's upload (not ended, nor given up as abandoned). */

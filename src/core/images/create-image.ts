@@ -1,6 +1,7 @@
 import { assertWithinLimits } from "../quotas/quota-guard.js";
 import { authorize } from "../access.js";
 import type { CoreDeps } from "../core-deps.js";
+import type { DiskFormat } from "../disk-format.js";
 import { failedPrecondition, isVitrineError } from "../errors.js";
 import { formatsForCreate } from "../format-policy.js";
 import { isActive, transition } from "../image-states.js";
@@ -28,6 +29,8 @@ export interface CreateImageInput extends Pick<
   operationDescription: string;
   /** A retried request with the same key gets the operation of the first one. */
   idempotencyKey: string | null;
+  /** An export (core/conversion/export-image.ts): the source image's data converted to this format. */
+  convertTo?: DiskFormat;
 }
 
 /**
@@ -107,6 +110,7 @@ export async function createImage(
           },
           formats: "detected",
           onFailure: "kill",
+          ...(input.convertTo ? { convertTo: input.convertTo } : {}),
         },
       });
     })

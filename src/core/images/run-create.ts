@@ -5,7 +5,7 @@ import type { CoreDeps } from "../core-deps.js";
 import { failedPrecondition, internal, notFound } from "../errors.js";
 import { assertMinDiskSizeCovers, dataSizeOf, defaultMinDiskSize } from "../image-sizes.js";
 import { isActive, isBeingDeleted, isQueued, transition } from "../image-states.js";
-import { type Image, NO_DATA, dataFields } from "../image.js";
+import { type Image, NO_DATA, type StoredData, dataFields } from "../image.js";
 import { releaseBlob } from "../image-data/release-blob.js";
 import { assertNotObsolete } from "../lifecycle/lifecycle.js";
 import { enforceRetentionFor } from "../lifecycle/retention.js";
@@ -13,12 +13,33 @@ import type { CreateImageTask, Operation, OperationError, OperationResponse } fr
 import type { OperationRunner, RunContext } from "../operations/operation-runner.js";
 import { pendingTag } from "../ports/blob-store.js";
 import type { CatalogStores, DataReservation } from "../ports/catalog.js";
-import type { IngestResult } from "../ports/ingest.js";
+import type { Compression, IngestResult } from "../ports/ingest.js";
+import type { DiskFormat } from "../disk-format.js";
+import { isConvertible } from "../conversion/conversion-policy.js";
+import {
+  type ArrivedData,
+  type ConversionStep,
+  type KeptData,
+  ORIGINAL_PROPERTIES,
+  conversionPolicyOf,
+  convertData,
+  keepData,
+} from "../conversion/convert-data.js";
 import { saveImage } from "./save-image.js";
 
 export type RunCreateDeps = Pick<
   CoreDeps,
-  "catalog" | "blobs" | "ingest" | "sources" | "formats" | "maxImageBytes" | "limits" | "nodeId"
+  | "catalog"
+  | "blobs"
+  | "ingest"
+  | "sources"
+  | "formats"
+  | "maxImageBytes"
+  | "limits"
+  | "nodeId"
+  | "decompress"
+  | "converter"
+  | "conversion"
 >;
 
 /**
@@ -46,19 +67,71 @@ export class RunCreateImage implements OperationRunner {
     if (isQueued(image)) await saveImage(catalog, image, transition(image, "importing"));
 
     const { source } = task;
+    const limits = await this.deps.limits.limitsFor(image.folderId);
     if (source.type === "image") {
-      const limits = await this.deps.limits.limitsFor(image.folderId);
+      if (task.convertTo) {
+        const exported = await this.exportFrom(ctx, source.imageId, task.convertTo);
+        await ctx.complete((tx) => finishExport(tx, limits, op, task, source.imageId, exported));
+        return;
+      }
       await ctx.complete((tx) => finishFromImage(tx, limits, op, task, source.imageId));
       return;
     }
     if (source.type === "staged") {
-      // The stage already streamed the bytes through the ingest pipeline; nothing to read again.
-      await ctx.complete((tx) => finish(tx, op, (current) => markers(current, task, "done")));
+      // The stage already streamed the bytes through the ingest pipeline; nothing to read again,
+      // unless the folder's policy converts them.
+      const staged = stagedData(image, source.blobKey);
+      const kept = staged ? await this.keep(ctx, image, staged, null) : null;
+      if (!kept?.converted) {
+        await ctx.complete((tx) => finish(tx, op, (current) => markers(current, task, "done")));
+        return;
+      }
+      ctx.log.info({ size: kept.data.size, format: kept.data.format }, "staged data converted");
+      await ctx.complete((tx) =>
+        finish(tx, op, (current) => fieldsFromData(tx, limits, current, task, staged!, kept)),
+      );
+      await releaseBlob(this.deps, source.blobKey);
       return;
     }
-    const result = await this.ingest(ctx, task, source, image);
-    ctx.log.info({ size: result.size, format: result.format }, "image data stored");
-    await ctx.complete((tx) => finish(tx, op, (current) => fieldsFromData(current, task, result)));
+    const { result, compression } = await this.ingest(ctx, task, source, image);
+    ctx.log.info({ size: result.size, format: result.format, compression }, "image data stored");
+    const kept = await this.keep(ctx, image, result, compression);
+    if (kept.converted)
+      ctx.log.info({ size: kept.data.size, format: kept.data.format }, "image data converted");
+    await ctx.complete((tx) =>
+      finish(tx, op, (current) => fieldsFromData(tx, limits, current, task, result, kept)),
+    );
+    if (kept.converted) await releaseBlob(this.deps, op.id);
+  }
+
+  /** The data as the image keeps it: converted when its folder's policy says so. */
+  private async keep(
+    ctx: RunContext,
+    image: Image,
+    arrived: ArrivedData,
+    compression: Compression | null,
+  ): Promise<KeptData> {
+    const policy = await conversionPolicyOf(this.deps.catalog, this.deps, image.folderId);
+    return keepData(this.deps, policy, arrived, compression, this.conversionStep(ctx));
+  }
+
+  /** An export: the source image's data converted, into a blob of this operation's. */
+  private async exportFrom(ctx: RunContext, sourceId: string, target: DiskFormat): Promise<IngestResult> {
+    const src = await this.deps.catalog.images.findById(sourceId);
+    const data = src ? exportable(src) : null;
+    if (!src || !data) throw failedPrecondition(`Image ${sourceId} is not ready to be used as a source`);
+    assertNotObsolete(src);
+    return convertData(this.deps, data, target, this.conversionStep(ctx));
+  }
+
+  private conversionStep(ctx: RunContext): ConversionStep {
+    return {
+      key: convertedKeyOf(ctx.op),
+      tag: tagOf(ctx.op),
+      signal: ctx.signal,
+      label: "image data",
+      report: (progress) => ctx.reportProgress(progress),
+    };
   }
 
   /**
@@ -89,6 +162,7 @@ export class RunCreateImage implements OperationRunner {
     await blobs.discardPending(tagOf(op));
     const { source } = taskOf(op);
     await releaseBlob(this.deps, source.type === "staged" ? source.blobKey : op.id);
+    await releaseBlob(this.deps, convertedKeyOf(op));
   }
 
   private async ingest(
@@ -96,9 +170,11 @@ export class RunCreateImage implements OperationRunner {
     task: CreateImageTask,
     source: Exclude<CreateImageTask["source"], { type: "image" | "staged" }>,
     image: Image,
-  ): Promise<IngestResult> {
+  ): Promise<{ result: IngestResult; compression: Compression | null }> {
     const { op, signal } = ctx;
     const data = await this.deps.sources.open(source, signal);
+    const sourceLabel = source.type === "uri" ? "uri" : `${source.type} ${source.id}`;
+    let compression: Compression | null = null;
     // The bytes the source announced are held before any is read (a source too big for what is
     // left fails here); one that announced none is counted as it streams.
     const { catalog } = this.deps;
@@ -120,18 +196,22 @@ export class RunCreateImage implements OperationRunner {
       throw err;
     }
     ctx.reportProgress({ bytesDone: 0, bytesTotal: data.length });
-    return this.deps.ingest({
-      source: meteredSource(data.stream, reservation.bytes, reserve),
-      onBytes: (bytesDone) => ctx.reportProgress({ bytesDone, bytesTotal: data.length }),
+    // Counted as stored (decompressed): the quota holds what the image will take.
+    const expanded = this.deps.decompress(data.stream, sourceLabel, (found) => (compression = found));
+    const result = await this.deps.ingest({
+      source: meteredSource(expanded, reservation.bytes, reserve),
+      // A compressed source's announced length is not the image's: no total then.
+      onBytes: (bytesDone) => ctx.reportProgress({ bytesDone, bytesTotal: compression ? null : data.length }),
       key: op.id,
       tag: tagOf(op),
       signal,
       maxBytes: this.deps.maxImageBytes,
       maxVirtualSize: this.deps.formats.maxVirtualSize,
       allowedFormats: task.allowedFormats,
-      sourceLabel: source.type === "uri" ? "uri" : `${source.type} ${source.id}`,
+      sourceLabel,
       sourceKind: source.type,
     });
+    return { result, compression };
   }
 }
 
@@ -143,6 +223,30 @@ function taskOf(op: Operation): CreateImageTask {
 
 /** The tag of the data this operation writes: its pending data is found (and dropped) by it. */
 const tagOf = (op: Operation): string => pendingTag({ type: "operation", operationId: op.id });
+
+/** The blob an operation's converted data is committed under (its ingested data is under its id). */
+const convertedKeyOf = (op: Operation): string => `${op.id}-converted`;
+
+/** Staged data as a conversion reads it (its format the declared one), or null when it cannot be. */
+function stagedData(image: Image, blobKey: string): ArrivedData | null {
+  const { diskFormat, size, virtualSize, checksumMd5, checksumSha512 } = image;
+  if (!diskFormat || !isConvertible(diskFormat) || size === null || !checksumMd5 || !checksumSha512)
+    return null;
+  return {
+    key: blobKey,
+    format: diskFormat,
+    size,
+    virtualSize: virtualSize ?? size,
+    md5: checksumMd5,
+    sha512: checksumSha512,
+  };
+}
+
+/** An active image's data as an export reads it, or null when it has none to convert. */
+function exportable(image: Image): ArrivedData | null {
+  if (!isActive(image) || !image.blobKey) return null;
+  return stagedData(image, image.blobKey);
+}
 
 /** Makes the image active with what `fields` derives from it as it is stored now. */
 async function finish(
@@ -164,17 +268,71 @@ async function finish(
  * disk format found, `bare` when no container was named, and a minimum disk size that covers the
  * data (the request's, or derived from the data when it named none).
  */
-function fieldsFromData(current: Image, task: CreateImageTask, result: IngestResult): Partial<Image> {
-  if (task.formats === "declared") return { ...dataFields(result), ...markers(current, task, "done") };
-  const dataSize = dataSizeOf(result);
+async function fieldsFromData(
+  tx: CatalogStores,
+  limits: QuotaLimits,
+  current: Image,
+  task: CreateImageTask,
+  arrived: StoredData,
+  kept: KeptData,
+): Promise<Partial<Image>> {
+  const { data } = kept;
+  // Converted data may be bigger than what arrived (raw from qcow2): the folder must have room.
+  if (kept.converted && data.size > arrived.size) {
+    await assertWithinLimits(tx, limits, current.folderId, { image_size_total: data.size - arrived.size });
+  }
+  const properties = { ...current.properties, ...task.properties?.done, ...kept.properties };
+  if (task.formats === "declared") {
+    return { ...dataFields(data), properties, ...(kept.converted ? { diskFormat: data.format } : {}) };
+  }
+  const dataSize = dataSizeOf(data);
   const minDiskSize = task.inherit.minDiskSize ? defaultMinDiskSize(dataSize) : current.minDiskSize;
   assertMinDiskSizeCovers(minDiskSize, dataSize);
   return {
-    ...dataFields(result),
-    diskFormat: result.format,
+    ...dataFields(data),
+    properties,
+    diskFormat: data.format,
     containerFormat: current.containerFormat ?? "bare",
     minDiskSize,
   };
+}
+
+/** An export: the converted copy of the source, with what the request left unset inherited from it. */
+async function finishExport(
+  tx: CatalogStores,
+  limits: QuotaLimits,
+  op: Operation,
+  task: CreateImageTask,
+  sourceId: string,
+  exported: IngestResult,
+): Promise<OperationResponse> {
+  return finish(tx, op, async (current) => {
+    const src = await tx.images.findById(sourceId);
+    if (!src || src.kind !== current.kind || !isActive(src)) throw notFound(`Image ${sourceId} not found`);
+    await tx.lifecycle.recordUse(src.id, Date.now());
+    await assertWithinLimits(tx, limits, current.folderId, { image_size_total: exported.size });
+    const dataSize = dataSizeOf(exported);
+    const minDiskSize = task.inherit.minDiskSize
+      ? Math.max(src.minDiskSize, defaultMinDiskSize(dataSize))
+      : current.minDiskSize;
+    assertMinDiskSizeCovers(minDiskSize, dataSize);
+    return {
+      ...dataFields(exported),
+      diskFormat: exported.format,
+      containerFormat: src.containerFormat ?? "bare",
+      osType: task.inherit.osType ? src.osType : current.osType,
+      productIds: task.inherit.productIds ? src.productIds : current.productIds,
+      minDiskSize,
+      properties: {
+        ...current.properties,
+        [ORIGINAL_PROPERTIES.format]: src.diskFormat ?? "",
+        [ORIGINAL_PROPERTIES.size]: String(src.size ?? 0),
+        [ORIGINAL_PROPERTIES.md5]: src.checksumMd5 ?? "",
+        [ORIGINAL_PROPERTIES.sha512]: src.checksumSha512 ?? "",
+        [ORIGINAL_PROPERTIES.exportedFrom]: src.id,
+      },
+    };
+  });
 }
 
 /**

@@ -19,6 +19,11 @@ export interface BlobReader {
    * `s3://bucket/key`): never credentials.
    */
   locationOf(key: string): string;
+  /**
+   * The local file of a committed blob, in stores that keep blobs as files (a conversion reads it
+   * in place instead of copying it to scratch space first); absent in the others.
+   */
+  localPath?(key: string): string;
 }
 
 /** Writes new blobs. */

@@ -1,4 +1,5 @@
 import type { QuotaResource, QuotaUsage } from "../quotas/quota.js";
+import type { ConversionPolicy } from "../conversion/conversion-policy.js";
 import type { RetentionRule } from "../lifecycle/lifecycle.js";
 import type { AccessBinding } from "../access-binding.js";
 import type { ImageListQuery, ImageSearch } from "../image-query.js";
@@ -271,6 +272,13 @@ export interface LifecycleStore {
   recordUse(imageId: string, now: number): Promise<void>;
 }
 
+/** Per-folder settings other than the lifecycle's (core/conversion). */
+export interface FolderSettingsStore {
+  /** The folder's own conversion policy, or null when it follows the installation's. */
+  conversion(folderId: string): Promise<ConversionPolicy | null>;
+  setConversion(folderId: string, policy: ConversionPolicy | null): Promise<void>;
+}
+
 /** Which namespaces a caller sees: admins all, others the public ones and their project's. */
 export interface NamespaceViewer {
   isAdmin: boolean;
@@ -336,6 +344,7 @@ export interface CatalogStores {
   metadefs: MetadefStore;
   quotas: QuotaStore;
   lifecycle: LifecycleStore;
+  folders: FolderSettingsStore;
 }
 
 /**

@@ -19,7 +19,7 @@ export interface IngestRequest {
   /** How the source is named in error messages ("uri", "disk d1", ...). */
   sourceLabel: string;
   /** Where the data comes from, for the metrics. */
-  sourceKind: "upload" | "stage" | "uri" | "disk" | "snapshot";
+  sourceKind: "upload" | "stage" | "uri" | "disk" | "snapshot" | "conversion";
   /** Told the running byte count as data flows (for an operation's progress). */
   onBytes?: (bytesRead: number) => void;
 }
@@ -54,3 +54,17 @@ export type ReadableSource = { type: "uri"; uri: string } | { type: "disk" | "sn
 export interface SourceOpener {
   open(source: ReadableSource, signal: AbortSignal): Promise<SourceData>;
 }
+
+/** The compressions a source may arrive in (found by signature, README "Conversion and export"). */
+export type Compression = "gzip" | "xz" | "zstd" | "bzip2";
+
+/**
+ * The bytes of a source as the image is: decompressed when they start with a compression's
+ * signature, unchanged otherwise; fails early on a decompression bomb. `onCompression` hears what
+ * was found before the first byte comes out.
+ */
+export type Decompress = (
+  source: Readable,
+  label: string,
+  onCompression: (compression: Compression | null) => void,
+) => Readable;

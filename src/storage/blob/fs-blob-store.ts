@@ -53,6 +53,11 @@ export class FsBlobStore implements MaintainedBlobStore {
     return pathToFileURL(this.pathFor(key)).href;
   }
 
+  /** The file holding a committed blob (a conversion reads it in place instead of copying it). */
+  localPath(key: string): string {
+    return this.pathFor(key);
+  }
+
   /** Keys are opaque strings; a hash spreads them over sub-directories and keeps paths safe. */
   private pathFor(key: string): string {
     return path.join(this.root, this.inventoryName(key));

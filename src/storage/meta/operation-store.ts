@@ -47,6 +47,7 @@ function toOperation(row: Row): Operation {
         : {
             bytesDone: Number(row.progress_bytes),
             bytesTotal: row.progress_total === null ? null : Number(row.progress_total),
+            ...(row.progress_stage ? { stage: row.progress_stage as OperationProgress["stage"] } : {}),
           },
     notBefore: row.not_before === null ? null : Number(row.not_before),
   };
@@ -81,6 +82,7 @@ export class SqlOperationStore implements OperationStore {
         request_id: op.requestId ?? null,
         progress_bytes: null,
         progress_total: null,
+        progress_stage: null,
         not_before: op.notBefore ?? null,
       })
       .execute()
@@ -244,7 +246,11 @@ export class SqlOperationStore implements OperationStore {
   async saveProgress(id: string, owner: string, progress: OperationProgress): Promise<void> {
     await this.db
       .updateTable("operations")
-      .set({ progress_bytes: progress.bytesDone, progress_total: progress.bytesTotal })
+      .set({
+        progress_bytes: progress.bytesDone,
+        progress_total: progress.bytesTotal,
+        progress_stage: progress.stage ?? null,
+      })
       .where("id", "=", id)
       .where("lease_owner", "=", owner)
       .where("done", "=", 0)

@@ -71,6 +71,7 @@ export interface OperationsTable {
   request_id: string | null;
   progress_bytes: number | null;
   progress_total: number | null;
+  progress_stage: string | null;
   /** A scheduled operation waits until then (epoch ms); null: as soon as a worker is free. */
   not_before: number | null;
 }
@@ -197,6 +198,10 @@ export interface FolderSettingsTable {
   folder_id: string;
   /** How long a deleted image stays in the recycle bin; null: the installation's setting. */
   bin_retention_seconds: number | null;
+  /** The folder's conversion target: null, the installation's policy; "none", no conversion. */
+  conversion_target: string | null;
+  /** The formats the folder keeps as they are, comma-separated (with its own target only). */
+  conversion_keep: string | null;
 }
 
 export interface RetentionRulesTable {

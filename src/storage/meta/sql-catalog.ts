@@ -7,6 +7,7 @@ import { SqlAccessBindingStore } from "./access-binding-store.js";
 import type { Db } from "./database.js";
 import { SqlImageReadModel } from "./image-read-model.js";
 import { SqlImageStore } from "./image-store.js";
+import { SqlFolderSettingsStore } from "./folder-settings-store.js";
 import { SqlLifecycleStore } from "./lifecycle-store.js";
 import { SqlMemberStore } from "./member-store.js";
 import { SqlMetadefStore } from "./metadef-store.js";
@@ -42,6 +43,7 @@ function storesOn(db: Db, engine: SqlEngine): CatalogStores {
     metadefs: reportingFullDisk(new SqlMetadefStore(db)),
     quotas: reportingFullDisk(new SqlQuotaStore(db, engine)),
     lifecycle: reportingFullDisk(new SqlLifecycleStore(db)),
+    folders: reportingFullDisk(new SqlFolderSettingsStore(db)),
   };
 }
 

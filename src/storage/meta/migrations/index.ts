@@ -11,6 +11,7 @@ import * as m009 from "./009-operation-progress.js";
 import * as m010 from "./010-operations-by-folder.js";
 import * as m011 from "./011-quotas.js";
 import * as m012 from "./012-lifecycle.js";
+import * as m013 from "./013-conversion.js";
 
 /** Numbered migrations, in code, run at start-up. Append; never edit a released one. */
 export const migrationProvider: MigrationProvider = {
@@ -28,6 +29,7 @@ export const migrationProvider: MigrationProvider = {
       "010-operations-by-folder": m010,
       "011-quotas": m011,
       "012-lifecycle": m012,
+      "013-conversion": m013,
     };
   },
 };
