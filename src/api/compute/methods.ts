@@ -1,3 +1,4 @@
+import { type ExportImageBody, toExportInput } from "./export.js";
 import type { Core } from "../../core/core.js";
 import { invalidArgument } from "../../core/errors.js";
 import type { ImageCondition } from "../../core/image-query.js";
@@ -82,6 +83,12 @@ export function computeImageMethods(core: Core, services: Record<ImageKind, Imag
       const { imageId, ...body } = req;
       const input = toDeprecationInput(body);
       return op((await core.lifecycle.deprecate(p, ref(imageId), input)).operation);
+    },
+
+    /** Vitrine's extension (README "Conversion and export"). */
+    Export: async (p: Principal, req: ExportImageBody & { imageId?: string }): Promise<Json> => {
+      const { imageId, ...body } = req;
+      return op(await core.conversion.export(p, ref(imageId), toExportInput(body)));
     },
 
     ListOperations: async (p: Principal, req: PageQuery & { imageId?: string }): Promise<Json> => {

@@ -9,6 +9,7 @@ import { Type } from "@sinclair/typebox";
 import { answers } from "../http/response-shapes.js";
 import { RESPONSES, message } from "../yandex/responses.js";
 import { DeprecateImageFields } from "./deprecation.js";
+import { ExportImageFields } from "./export.js";
 import { computeImageMethods } from "./methods.js";
 import { CreateImageBody, ImageRefParams, LatestByFamilyQuery, UpdateImageBody } from "./schemas.js";
 
@@ -19,7 +20,7 @@ import { CreateImageBody, ImageRefParams, LatestByFamilyQuery, UpdateImageBody }
 const SummaryQuery = Type.Object({ folderId: Type.Optional(Type.String()) });
 /** The custom methods on one image share a path and so a body schema: access bindings, deprecate. */
 const ImageMethodBody = Type.Object(
-  { ...AccessBindingsBody.properties, ...DeprecateImageFields },
+  { ...AccessBindingsBody.properties, ...DeprecateImageFields, ...ExportImageFields },
   { additionalProperties: false },
 );
 const ANSWERS = RESPONSES["yandex.cloud.compute.v1.ImageService"];
@@ -129,7 +130,13 @@ export const computeRoutes: FastifyPluginAsync<ImageRoutesOptions> = async (base
           deleteAt,
         });
       }
-      for (const field of Object.keys(DeprecateImageFields)) {
+      if (verb === "export") {
+        const { format, folderId, name, description, ...others } = body;
+        for (const field of Object.keys(others)) r.fail(field, "is not a field of this method");
+        r.check();
+        return methods.Export(req.principal, { imageId: id, format, folderId, name, description });
+      }
+      for (const field of [...Object.keys(DeprecateImageFields), ...Object.keys(ExportImageFields)]) {
         if (field in body) r.fail(field, "is not a field of this method");
       }
       if (body.resourceId !== undefined && body.resourceId !== id) {

@@ -8,13 +8,15 @@ const validateImage = ajv.compile({ type: "object", ...IMAGE_SCHEMA });
 
 const READ_ONLY = new Set<string>([...READ_ONLY_ATTRIBUTES, ...SYSTEM_EXTENSION_FIELDS]);
 
-/** Refuses attributes a client may not set: the service's own (403 read-only) and os_glance_* (403 reserved). */
+/** Refuses attributes a client may not set: the service's own (403 read-only), os_glance_* and vitrine_* (403 reserved). */
 export function assertWritable(attribute: string, { allowId }: { allowId: boolean }): void {
   assertPlainName(attribute);
   if (READ_ONLY.has(attribute) || (attribute === "id" && !allowId)) {
     throw permissionDenied(`Attribute '${attribute}' is read-only.`).because("READ_ONLY_ATTRIBUTE");
   }
-  if (attribute.startsWith("os_glance")) {
+  // vitrine_*: what the service recorded of the image (the original of converted data, README
+  // "Conversion and export"), kept as true as Glance keeps its os_glance_* properties.
+  if (attribute.startsWith("os_glance") || attribute.startsWith("vitrine_")) {
     throw permissionDenied(`Attribute '${attribute}' is reserved.`).because("RESERVED_ATTRIBUTE");
   }
 }

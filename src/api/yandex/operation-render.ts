@@ -56,7 +56,11 @@ export function renderOperation(
 
 /** int64 fields are strings in proto3 JSON; a total of 0 means the source announced no length. */
 function renderProgress(progress: OperationProgress): Record<string, string> {
-  return { bytesDone: String(progress.bytesDone), bytesTotal: String(progress.bytesTotal ?? 0) };
+  return {
+    bytesDone: String(progress.bytesDone),
+    bytesTotal: String(progress.bytesTotal ?? 0),
+    ...(progress.stage ? { stage: progress.stage } : {}),
+  };
 }
 
 function metadataOf(op: Operation, service: ImageService): Record<string, unknown> {

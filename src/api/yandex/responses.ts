@@ -108,7 +108,7 @@ export function operationOf(services: ImageMessages[]): TObject {
     metadata: anyOf(...metadata),
     error: Status,
     response: anyOf(...responses),
-    progress: message({ bytesDone: Int64, bytesTotal: Int64 }),
+    progress: message({ bytesDone: Int64, bytesTotal: Int64, stage: Type.Optional(Type.String()) }),
     scheduledFor: Timestamp,
   });
 }
@@ -180,6 +180,7 @@ export const RESPONSES = {
     SetAccessBindings: Operation,
     UpdateAccessBindings: Operation,
     Deprecate: Operation,
+    Export: Operation,
   },
   "yandex.cloud.baremetal.v1alpha.ImageService": {
     Get: BareMetalImage,
