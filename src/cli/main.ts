@@ -15,6 +15,7 @@ import { registerImageCommands } from "./client/image-commands.js";
 import { registerOperationCommands } from "./client/operation-commands.js";
 import { registerQuotaCommands } from "./client/quota-commands.js";
 import { registerLifecycleCommands } from "./client/lifecycle-commands.js";
+import { registerConversionCommands } from "./client/conversion-commands.js";
 import { loadConfig } from "../config.js";
 import { serve } from "../serve.js";
 
@@ -362,6 +363,7 @@ registerBareMetalCommands(program);
 registerOperationCommands(program);
 registerQuotaCommands(program);
 registerLifecycleCommands(program);
+registerConversionCommands(program);
 registerConfigCommands(program);
 
 function printDoctorReport(report: DoctorReport): void {

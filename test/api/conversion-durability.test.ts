@@ -21,13 +21,19 @@ function qemuImgsIn(dir: string): number[] {
     .filter((p) => /^\d+$/.test(p))
     .filter((p) => {
       try {
-        return fs.readlinkSync(`/proc/${p}/cwd`).startsWith(dir) && fs.readFileSync(`/proc/${p}/comm`, "utf8").trim() === "qemu-img";
+        return (
+          fs.readlinkSync(`/proc/${p}/cwd`).startsWith(dir) &&
+          fs.readFileSync(`/proc/${p}/comm`, "utf8").trim() === "qemu-img"
+        );
       } catch {
         return false;
       }
     })
     .map(Number);
 }
+
+/** The blob directory's pending data can be looked at (on S3, VITRINE_TEST_BACKEND=pg-s3, the store's own tests do). */
+const onDirectoryStore = (dataDir: string): boolean => fs.existsSync(path.join(dataDir, "blobs", ".pending"));
 
 /** Whether `pid` still runs (a zombie nobody reaped has stopped: init here may not reap). */
 function isRunning(pid: number): boolean {
@@ -93,7 +99,7 @@ describe("conversion durability", () => {
       const img = (await second.request("GET", `/v2/images/${done.response.id}`)).body;
       assert.equal(img.disk_format, "vmdk");
       assert.deepEqual(fs.readdirSync(scratch), [], "no scratch space left");
-      assert.deepEqual(pendingBlobFiles(dataDir), [], "no partial data left");
+      if (onDirectoryStore(dataDir)) assert.deepEqual(pendingBlobFiles(dataDir), [], "no partial data left");
       const out = path.join(work, "out.vmdk");
       const file = await fetch(`${second.url}/v2/images/${img.id}/file`, {
         headers: { authorization: `Bearer ${second.token}` },
@@ -119,8 +125,12 @@ describe("conversion durability", () => {
       assert.equal(cancel.status, 200, cancel.text);
       assert.equal(cancel.body.error.code, 1);
       await eventually(async () => qemuImgsIn(scratch).length === 0, 5_000, "qemu-img to stop");
-      await eventually(async () => fs.readdirSync(scratch).length === 0, 5_000, "the scratch space to be freed");
-      assert.deepEqual(pendingBlobFiles(dataDir), []);
+      await eventually(
+        async () => fs.readdirSync(scratch).length === 0,
+        5_000,
+        "the scratch space to be freed",
+      );
+      if (onDirectoryStore(dataDir)) assert.deepEqual(pendingBlobFiles(dataDir), []);
       const img = await server.request("GET", `/compute/v1/images/${res.body.metadata.imageId}`);
       assert.equal(img.status, 404);
     } finally {

@@ -72,7 +72,11 @@ describe("conversion over HTTP", () => {
   });
 
   it("Compute: an image created from a URI is READY in the folder's target, its original in OpenStack's properties", async () => {
-    const res = await env.call(dev, "POST", "/compute/v1/images", { folderId: "lab", uri, name: "converted" });
+    const res = await env.call(dev, "POST", "/compute/v1/images", {
+      folderId: "lab",
+      uri,
+      name: "converted",
+    });
     assert.equal(res.statusCode, 200, res.body);
     const op = await done(res.json());
     assert.equal(op.error, undefined, JSON.stringify(op.error));
@@ -90,7 +94,11 @@ describe("conversion over HTTP", () => {
   it("OpenStack: a gzip-compressed upload and a web-download end in the target disk_format", async () => {
     const gz = path.join(work, "upload.gz");
     fs.writeFileSync(gz, execFileSync("gzip", ["-c", source.path]));
-    const made = await env.call(dev, "POST", "/v2/images", { name: "up", disk_format: "qcow2", container_format: "bare" });
+    const made = await env.call(dev, "POST", "/v2/images", {
+      name: "up",
+      disk_format: "qcow2",
+      container_format: "bare",
+    });
     assert.equal(made.statusCode, 201, made.body);
     const uuid = made.json().id as string;
     const put = await env.call(dev, "PUT", `/v2/images/${uuid}/file`, fs.readFileSync(gz), {
@@ -114,11 +122,18 @@ describe("conversion over HTTP", () => {
       assert.match(patched.body, /is reserved/);
     }
 
-    const other = await env.call(dev, "POST", "/v2/images", { name: "wd", disk_format: "qcow2", container_format: "bare" });
+    const other = await env.call(dev, "POST", "/v2/images", {
+      name: "wd",
+      disk_format: "qcow2",
+      container_format: "bare",
+    });
     const id = other.json().id as string;
-    const imp = await env.call(dev, "POST", `/v2/images/${id}/import`, { method: { name: "web-download", uri } });
+    const imp = await env.call(dev, "POST", `/v2/images/${id}/import`, {
+      method: { name: "web-download", uri },
+    });
     assert.equal(imp.statusCode, 202, imp.body);
-    for (let i = 0; i < 500 && (await glance(id)).status !== "active"; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 500 && (await glance(id)).status !== "active"; i++)
+      await new Promise((r) => setTimeout(r, 20));
     const imported = await glance(id);
     assert.equal(imported.status, "active");
     assert.equal(imported.disk_format, "raw");
@@ -160,11 +175,18 @@ describe("conversion over HTTP", () => {
       assert.equal(r.json().code, 3);
       assert.match(r.json().message, message);
     }
-    const missing = await env.call(dev, "POST", `/compute/v1/images/fd8aaaaaaaaaaaaaaaaa:export`, { format: "raw" });
-    assert.equal(missing.statusCode, 404);
-    const elsewhere = await env.call(await env.token("eve", "other"), "POST", `/compute/v1/images/${original.id}:export`, {
+    const missing = await env.call(dev, "POST", `/compute/v1/images/fd8aaaaaaaaaaaaaaaaa:export`, {
       format: "raw",
     });
+    assert.equal(missing.statusCode, 404);
+    const elsewhere = await env.call(
+      await env.token("eve", "other"),
+      "POST",
+      `/compute/v1/images/${original.id}:export`,
+      {
+        format: "raw",
+      },
+    );
     assert.equal(elsewhere.statusCode, 404);
   });
 });

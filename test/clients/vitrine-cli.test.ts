@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
@@ -605,6 +605,64 @@ describe("real client: the vitrine CLI", async () => {
     assert.match(rule.stdout, /│ life +│ 1 +│ obsolete +│ 0s +│/);
     assert.equal((await run(["retention", "set", "life", "--keep", "none", ...inFolder])).status, 2);
     assert.equal((await run(["retention", "delete", "life", ...inFolder])).status, 0);
+  });
+
+  test("conversion: a folder's policy, a create that ends converted, an export as an image and as a file", async () => {
+    const source = image("qcow2", 8);
+    const uri = files.serve("conv.qcow2", source.path);
+    const inFolder = ["--folder-id", "cli-conv"];
+    const set = await run([
+      "conversion",
+      "set",
+      "--target",
+      "raw",
+      "--keep",
+      "iso",
+      ...inFolder,
+      "--format",
+      "table",
+    ]);
+    assert.equal(set.status, 0, set.stderr);
+    assert.match(set.stdout, /│ conversion +│ raw \(keeping iso\) +│/);
+    assert.match(set.stdout, /│ installationConversion +│ none +│/);
+    const converted = await ok(["image", "create", "--source-uri", uri, "--name", "conv-raw", ...inFolder]);
+    assert.equal(converted.status, "READY");
+    await ok(["conversion", "set", "--default", ...inFolder]);
+    assert.equal((await ok(["conversion", "get", ...inFolder])).conversion.target, "none");
+    assert.equal((await run(["conversion", "set", "--target", "iso", ...inFolder])).status, 1);
+    assert.equal((await run(["conversion", "set", ...inFolder])).status, 2);
+
+    const original = await ok(["image", "create", "--source-uri", uri, "--name", "conv-q", ...inFolder]);
+    const copy = await ok([
+      "image",
+      "export",
+      "conv-q",
+      "--to",
+      "vhdx",
+      "--new-name",
+      "conv-vhdx",
+      ...inFolder,
+    ]);
+    assert.equal(copy.name, "conv-vhdx");
+    assert.equal(copy.status, "READY");
+    const file = path.join(home, "conv.vmdk");
+    const exported = await run([
+      "image",
+      "export",
+      original.id,
+      "--to",
+      "vmdk",
+      "--output",
+      file,
+      ...inFolder,
+    ]);
+    assert.equal(exported.status, 0, exported.stderr);
+    assert.match(exported.stderr, /written to .*conv\.vmdk/);
+    execFileSync("qemu-img", ["compare", "-q", "-f", "qcow2", "-F", "vmdk", source.path, file]);
+    const names = ((await ok(["image", "list", ...inFolder])) as unknown as Json[]).map((i) => i.name).sort();
+    assert.deepEqual(names, ["conv-q", "conv-raw", "conv-vhdx"], "the copy made for --output is gone");
+    const bad = await run(["image", "export", "conv-q", "--to", "iso", ...inFolder]);
+    assert.equal(bad.status, 2, bad.stderr);
   });
 
   test("BareMetal images: create from a URL, list, update, get, delete", async () => {

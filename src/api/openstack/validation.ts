@@ -1,5 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { invalidArgument, permissionDenied } from "../../core/errors.js";
+import { ORIGINAL_PROPERTIES } from "../../core/conversion/convert-data.js";
 import { SYSTEM_EXTENSION_FIELDS } from "./extension-fields.js";
 import { IMAGE_SCHEMA, type ImageDocument, READ_ONLY_ATTRIBUTES } from "./schemas.js";
 
@@ -7,16 +8,17 @@ const ajv = new Ajv({ strict: false, allErrors: false });
 const validateImage = ajv.compile({ type: "object", ...IMAGE_SCHEMA });
 
 const READ_ONLY = new Set<string>([...READ_ONLY_ATTRIBUTES, ...SYSTEM_EXTENSION_FIELDS]);
+const RECORDED = new Set<string>(Object.values(ORIGINAL_PROPERTIES));
 
-/** Refuses attributes a client may not set: the service's own (403 read-only), os_glance_* and vitrine_* (403 reserved). */
+/** Refuses attributes a client may not set: the service's own (403 read-only), os_glance_* and the recorded original of converted data (403 reserved). */
 export function assertWritable(attribute: string, { allowId }: { allowId: boolean }): void {
   assertPlainName(attribute);
   if (READ_ONLY.has(attribute) || (attribute === "id" && !allowId)) {
     throw permissionDenied(`Attribute '${attribute}' is read-only.`).because("READ_ONLY_ATTRIBUTE");
   }
-  // vitrine_*: what the service recorded of the image (the original of converted data, README
-  // "Conversion and export"), kept as true as Glance keeps its os_glance_* properties.
-  if (attribute.startsWith("os_glance") || attribute.startsWith("vitrine_")) {
+  // What the service recorded of converted data's original (README "Conversion and export") is
+  // kept as true as Glance keeps its os_glance_* properties.
+  if (attribute.startsWith("os_glance") || RECORDED.has(attribute)) {
     throw permissionDenied(`Attribute '${attribute}' is reserved.`).because("RESERVED_ATTRIBUTE");
   }
 }

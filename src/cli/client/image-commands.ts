@@ -518,7 +518,7 @@ function formatOfFile(file: string, size: number): string {
 }
 
 /** Streams the image's bytes to a file or stdout, checking the MD5 the service sent. */
-async function download(s: Session, id: string, output: string | undefined): Promise<void> {
+export async function download(s: Session, id: string, output: string | undefined): Promise<void> {
   const target = output ?? (process.stdout.isTTY ? null : "-");
   if (target === null)
     throw new UsageError("stdout is a terminal: name a file with --output (or - to insist)");

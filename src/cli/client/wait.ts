@@ -11,7 +11,7 @@ interface OperationJson extends Json {
   error?: { message?: string };
   response?: Json;
   /** Vitrine's extension: an import's bytes read so far, of the total when known ("0": unknown). */
-  progress?: { bytesDone?: string; bytesTotal?: string };
+  progress?: { bytesDone?: string; bytesTotal?: string; stage?: string };
 }
 
 /**
@@ -26,6 +26,7 @@ export async function waitForOperation(
 ): Promise<OperationJson> {
   let op = started as OperationJson;
   let bar: ByteProgress | null = null;
+  let stage: string | undefined;
   let interrupted = false;
   let asking = false;
   const onInterrupt = () => {
@@ -62,7 +63,13 @@ export async function waitForOperation(
         const total = Number(op.progress.bytesTotal ?? 0) || null;
         // A finished import read everything: the bar ends full, whatever the last poll saw.
         const done = op.done && !op.error && total ? total : Number(op.progress.bytesDone ?? 0);
-        bar ??= byteProgress(label, total);
+        // A conversion is a stage of its own (README "Conversion and export"): a bar of its own.
+        if (op.progress.stage !== stage) {
+          bar?.stop();
+          bar = null;
+          stage = op.progress.stage;
+        }
+        bar ??= byteProgress(stage ?? label, total);
         bar.update(done, total);
       }
     }
