@@ -291,6 +291,25 @@ describe("authorisation matrix", () => {
           })
         ).status,
     },
+    // Conversion (README "Conversion and export"): Compute's :export, a folder's policy.
+    {
+      // A method of the image: who cannot see it is told it is not there, as for :deprecate.
+      name: "compute export",
+      expect: "401 401 401 403 200 200 403 404 403",
+      call: async (c) =>
+        (await yc(c, "POST", `/compute/v1/images/${target.id}:export`, { format: "qcow2", folderId: A })).status,
+    },
+    {
+      name: "a folder's conversion, read",
+      expect: "401 401 401 200 200 200 200 403 403",
+      call: async (c) => (await yc(c, "GET", `/vitrine/v1/folders/${A}/conversion`)).status,
+    },
+    {
+      name: "a folder's conversion, set (the service admin's)",
+      expect: "401 401 401 403 403 403 403 403 403",
+      call: async (c) =>
+        (await yc(c, "PATCH", `/vitrine/v1/folders/${A}/conversion`, { conversion: { target: "raw" } })).status,
+    },
     {
       name: "compute setAccessBindings",
       expect: "401 401 401 403 403 200 403 404 403",
@@ -549,6 +568,11 @@ describe("authorisation matrix", () => {
       "compute deprecate",
       computeRpc("Deprecate", "DeprecateImageRequest", OPERATION),
       async () => ({ imageId: (await fresh()).id, state: "DEPRECATED" }),
+    ],
+    [
+      "compute export",
+      computeRpc("Export", "ExportImageRequest", OPERATION),
+      async () => ({ imageId: target.id, format: "qcow2", folderId: A }),
     ],
     [
       "compute delete",

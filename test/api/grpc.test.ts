@@ -124,6 +124,19 @@ describe("gRPC transport: wire details, errors and bad input", () => {
     assert.equal((await computeCall("Get", { imageId })).response!.deprecated, undefined);
   });
 
+  test('Vitrine\'s Export (README "Conversion and export"): a converted copy, as over REST; a bad format is INVALID_ARGUMENT', async () => {
+    const reply = await computeCall("Export", { imageId, format: "vhd", name: "wire-vhd", folderId: "wire-copies" }, `${OP}.Operation`);
+    assert.equal(reply.code, CODE.OK, reply.message);
+    const done = await waitOperation(server, String(reply.response!.id), 60_000);
+    assert.equal(done.error, undefined, JSON.stringify(done.error));
+    assert.equal(done.response.name, "wire-vhd");
+    const copy = (await server.request("GET", `/v2/images/${done.response.id}`)).body;
+    assert.equal(copy.disk_format, "vhd");
+    const bad = await computeCall("Export", { imageId, format: "iso" }, `${OP}.Operation`);
+    assert.equal(bad.code, CODE.INVALID_ARGUMENT, bad.message);
+    assert.match(bad.message, /format/);
+  });
+
   test("errors: the code, google.rpc.Status with BadRequest and RequestInfo, and the ids in the initial metadata", async () => {
     const reply = await computeCall(
       "Create",
