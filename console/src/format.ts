@@ -40,3 +40,10 @@ export function progressText(done: number, total: number | null, seconds: number
   if (total && speed > 0) parts.push(`${duration((total - done) / speed)} left`);
   return parts.join(" · ");
 }
+
+/** What the service is doing, by the operation's progress stage. */
+export const STAGES: Record<string, string> = {
+  "": "Importing…",
+  converting: "Converting…",
+  verifying: "Checking the converted image…",
+};

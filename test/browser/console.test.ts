@@ -658,6 +658,44 @@ describe("the web console in Chromium", () => {
     await server.request("PATCH", `/vitrine/v1/folders/${folder}/recycleBin`, { retention: null });
   });
 
+  test("export from the image's page: the converted copy opens, saying where it came from", async () => {
+    const uri = files.serve("console-export.qcow2", image("qcow2", 8).path);
+    const started = await server.request("POST", "/compute/v1/images", {
+      folderId: folder,
+      name: "exp-src",
+      uri,
+    });
+    await until(
+      async () => (await server.request("GET", `/operations/${started.body.id}`)).body.done === true,
+    );
+    const id = (await server.request("GET", `/operations/${started.body.id}`)).body.response.id as string;
+    await open(`#/images/${id}`);
+    const form = page.getByRole("form", { name: "Export" });
+    await form.waitFor();
+    assert.deepEqual(await form.getByLabel("Format").locator("option").allTextContents(), [
+      "vmdk",
+      "vhd",
+      "vhdx",
+      "raw",
+    ]);
+    await form.getByLabel("Format").selectOption("vhdx");
+    await form.getByLabel("Name of the copy").fill("exp-vhdx");
+    await form.getByRole("button", { name: "Export" }).click();
+    await page.getByRole("heading", { name: "exp-vhdx" }).waitFor();
+    await page.getByText(/^qcow2, .*MD5 [0-9a-f]{32}$/).waitFor();
+    await page.getByRole("link", { name: id }).waitFor();
+    await page.getByText("vhdx in bare").waitFor();
+    await shot("exported");
+    const copies = await server.request(
+      "GET",
+      `/compute/v1/images?folderId=${folder}&filter=${encodeURIComponent('name="exp-vhdx"')}`,
+    );
+    for (const img of [...copies.body.images, { id }]) {
+      const del = await server.request("DELETE", `/compute/v1/images/${img.id}`);
+      await until(async () => (await server.request("GET", `/operations/${del.body.id}`)).body.done === true);
+    }
+  });
+
   test("at 420 px: no sideways scrolling on the image page; each view has its title and focused heading", async () => {
     const uuid = (await server.request("GET", "/v2/images?name=uploaded-in-browser")).body.images[0].id;
     await page.setViewportSize({ width: 420, height: 900 });

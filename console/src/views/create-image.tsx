@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, type Json, call, followOperation, query, uploadFile } from "../api.js";
 import { fileFormat } from "../file-format.js";
-import { progressText } from "../format.js";
+import { STAGES, progressText } from "../format.js";
 import { ErrorNote, Progress } from "./parts.js";
 
 const FORMATS = ["qcow2", "raw", "vmdk", "vhd", "vhdx", "vdi", "iso"];
@@ -273,9 +273,15 @@ async function importImage(
     cancelled = true;
     void call("POST", `/operations/${op.id}:cancel`).catch(() => undefined);
   });
+  let stage: string | undefined;
   const finished = await followOperation(String(op.id), (current) => {
-    const p = current.progress as { bytesDone?: string; bytesTotal?: string } | undefined;
+    const p = current.progress as { bytesDone?: string; bytesTotal?: string; stage?: string } | undefined;
     if (!p || current.done) return;
+    if (p.stage !== stage) {
+      // The folder converts what arrives (README "Conversion and export"): a stage of its own.
+      stage = p.stage;
+      report.status(STAGES[stage ?? ""] ?? "Importing…");
+    }
     const doneBytes = Number(p.bytesDone ?? 0);
     const total = Number(p.bytesTotal ?? 0) || null;
     report.progress(shown(doneBytes, total, startedAt));

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { type Json, call, downloadFile, followOperation } from "../api.js";
-import { bytes, when } from "../format.js";
+import { STAGES, bytes, when } from "../format.js";
 import { kindOf } from "./image-list.js";
 import type { ComponentChildren } from "preact";
 import { Copyable, DeprecationBadge, ErrorNote } from "./parts.js";
@@ -42,7 +42,18 @@ const SHOWN = new Set([
   "deprecation_delete_at",
   "last_used_at",
   "use_count",
+  // "Converted from" (README "Conversion and export").
+  "vitrine_original_disk_format",
+  "vitrine_original_size",
+  "vitrine_original_checksum",
+  "vitrine_original_os_hash_value",
+  "vitrine_source_compression",
+  "vitrine_exported_from",
 ]);
+
+/** The formats an image can be exported to, and the disk formats that can be exported. */
+const EXPORT_FORMATS = ["qcow2", "vmdk", "vhd", "vhdx", "raw"];
+const EXPORTABLE = new Set([...EXPORT_FORMATS, "vdi"]);
 
 /** Statuses from which an image can never be used again: no edit or share forms for them. */
 const DEAD = new Set(["killed", "deleted", "pending_delete"]);
@@ -150,6 +161,16 @@ export function ImageDetail({ id }: { id: string }) {
           <Row name="MD5">{image.checksum ? <Copyable value={image.checksum} label="MD5" /> : ""}</Row>
           <Row name="SHA-512">
             {image.os_hash_value ? <Copyable value={image.os_hash_value} label="SHA-512" /> : ""}
+          </Row>
+          <Row name="Converted from">{convertedFrom(image)}</Row>
+          <Row name="Exported from">
+            {image.vitrine_exported_from ? (
+              <a href={`#/images/${encodeURIComponent(String(image.vitrine_exported_from))}`}>
+                {String(image.vitrine_exported_from)}
+              </a>
+            ) : (
+              ""
+            )}
           </Row>
         </Group>
         <Group title="OS and hardware">
@@ -297,6 +318,16 @@ export function StatusBadge({ status }: { status: string }) {
 }
 
 /** What a deprecated image means for its user, and the image to use instead (a link). */
+/** What converted data was before (README "Conversion and export"), in words; "" when it was not converted. */
+function convertedFrom(image: Json): string {
+  const compression = image.vitrine_source_compression
+    ? `${String(image.vitrine_source_compression)}-compressed`
+    : "";
+  if (!image.vitrine_original_disk_format) return compression ? `${compression} upload` : "";
+  const what = [compression, String(image.vitrine_original_disk_format)].filter(Boolean).join(" ");
+  return `${what}, ${bytes(image.vitrine_original_size)}, MD5 ${String(image.vitrine_original_checksum)}`;
+}
+
 function DeprecationNote({ image }: { image: Json }) {
   const state = String(image.deprecation_state ?? "ACTIVE");
   if (state === "ACTIVE") return null;
@@ -379,6 +410,7 @@ function Actions({
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
   const [failed, setFailed] = useState<{ where: string; error: unknown } | null>(null);
+  const [exporting, setExporting] = useState<string | null>(null);
   const id = encodeURIComponent(image.id);
   const act = async (where: string, work: () => Promise<unknown>) => {
     setBusy(true);
@@ -498,6 +530,58 @@ function Actions({
           {refusal("deprecate")}
           <button type="submit" disabled={busy}>
             Save
+          </button>
+        </form>
+      )}
+      {compute && image.status === "active" && EXPORTABLE.has(String(image.disk_format)) && (
+        <form
+          aria-label="Export"
+          onSubmit={(e) => {
+            e.preventDefault();
+            const f = form(e);
+            const exportCopy = async () => {
+              const op = await call("POST", `/compute/v1/images/${id}:export`, {
+                format: String(f.get("format")),
+                name: String(f.get("exportName")).trim() || undefined,
+              });
+              const done = await followOperation(String(op.id), (current) => {
+                const p = current.progress as
+                  { bytesDone?: string; bytesTotal?: string; stage?: string } | undefined;
+                const total = Number(p?.bytesTotal ?? 0);
+                const pct = p && total ? ` ${Math.floor((100 * Number(p.bytesDone ?? 0)) / total)} %` : "";
+                setExporting(current.done ? null : `${STAGES[p?.stage ?? ""] ?? "Exporting…"}${pct}`);
+              });
+              if (done.error) throw new Error(String(done.error.message));
+              location.hash = `#/images/${encodeURIComponent(String(done.response.id))}`;
+            };
+            void act("export", async () => {
+              try {
+                await exportCopy();
+              } finally {
+                setExporting(null);
+              }
+            });
+          }}
+        >
+          <h2>Export</h2>
+          <p class="hint">
+            A copy in another format, as a new image (qemu-img converts it; VMDK is streamOptimized).
+          </p>
+          <label>
+            Format{" "}
+            <select name="format">
+              {EXPORT_FORMATS.filter((fmt) => fmt !== image.disk_format).map((fmt) => (
+                <option value={fmt}>{fmt}</option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Name of the copy <input name="exportName" placeholder="optional" />
+          </label>
+          {exporting && <p role="status">{exporting}</p>}
+          {refusal("export")}
+          <button type="submit" disabled={busy}>
+            Export
           </button>
         </form>
       )}
