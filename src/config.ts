@@ -306,7 +306,7 @@ export function loadConfig(flags: ConfigFlags, env: Env = process.env): Config {
       scratchDir: path.resolve(get("VITRINE_CONVERSION_SCRATCH_DIR") ?? path.join(dataDir, "scratch")),
       scratchLimitBytes: int(get("VITRINE_CONVERSION_SCRATCH_LIMIT"), 0, "VITRINE_CONVERSION_SCRATCH_LIMIT"),
       cpuSeconds: int(get("VITRINE_CONVERSION_CPU_SECONDS"), 3600, "VITRINE_CONVERSION_CPU_SECONDS"),
-      memoryBytes: int(get("VITRINE_CONVERSION_MEMORY"), 1024 ** 3, "VITRINE_CONVERSION_MEMORY"),
+      memoryBytes: int(get("VITRINE_CONVERSION_MEMORY"), 2 * 1024 ** 3, "VITRINE_CONVERSION_MEMORY"),
     },
     decompression: {
       maxRatio: int(get("VITRINE_DECOMPRESSION_MAX_RATIO"), 1024, "VITRINE_DECOMPRESSION_MAX_RATIO"),

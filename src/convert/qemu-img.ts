@@ -24,7 +24,14 @@ export function runQemuImg(
       reject(signal.reason);
       return;
     }
-    const child = spawn("prlimit", prlimit, { cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"] });
+    // glibc reserves up to 64 MiB of address space per thread arena (8 per core): with qemu-img's
+    // I/O threads that alone can pass the limit, failing thread creation at random. Two arenas
+    // keep the address space what qemu-img uses, not what malloc might.
+    const child = spawn("prlimit", prlimit, {
+      cwd: opts.cwd,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, MALLOC_ARENA_MAX: "2" },
+    });
     const abort = (): void => void child.kill("SIGKILL");
     signal.addEventListener("abort", abort, { once: true });
     let stderr = "";

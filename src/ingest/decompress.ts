@@ -98,9 +98,12 @@ function expand(
   });
   const guard = new BombGuard(limits, label, codec, () => inBytes);
   const decoder = decoderFor(codec, limits);
-  pipeline(compressed, counted, decoder.input).catch((err: unknown) => guard.destroy(asError(err)));
-  pipeline(decoder.output, guard).catch((err: unknown) => guard.destroy(asError(err)));
-  decoder.done.catch((err: unknown) => guard.destroy(asError(err)));
+  const fail = (err: unknown) => guard.destroy(asError(err, codec));
+  pipeline(compressed, counted, decoder.input).catch(fail);
+  // Piped, not pipelined: a decoder's failure reaches the reader as `fail` words it.
+  decoder.output.once("error", fail);
+  decoder.output.pipe(guard);
+  decoder.done.catch(fail);
   guard.once("close", () => {
     compressed.destroy();
     decoder.kill();
@@ -215,6 +218,14 @@ function decoderFor(codec: Compression, limits: DecompressionLimits): Decoder {
   return { input: child.stdin, output, done, kill: () => child.kill("SIGKILL") };
 }
 
-function asError(err: unknown): Error {
+/** zlib's own failures (Z_DATA_ERROR, Z_BUF_ERROR: a corrupt or cut stream) said as the CLI decoders' are. */
+function asError(err: unknown, codec: Compression): Error {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (typeof code === "string" && code.startsWith("Z_")) {
+    return new VitrineError(
+      "INVALID_ARGUMENT",
+      `the ${codec}-compressed data cannot be decompressed: ${(err as Error).message}`,
+    ).because("DECOMPRESSION_FAILED", { codec });
+  }
   return err instanceof Error ? err : new Error(String(err));
 }

@@ -297,7 +297,8 @@ describe("authorisation matrix", () => {
       name: "compute export",
       expect: "401 401 401 403 200 200 403 404 403",
       call: async (c) =>
-        (await yc(c, "POST", `/compute/v1/images/${target.id}:export`, { format: "qcow2", folderId: A })).status,
+        (await yc(c, "POST", `/compute/v1/images/${target.id}:export`, { format: "qcow2", folderId: A }))
+          .status,
     },
     {
       name: "a folder's conversion, read",
@@ -308,7 +309,8 @@ describe("authorisation matrix", () => {
       name: "a folder's conversion, set (the service admin's)",
       expect: "401 401 401 403 403 403 403 403 403",
       call: async (c) =>
-        (await yc(c, "PATCH", `/vitrine/v1/folders/${A}/conversion`, { conversion: { target: "raw" } })).status,
+        (await yc(c, "PATCH", `/vitrine/v1/folders/${A}/conversion`, { conversion: { target: "raw" } }))
+          .status,
     },
     {
       name: "compute setAccessBindings",

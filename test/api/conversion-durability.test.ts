@@ -4,6 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type FileServer, startFileServer } from "../helpers/file-server.js";
+import { putData } from "../helpers/openstack.js";
 import { eventually, pendingBlobFiles, startServer, tempDir, waitOperation } from "../helpers/server.js";
 
 /**
@@ -108,6 +109,37 @@ describe("conversion durability", () => {
       execFileSync("qemu-img", ["compare", "-q", "-f", "qcow2", "-F", "vmdk", source, out]);
     } finally {
       await second.stop();
+    }
+  });
+
+  test("an upload whose conversion outlasts the idle timeout and the rate guard's window still answers 204", async () => {
+    // Conversion to VMDK takes seconds here; the connection may be silent 2 s, an upload must
+    // average 1 MB/s over 1 s: both judge the client while it sends, not the service after.
+    const server = await startServer({
+      env: {
+        VITRINE_CONVERT_TO: "vmdk",
+        VITRINE_IDLE_TIMEOUT_SECONDS: "2",
+        VITRINE_UPLOAD_MIN_RATE: "1000000",
+        VITRINE_UPLOAD_RATE_GRACE_SECONDS: "1",
+      },
+    });
+    try {
+      const made = await server.request("POST", "/v2/images", {
+        name: "slow-conversion",
+        disk_format: "qcow2",
+        container_format: "bare",
+      });
+      assert.equal(made.status, 201, made.text);
+      const started = Date.now();
+      const put = await putData(server, made.body.id, source);
+      assert.equal(put.status, 204, put.text);
+      assert.ok(Date.now() - started > 2500, "the conversion took longer than the idle timeout");
+      const img = (await server.request("GET", `/v2/images/${made.body.id}`)).body;
+      assert.equal(img.status, "active");
+      assert.equal(img.disk_format, "vmdk");
+      assert.equal(img.vitrine_original_disk_format, "qcow2");
+    } finally {
+      await server.stop();
     }
   });
 

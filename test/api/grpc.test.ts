@@ -125,7 +125,11 @@ describe("gRPC transport: wire details, errors and bad input", () => {
   });
 
   test('Vitrine\'s Export (README "Conversion and export"): a converted copy, as over REST; a bad format is INVALID_ARGUMENT', async () => {
-    const reply = await computeCall("Export", { imageId, format: "vhd", name: "wire-vhd", folderId: "wire-copies" }, `${OP}.Operation`);
+    const reply = await computeCall(
+      "Export",
+      { imageId, format: "vhd", name: "wire-vhd", folderId: "wire-copies" },
+      `${OP}.Operation`,
+    );
     assert.equal(reply.code, CODE.OK, reply.message);
     const done = await waitOperation(server, String(reply.response!.id), 60_000);
     assert.equal(done.error, undefined, JSON.stringify(done.error));

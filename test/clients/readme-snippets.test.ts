@@ -80,6 +80,7 @@ describe("the README's snippets run as written", () => {
     "Identity and access: subjects, tokens, roles, bindings, Keystone",
     "Quotas",
     "Lifecycle",
+    "Conversion and export",
   ];
 
   test("the walk-throughs, the client snippets and the admin commands", async () => {

@@ -820,6 +820,30 @@ for (const backend of CATALOGS) {
         assert.equal(early?.id, op.id);
       });
 
+      it("keeps a folder's conversion policy beside its bin retention, each set without touching the other", async () => {
+        assert.equal(await catalog.folders.conversion("cf"), null);
+        await catalog.lifecycle.setBinRetention("cf", 60);
+        await catalog.folders.setConversion("cf", { target: "raw", keep: ["iso", "qcow2"] });
+        assert.deepEqual(await catalog.folders.conversion("cf"), { target: "raw", keep: ["iso", "qcow2"] });
+        assert.equal(await catalog.lifecycle.binRetention("cf"), 60, "the retention stays");
+        await catalog.folders.setConversion("cf", { target: null, keep: [] });
+        assert.deepEqual(
+          await catalog.folders.conversion("cf"),
+          { target: null, keep: [] },
+          "converts nothing",
+        );
+        await catalog.lifecycle.setBinRetention("cf", null);
+        assert.deepEqual(
+          await catalog.folders.conversion("cf"),
+          { target: null, keep: [] },
+          "the policy stays",
+        );
+        await catalog.folders.setConversion("cf", null);
+        assert.equal(await catalog.folders.conversion("cf"), null, "follows the installation again");
+        await catalog.folders.setConversion("new-folder", { target: "vmdk", keep: [] });
+        assert.equal(await catalog.lifecycle.binRetention("new-folder"), null);
+      });
+
       it("keeps a folder's bin retention and its retention rules; lists a family's images with data, newest first", async () => {
         assert.equal(await catalog.lifecycle.binRetention("lf"), null);
         await catalog.lifecycle.setBinRetention("lf", 3600);

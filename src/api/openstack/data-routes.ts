@@ -55,6 +55,17 @@ export const dataRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (bas
           req.log.warn({ imageId: req.params.imageId, why }, "upload cut: too slow");
           aborted.abort(new GlanceHttpError(408, `The upload was cut: ${why}.`));
         });
+        // Once the whole body is in, the service is the one working (a conversion may take
+        // minutes, README "Conversion and export"): neither the rate guard nor the idle timeout
+        // judges the client by that silence; the connection's timeout is back for its next request.
+        req.raw.once("end", () => {
+          stopGuard();
+          const socket = req.raw.socket;
+          if (!socket) return;
+          const idle = req.server.server.timeout;
+          socket.setTimeout(0);
+          reply.raw.once("finish", () => socket.setTimeout(idle));
+        });
         // The data goes through a pipe the ingest may tear down on a refusal (a full disk, the
         // size limit), not the request itself: left intact, the rest of the body is read and
         // dropped by Node once the answer is sent, so the client finishes sending, reads the
