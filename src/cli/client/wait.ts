@@ -27,6 +27,7 @@ export async function waitForOperation(
   let op = started as OperationJson;
   let bar: ByteProgress | null = null;
   let stage: string | undefined;
+  let shownTotal: number | null = null;
   let interrupted = false;
   let asking = false;
   const onInterrupt = () => {
@@ -65,10 +66,13 @@ export async function waitForOperation(
         const done = op.done && !op.error && total ? total : Number(op.progress.bytesDone ?? 0);
         // A conversion is a stage of its own (README "Conversion and export"): a bar of its own.
         if (op.progress.stage !== stage) {
+          // The stage before is over: its bar ends full, whatever the last poll saw.
+          if (bar && shownTotal) bar.update(shownTotal, shownTotal);
           bar?.stop();
           bar = null;
           stage = op.progress.stage;
         }
+        shownTotal = total;
         bar ??= byteProgress(stage ?? label, total);
         bar.update(done, total);
       }

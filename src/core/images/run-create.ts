@@ -71,6 +71,10 @@ export class RunCreateImage implements OperationRunner {
     if (source.type === "image") {
       if (task.convertTo) {
         const exported = await this.exportFrom(ctx, source.imageId, task.convertTo);
+        ctx.log.info(
+          { from: source.imageId, size: exported.size, format: exported.format },
+          "image data exported",
+        );
         await ctx.complete((tx) => finishExport(tx, limits, op, task, source.imageId, exported));
         return;
       }
@@ -94,7 +98,10 @@ export class RunCreateImage implements OperationRunner {
       return;
     }
     const { result, compression } = await this.ingest(ctx, task, source, image);
-    ctx.log.info({ size: result.size, format: result.format, compression }, "image data stored");
+    ctx.log.info(
+      { size: result.size, format: result.format, ...(compression ? { compression } : {}) },
+      "image data stored",
+    );
     const kept = await this.keep(ctx, image, result, compression);
     if (kept.converted)
       ctx.log.info({ size: kept.data.size, format: kept.data.format }, "image data converted");
