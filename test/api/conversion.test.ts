@@ -34,14 +34,7 @@ describe("conversion over HTTP", () => {
     await files.close();
   });
 
-  const done = async (op: { id: string }) => {
-    for (let i = 0; i < 1500; i++) {
-      const polled = (await env.call(dev, "GET", `/operations/${op.id}`)).json();
-      if (polled.done) return polled;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    throw new Error(`operation ${op.id} did not end`);
-  };
+  const done = (op: { id: string }) => env.done(dev, op);
   const glance = async (id: string) => (await env.call(dev, "GET", `/v2/images/${id}`)).json();
   const sameDisk = async (uuid: string, format: string, driver: string) => {
     const res = await env.call(dev, "GET", `/v2/images/${uuid}/file`);

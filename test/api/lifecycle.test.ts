@@ -27,14 +27,7 @@ describe("lifecycle over HTTP", () => {
     await files.close();
   });
 
-  const done = async (op: { id: string }) => {
-    for (let i = 0; i < 500; i++) {
-      const polled = (await env.call(dev, "GET", `/operations/${op.id}`)).json();
-      if (polled.done) return polled;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    throw new Error(`operation ${op.id} did not end`);
-  };
+  const done = (op: { id: string }) => env.done(dev, op);
   const create = async (fields: Record<string, unknown> = {}) => {
     const res = await env.call(dev, "POST", "/compute/v1/images", { folderId: "lab", uri, ...fields });
     assert.equal(res.statusCode, 200, res.body);

@@ -177,6 +177,8 @@ export interface InProcessHttp extends InProcess {
     body?: unknown,
     headers?: Record<string, string>,
   ): Promise<LightMyRequestResponse>;
+  /** The operation, polled over `GET /operations/{id}` with `token` until it is done. */
+  done(token: string, op: { id: string }, timeoutMs?: number): Promise<any>;
 }
 
 export async function startInProcessHttp(
@@ -234,6 +236,21 @@ export async function startInProcessHttp(
         },
         ...(body === undefined ? {} : { payload: body as object }),
       }),
+    done: async (token, op, timeoutMs = 30_000) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const polled = (
+          await app.inject({
+            method: "GET",
+            url: `/operations/${op.id}`,
+            headers: { authorization: `Bearer ${token}` },
+          })
+        ).json();
+        if (polled.done) return polled;
+        if (Date.now() > deadline) throw new Error(`operation ${op.id} did not end`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
     close: async () => {
       await app.close();
       await inProcess.close();

@@ -61,7 +61,7 @@ export const dataRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (bas
         req.raw.once("end", () => {
           stopGuard();
           const socket = req.raw.socket;
-          if (!socket) return;
+          if (typeof socket?.setTimeout !== "function") return; // an injected request has no socket
           const idle = req.server.server.timeout;
           socket.setTimeout(0);
           reply.raw.once("finish", () => socket.setTimeout(idle));

@@ -318,18 +318,11 @@ async function finishExport(
     if (!src || src.kind !== current.kind || !isActive(src)) throw notFound(`Image ${sourceId} not found`);
     await tx.lifecycle.recordUse(src.id, Date.now());
     await assertWithinLimits(tx, limits, current.folderId, { image_size_total: exported.size });
-    const dataSize = dataSizeOf(exported);
-    const minDiskSize = task.inherit.minDiskSize
-      ? Math.max(src.minDiskSize, defaultMinDiskSize(dataSize))
-      : current.minDiskSize;
-    assertMinDiskSizeCovers(minDiskSize, dataSize);
     return {
       ...dataFields(exported),
       diskFormat: exported.format,
       containerFormat: src.containerFormat ?? "bare",
-      osType: task.inherit.osType ? src.osType : current.osType,
-      productIds: task.inherit.productIds ? src.productIds : current.productIds,
-      minDiskSize,
+      ...inheritedFrom(src, current, task, dataSizeOf(exported)),
       properties: {
         ...current.properties,
         [ORIGINAL_PROPERTIES.format]: src.diskFormat ?? "",
@@ -366,11 +359,6 @@ async function finishFromImage(
     await assertWithinLimits(tx, limits, current.folderId, {
       image_size_total: held ? 0 : (src.size ?? 0),
     });
-    const dataSize = dataSizeOf(src);
-    const minDiskSize = task.inherit.minDiskSize
-      ? Math.max(src.minDiskSize, defaultMinDiskSize(dataSize))
-      : current.minDiskSize;
-    assertMinDiskSizeCovers(minDiskSize, dataSize);
     return {
       blobKey: src.blobKey,
       size: src.size,
@@ -379,11 +367,30 @@ async function finishFromImage(
       checksumSha512: src.checksumSha512,
       diskFormat: src.diskFormat,
       containerFormat: src.containerFormat,
-      osType: task.inherit.osType ? src.osType : current.osType,
-      productIds: task.inherit.productIds ? src.productIds : current.productIds,
-      minDiskSize,
+      ...inheritedFrom(src, current, task, dataSizeOf(src)),
     };
   });
+}
+
+/**
+ * What a new image made from `src` takes from it where the request left the field unset: its OS
+ * type, product ids, and a minimum disk size that covers `dataSize` (the new image's data).
+ */
+function inheritedFrom(
+  src: Image,
+  current: Image,
+  task: CreateImageTask,
+  dataSize: number,
+): Pick<Image, "osType" | "productIds" | "minDiskSize"> {
+  const minDiskSize = task.inherit.minDiskSize
+    ? Math.max(src.minDiskSize, defaultMinDiskSize(dataSize))
+    : current.minDiskSize;
+  assertMinDiskSizeCovers(minDiskSize, dataSize);
+  return {
+    osType: task.inherit.osType ? src.osType : current.osType,
+    productIds: task.inherit.productIds ? src.productIds : current.productIds,
+    minDiskSize,
+  };
 }
 
 /** The image's properties with the task's markers for how it ended (none for most tasks). */
