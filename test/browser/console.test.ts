@@ -11,7 +11,7 @@ import { image } from "../helpers/fixtures.js";
 import { qcow2Corrupt } from "../helpers/hostile.js";
 import { startSlowProxy } from "../helpers/net.js";
 import { createOsImage, putData } from "../helpers/openstack.js";
-import { CLI, type RunningServer, startServer } from "../helpers/server.js";
+import { CLI, type RunningServer, startServer, waitOperation } from "../helpers/server.js";
 
 /** What the test reads of the page's globals (its own types have no DOM). */
 interface BrowserGlobals {
@@ -69,6 +69,14 @@ describe("the web console in Chromium", () => {
   const open = async (hash: string) => {
     await page.goto("about:blank");
     await page.goto(`${server.url}/console/${hash}`);
+  };
+
+  /** A READY Compute image of the folder made over the API from a qcow2; its Compute id. */
+  const ready = async (name: string): Promise<string> => {
+    const uri = files.serve(`${name}.qcow2`, image("qcow2", 8).path);
+    const started = await server.request("POST", "/compute/v1/images", { folderId: folder, name, uri });
+    assert.equal(started.status, 200, started.text);
+    return (await waitOperation(server, started.body.id)).response.id as string;
   };
 
   const shot = async (name: string) => {
@@ -571,15 +579,7 @@ describe("the web console in Chromium", () => {
   });
 
   test("a deprecated image: a badge in the list and on its page, what it means, its replacement's link, its last use", async () => {
-    const uri = files.serve("console-life.qcow2", image("qcow2", 8).path);
-    const made: string[] = [];
-    for (const name of ["life-old", "life-new"]) {
-      const started = await server.request("POST", "/compute/v1/images", { folderId: folder, name, uri });
-      const done = await until(
-        async () => (await server.request("GET", `/operations/${started.body.id}`)).body.done === true,
-      ).then(() => server.request("GET", `/operations/${started.body.id}`));
-      made.push(done.body.response.id);
-    }
+    const made = [await ready("life-old"), await ready("life-new")];
     const deprecated = await server.request("POST", `/compute/v1/images/${made[0]}:deprecate`, {
       state: "DEPRECATED",
       replacement: made[1],
@@ -604,16 +604,7 @@ describe("the web console in Chromium", () => {
   });
 
   test("deprecation set from the image's page; the recycle bin lists a deleted image, restores it and purges it", async () => {
-    const uri = files.serve("console-bin.qcow2", image("qcow2", 8).path);
-    const started = await server.request("POST", "/compute/v1/images", {
-      folderId: folder,
-      name: "binned",
-      uri,
-    });
-    await until(
-      async () => (await server.request("GET", `/operations/${started.body.id}`)).body.done === true,
-    );
-    const id = (await server.request("GET", `/operations/${started.body.id}`)).body.response.id as string;
+    const id = await ready("binned");
     const uuid = (await server.request("GET", `/v2/images/${id}`)).body.id as string;
     await open(`#/images/${uuid}`);
     const form = page.getByRole("form", { name: "Deprecation" });
@@ -659,16 +650,7 @@ describe("the web console in Chromium", () => {
   });
 
   test("export from the image's page: the converted copy opens, saying where it came from", async () => {
-    const uri = files.serve("console-export.qcow2", image("qcow2", 8).path);
-    const started = await server.request("POST", "/compute/v1/images", {
-      folderId: folder,
-      name: "exp-src",
-      uri,
-    });
-    await until(
-      async () => (await server.request("GET", `/operations/${started.body.id}`)).body.done === true,
-    );
-    const id = (await server.request("GET", `/operations/${started.body.id}`)).body.response.id as string;
+    const id = await ready("exp-src");
     await open(`#/images/${id}`);
     const form = page.getByRole("form", { name: "Export" });
     await form.waitFor();
