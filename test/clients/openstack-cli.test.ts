@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -201,6 +201,46 @@ describe("real clients: openstack and glance CLIs against Vitrine", () => {
     assert.equal(back.properties.deprecation_state, "ACTIVE", "times on record keep the state shown");
     assert.equal((await server.request("GET", `/v2/images/${old.id}`)).body.os_hidden, false, "shown again");
     await openstack(admin, "image", "delete", old.id, fresh.id);
+  });
+
+  test('conversion (README "Conversion and export"): a gzip-compressed qcow2 sent with image create ends raw; image set keeps what was recorded', async () => {
+    const policy = await server.request("PATCH", `/vitrine/v1/folders/${PROJECT_A}/conversion`, {
+      conversion: { target: "raw" },
+    });
+    assert.equal(policy.status, 200, policy.text);
+    try {
+      const fixture = image("qcow2", 16);
+      const gz = path.join(home, "disk.qcow2.gz");
+      fs.writeFileSync(gz, execFileSync("gzip", ["-c", fixture.path]));
+      await openstack(
+        tokenA,
+        "image",
+        "create",
+        "--file",
+        gz,
+        "--disk-format",
+        "qcow2",
+        "--container-format",
+        "bare",
+        "conv-cli",
+      );
+      // openstacksdk sends properties it does not know back unchanged (or not at all): the
+      // reserved ones recorded by the conversion must not make an unrelated change fail.
+      await openstack(tokenA, "image", "set", "--property", "color=red", "conv-cli");
+      const shown = await openstackJson(tokenA, "image", "show", "conv-cli");
+      assert.equal(shown.status, "active");
+      assert.equal(shown.disk_format, "raw");
+      assert.equal(shown.properties.color, "red");
+      assert.equal(shown.properties.vitrine_original_disk_format, "qcow2");
+      assert.equal(shown.properties.vitrine_original_checksum, fixture.md5);
+      assert.equal(shown.properties.vitrine_source_compression, "gzip");
+      const out = path.join(home, "conv-cli.raw");
+      await openstack(tokenA, "image", "save", "--file", out, "conv-cli");
+      execFileSync("qemu-img", ["compare", "-q", "-f", "qcow2", "-F", "raw", fixture.path, out]);
+      await openstack(tokenA, "image", "delete", "conv-cli");
+    } finally {
+      await server.request("PATCH", `/vitrine/v1/folders/${PROJECT_A}/conversion`, { conversion: null });
+    }
   });
 
   test("sharing: image add project, member list, the member accepts and then lists the image", async () => {
