@@ -71,7 +71,9 @@ export class QemuImgFailed extends Error {
     readonly detail: string,
   ) {
     super(
-      code === 127 || /No such file or directory.*qemu-img|failed to execute/.test(detail)
+      // prlimit's own words when the command is not there (127 alone is also a library that
+      // could not be loaded, under a tight address-space limit: its words say so).
+      /failed to execute qemu-img/.test(detail)
         ? "qemu-img is not installed (Debian qemu-utils)"
         : sig(signalName, detail, code),
     );

@@ -52,7 +52,7 @@ describe("conversion durability", () => {
   before(async () => {
     // Random data: streamOptimized VMDK deflates every cluster, so the conversion takes seconds.
     const raw = path.join(work, "random.raw");
-    execFileSync("bash", ["-c", `head -c 192M /dev/urandom > ${raw}`]);
+    execFileSync("bash", ["-c", `head -c 96M /dev/urandom > ${raw}`]);
     source = path.join(work, "random.qcow2");
     execFileSync("qemu-img", ["convert", "-f", "raw", "-O", "qcow2", raw, source]);
     fs.rmSync(raw);
@@ -81,7 +81,7 @@ describe("conversion durability", () => {
     assert.equal(res.status, 200, res.text);
     await converting(first, res.body.id);
     const progress = (await first.request("GET", `/operations/${res.body.id}`)).body.progress;
-    assert.equal(progress.bytesTotal, String(192 * 1024 * 1024), "converting counts the guest's disk");
+    assert.equal(progress.bytesTotal, String(96 * 1024 * 1024), "converting counts the guest's disk");
     assert.equal(fs.readdirSync(scratch).length, 1, "the conversion works in a scratch directory");
     await first.stop("SIGKILL");
     const orphans = qemuImgsIn(scratch);
@@ -113,12 +113,12 @@ describe("conversion durability", () => {
   });
 
   test("an upload whose conversion outlasts the idle timeout and the rate guard's window still answers 204", async () => {
-    // Conversion to VMDK takes seconds here; the connection may be silent 2 s, an upload must
+    // Conversion to VMDK takes seconds here; the connection may be silent 1 s, an upload must
     // average 1 MB/s over 1 s: both judge the client while it sends, not the service after.
     const server = await startServer({
       env: {
         VITRINE_CONVERT_TO: "vmdk",
-        VITRINE_IDLE_TIMEOUT_SECONDS: "2",
+        VITRINE_IDLE_TIMEOUT_SECONDS: "1",
         VITRINE_UPLOAD_MIN_RATE: "1000000",
         VITRINE_UPLOAD_RATE_GRACE_SECONDS: "1",
       },
@@ -133,7 +133,7 @@ describe("conversion durability", () => {
       const started = Date.now();
       const put = await putData(server, made.body.id, source);
       assert.equal(put.status, 204, put.text);
-      assert.ok(Date.now() - started > 2500, "the conversion took longer than the idle timeout");
+      assert.ok(Date.now() - started > 1500, "the conversion took longer than the idle timeout");
       const img = (await server.request("GET", `/v2/images/${made.body.id}`)).body;
       assert.equal(img.status, "active");
       assert.equal(img.disk_format, "vmdk");

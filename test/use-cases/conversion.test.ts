@@ -290,3 +290,44 @@ describe("conversion use cases", () => {
     );
   });
 });
+
+describe("a conversion that fails", () => {
+  it("ends the create in a clear error, keeps no bytes and no scratch", async () => {
+    // 8 MiB of address space: qemu-img cannot even load its libraries (prlimit is under test too).
+    const env = await startInProcess({
+      VITRINE_CONVERT_TO: "raw",
+      VITRINE_CONVERSION_MEMORY: String(8 * 1024 * 1024),
+      VITRINE_CONVERSION_SCRATCH_DIR: path.join(work, "failing-scratch"),
+    });
+    const files = await startFileServer();
+    try {
+      const uri = files.serve("fails.qcow2", INPUTS.qcow2!().path);
+      const op = await settled(
+        env.core,
+        alice,
+        await env.core.images.create(alice, creation(uri, { folderId: "cv" })),
+        60_000,
+      );
+      assert.equal(op.error?.reason, "CONVERSION_FAILED", op.error?.message);
+      assert.match(op.error!.message, /^image data: converting qcow2 to raw failed: /);
+      assert.doesNotMatch(op.error!.message, /\/tmp|scratch/, "no server path in the message");
+      // The image failed (Compute's ERROR), holding no data: never half-stored.
+      const img = await env.core.images.get(alice, { kind: "compute", id: op.resourceId });
+      assert.equal(img.status, "killed");
+      assert.equal(img.blobKey, null);
+      assert.match(op.error!.message, /error while loading shared libraries/, "qemu-img's own words");
+      // What arrived was committed before the conversion; the failed operation's clean-up removes it.
+      const blobDir = path.join(env.dataDir, "blobs");
+      const committed = () =>
+        fs
+          .readdirSync(blobDir, { recursive: true, withFileTypes: true })
+          .filter((e) => e.isFile() && !e.parentPath.includes(".pending") && e.name !== ".store-id");
+      for (let i = 0; i < 100 && committed().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(committed(), [], "neither what arrived nor a partial result is kept");
+      assert.deepEqual(fs.readdirSync(path.join(work, "failing-scratch")), []);
+    } finally {
+      await files.close();
+      await env.close();
+    }
+  });
+});

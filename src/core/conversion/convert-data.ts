@@ -20,6 +20,12 @@ export const ORIGINAL_PROPERTIES = {
   exportedFrom: "vitrine_exported_from",
 } as const;
 
+/**
+ * The blob an operation commits converted data under (what it ingested is under its own id): both
+ * are its own while it runs, which `vitrine doctor` must know (storage/meta/maintenance-queries.ts).
+ */
+export const convertedBlobKey = (operationId: string): string => `${operationId}-converted`;
+
 /** The conversion policy that applies to a folder: its own when it has one, else the installation's. */
 export async function conversionPolicyOf(
   tx: Pick<CatalogStores, "folders">,

@@ -22,6 +22,7 @@ import {
   type KeptData,
   ORIGINAL_PROPERTIES,
   conversionPolicyOf,
+  convertedBlobKey,
   convertData,
   keepData,
 } from "../conversion/convert-data.js";
@@ -232,7 +233,7 @@ function taskOf(op: Operation): CreateImageTask {
 const tagOf = (op: Operation): string => pendingTag({ type: "operation", operationId: op.id });
 
 /** The blob an operation's converted data is committed under (its ingested data is under its id). */
-const convertedKeyOf = (op: Operation): string => `${op.id}-converted`;
+const convertedKeyOf = (op: Operation): string => convertedBlobKey(op.id);
 
 /** Staged data as a conversion reads it (its format the declared one), or null when it cannot be. */
 function stagedData(image: Image, blobKey: string): ArrivedData | null {

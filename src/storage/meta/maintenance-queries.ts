@@ -1,3 +1,4 @@
+import { convertedBlobKey } from "../../core/conversion/convert-data.js";
 import type { OperationKind } from "../../core/operation.js";
 import type { Db } from "./database.js";
 import { decodeTask } from "./operation-tasks.js";
@@ -52,7 +53,11 @@ export async function keysInFlight(db: Db): Promise<string[]> {
     const task = decodeTask(o.kind as OperationKind, o.payload);
     return task.type === "create" && task.source.type === "staged" ? [task.source.blobKey] : [];
   });
-  return [...ops.map((o) => o.id), ...staged, ...uploads.map((u) => u.blob_key)];
+  return [
+    ...ops.flatMap((o) => [o.id, convertedBlobKey(o.id)]),
+    ...staged,
+    ...uploads.map((u) => u.blob_key),
+  ];
 }
 
 /** A hidden upload image of the CLI, as stored. */
