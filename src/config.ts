@@ -4,11 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { ALL_FORMATS, DEFAULT_FORMAT_POLICY, type FormatPolicy } from "./core/format-policy.js";
 import type { DiskFormat } from "./core/disk-format.js";
-import {
-  type ConversionPolicy,
-  checkKeepFormats,
-  checkTargetFormat,
-} from "./core/conversion/conversion-policy.js";
+import { type ConversionPolicy, TARGET_FORMATS } from "./core/conversion/conversion-policy.js";
 import { FOUR_TIB } from "./core/image-sizes.js";
 
 /** One typed configuration, from flags, VITRINE_* environment variables and an optional JSON file. */
@@ -302,7 +298,10 @@ export function loadConfig(flags: ConfigFlags, env: Env = process.env): Config {
     keystone: keystoneConfig(get),
     tokenCacheMs: 1000 * int(get("VITRINE_TOKEN_CACHE_SECONDS"), 5, "VITRINE_TOKEN_CACHE_SECONDS"),
     conversion: {
-      policy: conversionPolicy(get("VITRINE_CONVERT_TO"), get("VITRINE_CONVERT_KEEP")),
+      policy: {
+        target: conversionTarget(get("VITRINE_CONVERT_TO")),
+        keep: formatList(get("VITRINE_CONVERT_KEEP"), [], "VITRINE_CONVERT_KEEP"),
+      },
       scratchDir: path.resolve(get("VITRINE_CONVERSION_SCRATCH_DIR") ?? path.join(dataDir, "scratch")),
       scratchLimitBytes: int(get("VITRINE_CONVERSION_SCRATCH_LIMIT"), 0, "VITRINE_CONVERSION_SCRATCH_LIMIT"),
       cpuSeconds: int(get("VITRINE_CONVERSION_CPU_SECONDS"), 3600, "VITRINE_CONVERSION_CPU_SECONDS"),
@@ -365,29 +364,13 @@ function formatList(value: string | undefined, fallback: readonly DiskFormat[], 
   return formats as DiskFormat[];
 }
 
-/** VITRINE_CONVERT_TO (a target format; empty or unset: none) and VITRINE_CONVERT_KEEP (formats left as they are). */
-function conversionPolicy(target: string | undefined, keep: string | undefined): ConversionPolicy {
-  const wrap = <T>(name: string, check: () => T): T => {
-    try {
-      return check();
-    } catch (err) {
-      throw new Error(`${name}: ${(err as Error).message.replace(/^[^:]*: /, "")}`);
-    }
-  };
-  return {
-    target: target?.trim()
-      ? wrap("VITRINE_CONVERT_TO", () => checkTargetFormat("target", target.trim()))
-      : null,
-    keep: wrap("VITRINE_CONVERT_KEEP", () =>
-      checkKeepFormats(
-        "keep",
-        (keep ?? "")
-          .split(",")
-          .map((f) => f.trim())
-          .filter(Boolean),
-      ),
-    ),
-  };
+/** VITRINE_CONVERT_TO: a format data is converted to (empty or unset: none), as formatList words it. */
+function conversionTarget(value: string | undefined): DiskFormat | null {
+  const target = value?.trim();
+  if (!target) return null;
+  if (!(TARGET_FORMATS as readonly string[]).includes(target))
+    throw new Error(`VITRINE_CONVERT_TO: ${target} is not one of ${TARGET_FORMATS.join(", ")}`);
+  return target as DiskFormat;
 }
 
 function bool(value: string | undefined, name: string): boolean {

@@ -59,31 +59,21 @@ export function runQemuImg(
       signal.removeEventListener("abort", abort);
       if (signal.aborted) reject(signal.reason);
       else if (code === 0) resolve();
-      else reject(new QemuImgFailed(code, sig, lastLine(stderr)));
+      else reject(new QemuImgFailed(failureOf(code, sig, stderr)));
     });
   });
 }
 
-export class QemuImgFailed extends Error {
-  constructor(
-    readonly code: number | null,
-    readonly signalName: NodeJS.Signals | null,
-    readonly detail: string,
-  ) {
-    super(
-      // prlimit's own words when the command is not there (127 alone is also a library that
-      // could not be loaded, under a tight address-space limit: its words say so).
-      /failed to execute qemu-img/.test(detail)
-        ? "qemu-img is not installed (Debian qemu-utils)"
-        : sig(signalName, detail, code),
-    );
-  }
-}
+/** qemu-img ended with an error: the message is its own last words, or what stopped it. */
+export class QemuImgFailed extends Error {}
 
-function sig(signalName: NodeJS.Signals | null, detail: string, code: number | null): string {
-  if (signalName === "SIGXCPU" || signalName === "SIGKILL") return `qemu-img went past its CPU time limit`;
-  if (detail) return detail;
-  return `qemu-img ended with ${code ?? signalName}`;
+function failureOf(code: number | null, signalName: NodeJS.Signals | null, stderr: string): string {
+  const detail = lastLine(stderr);
+  // prlimit's own words when the command is not there (127 alone is also a library that could
+  // not be loaded, under a tight address-space limit: its words say so).
+  if (/failed to execute qemu-img/.test(detail)) return "qemu-img is not installed (Debian qemu-utils)";
+  if (signalName === "SIGXCPU" || signalName === "SIGKILL") return "qemu-img went past its CPU time limit";
+  return detail || `qemu-img ended with ${code ?? signalName}`;
 }
 
 function lastLine(text: string): string {

@@ -1,12 +1,11 @@
 import type { Command } from "commander";
+import { TARGET_FORMATS } from "../../core/conversion/conversion-policy.js";
 import type { Json } from "./api-client.js";
 import { UsageError } from "./exit-codes.js";
 import { COMPUTE_IMAGES, download, finish, imageIdOf, oneImage, withImageRef } from "./image-commands.js";
 import { printValue } from "./output.js";
 import { type ClientFlags, Session, withClientOptions } from "./session.js";
 import { responseOf, waitForOperation } from "./wait.js";
-
-const FORMATS = ["raw", "qcow2", "vmdk", "vhd", "vhdx"];
 
 type ExportFlags = ClientFlags & {
   id?: string;
@@ -47,7 +46,7 @@ export function registerConversionCommands(program: Command): void {
   if (!image) throw new Error("the image commands are registered first");
   withImageRef(withClientOptions(image.command("export")))
     .description("copy an image into another format (qcow2, vmdk, vhd, vhdx, raw): a new image, or a file")
-    .requiredOption("--to <format>", `the copy's format: ${FORMATS.join(", ")}`)
+    .requiredOption("--to <format>", `the copy's format: ${TARGET_FORMATS.join(", ")}`)
     .option("--new-name <name>", "the new image's name")
     .option("--description <text>", "the new image's description")
     .option("--output <file>", "download the copy to this file, then delete the copy (- for stdout)")
@@ -65,7 +64,8 @@ Examples:
     .action(async (ref: string | undefined, flags: ExportFlags) => {
       const s = new Session(flags);
       const format = flags.to.toLowerCase();
-      if (!FORMATS.includes(format)) throw new UsageError(`--to must be one of ${FORMATS.join(", ")}`);
+      if (!(TARGET_FORMATS as readonly string[]).includes(format))
+        throw new UsageError(`--to must be one of ${TARGET_FORMATS.join(", ")}`);
       if (flags.output !== undefined && flags.async)
         throw new UsageError("--output waits for the copy: drop --async");
       const id = await imageIdOf(s, oneImage(ref, flags));
@@ -116,7 +116,7 @@ Examples:
 
   withClientOptions(conversion.command("set"))
     .description("set the folder's conversion policy (admins)")
-    .option("--target <format>", `${FORMATS.join(", ")} or none`)
+    .option("--target <format>", `${TARGET_FORMATS.join(", ")} or none`)
     .option("--keep <formats>", "formats left as they are, comma-separated (e.g. iso,qcow2)")
     .option("--default", "follow the installation's policy")
     .action(async (flags: ClientFlags & { target?: string; keep?: string; default?: boolean }) => {

@@ -1,5 +1,6 @@
 import type { DiskFormat } from "../disk-format.js";
 import { invalidArgument } from "../errors.js";
+import { ALL_FORMATS } from "../format-policy.js";
 
 /** The formats qemu-img reads for a conversion (an ISO is kept as it is: servers boot it). */
 export const CONVERTIBLE_FORMATS: readonly DiskFormat[] = ["raw", "qcow2", "vmdk", "vhd", "vhdx", "vdi"];
@@ -42,7 +43,7 @@ export function checkTargetFormat(field: string, format: string): DiskFormat {
 /** Checks a list of formats to keep as they are. */
 export function checkKeepFormats(field: string, formats: readonly string[]): DiskFormat[] {
   for (const format of formats) {
-    if (!isConvertible(format) && format !== "iso") {
+    if (!(ALL_FORMATS as readonly string[]).includes(format)) {
       const description = `unknown format ${JSON.stringify(format)}`;
       throw invalidArgument(`${field}: ${description}`, [{ field, description }]);
     }

@@ -40,6 +40,16 @@ export interface ArrivedData extends StoredData {
   format: DiskFormat;
 }
 
+/** The properties recording `original`: what converted data was before its conversion. */
+export function originalProperties(original: ArrivedData): Record<string, string> {
+  return {
+    [ORIGINAL_PROPERTIES.format]: original.format,
+    [ORIGINAL_PROPERTIES.size]: String(original.size),
+    [ORIGINAL_PROPERTIES.md5]: original.md5,
+    [ORIGINAL_PROPERTIES.sha512]: original.sha512,
+  };
+}
+
 export interface ConversionStep {
   /** The blob key and pending-data tag the converted data is committed under. */
   key: string;
@@ -75,17 +85,7 @@ export async function keepData(
   const target = conversionTargetOf(policy, arrived.format);
   if (target === null) return { data: arrived, converted: false, properties };
   const data = await convertData(deps, arrived, target, step);
-  return {
-    data,
-    converted: true,
-    properties: {
-      ...properties,
-      [ORIGINAL_PROPERTIES.format]: arrived.format,
-      [ORIGINAL_PROPERTIES.size]: String(arrived.size),
-      [ORIGINAL_PROPERTIES.md5]: arrived.md5,
-      [ORIGINAL_PROPERTIES.sha512]: arrived.sha512,
-    },
-  };
+  return { data, converted: true, properties: { ...properties, ...originalProperties(arrived) } };
 }
 
 /** Converts stored data to `target`, reporting how far it is as an operation's progress. */

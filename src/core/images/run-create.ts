@@ -23,6 +23,7 @@ import {
   ORIGINAL_PROPERTIES,
   conversionPolicyOf,
   convertedBlobKey,
+  originalProperties,
   convertData,
   keepData,
 } from "../conversion/convert-data.js";
@@ -316,7 +317,8 @@ async function finishExport(
 ): Promise<OperationResponse> {
   return finish(tx, op, async (current) => {
     const src = await tx.images.findById(sourceId);
-    if (!src || src.kind !== current.kind || !isActive(src)) throw notFound(`Image ${sourceId} not found`);
+    const original = src && src.kind === current.kind ? exportable(src) : null;
+    if (!src || !original) throw notFound(`Image ${sourceId} not found`);
     await tx.lifecycle.recordUse(src.id, Date.now());
     await assertWithinLimits(tx, limits, current.folderId, { image_size_total: exported.size });
     return {
@@ -326,10 +328,7 @@ async function finishExport(
       ...inheritedFrom(src, current, task, dataSizeOf(exported)),
       properties: {
         ...current.properties,
-        [ORIGINAL_PROPERTIES.format]: src.diskFormat ?? "",
-        [ORIGINAL_PROPERTIES.size]: String(src.size ?? 0),
-        [ORIGINAL_PROPERTIES.md5]: src.checksumMd5 ?? "",
-        [ORIGINAL_PROPERTIES.sha512]: src.checksumSha512 ?? "",
+        ...originalProperties(original),
         [ORIGINAL_PROPERTIES.exportedFrom]: src.id,
       },
     };
