@@ -46,7 +46,9 @@ export class ScratchSpace {
     await fsp.mkdir(this.root, { recursive: true, mode: 0o700 });
     const stats = await fsp.statfs(this.root);
     const free = stats.bavail * stats.bsize;
-    const available = Math.min(free, this.limitBytes > 0 ? this.limitBytes - this.held : Infinity);
+    // What running conversions hold is theirs, whether written yet or not: on the free space too,
+    // or two that start together would each count the same free bytes.
+    const available = Math.min(free, this.limitBytes > 0 ? this.limitBytes : Infinity) - this.held;
     if (bytes > available) {
       throw new VitrineError(
         "RESOURCE_EXHAUSTED",
