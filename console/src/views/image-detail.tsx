@@ -1,3 +1,4 @@
+import { CONVERTIBLE_FORMATS } from "../../../src/core/conversion/conversion-policy.js";
 import { useEffect, useState } from "preact/hooks";
 import { type Json, call, downloadFile, followOperation } from "../api.js";
 import { STAGES, bytes, when } from "../format.js";
@@ -51,9 +52,9 @@ const SHOWN = new Set([
   "vitrine_exported_from",
 ]);
 
-/** The formats an image can be exported to, and the disk formats that can be exported. */
+/** The formats an image can be exported to (the biggest, raw, last), and the disk formats that can be. */
 const EXPORT_FORMATS = ["qcow2", "vmdk", "vhd", "vhdx", "raw"];
-const EXPORTABLE = new Set([...EXPORT_FORMATS, "vdi"]);
+const EXPORTABLE = new Set<string>(CONVERTIBLE_FORMATS);
 
 /** Statuses from which an image can never be used again: no edit or share forms for them. */
 const DEAD = new Set(["killed", "deleted", "pending_delete"]);
