@@ -110,6 +110,9 @@ export async function uploadImageData(
   // Data sent to activate the image is converted now, as its folder's policy says (staged data
   // is converted when it is imported); the client's request waits for it.
   let kept: KeptData = { data: stored, converted: false, properties: {} };
+  /** Removes what this upload committed: what arrived, and what it was converted to. */
+  const dropData = () =>
+    Promise.all([blobs.delete(key), kept.converted ? blobs.delete(kept.data.key) : null]);
   try {
     const policy =
       input.mode === "file" ? await conversionPolicyOf(catalog, deps, image.folderId) : NO_CONVERSION;
@@ -122,7 +125,7 @@ export async function uploadImageData(
     if (kept.converted) await reserve(kept.data.size);
   } catch (err) {
     await requeueUpload(deps, upload);
-    await Promise.all([blobs.delete(key), kept.converted ? blobs.delete(kept.data.key) : null]);
+    await dropData();
     throw err;
   }
   const data = kept.data;
@@ -148,7 +151,7 @@ export async function uploadImageData(
     });
   } catch (err) {
     // Deleted, or given up as abandoned, while the bytes streamed in: the blob belongs to nobody.
-    await Promise.all([blobs.delete(key), kept.converted ? blobs.delete(data.key) : null]);
+    await dropData();
     throw err;
   }
   if (kept.converted) await blobs.delete(key); // what arrived, now converted
