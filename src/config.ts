@@ -44,6 +44,8 @@ export interface Config {
   operations: { leaseMs: number; pollMs: number; concurrency: number; maxAttempts: number };
   /** How long a deleted image stays in the recycle bin unless its folder says otherwise (0: none). */
   binRetentionSeconds: number;
+  /** How long a resumable upload nobody appends to is kept (README "Resumable transfers"). */
+  resumableExpirySeconds: number;
   /** Processes serving the same data directory (Node's cluster: they share the listeners). */
   workers: number;
   /** Which parts this process runs: API listeners, operation workers, or both. */
@@ -181,6 +183,7 @@ export const SETTINGS: readonly string[] = [
   "VITRINE_PUBLIC_URL",
   "VITRINE_RECYCLE_BIN_RETENTION",
   "VITRINE_RELAX_FORMAT_MISMATCH",
+  "VITRINE_RESUMABLE_EXPIRY",
   "VITRINE_ROLE",
   "VITRINE_S3_ENDPOINT",
   "VITRINE_S3_FORCE_PATH_STYLE",
@@ -266,6 +269,7 @@ export function loadConfig(flags: ConfigFlags, env: Env = process.env): Config {
       maxAttempts: int(get("VITRINE_OPERATION_MAX_ATTEMPTS"), 3, "VITRINE_OPERATION_MAX_ATTEMPTS"),
     },
     binRetentionSeconds: duration(get("VITRINE_RECYCLE_BIN_RETENTION"), 0, "VITRINE_RECYCLE_BIN_RETENTION"),
+    resumableExpirySeconds: duration(get("VITRINE_RESUMABLE_EXPIRY"), 86_400, "VITRINE_RESUMABLE_EXPIRY"),
     role,
     workers: parseWorkers(flags.workers ?? get("VITRINE_WORKERS") ?? "1"),
     adminProject: get("VITRINE_ADMIN_PROJECT") ?? "admin",

@@ -1,3 +1,4 @@
+import { AppendingIngest } from "./ingest/resumable-ingest.js";
 import { CatalogLimits } from "./core/quotas/catalog-limits.js";
 import { KeystoneLimits } from "./auth/keystone-limits.js";
 import cluster from "node:cluster";
@@ -90,6 +91,9 @@ export async function startService(config: Config): Promise<Service> {
   const recoverUploads = async () => {
     for (const imageId of await core.imageData.recoverAbandonedUploads(Date.now() - LIVE_MS)) {
       log.warn({ imageId }, "an upload's node is gone: the image is queued again and its data removed");
+    }
+    for (const imageId of await core.imageData.resumable.expire()) {
+      log.info({ imageId }, "a resumable upload expired: the image is queued again and its data removed");
     }
   };
   await recoverUploads();
@@ -240,6 +244,8 @@ export function assemble(
     catalog,
     blobs,
     ingest: ingestInto,
+    resumableIngest: new AppendingIngest(blobs),
+    resumableExpiryMs: config.resumableExpirySeconds * 1000,
     sources: new ImageSourceOpener(
       urlPolicy,
       new DirectoryVolumeSource({ disk: config.disksDir, snapshot: config.snapshotsDir }),

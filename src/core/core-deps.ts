@@ -4,7 +4,7 @@ import type { CoreBlobs } from "./ports/blob-store.js";
 import type { Catalog } from "./ports/catalog.js";
 import type { ConversionPolicy } from "./conversion/conversion-policy.js";
 import type { ImageConverter } from "./ports/converter.js";
-import type { Decompress, Ingest, SourceOpener, UrlGuard } from "./ports/ingest.js";
+import type { Decompress, Ingest, ResumableIngest, SourceOpener, UrlGuard } from "./ports/ingest.js";
 import type { OperationQueue } from "./ports/operation-queue.js";
 
 /** What the use cases are built on: the ports (implemented outside the core) and the policies. */
@@ -13,6 +13,10 @@ export interface CoreDeps {
   blobs: CoreBlobs;
   queue: OperationQueue;
   ingest: Ingest;
+  /** A resumable upload's ingest, over requests and nodes (README "Resumable transfers"). */
+  resumableIngest: ResumableIngest;
+  /** How long a resumable upload nobody appends to is kept before it is given up. */
+  resumableExpiryMs: number;
   /** Opens what a create reads (URLs, disks, snapshots). */
   sources: SourceOpener;
   urls: UrlGuard;

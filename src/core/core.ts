@@ -4,6 +4,15 @@ import { recoverAbandonedUploads } from "./image-data/recover-abandoned-uploads.
 import { type ByteRange, downloadImageData } from "./image-data/download-image-data.js";
 import { imageLocations } from "./image-data/image-locations.js";
 import { type ImportInput, importImageData } from "./image-data/import-image-data.js";
+import {
+  type AppendInput,
+  type BeginResumableInput,
+  appendResumableUpload,
+  beginResumableUpload,
+  cancelResumableUpload,
+  expireResumableUploads,
+  resumableUploadState,
+} from "./image-data/resumable-upload.js";
 import { type UploadInput, uploadImageData } from "./image-data/upload-image-data.js";
 import { type CreateImageInput, createImage } from "./images/create-image.js";
 import { RunCreateImage } from "./images/run-create.js";
@@ -132,6 +141,13 @@ export function buildCore(deps: CoreDeps) {
       import: (p: P, uuid: string, input: ImportInput) => importImageData(deps, p, uuid, input),
       download: (p: P, uuid: string, range: ByteRange | null) => downloadImageData(deps, p, uuid, range),
       locations: (p: P, uuid: string) => imageLocations(deps, p, uuid),
+      resumable: {
+        begin: (p: P, uuid: string, input: BeginResumableInput) => beginResumableUpload(deps, p, uuid, input),
+        state: (p: P, id: string) => resumableUploadState(deps, p, id),
+        append: (p: P, id: string, input: AppendInput) => appendResumableUpload(deps, p, id, input),
+        cancel: (p: P, id: string) => cancelResumableUpload(deps, p, id),
+        expire: () => expireResumableUploads(deps),
+      },
       collectAbandoned: () => collectAbandonedPendingData(deps),
       recoverAbandonedUploads: (liveSince: number) => recoverAbandonedUploads(deps, liveSince),
     },

@@ -95,7 +95,15 @@ export type ErrorReason =
   /** qemu-img could not convert the data. args: from, to */
   | "CONVERSION_FAILED"
   /** The scratch space a conversion needs is not there. args: needed, available (bytes) */
-  | "SCRATCH_FULL";
+  | "SCRATCH_FULL"
+  /** A resumable upload's request was stopped: another request took the upload over. */
+  | "UPLOAD_TAKEN_OVER"
+  /** Another request is appending to the resumable upload now (tus: 423 Locked). */
+  | "UPLOAD_LOCKED"
+  /** The request's offset is not the upload's. args: offset (the upload's), requested */
+  | "UPLOAD_OFFSET_MISMATCH"
+  /** The resumable upload is gone: completed, cancelled, or expired (tus: 404/410). args: id */
+  | "UPLOAD_NOT_FOUND";
 
 export type ErrorArgs = Readonly<Record<string, string>>;
 

@@ -1,7 +1,7 @@
 import { Transform, type TransformCallback } from "node:stream";
 import { OffThreadHash } from "./off-thread-hash.js";
 import { VitrineError } from "../core/errors.js";
-import { FormatSniffer, type SnifferOptions } from "../inspect/sniffer.js";
+import { FormatSniffer, type SnifferOptions, type SnifferSnapshot } from "../inspect/sniffer.js";
 
 export interface Digests {
   size: number;
@@ -9,56 +9,132 @@ export interface Digests {
   sha512: string;
 }
 
+const ALGORITHMS = ["md5", "sha512"];
+
+/** Where a resumable meter stood at a checkpoint: enough to go on from there in another process. */
+export interface MeterState {
+  size: number;
+  /** The saved states of MD5 and SHA-512. */
+  hashes: Uint8Array[];
+  inspection: SnifferSnapshot;
+}
+
+export interface MeterOptions extends SnifferOptions {
+  inspect?: boolean;
+  onBytes?: (bytesRead: number) => void;
+}
+
 /**
- * A pass-through stage that measures what flows through it: byte count, MD5, SHA-512 and the
- * format sniffer, all in the same pass as the write. It refuses to pass more than
- * `maxBytes`, so an endless source cannot fill the disk.
+ * Measures what passes: byte count, MD5, SHA-512 and the format sniffer, refusing more than
+ * `maxBytes` (an endless source cannot fill the disk). A resumable meter (made by `resumable`)
+ * can be saved at a checkpoint and continued from it, at some cost in hashing speed
+ * (hash-wasm instead of OpenSSL: README "Resumable transfers").
  */
-export class MeasuringStream extends Transform {
+export class Meter {
   /** On their own thread: the two hashes are the ingest's main cost, beside the HTTP and the writes. */
-  private readonly hashes = new OffThreadHash(["md5", "sha512"]);
+  private readonly hashes: OffThreadHash;
   readonly sniffer: FormatSniffer;
-  private size = 0;
-
-  constructor(
-    private readonly maxBytes: number,
-    options: SnifferOptions & { inspect?: boolean; onBytes?: (bytesRead: number) => void } = {},
-  ) {
-    super();
-    this.sniffer = new FormatSniffer(options);
-    this.inspect = options.inspect ?? true;
-    this.onBytes = options.onBytes;
-  }
-
-  private readonly onBytes: ((bytesRead: number) => void) | undefined;
-
+  private size: number;
   /** Off only in the benchmark that measures what inspection costs. */
   private readonly inspect: boolean;
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.size += chunk.length;
-    if (this.size > this.maxBytes) {
-      done(
-        new VitrineError("PAYLOAD_TOO_LARGE", `Image data exceeds the size limit of ${this.maxBytes} bytes`),
+  constructor(
+    private readonly maxBytes: number,
+    private readonly options: MeterOptions = {},
+    from?: { state: MeterState | null },
+  ) {
+    this.inspect = options.inspect ?? true;
+    this.size = from?.state?.size ?? 0;
+    this.hashes = new OffThreadHash(ALGORITHMS, from ? { states: from.state?.hashes ?? null } : null);
+    this.sniffer = from?.state
+      ? FormatSniffer.restore(from.state.inspection, options)
+      : new FormatSniffer({ ...options, snapshots: from !== undefined });
+  }
+
+  /** A meter whose state can be saved (`state()`), fresh or from a saved state. */
+  static resumable(maxBytes: number, options: MeterOptions, state: MeterState | null): Meter {
+    return new Meter(maxBytes, options, { state });
+  }
+
+  /** Bytes measured so far. */
+  get bytes(): number {
+    return this.size;
+  }
+
+  /** Measures the chunk; a promise when the hash thread is behind (wait before the next). */
+  update(chunk: Buffer): Promise<void> | null {
+    // Refused before it counts: a resumable meter's state stays that of the data before it.
+    if (this.size + chunk.length > this.maxBytes) {
+      throw new VitrineError(
+        "PAYLOAD_TOO_LARGE",
+        `Image data exceeds the size limit of ${this.maxBytes} bytes`,
       );
-      return;
     }
-    this.onBytes?.(this.size);
+    this.size += chunk.length;
+    this.options.onBytes?.(this.size);
     const behind = this.hashes.update(chunk);
     if (this.inspect) this.sniffer.push(chunk);
+    return behind;
+  }
+
+  /** Where the meter stands now (a resumable meter only): copies, safe to keep. */
+  async state(): Promise<MeterState> {
+    const inspection = this.sniffer.snapshot();
+    const copied = {
+      total: inspection.total,
+      ranges: inspection.ranges.map((r) => ({ offset: r.offset, data: Buffer.from(r.data) })),
+    };
+    const size = this.size;
+    return { size, hashes: await this.hashes.save(), inspection: copied };
+  }
+
+  /** Size and digests of everything measured; the hash thread ends. */
+  async digests(): Promise<Digests> {
+    const { md5, sha512 } = await this.hashes.digests();
+    return { size: this.size, md5: md5!, sha512: sha512! };
+  }
+
+  /** Stops the hash thread without a result. */
+  destroy(): void {
+    this.hashes.destroy();
+  }
+}
+
+/**
+ * A pass-through stage that measures what flows through it (a Meter), in the same pass as the write.
+ */
+export class MeasuringStream extends Transform {
+  private readonly meter: Meter;
+
+  constructor(maxBytes: number, options: MeterOptions = {}) {
+    super();
+    this.meter = new Meter(maxBytes, options);
+  }
+
+  get sniffer(): FormatSniffer {
+    return this.meter.sniffer;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    let behind: Promise<void> | null;
+    try {
+      behind = this.meter.update(chunk);
+    } catch (err) {
+      done(err as Error);
+      return;
+    }
     if (behind) behind.then(() => done(null, chunk), done);
     else done(null, chunk);
   }
 
   override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
     // A stream that ended keeps its worker until digests() has read the result.
-    if (err || !this.writableFinished) this.hashes.destroy();
+    if (err || !this.writableFinished) this.meter.destroy();
     callback(err);
   }
 
   /** Size and digests of everything that passed; call once the stream has ended. */
-  async digests(): Promise<Digests> {
-    const { md5, sha512 } = await this.hashes.digests();
-    return { size: this.size, md5: md5!, sha512: sha512! };
+  digests(): Promise<Digests> {
+    return this.meter.digests();
   }
 }

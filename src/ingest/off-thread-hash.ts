@@ -1,4 +1,15 @@
+import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
+
+/** hash-wasm, whose MD5 and SHA-512 can save their state (resolved here: the worker is eval'd). */
+const SAVEABLE_HASHES_MODULE = createRequire(import.meta.url).resolve("hash-wasm");
+
+interface WorkerMessage {
+  hashed?: number;
+  data?: ArrayBuffer;
+  digests?: string[];
+  states?: Uint8Array[];
+}
 
 /** Data is handed to the worker in batches of this size (one message each, not one per chunk). */
 const BATCH_BYTES = 1024 * 1024;
@@ -8,16 +19,30 @@ const MAX_IN_FLIGHT_BYTES = 8 * 1024 * 1024;
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const { createHash } = require("node:crypto");
-const hashes = workerData.algorithms.map((a) => createHash(a));
-parentPort.on("message", (m) => {
+// Node's hashes are the fastest; hash-wasm's can save their state (a resumable upload's checkpoint).
+async function saveableHashes({ module, states }) {
+  const wasm = require(module);
+  const factories = { md5: wasm.createMD5, sha512: wasm.createSHA512 };
+  return Promise.all(workerData.algorithms.map(async (algorithm, i) => {
+    const hash = await factories[algorithm]();
+    hash.init();
+    if (states) hash.load(states[i]);
+    return { update: (b) => hash.update(b), digest: () => hash.digest("hex"), save: () => hash.save() };
+  }));
+}
+const hashes = workerData.saveable === null
+  ? workerData.algorithms.map((a) => createHash(a))
+  : saveableHashes(workerData.saveable);
+Promise.resolve(hashes).then((hashes) => parentPort.on("message", (m) => {
   if (m === null) parentPort.postMessage({ digests: hashes.map((h) => h.digest("hex")) });
+  else if (m === "save") parentPort.postMessage({ states: hashes.map((h) => h.save()) });
   else {
     const bytes = new Uint8Array(m.data, 0, m.length);
     for (const h of hashes) h.update(bytes);
     // The batch goes back to be filled again: an upload reuses a few buffers, no garbage.
     parentPort.postMessage({ hashed: m.length, data: m.data }, [m.data]);
   }
-});`;
+}));`;
 
 /**
  * Hashes computed on a worker thread. An upload's main thread parses HTTP, inspects and writes;
@@ -25,6 +50,9 @@ parentPort.on("message", (m) => {
  * that work (MD5 on the main thread held uploads at 0.31 of one core's MD5 speed). The data is
  * copied once into batches that are transferred, not cloned; back-pressure keeps at most
  * MAX_IN_FLIGHT_BYTES waiting.
+ *
+ * A saveable hash (a resumable upload's) uses hash-wasm instead of Node's OpenSSL: slower, but its
+ * state can be saved at a checkpoint and loaded again in another process.
  */
 export class OffThreadHash {
   private readonly worker: Worker;
@@ -36,11 +64,24 @@ export class OffThreadHash {
   private drained: (() => void) | null = null;
   private result: ((digests: string[]) => void) | null = null;
   private failure: Error | null = null;
+  private saved: ((states: Uint8Array[]) => void)[] = [];
 
-  constructor(private readonly algorithms: readonly string[]) {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { algorithms } });
-    this.worker.on("message", (m: { hashed?: number; data?: ArrayBuffer; digests?: string[] }) => {
-      if (m.hashed !== undefined) {
+  /**
+   * `saveable`: null for Node's hashes; else hash-wasm's, started fresh (`states` null) or from
+   * states `save()` returned.
+   */
+  constructor(
+    private readonly algorithms: readonly string[],
+    saveable: { states: Uint8Array[] | null } | null = null,
+  ) {
+    const workerData = {
+      algorithms,
+      saveable: saveable && { module: SAVEABLE_HASHES_MODULE, states: saveable.states },
+    };
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
+    this.worker.on("message", (m: WorkerMessage) => {
+      if (m.states !== undefined) this.saved.shift()?.(m.states);
+      else if (m.hashed !== undefined) {
         if (m.data) this.free.push(m.data);
         this.inFlight -= m.hashed;
         if (this.inFlight <= MAX_IN_FLIGHT_BYTES / 2) this.release();
@@ -84,6 +125,25 @@ export class OffThreadHash {
     });
     await this.worker.terminate();
     return Object.fromEntries(this.algorithms.map((a, i) => [a, digests[i]!]));
+  }
+
+  /**
+   * The state of each hash after everything added so far (a saveable hash only), to start
+   * another one from with `new OffThreadHash(algorithms, { states })`.
+   */
+  async save(): Promise<Uint8Array[]> {
+    if (this.failure) throw this.failure;
+    if (this.batchLength > 0) this.send();
+    this.worker.ref();
+    try {
+      return await new Promise<Uint8Array[]>((resolve, reject) => {
+        this.saved.push(resolve);
+        this.worker.once("error", reject);
+        this.worker.postMessage("save");
+      });
+    } finally {
+      if (this.saved.length === 0 && !this.drained && !this.result) this.worker.unref();
+    }
   }
 
   /** Stops the worker without a result (a failed or cancelled ingest). */

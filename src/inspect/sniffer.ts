@@ -2,7 +2,7 @@ import type { DiskFormat, FormatVerdict } from "../core/disk-format.js";
 import type { FormatInspector, Sample, TableReader } from "./inspector.js";
 import { FALLBACK_INSPECTOR, INSPECTORS } from "./inspectors.js";
 import { hasMbrPartitions } from "./partitions.js";
-import { Windows } from "./windows.js";
+import { type Range, Windows } from "./windows.js";
 import { FOUR_TIB } from "../core/image-sizes.js";
 
 /** How much of the head to keep: the ISO 9660 volume descriptors from 32 KiB, a GPT entry array. */
@@ -16,6 +16,18 @@ const END_BYTES = 1536;
 export interface SnifferOptions {
   /** The largest virtual size accepted (default 4 TiB, the most a Compute minDiskSize may be). */
   maxVirtualSize?: number;
+  /** Keeps what `snapshot()` needs (the filled windows); a resumable upload's sniffer does. */
+  snapshots?: boolean;
+}
+
+/**
+ * What a sniffer kept of a stream: its length and the bytes it looked at (the head, the windows
+ * its table readers asked for, the end). Pushing those bytes at their offsets into a new sniffer,
+ * and skipping the rest, gives it the same state: the readers ask for the same windows again.
+ */
+export interface SnifferSnapshot {
+  total: number;
+  ranges: Range[];
 }
 
 /**
@@ -31,7 +43,7 @@ export class FormatSniffer {
   private head = Buffer.alloc(0);
   private end = Buffer.alloc(0);
   private total = 0;
-  private readonly windows = new Windows();
+  private readonly windows: Windows;
   /**
    * Readers of tables a format points to, started once the head holds the header: they ask for
    * windows further on and report at the end what lies past the end of the file.
@@ -40,6 +52,42 @@ export class FormatSniffer {
 
   constructor(options: SnifferOptions = {}) {
     this.maxVirtualSize = options.maxVirtualSize ?? FOUR_TIB;
+    this.windows = new Windows(options.snapshots ?? false);
+  }
+
+  /** A sniffer in the state `snapshot` was taken in (made with `snapshots` on). */
+  static restore(snapshot: SnifferSnapshot, options: SnifferOptions = {}): FormatSniffer {
+    const sniffer = new FormatSniffer({ ...options, snapshots: true });
+    const ranges = [...snapshot.ranges].sort((a, b) => a.offset - b.offset);
+    for (const range of ranges) {
+      const from = Math.max(sniffer.total, range.offset);
+      const to = range.offset + range.data.length;
+      if (to <= from) continue;
+      if (from > sniffer.total) sniffer.skip(from - sniffer.total);
+      sniffer.push(range.data.subarray(from - range.offset));
+    }
+    if (snapshot.total > sniffer.total) sniffer.skip(snapshot.total - sniffer.total);
+    return sniffer;
+  }
+
+  /** The bytes this sniffer looked at, to `restore` it from (see SnifferSnapshot). */
+  snapshot(): SnifferSnapshot {
+    const ranges: Range[] = [{ offset: 0, data: this.head }, ...this.windows.captured()];
+    if (this.end.length > 0) ranges.push({ offset: this.total - this.end.length, data: this.end });
+    return { total: this.total, ranges };
+  }
+
+  /** The first bytes seen (up to 64 KiB): what a compression's signature is looked for in. */
+  get start(): Buffer {
+    return this.head;
+  }
+
+  /** Moves past bytes nobody looks at (only a restore does, between the ranges it replays). */
+  private skip(length: number): void {
+    if (this.head.length < HEAD_BYTES) throw new Error("a sniffer cannot skip its head");
+    this.windows.skip(length);
+    this.total += length;
+    this.end = Buffer.alloc(0);
   }
 
   push(chunk: Buffer): void {

@@ -15,11 +15,40 @@ export interface Window {
 /** The most bytes one window may hold. */
 export const MAX_WINDOW_BYTES = 1024 * 1024;
 
+/** Bytes the stream held at an offset (what a snapshot of the inspection keeps). */
+export interface Range {
+  offset: number;
+  data: Buffer;
+}
+
 export class Windows {
   private pending: Window[] = [];
   /** Windows asked for at an offset the stream had already passed. */
   missed = 0;
   private position = 0;
+  /** Filled windows, kept when the inspection may be snapshot (`keepFilled`). */
+  private readonly filled: Window[] = [];
+
+  constructor(private readonly keepFilled = false) {}
+
+  /** What every window asked for so far holds. */
+  captured(): Range[] {
+    return [...this.filled, ...this.pending]
+      .filter((w) => w.filled > 0)
+      .map((w) => ({ offset: w.offset, data: w.data.subarray(0, w.filled) }));
+  }
+
+  /**
+   * Moves past `length` bytes nobody asked for (replaying a snapshot): throws if a window wanted
+   * any of them, which would make the replay differ from the stream.
+   */
+  skip(length: number): void {
+    const end = this.position + length;
+    if (this.pending.some((w) => w.offset + w.filled < end && w.offset + w.length > this.position)) {
+      throw new Error(`a window wants bytes between ${this.position} and ${end}`);
+    }
+    this.position = end;
+  }
 
   want(offset: number, length: number, onFilled: (data: Buffer) => void): void {
     const size = Math.max(0, Math.min(length, MAX_WINDOW_BYTES));
@@ -46,6 +75,7 @@ export class Windows {
         }
         if (w.filled >= w.length) {
           this.pending.splice(this.pending.indexOf(w), 1);
+          if (this.keepFilled) this.filled.push(w);
           w.onFilled(w.data);
           progress = true;
         }

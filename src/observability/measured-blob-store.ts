@@ -24,6 +24,9 @@ export function measuredBlobStore(store: BlobStore, metrics: Metrics): BlobStore
           abort: () => counted("abort", () => writer.abort()),
         };
       }),
+    createAppender: (key, tag, expectedBytes) =>
+      counted("createAppender", () => store.createAppender(key, tag, expectedBytes)),
+    resumeAppender: (checkpoint) => counted("resumeAppender", () => store.resumeAppender(checkpoint)),
     read: (key, range) =>
       counted("read", async () => {
         const source = await store.read(key, range);

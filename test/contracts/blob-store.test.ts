@@ -68,6 +68,58 @@ for (const backend of BLOB_STORES) {
       await store.delete("listed-2");
     });
 
+    it("an appended blob goes on from a checkpoint after its writer is gone, and commits whole", async () => {
+      const first = await store.createAppender("appended", "resumable", 40 * 1024 * 1024);
+      const step = first.checkpointBytes;
+      const data = Buffer.alloc(2 * step + 12345);
+      for (let i = 0; i < data.length; i += 4096) data.writeUInt32BE(i, i);
+      // Up to a boundary, checkpointed while the next bytes keep coming.
+      await first.append(data.subarray(0, step));
+      const atBoundary = first.sync();
+      await first.append(data.subarray(step, step + 1000));
+      const boundary = await atBoundary;
+      assert.equal(boundary.offset, step);
+      // A request that ends mid-part, then bytes written after its checkpoint that a crash loses.
+      await first.append(data.subarray(step + 1000, step + 777_777));
+      const midPart = await first.sync();
+      assert.equal(midPart.offset, step + 777_777);
+      await first.append(data.subarray(step + 777_777, step + 900_000));
+      await first.close();
+      assert.ok((await store.listPendingTags()).includes("resumable"));
+      assert.equal(await store.stat("appended"), null, "nothing visible before commit");
+
+      // Through JSON, as the catalog keeps it.
+      const second = await store.resumeAppender(JSON.parse(JSON.stringify(midPart)));
+      assert.equal(second.offset, step + 777_777);
+      await second.append(data.subarray(step + 777_777, 2 * step + 5));
+      const again = await second.sync();
+      await second.close();
+      const third = await store.resumeAppender(JSON.parse(JSON.stringify(again)));
+      for (let at = third.offset; at < data.length; at += 1 << 20) {
+        await third.append(data.subarray(at, Math.min(data.length, at + (1 << 20))));
+      }
+      await third.commit();
+      const back = await readAll("appended");
+      assert.equal(back.length, data.length);
+      assert.ok(back.equals(data), "the blob is the data, once, in order");
+      await store.discardPending("resumable"); // the earlier tails, if the store left any
+      await store.delete("appended");
+    });
+
+    it("discarding an appended blob's tag removes its checkpoints", async () => {
+      const appender = await store.createAppender("dropped", "resumable-dropped", 1 << 20);
+      await appender.append(Buffer.alloc(300_000, 1));
+      const checkpoint = await appender.sync();
+      await appender.close();
+      await store.discardPending("resumable-dropped");
+      await assert.rejects(async () => {
+        const resumed = await store.resumeAppender(checkpoint);
+        await resumed.append(Buffer.alloc(10));
+        await resumed.commit();
+      });
+      assert.equal(await store.stat("dropped"), null);
+    });
+
     it("a committed blob reads back byte for byte, with its size", async () => {
       const data = Buffer.from("hello, image bytes");
       await put("k1", data);

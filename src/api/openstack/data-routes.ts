@@ -1,7 +1,7 @@
 import { NO_BODY, answers } from "../http/response-shapes.js";
 import { OPENSTACK_ANSWERS as A } from "./responses.js";
-import { PassThrough } from "node:stream";
-import type { FastifyPluginAsync, FastifyRequest } from "fastify";
+import { PassThrough, type Readable } from "node:stream";
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import { invalidArgument } from "../../core/errors.js";
@@ -9,7 +9,7 @@ import type { ByteRange } from "../../core/image-data/download-image-data.js";
 import { DECLARED_FORMATS } from "./disk-formats.js";
 import { GlanceHttpError } from "./errors.js";
 import { IMPORT_METHODS, importMarkers } from "./glance-import.js";
-import { guardUploadRate } from "../http/upload-rate-guard.js";
+import { type MinUploadRate, guardUploadRate } from "../http/upload-rate-guard.js";
 import { requireMediaType } from "./conventions.js";
 import type { OpenStackRoutesOptions } from "./routes.js";
 
@@ -22,6 +22,57 @@ const BODY_BUFFER_BYTES = 1024 * 1024;
 const ImportBody = Type.Object({
   method: Type.Object({ name: Type.String(), uri: Type.Optional(Type.String()) }),
 });
+
+/**
+ * Streams a request's body into `receive`: the request's signal aborts when the client goes
+ * away or trickles below the slowest rate accepted (408); a refusal leaves the rest of the body
+ * to be read and dropped (the client reads the answer, its connection carries the next request).
+ */
+export async function receiveImageData<T>(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  minUploadRate: MinUploadRate,
+  receive: (source: Readable, signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const aborted = new AbortController();
+  req.raw.once("close", () => {
+    if (!req.raw.complete) aborted.abort(new Error("the client disconnected during the upload"));
+  });
+  let tooSlow = false;
+  const stopGuard = guardUploadRate(req.raw, minUploadRate, (why) => {
+    tooSlow = true;
+    req.log.warn({ url: req.url, why }, "upload cut: too slow");
+    aborted.abort(new GlanceHttpError(408, `The upload was cut: ${why}.`));
+  });
+  // Once the whole body is in, the service is the one working (a conversion may take
+  // minutes, README "Conversion and export"): neither the rate guard nor the idle timeout
+  // judges the client by that silence; the connection's timeout is back for its next request.
+  req.raw.once("end", () => {
+    stopGuard();
+    const socket = req.raw.socket;
+    if (typeof socket?.setTimeout !== "function") return; // an injected request has no socket
+    const idle = req.server.server.timeout;
+    socket.setTimeout(0);
+    reply.raw.once("finish", () => socket.setTimeout(idle));
+  });
+  // The data goes through a pipe the ingest may tear down on a refusal (a full disk, the
+  // size limit), not the request itself: left intact, the rest of the body is read and
+  // dropped by Node once the answer is sent, so the client finishes sending, reads the
+  // refusal, and its connection carries its next request.
+  const body = req.raw.pipe(new PassThrough({ highWaterMark: BODY_BUFFER_BYTES }));
+  try {
+    return await receive(body, aborted.signal);
+  } catch (err) {
+    req.raw.unpipe(body);
+    // A trickling client gets the refusal and its connection closed: reading the rest of
+    // its body would hold the connection as long as the upload did.
+    if (tooSlow) reply.header("connection", "close").raw.once("finish", () => req.raw.destroy());
+    else if (!req.raw.complete) req.raw.resume();
+    throw err;
+  } finally {
+    stopGuard();
+  }
+}
 
 /** Upload, stage, import and download of image data. */
 export const dataRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (base, opts) => {
@@ -45,50 +96,15 @@ export const dataRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (bas
       `/images/:imageId/${mode}`,
       { schema: { params: IdParams, response: answers({ 204: NO_BODY }) }, onRequest: checkUpload },
       async (req, reply) => {
-        const aborted = new AbortController();
-        req.raw.once("close", () => {
-          if (!req.raw.complete) aborted.abort(new Error("the client disconnected during the upload"));
-        });
-        let tooSlow = false;
-        const stopGuard = guardUploadRate(req.raw, opts.minUploadRate, (why) => {
-          tooSlow = true;
-          req.log.warn({ imageId: req.params.imageId, why }, "upload cut: too slow");
-          aborted.abort(new GlanceHttpError(408, `The upload was cut: ${why}.`));
-        });
-        // Once the whole body is in, the service is the one working (a conversion may take
-        // minutes, README "Conversion and export"): neither the rate guard nor the idle timeout
-        // judges the client by that silence; the connection's timeout is back for its next request.
-        req.raw.once("end", () => {
-          stopGuard();
-          const socket = req.raw.socket;
-          if (typeof socket?.setTimeout !== "function") return; // an injected request has no socket
-          const idle = req.server.server.timeout;
-          socket.setTimeout(0);
-          reply.raw.once("finish", () => socket.setTimeout(idle));
-        });
-        // The data goes through a pipe the ingest may tear down on a refusal (a full disk, the
-        // size limit), not the request itself: left intact, the rest of the body is read and
-        // dropped by Node once the answer is sent, so the client finishes sending, reads the
-        // refusal, and its connection carries its next request.
-        const body = req.raw.pipe(new PassThrough({ highWaterMark: BODY_BUFFER_BYTES }));
-        try {
-          await core.imageData.upload(req.principal, req.params.imageId, {
-            source: body,
-            signal: aborted.signal,
+        await receiveImageData(req, reply, opts.minUploadRate, (source, signal) =>
+          core.imageData.upload(req.principal, req.params.imageId, {
+            source,
+            signal,
             mode,
             formatsByDeclared: DECLARED_FORMATS,
             announcedBytes: announcedSize(req),
-          });
-        } catch (err) {
-          req.raw.unpipe(body);
-          // A trickling client gets the refusal and its connection closed: reading the rest of
-          // its body would hold the connection as long as the upload did.
-          if (tooSlow) reply.header("connection", "close").raw.once("finish", () => req.raw.destroy());
-          else if (!req.raw.complete) req.raw.resume();
-          throw err;
-        } finally {
-          stopGuard();
-        }
+          }),
+        );
         return reply.code(204).send();
       },
     );

@@ -38,6 +38,11 @@ const REASON_STATUS: Partial<Record<ErrorReason, number>> = {
   FORMAT_FROZEN: 403,
   TRANSITION_NOT_ALLOWED: 409,
   NO_STAGED_DATA: 409,
+  // tus's answers for resumable uploads (README "Resumable transfers").
+  UPLOAD_LOCKED: 423,
+  UPLOAD_OFFSET_MISMATCH: 409,
+  UPLOAD_TAKEN_OVER: 409,
+  UPLOAD_NOT_FOUND: 404,
 };
 
 export interface GlanceErrorBody {

@@ -4,6 +4,7 @@ import type { OpenStackProfile } from "../../config.js";
 import type { Core } from "../../core/core.js";
 import type { MinUploadRate } from "../http/upload-rate-guard.js";
 import { dataRoutes } from "./data-routes.js";
+import { resumableRoutes } from "./resumable-routes.js";
 import { imageRoutes } from "./image-routes.js";
 import { memberRoutes } from "./member-routes.js";
 import { metadefRoutes } from "./metadef-routes.js";
@@ -38,6 +39,7 @@ export const openStackRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async
       await v2.register(imageRoutes, opts);
       await v2.register(tagRoutes, opts);
       await v2.register(dataRoutes, opts);
+      await v2.register(resumableRoutes, opts);
       await v2.register(memberRoutes, opts);
       await v2.register(taskRoutes, opts);
       await v2.register(metadefRoutes, opts);

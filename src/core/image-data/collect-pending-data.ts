@@ -5,7 +5,8 @@ import { pendingWriterOf } from "../ports/blob-store.js";
 /**
  * Pending blob data whose writer is gone was left by a crash: drop it. An operation's is dropped
  * once the operation is finished (or gone); an upload's is kept while its image still shows it
- * receiving (another process may be streaming it). Returns the tags removed.
+ * receiving (another process may be streaming it), a resumable upload's while its row exists.
+ * Returns the tags removed.
  */
 export async function collectAbandonedPendingData(
   deps: Pick<CoreDeps, "catalog" | "blobs">,
@@ -18,9 +19,11 @@ export async function collectAbandonedPendingData(
     const alive =
       writer.type === "operation"
         ? unfinished.has(writer.operationId)
-        : await catalog.images
-            .findById(writer.imageId)
-            .then((image) => image !== null && isReceivingUpload(image));
+        : writer.type === "resumable"
+          ? (await catalog.resumableUploads.find(writer.uploadId)) !== null
+          : await catalog.images
+              .findById(writer.imageId)
+              .then((image) => image !== null && isReceivingUpload(image));
     if (!alive) {
       await blobs.discardPending(tag);
       removed.push(tag);

@@ -50,7 +50,7 @@ export async function uploadImageData(
   uuid: string,
   input: UploadInput,
 ): Promise<Image> {
-  const { catalog, blobs } = deps;
+  const { catalog } = deps;
   const receiving = input.mode === "file" ? "saving" : "uploading";
   const key = newResourceId();
   const limits = await limitsOfImage(deps, principal, uuid);
@@ -107,24 +107,72 @@ export async function uploadImageData(
     throw err;
   }
 
-  // Data sent to activate the image is converted now, as its folder's policy says (staged data
-  // is converted when it is imported); the client's request waits for it.
+  return settleUploadedData(deps, {
+    image,
+    uuid,
+    mode: input.mode,
+    stored,
+    compression,
+    tag,
+    signal: input.signal,
+    label,
+    reserve,
+    claim: async (tx) => {
+      if (!(await holdsUpload(tx, upload))) return false;
+      await tx.uploads.end(image.id);
+      return true;
+    },
+    requeue: () => requeueUpload(deps, upload),
+  });
+}
+
+/** How an upload that received all its data hands it to its image. */
+export interface SettleInput {
+  image: Image;
+  uuid: string;
+  mode: "file" | "stage";
+  /** The data as it was committed. */
+  stored: IngestResult;
+  compression: Compression | null;
+  tag: string;
+  signal: AbortSignal;
+  label: string;
+  /** Holds `bytes` for the image (a conversion's result may be larger than what arrived). */
+  reserve: (bytes: number) => Promise<void>;
+  /** In the transaction that settles the image: whether the upload is still this one (and ends it). */
+  claim: (tx: CatalogStores) => Promise<boolean>;
+  /** Puts the image back to queued after a failure. */
+  requeue: () => Promise<void>;
+}
+
+/**
+ * The data of an upload, all arrived and committed, becomes its image's: converted now as its
+ * folder's policy says when it activates the image (staged data is converted when it is
+ * imported; the client's request waits for it), then `active` (file) or still `uploading`
+ * (stage) with the data's fields. Whatever fails, nothing the upload committed is left behind.
+ */
+export async function settleUploadedData(
+  deps: Pick<CoreDeps, "catalog" | "blobs" | "formats" | "converter" | "conversion" | "maxImageBytes">,
+  input: SettleInput,
+): Promise<Image> {
+  const { catalog, blobs } = deps;
+  const { image, stored, uuid } = input;
   let kept: KeptData = { data: stored, converted: false, properties: {} };
   /** Removes what this upload committed: what arrived, and what it was converted to. */
   const dropData = () =>
-    Promise.all([blobs.delete(key), kept.converted ? blobs.delete(kept.data.key) : null]);
+    Promise.all([blobs.delete(stored.key), kept.converted ? blobs.delete(kept.data.key) : null]);
   try {
     const policy =
       input.mode === "file" ? await conversionPolicyOf(catalog, deps, image.folderId) : NO_CONVERSION;
-    kept = await keepData(deps, policy, stored, compression, {
+    kept = await keepData(deps, policy, stored, input.compression, {
       key: newResourceId(),
-      tag,
+      tag: input.tag,
       signal: input.signal,
-      label,
+      label: input.label,
     });
-    if (kept.converted) await reserve(kept.data.size);
+    if (kept.converted) await input.reserve(kept.data.size);
   } catch (err) {
-    await requeueUpload(deps, upload);
+    await input.requeue();
     await dropData();
     throw err;
   }
@@ -134,10 +182,9 @@ export async function uploadImageData(
   try {
     activated = await catalog.transaction(async (tx) => {
       const current = await tx.images.findById(image.id);
-      if (!current || !isReceivingUpload(current) || !(await holdsUpload(tx, upload))) {
+      if (!current || !isReceivingUpload(current) || !(await input.claim(tx))) {
         throw imageNotFound({ uuid });
       }
-      await tx.uploads.end(image.id);
       await tx.quotas.release(image.id); // settled: the image's own size counts from now on
       const to = input.mode === "file" ? "active" : "uploading";
       const fields = {
@@ -154,7 +201,7 @@ export async function uploadImageData(
     await dropData();
     throw err;
   }
-  if (kept.converted) await blobs.delete(key); // what arrived, now converted
+  if (kept.converted) await blobs.delete(stored.key); // what arrived, now converted
   return activated;
 }
 

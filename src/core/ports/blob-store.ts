@@ -35,6 +35,43 @@ export interface BlobIngester {
   createWriter(key: string, tag: string): Promise<BlobWriter>;
 }
 
+/**
+ * Appends to a pending blob across requests and processes (a resumable upload): what a `sync()`
+ * returned survives a crash, and an appender resumed from it goes on from there.
+ */
+export interface BlobAppending {
+  /**
+   * Starts a pending blob tagged `tag` (removed by `discardPending(tag)` like a writer's), to
+   * commit under `key`; `expectedBytes` (the upload's announced length) sizes its parts.
+   */
+  createAppender(key: string, tag: string, expectedBytes: number): Promise<BlobAppender>;
+  /** Goes on from a checkpoint a `sync()` returned; what was appended after it is dropped. */
+  resumeAppender(checkpoint: AppenderCheckpoint): Promise<BlobAppender>;
+}
+
+/** A durable point of an appended blob: its length, and what its store needs to go on (JSON). */
+export interface AppenderCheckpoint {
+  offset: number;
+  store: Record<string, unknown>;
+}
+
+export interface BlobAppender {
+  /** Bytes appended so far, durable or not. */
+  readonly offset: number;
+  /** Checkpoints cost least at multiples of this (an S3 part); any offset works at a request's end. */
+  readonly checkpointBytes: number;
+  append(chunk: Buffer): Promise<void>;
+  /**
+   * Makes everything appended so far durable and returns its checkpoint. At a multiple of
+   * `checkpointBytes` appends may go on meanwhile; elsewhere, wait for it first.
+   */
+  sync(): Promise<AppenderCheckpoint>;
+  /** Makes the whole blob visible under its key. */
+  commit(): Promise<void>;
+  /** Lets go of files and buffers; the durable data stays for a later resume. */
+  close(): Promise<void>;
+}
+
 /** Removes blobs and the pending data of interrupted writers. */
 export interface BlobDeleter {
   /** Removes a committed blob; removing an absent one is not an error. */
@@ -58,7 +95,7 @@ export interface BlobStoreIdentity {
 }
 
 /** Every role a store plays for the service (the inventory is the maintenance tools'). */
-export type BlobStore = BlobReader & BlobIngester & BlobDeleter & BlobStoreIdentity;
+export type BlobStore = BlobReader & BlobIngester & BlobAppending & BlobDeleter & BlobStoreIdentity;
 
 /** What the use cases use of the store: reading, deleting, and its readiness. */
 export type CoreBlobs = BlobReader & BlobDeleter & Pick<BlobStoreIdentity, "ping">;
@@ -80,20 +117,33 @@ export interface BlobWriter {
  *                         attempt overwrites its own earlier blob instead of orphaning it
  *   upload-<image id>     a direct upload or stage streamed by an API request; the blob it
  *                         commits gets a fresh key
+ *   resumable-<upload id> a resumable upload's appended data, kept while its row exists
  *
  * Committed blobs are keyed independently of any dialect; images share a blob when one was made
  * from another (content stays until no image names it).
  */
-export type PendingWriter = { type: "operation"; operationId: string } | { type: "upload"; imageId: string };
+export type PendingWriter =
+  | { type: "operation"; operationId: string }
+  | { type: "upload"; imageId: string }
+  | { type: "resumable"; uploadId: string };
 
 const UPLOAD_PREFIX = "upload-";
+const RESUMABLE_PREFIX = "resumable-";
 
 export function pendingTag(writer: PendingWriter): string {
-  return writer.type === "upload" ? `${UPLOAD_PREFIX}${writer.imageId}` : writer.operationId;
+  switch (writer.type) {
+    case "upload":
+      return `${UPLOAD_PREFIX}${writer.imageId}`;
+    case "resumable":
+      return `${RESUMABLE_PREFIX}${writer.uploadId}`;
+    case "operation":
+      return writer.operationId;
+  }
 }
 
 export function pendingWriterOf(tag: string): PendingWriter {
-  return tag.startsWith(UPLOAD_PREFIX)
-    ? { type: "upload", imageId: tag.slice(UPLOAD_PREFIX.length) }
-    : { type: "operation", operationId: tag };
+  if (tag.startsWith(UPLOAD_PREFIX)) return { type: "upload", imageId: tag.slice(UPLOAD_PREFIX.length) };
+  if (tag.startsWith(RESUMABLE_PREFIX))
+    return { type: "resumable", uploadId: tag.slice(RESUMABLE_PREFIX.length) };
+  return { type: "operation", operationId: tag };
 }

@@ -1,3 +1,4 @@
+import type { DiskFormat } from "../disk-format.js";
 import type { QuotaResource, QuotaUsage } from "../quotas/quota.js";
 import type { ConversionPolicy } from "../conversion/conversion-policy.js";
 import type { RetentionRule } from "../lifecycle/lifecycle.js";
@@ -202,6 +203,64 @@ export interface UploadStore {
   abandoned(liveSince: number): Promise<UploadRecord[]>;
 }
 
+/**
+ * A resumable upload (README "Resumable transfers"): its image, who may append to it, how far it
+ * got durably, and the checkpoint to go on from there (opaque to the catalog).
+ */
+export interface ResumableUploadRecord {
+  id: string;
+  imageId: string;
+  mode: "file" | "stage";
+  /** The project and subject that started it: no other may append to it, read or cancel it. */
+  ownerProject: string;
+  ownerSubject: string;
+  /** The length announced at creation (tus Upload-Length). */
+  length: number;
+  /** Bytes durably stored (the checkpoint's offset). */
+  offset: number;
+  /** The key the data is committed under once complete. */
+  blobKey: string;
+  /** What the image's declared format accepts, decided at creation. */
+  allowedFormats: DiskFormat[];
+  /** How the data is named in refusals ("disk_format qcow2"). */
+  label: string;
+  checkpoint: string;
+  createdAt: number;
+  updatedAt: number;
+  /** When it is given up unless appended to (each checkpoint moves it). */
+  expiresAt: number;
+}
+
+/** Who appends to a resumable upload now: one request, on one node, until `until` unless renewed. */
+export interface UploadLease {
+  holder: string;
+  nodeId: string;
+  until: number;
+}
+
+/** Resumable uploads in progress; a row ends when its data is settled, cancelled or expired. */
+export interface ResumableUploadStore {
+  create(record: ResumableUploadRecord): Promise<void>;
+  find(id: string): Promise<ResumableUploadRecord | null>;
+  /**
+   * Takes the lease for `lease.holder` when nobody holds it, its time is up, its node is gone
+   * (not seen since `liveSince`), or it is this node's (whose request the caller stopped first).
+   */
+  lease(id: string, lease: UploadLease, now: number, liveSince: number): Promise<boolean>;
+  /** Records a checkpoint while `holder` holds the lease (false when it lost it). */
+  checkpoint(
+    id: string,
+    holder: string,
+    at: { offset: number; checkpoint: string; now: number; expiresAt: number; leaseUntil: number },
+  ): Promise<boolean>;
+  /** Moves the lease's end while `holder` holds it (a slow request between checkpoints). */
+  renew(id: string, holder: string, until: number): Promise<boolean>;
+  release(id: string, holder: string): Promise<void>;
+  remove(id: string): Promise<void>;
+  /** Uploads past their expiry that no live lease holds. */
+  expired(now: number): Promise<ResumableUploadRecord[]>;
+}
+
 /** Bytes held for an upload or import while its data streams in (the image's size once committed). */
 export interface DataReservation {
   imageId: string;
@@ -341,6 +400,7 @@ export interface CatalogStores {
   bindings: AccessBindingStore;
   subjects: SubjectStore;
   uploads: UploadStore;
+  resumableUploads: ResumableUploadStore;
   metadefs: MetadefStore;
   quotas: QuotaStore;
   lifecycle: LifecycleStore;

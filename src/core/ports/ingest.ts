@@ -32,6 +32,43 @@ export interface IngestResult extends StoredData, FormatVerdict {}
  */
 export type Ingest = (request: IngestRequest) => Promise<IngestResult>;
 
+/**
+ * A resumable upload's ingest (src/ingest/resumable-ingest.ts): the same measurements and checks
+ * as `Ingest`, on data that arrives over several requests, possibly on several nodes. A
+ * checkpoint (an opaque string the catalog keeps) holds what the next request goes on from.
+ */
+export interface ResumableIngest {
+  /** Starts the pending data of an upload of `length` bytes; its first checkpoint (offset 0). */
+  begin(key: string, tag: string, length: number): Promise<string>;
+  /**
+   * Appends `source` to the data at `checkpoint`. Each durable point is handed to `onCheckpoint`
+   * (false: the upload was taken over or ended, stop). When the data reaches `length` it is
+   * checked like an ingest's and committed: `stored` is set.
+   */
+  append(request: AppendRequest): Promise<AppendResult>;
+}
+
+export interface AppendRequest {
+  checkpoint: string;
+  source: Readable;
+  signal: AbortSignal;
+  length: number;
+  maxVirtualSize: number;
+  allowedFormats: readonly DiskFormat[];
+  sourceLabel: string;
+  onCheckpoint: (offset: number, checkpoint: string) => Promise<boolean>;
+}
+
+export interface AppendResult {
+  /** The offset durably stored when the request ended. */
+  offset: number;
+  /**
+   * The data, committed, once complete. Compressed data (by signature) is committed as it came,
+   * unchecked: the caller decompresses and ingests it again, as one-go uploads are.
+   */
+  stored: (Omit<IngestResult, "key"> & { compression: Compression | null }) | null;
+}
+
 /** Checks a URL a create or import would fetch, before anything is queued (SSRF allow-list). */
 export interface UrlGuard {
   /** Throws INVALID_ARGUMENT naming `field` when the URL may not be fetched. */

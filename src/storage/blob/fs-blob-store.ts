@@ -4,7 +4,8 @@ import fsp from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Readable } from "node:stream";
-import type { BlobWriter } from "../../core/ports/blob-store.js";
+import type { AppenderCheckpoint, BlobAppender, BlobWriter } from "../../core/ports/blob-store.js";
+import { FsBlobAppender, stateOf as appenderStateOf } from "./fs-blob-appender.js";
 import type { MaintainedBlobStore, StoredBlob, UnfinishedUpload } from "./blob-inventory.js";
 
 const PENDING_DIR = ".pending";
@@ -119,16 +120,8 @@ export class FsBlobStore implements MaintainedBlobStore {
       stream,
       commit: async () => {
         await closed;
-        const fh = await fsp.open(pending, "r+");
-        try {
-          await fh.sync();
-        } finally {
-          await fh.close();
-        }
-        await fsp.mkdir(path.dirname(final), { recursive: true, mode: 0o700 });
-        await fsp.rename(pending, final);
+        await this.commitFile(pending, final);
         settled = true;
-        await syncDirectory(path.dirname(final));
       },
       abort: async () => {
         if (settled) return;
@@ -141,6 +134,34 @@ export class FsBlobStore implements MaintainedBlobStore {
       },
     };
   }
+
+  async createAppender(key: string, tag: string): Promise<BlobAppender> {
+    if (!/^[A-Za-z0-9_-]+$/.test(tag)) throw new Error(`invalid pending tag ${tag}`);
+    const file = `${tag}.${randomBytes(6).toString("hex")}`;
+    return FsBlobAppender.create(this.appenderPaths(file, key), { file, key }, this.commitFile);
+  }
+
+  async resumeAppender(checkpoint: AppenderCheckpoint): Promise<BlobAppender> {
+    const { file, key } = appenderStateOf(checkpoint);
+    return FsBlobAppender.resume(this.appenderPaths(file, key), checkpoint, this.commitFile);
+  }
+
+  private appenderPaths(file: string, key: string): { pending: string; final: string } {
+    return { pending: path.join(this.root, PENDING_DIR, file), final: this.pathFor(key) };
+  }
+
+  /** Puts a pending file, written and closed, in place as a committed blob (fsynced, then renamed). */
+  private readonly commitFile = async (pending: string, final: string): Promise<void> => {
+    const fh = await fsp.open(pending, "r+");
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fsp.mkdir(path.dirname(final), { recursive: true, mode: 0o700 });
+    await fsp.rename(pending, final);
+    await syncDirectory(path.dirname(final));
+  };
 
   async read(key: string, range?: { start: number; end: number }): Promise<Readable> {
     const file = this.pathFor(key);

@@ -12,7 +12,8 @@ import fsp from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
-import type { BlobWriter } from "../../core/ports/blob-store.js";
+import type { AppenderCheckpoint, BlobAppender, BlobWriter } from "../../core/ports/blob-store.js";
+import { type AppenderTarget, S3BlobAppender } from "./s3-blob-appender.js";
 import type { MaintainedBlobStore, StoredBlob, UnfinishedUpload } from "./blob-inventory.js";
 import { isProcessAlive } from "../../process-alive.js";
 import { ignoreGone, isNotFound, storeFailure } from "./s3-errors.js";
@@ -110,6 +111,32 @@ export class S3BlobStore implements MaintainedBlobStore {
     });
   }
 
+  async createAppender(key: string, tag: string, expectedBytes: number): Promise<BlobAppender> {
+    if (!/^[A-Za-z0-9_-]+$/.test(tag)) throw new Error(`invalid pending tag ${tag}`);
+    const marker = `${this.pendingPrefix(tag)}${randomBytes(6).toString("hex")}`;
+    return S3BlobAppender.create(this.appenderTarget(tag), this.objectKey(key), marker, expectedBytes);
+  }
+
+  async resumeAppender(checkpoint: AppenderCheckpoint): Promise<BlobAppender> {
+    const marker = String(checkpoint.store.marker);
+    const tag = marker.slice(this.pendingPrefix().length).split("/")[0]!;
+    return S3BlobAppender.resume(this.appenderTarget(tag), checkpoint);
+  }
+
+  private appenderTarget(tag: string): AppenderTarget {
+    return {
+      client: this.client,
+      bucket: this.options.bucket,
+      tailPrefix: this.tailPrefix(tag),
+      minPartBytes: this.plan.firstPartBytes,
+    };
+  }
+
+  /** Where resumable uploads keep the bytes a request ended with short of a part (s3-blob-appender.ts). */
+  private tailPrefix(tag: string): string {
+    return `${this.options.prefix}pending-tails/${tag}/`;
+  }
+
   async read(key: string, range?: { start: number; end: number }): Promise<Readable> {
     const res = await this.client.send(
       new GetObjectCommand({
@@ -143,6 +170,9 @@ export class S3BlobStore implements MaintainedBlobStore {
   async discardPending(tag: string): Promise<void> {
     for (const marker of await this.listKeys(this.pendingPrefix(tag))) {
       await abortMarked(this.client, this.options.bucket, marker);
+    }
+    for (const tail of await this.listKeys(this.tailPrefix(tag))) {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: tail }));
     }
   }
 

@@ -15,6 +15,8 @@ const TABLES: readonly { name: string; key: readonly string[] }[] = [
   // Uploads interrupted before the copy: the target's first node finds their node gone and puts
   // their images back to queued, as on the source.
   { name: "uploads", key: ["image_id"] },
+  // Resumable uploads go on against the target (their data is in the blob store, not the catalog).
+  { name: "resumable_uploads", key: ["id"] },
   { name: "quota_limits", key: ["project_id", "resource"] },
   { name: "folder_settings", key: ["folder_id"] },
   { name: "retention_rules", key: ["folder_id", "family"] },

@@ -142,6 +142,8 @@ export class SqlQuotaStore implements QuotaStore {
       .selectFrom("quota_reservations")
       .selectAll()
       .where("node_id", "not in", liveNodeIds(this.db, liveSince))
+      // A resumable upload's bytes stay held while it may be resumed, whichever node took them.
+      .where("image_id", "not in", this.db.selectFrom("resumable_uploads").select("image_id"))
       .execute();
     return rows.map(toReservation);
   }

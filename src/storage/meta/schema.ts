@@ -140,6 +140,26 @@ export interface UploadsTable {
   started_at: number;
 }
 
+export interface ResumableUploadsTable {
+  id: string;
+  image_id: string;
+  mode: string;
+  owner_project: string;
+  owner_subject: string;
+  length: number;
+  offset: number;
+  blob_key: string;
+  allowed_formats: string;
+  label: string;
+  checkpoint: string;
+  lease_holder: string | null;
+  lease_node: string | null;
+  lease_until: number | null;
+  created_at: number;
+  updated_at: number;
+  expires_at: number;
+}
+
 export interface MetadefNamespacesTable {
   id: string;
   namespace: string;
@@ -220,6 +240,7 @@ export interface Database {
   quota_limits: QuotaLimitsTable;
   quota_reservations: QuotaReservationsTable;
   uploads: UploadsTable;
+  resumable_uploads: ResumableUploadsTable;
   images: ImagesTable;
   operations: OperationsTable;
   subjects: SubjectsTable;

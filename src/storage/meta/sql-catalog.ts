@@ -16,6 +16,7 @@ import { SqlQuotaStore } from "./quota-store.js";
 import { SqlOperationStore } from "./operation-store.js";
 import { SqlSubjectStore } from "./subject-store.js";
 import { SqlTokenStore } from "./token-store.js";
+import { SqlResumableUploadStore } from "./resumable-upload-store.js";
 import { SqlUploadStore } from "./upload-store.js";
 
 export type SqlEngine = "sqlite" | "postgres";
@@ -40,6 +41,7 @@ function storesOn(db: Db, engine: SqlEngine): CatalogStores {
     bindings: reportingFullDisk(new SqlAccessBindingStore(db)),
     subjects: reportingFullDisk(new SqlSubjectStore(db)),
     uploads: reportingFullDisk(new SqlUploadStore(db)),
+    resumableUploads: reportingFullDisk(new SqlResumableUploadStore(db)),
     metadefs: reportingFullDisk(new SqlMetadefStore(db)),
     quotas: reportingFullDisk(new SqlQuotaStore(db, engine)),
     lifecycle: reportingFullDisk(new SqlLifecycleStore(db)),
