@@ -1,3 +1,4 @@
+import * as tus from "tus-js-client";
 /**
  * The console's only way to the service: the public REST APIs, with the signed-in token. What the
  * console does, a token holder can do with curl. Errors come back as ApiError in words.
@@ -182,46 +183,97 @@ export interface UploadProgress {
   loaded: number;
   total: number;
   startedAt: number;
+  /** Where this run started: what the server had stored when it resumed (0 for a new upload). */
+  from: number;
 }
 
+/** An upload this browser started and may resume after a reload (the file picked again). */
+export interface PendingUpload {
+  imageId: string;
+  /** The tus upload's URL (README "Resumable transfers"). */
+  uploadUrl: string;
+}
+
+/** Uploads the browser may resume, by file (name, size, last change) and folder. */
+const PENDING_KEY = (file: File, folder: string) =>
+  `vitrine.upload:${folder}:${file.name}:${file.size}:${file.lastModified}`;
+
+export function pendingUpload(file: File, folder: string): PendingUpload | null {
+  try {
+    return JSON.parse(localStorage.getItem(PENDING_KEY(file, folder)) ?? "null") as PendingUpload | null;
+  } catch {
+    return null;
+  }
+}
+
+export function forgetUpload(file: File, folder: string): void {
+  localStorage.removeItem(PENDING_KEY(file, folder));
+}
+
+/** What a resumable upload's request costs at most when it is cut (and what one request carries). */
+const UPLOAD_CHUNK_BYTES = 64 * 1024 * 1024;
+const RESUME_DELAYS_MS = [0, 1000, 3000, 5000, 10_000, 20_000, 30_000, 60_000];
+
 /**
- * Streams a file from the browser to `PUT /v2/images/{id}/file` (the browser reads it from disk
- * as it sends), reporting progress; `signal` aborts it.
+ * Uploads a file from the browser over tus (the browser reads it from disk as it sends): a cut
+ * connection or a server restart resumes by itself from what the server stored, and a page
+ * reloaded mid-way resumes when the same file is picked again (`resume`, remembered here per
+ * file and folder). Reports progress; `signal` aborts it and gives the upload up.
  */
 export function uploadFile(
-  imageId: string,
+  target: { imageId: string; folder: string; resume: PendingUpload | null },
   file: File,
   onProgress: (p: UploadProgress) => void,
   signal: AbortSignal,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
     const startedAt = performance.now();
-    xhr.open("PUT", `/v2/images/${encodeURIComponent(imageId)}/file`);
-    for (const [k, v] of Object.entries(headers({ "content-type": "application/octet-stream" }))) {
-      xhr.setRequestHeader(k, v);
-    }
-    xhr.upload.onprogress = (e) => onProgress({ loaded: e.loaded, total: e.total || file.size, startedAt });
-    xhr.onload = () => {
-      if (xhr.status >= 200 && xhr.status < 300) return resolve();
-      let message = "";
-      try {
-        message = (JSON.parse(xhr.responseText) as { message?: string }).message ?? "";
-      } catch {
-        // not JSON
-      }
-      reject(
-        new ApiError(
-          message || STATUS_WORDS[xhr.status] || `HTTP ${xhr.status}`,
-          xhr.status,
-          xhr.getResponseHeader("x-openstack-request-id"),
-        ),
-      );
-    };
-    xhr.onerror = () => reject(new ApiError("The upload was interrupted", 0, null));
-    xhr.onabort = () => reject(new ApiError("The upload was cancelled", 0, null));
-    signal.addEventListener("abort", () => xhr.abort());
-    xhr.send(file);
+    let from: number | undefined;
+    const upload = new tus.Upload(file, {
+      endpoint: `${location.origin}/v2/images/${encodeURIComponent(target.imageId)}/file`,
+      ...(target.resume ? { uploadUrl: target.resume.uploadUrl } : {}),
+      headers: headers(),
+      chunkSize: UPLOAD_CHUNK_BYTES,
+      retryDelays: RESUME_DELAYS_MS,
+      storeFingerprintForResuming: false,
+      onUploadUrlAvailable: () => {
+        const pending: PendingUpload = { imageId: target.imageId, uploadUrl: upload.url! };
+        localStorage.setItem(PENDING_KEY(file, target.folder), JSON.stringify(pending));
+      },
+      onProgress: (loaded, total) => {
+        // A resumed upload's first report is about the offset the server stored: speed counts from there.
+        from ??= target.resume ? loaded : 0;
+        onProgress({ loaded, total, startedAt, from });
+      },
+      onSuccess: () => {
+        forgetUpload(file, target.folder);
+        resolve();
+      },
+      onError: (err) => {
+        const res = (err as tus.DetailedError).originalResponse;
+        if (!res) return reject(new ApiError("The upload was interrupted", 0, null));
+        let message = "";
+        try {
+          message = (JSON.parse(res.getBody()) as { message?: string }).message ?? "";
+        } catch {
+          // not JSON
+        }
+        const status = res.getStatus();
+        reject(
+          new ApiError(
+            message || STATUS_WORDS[status] || `HTTP ${status}`,
+            status,
+            res.getHeader("x-openstack-request-id") ?? null,
+          ),
+        );
+      },
+    });
+    signal.addEventListener("abort", () => {
+      forgetUpload(file, target.folder);
+      void upload.abort(true).catch(() => undefined);
+      reject(new ApiError("The upload was cancelled", 0, null));
+    });
+    upload.start();
   });
 }
 

@@ -33,8 +33,9 @@ export function duration(seconds: number): string {
 }
 
 /** Progress in words: "12.0 MiB of 100 MiB · 40.0 MiB/s · 3 s left". */
-export function progressText(done: number, total: number | null, seconds: number): string {
-  const speed = seconds > 0 ? done / seconds : 0;
+export function progressText(done: number, total: number | null, seconds: number, from = 0): string {
+  // Speed counts what moved in those seconds: a resumed upload starts from what was stored.
+  const speed = seconds > 0 ? (done - from) / seconds : 0;
   const parts = [total ? `${bytes(done)} of ${bytes(total)}` : bytes(done)];
   if (speed > 0) parts.push(`${bytes(speed)}/s`);
   if (total && speed > 0) parts.push(`${duration((total - done) / speed)} left`);

@@ -143,7 +143,7 @@ export function buildCore(deps: CoreDeps) {
       locations: (p: P, uuid: string) => imageLocations(deps, p, uuid),
       resumable: {
         begin: (p: P, uuid: string, input: BeginResumableInput) => beginResumableUpload(deps, p, uuid, input),
-        state: (p: P, id: string) => resumableUploadState(deps, p, id),
+        state: (p: P, id: string, opts?: { stopEarlier: boolean }) => resumableUploadState(deps, p, id, opts),
         append: (p: P, id: string, input: AppendInput) => appendResumableUpload(deps, p, id, input),
         cancel: (p: P, id: string) => cancelResumableUpload(deps, p, id),
         expire: () => expireResumableUploads(deps),

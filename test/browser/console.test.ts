@@ -207,6 +207,44 @@ describe("the web console in Chromium", () => {
     assert.deepEqual(compute.body.images ?? [], []);
   });
 
+  test("a page reloaded mid-upload resumes from what the server stored when the file is picked again", async () => {
+    // Through a 2 MiB/s link: 32 MiB take 16 s, the reload comes a few seconds in.
+    const big = image("raw", 32);
+    const proxy = await startSlowProxy(server.url, 2 * 1024 * 1024);
+    const slow = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const progressOf = async () => Number((await slow.getByLabel("progress").getAttribute("value")) ?? 0);
+    try {
+      await signIn(slow, proxy.url, server.token, folder);
+      const startUpload = async () => {
+        await slow.getByRole("link", { name: "Create image" }).click();
+        await slow.getByLabel("Name", { exact: true }).fill("resumed-in-browser");
+        await slow.getByLabel("File", { exact: true }).setInputFiles(big.path);
+        await slow.getByRole("button", { name: "Create" }).click();
+      };
+      await startUpload();
+      await until(async () => proxy.forwarded() > 6 * 1024 * 1024, 30_000);
+      await slow.reload();
+      await startUpload();
+      await slow.getByText("Resuming the upload of this file").waitFor();
+      await until(async () => (await progressOf()) > 6 * 1024 * 1024, 30_000);
+      await slow.screenshot({ path: path.join(ARTIFACTS, "upload-resumed.png"), fullPage: true });
+      await slow.setViewportSize({ width: 420, height: 900 });
+      await slow.screenshot({ path: path.join(ARTIFACTS, "upload-resumed-420.png"), fullPage: true });
+      await slow.getByText("Uploaded and checked.").waitFor({ timeout: 60_000 });
+      // What reached the server before the reload was kept: only the rest was sent again.
+      assert.ok(proxy.forwarded() < big.size + 1024 * 1024, `${proxy.forwarded()} bytes for ${big.size}`);
+    } finally {
+      await slow.close();
+      await proxy.close();
+    }
+    const listed = await server.request("GET", `/v2/images?name=resumed-in-browser`);
+    assert.equal(listed.body.images.length, 1, "one image: the reload did not start another");
+    assert.equal(listed.body.images[0].status, "active");
+    assert.equal(listed.body.images[0].os_hash_value, big.sha512);
+    // Out of the way of the folder's figures the next tests check.
+    await server.request("DELETE", `/v2/images/${listed.body.images[0].id}`);
+  });
+
   test("import from a local URL with live progress until active", async () => {
     const slow = image("qcow2", 16);
     const uri = files.serve("console-slow.qcow2", slow.path).replace("/files/", "/slow/");

@@ -81,6 +81,7 @@ describe("the README's snippets run as written", () => {
     "Quotas",
     "Lifecycle",
     "Conversion and export",
+    "Resumable transfers",
   ];
 
   test("the walk-throughs, the client snippets and the admin commands", async () => {

@@ -38,14 +38,15 @@ export async function waitForHttp(
 /**
  * A TCP proxy on loopback that forwards to `target` (an http://host:port URL) and lets the
  * client's bytes through at `bytesPerSecond`: an upload that stays in flight for seconds, as over
- * a slow link. Answers come back at full speed.
+ * a slow link. Answers come back at full speed. `forwarded` counts what reached the target.
  */
 export async function startSlowProxy(
   target: string,
   bytesPerSecond: number,
-): Promise<{ url: string; close(): Promise<void> }> {
+): Promise<{ url: string; forwarded(): number; close(): Promise<void> }> {
   const { hostname, port } = new URL(target);
   const sockets = new Set<net.Socket>();
+  let forwarded = 0;
   const server = net.createServer((client) => {
     const upstream = net.connect(Number(port), hostname);
     sockets.add(client).add(upstream);
@@ -62,6 +63,7 @@ export async function startSlowProxy(
         const head = queue[0]!;
         const part = head.subarray(0, budget);
         upstream.write(part);
+        forwarded += part.length;
         budget -= part.length;
         if (part.length === head.length) queue.shift();
         else queue[0] = head.subarray(part.length);
@@ -84,6 +86,7 @@ export async function startSlowProxy(
   const { port: own } = server.address() as net.AddressInfo;
   return {
     url: `http://127.0.0.1:${own}`,
+    forwarded: () => forwarded,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
@@ -113,4 +116,42 @@ export function rawHttp(url: string, request: string | Buffer, timeoutMs = 5000)
       resolve(answer);
     });
   });
+}
+
+/**
+ * A TCP proxy on loopback that counts the bytes clients send through it, and whose target can
+ * change (a server restarted on another port): what a client sent in all, across restarts.
+ */
+export async function startCountingProxy(
+  target: string,
+): Promise<{ url: string; sent(): number; retarget(url: string): void; close(): Promise<void> }> {
+  let { hostname, port } = new URL(target);
+  let sent = 0;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(port), hostname);
+    sockets.add(client).add(upstream);
+    client.on("data", (chunk: Buffer) => (sent += chunk.length));
+    client.pipe(upstream);
+    upstream.pipe(client);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on("close", end).on("error", end);
+    upstream.on("close", end).on("error", end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port: own } = server.address() as net.AddressInfo;
+  return {
+    url: `http://127.0.0.1:${own}`,
+    sent: () => sent,
+    retarget: (url) => ({ hostname, port } = new URL(url)),
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }

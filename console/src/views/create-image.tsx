@@ -1,5 +1,14 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { ApiError, type Json, call, followOperation, query, uploadFile } from "../api.js";
+import {
+  ApiError,
+  type Json,
+  call,
+  followOperation,
+  forgetUpload,
+  pendingUpload,
+  query,
+  uploadFile,
+} from "../api.js";
 import { fileFormat } from "../file-format.js";
 import { STAGES, progressText } from "../format.js";
 import { ErrorNote, Progress } from "./parts.js";
@@ -19,11 +28,11 @@ interface Report {
   done(image: Json): void;
 }
 
-/** Bytes done of a total, in figures and words, since `startedAt` (performance.now()). */
-const shown = (value: number, max: number | null, startedAt: number): Shown => ({
+/** Bytes done of a total, in figures and words, since `startedAt` (performance.now()) when `from` were done. */
+const shown = (value: number, max: number | null, startedAt: number, from = 0): Shown => ({
   value,
   max,
-  text: progressText(value, max, (performance.now() - startedAt) / 1000),
+  text: progressText(value, max, (performance.now() - startedAt) / 1000, from),
 });
 
 /**
@@ -182,24 +191,49 @@ export function CreateImage({ folder }: { folder: string }) {
 
 async function upload(f: FormData, folder: string, signal: AbortSignal, report: Report): Promise<void> {
   const file = f.get("file") as File;
-  const created = await call("POST", "/v2/images", {
-    name: String(f.get("name")),
-    owner: folder,
-    disk_format: String(f.get("diskFormat") || (await fileFormat(file))),
-    container_format: "bare",
-    visibility: "private",
-  });
-  report.status("Uploading…");
+  // The same file picked again after a reload: the upload goes on into the image it started.
+  let resume = pendingUpload(file, folder);
+  if (resume) {
+    const earlier = await call("GET", `/v2/images/${resume.imageId}`).catch(() => null);
+    if (earlier?.status !== "saving") {
+      forgetUpload(file, folder);
+      resume = null;
+    }
+  }
+  const imageId = resume
+    ? resume.imageId
+    : String(
+        (
+          await call("POST", "/v2/images", {
+            name: String(f.get("name")),
+            owner: folder,
+            disk_format: String(f.get("diskFormat") || (await fileFormat(file))),
+            container_format: "bare",
+            visibility: "private",
+          })
+        ).id,
+      );
+  report.status(resume ? "Resuming the upload of this file from what the server stored…" : "Uploading…");
   try {
-    await uploadFile(created.id, file, (p) => report.progress(shown(p.loaded, p.total, p.startedAt)), signal);
+    await uploadFile(
+      { imageId, folder, resume },
+      file,
+      (p) => report.progress(shown(p.loaded, p.total, p.startedAt, p.from)),
+      signal,
+    );
   } catch (err) {
+    if (err instanceof ApiError && err.status === 0 && !signal.aborted) {
+      // The network stayed away longer than the retries: what the server stored is kept.
+      throw new ApiError("The upload was interrupted: pick the same file again to resume it", 0, null);
+    }
     // The image was made for this upload: nothing is left behind when it fails or is cancelled.
-    await call("DELETE", `/v2/images/${created.id}`).catch(() => undefined);
+    await call("DELETE", `/v2/images/${imageId}`).catch(() => undefined);
+    forgetUpload(file, folder);
     throw err;
   }
   report.status("Uploaded and checked.");
-  await applyDetails(String(created.id), f, false);
-  report.done(await call("GET", `/v2/images/${created.id}`));
+  await applyDetails(imageId, f, false);
+  report.done(await call("GET", `/v2/images/${imageId}`));
 }
 
 /** "k=v, k2=v2" into labels. */

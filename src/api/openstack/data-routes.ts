@@ -33,6 +33,8 @@ export async function receiveImageData<T>(
   reply: FastifyReply,
   minUploadRate: MinUploadRate,
   receive: (source: Readable, signal: AbortSignal) => Promise<T>,
+  /** Refusals after which the rest of the body is not worth reading: the connection is closed. */
+  closeOn: (err: unknown) => boolean = () => false,
 ): Promise<T> {
   const aborted = new AbortController();
   req.raw.once("close", () => {
@@ -66,7 +68,8 @@ export async function receiveImageData<T>(
     req.raw.unpipe(body);
     // A trickling client gets the refusal and its connection closed: reading the rest of
     // its body would hold the connection as long as the upload did.
-    if (tooSlow) reply.header("connection", "close").raw.once("finish", () => req.raw.destroy());
+    if (tooSlow || closeOn(err))
+      reply.header("connection", "close").raw.once("finish", () => req.raw.destroy());
     else if (!req.raw.complete) req.raw.resume();
     throw err;
   } finally {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
+import { type ErrorReason, isVitrineError } from "../../core/errors.js";
 import { NO_BODY, answers } from "../http/response-shapes.js";
 import { DECLARED_FORMATS } from "./disk-formats.js";
 import { GlanceHttpError } from "./errors.js";
@@ -112,10 +113,16 @@ export const resumableRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async
       requireMediaType(req, ["application/offset+octet-stream"]);
       const offset = offsetHeader(req, "upload-offset");
       const { imageId, uploadId } = req.params;
-      const upload = await core.imageData.resumable.state(req.principal, uploadId);
+      const upload = await core.imageData.resumable.state(req.principal, uploadId, { stopEarlier: false });
       if (upload.imageUuid !== imageId) throw notThisImage();
-      const result = await receiveImageData(req, reply, opts.minUploadRate, (source, signal) =>
-        core.imageData.resumable.append(req.principal, uploadId, { offset, source, signal }),
+      const result = await receiveImageData(
+        req,
+        reply,
+        opts.minUploadRate,
+        (source, signal) =>
+          core.imageData.resumable.append(req.principal, uploadId, { offset, source, signal }),
+        // Refused before any byte is used: the rest of the body (up to a whole chunk) is not read.
+        (err) => isVitrineError(err) && err.reason !== null && CUT_SHORT.has(err.reason),
       );
       return reply
         .code(204)
@@ -130,13 +137,23 @@ export const resumableRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async
     { schema: { params: UploadParams, response: answers({ 204: NO_BODY }) } },
     async (req, reply) => {
       requireTus(req);
-      const upload = await core.imageData.resumable.state(req.principal, req.params.uploadId);
+      const upload = await core.imageData.resumable.state(req.principal, req.params.uploadId, {
+        stopEarlier: false,
+      });
       if (upload.imageUuid !== req.params.imageId) throw notThisImage();
       await core.imageData.resumable.cancel(req.principal, req.params.uploadId);
       return reply.code(204).send();
     },
   );
 };
+
+/** Refusals of a PATCH whose body the server will not read: the connection is closed instead. */
+const CUT_SHORT: ReadonlySet<ErrorReason> = new Set<ErrorReason>([
+  "UPLOAD_OFFSET_MISMATCH",
+  "UPLOAD_LOCKED",
+  "UPLOAD_NOT_FOUND",
+  "UPLOAD_TAKEN_OVER",
+]);
 
 /** tus asks for 412 when the client speaks another version (or none). */
 function requireTus(req: FastifyRequest): void {

@@ -1,4 +1,6 @@
+import fs from "node:fs";
 import type { Readable } from "node:stream";
+import * as tus from "tus-js-client";
 import { request } from "undici";
 import { describeCauses } from "../../error-causes.js";
 import { ApiError, Unreachable, UsageError } from "./exit-codes.js";
@@ -47,15 +49,75 @@ export class ApiClient {
     return (await res.body.json()) as Json;
   }
 
-  /** Streams `data` as the request body (an upload); `signal` stops it. */
-  async putStream(path: string, data: Readable, length: number, signal?: AbortSignal): Promise<void> {
-    const res = await this.send("PUT", path, {
-      body: data,
-      contentType: "application/octet-stream",
-      length,
-      signal,
+  /**
+   * Uploads a local file over tus (README "Resumable transfers"): `creationPath` is the image's
+   * `/file` (or `/stage`). A cut connection, a restarted server or a laptop that slept costs what
+   * the server had not yet stored, not the file: the client asks for the stored offset and goes
+   * on from there, retrying for about five minutes. `signal` stops it and gives the upload up.
+   */
+  async uploadFile(
+    creationPath: string,
+    file: string,
+    size: number,
+    opts: {
+      signal: AbortSignal;
+      onProgress: (sent: number) => void;
+      onRetry: (why: string, inMs: number) => void;
+    },
+  ): Promise<void> {
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (this.token) headers["x-auth-token"] = this.token;
+    await new Promise<void>((resolve, reject) => {
+      const upload = new tus.Upload(fs.createReadStream(file), {
+        endpoint: this.endpoint + creationPath,
+        uploadSize: size,
+        // A request per chunk: what a cut costs at most (the server keeps every request's end).
+        chunkSize: UPLOAD_CHUNK_BYTES,
+        headers,
+        retryDelays: RESUME_DELAYS_MS,
+        // A resumed upload is this process's: a new run of the command makes a new image.
+        storeFingerprintForResuming: false,
+        onProgress: (sent) => opts.onProgress(sent),
+        onShouldRetry: (err, attempt) => {
+          const status = (err as tus.DetailedError).originalResponse?.getStatus() ?? 0;
+          // What tus retries: no answer, a server error, a conflict or a lock (another request ends).
+          const retry = status === 0 || status >= 500 || status === 409 || status === 423;
+          if (retry && attempt < RESUME_DELAYS_MS.length) {
+            opts.onRetry(
+              status === 0 ? "the connection was lost" : `the server answered ${status}`,
+              RESUME_DELAYS_MS[attempt]!,
+            );
+          }
+          return retry;
+        },
+        onError: (err) => reject(this.tusFailure(err)),
+        onSuccess: () => resolve(),
+      });
+      opts.signal.addEventListener(
+        "abort",
+        () => {
+          // Terminated on the server too: the hidden image is deleted right after anyway.
+          void upload
+            .abort(true)
+            .catch(() => {})
+            .finally(() => reject(opts.signal.reason));
+        },
+        { once: true },
+      );
+      upload.start();
     });
-    await res.body.dump();
+  }
+
+  /** A tus failure as the CLI reports any other: the service's message, or the endpoint unreachable. */
+  private tusFailure(err: Error): Error {
+    const res = (err as tus.DetailedError).originalResponse;
+    if (!res)
+      return new Unreachable(
+        `cannot reach ${this.endpoint}: ${describeCauses((err as tus.DetailedError).causingError ?? err)}`,
+      );
+    const status = res.getStatus();
+    const requestId = res.getHeader("x-openstack-request-id") ?? null;
+    return new ApiError(errorMessage(status, res.getBody() ?? ""), status, requestId);
   }
 
   /** A response body to stream (a download), with its length when the service sent one. */
@@ -118,6 +180,17 @@ export class ApiClient {
     return res;
   }
 }
+
+/** The most one PATCH of a resumable upload carries (README "Resumable transfers"). */
+export const UPLOAD_CHUNK_BYTES = 64 * 1024 * 1024;
+
+/**
+ * How long a resumable upload waits before each new attempt: quick at first (a blip), then up
+ * to a minute apart (a server restarting, a laptop waking up), about five minutes in all.
+ */
+const RESUME_DELAYS_MS = [
+  0, 500, 1000, 2000, 3000, 5000, 5000, 10_000, 10_000, 20_000, 30_000, 60_000, 60_000, 60_000,
+];
 
 /** What to say when the endpoint answers like something other than Vitrine (a web page, a proxy). */
 function notTheApiMessage(endpoint: string, contentType: string | null): string {

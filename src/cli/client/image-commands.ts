@@ -465,20 +465,17 @@ async function createFromFile(
     });
     stagingId = String(staging.id);
     const bar = byteProgress("uploading", size);
-    let sent = 0;
-    const counter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        sent += chunk.length;
-        bar.update(sent);
-        done(null, chunk);
-      },
-    });
-    const data = fs.createReadStream(file);
-    data.on("error", (err) => counter.destroy(err));
     try {
-      await s.client.putStream(`/v2/images/${stagingId}/file`, data.pipe(counter), size, controller.signal);
+      // Resumable (tus): a cut or a restarted server resumes from what the server stored.
+      await s.client.uploadFile(`/v2/images/${stagingId}/file`, file, size, {
+        signal: controller.signal,
+        onProgress: (sent) => bar.update(sent),
+        onRetry: (why, inMs) =>
+          process.stderr.write(
+            `\n${why}; resuming ${inMs === 0 ? "now" : `in ${Math.round(inMs / 1000)}s`} from what the server stored\n`,
+          ),
+      });
     } finally {
-      data.destroy();
       bar.stop();
     }
     process.off("SIGINT", onInterrupt);

@@ -130,13 +130,23 @@ export async function beginResumableUpload(
   return stateOf(record, uuid);
 }
 
-/** Where the upload stands: the offset to send from (tus HEAD). */
+/**
+ * Where the upload stands: the offset to send from (tus HEAD). A client asks before it resumes,
+ * so a request of its still appending on this node is one it gave up (a reload, a reconnect the
+ * server has not noticed yet): it is stopped first, and the offset includes what it received.
+ */
 export async function resumableUploadState(
   deps: Deps,
   principal: Principal,
   id: string,
+  opts: { stopEarlier: boolean } = { stopEarlier: true },
 ): Promise<ResumableUploadState> {
-  const upload = await ownUpload(deps, principal, id);
+  let upload = await ownUpload(deps, principal, id);
+  const earlier = ACTIVE.get(id);
+  if (opts.stopEarlier && earlier) {
+    await earlier.stop();
+    upload = await ownUpload(deps, principal, id);
+  }
   return stateOf(upload, upload.imageUuid);
 }
 
