@@ -76,10 +76,18 @@ export class AppendingIngest implements ResumableIngest {
     }
   }
 
+  isCompressed(head: Buffer): boolean {
+    return compressionOf(head) !== null;
+  }
+
   async append(req: AppendRequest): Promise<AppendResult> {
     const start = decode(req.checkpoint);
     const appender = await this.blobs.resumeAppender(start.appender);
-    const meter = Meter.resumable(req.length, { maxVirtualSize: req.maxVirtualSize }, start.meter);
+    const meter = Meter.resumable(
+      req.length,
+      { maxVirtualSize: req.maxVirtualSize, onBytes: req.onBytes },
+      start.meter,
+    );
     let durable = start.appender.offset;
     let failure: unknown = null;
     let storeFailed = false;

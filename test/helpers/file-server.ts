@@ -6,12 +6,18 @@ import path from "node:path";
 /**
  * A local HTTP server standing in for object storage. `/files/<name>` serves a registered file;
  * `/slow/<name>` trickles it (`chunkBytes` every `intervalMs`) so an import stays in progress;
- * `/chunked/<name>` sends it without a Content-Length; `/status/<code>` answers that status; `/redirect/<name>` redirects to `/files/<name>`.
+ * `/chunked/<name>` sends it without a Content-Length; `/status/<code>` answers that status; `/redirect/<name>` redirects to `/files/<name>`;
+ * `/ranged/<name>` trickles it like `/slow/` and serves byte ranges (`Range`, `If-Range` against
+ * its ETag, which `etags` may change), as object stores do.
  */
 export interface FileServer {
   url: string;
   serve(name: string, file: string): string;
   requests: string[];
+  /** The Range header of each `/ranged/` request ("" for none), and the bytes each sent. */
+  ranges: { range: string; sent: number }[];
+  /** The ETag each `/ranged/` file is served with (default `"v1"`). */
+  etags: Map<string, string>;
   close(): Promise<void>;
 }
 
@@ -23,6 +29,37 @@ export async function startFileServer(
   const chunkBytes = opts.chunkBytes ?? 16 * 1024;
   const intervalMs = opts.intervalMs ?? 100;
   const sockets = new Set<Socket>();
+  const ranges: { range: string; sent: number }[] = [];
+  const etags = new Map<string, string>();
+  /** Sends the file from `from` at `chunkBytes` every `intervalMs`. */
+  const trickle = (
+    file: string,
+    from: number,
+    size: number,
+    res: http.ServerResponse,
+    onSent: (bytes: number) => void = () => {},
+  ) => {
+    const fd = fs.openSync(file, "r");
+    let offset = from;
+    const timer = setInterval(() => {
+      const buf = Buffer.alloc(Math.min(chunkBytes, size - offset));
+      fs.readSync(fd, buf, 0, buf.length, offset);
+      offset += buf.length;
+      onSent(buf.length);
+      if (!res.write(buf) && res.destroyed) offset = size;
+      if (offset >= size || res.destroyed) {
+        clearInterval(timer);
+        fs.closeSync(fd);
+        res.end();
+      }
+    }, intervalMs);
+    res.on("close", () => {
+      if (offset < size) {
+        clearInterval(timer);
+        fs.closeSync(fd);
+      }
+    });
+  };
   const server = http.createServer((req, res) => {
     requests.push(req.url ?? "");
     // A query (a pre-signed URL's signature) does not name the file.
@@ -41,6 +78,19 @@ export async function startFileServer(
       return;
     }
     const size = fs.statSync(file).size;
+    if (mode === "ranged") {
+      const etag = etags.get(name!) ?? '"v1"';
+      const m = /^bytes=(\d+)-$/.exec(String(req.headers.range ?? ""));
+      const ifRange = req.headers["if-range"];
+      const from = m && (ifRange === undefined || ifRange === etag) ? Number(m[1]) : 0;
+      const served = { range: String(req.headers.range ?? ""), sent: 0 };
+      ranges.push(served);
+      const headers = { etag, "accept-ranges": "bytes", "content-length": size - from };
+      if (from > 0) res.writeHead(206, { ...headers, "content-range": `bytes ${from}-${size - 1}/${size}` });
+      else res.writeHead(200, headers);
+      trickle(file, from, size, res, (n) => (served.sent += n));
+      return;
+    }
     if (mode === "chunked") {
       // No length announced: the reader learns the size only at the end.
       res.writeHead(200, { "content-type": "application/octet-stream" });
@@ -49,20 +99,7 @@ export async function startFileServer(
     }
     res.writeHead(200, { "content-length": size, "content-type": "application/octet-stream" });
     if (mode === "slow") {
-      const fd = fs.openSync(file, "r");
-      let offset = 0;
-      const timer = setInterval(() => {
-        const buf = Buffer.alloc(Math.min(chunkBytes, size - offset));
-        fs.readSync(fd, buf, 0, buf.length, offset);
-        offset += buf.length;
-        if (!res.write(buf) && res.destroyed) offset = size;
-        if (offset >= size || res.destroyed) {
-          clearInterval(timer);
-          fs.closeSync(fd);
-          res.end();
-        }
-      }, intervalMs);
-      res.on("close", () => clearInterval(timer));
+      trickle(file, 0, size, res);
       return;
     }
     fs.createReadStream(file).pipe(res);
@@ -76,6 +113,8 @@ export async function startFileServer(
   return {
     url,
     requests,
+    ranges,
+    etags,
     serve: (name, file) => {
       files.set(name, path.resolve(file));
       return `${url}/files/${name}`;

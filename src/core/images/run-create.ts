@@ -1,8 +1,10 @@
+import { once } from "node:events";
+import type { Readable } from "node:stream";
 import { meteredSource } from "../quotas/metered-source.js";
 import { assertWithinLimits, reserveData } from "../quotas/quota-guard.js";
 import type { QuotaLimits } from "../quotas/quota.js";
 import type { CoreDeps } from "../core-deps.js";
-import { failedPrecondition, internal, notFound } from "../errors.js";
+import { failedPrecondition, internal, notFound, unavailable } from "../errors.js";
 import { assertMinDiskSizeCovers, dataSizeOf, defaultMinDiskSize } from "../image-sizes.js";
 import { isActive, isBeingDeleted, isQueued, transition } from "../image-states.js";
 import { type Image, NO_DATA, type StoredData, dataFields } from "../image.js";
@@ -12,8 +14,8 @@ import { enforceRetentionFor } from "../lifecycle/retention.js";
 import type { CreateImageTask, Operation, OperationError, OperationResponse } from "../operation.js";
 import type { OperationRunner, RunContext } from "../operations/operation-runner.js";
 import { pendingTag } from "../ports/blob-store.js";
-import type { CatalogStores, DataReservation } from "../ports/catalog.js";
-import type { Compression, IngestResult } from "../ports/ingest.js";
+import type { CatalogStores, DataReservation, ImportCheckpointRecord } from "../ports/catalog.js";
+import type { Compression, IngestResult, SourceData } from "../ports/ingest.js";
 import type { DiskFormat } from "../disk-format.js";
 import { isConvertible } from "../conversion/conversion-policy.js";
 import {
@@ -34,6 +36,7 @@ export type RunCreateDeps = Pick<
   | "catalog"
   | "blobs"
   | "ingest"
+  | "resumableIngest"
   | "sources"
   | "formats"
   | "maxImageBytes"
@@ -61,7 +64,8 @@ export class RunCreateImage implements OperationRunner {
     const { op } = ctx;
     const task = taskOf(op);
     const { catalog, blobs } = this.deps;
-    await blobs.discardPending(tagOf(op)); // an earlier attempt's leftovers
+    // An earlier attempt's leftovers, unless it left a checkpoint to go on from.
+    if (!(await catalog.importCheckpoints.find(op.id))) await blobs.discardPending(tagOf(op));
 
     const image = await catalog.images.findById(op.resourceId);
     if (!image) throw notFound(`Image ${op.resourceId} not found`);
@@ -168,6 +172,7 @@ export class RunCreateImage implements OperationRunner {
 
   async cleanup(op: Operation): Promise<void> {
     const { blobs } = this.deps;
+    await this.deps.catalog.importCheckpoints.remove(op.id);
     await blobs.discardPending(tagOf(op));
     const { source } = taskOf(op);
     await releaseBlob(this.deps, source.type === "staged" ? source.blobKey : op.id);
@@ -181,12 +186,23 @@ export class RunCreateImage implements OperationRunner {
     image: Image,
   ): Promise<{ result: IngestResult; compression: Compression | null }> {
     const { op, signal } = ctx;
-    const data = await this.deps.sources.open(source, signal);
+    const { catalog, blobs } = this.deps;
+    // A URL import whose worker died goes on from its checkpoint, if the source is unchanged.
+    const saved = source.type === "uri" ? await catalog.importCheckpoints.find(op.id) : null;
+    const data = await this.deps.sources.open(source, signal, saved ?? undefined);
+    const resumes = saved !== null && data.start === saved.offset && data.length === saved.length;
+    if (saved && !resumes) {
+      ctx.log.info(
+        { offset: saved.offset },
+        "the source changed or serves no ranges any more: its data is read again from the start",
+      );
+      await catalog.importCheckpoints.remove(op.id);
+      await blobs.discardPending(tagOf(op));
+    }
     const sourceLabel = source.type === "uri" ? "uri" : `${source.type} ${source.id}`;
     let compression: Compression | null = null;
     // The bytes the source announced are held before any is read (a source too big for what is
     // left fails here); one that announced none is counted as it streams.
-    const { catalog } = this.deps;
     const limits = await this.deps.limits.limitsFor(image.folderId);
     const reservation: DataReservation = {
       imageId: image.id,
@@ -204,7 +220,19 @@ export class RunCreateImage implements OperationRunner {
       data.stream.destroy();
       throw err;
     }
-    ctx.reportProgress({ bytesDone: 0, bytesTotal: data.length });
+    ctx.reportProgress({ bytesDone: saved && resumes ? saved.offset : 0, bytesTotal: data.length });
+    if (resumes) {
+      ctx.log.info({ offset: saved.offset }, "the import goes on from its checkpoint");
+      return this.ingestResumably(ctx, task, data, sourceLabel, saved);
+    }
+    // A source that names its version and serves ranges is read resumably (README "Resumable
+    // transfers"), unless it is compressed: that is decompressed as it streams, from the start.
+    if (data.validator && data.length !== null && data.length > 0) {
+      const head = await peek(data.stream, 6);
+      if (!this.deps.resumableIngest.isCompressed(head)) {
+        return this.ingestResumably(ctx, task, data, sourceLabel, null);
+      }
+    }
     // Counted as stored (decompressed): the quota holds what the image will take.
     const expanded = this.deps.decompress(data.stream, sourceLabel, (found) => (compression = found));
     const result = await this.deps.ingest({
@@ -222,6 +250,78 @@ export class RunCreateImage implements OperationRunner {
     });
     return { result, compression };
   }
+
+  /**
+   * Reads the source through the resumable ingest, recording a checkpoint with the source's
+   * version as it goes: a worker killed mid-way leaves the next one the offset to ask for (a
+   * Range request) and the state of the hashes and the inspection there. Its length was held
+   * against the quota before this (the source announced it).
+   */
+  private async ingestResumably(
+    ctx: RunContext,
+    task: CreateImageTask,
+    data: SourceData,
+    sourceLabel: string,
+    saved: ImportCheckpointRecord | null,
+  ): Promise<{ result: IngestResult; compression: null }> {
+    const { op, signal } = ctx;
+    const { catalog } = this.deps;
+    const length = data.length!;
+    const validator = saved?.validator ?? data.validator!;
+    const record = (offset: number, checkpoint: string) =>
+      catalog.importCheckpoints.save({
+        operationId: op.id,
+        offset,
+        length,
+        validator,
+        checkpoint,
+        updatedAt: Date.now(),
+      });
+    let checkpoint = saved?.checkpoint;
+    if (checkpoint === undefined) {
+      checkpoint = await this.deps.resumableIngest.begin(op.id, tagOf(op), length);
+      await record(0, checkpoint);
+    }
+    const appended = await this.deps.resumableIngest.append({
+      checkpoint,
+      source: data.stream,
+      signal,
+      length,
+      maxVirtualSize: this.deps.formats.maxVirtualSize,
+      allowedFormats: task.allowedFormats,
+      sourceLabel,
+      onCheckpoint: async (offset, next) => {
+        await record(offset, next);
+        return true;
+      },
+      onBytes: (bytesDone) => ctx.reportProgress({ bytesDone, bytesTotal: length }),
+    });
+    if (!appended.stored) {
+      throw unavailable(
+        `${sourceLabel}: the source ended after ${appended.offset} of the ${length} bytes it announced`,
+      );
+    }
+    await catalog.importCheckpoints.remove(op.id);
+    return { result: { ...appended.stored, key: op.id }, compression: null };
+  }
+}
+
+/** The first `bytes` of a stream (fewer if it is shorter), put back to be read again. */
+async function peek(stream: Readable, bytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  while (length < bytes && !stream.readableEnded && !stream.destroyed) {
+    const chunk = stream.read() as Buffer | null;
+    if (chunk === null) {
+      await Promise.race([once(stream, "readable"), once(stream, "end")]);
+      continue;
+    }
+    chunks.push(chunk);
+    length += chunk.length;
+  }
+  const head = Buffer.concat(chunks);
+  if (head.length > 0) stream.unshift(head);
+  return head;
 }
 
 /** The create task of an operation (the worker runs this for `image.create` only). */

@@ -261,6 +261,26 @@ export interface ResumableUploadStore {
   expired(now: number): Promise<ResumableUploadRecord[]>;
 }
 
+/** Where a URL import stood durably, to go on from after its worker died (README "Resumable transfers"). */
+export interface ImportCheckpointRecord {
+  operationId: string;
+  /** Bytes of the source durably stored. */
+  offset: number;
+  /** The source's whole length. */
+  length: number;
+  /** The version of the source read (ETag or Last-Modified): a resumed read must get the same. */
+  validator: string;
+  checkpoint: string;
+  updatedAt: number;
+}
+
+export interface ImportCheckpointStore {
+  find(operationId: string): Promise<ImportCheckpointRecord | null>;
+  /** Records the operation's checkpoint (replacing its earlier one). */
+  save(record: ImportCheckpointRecord): Promise<void>;
+  remove(operationId: string): Promise<void>;
+}
+
 /** Bytes held for an upload or import while its data streams in (the image's size once committed). */
 export interface DataReservation {
   imageId: string;
@@ -401,6 +421,7 @@ export interface CatalogStores {
   subjects: SubjectStore;
   uploads: UploadStore;
   resumableUploads: ResumableUploadStore;
+  importCheckpoints: ImportCheckpointStore;
   metadefs: MetadefStore;
   quotas: QuotaStore;
   lifecycle: LifecycleStore;

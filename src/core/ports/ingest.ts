@@ -46,6 +46,8 @@ export interface ResumableIngest {
    * checked like an ingest's and committed: `stored` is set.
    */
   append(request: AppendRequest): Promise<AppendResult>;
+  /** Whether data starting with `head` is compressed (such data is decompressed in a second pass). */
+  isCompressed(head: Buffer): boolean;
 }
 
 export interface AppendRequest {
@@ -57,6 +59,8 @@ export interface AppendRequest {
   allowedFormats: readonly DiskFormat[];
   sourceLabel: string;
   onCheckpoint: (offset: number, checkpoint: string) => Promise<boolean>;
+  /** Told the offset as data flows (an operation's progress). */
+  onBytes?: (offset: number) => void;
 }
 
 export interface AppendResult {
@@ -78,7 +82,21 @@ export interface UrlGuard {
 /** An opened source of image data, and its length when the source announces one. */
 export interface SourceData {
   stream: Readable;
+  /** The whole source's length (not only what this stream carries when it starts further on). */
   length: number | null;
+  /** Where in the source the stream starts: 0, or the offset a resumed read asked for. */
+  start?: number;
+  /**
+   * What names this version of the source (a URL's strong ETag, else its Last-Modified), when
+   * the source also serves byte ranges: a read resumed with it gets the same bytes or none.
+   */
+  validator?: string | null;
+}
+
+/** Where an interrupted read goes on from: the source's offset, for the version `validator` names. */
+export interface ResumeFrom {
+  offset: number;
+  validator: string;
 }
 
 /** A source a create reads through the ingest pipeline (an image source is shared, never read). */
@@ -89,7 +107,11 @@ export type ReadableSource = { type: "uri"; uri: string } | { type: "disk" | "sn
  * snapshot (src/ingest/sources; a cloud plugs its own volumes in).
  */
 export interface SourceOpener {
-  open(source: ReadableSource, signal: AbortSignal): Promise<SourceData>;
+  /**
+   * Opens the source, from `resume.offset` when given and the source is still the version
+   * `resume.validator` names (else from the start: check `start`).
+   */
+  open(source: ReadableSource, signal: AbortSignal, resume?: ResumeFrom): Promise<SourceData>;
 }
 
 /** The compressions a source may arrive in (found by signature, README "Conversion and export"). */

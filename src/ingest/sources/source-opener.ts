@@ -1,4 +1,4 @@
-import type { ReadableSource, SourceData, SourceOpener } from "../../core/ports/ingest.js";
+import type { ReadableSource, ResumeFrom, SourceData, SourceOpener } from "../../core/ports/ingest.js";
 import type { UrlPolicy } from "../url-policy.js";
 import { openUrl } from "./url-source.js";
 import type { VolumeSource } from "./volume-source.js";
@@ -10,8 +10,8 @@ export class ImageSourceOpener implements SourceOpener {
     private readonly volumes: VolumeSource,
   ) {}
 
-  open(source: ReadableSource, signal: AbortSignal): Promise<SourceData> {
-    if (source.type === "uri") return openUrl(this.urlPolicy, source.uri, signal);
+  open(source: ReadableSource, signal: AbortSignal, resume?: ResumeFrom): Promise<SourceData> {
+    if (source.type === "uri") return openUrl(this.urlPolicy, source.uri, signal, resume);
     return this.volumes.open(source.type, source.id);
   }
 }

@@ -17,6 +17,7 @@ const TABLES: readonly { name: string; key: readonly string[] }[] = [
   { name: "uploads", key: ["image_id"] },
   // Resumable uploads go on against the target (their data is in the blob store, not the catalog).
   { name: "resumable_uploads", key: ["id"] },
+  { name: "import_checkpoints", key: ["operation_id"] },
   { name: "quota_limits", key: ["project_id", "resource"] },
   { name: "folder_settings", key: ["folder_id"] },
   { name: "retention_rules", key: ["folder_id", "family"] },

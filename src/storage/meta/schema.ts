@@ -160,6 +160,15 @@ export interface ResumableUploadsTable {
   expires_at: number;
 }
 
+export interface ImportCheckpointsTable {
+  operation_id: string;
+  offset: number;
+  length: number;
+  validator: string;
+  checkpoint: string;
+  updated_at: number;
+}
+
 export interface MetadefNamespacesTable {
   id: string;
   namespace: string;
@@ -241,6 +250,7 @@ export interface Database {
   quota_reservations: QuotaReservationsTable;
   uploads: UploadsTable;
   resumable_uploads: ResumableUploadsTable;
+  import_checkpoints: ImportCheckpointsTable;
   images: ImagesTable;
   operations: OperationsTable;
   subjects: SubjectsTable;

@@ -16,7 +16,7 @@ import { SqlQuotaStore } from "./quota-store.js";
 import { SqlOperationStore } from "./operation-store.js";
 import { SqlSubjectStore } from "./subject-store.js";
 import { SqlTokenStore } from "./token-store.js";
-import { SqlResumableUploadStore } from "./resumable-upload-store.js";
+import { SqlImportCheckpointStore, SqlResumableUploadStore } from "./resumable-transfer-stores.js";
 import { SqlUploadStore } from "./upload-store.js";
 
 export type SqlEngine = "sqlite" | "postgres";
@@ -42,6 +42,7 @@ function storesOn(db: Db, engine: SqlEngine): CatalogStores {
     subjects: reportingFullDisk(new SqlSubjectStore(db)),
     uploads: reportingFullDisk(new SqlUploadStore(db)),
     resumableUploads: reportingFullDisk(new SqlResumableUploadStore(db)),
+    importCheckpoints: reportingFullDisk(new SqlImportCheckpointStore(db)),
     metadefs: reportingFullDisk(new SqlMetadefStore(db)),
     quotas: reportingFullDisk(new SqlQuotaStore(db, engine)),
     lifecycle: reportingFullDisk(new SqlLifecycleStore(db)),

@@ -12,7 +12,7 @@ import * as m010 from "./010-operations-by-folder.js";
 import * as m011 from "./011-quotas.js";
 import * as m012 from "./012-lifecycle.js";
 import * as m013 from "./013-conversion.js";
-import * as m014 from "./014-resumable-uploads.js";
+import * as m014 from "./014-resumable-transfers.js";
 
 /** Numbered migrations, in code, run at start-up. Append; never edit a released one. */
 export const migrationProvider: MigrationProvider = {
@@ -31,7 +31,7 @@ export const migrationProvider: MigrationProvider = {
       "011-quotas": m011,
       "012-lifecycle": m012,
       "013-conversion": m013,
-      "014-resumable-uploads": m014,
+      "014-resumable-transfers": m014,
     };
   },
 };

@@ -1,9 +1,10 @@
 import type { Kysely } from "kysely";
 
 /**
- * Resumable uploads (README "Resumable transfers"): one row per upload in progress, with the
+ * Resumable transfers (README "Resumable transfers"): one row per upload in progress, with the
  * offset durably stored and the checkpoint to go on from (the blob store's, the hashes' and the
- * inspection's state there), and the lease of the request appending to it now.
+ * inspection's state there), and the lease of the request appending to it now; and the same
+ * checkpoint for a URL import, with the version of the source it read.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
@@ -30,5 +31,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .createIndex("resumable_uploads_by_expiry")
     .on("resumable_uploads")
     .column("expires_at")
+    .execute();
+  await db.schema
+    .createTable("import_checkpoints")
+    .addColumn("operation_id", "text", (c) => c.primaryKey().references("operations.id").onDelete("cascade"))
+    .addColumn("offset", "bigint", (c) => c.notNull())
+    .addColumn("length", "bigint", (c) => c.notNull())
+    .addColumn("validator", "text", (c) => c.notNull())
+    .addColumn("checkpoint", "text", (c) => c.notNull())
+    .addColumn("updated_at", "bigint", (c) => c.notNull())
     .execute();
 }

@@ -1,5 +1,11 @@
 import type { DiskFormat } from "../../core/disk-format.js";
-import type { ResumableUploadRecord, ResumableUploadStore, UploadLease } from "../../core/ports/catalog.js";
+import type {
+  ImportCheckpointRecord,
+  ImportCheckpointStore,
+  ResumableUploadRecord,
+  ResumableUploadStore,
+  UploadLease,
+} from "../../core/ports/catalog.js";
 import type { Db } from "./database.js";
 import { liveNodeIds } from "./node-registry.js";
 import type { ResumableUploadsTable } from "./schema.js";
@@ -130,5 +136,48 @@ export class SqlResumableUploadStore implements ResumableUploadStore {
       .orderBy("expires_at")
       .execute();
     return rows.map(toRecord);
+  }
+}
+
+/** The `import_checkpoints` table. */
+export class SqlImportCheckpointStore implements ImportCheckpointStore {
+  constructor(private readonly db: Db) {}
+
+  async find(operationId: string): Promise<ImportCheckpointRecord | null> {
+    const row = await this.db
+      .selectFrom("import_checkpoints")
+      .selectAll()
+      .where("operation_id", "=", operationId)
+      .executeTakeFirst();
+    return row
+      ? {
+          operationId: row.operation_id,
+          offset: Number(row.offset),
+          length: Number(row.length),
+          validator: row.validator,
+          checkpoint: row.checkpoint,
+          updatedAt: Number(row.updated_at),
+        }
+      : null;
+  }
+
+  async save(r: ImportCheckpointRecord): Promise<void> {
+    const row = {
+      operation_id: r.operationId,
+      offset: r.offset,
+      length: r.length,
+      validator: r.validator,
+      checkpoint: r.checkpoint,
+      updated_at: r.updatedAt,
+    };
+    await this.db
+      .insertInto("import_checkpoints")
+      .values(row)
+      .onConflict((oc) => oc.column("operation_id").doUpdateSet(row))
+      .execute();
+  }
+
+  async remove(operationId: string): Promise<void> {
+    await this.db.deleteFrom("import_checkpoints").where("operation_id", "=", operationId).execute();
   }
 }
