@@ -1,4 +1,3 @@
-import { once } from "node:events";
 import type { Readable } from "node:stream";
 import { meteredSource } from "../quotas/metered-source.js";
 import { assertWithinLimits, reserveData } from "../quotas/quota-guard.js";
@@ -313,7 +312,17 @@ async function peek(stream: Readable, bytes: number): Promise<Buffer> {
   while (length < bytes && !stream.readableEnded && !stream.destroyed) {
     const chunk = stream.read() as Buffer | null;
     if (chunk === null) {
-      await Promise.race([once(stream, "readable"), once(stream, "end")]);
+      await new Promise<void>((resolve, reject) => {
+        const settle = () => {
+          stream.off("readable", settle).off("end", settle).off("error", fail);
+          resolve();
+        };
+        const fail = (err: Error) => {
+          stream.off("readable", settle).off("end", settle);
+          reject(err);
+        };
+        stream.once("readable", settle).once("end", settle).once("error", fail);
+      });
       continue;
     }
     chunks.push(chunk);
