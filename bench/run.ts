@@ -559,6 +559,56 @@ try {
   });
   await fresh.stop();
 
+  // 11. Resumable uploads (README "Resumable transfers"): the same file over tus (one PATCH),
+  // alternated with plain PUTs, medians of 3; then what one resume costs: the server restarted
+  // under an upload with the large file stored, until its next request (1 MiB more) is answered.
+  console.log("11. resumable upload");
+  const resumeDir = path.join(work, "vitrine-resume");
+  fs.mkdirSync(resumeDir);
+  let resumable = await startVitrine(resumeDir, backendEnv);
+  cleanups.push(() => resumable.stop());
+  const rAuth = { "x-auth-token": resumable.token };
+  const plainPuts: number[] = [];
+  const tusPatches: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    plainPuts.push((await uploadTo(resumable.url, rAuth, randomFile)).mbps);
+    tusPatches.push((await resumableUploadTo(resumable.url, rAuth, randomFile, 0)).mbps);
+  }
+  report.add({
+    scenario: `11. resumable upload ${label} (tus, one PATCH; median of 3)`,
+    subject: "vitrine",
+    figure: percentile(tusPatches, 50),
+    unit: "MB/s",
+    reference: { name: "plain PUT, median of 3", figure: percentile(plainPuts, 50) },
+    target: { min: 0.9, of: "ratio" },
+  });
+  const bigBytes = fs.statSync(bigFile).size;
+  const partial = await resumableUploadTo(resumable.url, rAuth, bigFile, MiB);
+  await resumable.stop();
+  resumable = await startVitrine(resumeDir, backendEnv);
+  // The restarted server listens on another port; the upload is the same.
+  const uploadUrl = new URL(new URL(partial.location).pathname, resumable.url).href;
+  const continued = performance.now();
+  const tus = { "x-auth-token": resumable.token, "tus-resumable": "1.0.0" };
+  const head = await fetch(uploadUrl, { method: "HEAD", headers: tus });
+  if (Number(head.headers.get("upload-offset")) !== bigBytes)
+    throw new Error(`resume: offset ${head.status}`);
+  const more = await fetch(uploadUrl, {
+    method: "PATCH",
+    headers: { ...tus, "content-type": "application/offset+octet-stream", "upload-offset": String(bigBytes) },
+    body: new Uint8Array(MiB - 1),
+  });
+  if (more.status !== 204) throw new Error(`resume: ${more.status} ${await more.text()}`);
+  report.add({
+    scenario: `11b. a ${bigBytes / MiB} MiB partial upload goes on after a restart (HEAD + PATCH)`,
+    subject: "vitrine",
+    figure: (performance.now() - continued) / 1000,
+    unit: "s",
+    target: { max: 2, of: "figure" },
+  });
+  await fetch(uploadUrl, { method: "DELETE", headers: tus });
+  await resumable.stop();
+
   // 9. Every core: GET, list and four concurrent uploads with one worker process and with two.
   // The machine has 2 CPUs: none is left to pin the load generators to, so they are not pinned.
   console.log("9. --workers 1 and 2");
@@ -715,6 +765,39 @@ async function uploadTo(
   if (res.status !== 201) throw new Error(`create image: ${res.status} ${await res.text()}`);
   const { id } = (await res.json()) as { id: string };
   return { uuid: id, mbps: await curlUpload(`${base}/v2/images/${id}/file`, file, auth) };
+}
+
+/**
+ * Uploads `file` over tus into a new image in one PATCH (curl), announcing `extra` more bytes
+ * than it sends (0: the upload completes). Returns the upload's URL and the PATCH's MB/s.
+ */
+async function resumableUploadTo(
+  base: string,
+  auth: Record<string, string>,
+  file: string,
+  extra: number,
+): Promise<{ location: string; mbps: number }> {
+  const image = await fetch(`${base}/v2/images`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...auth },
+    body: JSON.stringify({ name: `bench-tus-${randomUUID()}`, disk_format: "raw", container_format: "bare" }),
+  });
+  if (image.status !== 201) throw new Error(`create image: ${image.status} ${await image.text()}`);
+  const { id } = (await image.json()) as { id: string };
+  const tus = { ...auth, "tus-resumable": "1.0.0" };
+  const created = await fetch(`${base}/v2/images/${id}/file`, {
+    method: "POST",
+    headers: { ...tus, "upload-length": String(fs.statSync(file).size + extra) },
+  });
+  if (created.status !== 201) throw new Error(`tus create: ${created.status} ${await created.text()}`);
+  const location = new URL(created.headers.get("location")!, `${base}/v2/images/${id}/file`).href;
+  const mbps = await curlUpload(
+    location,
+    file,
+    { ...tus, "content-type": "application/offset+octet-stream", "upload-offset": "0" },
+    "PATCH",
+  );
+  return { location, mbps };
 }
 
 async function yc(v: VitrineUnderTest, method: string, p: string, body?: unknown): Promise<any> {

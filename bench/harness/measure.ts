@@ -33,8 +33,9 @@ export async function curlUpload(
   url: string,
   file: string,
   headers: Record<string, string>,
+  method = "PUT",
 ): Promise<number> {
-  const args = ["-sS", "-f", "-T", file, "-o", "/dev/null", "-w", "%{time_total}"];
+  const args = ["-sS", "-f", "-X", method, "-T", file, "-o", "/dev/null", "-w", "%{time_total}"];
   for (const [k, v] of Object.entries({ "content-type": "application/octet-stream", ...headers })) {
     args.push("-H", `${k}: ${v}`);
   }
