@@ -5,10 +5,16 @@ import { humanBytes } from "./client/output.js";
 export interface ByteProgress {
   /** The bytes done so far (and the total, once known or when it changes). */
   update(bytesDone: number, bytesTotal?: number | null): void;
+  /** Says something on a line of its own above the bar, which goes on below it. */
+  note(line: string): void;
   stop(): void;
 }
 
-const SILENT: ByteProgress = { update: () => undefined, stop: () => undefined };
+const SILENT: ByteProgress = {
+  update: () => undefined,
+  note: (line) => void process.stderr.write(`${line}\n`),
+  stop: () => undefined,
+};
 
 /**
  * A progress bar on stderr when it is a terminal (so piped output stays clean). Without a known
@@ -57,13 +63,22 @@ export function byteProgress(
   };
   // The first update is the first sample: the bar may start on work already done.
   bar.start(known ?? 1, 0, payload(0, false));
+  let last = 0;
   return {
     update(done, newTotal) {
       if (newTotal !== undefined && newTotal !== known) {
         known = newTotal;
         bar.setTotal(known ?? 1);
       }
+      last = done;
       bar.update(known ? Math.min(done, known) : 0, payload(done));
+    },
+    note(line) {
+      // Written between the bar's redraws, the line would be drawn over: the bar ends where it
+      // is, the line follows, and the bar starts again below it.
+      bar.stop();
+      process.stderr.write(`${line}\n`);
+      bar.start(known ?? 1, known ? Math.min(last, known) : 0, payload(last, false));
     },
     stop() {
       bar.stop();

@@ -83,10 +83,7 @@ export class ApiClient {
           // What tus retries: no answer, a server error, a conflict or a lock (another request ends).
           const retry = status === 0 || status >= 500 || status === 409 || status === 423;
           if (retry && attempt < RESUME_DELAYS_MS.length) {
-            opts.onRetry(
-              status === 0 ? "the connection was lost" : `the server answered ${status}`,
-              RESUME_DELAYS_MS[attempt]!,
-            );
+            opts.onRetry(retryReason(status), RESUME_DELAYS_MS[attempt]!);
           }
           return retry;
         },
@@ -179,6 +176,14 @@ export class ApiClient {
     }
     return res;
   }
+}
+
+/** Why a resumable upload tries again, in words. */
+function retryReason(status: number): string {
+  if (status === 0) return "the connection was lost";
+  if (status === 423) return "the server is still letting go of the interrupted request";
+  if (status === 409) return "the server stored a different amount than this client sent";
+  return `the server answered ${status}`;
 }
 
 /** The most one PATCH of a resumable upload carries (README "Resumable transfers"). */

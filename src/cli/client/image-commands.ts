@@ -471,8 +471,8 @@ async function createFromFile(
         signal: controller.signal,
         onProgress: (sent) => bar.update(sent),
         onRetry: (why, inMs) =>
-          process.stderr.write(
-            `\n${why}; resuming ${inMs === 0 ? "now" : `in ${Math.round(inMs / 1000)}s`} from what the server stored\n`,
+          bar.note(
+            `${why}; resuming ${inMs === 0 ? "now" : `in ${Math.round(inMs / 1000)}s`} from what the server stored`,
           ),
       });
     } finally {
