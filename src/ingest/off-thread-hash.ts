@@ -137,8 +137,11 @@ export class OffThreadHash {
     this.worker.ref();
     try {
       return await new Promise<Uint8Array[]>((resolve, reject) => {
-        this.saved.push(resolve);
         this.worker.once("error", reject);
+        this.saved.push((states) => {
+          this.worker.off("error", reject);
+          resolve(states);
+        });
         this.worker.postMessage("save");
       });
     } finally {

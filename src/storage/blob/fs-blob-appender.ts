@@ -10,16 +10,26 @@ interface FsAppenderState {
 
 /** fdatasync costs little per call on a file being written in order; this keeps the calls few. */
 const CHECKPOINT_BYTES = 32 * 1024 * 1024;
+/** Appends are written in batches of this size (one writev each, not one write per chunk). */
+const BATCH_BYTES = 1024 * 1024;
+/** Past this much handed to writes and not yet written, appends wait (bounded memory). */
+const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 
 /**
- * A pending file appended to by a resumable upload: appends are queued writes at the end,
- * `sync()` waits for those queued so far and fdatasyncs (the checkpoint is the file's length
+ * A pending file appended to by a resumable upload: appends are batched into queued writes at
+ * the end, `sync()` writes what is batched, waits for those queued so far and fdatasyncs (the checkpoint is the file's length
  * then); a resume truncates the file to its checkpoint, dropping what was written after it.
  */
 export class FsBlobAppender implements BlobAppender {
   readonly checkpointBytes = CHECKPOINT_BYTES;
+  /** The writes started so far, in order. */
   private written: Promise<void> = Promise.resolve();
   private failure: unknown = null;
+  /** Appended, not yet handed to a write. */
+  private batch: Buffer[] = [];
+  private batchBytes = 0;
+  /** Handed to writes not yet done. */
+  private queuedBytes = 0;
 
   private constructor(
     private readonly handle: fsp.FileHandle,
@@ -61,20 +71,37 @@ export class FsBlobAppender implements BlobAppender {
     return this.position;
   }
 
-  append(chunk: Buffer): Promise<void> {
-    if (this.failure) return Promise.reject(this.failure as Error);
-    const at = this.position;
+  async append(chunk: Buffer): Promise<void> {
+    if (this.failure) throw this.failure;
+    this.batch.push(chunk);
+    this.batchBytes += chunk.length;
     this.position += chunk.length;
-    // Queued, not awaited one by one: the caller waits only when it wants the data on disk.
-    const write = this.written.then(() => writeAll(this.handle, chunk, at));
-    this.written = write.catch((err: unknown) => {
-      this.failure ??= err;
-    });
-    return write;
+    if (this.batchBytes >= BATCH_BYTES) this.flush();
+    // Writes go on behind the caller; it waits only when too much is still on its way to disk.
+    if (this.queuedBytes > MAX_QUEUED_BYTES) await this.written;
+    if (this.failure) throw this.failure;
+  }
+
+  /** Starts writing what was appended since the last flush, in one writev. */
+  private flush(): void {
+    if (this.batchBytes === 0) return;
+    const chunks = this.batch;
+    const bytes = this.batchBytes;
+    const at = this.position - bytes;
+    this.batch = [];
+    this.batchBytes = 0;
+    this.queuedBytes += bytes;
+    this.written = this.written
+      .then(() => writeAll(this.handle, chunks, at))
+      .catch((err: unknown) => {
+        this.failure ??= err;
+      })
+      .finally(() => (this.queuedBytes -= bytes));
   }
 
   async sync(): Promise<AppenderCheckpoint> {
     const offset = this.position;
+    this.flush();
     await this.written;
     if (this.failure) throw this.failure;
     await this.handle.datasync();
@@ -88,15 +115,25 @@ export class FsBlobAppender implements BlobAppender {
   }
 
   async close(): Promise<void> {
+    this.flush();
     await this.written;
     await this.handle.close().catch(() => {});
   }
 }
 
-async function writeAll(handle: fsp.FileHandle, chunk: Buffer, at: number): Promise<void> {
-  for (let done = 0; done < chunk.length;) {
-    const { bytesWritten } = await handle.write(chunk, done, chunk.length - done, at + done);
-    done += bytesWritten;
+async function writeAll(handle: fsp.FileHandle, chunks: Buffer[], at: number): Promise<void> {
+  let rest = chunks;
+  let position = at;
+  while (rest.length > 0) {
+    const { bytesWritten } = await handle.writev(rest, position);
+    position += bytesWritten;
+    // A short write: what is left of the batch goes again.
+    let skip = bytesWritten;
+    while (rest.length > 0 && skip >= rest[0]!.length) {
+      skip -= rest[0]!.length;
+      rest = rest.slice(1);
+    }
+    if (skip > 0) rest = [rest[0]!.subarray(skip), ...rest.slice(1)];
   }
 }
 
