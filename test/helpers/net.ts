@@ -45,35 +45,56 @@ export async function startSlowProxy(
   bytesPerSecond: number,
 ): Promise<{ url: string; forwarded(): number; close(): Promise<void> }> {
   const { hostname, port } = new URL(target);
-  const sockets = new Set<net.Socket>();
   let forwarded = 0;
+  const proxy = await startLoopbackProxy(
+    () => net.connect(Number(port), hostname),
+    (client, upstream) => {
+      const tick = 50;
+      const perTick = Math.max(1, Math.floor((bytesPerSecond * tick) / 1000));
+      let queue: Buffer[] = [];
+      client.on("data", (chunk: Buffer) => {
+        queue.push(chunk);
+        if (queue.length > 4) client.pause();
+      });
+      const timer = setInterval(() => {
+        let budget = perTick;
+        while (budget > 0 && queue.length > 0) {
+          const head = queue[0]!;
+          const part = head.subarray(0, budget);
+          upstream.write(part);
+          forwarded += part.length;
+          budget -= part.length;
+          if (part.length === head.length) queue.shift();
+          else queue[0] = head.subarray(part.length);
+        }
+        if (queue.length <= 4) client.resume();
+      }, tick);
+      upstream.pipe(client);
+      return () => {
+        clearInterval(timer);
+        queue = [];
+      };
+    },
+  );
+  return { ...proxy, forwarded: () => forwarded };
+}
+
+/**
+ * A TCP server on loopback that opens an upstream connection per client (`connect`) and lets
+ * `wire` carry the bytes between them; when either side ends, both do (and `wire`'s cleanup
+ * runs). Closing it closes every connection.
+ */
+async function startLoopbackProxy(
+  connect: () => net.Socket,
+  wire: (client: net.Socket, upstream: net.Socket) => (() => void) | void,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
-    const upstream = net.connect(Number(port), hostname);
+    const upstream = connect();
     sockets.add(client).add(upstream);
-    const tick = 50;
-    const perTick = Math.max(1, Math.floor((bytesPerSecond * tick) / 1000));
-    let queue: Buffer[] = [];
-    client.on("data", (chunk: Buffer) => {
-      queue.push(chunk);
-      if (queue.length > 4) client.pause();
-    });
-    const timer = setInterval(() => {
-      let budget = perTick;
-      while (budget > 0 && queue.length > 0) {
-        const head = queue[0]!;
-        const part = head.subarray(0, budget);
-        upstream.write(part);
-        forwarded += part.length;
-        budget -= part.length;
-        if (part.length === head.length) queue.shift();
-        else queue[0] = head.subarray(part.length);
-      }
-      if (queue.length <= 4) client.resume();
-    }, tick);
-    upstream.pipe(client);
+    const cleanup = wire(client, upstream);
     const end = () => {
-      clearInterval(timer);
-      queue = [];
+      cleanup?.();
       client.destroy();
       upstream.destroy();
       sockets.delete(client);
@@ -83,15 +104,13 @@ export async function startSlowProxy(
     upstream.on("close", end).on("error", end);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port: own } = server.address() as net.AddressInfo;
+  const { port } = server.address() as net.AddressInfo;
   return {
-    url: `http://127.0.0.1:${own}`,
-    forwarded: () => forwarded,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
 }
 
@@ -127,31 +146,13 @@ export async function startCountingProxy(
 ): Promise<{ url: string; sent(): number; retarget(url: string): void; close(): Promise<void> }> {
   let { hostname, port } = new URL(target);
   let sent = 0;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(Number(port), hostname);
-    sockets.add(client).add(upstream);
-    client.on("data", (chunk: Buffer) => (sent += chunk.length));
-    client.pipe(upstream);
-    upstream.pipe(client);
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    client.on("close", end).on("error", end);
-    upstream.on("close", end).on("error", end);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port: own } = server.address() as net.AddressInfo;
-  return {
-    url: `http://127.0.0.1:${own}`,
-    sent: () => sent,
-    retarget: (url) => ({ hostname, port } = new URL(url)),
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+  const proxy = await startLoopbackProxy(
+    () => net.connect(Number(port), hostname),
+    (client, upstream) => {
+      client.on("data", (chunk: Buffer) => (sent += chunk.length));
+      client.pipe(upstream);
+      upstream.pipe(client);
     },
-  };
+  );
+  return { ...proxy, sent: () => sent, retarget: (url) => ({ hostname, port } = new URL(url)) };
 }
