@@ -305,6 +305,35 @@ describe("Resumable uploads (tus 1.0)", () => {
     assert.equal((await shown(forgotten)).status, "queued");
   });
 
+  test("the announced length is held against the project's quota until the upload ends", async () => {
+    const admin = await env.adminToken();
+    const quotaToken = await env.token("quota-uploader", "tus-quota");
+    const set = await env.call(admin, "PATCH", "/vitrine/v1/quotas/tus-quota", {
+      limits: { image_size_total: String(1_000_000) },
+    });
+    assert.equal(set.statusCode, 200, set.body);
+    const id = await queuedImage("raw", quotaToken);
+    const tooBig = await create(id, 1_500_000, "file", quotaToken);
+    assert.equal(tooBig.statusCode, 413);
+    assert.match(tooBig.json().message, /quota/i);
+    const created = await create(id, 600_000, "file", quotaToken);
+    assert.equal(created.statusCode, 201);
+    const usage = async () =>
+      (await env.call(admin, "GET", "/vitrine/v1/quotas/tus-quota")).json().quotas.image_size_total.usage;
+    assert.equal(await usage(), "600000", "held from the start");
+    // Another upload of the project finds the room already taken.
+    const other = await queuedImage("raw", quotaToken);
+    assert.equal((await create(other, 600_000, "file", quotaToken)).statusCode, 413);
+    const path = `/v2/images/${id}/${created.headers.location}`;
+    const cancel = await env.app.inject({
+      method: "DELETE",
+      url: path,
+      headers: { authorization: `Bearer ${quotaToken}`, ...TUS },
+    });
+    assert.equal(cancel.statusCode, 204);
+    assert.equal(await usage(), "0", "released with the upload");
+  });
+
   /** The pending data the upload at `path` left. */
   async function pendingOf(path: string): Promise<string[]> {
     const uploadId = path.split("/").pop()!;
