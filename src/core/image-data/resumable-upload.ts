@@ -143,7 +143,7 @@ export async function resumableUploadState(
 ): Promise<ResumableUploadState> {
   let upload = await ownUpload(deps, principal, id);
   const earlier = ACTIVE.get(id);
-  if (opts.stopEarlier && earlier) {
+  if (opts.stopEarlier && earlier && !earlier.settling) {
     await earlier.stop();
     upload = await ownUpload(deps, principal, id);
   }
@@ -173,7 +173,9 @@ export async function appendResumableUpload(
 ): Promise<{ offset: number; expiresAt: number; image: Image | null }> {
   const { catalog } = deps;
   await ownUpload(deps, principal, id);
-  await ACTIVE.get(id)?.stop();
+  const earlier = ACTIVE.get(id);
+  if (earlier?.settling) throw locked();
+  await earlier?.stop();
 
   const holder = `${deps.nodeId}/${newResourceId()}`;
   const leased = () => {
@@ -185,16 +187,15 @@ export async function appendResumableUpload(
       now - LEASE_MS,
     );
   };
-  if (!(await leased())) {
-    throw new VitrineError(
-      "ABORTED",
-      "Another request is appending to this upload; retry once it has stopped",
-    ).because("UPLOAD_LOCKED");
-  }
+  if (!(await leased())) throw locked();
   const stopped = new AbortController();
   const signal = AbortSignal.any([input.signal, stopped.signal]);
   let finished!: () => void;
-  const active = { stop: () => (stopped.abort(takenOver()), done), done: Promise.resolve() };
+  const active: ActiveRequest = {
+    settling: false,
+    stop: () => (stopped.abort(takenOver()), done),
+    done: Promise.resolve(),
+  };
   const done = new Promise<void>((resolve) => (finished = resolve));
   active.done = done;
   ACTIVE.set(id, active);
@@ -242,12 +243,11 @@ export async function appendResumableUpload(
     }
     const expiresAt = Date.now() + deps.resumableExpiryMs;
     if (result.stored === null) return { offset: result.offset, expiresAt, image: null };
-    clearInterval(renewal);
-    return {
-      offset: result.offset,
-      expiresAt,
-      image: await settle(deps, record, { ...result.stored, key: record.blobKey }, signal),
-    };
+    // The data is whole and stored: what is left (a conversion, the image's change) is the
+    // server's, finished even if the client goes away, and no later request stops it.
+    active.settling = true;
+    const stored = { ...result.stored, key: record.blobKey };
+    return { offset: result.offset, expiresAt, image: await settle(deps, record, stored, NEVER) };
   } finally {
     clearInterval(renewal);
     await catalog.resumableUploads.release(id, holder).catch(() => {});
@@ -274,7 +274,24 @@ export async function expireResumableUploads(deps: Deps, now = Date.now()): Prom
 }
 
 /** Requests appending on this node, by upload: a new request stops the one before. */
-const ACTIVE = new Map<string, { stop: () => Promise<void>; done: Promise<void> }>();
+const ACTIVE = new Map<string, ActiveRequest>();
+
+interface ActiveRequest {
+  /** Past the last byte: settling the image, which nothing stops. */
+  settling: boolean;
+  stop: () => Promise<void>;
+  done: Promise<void>;
+}
+
+/** A signal nobody aborts: a settle outlives the request that brought the last byte. */
+const NEVER = new AbortController().signal;
+
+function locked(): VitrineError {
+  return new VitrineError(
+    "ABORTED",
+    "Another request is appending to this upload; retry once it has stopped",
+  ).because("UPLOAD_LOCKED");
+}
 
 /** The upload, when the caller started it (same project and subject) and may still update its image. */
 async function ownUpload(
