@@ -103,7 +103,9 @@ describe(`A ${SIZE / MIB} MiB upload survives ${KILLS} SIGKILLs of its server ($
     } finally {
       await proxy.close();
       await server.stop();
+      // 4 GiB each: the file (sparse here) and the server's copy of it.
       fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });
