@@ -63,10 +63,13 @@ export class ApiClient {
       signal: AbortSignal;
       onProgress: (sent: number) => void;
       onRetry: (why: string, inMs: number) => void;
+      /** The server no longer had the upload (expired, cancelled): it starts again from byte 0. */
+      onRestart: () => void;
     },
   ): Promise<void> {
     const headers: Record<string, string> = { accept: "application/json" };
     if (this.token) headers["x-auth-token"] = this.token;
+    let uploads = 0;
     await new Promise<void>((resolve, reject) => {
       const upload = new tus.Upload(fs.createReadStream(file), {
         endpoint: this.endpoint + creationPath,
@@ -78,6 +81,10 @@ export class ApiClient {
         // A resumed upload is this process's: a new run of the command makes a new image.
         storeFingerprintForResuming: false,
         onProgress: (sent) => opts.onProgress(sent),
+        // A second upload URL: tus found the first one gone and made a new upload.
+        onUploadUrlAvailable: () => {
+          if (++uploads > 1) opts.onRestart();
+        },
         onShouldRetry: (err, attempt) => {
           const status = (err as tus.DetailedError).originalResponse?.getStatus() ?? 0;
           // What tus retries: no answer, a server error, a conflict or a lock (another request ends).

@@ -474,6 +474,10 @@ async function createFromFile(
           bar.note(
             `${why}; resuming ${inMs === 0 ? "now" : `in ${Math.round(inMs / 1000)}s`} from what the server stored`,
           ),
+        onRestart: () =>
+          bar.note(
+            "the server no longer had this upload (it expired or was cancelled): sending the file again",
+          ),
       });
     } finally {
       bar.stop();
