@@ -7,6 +7,7 @@ import { type ImportInput, importImageData } from "./image-data/import-image-dat
 import {
   type AppendInput,
   type BeginResumableInput,
+  type UploadRef,
   appendResumableUpload,
   beginResumableUpload,
   cancelResumableUpload,
@@ -143,9 +144,9 @@ export function buildCore(deps: CoreDeps) {
       locations: (p: P, uuid: string) => imageLocations(deps, p, uuid),
       resumable: {
         begin: (p: P, uuid: string, input: BeginResumableInput) => beginResumableUpload(deps, p, uuid, input),
-        state: (p: P, id: string, opts?: { stopEarlier: boolean }) => resumableUploadState(deps, p, id, opts),
-        append: (p: P, id: string, input: AppendInput) => appendResumableUpload(deps, p, id, input),
-        cancel: (p: P, id: string) => cancelResumableUpload(deps, p, id),
+        state: (p: P, ref: UploadRef) => resumableUploadState(deps, p, ref),
+        append: (p: P, ref: UploadRef, input: AppendInput) => appendResumableUpload(deps, p, ref, input),
+        cancel: (p: P, ref: UploadRef) => cancelResumableUpload(deps, p, ref),
         expire: () => expireResumableUploads(deps),
       },
       collectAbandoned: () => collectAbandonedPendingData(deps),

@@ -8,6 +8,7 @@ import { GlanceHttpError } from "./errors.js";
 import { receiveImageData } from "./data-routes.js";
 import { requireMediaType } from "./conventions.js";
 import type { OpenStackRoutesOptions } from "./routes.js";
+import type { UploadRef } from "../../core/image-data/resumable-upload.js";
 
 /** The tus protocol version spoken (https://tus.io/protocols/resumable-upload). */
 const TUS_VERSION = "1.0.0";
@@ -94,8 +95,7 @@ export const resumableRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async
     { schema: { params: UploadParams, response: answers({ 200: NO_BODY }) } },
     async (req, reply) => {
       requireTus(req);
-      const upload = await core.imageData.resumable.state(req.principal, req.params.uploadId);
-      if (upload.imageUuid !== req.params.imageId) throw notThisImage();
+      const upload = await core.imageData.resumable.state(req.principal, uploadRef(req.params));
       return reply
         .code(200)
         .header("upload-offset", String(upload.offset))
@@ -112,15 +112,12 @@ export const resumableRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async
       requireTus(req);
       requireMediaType(req, ["application/offset+octet-stream"]);
       const offset = offsetHeader(req, "upload-offset");
-      const { imageId, uploadId } = req.params;
-      const upload = await core.imageData.resumable.state(req.principal, uploadId, { stopEarlier: false });
-      if (upload.imageUuid !== imageId) throw notThisImage();
+      const ref = uploadRef(req.params);
       const result = await receiveImageData(
         req,
         reply,
         opts.minUploadRate,
-        (source, signal) =>
-          core.imageData.resumable.append(req.principal, uploadId, { offset, source, signal }),
+        (source, signal) => core.imageData.resumable.append(req.principal, ref, { offset, source, signal }),
         // Refused before any byte is used: the rest of the body (up to a whole chunk) is not read.
         (err) => isVitrineError(err) && err.reason !== null && CUT_SHORT.has(err.reason),
       );
@@ -137,11 +134,7 @@ export const resumableRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async
     { schema: { params: UploadParams, response: answers({ 204: NO_BODY }) } },
     async (req, reply) => {
       requireTus(req);
-      const upload = await core.imageData.resumable.state(req.principal, req.params.uploadId, {
-        stopEarlier: false,
-      });
-      if (upload.imageUuid !== req.params.imageId) throw notThisImage();
-      await core.imageData.resumable.cancel(req.principal, req.params.uploadId);
+      await core.imageData.resumable.cancel(req.principal, uploadRef(req.params));
       return reply.code(204).send();
     },
   );
@@ -179,6 +172,7 @@ function offsetHeader(req: FastifyRequest, name: "upload-length" | "upload-offse
   return Number(raw);
 }
 
-function notThisImage(): GlanceHttpError {
-  return new GlanceHttpError(404, "No such upload for this image.");
+/** The upload a request's path names. */
+function uploadRef(params: { imageId: string; uploadId: string }): UploadRef {
+  return { imageUuid: params.imageId, uploadId: params.uploadId };
 }

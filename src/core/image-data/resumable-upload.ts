@@ -39,11 +39,15 @@ type Deps = Pick<
   | "conversion"
 >;
 
+/** A resumable upload as a request names it: the image's id (the OpenStack one) and its own. */
+export interface UploadRef {
+  imageUuid: string;
+  uploadId: string;
+}
+
 /** Where a resumable upload stands (tus HEAD). */
 export interface ResumableUploadState {
   id: string;
-  /** The image's id as the OpenStack dialect names it. */
-  imageUuid: string;
   offset: number;
   length: number;
   expiresAt: number;
@@ -108,26 +112,12 @@ export async function beginResumableUpload(
   });
   try {
     const checkpoint = await deps.resumableIngest.begin(record.blobKey, tagOf(record), record.length);
-    const holder = `${deps.nodeId}/${id}`;
-    await catalog.resumableUploads.lease(
-      id,
-      { holder, nodeId: deps.nodeId, until: now + LEASE_MS },
-      now,
-      now,
-    );
-    await catalog.resumableUploads.checkpoint(id, holder, {
-      offset: 0,
-      checkpoint,
-      now,
-      expiresAt: record.expiresAt,
-      leaseUntil: now,
-    });
-    await catalog.resumableUploads.release(id, holder);
+    await catalog.resumableUploads.start(id, checkpoint);
   } catch (err) {
     await endResumableUpload(deps, record);
     throw err;
   }
-  return stateOf(record, uuid);
+  return stateOf(record);
 }
 
 /**
@@ -138,16 +128,15 @@ export async function beginResumableUpload(
 export async function resumableUploadState(
   deps: Deps,
   principal: Principal,
-  id: string,
-  opts: { stopEarlier: boolean } = { stopEarlier: true },
+  ref: UploadRef,
 ): Promise<ResumableUploadState> {
-  let upload = await ownUpload(deps, principal, id);
-  const earlier = ACTIVE.get(id);
-  if (opts.stopEarlier && earlier && !earlier.settling) {
+  let upload = await ownUpload(deps, principal, ref);
+  const earlier = ACTIVE.get(ref.uploadId);
+  if (earlier && !earlier.settling) {
     await earlier.stop();
-    upload = await ownUpload(deps, principal, id);
+    upload = await ownUpload(deps, principal, ref);
   }
-  return stateOf(upload, upload.imageUuid);
+  return stateOf(upload);
 }
 
 export interface AppendInput {
@@ -168,11 +157,12 @@ export interface AppendInput {
 export async function appendResumableUpload(
   deps: Deps,
   principal: Principal,
-  id: string,
+  ref: UploadRef,
   input: AppendInput,
 ): Promise<{ offset: number; expiresAt: number; image: Image | null }> {
   const { catalog } = deps;
-  await ownUpload(deps, principal, id);
+  const id = ref.uploadId;
+  await ownUpload(deps, principal, ref);
   const earlier = ACTIVE.get(id);
   if (earlier?.settling) throw locked();
   await earlier?.stop();
@@ -191,13 +181,8 @@ export async function appendResumableUpload(
   const stopped = new AbortController();
   const signal = AbortSignal.any([input.signal, stopped.signal]);
   let finished!: () => void;
-  const active: ActiveRequest = {
-    settling: false,
-    stop: () => (stopped.abort(takenOver()), done),
-    done: Promise.resolve(),
-  };
   const done = new Promise<void>((resolve) => (finished = resolve));
-  active.done = done;
+  const active: ActiveRequest = { settling: false, stop: () => (stopped.abort(takenOver()), done) };
   ACTIVE.set(id, active);
   const renewal = setInterval(() => {
     catalog.resumableUploads.renew(id, holder, Date.now() + LEASE_MS).then(
@@ -247,7 +232,7 @@ export async function appendResumableUpload(
     // server's, finished even if the client goes away, and no later request stops it.
     active.settling = true;
     const stored = { ...result.stored, key: record.blobKey };
-    return { offset: result.offset, expiresAt, image: await settle(deps, record, stored, NEVER) };
+    return { offset: result.offset, expiresAt, image: await settle(deps, record, stored) };
   } finally {
     clearInterval(renewal);
     await catalog.resumableUploads.release(id, holder).catch(() => {});
@@ -257,9 +242,9 @@ export async function appendResumableUpload(
 }
 
 /** Gives the upload up (tus termination): the image is queued again, its data and quota released. */
-export async function cancelResumableUpload(deps: Deps, principal: Principal, id: string): Promise<void> {
-  const record = await ownUpload(deps, principal, id);
-  await ACTIVE.get(id)?.stop();
+export async function cancelResumableUpload(deps: Deps, principal: Principal, ref: UploadRef): Promise<void> {
+  const record = await ownUpload(deps, principal, ref);
+  await ACTIVE.get(ref.uploadId)?.stop();
   await endResumableUpload(deps, record);
 }
 
@@ -279,12 +264,9 @@ const ACTIVE = new Map<string, ActiveRequest>();
 interface ActiveRequest {
   /** Past the last byte: settling the image, which nothing stops. */
   settling: boolean;
+  /** Stops the request; resolves once it has let go (its last checkpoint written). */
   stop: () => Promise<void>;
-  done: Promise<void>;
 }
-
-/** A signal nobody aborts: a settle outlives the request that brought the last byte. */
-const NEVER = new AbortController().signal;
 
 function locked(): VitrineError {
   return new VitrineError(
@@ -293,12 +275,12 @@ function locked(): VitrineError {
   ).because("UPLOAD_LOCKED");
 }
 
-/** The upload, when the caller started it (same project and subject) and may still update its image. */
-async function ownUpload(
-  deps: Deps,
-  principal: Principal,
-  id: string,
-): Promise<ResumableUploadRecord & { imageUuid: string }> {
+/**
+ * The upload, when it is the named image's, the caller started it (same project and subject) and
+ * may still update its image.
+ */
+async function ownUpload(deps: Deps, principal: Principal, ref: UploadRef): Promise<ResumableUploadRecord> {
+  const id = ref.uploadId;
   const record = await deps.catalog.resumableUploads.find(id);
   // Someone else's upload is answered as absent: its id tells them nothing.
   if (
@@ -313,10 +295,9 @@ async function ownUpload(
     await endResumableUpload(deps, record);
     throw uploadNotFound(id);
   }
-  const image = await deps.catalog.images.findById(record.imageId);
-  if (!image) throw uploadNotFound(id);
-  await loadImage(deps.catalog, principal, "images.update", { uuid: image.uuid });
-  return { ...record, imageUuid: image.uuid };
+  const image = await loadImage(deps.catalog, principal, "images.update", { uuid: ref.imageUuid });
+  if (image.id !== record.imageId) throw uploadNotFound(id);
+  return record;
 }
 
 /** The whole data arrived: decompressed when it came compressed, then the image's. */
@@ -324,8 +305,9 @@ async function settle(
   deps: Deps,
   record: ResumableUploadRecord,
   arrived: IngestResult & { compression: Compression | null },
-  signal: AbortSignal,
 ): Promise<Image> {
+  // A settle outlives the request that brought the last byte: nobody aborts it.
+  const signal = new AbortController().signal;
   const { catalog, blobs } = deps;
   const image = await catalog.images.findById(record.imageId);
   if (!image) throw uploadNotFound(record.id);
@@ -414,10 +396,9 @@ function reservationOf(
 
 const tagOf = (record: ResumableUploadRecord) => pendingTag({ type: "resumable", uploadId: record.id });
 
-function stateOf(record: ResumableUploadRecord, imageUuid: string): ResumableUploadState {
+function stateOf(record: ResumableUploadRecord): ResumableUploadState {
   return {
     id: record.id,
-    imageUuid,
     offset: record.offset,
     length: record.length,
     expiresAt: record.expiresAt,

@@ -241,6 +241,8 @@ export interface UploadLease {
 /** Resumable uploads in progress; a row ends when its data is settled, cancelled or expired. */
 export interface ResumableUploadStore {
   create(record: ResumableUploadRecord): Promise<void>;
+  /** Records the first checkpoint of an upload just created (its data now exists). */
+  start(id: string, checkpoint: string): Promise<void>;
   find(id: string): Promise<ResumableUploadRecord | null>;
   /**
    * Takes the lease for `lease.holder` when nobody holds it, its time is up, its node is gone

@@ -58,6 +58,15 @@ export class SqlResumableUploadStore implements ResumableUploadStore {
       .execute();
   }
 
+  async start(id: string, checkpoint: string): Promise<void> {
+    await this.db
+      .updateTable("resumable_uploads")
+      .set({ checkpoint })
+      .where("id", "=", id)
+      .where("checkpoint", "=", "")
+      .execute();
+  }
+
   async find(id: string): Promise<ResumableUploadRecord | null> {
     const row = await this.db
       .selectFrom("resumable_uploads")
