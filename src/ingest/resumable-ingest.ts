@@ -1,6 +1,5 @@
 import { addAbortSignal } from "node:stream";
 import type { AppenderCheckpoint, BlobAppending } from "../core/ports/blob-store.js";
-import { VitrineError } from "../core/errors.js";
 import type { AppendRequest, AppendResult, ResumableIngest } from "../core/ports/ingest.js";
 import { compressionOf } from "./decompress.js";
 import { Meter, type MeterState } from "./hash.js";
@@ -54,10 +53,6 @@ function decode(text: string): Checkpoint {
   };
 }
 
-/** The upload went on elsewhere (another request took it over) or ended: this request stops. */
-const takenOver = () =>
-  new VitrineError("ABORTED", "The upload was taken over by another request").because("UPLOAD_TAKEN_OVER");
-
 /**
  * A resumable upload's ingest on a store that appends (core/ports/ingest.ts ResumableIngest).
  * Checkpoints fall where the store's cost least (S3 part boundaries, every 32 MiB on a
@@ -91,14 +86,17 @@ export class AppendingIngest implements ResumableIngest {
     let durable = start.appender.offset;
     let failure: unknown = null;
     let storeFailed = false;
-    let stopped = false;
+    /** A checkpoint failed (the upload was taken over, or the catalog failed): no more of them. */
+    let checkpointFailed = false;
 
     const checkpoint = async (): Promise<void> => {
       const [state, store] = await Promise.all([meter.state(), appender.sync()]);
-      if (!(await req.onCheckpoint(store.offset, encode({ appender: store, meter: state })))) {
-        stopped = true;
-        throw takenOver();
-      }
+      await req
+        .onCheckpoint(store.offset, encode({ appender: store, meter: state }))
+        .catch((err: unknown) => {
+          checkpointFailed = true;
+          throw err;
+        });
       durable = store.offset;
     };
     let inFlight: Promise<void> | null = null;
@@ -109,7 +107,8 @@ export class AppendingIngest implements ResumableIngest {
     try {
       for await (const chunk of req.source as AsyncIterable<Buffer>) {
         for (let rest = chunk; rest.length > 0;) {
-          if (stopped) throw takenOver();
+          // A checkpoint that failed (the upload taken over) ends the reading with its error.
+          if (checkpointFailed) await inFlight;
           const step = appender.checkpointBytes;
           const boundary = (Math.floor(appender.offset / step) + 1) * step;
           const piece = rest.subarray(0, boundary - appender.offset);
@@ -132,7 +131,7 @@ export class AppendingIngest implements ResumableIngest {
       failure = err;
     }
     if (inFlight) await inFlight.catch((err: unknown) => (failure ??= err));
-    if (!storeFailed && !stopped && appender.offset > durable) {
+    if (!storeFailed && !checkpointFailed && appender.offset > durable) {
       await checkpoint().catch((err: unknown) => (failure ??= err));
     }
 

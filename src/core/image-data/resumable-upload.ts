@@ -210,15 +210,17 @@ export async function appendResumableUpload(
         maxVirtualSize: deps.formats.maxVirtualSize,
         allowedFormats: record.allowedFormats,
         sourceLabel: record.label,
-        onCheckpoint: (offset, checkpoint) => {
+        onCheckpoint: async (offset, checkpoint) => {
           const now = Date.now();
-          return catalog.resumableUploads.checkpoint(id, holder, {
+          const held = await catalog.resumableUploads.checkpoint(id, holder, {
             offset,
             checkpoint,
             now,
             expiresAt: now + deps.resumableExpiryMs,
             leaseUntil: now + LEASE_MS,
           });
+          // Another request took the upload over (or it ended): this one stops here.
+          if (!held) throw takenOver();
         },
       });
     } catch (err) {

@@ -289,10 +289,7 @@ export class RunCreateImage implements OperationRunner {
       maxVirtualSize: this.deps.formats.maxVirtualSize,
       allowedFormats: task.allowedFormats,
       sourceLabel,
-      onCheckpoint: async (offset, next) => {
-        await record(offset, next);
-        return true;
-      },
+      onCheckpoint: record,
       onBytes: (bytesDone) => ctx.reportProgress({ bytesDone, bytesTotal: length }),
     });
     if (!appended.stored) {

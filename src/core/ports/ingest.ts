@@ -41,9 +41,10 @@ export interface ResumableIngest {
   /** Starts the pending data of an upload of `length` bytes; its first checkpoint (offset 0). */
   begin(key: string, tag: string, length: number): Promise<string>;
   /**
-   * Appends `source` to the data at `checkpoint`. Each durable point is handed to `onCheckpoint`
-   * (false: the upload was taken over or ended, stop). When the data reaches `length` it is
-   * checked like an ingest's and committed: `stored` is set.
+   * Appends `source` to the data at `checkpoint`. Each durable point is handed to `onCheckpoint`,
+   * which throws when the upload was taken over or ended (the append stops and fails with that
+   * error). When the data reaches `length` it is checked like an ingest's and committed: `stored`
+   * is set.
    */
   append(request: AppendRequest): Promise<AppendResult>;
   /** Whether data starting with `head` is compressed (such data is decompressed in a second pass). */
@@ -58,7 +59,7 @@ export interface AppendRequest {
   maxVirtualSize: number;
   allowedFormats: readonly DiskFormat[];
   sourceLabel: string;
-  onCheckpoint: (offset: number, checkpoint: string) => Promise<boolean>;
+  onCheckpoint: (offset: number, checkpoint: string) => Promise<void>;
   /** Told the offset as data flows (an operation's progress). */
   onBytes?: (offset: number) => void;
 }
