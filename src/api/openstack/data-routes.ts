@@ -77,6 +77,13 @@ export async function receiveImageData<T>(
   }
 }
 
+/** Glance's 413 for image data (announced or declared) larger than the service takes. */
+export function refuseLargerThan(maxImageBytes: number, bytes: number): void {
+  if (bytes > maxImageBytes) {
+    throw new GlanceHttpError(413, `The incoming image is too large: the limit is ${maxImageBytes} bytes.`);
+  }
+}
+
 /** Upload, stage, import and download of image data. */
 export const dataRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (base, opts) => {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
@@ -85,13 +92,7 @@ export const dataRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (bas
   // Checked before any body parser runs: a JSON body of image size must not be buffered to refuse it.
   const checkUpload = async (req: FastifyRequest) => {
     requireMediaType(req, ["application/octet-stream"]);
-    const declared = Number(req.headers["content-length"] ?? "0");
-    if (declared > opts.maxImageBytes) {
-      throw new GlanceHttpError(
-        413,
-        `The incoming image is too large: the limit is ${opts.maxImageBytes} bytes.`,
-      );
-    }
+    refuseLargerThan(opts.maxImageBytes, Number(req.headers["content-length"] ?? "0"));
   };
   // PUT file stores data that activates the image; PUT stage keeps it for a glance-direct import.
   for (const mode of ["file", "stage"] as const) {

@@ -5,7 +5,7 @@ import { type ErrorReason, isVitrineError } from "../../core/errors.js";
 import { NO_BODY, answers } from "../http/response-shapes.js";
 import { DECLARED_FORMATS } from "./disk-formats.js";
 import { GlanceHttpError } from "./errors.js";
-import { receiveImageData } from "./data-routes.js";
+import { receiveImageData, refuseLargerThan } from "./data-routes.js";
 import { requireMediaType } from "./conventions.js";
 import type { OpenStackRoutesOptions } from "./routes.js";
 import type { UploadRef } from "../../core/image-data/resumable-upload.js";
@@ -59,12 +59,7 @@ export const resumableRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async
           throw new GlanceHttpError(400, "Upload-Defer-Length is not supported: send Upload-Length.");
         }
         const length = offsetHeader(req, "upload-length");
-        if (length > opts.maxImageBytes) {
-          throw new GlanceHttpError(
-            413,
-            `The incoming image is too large: the limit is ${opts.maxImageBytes} bytes.`,
-          );
-        }
+        refuseLargerThan(opts.maxImageBytes, length);
         if (Number(req.headers["content-length"] ?? "0") > 0) {
           throw new GlanceHttpError(400, "Send the data with PATCH once the upload is created.");
         }

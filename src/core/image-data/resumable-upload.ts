@@ -8,10 +8,10 @@ import { isQueued, isReceivingUpload, transition, transitionRefused } from "../i
 import type { Image } from "../image.js";
 import { newResourceId } from "../ids.js";
 import { pendingTag } from "../ports/blob-store.js";
-import type { DataReservation, ResumableUploadRecord } from "../ports/catalog.js";
+import type { ResumableUploadRecord } from "../ports/catalog.js";
 import type { Compression, IngestResult } from "../ports/ingest.js";
 import { meteredSource } from "../quotas/metered-source.js";
-import { limitsOfImage, reserveData } from "../quotas/quota-guard.js";
+import { dataReservation, limitsOfImage, reserveData } from "../quotas/quota-guard.js";
 import type { Principal } from "../principal.js";
 import { settleUploadedData } from "./upload-image-data.js";
 
@@ -86,9 +86,14 @@ export async function beginResumableUpload(
     const current = await loadImage(tx, principal, "images.update", { uuid });
     if (!isQueued(current)) throw transitionRefused(current.status, receiving);
     const allowed = formatsForDeclared(deps.formats, input.formatsByDeclared, current, "saving");
-    await reserveData(tx, limits, reservationOf(deps, current, input.mode, input.length), {
-      image_count_uploading: 1,
-    });
+    await reserveData(
+      tx,
+      limits,
+      dataReservation(current, input.length, input.mode === "stage", deps.nodeId),
+      {
+        image_count_uploading: 1,
+      },
+    );
     const record: ResumableUploadRecord = {
       id,
       imageId: current.id,
@@ -314,7 +319,7 @@ async function settle(
   const image = await catalog.images.findById(record.imageId);
   if (!image) throw uploadNotFound(record.id);
   const limits = await deps.limits.limitsFor(image.folderId);
-  const reservation = reservationOf(deps, image, record.mode, record.length);
+  const reservation = dataReservation(image, record.length, record.mode === "stage", deps.nodeId);
   const reserve = (bytes: number) =>
     catalog.transaction((tx) => reserveData(tx, limits, { ...reservation, bytes }));
   const tag = tagOf(record);
@@ -378,22 +383,6 @@ async function endResumableUpload(deps: Deps, record: ResumableUploadRecord): Pr
     if (image && isReceivingUpload(image)) await saveImage(tx, image, transition(image, "queued"));
   });
   await deps.blobs.discardPending(tagOf(record));
-}
-
-function reservationOf(
-  deps: Pick<CoreDeps, "nodeId">,
-  image: Image,
-  mode: "file" | "stage",
-  bytes: number,
-): DataReservation {
-  return {
-    imageId: image.id,
-    projectId: image.folderId,
-    bytes,
-    staged: mode === "stage",
-    nodeId: deps.nodeId,
-    createdAt: Date.now(),
-  };
 }
 
 const tagOf = (record: ResumableUploadRecord) => pendingTag({ type: "resumable", uploadId: record.id });

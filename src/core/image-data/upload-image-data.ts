@@ -7,9 +7,9 @@ import { isQueued, isReceivingUpload, transition, transitionRefused } from "../i
 import { type Image, dataFields } from "../image.js";
 import { newResourceId } from "../ids.js";
 import { pendingTag } from "../ports/blob-store.js";
-import type { CatalogStores, DataReservation, UploadRecord } from "../ports/catalog.js";
+import type { CatalogStores, UploadRecord } from "../ports/catalog.js";
 import { meteredSource } from "../quotas/metered-source.js";
-import { limitsOfImage, reserveData } from "../quotas/quota-guard.js";
+import { dataReservation, limitsOfImage, reserveData } from "../quotas/quota-guard.js";
 import type { Compression, IngestResult } from "../ports/ingest.js";
 import { NO_CONVERSION } from "../conversion/conversion-policy.js";
 import { type KeptData, conversionPolicyOf, keepData } from "../conversion/convert-data.js";
@@ -60,14 +60,12 @@ export async function uploadImageData(
     const allowed = formatsForDeclared(deps.formats, input.formatsByDeclared, current, "saving");
     // The bytes it announced are held before any arrives (counted as they come when it announced
     // none), and it is one more image receiving data.
-    const reservation: DataReservation = {
-      imageId: current.id,
-      projectId: current.folderId,
-      bytes: input.announcedBytes ?? 0,
-      staged: input.mode === "stage",
-      nodeId: deps.nodeId,
-      createdAt: Date.now(),
-    };
+    const reservation = dataReservation(
+      current,
+      input.announcedBytes ?? 0,
+      input.mode === "stage",
+      deps.nodeId,
+    );
     await reserveData(tx, limits, reservation, { image_count_uploading: 1 });
     // Recorded with the image's change: if this node dies mid-stream, another puts it back.
     await tx.uploads.begin({ imageId: current.id, nodeId: deps.nodeId, blobKey: key, startedAt: Date.now() });

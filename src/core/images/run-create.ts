@@ -1,6 +1,6 @@
 import type { Readable } from "node:stream";
 import { meteredSource } from "../quotas/metered-source.js";
-import { assertWithinLimits, reserveData } from "../quotas/quota-guard.js";
+import { assertWithinLimits, dataReservation, reserveData } from "../quotas/quota-guard.js";
 import type { QuotaLimits } from "../quotas/quota.js";
 import type { CoreDeps } from "../core-deps.js";
 import { failedPrecondition, internal, notFound, unavailable } from "../errors.js";
@@ -13,7 +13,7 @@ import { enforceRetentionFor } from "../lifecycle/retention.js";
 import type { CreateImageTask, Operation, OperationError, OperationResponse } from "../operation.js";
 import type { OperationRunner, RunContext } from "../operations/operation-runner.js";
 import { pendingTag } from "../ports/blob-store.js";
-import type { CatalogStores, DataReservation, ImportCheckpointRecord } from "../ports/catalog.js";
+import type { CatalogStores, ImportCheckpointRecord } from "../ports/catalog.js";
 import type { Compression, IngestResult, SourceData } from "../ports/ingest.js";
 import type { DiskFormat } from "../disk-format.js";
 import { isConvertible } from "../conversion/conversion-policy.js";
@@ -203,14 +203,7 @@ export class RunCreateImage implements OperationRunner {
     // The bytes the source announced are held before any is read (a source too big for what is
     // left fails here); one that announced none is counted as it streams.
     const limits = await this.deps.limits.limitsFor(image.folderId);
-    const reservation: DataReservation = {
-      imageId: image.id,
-      projectId: image.folderId,
-      bytes: data.length ?? 0,
-      staged: false,
-      nodeId: this.deps.nodeId,
-      createdAt: Date.now(),
-    };
+    const reservation = dataReservation(image, data.length ?? 0, false, this.deps.nodeId);
     const reserve = (bytes: number) =>
       catalog.transaction((tx) => reserveData(tx, limits, { ...reservation, bytes }));
     try {

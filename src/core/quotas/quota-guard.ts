@@ -1,5 +1,6 @@
 import type { CoreDeps } from "../core-deps.js";
 import { loadImage } from "../images/image-loader.js";
+import type { Image } from "../image.js";
 import type { Principal } from "../principal.js";
 import type { CatalogStores, DataReservation } from "../ports/catalog.js";
 import { type QuotaLimits, type QuotaResource, quotaExceeded } from "./quota.js";
@@ -60,6 +61,16 @@ export async function reserveData(
  * The limits of the project owning an image the caller names (read before the transaction that
  * decides: see LimitSource). The caller's access is checked again by that transaction.
  */
+/** What `image` holds for `bytes` on their way in, streamed by node `nodeId` (staged: for an import). */
+export function dataReservation(
+  image: Pick<Image, "id" | "folderId">,
+  bytes: number,
+  staged: boolean,
+  nodeId: string,
+): DataReservation {
+  return { imageId: image.id, projectId: image.folderId, bytes, staged, nodeId, createdAt: Date.now() };
+}
+
 export async function limitsOfImage(
   deps: Pick<CoreDeps, "catalog" | "limits">,
   principal: Principal,
