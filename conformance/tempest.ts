@@ -20,6 +20,8 @@ import { startFileServer } from "../test/helpers/file-server.js";
 import { image } from "../test/helpers/fixtures.js";
 import { ADMIN_PASSWORD, startKeystone } from "../test/helpers/keystone.js";
 import { startServer, tempDir } from "../test/helpers/server.js";
+import { startSwiftS3 } from "../test/helpers/swift.js";
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 
 const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -27,6 +29,14 @@ const SERVICE_PASSWORD = "vitrine-service-secret";
 const REGEX = process.argv[2] ?? "^tempest\\.api\\.image\\.v2\\.";
 
 // web-download fetches CONF.image.http_image: served here (no internet), a qcow2 made by qemu-img.
+// Two stores, as Tempest's multi-store, copy-image and caching classes need: an S3 bucket (Swift's
+// s3api) as the default store, with the node cache in front of it, and the data directory.
+const swift = await startSwiftS3();
+process.env.AWS_ACCESS_KEY_ID = swift.accessKeyId;
+process.env.AWS_SECRET_ACCESS_KEY = swift.secretAccessKey;
+const s3 = new S3Client({ endpoint: swift.endpoint, region: swift.region, forcePathStyle: true });
+await s3.send(new CreateBucketCommand({ Bucket: "tempest" }));
+s3.destroy();
 const files = await startFileServer();
 const httpImage = files.serve("cirros.qcow2", image("qcow2", 8).path);
 const keystone = await startKeystone();
@@ -43,6 +53,13 @@ const server = await startServer({
     // Every answer Tempest reads is checked against the schema Vitrine serves for it.
     VITRINE_CHECK_RESPONSES: "true",
     VITRINE_IMPORT_ALLOWED_HOSTS: "*",
+    VITRINE_STORES: "s3=s3://tempest/images",
+    VITRINE_DEFAULT_STORE: "s3",
+    VITRINE_S3_ENDPOINT: swift.endpoint,
+    VITRINE_S3_REGION: swift.region,
+    VITRINE_CACHE_SIZE: String(1024 ** 3),
+    AWS_ACCESS_KEY_ID: swift.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: swift.secretAccessKey,
   },
 });
 await keystone.registerImageEndpoint(server.url);
@@ -79,6 +96,7 @@ try {
       "region = RegionOne",
       "endpoint_type = publicURL",
       `http_image = ${httpImage}`,
+      "image_caching_enabled = True",
       "[image-feature-enabled]",
       "api_v2 = True",
       // Vitrine reserves os_glance_* properties as Glance 25 does.
@@ -134,4 +152,5 @@ try {
   await server.stop();
   await keystone.stop();
   await files.close();
+  await swift.stop();
 }

@@ -16,6 +16,8 @@ export interface Config {
   databaseUrl: string | null;
   /** Image bytes: null for the data directory, or an S3 bucket (credentials: the AWS environment/credential chain). */
   s3: S3Config | null;
+  /** The named stores (README "Stores, cache and regions"). */
+  stores: StoresConfig;
   listen: { host: string; port: number };
   /** Where Prometheus scrapes `GET /metrics` (null: off); a listener of its own, for the operators' network. */
   metricsListen: { host: string; port: number } | null;
@@ -102,6 +104,17 @@ export interface KeystoneConfig {
   limits: { service: string | null; region: string | null; cacheMs: number } | null;
 }
 
+export interface StoresConfig {
+  /** The id of the installation's own store (the data directory's, or --blob-store's). */
+  primaryId: string;
+  /** More stores: directories or S3 buckets (on VITRINE_S3_ENDPOINT's server). */
+  more: ({ id: string; kind: "file"; dir: string } | { id: string; kind: "s3"; s3: S3Config })[];
+  /** Where data goes unless a request names a store. */
+  defaultId: string;
+  /** This node's cache of data read from S3 stores: its directory and size bound (0: no cache). */
+  cache: { dir: string; maxBytes: number };
+}
+
 export interface S3Config {
   bucket: string;
   /** Object key prefix ("" or ending in "/"). */
@@ -141,6 +154,8 @@ export const SETTINGS: readonly string[] = [
   "VITRINE_AUTH_FAILURE_WINDOW_SECONDS",
   "VITRINE_BAREMETAL_FORMATS",
   "VITRINE_BLOB_STORE",
+  "VITRINE_CACHE_DIR",
+  "VITRINE_CACHE_SIZE",
   "VITRINE_CHECK_RESPONSES",
   "VITRINE_COMPUTE_URI_FORMATS",
   "VITRINE_COMPUTE_VOLUME_FORMATS",
@@ -153,6 +168,7 @@ export const SETTINGS: readonly string[] = [
   "VITRINE_CONVERT_KEEP",
   "VITRINE_CONVERT_TO",
   "VITRINE_DECOMPRESSION_MAX_RATIO",
+  "VITRINE_DEFAULT_STORE",
   "VITRINE_DISKS_DIR",
   "VITRINE_GRPC_LISTEN",
   "VITRINE_IDLE_TIMEOUT_SECONDS",
@@ -189,6 +205,8 @@ export const SETTINGS: readonly string[] = [
   "VITRINE_S3_FORCE_PATH_STYLE",
   "VITRINE_S3_REGION",
   "VITRINE_SNAPSHOTS_DIR",
+  "VITRINE_STORES",
+  "VITRINE_STORE_ID",
   "VITRINE_TLS_CERT",
   "VITRINE_TLS_KEY",
   "VITRINE_TOKEN_CACHE_SECONDS",
@@ -233,6 +251,7 @@ export function loadConfig(flags: ConfigFlags, env: Env = process.env): Config {
     dataDir,
     databaseUrl,
     s3: blobStore === null ? null : s3Config(blobStore, get),
+    stores: storesConfig(get, dataDir),
     listen: parseListen(flags.listen ?? get("VITRINE_LISTEN") ?? "127.0.0.1:9292"),
     metricsListen: listenOrOff(
       flags.metricsListen ?? get("VITRINE_METRICS_LISTEN") ?? "127.0.0.1:9294",
@@ -438,10 +457,52 @@ function flattenFile(obj: Record<string, unknown>): Env {
   return out;
 }
 
+/**
+ * VITRINE_STORES: more named stores, `id=/a/directory` or `id=s3://bucket[/prefix]`, comma-separated;
+ * VITRINE_STORE_ID names the installation's own store (`fs`, Glance's name for its file store).
+ */
+function storesConfig(get: (name: string) => string | undefined, dataDir: string): StoresConfig {
+  const primaryId = get("VITRINE_STORE_ID") ?? "fs";
+  const ids = new Set([primaryId]);
+  const more = (get("VITRINE_STORES") ?? "")
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const m = /^([a-z0-9][a-z0-9_-]{0,62})=(.+)$/i.exec(entry);
+      if (!m)
+        throw new Error(`VITRINE_STORES entries look like id=/a/directory or id=s3://bucket, not ${entry}`);
+      const [, id, where] = m as unknown as [string, string, string];
+      if (ids.has(id)) throw new Error(`VITRINE_STORES names store ${id} twice`);
+      ids.add(id);
+      if (where.startsWith("s3://"))
+        return { id, kind: "s3" as const, s3: s3Config(where, get, "VITRINE_STORES") };
+      if (!path.isAbsolute(where))
+        throw new Error(`VITRINE_STORES: store ${id}'s directory must be absolute, not ${where}`);
+      return { id, kind: "file" as const, dir: where };
+    });
+  const defaultId = get("VITRINE_DEFAULT_STORE") ?? primaryId;
+  if (!ids.has(defaultId))
+    throw new Error(`VITRINE_DEFAULT_STORE names no store: ${defaultId} (stores: ${[...ids].join(", ")})`);
+  return {
+    primaryId,
+    more,
+    defaultId,
+    cache: {
+      dir: path.resolve(get("VITRINE_CACHE_DIR") ?? path.join(dataDir, "cache")),
+      maxBytes: int(get("VITRINE_CACHE_SIZE"), 0, "VITRINE_CACHE_SIZE"),
+    },
+  };
+}
+
 /** `s3://bucket[/prefix]` and the VITRINE_S3_* settings. */
-function s3Config(url: string, get: (name: string) => string | undefined): S3Config {
+function s3Config(
+  url: string,
+  get: (name: string) => string | undefined,
+  setting = "--blob-store",
+): S3Config {
   const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(url);
-  if (!m) throw new Error(`--blob-store must look like s3://bucket or s3://bucket/prefix, not ${url}`);
+  if (!m) throw new Error(`${setting} must look like s3://bucket or s3://bucket/prefix, not ${url}`);
   const prefix = (m[2] ?? "").replace(/\/+$/, "");
   return {
     bucket: m[1]!,

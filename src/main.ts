@@ -17,14 +17,13 @@ import { FailedAuthLimiter } from "./auth/failure-limiter.js";
 import { KeystoneTokenValidator } from "./auth/keystone.js";
 import type { Config } from "./config.js";
 import { type Core, buildCore, buildRunners } from "./core/core.js";
-import type { BlobStore } from "./core/ports/blob-store.js";
 import type { ServiceCatalog } from "./storage/meta/sql-catalog.js";
 import { ingest } from "./ingest/pipeline.js";
 import { decompressing } from "./ingest/decompress.js";
 import { QemuImgConverter } from "./convert/qemu-img-converter.js";
 import { ScratchSpace } from "./convert/scratch-space.js";
 import { assertQemuImg } from "./convert/qemu-img.js";
-import type { Compression } from "./core/ports/ingest.js";
+import type { Compression, IngestRequest, IngestResult } from "./core/ports/ingest.js";
 import { HEARTBEAT_MS, LIVE_MS, type NodePresence, joinDeployment } from "./deployment/node-presence.js";
 import { ImageSourceOpener } from "./ingest/sources/source-opener.js";
 import { DirectoryVolumeSource } from "./ingest/sources/volume-source.js";
@@ -35,10 +34,9 @@ import { measuredBlobStore } from "./observability/measured-blob-store.js";
 import { startMetricsServer } from "./observability/metrics-server.js";
 import { Metrics } from "./observability/metrics.js";
 import { makePrivateDir } from "./storage/private-dir.js";
-import { blobStoreFor, catalogFor } from "./storage/stores-for-config.js";
-
-/** The blob store's name in OpenStack terms (Glance calls its filesystem store `fs`). */
-const STORE_ID = "fs";
+import { catalogFor, storeSetFor } from "./storage/stores-for-config.js";
+import type { StoreSet } from "./storage/blob/store-set.js";
+import { NodeCache } from "./storage/blob/node-cache.js";
 
 export interface Service {
   log: Logger;
@@ -62,10 +60,10 @@ export async function startService(config: Config): Promise<Service> {
   }
   const catalog = await catalogFor(config);
   const metrics = new Metrics(catalog);
-  let blobs: BlobStore;
+  let blobs: StoreSet;
   let presence: NodePresence;
   try {
-    blobs = measuredBlobStore(await blobStoreFor(config), metrics);
+    blobs = await storeSetFor(config, (store) => measuredBlobStore(store, metrics));
     presence = await joinDeployment({
       catalog,
       catalogKind: config.databaseUrl ? "postgres" : "sqlite",
@@ -150,8 +148,6 @@ export async function startService(config: Config): Promise<Service> {
       idleTimeoutMs: config.idleTimeoutMs,
       publicUrl: config.publicUrl,
       maxImageBytes: config.maxImageBytes,
-      storeId: STORE_ID,
-      storeType: config.s3 ? "s3" : "file",
       openstackProfile: config.openstackProfile,
       minUploadRate: config.minUploadRate,
       checkResponses: config.checkResponses,
@@ -222,17 +218,18 @@ export async function startService(config: Config): Promise<Service> {
 export function assemble(
   config: Config,
   catalog: ServiceCatalog,
-  blobs: BlobStore,
+  blobs: StoreSet,
   log: Logger,
   nodeId: string,
   metrics: Metrics | null = null,
   keystone: KeystoneTokenValidator | null = null,
 ): { core: Core; engine: OperationEngine } {
   const urlPolicy = new UrlPolicy(config.importAllowedHosts);
-  const ingestInto = async (request: Parameters<typeof ingest>[1]) => {
+  const ingestInto = async (request: IngestRequest): Promise<IngestResult> => {
     const started = performance.now();
+    const store = request.store ?? blobs.defaultStore;
     try {
-      const result = await ingest(blobs, request);
+      const result = { ...(await ingest(blobs.get(store) ?? blobs, request)), store };
       metrics?.ingested(request, result, (performance.now() - started) / 1000);
       return result;
     } catch (err) {
@@ -240,9 +237,15 @@ export function assemble(
       throw err;
     }
   };
+  const cacheConfig = config.stores.cache;
   const deps = {
     catalog,
     blobs,
+    stores: blobs,
+    cache:
+      cacheConfig.maxBytes > 0 && blobs.list().some((s) => s.kind === "s3")
+        ? new NodeCache(cacheConfig.dir, cacheConfig.maxBytes, log.child({ component: "cache" }))
+        : null,
     ingest: ingestInto,
     resumableIngest: new AppendingIngest(blobs),
     resumableExpiryMs: config.resumableExpirySeconds * 1000,

@@ -1,6 +1,6 @@
 import type { LimitSource } from "./ports/limit-source.js";
 import type { FormatPolicy } from "./format-policy.js";
-import type { CoreBlobs } from "./ports/blob-store.js";
+import type { CoreBlobs, ImageCache, ImageStores } from "./ports/blob-store.js";
 import type { Catalog } from "./ports/catalog.js";
 import type { ConversionPolicy } from "./conversion/conversion-policy.js";
 import type { ImageConverter } from "./ports/converter.js";
@@ -10,7 +10,12 @@ import type { OperationQueue } from "./ports/operation-queue.js";
 /** What the use cases are built on: the ports (implemented outside the core) and the policies. */
 export interface CoreDeps {
   catalog: Catalog;
+  /** Every store at once (writes go to the default one, reads try each): for data not yet an image's. */
   blobs: CoreBlobs;
+  /** The named stores, one by one (README "Stores, cache and regions"). */
+  stores: ImageStores;
+  /** This node's cache of data read from remote stores (null: none). */
+  cache: ImageCache | null;
   queue: OperationQueue;
   ingest: Ingest;
   /** A resumable upload's ingest, over requests and nodes (README "Resumable transfers"). */

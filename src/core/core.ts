@@ -17,6 +17,15 @@ import {
 import { type UploadInput, uploadImageData } from "./image-data/upload-image-data.js";
 import { type CreateImageInput, createImage } from "./images/create-image.js";
 import { RunCreateImage } from "./images/run-create.js";
+import {
+  type CopyInput,
+  RunCopyImage,
+  copyImageData,
+  removeFromStore,
+} from "./image-data/copy-image-data.js";
+import { clearCache, listCache, queueForCache, removeFromCache } from "./image-data/image-cache.js";
+import { storesOf } from "./image-data/image-stores.js";
+import type { Image } from "./image.js";
 import { RunDeleteImage } from "./images/run-delete.js";
 import { RunUpdateImage } from "./images/run-update.js";
 import { setImageDeactivated } from "./images/deactivate-image.js";
@@ -149,6 +158,17 @@ export function buildCore(deps: CoreDeps) {
         cancel: (p: P, ref: UploadRef) => cancelResumableUpload(deps, p, ref),
         expire: () => expireResumableUploads(deps),
       },
+      copy: (p: P, uuid: string, input: CopyInput) => copyImageData(deps, p, uuid, input),
+      removeFromStore: (p: P, uuid: string, store: string) => removeFromStore(deps, p, uuid, store),
+      stores: () => deps.stores.list(),
+      storesOf: (image: Image) => storesOf(image, deps),
+      defaultStore: () => deps.stores.defaultStore,
+      cache: {
+        list: (p: P) => listCache(deps, p),
+        queue: (p: P, uuid: string) => queueForCache(deps, p, uuid),
+        remove: (p: P, uuid: string) => removeFromCache(deps, p, uuid),
+        clear: (p: P, target: "cache" | "queue" | "both") => clearCache(deps, p, target),
+      },
       collectAbandoned: () => collectAbandonedPendingData(deps),
       recoverAbandonedUploads: (liveSince: number) => recoverAbandonedUploads(deps, liveSince),
     },
@@ -250,5 +270,6 @@ export function buildRunners(deps: Omit<CoreDeps, "queue">): OperationRunners {
     "image.delete": new RunDeleteImage(deps),
     "image.transition": new RunTransition(deps),
     "image.purge": new RunPurgeImage(deps),
+    "image.copy": new RunCopyImage(deps),
   };
 }

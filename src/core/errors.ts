@@ -103,7 +103,17 @@ export type ErrorReason =
   /** The request's offset is not the upload's. args: offset (the upload's), requested */
   | "UPLOAD_OFFSET_MISMATCH"
   /** The resumable upload is gone: completed, cancelled, or expired (tus: 404/410). args: id */
-  | "UPLOAD_NOT_FOUND";
+  | "UPLOAD_NOT_FOUND"
+  /** A store id the installation does not have. args: store */
+  | "UNKNOWN_STORE"
+  /** None of the image's stores answered. args: stores (comma-separated) */
+  | "STORE_UNAVAILABLE"
+  /** The image's data is already in that store. args: store */
+  | "ALREADY_IN_STORE"
+  /** The image's data is not in that store. args: store */
+  | "NOT_IN_STORE"
+  /** The store holds the image's only copy. args: store */
+  | "LAST_STORE";
 
 export type ErrorArgs = Readonly<Record<string, string>>;
 

@@ -101,6 +101,11 @@ export interface Image {
   checksumMd5: string | null;
   checksumSha512: string | null;
   blobKey: string | null;
+  /**
+   * The named stores holding the data (README "Stores, cache and regions"); empty for data
+   * stored before there were several — it is in the installation's primary store.
+   */
+  stores: string[];
   createdAt: number;
   updatedAt: number;
   version: number;
@@ -115,6 +120,7 @@ export interface Image {
 /** The data fields of an image that holds no data (yet, or any more). */
 export const NO_DATA = {
   blobKey: null,
+  stores: [],
   size: null,
   virtualSize: null,
   checksumMd5: null,
@@ -124,6 +130,8 @@ export const NO_DATA = {
 /** What the ingest pipeline measured about stored bytes. */
 export interface StoredData {
   key: string;
+  /** The store it was committed to (the default store when not said). */
+  store?: string;
   size: number;
   virtualSize: number;
   md5: string;
@@ -134,6 +142,7 @@ export interface StoredData {
 export function dataFields(stored: StoredData): Pick<Image, keyof typeof NO_DATA> {
   return {
     blobKey: stored.key,
+    stores: stored.store ? [stored.store] : [],
     size: stored.size,
     virtualSize: stored.virtualSize,
     checksumMd5: stored.md5,

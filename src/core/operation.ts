@@ -19,7 +19,9 @@ export type OperationKind =
   /** An image given back from the recycle bin (recorded done). */
   | "image.restore"
   /** An image in the recycle bin removed for good, at the end of its retention or on request. */
-  | "image.purge";
+  | "image.purge"
+  /** An active image's data copied to more stores (README "Stores, cache and regions"). */
+  | "image.copy";
 
 export interface OperationError {
   code: ErrorCode;
@@ -66,6 +68,26 @@ export interface CreateImageTask {
   properties?: { done: Record<string, string>; failed: Record<string, string> };
   /** An export: the source image's data converted to this format (source `image` only). */
   convertTo?: DiskFormat;
+  /** The store the data goes to (the default one when absent). */
+  store?: string;
+  /** More stores the data is copied to once the image is active (an `image.copy` operation). */
+  copyTo?: Omit<CopyImageTask, "type">;
+}
+
+/** Copying an active image's data to more stores, each copy checked against its SHA-512. */
+export interface CopyImageTask {
+  type: "copy";
+  stores: string[];
+  /** One store failing fails the copy (Glance's all_stores_must_succeed); else it is listed as failed. */
+  mustSucceed: boolean;
+  /** The image properties a dialect's clients poll: the stores still to copy to, and those that failed. */
+  markers: StoreMarkers | null;
+}
+
+/** The names of the properties that show an import's or a copy's stores (Glance's os_glance_*). */
+export interface StoreMarkers {
+  importing: string;
+  failed: string;
 }
 
 /** A metadata change a worker applies later (the image shows `updating` meanwhile). */
@@ -104,7 +126,13 @@ export interface NoTask {
 
 /** What a worker needs to run an operation, typed by what it does. */
 export type OperationTask =
-  CreateImageTask | UpdateImageTask | DeleteImageTask | TransitionTask | PurgeImageTask | NoTask;
+  | CreateImageTask
+  | UpdateImageTask
+  | DeleteImageTask
+  | TransitionTask
+  | PurgeImageTask
+  | CopyImageTask
+  | NoTask;
 
 export interface Operation {
   id: string;

@@ -4,6 +4,8 @@ import type { Config } from "../config.js";
 import type { MaintainedBlobStore } from "./blob/blob-inventory.js";
 import { FsBlobStore } from "./blob/fs-blob-store.js";
 import { S3BlobStore, s3Client } from "./blob/s3-blob-store.js";
+import type { BlobStore } from "../core/ports/blob-store.js";
+import { type NamedStore, StoreSet } from "./blob/store-set.js";
 import { type Db, openPostgres, openSqlite } from "./meta/database.js";
 import { openPostgresCatalog, openSqliteCatalog } from "./meta/open-catalog.js";
 import type { ServiceCatalog, SqlEngine } from "./meta/sql-catalog.js";
@@ -55,4 +57,61 @@ export async function blobStoreFor(
   }
   const store = new FsBlobStore(path.join(config.dataDir, "blobs"));
   return readOnly ? await store.open() : await store.init();
+}
+
+/**
+ * Every named store of a configuration (README "Stores, cache and regions"): the installation's
+ * own (`blobStoreFor`) under VITRINE_STORE_ID, then VITRINE_STORES's; `wrap` dresses each one
+ * (the metrics' counting).
+ */
+export async function storeSetFor(
+  config: Pick<Config, "dataDir" | "databaseUrl" | "s3" | "stores">,
+  wrap: (store: BlobStore) => BlobStore = (store) => store,
+): Promise<StoreSet> {
+  const { stores } = config;
+  const describe = (id: string, kind: "file" | "s3", description: string) => ({
+    id,
+    kind,
+    description,
+    isDefault: id === stores.defaultId,
+  });
+  const named: NamedStore[] = [
+    {
+      info: config.s3
+        ? describe(
+            stores.primaryId,
+            "s3",
+            `S3 bucket ${config.s3.bucket}${config.s3.prefix ? `/${config.s3.prefix}` : ""}`,
+          )
+        : describe(
+            stores.primaryId,
+            "file",
+            `the data directory's blobs (${path.join(config.dataDir, "blobs")})`,
+          ),
+      store: wrap(await blobStoreFor(config)),
+    },
+  ];
+  for (const more of stores.more) {
+    if (more.kind === "file") {
+      named.push({
+        info: describe(more.id, "file", `directory ${more.dir}`),
+        store: wrap(await new FsBlobStore(more.dir).init()),
+      });
+    } else {
+      const store = new S3BlobStore(s3Client(more.s3), {
+        bucket: more.s3.bucket,
+        prefix: more.s3.prefix,
+        spoolDir: path.join(config.dataDir, `s3-spool-${more.id}`),
+      });
+      named.push({
+        info: describe(
+          more.id,
+          "s3",
+          `S3 bucket ${more.s3.bucket}${more.s3.prefix ? `/${more.s3.prefix}` : ""}`,
+        ),
+        store: wrap(await store.init()),
+      });
+    }
+  }
+  return new StoreSet(named, stores.primaryId);
 }

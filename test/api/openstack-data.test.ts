@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
+import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { type FileServer, startFileServer } from "../helpers/file-server.js";
@@ -187,7 +188,15 @@ describe("OpenStack Image API v2: image data", () => {
     assert.deepEqual(stores.body, { stores: [{ id: "fs", default: "true" }] });
     const detail = await osRequest(server, "GET", "/v2/info/stores/detail");
     assert.deepEqual(detail.body, {
-      stores: [{ id: "fs", default: true, type: "file", weight: 0, properties: {} }],
+      stores: [
+        {
+          id: "fs",
+          default: true,
+          type: "file",
+          weight: 0,
+          properties: { description: `the data directory's blobs (${path.join(server.dataDir, "blobs")})` },
+        },
+      ],
     });
     const notAdmin = await osRequest(
       server,

@@ -12,12 +12,12 @@ import type { Core } from "../../src/core/core.js";
 import type { CreateImageInput } from "../../src/core/images/create-image.js";
 import type { RegisterImageInput } from "../../src/core/images/register-image.js";
 import type { Operation } from "../../src/core/operation.js";
-import type { BlobStore } from "../../src/core/ports/blob-store.js";
 import type { ServiceCatalog } from "../../src/storage/meta/sql-catalog.js";
 import type { Principal } from "../../src/core/principal.js";
 import { assemble } from "../../src/main.js";
 import type { OperationEngine } from "../../src/worker/operation-engine.js";
-import { FsBlobStore } from "../../src/storage/blob/fs-blob-store.js";
+import { storeSetFor } from "../../src/storage/stores-for-config.js";
+import type { StoreSet } from "../../src/storage/blob/store-set.js";
 import { openSqliteCatalog } from "../../src/storage/meta/open-catalog.js";
 import { tempDir } from "./server.js";
 
@@ -27,7 +27,8 @@ export interface InProcess {
   config: Config;
   core: Core;
   catalog: ServiceCatalog;
-  blobs: BlobStore;
+  /** Every store (VITRINE_STORES given in `env` adds more beside the data directory's). */
+  blobs: StoreSet;
   engine: OperationEngine;
   dataDir: string;
   close(): Promise<void>;
@@ -44,7 +45,7 @@ export async function startInProcess(
   const dataDir = tempDir("core");
   const config = loadConfig({ dataDir }, { VITRINE_IMPORT_ALLOWED_HOSTS: "127.0.0.1", ...env });
   const catalog = await openSqliteCatalog(":memory:");
-  const blobs = await new FsBlobStore(path.join(dataDir, "blobs")).init();
+  const blobs = await storeSetFor(config);
   const { core, engine } = assemble(
     { ...config, operations: { ...config.operations, pollMs: 20, leaseMs: 2000 } },
     catalog,
@@ -202,8 +203,6 @@ export async function startInProcessHttp(
     idleTimeoutMs: 0,
     maxImageBytes: 1024 ** 3,
     publicUrl: null,
-    storeId: "fs",
-    storeType: "file",
     openstackProfile: config.openstackProfile,
     minUploadRate: config.minUploadRate,
     checkResponses: true,

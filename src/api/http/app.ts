@@ -38,8 +38,6 @@ export interface AppDeps {
   idleTimeoutMs: number;
   maxImageBytes: number;
   publicUrl: string | null;
-  storeId: string;
-  storeType: "file" | "s3";
   openstackProfile: OpenStackProfile;
   /** The slowest upload accepted; 0 bytes a second: any. */
   minUploadRate?: MinUploadRate;
@@ -177,8 +175,6 @@ export function buildHttpApp(deps: AppDeps): FastifyInstance {
     maxImageBytes: deps.maxImageBytes,
     maxRequestBodyBytes: deps.maxRequestBodyBytes,
     publicUrl: deps.publicUrl,
-    storeId: deps.storeId,
-    storeType: deps.storeType,
     profile: deps.openstackProfile,
     minUploadRate: deps.minUploadRate ?? { bytesPerSecond: 0, graceMs: 0 },
   });

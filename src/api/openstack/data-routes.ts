@@ -8,7 +8,7 @@ import { invalidArgument } from "../../core/errors.js";
 import type { ByteRange } from "../../core/image-data/download-image-data.js";
 import { DECLARED_FORMATS } from "./disk-formats.js";
 import { GlanceHttpError } from "./errors.js";
-import { IMPORT_METHODS, importMarkers } from "./glance-import.js";
+import { STORE_MARKERS, importMethods } from "./glance-import.js";
 import { type MinUploadRate, guardUploadRate } from "../http/upload-rate-guard.js";
 import { requireMediaType } from "./conventions.js";
 import type { OpenStackRoutesOptions } from "./routes.js";
@@ -21,6 +21,9 @@ const BODY_BUFFER_BYTES = 1024 * 1024;
 /** `{"method": {"name": ..., "uri": ...}}`; its refusals are worded below, Glance's way. */
 const ImportBody = Type.Object({
   method: Type.Object({ name: Type.String(), uri: Type.Optional(Type.String()) }),
+  stores: Type.Optional(Type.Array(Type.String())),
+  all_stores: Type.Optional(Type.Boolean()),
+  all_stores_must_succeed: Type.Optional(Type.Boolean()),
 });
 
 /**
@@ -107,6 +110,7 @@ export const dataRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (bas
             mode,
             formatsByDeclared: DECLARED_FORMATS,
             announcedBytes: announcedSize(req),
+            store: storeHeader(req),
           }),
         );
         return reply.code(204).send();
@@ -125,8 +129,27 @@ export const dataRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (bas
         throw invalidArgument('Import method not specified: send {"method": {"name": ...}}.');
       }
       const { name, uri } = req.body.method;
-      if (!(IMPORT_METHODS as readonly string[]).includes(name)) {
+      if (!importMethods(core.imageData.stores().length).includes(name)) {
         throw invalidArgument(`Unknown import method name '${name}'.`);
+      }
+      // Stores: a header (Glance's X-Image-Meta-Store) or the body's list, or all of them.
+      const header = storeHeader(req);
+      const named = req.body.stores ?? (header ? [header] : null);
+      const all = req.body.all_stores ?? false;
+      if (all && named) {
+        throw invalidArgument("all_stores cannot be used with the X-Image-Meta-Store header or stores.");
+      }
+      const allMustSucceed = req.body.all_stores_must_succeed ?? true;
+      if (name === "copy-image") {
+        if (!all && !named) throw invalidArgument("Name the stores to copy the image to, or all_stores.");
+        await core.imageData.copy(req.principal, req.params.imageId, {
+          stores: named,
+          mustSucceed: allMustSucceed,
+          markers: STORE_MARKERS,
+          description: "Copy image data to stores (copy-image)",
+          requestId: req.id,
+        });
+        return reply.code(202).send();
       }
       if (name === "web-download" && !uri) {
         throw invalidArgument(
@@ -137,7 +160,9 @@ export const dataRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (bas
         source: name === "web-download" ? { type: "uri", uri: uri! } : { type: "staged" },
         formatsByDeclared: DECLARED_FORMATS,
         description: `Import image (${name})`,
-        properties: importMarkers(opts.storeId),
+        properties: { importing: {}, done: {}, failed: {} },
+        storeMarkers: STORE_MARKERS,
+        stores: { named, all, allMustSucceed },
         requestId: req.id,
       });
       return reply.code(202).send();
@@ -149,9 +174,9 @@ export const dataRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (bas
     "/images/:imageId/locations",
     { schema: { params: IdParams, response: answers({ 200: A.locations }) } },
     async (req) =>
-      (await core.imageData.locations(req.principal, req.params.imageId)).map((url) => ({
+      (await core.imageData.locations(req.principal, req.params.imageId)).map(({ url, store }) => ({
         url,
-        metadata: { store: opts.storeId },
+        metadata: { store },
       })),
   );
 
@@ -193,6 +218,12 @@ export function parseRange(header: string | undefined): ByteRange | null {
   const end = m[2] === "" ? null : Number(m[2]);
   if (end !== null && end < start) return null;
   return { start, end };
+}
+
+/** The store an upload or import names (Glance's X-Image-Meta-Store), if any. */
+function storeHeader(req: FastifyRequest): string | null {
+  const value = req.headers["x-image-meta-store"];
+  return typeof value === "string" && value.trim() !== "" ? value.trim() : null;
 }
 
 /**

@@ -1,13 +1,13 @@
 /**
- * Glance's import bookkeeping, kept as image properties (clients poll them): the stores an
- * import is writing to while it runs, and the stores it failed for.
+ * Glance's import bookkeeping, kept as image properties that clients poll: the stores an import
+ * or a copy is still writing to, and the stores it failed for (the core keeps them up to date).
  */
-export function importMarkers(storeId: string) {
-  return {
-    importing: { os_glance_importing_to_stores: storeId },
-    done: { os_glance_importing_to_stores: "", os_glance_failed_import: "" },
-    failed: { os_glance_importing_to_stores: "", os_glance_failed_import: storeId },
-  };
-}
+export const STORE_MARKERS = {
+  importing: "os_glance_importing_to_stores",
+  failed: "os_glance_failed_import",
+} as const;
 
-export const IMPORT_METHODS = ["glance-direct", "web-download"] as const;
+/** The import methods offered: copy-image only where there is another store to copy to. */
+export function importMethods(storeCount: number): string[] {
+  return ["glance-direct", "web-download", ...(storeCount > 1 ? ["copy-image"] : [])];
+}

@@ -8,7 +8,7 @@ import type { Image } from "../../core/image.js";
 import type { Principal } from "../../core/principal.js";
 import { DEPRECATION_FIELDS, osProperties, renderedExtensionFields } from "./extension-fields.js";
 import { COUNT_CAP } from "../../core/images/search-images.js";
-import { IMPORT_METHODS } from "./glance-import.js";
+import { importMethods } from "./glance-import.js";
 import { parseListQuery } from "./listing.js";
 import { isExtensionNoop, parsePatch, patchToChange, touchesExtensionField } from "./patch.js";
 import { PATCH_MEDIA_TYPES, baseUrl, mediaType, objectBody, requireMediaType } from "./conventions.js";
@@ -36,7 +36,8 @@ type IdParams = { Params: { imageId: string } };
 export const imageRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (app, opts) => {
   const { images } = opts.core;
   const policy = updatePolicy(opts.profile);
-  const render = (image: Image, viewer: Principal) => renderImage(image, opts.storeId, viewer);
+  const render = (image: Image, viewer: Principal) =>
+    renderImage(image, opts.core.imageData.storesOf(image), viewer);
 
   app.get("/schemas/image", { schema: { response: answers({ 200: A.schema }) } }, async () => IMAGE_SCHEMA);
   app.get("/schemas/images", { schema: { response: answers({ 200: A.schema }) } }, async () => IMAGES_SCHEMA);
@@ -48,10 +49,17 @@ export const imageRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (ap
   );
 
   app.get("/info/import", { schema: { response: answers({ 200: A.importInfo }) } }, async () => ({
-    "import-methods": { description: "Import methods available.", type: "array", value: IMPORT_METHODS },
+    "import-methods": {
+      description: "Import methods available.",
+      type: "array",
+      value: importMethods(opts.core.imageData.stores().length),
+    },
   }));
   app.get("/info/stores", { schema: { response: answers({ 200: A.stores }) } }, async () => ({
-    stores: [{ id: opts.storeId, default: "true" }],
+    stores: opts.core.imageData.stores().map((s) => ({
+      id: s.id,
+      ...(s.isDefault ? { default: "true" as const } : {}),
+    })),
   }));
   // Glance's default policy: the store details are the admin's.
   app.get("/info/stores/detail", { schema: { response: answers({ 200: A.storesDetail }) } }, async (req) => {
@@ -59,7 +67,14 @@ export const imageRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (ap
       throw new GlanceHttpError(403, "You are not authorized to complete stores_info_detail action.");
     }
     return {
-      stores: [{ id: opts.storeId, default: true, type: opts.storeType, weight: 0, properties: {} }],
+      stores: opts.core.imageData.stores().map((s) => ({
+        id: s.id,
+        default: s.isDefault,
+        type: s.kind,
+        weight: 0,
+        // Where it is (paths, buckets): the admin's only.
+        properties: { description: s.description },
+      })),
     };
   });
   // The caller's project's quotas, as Glance reports them with unified limits: each limited
@@ -119,8 +134,14 @@ export const imageRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (ap
     return reply
       .code(201)
       .header("location", `${baseUrl(req, opts.publicUrl)}/v2/images/${image.uuid}`)
-      .header("openstack-image-import-methods", IMPORT_METHODS.join(","))
-      .header("openstack-image-store-ids", opts.storeId)
+      .header("openstack-image-import-methods", importMethods(opts.core.imageData.stores().length).join(","))
+      .header(
+        "openstack-image-store-ids",
+        opts.core.imageData
+          .stores()
+          .map((s) => s.id)
+          .join(","),
+      )
       .send(render(image, req.principal));
   });
 

@@ -19,7 +19,7 @@ const Version = Type.Object(
   { additionalProperties: false },
 );
 const Store = Type.Object(
-  { id: Type.String(), default: Type.Literal("true") },
+  { id: Type.String(), default: Type.Optional(Type.Literal("true")) },
   { additionalProperties: false },
 );
 const StoreDetail = Type.Object(
@@ -96,6 +96,24 @@ export const OPENSTACK_ANSWERS = {
       { url: Type.String(), metadata: Type.Record(Type.String(), Type.Unknown()) },
       { additionalProperties: false },
     ),
+  ),
+  cache: Type.Object(
+    {
+      cached_images: Type.Array(
+        Type.Object(
+          {
+            image_id: Type.String(),
+            hits: Type.Integer(),
+            last_accessed: Type.Number(),
+            last_modified: Type.Number(),
+            size: Type.Integer(),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+      queued_images: Type.Array(Type.String()),
+    },
+    { additionalProperties: false },
   ),
   task: TASK_SCHEMA,
   tasks: TASKS_SCHEMA,

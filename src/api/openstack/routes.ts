@@ -1,3 +1,4 @@
+import { storeRoutes } from "./store-routes.js";
 import type { FastifyPluginAsync } from "fastify";
 import type { Authenticator } from "../../auth/authenticator.js";
 import type { OpenStackProfile } from "../../config.js";
@@ -19,10 +20,6 @@ export interface OpenStackRoutesOptions {
   maxImageBytes: number;
   maxRequestBodyBytes: number;
   publicUrl: string | null;
-  /** The blob store's name in OpenStack terms (`fs`). */
-  storeId: string;
-  /** What kind of store that is, for the admin's store details. */
-  storeType: "file" | "s3";
   /** The slowest upload accepted (image data PUTs). */
   minUploadRate: MinUploadRate;
   /** Whose defaults apply where the seed (IMS) and Glance differ. */
@@ -43,6 +40,7 @@ export const openStackRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async
       await v2.register(memberRoutes, opts);
       await v2.register(taskRoutes, opts);
       await v2.register(metadefRoutes, opts);
+      await v2.register(storeRoutes, opts);
     },
     { prefix: "/v2" },
   );

@@ -64,7 +64,7 @@ export const taskRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (bas
       } while (token && operations.length < MAX_OPERATIONS);
       const tasks = operations.flatMap((op) => {
         const method = importMethodOf(op);
-        return method ? [renderTask(op, req.params.imageId, method, opts.storeId)] : [];
+        return method ? [renderTask(op, req.params.imageId, method, opts.core.imageData.defaultStore())] : [];
       });
       return { tasks };
     },
@@ -115,7 +115,12 @@ export const taskRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (bas
           scanned++;
           const method = importMethodOf(op);
           if (!method) continue;
-          const task = renderTask(op, await imageUuidOf(req.principal, op), method, opts.storeId);
+          const task = renderTask(
+            op,
+            await imageUuidOf(req.principal, op),
+            method,
+            opts.core.imageData.defaultStore(),
+          );
           if ((q.type ?? task.type) === task.type && (q.status ?? task.status) === task.status)
             found.push({ task, op });
         }
@@ -164,7 +169,7 @@ export const taskRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (bas
       });
       const method = importMethodOf(op);
       if (!method) throw missing();
-      return renderTask(op, await imageUuidOf(req.principal, op), method, opts.storeId);
+      return renderTask(op, await imageUuidOf(req.principal, op), method, opts.core.imageData.defaultStore());
     },
   );
 
@@ -196,13 +201,15 @@ function importMethodOf(op: Operation): ImportMethod | null {
   return null;
 }
 
-function renderTask(op: Operation, imageId: string, method: ImportMethod, storeId: string) {
+function renderTask(op: Operation, imageId: string, method: ImportMethod, defaultStore: string) {
+  const stores =
+    op.task.type === "create" ? [op.task.store ?? defaultStore, ...(op.task.copyTo?.stores ?? [])] : [];
   return {
     id: op.id,
     type: "api_image_import",
     status: op.done ? (op.error ? "failure" : "success") : op.attempts > 0 ? "processing" : "pending",
     owner: op.folderId,
-    input: { image_id: imageId, import_req: { method }, backend: [storeId] },
+    input: { image_id: imageId, import_req: { method }, backend: stores },
     result: null,
     message: op.error?.message ?? "",
     expires_at: null,

@@ -17,6 +17,8 @@ const METADATA_TYPE: Record<Operation["kind"], { type: string; access: boolean }
   "image.transition": { type: "DeprecateImageMetadata", access: false },
   "image.restore": { type: "RestoreImageMetadata", access: false },
   "image.purge": { type: "PurgeImageMetadata", access: false },
+  // A copy to more stores changes no field a Yandex client sees: an update of the image.
+  "image.copy": { type: "UpdateImageMetadata", access: false },
 };
 
 const ACCESS_PKG = "yandex.cloud.access";

@@ -2,6 +2,7 @@ import type { Readable } from "node:stream";
 import type { CoreDeps } from "../core-deps.js";
 import { VitrineError, permissionDenied } from "../errors.js";
 import { loadImage } from "../images/image-loader.js";
+import { readImageBlob } from "./image-stores.js";
 import { hasData, isDeactivated } from "../image-states.js";
 import type { Image } from "../image.js";
 import { isObsolete } from "../lifecycle/lifecycle.js";
@@ -22,7 +23,7 @@ export type ByteRange = { start: number; end: number | null } | { suffix: number
  * everyone but admins; an image without data yields no stream.
  */
 export async function downloadImageData(
-  deps: Pick<CoreDeps, "catalog" | "blobs">,
+  deps: Pick<CoreDeps, "catalog" | "stores" | "cache">,
   principal: Principal,
   uuid: string,
   range: ByteRange | null,
@@ -54,6 +55,6 @@ export async function downloadImageData(
   // A use, recorded before the bytes flow (a cleanup asking "unused for 90 days" must not drop an
   // image a client is reading); a download in ranges counts once, by its first.
   if ((bounds?.start ?? 0) === 0) await deps.catalog.lifecycle.recordUse(image.id, Date.now());
-  const stream = await deps.blobs.read(image.blobKey, bounds ?? undefined);
+  const stream = await readImageBlob(deps, image, bounds ?? undefined);
   return { image, stream, range: bounds };
 }

@@ -5,7 +5,8 @@ import { type DeclaredFormats, formatsForDeclared } from "../format-policy.js";
 import { loadImage } from "../images/image-loader.js";
 import { saveImage } from "../images/save-image.js";
 import { hasStagedData, isQueued, transition, transitionRefused } from "../image-states.js";
-import type { Operation } from "../operation.js";
+import type { Operation, StoreMarkers } from "../operation.js";
+import { assertStoreExists, storesOf } from "./image-stores.js";
 import { recordImageOperation } from "../operations/record-operation.js";
 import type { Principal } from "../principal.js";
 
@@ -24,6 +25,14 @@ export interface ImportInput {
   };
   /** The API request asking for it, kept on the operation. */
   requestId?: string;
+  /**
+   * The stores to import into (README "Stores, cache and regions"): named ones, all of them, or
+   * the default store when absent. The data goes to
+   * one, then is copied to the others; `allStoresMustSucceed`: one failed copy fails the import.
+   */
+  stores?: { named: string[] | null; all: boolean; allMustSucceed: boolean };
+  /** The properties showing the stores being imported to, and those that failed. */
+  storeMarkers?: StoreMarkers | null;
 }
 
 /**
@@ -32,13 +41,14 @@ export interface ImportInput {
  * puts it back to `queued` so that it can be tried again.
  */
 export async function importImageData(
-  deps: Pick<CoreDeps, "catalog" | "queue" | "urls" | "formats" | "limits">,
+  deps: Pick<CoreDeps, "catalog" | "queue" | "urls" | "formats" | "limits" | "stores">,
   principal: Principal,
   uuid: string,
   input: ImportInput,
 ): Promise<Operation> {
   const { source } = input;
   if (source.type === "uri") checkUri(deps, source.uri);
+  for (const store of input.stores?.named ?? []) assertStoreExists(deps, store);
   const limits = await limitsOfImage(deps, principal, uuid);
   const op = await deps.catalog.transaction(async (tx) => {
     const current = await loadImage(tx, principal, "images.update", { uuid });
@@ -57,8 +67,20 @@ export async function importImageData(
       current.folderId,
       source.type === "staged" ? { image_size_total: current.size ?? 0 } : { image_count_uploading: 1 },
     );
+    const targets = importTargets(deps, input.stores);
+    // The data arrives in one store (staged data is in its stage's), then is copied to the others.
+    const first =
+      source.type === "staged"
+        ? storesOf(current, deps)[0]!
+        : targets.includes(deps.stores.defaultStore)
+          ? deps.stores.defaultStore
+          : targets[0]!;
+    const copyTo = targets.filter((t) => t !== first);
+    const m = input.storeMarkers ?? null;
+    const marked = (set: Record<string, string>, importing: string[], failed: string[]) =>
+      m ? { ...set, [m.importing]: importing.join(","), [m.failed]: failed.join(",") } : set;
     const importing = transition(current, "importing", {
-      properties: { ...current.properties, ...input.properties.importing },
+      properties: { ...current.properties, ...marked(input.properties.importing, targets, []) },
     });
     const saved = await saveImage(tx, current, importing, uuid);
     return recordImageOperation(tx, principal, saved, {
@@ -72,7 +94,14 @@ export async function importImageData(
         inherit: { osType: false, productIds: false, minDiskSize: false },
         formats: "declared",
         onFailure: "requeue",
-        properties: { done: input.properties.done, failed: input.properties.failed },
+        properties: {
+          done: marked(input.properties.done, copyTo, []),
+          failed: marked(input.properties.failed, [], targets),
+        },
+        ...(source.type === "uri" ? { store: first } : {}),
+        ...(copyTo.length > 0
+          ? { copyTo: { stores: copyTo, mustSucceed: input.stores?.allMustSucceed ?? false, markers: m } }
+          : {}),
       },
     });
   });
@@ -87,4 +116,15 @@ function checkUri(deps: Pick<CoreDeps, "urls">, uri: string): void {
     if (isVitrineError(err)) throw err.because("URI_REFUSED", { uri });
     throw err;
   }
+}
+
+/** The stores an import goes to: those named, all of them, or the default one (see ImportInput). */
+function importTargets(deps: Pick<CoreDeps, "stores">, stores: ImportInput["stores"]): string[] {
+  if (stores?.named && stores.named.length > 0) return [...new Set(stores.named)];
+  if (stores?.all) {
+    const all = deps.stores.list().map((s) => s.id);
+    // The default store first: the data arrives there.
+    return [deps.stores.defaultStore, ...all.filter((id) => id !== deps.stores.defaultStore)];
+  }
+  return [deps.stores.defaultStore];
 }

@@ -27,6 +27,7 @@ type Deps = Pick<
   CoreDeps,
   | "catalog"
   | "blobs"
+  | "stores"
   | "ingest"
   | "resumableIngest"
   | "resumableExpiryMs"
@@ -238,7 +239,7 @@ export async function appendResumableUpload(
     // The data is whole and stored: what is left (a conversion, the image's change) is the
     // server's, finished even if the client goes away, and no later request stops it.
     active.settling = true;
-    const stored = { ...result.stored, key: record.blobKey };
+    const stored = { ...result.stored, key: record.blobKey, store: deps.stores.defaultStore };
     return { offset: result.offset, expiresAt, image: await settle(deps, record, stored) };
   } finally {
     clearInterval(renewal);

@@ -14,6 +14,7 @@ import type { Compression, IngestResult } from "../ports/ingest.js";
 import { NO_CONVERSION } from "../conversion/conversion-policy.js";
 import { type KeptData, conversionPolicyOf, keepData } from "../conversion/convert-data.js";
 import type { Principal } from "../principal.js";
+import { assertStoreExists } from "./image-stores.js";
 
 export interface UploadInput {
   source: Readable;
@@ -25,6 +26,8 @@ export interface UploadInput {
   formatsByDeclared: DeclaredFormats;
   /** The length the client announced (Content-Length, x-openstack-image-size); null: counted as it streams. */
   announcedBytes: number | null;
+  /** The named store to keep the data in (Glance's X-Image-Meta-Store); null: the default one. */
+  store?: string | null;
 }
 
 /**
@@ -37,6 +40,7 @@ export async function uploadImageData(
     CoreDeps,
     | "catalog"
     | "blobs"
+    | "stores"
     | "ingest"
     | "formats"
     | "maxImageBytes"
@@ -51,6 +55,7 @@ export async function uploadImageData(
   input: UploadInput,
 ): Promise<Image> {
   const { catalog } = deps;
+  if (input.store) assertStoreExists(deps, input.store);
   const receiving = input.mode === "file" ? "saving" : "uploading";
   const key = newResourceId();
   const limits = await limitsOfImage(deps, principal, uuid);
@@ -92,6 +97,7 @@ export async function uploadImageData(
         reserve,
       ),
       key,
+      ...(input.store ? { store: input.store } : {}),
       tag,
       signal: input.signal,
       maxBytes: deps.maxImageBytes,

@@ -29,11 +29,13 @@ import {
   keepData,
 } from "../conversion/convert-data.js";
 import { saveImage } from "./save-image.js";
+import { startCopy } from "../image-data/copy-image-data.js";
 
 export type RunCreateDeps = Pick<
   CoreDeps,
   | "catalog"
   | "blobs"
+  | "stores"
   | "ingest"
   | "resumableIngest"
   | "sources"
@@ -219,7 +221,9 @@ export class RunCreateImage implements OperationRunner {
     }
     // A source that names its version and serves ranges is read resumably (README "Resumable
     // transfers"), unless it is compressed: that is decompressed as it streams, from the start.
-    if (data.validator && data.length !== null && data.length > 0) {
+    // (Resumable data goes to the default store.)
+    const toDefault = !task.store || task.store === this.deps.stores.defaultStore;
+    if (toDefault && data.validator && data.length !== null && data.length > 0) {
       const head = await peek(data.stream, 6);
       if (!this.deps.resumableIngest.isCompressed(head)) {
         return this.ingestResumably(ctx, task, data, sourceLabel, null);
@@ -232,6 +236,7 @@ export class RunCreateImage implements OperationRunner {
       // A compressed source's announced length is not the image's: no total then.
       onBytes: (bytesDone) => ctx.reportProgress({ bytesDone, bytesTotal: compression ? null : data.length }),
       key: op.id,
+      ...(task.store ? { store: task.store } : {}),
       tag: tagOf(op),
       signal,
       maxBytes: this.deps.maxImageBytes,
@@ -291,7 +296,10 @@ export class RunCreateImage implements OperationRunner {
       );
     }
     await catalog.importCheckpoints.remove(op.id);
-    return { result: { ...appended.stored, key: op.id }, compression: null };
+    return {
+      result: { ...appended.stored, key: op.id, store: this.deps.stores.defaultStore },
+      compression: null,
+    };
   }
 }
 
@@ -366,6 +374,18 @@ async function finish(
   if (!current || isBeingDeleted(current)) throw notFound(`Image ${op.resourceId} not found`);
   await tx.quotas.release(current.id); // settled: the image's own size counts from now on
   const done = await saveImage(tx, current, transition(current, "active", await fields(current)));
+  // An import into several stores: the data is in one, a copy operation takes it to the others.
+  if (op.task.type === "create" && op.task.copyTo) {
+    const copy = { type: "copy" as const, ...op.task.copyTo };
+    await startCopy(
+      tx,
+      op.createdBy,
+      done,
+      copy,
+      `Copy image data to ${copy.stores.join(", ")}`,
+      op.requestId,
+    );
+  }
   // A new image of a family with a retention rule may push older ones out of the newest kept.
   await enforceRetentionFor(tx, { subjectId: op.createdBy }, done);
   return { type: "image", image: done };
@@ -460,6 +480,7 @@ async function finishFromImage(
     });
     return {
       blobKey: src.blobKey,
+      stores: src.stores,
       size: src.size,
       virtualSize: src.virtualSize,
       checksumMd5: src.checksumMd5,

@@ -97,6 +97,53 @@ export interface BlobStoreIdentity {
 /** Every role a store plays for the service (the inventory is the maintenance tools'). */
 export type BlobStore = BlobReader & BlobIngester & BlobAppending & BlobDeleter & BlobStoreIdentity;
 
+/** One of the installation's named stores, as an API lists it. */
+export interface StoreInfo {
+  id: string;
+  kind: "file" | "s3";
+  /** Where it is, for operators ("directory /srv/a", "S3 bucket b"). */
+  description: string;
+  isDefault: boolean;
+}
+
+/**
+ * The installation's named stores (README "Stores, cache and regions"): new data goes to the
+ * default one unless a request names another; an image's data may be in several.
+ */
+export interface ImageStores {
+  /** Holds the data of images that name no store (stored before there were several). */
+  readonly primary: string;
+  /** Where new data goes unless a request names a store. */
+  readonly defaultStore: string;
+  list(): StoreInfo[];
+  /** One store's roles, or null when none has that id. */
+  get(id: string): BlobStore | null;
+}
+
+/**
+ * This node's local copy of data read from remote stores (README "Stores, cache and regions"),
+ * keyed by blob: bounded in size, least recently used out first, a copy listed only once whole
+ * and matching the image's size and SHA-512.
+ */
+export interface ImageCache {
+  /** The cached blob (or an inclusive range of it), or null when this node holds none. */
+  read(key: string, range?: { start: number; end: number }): Promise<Readable | null>;
+  /** `source` passed through, keeping a copy as it flows (kept only if whole and matching). */
+  fill(key: string, source: Readable, expected: { sha512: string; size: number }): Readable;
+  /** Whether a whole copy is held. */
+  has(key: string): Promise<boolean>;
+  /** The keys held, with their sizes and when each was last read (ms since the epoch). */
+  entries(): Promise<{ key: string; size: number; lastUsedAt: number; hits: number }[]>;
+  /** Drops one copy (absent: nothing to do), and the key from the pre-fetch queue. */
+  remove(key: string): Promise<void>;
+  /** Queues a pre-fetch: `open` is read to its end through `fill` in the background. */
+  prefetch(key: string, open: () => Promise<Readable>, expected: { sha512: string; size: number }): void;
+  /** The keys queued for pre-fetch and not cached yet. */
+  queued(): string[];
+  /** Forgets the pre-fetch queue (running ones finish). */
+  clearQueue(): void;
+}
+
 /** What the use cases use of the store: reading, deleting, and its readiness. */
 export type CoreBlobs = BlobReader & BlobDeleter & Pick<BlobStoreIdentity, "ping">;
 

@@ -6,6 +6,8 @@ export interface IngestRequest {
   source: Readable;
   /** The blob key to commit under. */
   key: string;
+  /** The named store to commit to (README "Stores, cache and regions"); the default one when absent. */
+  store?: string;
   /** Tags pending data so an interrupted ingest can be cleaned up (see ports/blob-store.ts). */
   tag: string;
   signal: AbortSignal;

@@ -103,6 +103,11 @@ export class SqlImageStore implements ImageStore {
     return (await q.executeTakeFirst()) !== undefined;
   }
 
+  async findByBlobKey(blobKey: string): Promise<Image[]> {
+    const rows = await this.db.selectFrom("images").selectAll().where("blob_key", "=", blobKey).execute();
+    return rows.map(toImage);
+  }
+
   async countBlobReferences(blobKey: string): Promise<number> {
     const row = await this.db
       .selectFrom("images")

@@ -33,6 +33,8 @@ export interface ImagesTable {
   checksum_md5: string | null;
   checksum_sha512: string | null;
   blob_key: string | null;
+  /** Comma-separated store ids; null: the primary store (data from before multi-store). */
+  stores: string | null;
   created_at: number;
   updated_at: number;
   version: number;

@@ -13,6 +13,7 @@ import * as m011 from "./011-quotas.js";
 import * as m012 from "./012-lifecycle.js";
 import * as m013 from "./013-conversion.js";
 import * as m014 from "./014-resumable-transfers.js";
+import * as m015 from "./015-stores.js";
 
 /** Numbered migrations, in code, run at start-up. Append; never edit a released one. */
 export const migrationProvider: MigrationProvider = {
@@ -32,6 +33,7 @@ export const migrationProvider: MigrationProvider = {
       "012-lifecycle": m012,
       "013-conversion": m013,
       "014-resumable-transfers": m014,
+      "015-stores": m015,
     };
   },
 };

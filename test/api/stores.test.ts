@@ -1,0 +1,300 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { type InProcessHttp, startInProcessHttp } from "../helpers/in-process.js";
+import { tempDir } from "../helpers/server.js";
+import { type SwiftS3, startSwiftS3 } from "../helpers/swift.js";
+
+const sha512 = (data: Buffer) => createHash("sha512").update(data).digest("hex");
+
+/** Random bytes as a raw image (the format does not matter to where it is kept). */
+const data = (mib: number, seed: string) => {
+  const out = Buffer.alloc(mib * 1024 * 1024);
+  for (let i = 0; i < out.length; i += 64) createHash("sha512").update(`${seed}${i}`).digest().copy(out, i);
+  return out;
+};
+
+async function rawImage(env: InProcessHttp, token: string, name: string): Promise<string> {
+  const res = await env.call(token, "POST", "/v2/images", {
+    name,
+    disk_format: "raw",
+    container_format: "bare",
+  });
+  assert.equal(res.statusCode, 201, res.body);
+  return res.json().id as string;
+}
+
+async function upload(env: InProcessHttp, token: string, id: string, bytes: Buffer, headers = {}) {
+  return env.app.inject({
+    method: "PUT",
+    url: `/v2/images/${id}/file`,
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/octet-stream", ...headers },
+    payload: bytes,
+  });
+}
+
+async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const value = await read();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe("several stores: Glance's multi-store API over two directories", () => {
+  let env: InProcessHttp;
+  let admin: string;
+  let owner: string;
+  const fastDir = tempDir("store-fast");
+
+  before(async () => {
+    env = await startInProcessHttp({ VITRINE_STORES: `fast=${fastDir}` });
+    admin = await env.adminToken();
+    owner = await env.token("owner", "stores-project");
+  });
+  after(() => env.close());
+
+  const show = async (id: string) => (await env.call(owner, "GET", `/v2/images/${id}`)).json();
+
+  test("the stores are listed (the default one marked, details for admins), copy-image offered", async () => {
+    const stores = await env.call(owner, "GET", "/v2/info/stores");
+    assert.deepEqual(stores.json(), { stores: [{ id: "fs", default: "true" }, { id: "fast" }] });
+    const detail = await env.call(admin, "GET", "/v2/info/stores/detail");
+    assert.deepEqual(
+      detail.json().stores.map((s: { id: string; type: string }) => `${s.id}:${s.type}`),
+      ["fs:file", "fast:file"],
+    );
+    const methods = await env.call(owner, "GET", "/v2/info/import");
+    assert.ok(methods.json()["import-methods"].value.includes("copy-image"));
+  });
+
+  test("an upload goes to the store X-Image-Meta-Store names; an unknown store is refused and nothing is kept", async () => {
+    const bytes = data(2, "named");
+    const id = await rawImage(env, owner, "named");
+    const unknown = await upload(env, owner, id, bytes, { "x-image-meta-store": "nowhere" });
+    assert.equal(unknown.statusCode, 400, unknown.body);
+    assert.match(unknown.body, /nowhere/);
+    assert.equal((await show(id)).status, "queued");
+    const res = await upload(env, owner, id, bytes, { "x-image-meta-store": "fast" });
+    assert.equal(res.statusCode, 204, res.body);
+    const image = await show(id);
+    assert.equal(image.stores, "fast");
+    const files = fs.readdirSync(fastDir, { recursive: true }).filter((f) => !String(f).includes("pending"));
+    assert.ok(files.length > 1, "the bytes are in the named store's directory");
+    const download = await env.call(owner, "GET", `/v2/images/${id}/file`);
+    assert.equal(sha512(download.rawPayload), sha512(bytes));
+  });
+
+  test("glance-direct into all stores: active in one, then copied to the others, each copy listed", async () => {
+    const id = await rawImage(env, owner, "everywhere");
+    const stage = await env.app.inject({
+      method: "PUT",
+      url: `/v2/images/${id}/stage`,
+      headers: { authorization: `Bearer ${owner}`, "content-type": "application/octet-stream" },
+      payload: data(1, "everywhere"),
+    });
+    assert.equal(stage.statusCode, 204, stage.body);
+    const bad = await env.call(owner, "POST", `/v2/images/${id}/import`, {
+      method: { name: "glance-direct" },
+      stores: ["fast"],
+      all_stores: true,
+    });
+    assert.equal(bad.statusCode, 400, bad.body);
+    const res = await env.call(owner, "POST", `/v2/images/${id}/import`, {
+      method: { name: "glance-direct" },
+      all_stores: true,
+    });
+    assert.equal(res.statusCode, 202, res.body);
+    const image = await eventually(
+      () => show(id),
+      (i) => i.status === "active" && i.stores === "fast,fs" && i.os_glance_importing_to_stores === "",
+      "imported to both stores",
+    );
+    assert.equal(image.os_glance_failed_import, "");
+  });
+
+  test("copy-image copies an active image's data to another store; asking again is a conflict; a store can be dropped but not the last", async () => {
+    const bytes = data(3, "copied");
+    const id = await rawImage(env, owner, "copied");
+    assert.equal((await upload(env, owner, id, bytes)).statusCode, 204);
+    assert.equal((await show(id)).stores, "fs");
+    const queued = await rawImage(env, owner, "not-active");
+    const notActive = await env.call(admin, "POST", `/v2/images/${queued}/import`, {
+      method: { name: "copy-image" },
+      stores: ["fast"],
+    });
+    assert.equal(notActive.statusCode, 409, notActive.body);
+    const copy = await env.call(admin, "POST", `/v2/images/${id}/import`, {
+      method: { name: "copy-image" },
+      stores: ["fast"],
+    });
+    assert.equal(copy.statusCode, 202, copy.body);
+    await eventually(
+      () => show(id),
+      (i) => i.stores === "fast,fs" && i.os_glance_importing_to_stores === "",
+      "copied",
+    );
+    const again = await env.call(admin, "POST", `/v2/images/${id}/import`, {
+      method: { name: "copy-image" },
+      stores: ["fast"],
+    });
+    assert.equal(again.statusCode, 409, again.body);
+    // Every store: none left to copy to, nothing to do.
+    const all = await env.call(admin, "POST", `/v2/images/${id}/import`, {
+      method: { name: "copy-image" },
+      all_stores: true,
+    });
+    assert.equal(all.statusCode, 202, all.body);
+
+    const locations = await env.call(admin, "GET", `/v2/images/${id}/locations`);
+    assert.deepEqual(
+      locations
+        .json()
+        .map((l: { metadata: { store: string } }) => l.metadata.store)
+        .sort(),
+      ["fast", "fs"],
+    );
+    // Dropped from the default store, it is served from the other.
+    const drop = await env.call(owner, "DELETE", `/v2/stores/fs/${id}`);
+    assert.equal(drop.statusCode, 204, drop.body);
+    assert.equal((await show(id)).stores, "fast");
+    const download = await env.call(owner, "GET", `/v2/images/${id}/file`);
+    assert.equal(download.statusCode, 200);
+    assert.equal(sha512(download.rawPayload), sha512(bytes));
+    const notThere = await env.call(owner, "DELETE", `/v2/stores/fs/${id}`);
+    assert.equal(notThere.statusCode, 404, notThere.body);
+    const last = await env.call(owner, "DELETE", `/v2/stores/fast/${id}`);
+    assert.equal(last.statusCode, 409, last.body);
+    const stranger = await env.token("stranger", "elsewhere");
+    const refused = await env.call(stranger, "POST", `/v2/images/${id}/import`, {
+      method: { name: "copy-image" },
+      stores: ["fs"],
+    });
+    assert.equal(refused.statusCode, 404, refused.body);
+  });
+});
+
+describe("a remote (S3) store: the node cache, and a store that is down", () => {
+  let swift: SwiftS3;
+  let env: InProcessHttp;
+  let admin: string;
+  let owner: string;
+  const cacheDir = tempDir("cache");
+
+  before(async () => {
+    swift = await startSwiftS3();
+    process.env.AWS_ACCESS_KEY_ID = swift.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = swift.secretAccessKey;
+    const s3 = new S3Client({ endpoint: swift.endpoint, region: swift.region, forcePathStyle: true });
+    await s3.send(new CreateBucketCommand({ Bucket: "remote" }));
+    s3.destroy();
+    env = await startInProcessHttp({
+      VITRINE_STORES: "remote=s3://remote/images",
+      VITRINE_DEFAULT_STORE: "remote",
+      VITRINE_S3_ENDPOINT: swift.endpoint,
+      VITRINE_S3_REGION: swift.region,
+      // Room for two 3 MiB images, not three.
+      VITRINE_CACHE_SIZE: String(7 * 1024 * 1024),
+      VITRINE_CACHE_DIR: cacheDir,
+    });
+    admin = await env.adminToken();
+    owner = await env.token("owner", "remote-project");
+  });
+  after(async () => {
+    await env?.close();
+    await swift?.stop();
+  });
+
+  const cached = async () =>
+    (await env.call(admin, "GET", "/v2/cache")).json() as {
+      cached_images: { image_id: string; size: number; hits: number }[];
+      queued_images: string[];
+    };
+
+  test("downloads from S3 fill the cache, verified; the least recently used is evicted past the bound; /v2/cache manages it", async () => {
+    const images: { id: string; bytes: Buffer }[] = [];
+    for (const name of ["a", "b", "c"]) {
+      const bytes = data(3, name);
+      const id = await rawImage(env, owner, name);
+      assert.equal((await upload(env, owner, id, bytes)).statusCode, 204);
+      images.push({ id, bytes });
+    }
+    assert.equal((await env.call(owner, "GET", `/v2/images/${images[0]!.id}`)).json().stores, "remote");
+    const forbidden = await env.call(owner, "GET", "/v2/cache");
+    assert.equal(forbidden.statusCode, 403);
+
+    for (const { id, bytes } of images) {
+      const res = await env.call(owner, "GET", `/v2/images/${id}/file`);
+      assert.equal(sha512(res.rawPayload), sha512(bytes));
+      await eventually(cached, (c) => c.cached_images.some((i) => i.image_id === id), `${id} cached`);
+    }
+    const now = await cached();
+    assert.deepEqual(
+      now.cached_images.map((i) => i.image_id).sort(),
+      [images[1]!.id, images[2]!.id].sort(),
+      "the first one read was evicted: two fit",
+    );
+    const files = fs.readdirSync(cacheDir).filter((f) => f !== ".partial");
+    assert.equal(files.length, 2);
+    assert.ok(files.reduce((sum, f) => sum + fs.statSync(path.join(cacheDir, f)).size, 0) <= 7 * 1024 * 1024);
+
+    // Queued for pre-fetch: read from S3 into the cache without a download.
+    const queue = await env.call(admin, "PUT", `/v2/cache/${images[0]!.id}`);
+    assert.equal(queue.statusCode, 202, queue.body);
+    await eventually(cached, (c) => c.cached_images.some((i) => i.image_id === images[0]!.id), "pre-fetched");
+    const queuedImage = await rawImage(env, owner, "no-data");
+    assert.equal((await env.call(admin, "PUT", `/v2/cache/${queuedImage}`)).statusCode, 400);
+    assert.equal(
+      (await env.call(admin, "PUT", `/v2/cache/4d8e1c28-0000-4000-8000-000000000000`)).statusCode,
+      404,
+    );
+
+    assert.equal((await env.call(admin, "DELETE", `/v2/cache/${images[0]!.id}`)).statusCode, 204);
+    assert.ok(!(await cached()).cached_images.some((i) => i.image_id === images[0]!.id));
+    const invalid = await env.call(admin, "DELETE", "/v2/cache", undefined, {
+      "x-image-cache-clear-target": "x",
+    });
+    assert.equal(invalid.statusCode, 400);
+    assert.equal((await env.call(admin, "DELETE", "/v2/cache")).statusCode, 204);
+    assert.deepEqual(await cached(), { cached_images: [], queued_images: [] });
+  });
+
+  test("with S3 down, a cached image and one copied to the directory store are still served; the rest answer 503", async () => {
+    const copied = data(1, "copied-away");
+    const both = await rawImage(env, owner, "both");
+    assert.equal((await upload(env, owner, both, copied)).statusCode, 204);
+    const copy = await env.call(admin, "POST", `/v2/images/${both}/import`, {
+      method: { name: "copy-image" },
+      stores: ["fs"],
+    });
+    assert.equal(copy.statusCode, 202, copy.body);
+    await eventually(
+      async () => (await env.call(owner, "GET", `/v2/images/${both}`)).json(),
+      (i) => i.stores === "fs,remote",
+      "copied to fs",
+    );
+    const warm = data(1, "warm");
+    const inCache = await rawImage(env, owner, "warm");
+    assert.equal((await upload(env, owner, inCache, warm)).statusCode, 204);
+    await env.call(owner, "GET", `/v2/images/${inCache}/file`);
+    await eventually(cached, (c) => c.cached_images.some((i) => i.image_id === inCache), "warm cached");
+    const only = await rawImage(env, owner, "only-remote");
+    assert.equal((await upload(env, owner, only, data(1, "only"))).statusCode, 204);
+    await env.call(admin, "DELETE", `/v2/cache/${only}`);
+
+    await swift.stop();
+    const fromFs = await env.call(owner, "GET", `/v2/images/${both}/file`);
+    assert.equal(fromFs.statusCode, 200);
+    assert.equal(sha512(fromFs.rawPayload), sha512(copied));
+    const fromCache = await env.call(owner, "GET", `/v2/images/${inCache}/file`);
+    assert.equal(sha512(fromCache.rawPayload), sha512(warm));
+    const down = await env.call(owner, "GET", `/v2/images/${only}/file`);
+    assert.equal(down.statusCode, 503, down.body);
+    assert.doesNotMatch(down.body, /at .*\.ts|stack/i);
+  });
+});
