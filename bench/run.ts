@@ -13,6 +13,8 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import Database from "better-sqlite3";
 import { startFileServer } from "../test/helpers/file-server.js";
+import { startSwiftS3 } from "../test/helpers/swift.js";
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { tempDir } from "../test/helpers/server.js";
 import { type GlancePeer, startGlance } from "./harness/glance.js";
 import {
@@ -608,6 +610,61 @@ try {
   });
   await fetch(uploadUrl, { method: "DELETE", headers: tus });
   await resumable.stop();
+
+  // 12. The node cache (README "Stores, cache and regions"): an image in an S3 store (Swift's
+  // s3api), downloaded once cold (from S3, the cache filled beside it) and then from the cache,
+  // against an image of the same bytes in the directory store of the same node, read warm.
+  console.log("12. node cache");
+  const swift = await startSwiftS3();
+  cleanups.push(() => swift.stop());
+  const s3 = new S3Client({
+    endpoint: swift.endpoint,
+    region: swift.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: swift.accessKeyId, secretAccessKey: swift.secretAccessKey },
+  });
+  await s3.send(new CreateBucketCommand({ Bucket: "bench-cache" }));
+  s3.destroy();
+  const cacheDir = path.join(work, "vitrine-cache");
+  fs.mkdirSync(cacheDir);
+  const cached = await startVitrine(cacheDir, {
+    VITRINE_STORES: "remote=s3://bench-cache/images",
+    VITRINE_DEFAULT_STORE: "remote",
+    VITRINE_S3_ENDPOINT: swift.endpoint,
+    VITRINE_S3_REGION: swift.region,
+    AWS_ACCESS_KEY_ID: swift.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: swift.secretAccessKey,
+    VITRINE_CACHE_SIZE: String(4 * size.upload),
+  });
+  cleanups.push(() => cached.stop());
+  const cAuth = { "x-auth-token": cached.token };
+  const inS3 = await uploadTo(cached.url, cAuth, randomFile);
+  const inDir = await uploadTo(cached.url, { ...cAuth, "x-image-meta-store": "fs" }, randomFile);
+  const fromS3 = await curlDownload(`${cached.url}/v2/images/${inS3.uuid}/file`, cAuth);
+  const fromCache: number[] = [];
+  const fromDir: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    fromDir.push(await curlDownload(`${cached.url}/v2/images/${inDir.uuid}/file`, cAuth));
+    fromCache.push(await curlDownload(`${cached.url}/v2/images/${inS3.uuid}/file`, cAuth));
+  }
+  report.add({
+    scenario: `12. download ${label} from an S3 store through the node cache (median of 3)`,
+    subject: "vitrine, cached",
+    figure: percentile(fromCache, 50),
+    unit: "MB/s",
+    reference: {
+      name: "the directory store's download, same node, median of 3",
+      figure: percentile(fromDir, 50),
+    },
+    target: { min: 0.9, of: "ratio" },
+  });
+  report.add({
+    scenario: `12. download ${label} from an S3 store through the node cache (median of 3)`,
+    subject: "vitrine, cold (from S3, filling the cache)",
+    figure: fromS3,
+    unit: "MB/s",
+  });
+  await cached.stop();
 
   // 9. Every core: GET, list and four concurrent uploads with one worker process and with two.
   // The machine has 2 CPUs: none is left to pin the load generators to, so they are not pinned.

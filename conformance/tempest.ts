@@ -63,6 +63,10 @@ const server = await startServer({
   },
 });
 await keystone.registerImageEndpoint(server.url);
+// A second node of the same installation, as Tempest's `image_remote` service: a stage on one node
+// and an import or delete on the other (every node serves any request).
+const remote = await startServer({ dataDir: server.dataDir, env: server.env });
+await keystone.registerImageEndpoint(remote.url, "image_remote");
 
 const workspace = tempDir("tempest");
 let summary = "";
@@ -97,6 +101,7 @@ try {
       "endpoint_type = publicURL",
       `http_image = ${httpImage}`,
       "image_caching_enabled = True",
+      "alternate_image_endpoint = image_remote",
       "[image-feature-enabled]",
       "api_v2 = True",
       // Vitrine reserves os_glance_* properties as Glance 25 does.
@@ -149,6 +154,7 @@ try {
     `${out}\n`,
   );
 } finally {
+  await remote.stop();
   await server.stop();
   await keystone.stop();
   await files.close();

@@ -86,7 +86,10 @@ export async function startService(config: Config): Promise<Service> {
 
   // Uploads of nodes that are gone (killed mid-stream) are given back, at start and then as
   // their nodes' records age; any node may do it, the first one does.
-  const recoverUploads = async () => {
+  const upkeep = async () => {
+    // Pooled images (Yandex's `pooled`) are kept in this node's cache, when it has one.
+    const pooled = await core.imageData.cache.prefetchPooled();
+    if (pooled.length > 0) log.info({ images: pooled }, "pre-fetching pooled images into this node's cache");
     for (const imageId of await core.imageData.recoverAbandonedUploads(Date.now() - LIVE_MS)) {
       log.warn({ imageId }, "an upload's node is gone: the image is queued again and its data removed");
     }
@@ -94,9 +97,9 @@ export async function startService(config: Config): Promise<Service> {
       log.info({ imageId }, "a resumable upload expired: the image is queued again and its data removed");
     }
   };
-  await recoverUploads();
+  await upkeep();
   const recovery = setInterval(() => {
-    recoverUploads().catch((err: unknown) => log.error({ err }, "recovering abandoned uploads failed"));
+    upkeep().catch((err: unknown) => log.error({ err }, "recovering abandoned uploads failed"));
   }, HEARTBEAT_MS);
   recovery.unref();
 
@@ -275,7 +278,7 @@ export function assemble(
       ingest: ingestInto,
       scratch: new ScratchSpace(config.conversion.scratchDir, config.conversion.scratchLimitBytes),
       limits: config.conversion,
-      localPathOf: blobs.localPath && ((key) => blobs.localPath!(key)),
+      localPathOf: (key) => blobs.localFileOf(key),
     }),
     conversion: config.conversion.policy,
   };

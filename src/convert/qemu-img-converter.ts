@@ -36,8 +36,8 @@ export interface QemuImgConverterDeps {
   ingest: Ingest;
   scratch: ScratchSpace;
   limits: QemuImgLimits;
-  /** The file of a committed blob when the store keeps blobs as local files (read in place). */
-  localPathOf?: (key: string) => string;
+  /** The file of a committed blob when a store keeps it as a local file (read in place), else null. */
+  localPathOf?: (key: string) => string | null;
 }
 
 /**

@@ -23,7 +23,13 @@ import {
   copyImageData,
   removeFromStore,
 } from "./image-data/copy-image-data.js";
-import { clearCache, listCache, queueForCache, removeFromCache } from "./image-data/image-cache.js";
+import {
+  clearCache,
+  listCache,
+  prefetchPooled,
+  queueForCache,
+  removeFromCache,
+} from "./image-data/image-cache.js";
 import { storesOf } from "./image-data/image-stores.js";
 import type { Image } from "./image.js";
 import { RunDeleteImage } from "./images/run-delete.js";
@@ -168,6 +174,7 @@ export function buildCore(deps: CoreDeps) {
         queue: (p: P, uuid: string) => queueForCache(deps, p, uuid),
         remove: (p: P, uuid: string) => removeFromCache(deps, p, uuid),
         clear: (p: P, target: "cache" | "queue" | "both") => clearCache(deps, p, target),
+        prefetchPooled: () => prefetchPooled(deps),
       },
       collectAbandoned: () => collectAbandonedPendingData(deps),
       recoverAbandonedUploads: (liveSince: number) => recoverAbandonedUploads(deps, liveSince),

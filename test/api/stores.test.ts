@@ -264,6 +264,31 @@ describe("a remote (S3) store: the node cache, and a store that is down", () => 
     assert.deepEqual(await cached(), { cached_images: [], queued_images: [] });
   });
 
+  test("a pooled image (Yandex) is pre-fetched into the node's cache", async () => {
+    const id = await rawImage(env, owner, "pooled-source");
+    assert.equal((await upload(env, owner, id, data(1, "pooled"))).statusCode, 204);
+    const listed = await env.call(owner, "GET", "/compute/v1/images?folderId=remote-project&pageSize=100");
+    const source = listed.json().images.find((i: { name: string }) => i.name === "pooled-source");
+    const create = await env.call(owner, "POST", "/compute/v1/images", {
+      folderId: "remote-project",
+      name: "pooled",
+      imageId: source.id,
+      pooled: true,
+    });
+    assert.equal(create.statusCode, 200, create.body);
+    const done = await env.done(owner, create.json());
+    assert.equal(done.response.pooled, true);
+    assert.ok(!(await cached()).cached_images.some((i) => i.image_id === id));
+    const queued = await env.core.imageData.cache.prefetchPooled();
+    assert.equal(queued.length, 1);
+    await eventually(
+      cached,
+      (c) => c.cached_images.some((i) => i.image_id === id),
+      "the pooled image's data cached",
+    );
+    assert.deepEqual(await env.core.imageData.cache.prefetchPooled(), [], "held already: nothing more to do");
+  });
+
   test("with S3 down, a cached image and one copied to the directory store are still served; the rest answer 503", async () => {
     const copied = data(1, "copied-away");
     const both = await rawImage(env, owner, "both");

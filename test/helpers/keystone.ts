@@ -19,7 +19,8 @@ export interface Keystone {
   /** Gives a user a role on the system (what reading every project's unified limits takes). */
   systemRole(userId: string, role: string): Promise<void>;
   /** Registers the image service's public endpoint in the catalog. */
-  registerImageEndpoint(url: string): Promise<void>;
+  /** Registers an image service at `url` in RegionOne (`type`: `image`, or another for a second endpoint). */
+  registerImageEndpoint(url: string, type?: string): Promise<void>;
   /** A project-scoped token for a user (what `openstack` gets when it logs in). */
   token(user: string, password: string, project: string): Promise<string>;
   revoke(token: string): Promise<void>;
@@ -166,8 +167,8 @@ export async function startKeystone(): Promise<Keystone> {
     async systemRole(userId, role) {
       await call("PUT", `/v3/system/users/${userId}/roles/${await roleId(role)}`, undefined, adminToken);
     },
-    async registerImageEndpoint(imageUrl) {
-      const service = await admin("POST", "/v3/services", { service: { type: "image", name: "vitrine" } });
+    async registerImageEndpoint(imageUrl, type = "image") {
+      const service = await admin("POST", "/v3/services", { service: { type, name: `vitrine-${type}` } });
       for (const iface of ["public", "internal"]) {
         await admin("POST", "/v3/endpoints", {
           endpoint: {

@@ -4,6 +4,7 @@ import { loadImage } from "../images/image-loader.js";
 import { isActive } from "../image-states.js";
 import type { ImageCache } from "../ports/blob-store.js";
 import type { Principal } from "../principal.js";
+import type { Image } from "../image.js";
 import { storesOf } from "./image-stores.js";
 
 /**
@@ -52,13 +53,7 @@ export async function queueForCache(deps: CacheDeps, principal: Principal, uuid:
   if (!isActive(image) || !image.blobKey || image.checksumSha512 === null || image.size === null) {
     throw invalidArgument(`Image ${uuid} is not active: only active images can be cached`);
   }
-  const remote = new Set(
-    deps.stores
-      .list()
-      .filter((s) => s.kind === "s3")
-      .map((s) => s.id),
-  );
-  const from = storesOf(image, deps).find((id) => remote.has(id) && deps.stores.get(id));
+  const from = remoteStoreOf(deps, image);
   if (!from) {
     throw invalidArgument(
       `Image ${uuid}'s data is in no remote store: it is read from local disks, not cached`,
@@ -69,6 +64,44 @@ export async function queueForCache(deps: CacheDeps, principal: Principal, uuid:
     sha512: image.checksumSha512,
     size: image.size,
   });
+}
+
+/** How many pooled images a node keeps ready at most (the cache's own bound still applies). */
+const POOLED_LIMIT = 1000;
+
+/**
+ * Queues the data of every active pooled image (Yandex's `pooled`: kept ready for fast disk
+ * creation) that this node's cache does not hold, from its S3 store; each node runs it for its
+ * own cache. Returns the images queued.
+ */
+export async function prefetchPooled(deps: CacheDeps): Promise<string[]> {
+  const { cache } = deps;
+  if (!cache) return [];
+  const queued: string[] = [];
+  for (const image of await deps.catalog.images.findPooled(POOLED_LIMIT)) {
+    if (!image.blobKey || image.checksumSha512 === null || image.size === null) continue;
+    if (await cache.has(image.blobKey)) continue;
+    const from = remoteStoreOf(deps, image);
+    if (!from) continue;
+    const key = image.blobKey;
+    cache.prefetch(key, () => deps.stores.get(from)!.read(key), {
+      sha512: image.checksumSha512,
+      size: image.size,
+    });
+    queued.push(image.id);
+  }
+  return queued;
+}
+
+/** One of the image's stores that is remote (S3) and configured here, if any. */
+function remoteStoreOf(deps: CacheDeps, image: Image): string | undefined {
+  const remote = new Set(
+    deps.stores
+      .list()
+      .filter((s) => s.kind === "s3")
+      .map((s) => s.id),
+  );
+  return storesOf(image, deps).find((id) => remote.has(id) && deps.stores.get(id));
 }
 
 export async function removeFromCache(deps: CacheDeps, principal: Principal, uuid: string): Promise<void> {

@@ -43,6 +43,8 @@ export interface ImageStore {
    */
   isNameTaken(kind: ImageKind, folderId: string, name: string, exceptId?: string): Promise<boolean>;
   countBlobReferences(blobKey: string): Promise<number>;
+  /** Active images marked `pooled` (Yandex: kept ready for fast disk creation), at most `limit`. */
+  findPooled(limit: number): Promise<Image[]>;
   /** The images naming that blob (images made from one another share it). */
   findByBlobKey(blobKey: string): Promise<Image[]>;
   /** How many images there are of each kind and status (the metrics' gauge). */

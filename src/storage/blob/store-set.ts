@@ -63,11 +63,14 @@ export class StoreSet implements BlobStore, ImageStores {
     return this.writable.locationOf(key);
   }
 
-  /** The file of a blob in the first directory store that holds it (a conversion reads it in place). */
-  localPath = (key: string): string => {
+  /**
+   * The file of a blob in the first directory store that holds it (a conversion reads it in
+   * place), or null when none does (it is read through its store).
+   */
+  localFileOf(key: string): string | null {
     const paths = this.order.flatMap((store) => (store.localPath ? [store.localPath(key)] : []));
-    return paths.find((p) => fs.existsSync(p)) ?? paths[0] ?? "";
-  };
+    return paths.find((p) => fs.existsSync(p)) ?? null;
+  }
 
   createWriter(key: string, tag: string): Promise<BlobWriter> {
     return this.writable.createWriter(key, tag);

@@ -103,6 +103,18 @@ export class SqlImageStore implements ImageStore {
     return (await q.executeTakeFirst()) !== undefined;
   }
 
+  async findPooled(limit: number): Promise<Image[]> {
+    const rows = await this.db
+      .selectFrom("images")
+      .selectAll()
+      .where("pooled", "=", 1)
+      .where("status", "=", "active")
+      .orderBy("id")
+      .limit(limit)
+      .execute();
+    return rows.map(toImage);
+  }
+
   async findByBlobKey(blobKey: string): Promise<Image[]> {
     const rows = await this.db.selectFrom("images").selectAll().where("blob_key", "=", blobKey).execute();
     return rows.map(toImage);
