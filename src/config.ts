@@ -18,6 +18,8 @@ export interface Config {
   s3: S3Config | null;
   /** The named stores (README "Stores, cache and regions"). */
   stores: StoresConfig;
+  /** Images show their locations and take new ones, read and verified (Glance's show_multiple_locations). */
+  showLocations: boolean;
   listen: { host: string; port: number };
   /** Where Prometheus scrapes `GET /metrics` (null: off); a listener of its own, for the operators' network. */
   metricsListen: { host: string; port: number } | null;
@@ -204,6 +206,7 @@ export const SETTINGS: readonly string[] = [
   "VITRINE_S3_ENDPOINT",
   "VITRINE_S3_FORCE_PATH_STYLE",
   "VITRINE_S3_REGION",
+  "VITRINE_SHOW_LOCATIONS",
   "VITRINE_SNAPSHOTS_DIR",
   "VITRINE_STORES",
   "VITRINE_STORE_ID",
@@ -252,6 +255,7 @@ export function loadConfig(flags: ConfigFlags, env: Env = process.env): Config {
     databaseUrl,
     s3: blobStore === null ? null : s3Config(blobStore, get),
     stores: storesConfig(get, dataDir),
+    showLocations: bool(get("VITRINE_SHOW_LOCATIONS"), "VITRINE_SHOW_LOCATIONS"),
     listen: parseListen(flags.listen ?? get("VITRINE_LISTEN") ?? "127.0.0.1:9292"),
     metricsListen: listenOrOff(
       flags.metricsListen ?? get("VITRINE_METRICS_LISTEN") ?? "127.0.0.1:9294",

@@ -28,6 +28,7 @@ import { HEARTBEAT_MS, LIVE_MS, type NodePresence, joinDeployment } from "./depl
 import { ImageSourceOpener } from "./ingest/sources/source-opener.js";
 import { DirectoryVolumeSource } from "./ingest/sources/volume-source.js";
 import { UrlPolicy } from "./ingest/url-policy.js";
+import { RemoteImageReader } from "./ingest/sources/remote-image-source.js";
 import { OperationEngine } from "./worker/operation-engine.js";
 import { createLogger } from "./observability/logger.js";
 import { measuredBlobStore } from "./observability/measured-blob-store.js";
@@ -255,7 +256,10 @@ export function assemble(
     sources: new ImageSourceOpener(
       urlPolicy,
       new DirectoryVolumeSource({ disk: config.disksDir, snapshot: config.snapshotsDir }),
+      keystone && new RemoteImageReader(keystone, urlPolicy),
     ),
+    remoteImports: keystone !== null,
+    writableLocations: config.showLocations,
     urls: urlPolicy,
     formats: config.formats,
     maxImageBytes: config.maxImageBytes,

@@ -19,6 +19,10 @@ const TIMEOUT_MS = 10_000;
 
 interface KeystoneToken {
   expires_at: string;
+  catalog?: {
+    type: string;
+    endpoints: { url: string; interface: string; region?: string; region_id?: string }[];
+  }[];
   user: { id: string; name?: string };
   project?: { id: string; name?: string };
   roles?: { name: string }[];
@@ -59,6 +63,29 @@ export class KeystoneTokenValidator {
     const principal = toPrincipal(body);
     this.cache.set(key, principal, Date.parse(body.expires_at));
     return principal;
+  }
+
+  /**
+   * The endpoints of `type` services in the catalog `token` sees (a glance-download finds the
+   * other region's image service there), or null when Keystone does not know the token.
+   */
+  async endpointsOf(
+    token: string,
+    type: string,
+  ): Promise<{ url: string; region: string; interface: string }[] | null> {
+    const res = await this.getAs("project", "/v3/auth/tokens", { "x-subject-token": token });
+    if (res.status === 404 || res.status === 401) return null;
+    if (res.status !== 200) throw keystoneUnavailable(`Keystone answered ${res.status} to token validation`);
+    const { token: body } = (await res.json()) as { token: KeystoneToken };
+    return (body.catalog ?? [])
+      .filter((service) => service.type === type)
+      .flatMap((service) =>
+        service.endpoints.map((e) => ({
+          url: e.url,
+          region: e.region_id ?? e.region ?? "",
+          interface: e.interface,
+        })),
+      );
   }
 
   /**

@@ -25,6 +25,10 @@ export interface CoreDeps {
   /** Opens what a create reads (URLs, disks, snapshots). */
   sources: SourceOpener;
   urls: UrlGuard;
+  /** Whether images show their locations and clients may add some (Glance's show_multiple_locations). */
+  writableLocations: boolean;
+  /** Whether imports from other regions' image services (glance-download) can be made (Keystone mode). */
+  remoteImports: boolean;
   formats: FormatPolicy;
   /** The largest image accepted, in bytes. */
   maxImageBytes: number;

@@ -31,7 +31,14 @@ import {
   removeFromCache,
 } from "./image-data/image-cache.js";
 import { storesOf } from "./image-data/image-stores.js";
-import type { Image } from "./image.js";
+import type { Image, SourceLocation } from "./image.js";
+import {
+  type NewLocation,
+  addSourceLocation,
+  locationsOf,
+  removeSourceLocation,
+  replaceSourceLocations,
+} from "./image-data/source-locations.js";
 import { RunDeleteImage } from "./images/run-delete.js";
 import { RunUpdateImage } from "./images/run-update.js";
 import { setImageDeactivated } from "./images/deactivate-image.js";
@@ -169,6 +176,15 @@ export function buildCore(deps: CoreDeps) {
       stores: () => deps.stores.list(),
       storesOf: (image: Image) => storesOf(image, deps),
       defaultStore: () => deps.stores.defaultStore,
+      locationsShown: () => deps.writableLocations,
+      locationsOf: (image: Image) => locationsOf(image, deps),
+      sourceLocations: {
+        add: (p: P, uuid: string, location: NewLocation) => addSourceLocation(deps, p, uuid, location),
+        replace: (p: P, uuid: string, list: SourceLocation[]) => replaceSourceLocations(deps, p, uuid, list),
+        remove: (p: P, uuid: string, index: number) => removeSourceLocation(deps, p, uuid, index),
+      },
+      /** What the import methods this installation can offer depend on. */
+      importOffer: () => ({ stores: deps.stores.list().length, remoteImports: deps.remoteImports }),
       cache: {
         list: (p: P) => listCache(deps, p),
         queue: (p: P, uuid: string) => queueForCache(deps, p, uuid),

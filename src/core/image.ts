@@ -106,6 +106,12 @@ export interface Image {
    * stored before there were several — it is in the installation's primary store.
    */
   stores: string[];
+  /**
+   * URLs the data was read from and found identical to it (Glance's writable locations, README
+   * "Stores, cache and regions"), with the metadata the client gave each; the bytes served are
+   * always the stored copy.
+   */
+  sourceLocations: SourceLocation[];
   createdAt: number;
   updatedAt: number;
   version: number;
@@ -121,11 +127,18 @@ export interface Image {
 export const NO_DATA = {
   blobKey: null,
   stores: [],
+  sourceLocations: [],
   size: null,
   virtualSize: null,
   checksumMd5: null,
   checksumSha512: null,
 } as const satisfies Partial<Image>;
+
+/** A URL an image's data was read from and found identical to it. */
+export interface SourceLocation {
+  url: string;
+  metadata: Record<string, unknown>;
+}
 
 /** What the ingest pipeline measured about stored bytes. */
 export interface StoredData {
@@ -143,6 +156,7 @@ export function dataFields(stored: StoredData): Pick<Image, keyof typeof NO_DATA
   return {
     blobKey: stored.key,
     stores: stored.store ? [stored.store] : [],
+    sourceLocations: [],
     size: stored.size,
     virtualSize: stored.virtualSize,
     checksumMd5: stored.md5,

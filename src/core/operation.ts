@@ -1,5 +1,6 @@
 import type { AccessBindingDelta } from "./access-binding.js";
 import type { DiskFormat } from "./disk-format.js";
+import type { DeclaredFormats } from "./format-policy.js";
 import type { ErrorArgs, ErrorCode, ErrorReason, FieldViolation } from "./errors.js";
 import type { ChangeRules, ImageChange } from "./image-change.js";
 import type { Image, ImageStatus } from "./image.js";
@@ -45,7 +46,19 @@ export type ImageSource =
   | { type: "disk"; id: string }
   | { type: "snapshot"; id: string }
   /** Data already stored and inspected by a stage, waiting under `blobKey`. */
-  | { type: "staged"; blobKey: string };
+  | { type: "staged"; blobKey: string }
+  /** An image of another region's image service (glance-download); read as the caller. */
+  | RemoteImageSource;
+
+/** An image of another region's image service, found through the identity service's catalog. */
+export interface RemoteImageSource {
+  type: "remote";
+  /** Its id there. */
+  remoteImageId: string;
+  region: string;
+  /** Which of the catalog's endpoints: public, internal or admin. */
+  interface: string;
+}
 
 /**
  * What a worker does for an `image.create` operation: bring the data in from `source`, accept
@@ -70,6 +83,11 @@ export interface CreateImageTask {
   convertTo?: DiskFormat;
   /** The store the data goes to (the default one when absent). */
   store?: string;
+  /**
+   * The formats each declared format accepts, when the declared format is only known once the
+   * source is read (a remote image brings its own disk format).
+   */
+  declared?: DeclaredFormats;
   /** More stores the data is copied to once the image is active (an `image.copy` operation). */
   copyTo?: Omit<CopyImageTask, "type">;
 }

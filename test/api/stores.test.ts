@@ -7,6 +7,8 @@ import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { type InProcessHttp, startInProcessHttp } from "../helpers/in-process.js";
 import { tempDir } from "../helpers/server.js";
 import { type SwiftS3, startSwiftS3 } from "../helpers/swift.js";
+import { type FileServer, startFileServer } from "../helpers/file-server.js";
+import { image } from "../helpers/fixtures.js";
 
 const sha512 = (data: Buffer) => createHash("sha512").update(data).digest("hex");
 
@@ -60,6 +62,15 @@ describe("several stores: Glance's multi-store API over two directories", () => 
   after(() => env.close());
 
   const show = async (id: string) => (await env.call(owner, "GET", `/v2/images/${id}`)).json();
+
+  test("locations are neither shown nor writable by default", async () => {
+    const id = await rawImage(env, owner, "no-locations");
+    assert.equal((await env.call(owner, "GET", `/v2/images/${id}`)).json().locations, undefined);
+    const add = await env.call(owner, "PATCH", `/v2/images/${id}`, [
+      { op: "add", path: "/locations/-", value: { url: "http://127.0.0.1:1/x", metadata: {} } },
+    ]);
+    assert.equal(add.statusCode, 403, add.body);
+  });
 
   test("the stores are listed (the default one marked, details for admins), copy-image offered", async () => {
     const stores = await env.call(owner, "GET", "/v2/info/stores");
@@ -321,5 +332,123 @@ describe("a remote (S3) store: the node cache, and a store that is down", () => 
     const down = await env.call(owner, "GET", `/v2/images/${only}/file`);
     assert.equal(down.statusCode, 503, down.body);
     assert.doesNotMatch(down.body, /at .*\.ts|stack/i);
+  });
+});
+
+describe("writable locations (VITRINE_SHOW_LOCATIONS): each one read and verified, never trusted", () => {
+  let env: InProcessHttp;
+  let owner: string;
+  let files: FileServer;
+  let url: string;
+  let other: string;
+
+  before(async () => {
+    env = await startInProcessHttp({ VITRINE_SHOW_LOCATIONS: "true" });
+    owner = await env.token("owner", "locations-project");
+    files = await startFileServer();
+    url = files.serve("disk.qcow2", image("qcow2", 8).path);
+    other = files.serve("other.qcow2", image("qcow2", 16).path);
+  });
+  after(async () => {
+    await env.close();
+    await files.close();
+  });
+
+  const show = async (id: string) => (await env.call(owner, "GET", `/v2/images/${id}`)).json();
+  const patch = (id: string, ops: unknown[]) => env.call(owner, "PATCH", `/v2/images/${id}`, ops);
+  const qcow2Image = async (name: string) => {
+    const res = await env.call(owner, "POST", "/v2/images", {
+      name,
+      disk_format: "qcow2",
+      container_format: "bare",
+    });
+    return res.json().id as string;
+  };
+
+  test("a location brings a queued image's data in; more locations of the same data; metadata can change; the last one stays", async () => {
+    const id = await qcow2Image("located");
+    assert.deepEqual((await show(id)).locations, []);
+    const added = await patch(id, [
+      { op: "add", path: "/locations/-", value: { url, metadata: { foo: "bar" } } },
+    ]);
+    assert.equal(added.statusCode, 200, added.body);
+    let img = await show(id);
+    assert.equal(img.status, "active");
+    assert.deepEqual(img.locations, [{ url, metadata: { foo: "bar" } }]);
+    const fixture = fs.readFileSync(image("qcow2", 8).path);
+    assert.equal(img.os_hash_value, sha512(fixture), "the data was read and hashed");
+    const served = await env.call(owner, "GET", `/v2/images/${id}/file`);
+    assert.equal(sha512(served.rawPayload), sha512(fixture));
+
+    const second = await patch(id, [
+      { op: "add", path: "/locations/-", value: { url: `${url}#new`, metadata: { speed: "88mph" } } },
+    ]);
+    assert.equal(second.statusCode, 200, second.body);
+    const different = await patch(id, [
+      { op: "add", path: "/locations/-", value: { url: other, metadata: {} } },
+    ]);
+    assert.equal(different.statusCode, 400, "another image's data is not a location of this one");
+    img = await show(id);
+    assert.equal(img.locations.length, 2);
+
+    const locs = img.locations;
+    assert.equal((await patch(id, [{ op: "replace", path: "/locations", value: locs }])).statusCode, 200);
+    locs[0].metadata.date = "2015-10-15";
+    assert.equal((await patch(id, [{ op: "replace", path: "/locations", value: locs }])).statusCode, 200);
+    const fewer = await patch(id, [{ op: "replace", path: "/locations", value: [locs[0]] }]);
+    assert.equal(fewer.statusCode, 400);
+    const moved = await patch(id, [
+      { op: "replace", path: "/locations", value: [locs[0], { url: `${url}#new3`, metadata: {} }] },
+    ]);
+    assert.equal(moved.statusCode, 400);
+    assert.deepEqual((await show(id)).locations, locs);
+
+    assert.equal((await patch(id, [{ op: "remove", path: "/locations/0" }])).statusCode, 200);
+    assert.deepEqual(
+      (await show(id)).locations.map((l: { url: string }) => l.url),
+      [`${url}#new`],
+    );
+    assert.equal((await patch(id, [{ op: "remove", path: "/locations/0" }])).statusCode, 403);
+  });
+
+  test("a location's validation data is checked against what was read; a refused scheme is a 400", async () => {
+    const id = await qcow2Image("validated");
+    const wrong = await patch(id, [
+      {
+        op: "add",
+        path: "/locations/-",
+        value: {
+          url,
+          metadata: {},
+          validation_data: {
+            checksum: "1".repeat(32),
+            os_hash_algo: "sha512",
+            os_hash_value: "deadbeef".repeat(16),
+          },
+        },
+      },
+    ]);
+    assert.equal(wrong.statusCode, 400, wrong.body);
+    const after = await show(id);
+    assert.equal(after.status, "queued", "nothing kept of data that is not what it claims");
+    assert.deepEqual(after.locations, []);
+    const fixture = fs.readFileSync(image("qcow2", 8).path);
+    const right = await patch(id, [
+      {
+        op: "add",
+        path: "/locations/-",
+        value: {
+          url,
+          metadata: {},
+          validation_data: { os_hash_algo: "sha512", os_hash_value: sha512(fixture) },
+        },
+      },
+    ]);
+    assert.equal(right.statusCode, 200, right.body);
+    assert.equal((await show(id)).status, "active");
+    const gopher = await patch(await qcow2Image("gopher"), [
+      { op: "add", path: "/locations/-", value: { url: "gopher://info.cern.ch", metadata: {} } },
+    ]);
+    assert.equal(gopher.statusCode, 400, gopher.body);
   });
 });

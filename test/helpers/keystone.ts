@@ -19,8 +19,11 @@ export interface Keystone {
   /** Gives a user a role on the system (what reading every project's unified limits takes). */
   systemRole(userId: string, role: string): Promise<void>;
   /** Registers the image service's public endpoint in the catalog. */
-  /** Registers an image service at `url` in RegionOne (`type`: `image`, or another for a second endpoint). */
-  registerImageEndpoint(url: string, type?: string): Promise<void>;
+  /**
+   * Registers an image service at `url` in `region` (RegionOne by default; another is created);
+   * `type`: `image`, or another for a second endpoint.
+   */
+  registerImageEndpoint(url: string, type?: string, region?: string): Promise<void>;
   /** A project-scoped token for a user (what `openstack` gets when it logs in). */
   token(user: string, password: string, project: string): Promise<string>;
   revoke(token: string): Promise<void>;
@@ -167,15 +170,19 @@ export async function startKeystone(): Promise<Keystone> {
     async systemRole(userId, role) {
       await call("PUT", `/v3/system/users/${userId}/roles/${await roleId(role)}`, undefined, adminToken);
     },
-    async registerImageEndpoint(imageUrl, type = "image") {
-      const service = await admin("POST", "/v3/services", { service: { type, name: `vitrine-${type}` } });
+    async registerImageEndpoint(imageUrl, type = "image", region = "RegionOne") {
+      if (region !== "RegionOne") await admin("POST", "/v3/regions", { region: { id: region } });
+      const service = await admin("POST", "/v3/services", {
+        // The image service is `vitrine` (tests name it so, e.g. for registered limits).
+        service: { type, name: type === "image" ? "vitrine" : `vitrine-${type}` },
+      });
       for (const iface of ["public", "internal"]) {
         await admin("POST", "/v3/endpoints", {
           endpoint: {
             service_id: service.service.id,
             interface: iface,
             url: imageUrl,
-            region_id: "RegionOne",
+            region_id: region,
           },
         });
       }

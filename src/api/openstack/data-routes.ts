@@ -20,7 +20,14 @@ const BODY_BUFFER_BYTES = 1024 * 1024;
 
 /** `{"method": {"name": ..., "uri": ...}}`; its refusals are worded below, Glance's way. */
 const ImportBody = Type.Object({
-  method: Type.Object({ name: Type.String(), uri: Type.Optional(Type.String()) }),
+  method: Type.Object({
+    name: Type.String(),
+    uri: Type.Optional(Type.String()),
+    // glance-download's: the image, its region, and which of the catalog's endpoints.
+    glance_image_id: Type.Optional(Type.String()),
+    glance_region: Type.Optional(Type.String()),
+    glance_service_interface: Type.Optional(Type.String()),
+  }),
   stores: Type.Optional(Type.Array(Type.String())),
   all_stores: Type.Optional(Type.Boolean()),
   all_stores_must_succeed: Type.Optional(Type.Boolean()),
@@ -129,7 +136,7 @@ export const dataRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (bas
         throw invalidArgument('Import method not specified: send {"method": {"name": ...}}.');
       }
       const { name, uri } = req.body.method;
-      if (!importMethods(core.imageData.stores().length).includes(name)) {
+      if (!importMethods(core.imageData.importOffer()).includes(name)) {
         throw invalidArgument(`Unknown import method name '${name}'.`);
       }
       // Stores: a header (Glance's X-Image-Meta-Store) or the body's list, or all of them.
@@ -156,8 +163,23 @@ export const dataRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (bas
           'URI for web-download is missing: send {"method": {"name": "web-download", "uri": ...}}.',
         );
       }
+      const { method } = req.body;
+      if (name === "glance-download" && (!method.glance_image_id || !method.glance_region)) {
+        throw invalidArgument("glance-download needs glance_image_id and glance_region.");
+      }
       await core.imageData.import(req.principal, req.params.imageId, {
-        source: name === "web-download" ? { type: "uri", uri: uri! } : { type: "staged" },
+        source:
+          name === "web-download"
+            ? { type: "uri", uri: uri! }
+            : name === "glance-download"
+              ? {
+                  type: "remote",
+                  imageId: method.glance_image_id!,
+                  region: method.glance_region!,
+                  interface: method.glance_service_interface ?? "public",
+                  credential: callerToken(req),
+                }
+              : { type: "staged" },
         formatsByDeclared: DECLARED_FORMATS,
         description: `Import image (${name})`,
         properties: { importing: {}, done: {}, failed: {} },
@@ -218,6 +240,13 @@ export function parseRange(header: string | undefined): ByteRange | null {
   const end = m[2] === "" ? null : Number(m[2]);
   if (end !== null && end < start) return null;
   return { start, end };
+}
+
+/** The caller's token as it sent it (a glance-download reads the other region with it). */
+function callerToken(req: FastifyRequest): string {
+  const header = req.headers["x-auth-token"];
+  if (typeof header === "string") return header;
+  return (req.headers.authorization ?? "").replace(/^Bearer\s+/i, "");
 }
 
 /** The store an upload or import names (Glance's X-Image-Meta-Store), if any. */

@@ -7,7 +7,15 @@ export const STORE_MARKERS = {
   failed: "os_glance_failed_import",
 } as const;
 
-/** The import methods offered: copy-image only where there is another store to copy to. */
-export function importMethods(storeCount: number): string[] {
-  return ["glance-direct", "web-download", ...(storeCount > 1 ? ["copy-image"] : [])];
+/**
+ * The import methods offered: copy-image where there is another store to copy to, glance-download
+ * where the identity service's catalog names other regions (Keystone mode).
+ */
+export function importMethods(offer: { stores: number; remoteImports: boolean }): string[] {
+  return [
+    "glance-direct",
+    "web-download",
+    ...(offer.stores > 1 ? ["copy-image"] : []),
+    ...(offer.remoteImports ? ["glance-download"] : []),
+  ];
 }

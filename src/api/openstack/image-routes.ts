@@ -1,7 +1,7 @@
 import { MIB, type QuotaResource, isByteResource } from "../../core/quotas/quota.js";
 import { NO_BODY, answers } from "../http/response-shapes.js";
 import { OPENSTACK_ANSWERS as A } from "./responses.js";
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { invalidArgument, isVitrineError } from "../../core/errors.js";
 import { GIB } from "../../core/image-sizes.js";
 import type { Image } from "../../core/image.js";
@@ -10,7 +10,16 @@ import { DEPRECATION_FIELDS, osProperties, renderedExtensionFields } from "./ext
 import { COUNT_CAP } from "../../core/images/search-images.js";
 import { importMethods } from "./glance-import.js";
 import { parseListQuery } from "./listing.js";
-import { isExtensionNoop, parsePatch, patchToChange, touchesExtensionField } from "./patch.js";
+import {
+  type LocationOp,
+  isExtensionNoop,
+  isLocationOp,
+  locationOp,
+  parsePatch,
+  patchToChange,
+  touchesExtensionField,
+} from "./patch.js";
+import { DECLARED_FORMATS } from "./disk-formats.js";
 import { PATCH_MEDIA_TYPES, baseUrl, mediaType, objectBody, requireMediaType } from "./conventions.js";
 import { renderImage } from "./render.js";
 import { GlanceHttpError } from "./errors.js";
@@ -36,8 +45,38 @@ type IdParams = { Params: { imageId: string } };
 export const imageRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (app, opts) => {
   const { images } = opts.core;
   const policy = updatePolicy(opts.profile);
+  const { imageData } = opts.core;
   const render = (image: Image, viewer: Principal) =>
-    renderImage(image, opts.core.imageData.storesOf(image), viewer);
+    renderImage(
+      image,
+      imageData.storesOf(image),
+      viewer,
+      imageData.locationsShown() ? imageData.locationsOf(image) : null,
+    );
+
+  /** One location operation (Glance's writable locations, read and verified by the core). */
+  const changeLocation = (
+    req: FastifyRequest<IdParams>,
+    reply: FastifyReply,
+    op: LocationOp,
+  ): Promise<Image> => {
+    const uuid = req.params.imageId;
+    if (op.op === "remove") return imageData.sourceLocations.remove(req.principal, uuid, op.index);
+    if (op.op === "replace") return imageData.sourceLocations.replace(req.principal, uuid, op.locations);
+    // The URL's read stops if the client goes away before its answer (the request's own body is
+    // read by now: only the response tells).
+    const aborted = new AbortController();
+    reply.raw.once("close", () => {
+      if (!reply.raw.writableFinished) aborted.abort(new Error("the client went away"));
+    });
+    return imageData.sourceLocations.add(req.principal, uuid, {
+      url: op.url,
+      metadata: op.metadata,
+      validation: op.validation,
+      formatsByDeclared: DECLARED_FORMATS,
+      signal: aborted.signal,
+    });
+  };
 
   app.get("/schemas/image", { schema: { response: answers({ 200: A.schema }) } }, async () => IMAGE_SCHEMA);
   app.get("/schemas/images", { schema: { response: answers({ 200: A.schema }) } }, async () => IMAGES_SCHEMA);
@@ -52,7 +91,7 @@ export const imageRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (ap
     "import-methods": {
       description: "Import methods available.",
       type: "array",
-      value: importMethods(opts.core.imageData.stores().length),
+      value: importMethods(opts.core.imageData.importOffer()),
     },
   }));
   app.get("/info/stores", { schema: { response: answers({ 200: A.stores }) } }, async () => ({
@@ -134,7 +173,7 @@ export const imageRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (ap
     return reply
       .code(201)
       .header("location", `${baseUrl(req, opts.publicUrl)}/v2/images/${image.uuid}`)
-      .header("openstack-image-import-methods", importMethods(opts.core.imageData.stores().length).join(","))
+      .header("openstack-image-import-methods", importMethods(opts.core.imageData.importOffer()).join(","))
       .header(
         "openstack-image-store-ids",
         opts.core.imageData
@@ -183,10 +222,15 @@ export const imageRoutes: FastifyPluginAsync<OpenStackRoutesOptions> = async (ap
   app.patch<IdParams>(
     "/images/:imageId",
     { schema: { response: answers({ 200: A.image }) } },
-    async (req) => {
+    async (req, reply) => {
       const type = requireMediaType(req, PATCH_MEDIA_TYPES, { "accept-patch": PATCH_MEDIA_TYPES.join(", ") });
       const ref = { uuid: req.params.imageId };
-      let ops = parsePatch(req.body, type);
+      const all = parsePatch(req.body, type);
+      // Location operations first, in order (each reads its URL), then the rest as one change.
+      let changed: Image | null = null;
+      for (const op of all.filter(isLocationOp)) changed = await changeLocation(req, reply, locationOp(op));
+      let ops = all.filter((op) => !isLocationOp(op));
+      if (changed && ops.length === 0) return render(changed, req.principal);
       if (ops.some(touchesExtensionField)) {
         const shown = renderedExtensionFields(await images.get(req.principal, ref), req.principal);
         ops = ops.filter((op) => !isExtensionNoop(op, shown));

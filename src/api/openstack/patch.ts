@@ -25,6 +25,64 @@ const nameOf = (op: Op): string => jsonpatch.unescapePathComponent(op.path.slice
 
 export const touchesExtensionField = (op: Op): boolean => EXTENSIONS.has(nameOf(op));
 
+const isLocationPath = (path: string): boolean => /^\/locations(\/(-|\d+))?$/.test(path);
+export const isLocationOp = (op: Op): boolean => isLocationPath(op.path);
+
+/** A location operation as the core takes it (Glance's forms: add /locations/-, replace /locations, remove /locations/N). */
+export type LocationOp =
+  | {
+      op: "add";
+      url: string;
+      metadata: Record<string, unknown>;
+      validation: { md5?: string; sha512?: string } | null;
+    }
+  | { op: "replace"; locations: { url: string; metadata: Record<string, unknown> }[] }
+  | { op: "remove"; index: number };
+
+export function locationOp(op: Op): LocationOp {
+  const tail = op.path.slice("/locations".length);
+  if (op.op === "remove" && /^\/\d+$/.test(tail)) return { op: "remove", index: Number(tail.slice(1)) };
+  if (op.op === "replace" && tail === "") {
+    if (!Array.isArray(op.value)) throw invalidArgument("replace /locations takes a list of locations.");
+    return { op: "replace", locations: op.value.map(locationValue) };
+  }
+  if (op.op === "add" && (tail === "/-" || /^\/\d+$/.test(tail))) {
+    const { url, metadata } = locationValue(op.value);
+    const raw = (op.value as Record<string, unknown>).validation_data;
+    return { op: "add", url, metadata, validation: raw === undefined ? null : validationData(raw) };
+  }
+  throw invalidArgument(`Invalid location operation: ${op.op} ${op.path}`);
+}
+
+function locationValue(value: unknown): { url: string; metadata: Record<string, unknown> } {
+  const v = value as Record<string, unknown> | null;
+  if (typeof v !== "object" || v === null || typeof v.url !== "string" || v.url.length > 2048) {
+    throw invalidArgument("A location is an object with a url (a string) and metadata (an object).");
+  }
+  const metadata = v.metadata ?? {};
+  if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata)) {
+    throw invalidArgument("A location's metadata must be an object.");
+  }
+  return { url: v.url, metadata: metadata as Record<string, unknown> };
+}
+
+/** Glance's validation_data: checksum (MD5) and os_hash_value, whose algorithm must be sha512 here. */
+function validationData(raw: unknown): { md5?: string; sha512?: string } {
+  const v = raw as Record<string, unknown> | null;
+  if (typeof v !== "object" || v === null) throw invalidArgument("validation_data must be an object.");
+  if (v.os_hash_algo !== undefined && v.os_hash_algo !== "sha512") {
+    throw invalidArgument("validation_data: os_hash_algo must be sha512 (the algorithm this service uses).");
+  }
+  const text = (x: unknown, name: string) => {
+    if (x === undefined) return undefined;
+    if (typeof x !== "string") throw invalidArgument(`validation_data: ${name} must be a string.`);
+    return x.toLowerCase();
+  };
+  const md5 = text(v.checksum, "checksum");
+  const sha512 = text(v.os_hash_value, "os_hash_value");
+  return { ...(md5 ? { md5 } : {}), ...(sha512 ? { sha512 } : {}) };
+}
+
 /**
  * Whether an operation on an extension field changes nothing, judged against the image as the
  * caller sees it (`shown`). Every extension field always has a value, so removing one is a no-op
@@ -68,9 +126,9 @@ export function parsePatch(body: unknown, mediaType: string): Op[] {
       );
     }
     if (typeof path !== "string") throw invalidArgument("Unable to find `path` in the operation.");
-    // glance location-add patches `/locations/-`: locations are read-only here, whatever the index.
-    if (/^\/locations\//.test(path)) assertWritable("locations", { allowId: false });
-    if (!/^\/[^/]+$/.test(path)) throw invalidArgument(`Invalid JSON pointer for this resource: '${path}'`);
+    // Locations (`/locations`, `/locations/-`, `/locations/N`) are the locations route's.
+    if (!/^\/[^/]+$/.test(path) && !isLocationPath(path))
+      throw invalidArgument(`Invalid JSON pointer for this resource: '${path}'`);
     if (op !== "remove" && !("value" in o))
       throw invalidArgument(`Operation "${op}" requires a member named "value".`);
     return op === "remove" ? { op, path } : { op, path, value: o.value };

@@ -1,6 +1,6 @@
 import { hasData } from "../../core/image-states.js";
 import { GIB } from "../../core/image-sizes.js";
-import type { Image } from "../../core/image.js";
+import type { Image, SourceLocation } from "../../core/image.js";
 import { wholeSeconds } from "../../core/lifecycle/lifecycle.js";
 import type { ImageMember } from "../../core/member.js";
 import type { Principal } from "../../core/principal.js";
@@ -18,7 +18,13 @@ export const glanceTime = wholeSeconds;
  * of the time of a 100-image list.
  */
 /** `stores`: the image's stores (Glance lists them sorted, comma-separated). */
-export function renderImage(image: Image, stores: string[], viewer: Principal): Record<string, unknown> {
+export function renderImage(
+  image: Image,
+  stores: string[],
+  viewer: Principal,
+  /** Shown when the service shows locations (VITRINE_SHOW_LOCATIONS), else left out. */
+  locations: SourceLocation[] | null = null,
+): Record<string, unknown> {
   const committed = hasData(image);
   const self = `/v2/images/${image.uuid}`;
   return Object.assign(renderedExtensionFields(image, viewer), {
@@ -45,6 +51,7 @@ export function renderImage(image: Image, stores: string[], viewer: Principal): 
     file: `${self}/file`,
     schema: "/v2/schemas/image",
     ...(committed ? { stores: [...stores].sort().join(",") } : {}),
+    ...(locations ? { locations } : {}),
   });
 }
 

@@ -149,6 +149,15 @@ export const IMAGE_SCHEMA = {
     self: { type: "string", readOnly: true, description: "The image's URL" },
     file: { type: "string", readOnly: true, description: "The image data's URL" },
     schema: { type: "string", readOnly: true, description: "This schema's URL" },
+    locations: {
+      type: "array",
+      description: "Where the data was read from (shown when the service shows locations)",
+      items: {
+        type: "object",
+        properties: { url: { type: "string", maxLength: 2048 }, metadata: { type: "object" } },
+        required: ["url", "metadata"],
+      },
+    },
     // `stores` (shown on images with data) is left out on purpose: glanceclient turns schema
     // properties into options, and its import command has a --stores option of its own.
     __os_version: str("Operating system and version; decides __os_type, __platform and __os_bit", {

@@ -188,7 +188,7 @@ function summary(task: ReturnType<typeof renderTask>) {
   return rest;
 }
 
-type ImportMethod = { name: "glance-direct" } | { name: "web-download"; uri: string };
+type ImportMethod = { name: "glance-direct" | "glance-download" } | { name: "web-download"; uri: string };
 
 function importMethodOf(op: Operation): ImportMethod | null {
   if (op.kind !== "image.create" || op.task.type !== "create") return null;
@@ -198,6 +198,7 @@ function importMethodOf(op: Operation): ImportMethod | null {
   const { source } = op.task;
   if (source.type === "staged") return { name: "glance-direct" };
   if (source.type === "uri") return { name: "web-download", uri: source.uri };
+  if (source.type === "remote") return { name: "glance-download" };
   return null;
 }
 

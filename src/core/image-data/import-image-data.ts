@@ -1,6 +1,6 @@
 import { assertWithinLimits, limitsOfImage } from "../quotas/quota-guard.js";
 import type { CoreDeps } from "../core-deps.js";
-import { failedPrecondition, isVitrineError } from "../errors.js";
+import { failedPrecondition, invalidArgument, isVitrineError } from "../errors.js";
 import { type DeclaredFormats, formatsForDeclared } from "../format-policy.js";
 import { loadImage } from "../images/image-loader.js";
 import { saveImage } from "../images/save-image.js";
@@ -11,8 +11,14 @@ import { recordImageOperation } from "../operations/record-operation.js";
 import type { Principal } from "../principal.js";
 
 export interface ImportInput {
-  /** Where the data comes from: a URL to fetch, or the data staged before. */
-  source: { type: "uri"; uri: string } | { type: "staged" };
+  /**
+   * Where the data comes from: a URL to fetch, the data staged before, or an image of another
+   * region's image service read with the caller's credential (glance-download).
+   */
+  source:
+    | { type: "uri"; uri: string }
+    | { type: "staged" }
+    | { type: "remote"; imageId: string; region: string; interface: string; credential: string };
   /** The detected formats each declared format accepts (the format policy may relax this). */
   formatsByDeclared: DeclaredFormats;
   /** The operation's description, in the dialect's words. */
@@ -41,13 +47,14 @@ export interface ImportInput {
  * puts it back to `queued` so that it can be tried again.
  */
 export async function importImageData(
-  deps: Pick<CoreDeps, "catalog" | "queue" | "urls" | "formats" | "limits" | "stores">,
+  deps: Pick<CoreDeps, "catalog" | "queue" | "urls" | "formats" | "limits" | "stores" | "remoteImports">,
   principal: Principal,
   uuid: string,
   input: ImportInput,
 ): Promise<Operation> {
   const { source } = input;
   if (source.type === "uri") checkUri(deps, source.uri);
+  if (source.type === "remote") checkRemote(deps, source);
   for (const store of input.stores?.named ?? []) assertStoreExists(deps, store);
   const limits = await limitsOfImage(deps, principal, uuid);
   const op = await deps.catalog.transaction(async (tx) => {
@@ -57,7 +64,7 @@ export async function importImageData(
         id: uuid,
       });
     }
-    if (source.type === "uri" && !isQueued(current)) throw transitionRefused(current.status, "importing");
+    if (source.type !== "staged" && !isQueued(current)) throw transitionRefused(current.status, "importing");
     const allowedFormats = formatsForDeclared(deps.formats, input.formatsByDeclared, current, "importing");
     // Staged data becomes stored data (its bytes move from the stage total to the size total); a
     // URL makes one more image receiving data (its bytes are held by the worker as it reads).
@@ -83,13 +90,25 @@ export async function importImageData(
       properties: { ...current.properties, ...marked(input.properties.importing, targets, []) },
     });
     const saved = await saveImage(tx, current, importing, uuid);
-    return recordImageOperation(tx, principal, saved, {
+    const op = await recordImageOperation(tx, principal, saved, {
       kind: "image.create",
       description: input.description,
       requestId: input.requestId ?? null,
       task: {
         type: "create",
-        source: source.type === "uri" ? source : { type: "staged", blobKey: current.blobKey! },
+        source:
+          source.type === "uri"
+            ? source
+            : source.type === "remote"
+              ? {
+                  type: "remote",
+                  remoteImageId: source.imageId,
+                  region: source.region,
+                  interface: source.interface,
+                }
+              : { type: "staged", blobKey: current.blobKey! },
+        // A remote image declares its formats itself: checked when they are known.
+        ...(source.type === "remote" ? { declared: input.formatsByDeclared } : {}),
         allowedFormats,
         inherit: { osType: false, productIds: false, minDiskSize: false },
         formats: "declared",
@@ -98,12 +117,16 @@ export async function importImageData(
           done: marked(input.properties.done, copyTo, []),
           failed: marked(input.properties.failed, [], targets),
         },
-        ...(source.type === "uri" ? { store: first } : {}),
+        ...(source.type !== "staged" ? { store: first } : {}),
         ...(copyTo.length > 0
           ? { copyTo: { stores: copyTo, mustSucceed: input.stores?.allMustSucceed ?? false, markers: m } }
           : {}),
       },
     });
+    // The caller's credential, for the worker to read the other region as the caller (removed
+    // once the data is read, or the import ends).
+    if (source.type === "remote") await tx.operationCredentials.save(op.id, source.credential);
+    return op;
   });
   deps.queue.kick();
   return op;
@@ -127,4 +150,16 @@ function importTargets(deps: Pick<CoreDeps, "stores">, stores: ImportInput["stor
     return [deps.stores.defaultStore, ...all.filter((id) => id !== deps.stores.defaultStore)];
   }
   return [deps.stores.defaultStore];
+}
+
+/** A glance-download's request as Glance checks it before anything is queued. */
+function checkRemote(deps: Pick<CoreDeps, "remoteImports">, source: { imageId: string }): void {
+  if (!deps.remoteImports) {
+    throw invalidArgument(
+      "glance-download needs the identity service: this installation has none (Keystone mode)",
+    );
+  }
+  if (!/^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i.test(source.imageId)) {
+    throw invalidArgument(`Requested image id does not look like a UUID: ${source.imageId}`);
+  }
 }

@@ -1,5 +1,6 @@
 import type { Readable } from "node:stream";
 import type { CoreDeps } from "../core-deps.js";
+import { invalidArgument } from "../errors.js";
 import { type DeclaredFormats, formatsForDeclared } from "../format-policy.js";
 import { imageNotFound, loadImage } from "../images/image-loader.js";
 import { saveImage } from "../images/save-image.js";
@@ -28,6 +29,14 @@ export interface UploadInput {
   announcedBytes: number | null;
   /** The named store to keep the data in (Glance's X-Image-Meta-Store); null: the default one. */
   store?: string | null;
+  /** Checksums the data must have (a location's validation data): other data is refused, not kept. */
+  expected?: ExpectedChecksums;
+}
+
+/** Checksums data is expected to have (each optional). */
+export interface ExpectedChecksums {
+  md5?: string;
+  sha512?: string;
 }
 
 /**
@@ -115,6 +124,7 @@ export async function uploadImageData(
     image,
     uuid,
     mode: input.mode,
+    ...(input.expected ? { expected: input.expected } : {}),
     stored,
     compression,
     tag,
@@ -147,6 +157,8 @@ export interface SettleInput {
   claim: (tx: CatalogStores) => Promise<boolean>;
   /** Puts the image back to queued after a failure. */
   requeue: () => Promise<void>;
+  /** Checksums the data must have; other data is refused before it becomes the image's. */
+  expected?: ExpectedChecksums;
 }
 
 /**
@@ -166,6 +178,7 @@ export async function settleUploadedData(
   const dropData = () =>
     Promise.all([blobs.delete(stored.key), kept.converted ? blobs.delete(kept.data.key) : null]);
   try {
+    assertChecksums(stored, input.expected);
     const policy =
       input.mode === "file" ? await conversionPolicyOf(catalog, deps, image.folderId) : NO_CONVERSION;
     kept = await keepData(deps, policy, stored, input.compression, {
@@ -232,4 +245,18 @@ export async function requeueUpload(deps: Pick<CoreDeps, "catalog">, upload: Upl
       await saveImage(tx, current, transition(current, "queued"));
     }
   });
+}
+
+/** Refuses data whose checksums are not the ones expected (a location's validation data). */
+function assertChecksums(stored: IngestResult, expected: ExpectedChecksums | undefined): void {
+  if (!expected) return;
+  const wrong = [
+    expected.md5 !== undefined && expected.md5 !== stored.md5 ? "checksum (MD5)" : null,
+    expected.sha512 !== undefined && expected.sha512 !== stored.sha512 ? "os_hash_value (SHA-512)" : null,
+  ].filter(Boolean);
+  if (wrong.length > 0) {
+    throw invalidArgument(
+      `The data does not match its validation data: ${wrong.join(" and ")} differ from the data's own`,
+    );
+  }
 }

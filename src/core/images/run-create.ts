@@ -14,7 +14,14 @@ import type { CreateImageTask, Operation, OperationError, OperationResponse } fr
 import type { OperationRunner, RunContext } from "../operations/operation-runner.js";
 import { pendingTag } from "../ports/blob-store.js";
 import type { CatalogStores, ImportCheckpointRecord } from "../ports/catalog.js";
-import type { Compression, IngestResult, SourceData } from "../ports/ingest.js";
+import type {
+  Compression,
+  IngestResult,
+  ReadableSource,
+  RemoteImageFacts,
+  SourceData,
+} from "../ports/ingest.js";
+import { formatsForDeclared } from "../format-policy.js";
 import type { DiskFormat } from "../disk-format.js";
 import { isConvertible } from "../conversion/conversion-policy.js";
 import {
@@ -104,7 +111,9 @@ export class RunCreateImage implements OperationRunner {
       await releaseBlob(this.deps, source.blobKey);
       return;
     }
-    const { result, compression } = await this.ingest(ctx, task, source, image);
+    const { result, compression, remote } = await this.ingest(ctx, task, source, image);
+    // Read: the caller's credential for the other region is not kept a moment longer.
+    if (source.type === "remote") await catalog.operationCredentials.remove(op.id);
     ctx.log.info(
       { size: result.size, format: result.format, ...(compression ? { compression } : {}) },
       "image data stored",
@@ -113,7 +122,13 @@ export class RunCreateImage implements OperationRunner {
     if (kept.converted)
       ctx.log.info({ size: kept.data.size, format: kept.data.format }, "image data converted");
     await ctx.complete((tx) =>
-      finish(tx, op, (current) => fieldsFromData(tx, limits, current, task, result, kept)),
+      finish(tx, op, async (current) =>
+        withRemoteFacts(
+          await fieldsFromData(tx, limits, current, task, result, kept),
+          remote,
+          kept.converted,
+        ),
+      ),
     );
     if (kept.converted) await releaseBlob(this.deps, op.id);
   }
@@ -174,6 +189,7 @@ export class RunCreateImage implements OperationRunner {
   async cleanup(op: Operation): Promise<void> {
     const { blobs } = this.deps;
     await this.deps.catalog.importCheckpoints.remove(op.id);
+    await this.deps.catalog.operationCredentials.remove(op.id);
     await blobs.discardPending(tagOf(op));
     const { source } = taskOf(op);
     await releaseBlob(this.deps, source.type === "staged" ? source.blobKey : op.id);
@@ -183,14 +199,20 @@ export class RunCreateImage implements OperationRunner {
   private async ingest(
     ctx: RunContext,
     task: CreateImageTask,
-    source: Exclude<CreateImageTask["source"], { type: "image" | "staged" }>,
+    source: IngestedSource,
     image: Image,
-  ): Promise<{ result: IngestResult; compression: Compression | null }> {
+  ): Promise<{ result: IngestResult; compression: Compression | null; remote: RemoteImageFacts | null }> {
     const { op, signal } = ctx;
     const { catalog, blobs } = this.deps;
     // A URL import whose worker died goes on from its checkpoint, if the source is unchanged.
     const saved = source.type === "uri" ? await catalog.importCheckpoints.find(op.id) : null;
-    const data = await this.deps.sources.open(source, signal, saved ?? undefined);
+    const data = await this.deps.sources.open(await this.readable(op, source), signal, saved ?? undefined);
+    const remote = data.remote ?? null;
+    // A remote image declares its own formats: the data is checked against those.
+    const allowedFormats =
+      remote && task.declared
+        ? formatsForDeclared(this.deps.formats, task.declared, remote, "importing")
+        : task.allowedFormats;
     const resumes = saved !== null && data.start === saved.offset && data.length === saved.length;
     if (saved && !resumes) {
       ctx.log.info(
@@ -200,7 +222,12 @@ export class RunCreateImage implements OperationRunner {
       await catalog.importCheckpoints.remove(op.id);
       await blobs.discardPending(tagOf(op));
     }
-    const sourceLabel = source.type === "uri" ? "uri" : `${source.type} ${source.id}`;
+    const sourceLabel =
+      source.type === "uri"
+        ? "uri"
+        : source.type === "remote"
+          ? "glance-download"
+          : `${source.type} ${source.id}`;
     let compression: Compression | null = null;
     // The bytes the source announced are held before any is read (a source too big for what is
     // left fails here); one that announced none is counted as it streams.
@@ -217,7 +244,10 @@ export class RunCreateImage implements OperationRunner {
     ctx.reportProgress({ bytesDone: saved && resumes ? saved.offset : 0, bytesTotal: data.length });
     if (resumes) {
       ctx.log.info({ offset: saved.offset }, "the import goes on from its checkpoint");
-      return this.ingestResumably(ctx, task, data, sourceLabel, saved);
+      return {
+        ...(await this.verified(this.ingestResumably(ctx, allowedFormats, data, sourceLabel, saved), remote)),
+        remote,
+      };
     }
     // A source that names its version and serves ranges is read resumably (README "Resumable
     // transfers"), unless it is compressed: that is decompressed as it streams, from the start.
@@ -226,7 +256,13 @@ export class RunCreateImage implements OperationRunner {
     if (toDefault && data.validator && data.length !== null && data.length > 0) {
       const head = await peek(data.stream, 6);
       if (!this.deps.resumableIngest.isCompressed(head)) {
-        return this.ingestResumably(ctx, task, data, sourceLabel, null);
+        return {
+          ...(await this.verified(
+            this.ingestResumably(ctx, allowedFormats, data, sourceLabel, null),
+            remote,
+          )),
+          remote,
+        };
       }
     }
     // Counted as stored (decompressed): the quota holds what the image will take.
@@ -241,11 +277,46 @@ export class RunCreateImage implements OperationRunner {
       signal,
       maxBytes: this.deps.maxImageBytes,
       maxVirtualSize: this.deps.formats.maxVirtualSize,
-      allowedFormats: task.allowedFormats,
+      allowedFormats,
       sourceLabel,
-      sourceKind: source.type,
+      sourceKind: source.type === "remote" ? "uri" : source.type,
     });
-    return { result, compression };
+    return { ...(await this.verified(Promise.resolve({ result, compression }), remote)), remote };
+  }
+
+  /** The source as the opener reads it: a remote one with the credential its import was asked with. */
+  private async readable(op: Operation, source: IngestedSource): Promise<ReadableSource> {
+    if (source.type !== "remote") return source;
+    const credential = await this.deps.catalog.operationCredentials.find(op.id);
+    if (!credential) {
+      throw failedPrecondition(
+        "glance-download: the credential this import was asked with is gone; ask for the import again",
+      );
+    }
+    return { ...source, credential };
+  }
+
+  /**
+   * Data read from another image service is the data it described: its size and checksums
+   * (MD5, and SHA-512 when it gave one) must match what the ingest measured.
+   */
+  private async verified<T extends { result: IngestResult }>(
+    ingested: Promise<T>,
+    remote: RemoteImageFacts | null,
+  ): Promise<T> {
+    const done = await ingested;
+    if (!remote) return done;
+    const { result } = done;
+    const mismatch =
+      (remote.size !== null && remote.size !== result.size) ||
+      (remote.md5 !== null && remote.md5 !== result.md5) ||
+      (remote.sha512 !== null && remote.sha512 !== result.sha512);
+    if (mismatch) {
+      throw failedPrecondition(
+        "glance-download: the data read does not match the size and checksums its image service gave",
+      );
+    }
+    return done;
   }
 
   /**
@@ -256,7 +327,7 @@ export class RunCreateImage implements OperationRunner {
    */
   private async ingestResumably(
     ctx: RunContext,
-    task: CreateImageTask,
+    allowedFormats: DiskFormat[],
     data: SourceData,
     sourceLabel: string,
     saved: ImportCheckpointRecord | null,
@@ -285,7 +356,7 @@ export class RunCreateImage implements OperationRunner {
       signal,
       length,
       maxVirtualSize: this.deps.formats.maxVirtualSize,
-      allowedFormats: task.allowedFormats,
+      allowedFormats,
       sourceLabel,
       onCheckpoint: record,
       onBytes: (bytesDone) => ctx.reportProgress({ bytesDone, bytesTotal: length }),
@@ -330,6 +401,9 @@ async function peek(stream: Readable, bytes: number): Promise<Buffer> {
   if (head.length > 0) stream.unshift(head);
   return head;
 }
+
+/** The sources whose bytes the worker reads (an image source is shared, staged data is in). */
+type IngestedSource = Exclude<CreateImageTask["source"], { type: "image" | "staged" }>;
 
 /** The create task of an operation (the worker runs this for `image.create` only). */
 function taskOf(op: Operation): CreateImageTask {
@@ -510,6 +584,23 @@ function inheritedFrom(
     osType: task.inherit.osType ? src.osType : current.osType,
     productIds: task.inherit.productIds ? src.productIds : current.productIds,
     minDiskSize,
+  };
+}
+
+/**
+ * What a remote image brings besides its data (glance-download): its disk and container formats
+ * (unless the data was converted) and the properties a copy takes over.
+ */
+function withRemoteFacts(
+  fields: Partial<Image>,
+  remote: RemoteImageFacts | null,
+  converted: boolean,
+): Partial<Image> {
+  if (!remote) return fields;
+  return {
+    ...fields,
+    ...(converted ? {} : { diskFormat: remote.diskFormat, containerFormat: remote.containerFormat }),
+    properties: { ...fields.properties, ...remote.properties },
   };
 }
 

@@ -280,6 +280,16 @@ export interface ImportCheckpointRecord {
   updatedAt: number;
 }
 
+/**
+ * The caller's credential an operation acts with elsewhere (a glance-download reads the other
+ * region as the caller), held only while the operation runs: never shown, never copied.
+ */
+export interface OperationCredentialStore {
+  find(operationId: string): Promise<string | null>;
+  save(operationId: string, credential: string): Promise<void>;
+  remove(operationId: string): Promise<void>;
+}
+
 export interface ImportCheckpointStore {
   find(operationId: string): Promise<ImportCheckpointRecord | null>;
   /** Records the operation's checkpoint (replacing its earlier one). */
@@ -428,6 +438,7 @@ export interface CatalogStores {
   uploads: UploadStore;
   resumableUploads: ResumableUploadStore;
   importCheckpoints: ImportCheckpointStore;
+  operationCredentials: OperationCredentialStore;
   metadefs: MetadefStore;
   quotas: QuotaStore;
   lifecycle: LifecycleStore;

@@ -1,6 +1,7 @@
 import type { Readable } from "node:stream";
 import type { DiskFormat, FormatVerdict } from "../disk-format.js";
 import type { StoredData } from "../image.js";
+import type { RemoteImageSource } from "../operation.js";
 
 export interface IngestRequest {
   source: Readable;
@@ -87,6 +88,8 @@ export interface SourceData {
   stream: Readable;
   /** The whole source's length (not only what this stream carries when it starts further on). */
   length: number | null;
+  /** What the source's image service says of it (a glance-download's source). */
+  remote?: RemoteImageFacts;
   /** Where in the source the stream starts: 0, or the offset a resumed read asked for. */
   start?: number;
   /**
@@ -103,7 +106,22 @@ export interface ResumeFrom {
 }
 
 /** A source a create reads through the ingest pipeline (an image source is shared, never read). */
-export type ReadableSource = { type: "uri"; uri: string } | { type: "disk" | "snapshot"; id: string };
+export type ReadableSource =
+  | { type: "uri"; uri: string }
+  | { type: "disk" | "snapshot"; id: string }
+  /** Another region's image, read with the caller's credential. */
+  | (RemoteImageSource & { credential: string });
+
+/** What another region's image service says of the image a glance-download reads. */
+export interface RemoteImageFacts {
+  diskFormat: string | null;
+  containerFormat: string | null;
+  /** The properties a copy takes over (Glance's defaults: hw_*, trait:*, os_distro, os_secure_boot, os_type). */
+  properties: Record<string, string>;
+  size: number | null;
+  md5: string | null;
+  sha512: string | null;
+}
 
 /**
  * Opens what an image is created from: a URL (every hop under the import allow-list), a disk or a

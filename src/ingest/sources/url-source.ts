@@ -15,6 +15,8 @@ export async function openUrl(
   uri: string,
   signal: AbortSignal,
   resume?: ResumeFrom,
+  /** Sent to the URL's own origin only (credentials are not handed to where it redirects). */
+  originHeaders: Record<string, string> = {},
 ): Promise<SourceData> {
   // A resumed read asks for the rest, if the source is still the same version (If-Range): a
   // changed source, or one that ignores ranges, answers 200 with all of it, read from the start.
@@ -22,6 +24,7 @@ export async function openUrl(
     ? { range: `bytes=${resume.offset}-`, "if-range": resume.validator }
     : {};
   let url = policy.parse(uri);
+  const origin = url.origin;
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
     const agent = new Agent({
       connect: { lookup: policy.lookupFor(url.hostname) },
@@ -30,7 +33,12 @@ export async function openUrl(
     });
     let res;
     try {
-      res = await request(url, { method: "GET", dispatcher: agent, signal, headers });
+      res = await request(url, {
+        method: "GET",
+        dispatcher: agent,
+        signal,
+        headers: url.origin === origin ? { ...headers, ...originHeaders } : headers,
+      });
     } catch (err) {
       await agent.close().catch(() => undefined);
       if (signal.aborted) throw signal.reason;

@@ -18,6 +18,8 @@ const TABLES: readonly { name: string; key: readonly string[] }[] = [
   // Resumable uploads go on against the target (their data is in the blob store, not the catalog).
   { name: "resumable_uploads", key: ["id"] },
   { name: "import_checkpoints", key: ["operation_id"] },
+  // Not operation_credentials: a caller's token is not copied to another installation (an import
+  // cut by the copy fails there, asking for it again).
   { name: "quota_limits", key: ["project_id", "resource"] },
   { name: "folder_settings", key: ["folder_id"] },
   { name: "retention_rules", key: ["folder_id", "family"] },

@@ -2,6 +2,7 @@ import type { DiskFormat } from "../../core/disk-format.js";
 import type {
   ImportCheckpointRecord,
   ImportCheckpointStore,
+  OperationCredentialStore,
   ResumableUploadRecord,
   ResumableUploadStore,
   UploadLease,
@@ -188,5 +189,31 @@ export class SqlImportCheckpointStore implements ImportCheckpointStore {
 
   async remove(operationId: string): Promise<void> {
     await this.db.deleteFrom("import_checkpoints").where("operation_id", "=", operationId).execute();
+  }
+}
+
+export class SqlOperationCredentialStore implements OperationCredentialStore {
+  constructor(private readonly db: Db) {}
+
+  async find(operationId: string): Promise<string | null> {
+    const row = await this.db
+      .selectFrom("operation_credentials")
+      .select("credential")
+      .where("operation_id", "=", operationId)
+      .executeTakeFirst();
+    return row?.credential ?? null;
+  }
+
+  async save(operationId: string, credential: string): Promise<void> {
+    const row = { operation_id: operationId, credential, created_at: Date.now() };
+    await this.db
+      .insertInto("operation_credentials")
+      .values(row)
+      .onConflict((oc) => oc.column("operation_id").doUpdateSet(row))
+      .execute();
+  }
+
+  async remove(operationId: string): Promise<void> {
+    await this.db.deleteFrom("operation_credentials").where("operation_id", "=", operationId).execute();
   }
 }

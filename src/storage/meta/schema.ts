@@ -35,6 +35,8 @@ export interface ImagesTable {
   blob_key: string | null;
   /** Comma-separated store ids; null: the primary store (data from before multi-store). */
   stores: string | null;
+  /** JSON [{url, metadata}]: URLs the data was read from (Glance's writable locations); null: none. */
+  locations: string | null;
   created_at: number;
   updated_at: number;
   version: number;
@@ -253,6 +255,7 @@ export interface Database {
   uploads: UploadsTable;
   resumable_uploads: ResumableUploadsTable;
   import_checkpoints: ImportCheckpointsTable;
+  operation_credentials: OperationCredentialsTable;
   images: ImagesTable;
   operations: OperationsTable;
   subjects: SubjectsTable;
@@ -265,4 +268,11 @@ export interface Database {
   metadef_entries: MetadefEntriesTable;
   metadef_resource_types: MetadefResourceTypesTable;
   metadef_associations: MetadefAssociationsTable;
+}
+
+/** The caller's credential a glance-download import reads the other region with, while it runs. */
+export interface OperationCredentialsTable {
+  operation_id: string;
+  credential: string;
+  created_at: number;
 }

@@ -16,7 +16,11 @@ import { SqlQuotaStore } from "./quota-store.js";
 import { SqlOperationStore } from "./operation-store.js";
 import { SqlSubjectStore } from "./subject-store.js";
 import { SqlTokenStore } from "./token-store.js";
-import { SqlImportCheckpointStore, SqlResumableUploadStore } from "./resumable-transfer-stores.js";
+import {
+  SqlImportCheckpointStore,
+  SqlOperationCredentialStore,
+  SqlResumableUploadStore,
+} from "./resumable-transfer-stores.js";
 import { SqlUploadStore } from "./upload-store.js";
 
 export type SqlEngine = "sqlite" | "postgres";
@@ -43,6 +47,7 @@ function storesOn(db: Db, engine: SqlEngine): CatalogStores {
     uploads: reportingFullDisk(new SqlUploadStore(db)),
     resumableUploads: reportingFullDisk(new SqlResumableUploadStore(db)),
     importCheckpoints: reportingFullDisk(new SqlImportCheckpointStore(db)),
+    operationCredentials: reportingFullDisk(new SqlOperationCredentialStore(db)),
     metadefs: reportingFullDisk(new SqlMetadefStore(db)),
     quotas: reportingFullDisk(new SqlQuotaStore(db, engine)),
     lifecycle: reportingFullDisk(new SqlLifecycleStore(db)),
