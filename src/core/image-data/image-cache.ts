@@ -5,7 +5,7 @@ import { isActive } from "../image-states.js";
 import type { ImageCache } from "../ports/blob-store.js";
 import type { Principal } from "../principal.js";
 import type { Image } from "../image.js";
-import { storesOf } from "./image-stores.js";
+import { remoteStores, storesOf } from "./image-stores.js";
 
 /**
  * The admin's view of this node's cache (Glance's `/v2/cache`, README "Stores, cache and
@@ -95,12 +95,7 @@ export async function prefetchPooled(deps: CacheDeps): Promise<string[]> {
 
 /** One of the image's stores that is remote (S3) and configured here, if any. */
 function remoteStoreOf(deps: CacheDeps, image: Image): string | undefined {
-  const remote = new Set(
-    deps.stores
-      .list()
-      .filter((s) => s.kind === "s3")
-      .map((s) => s.id),
-  );
+  const remote = remoteStores(deps);
   return storesOf(image, deps).find((id) => remote.has(id) && deps.stores.get(id));
 }
 

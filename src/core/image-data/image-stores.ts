@@ -8,6 +8,16 @@ export function storesOf(image: Pick<Image, "stores">, deps: Pick<CoreDeps, "sto
   return image.stores.length > 0 ? image.stores : [deps.stores.primary];
 }
 
+/** The stores that are remote (S3): what the node cache keeps copies of. */
+export function remoteStores(deps: Pick<CoreDeps, "stores">): Set<string> {
+  return new Set(
+    deps.stores
+      .list()
+      .filter((s) => s.kind === "s3")
+      .map((s) => s.id),
+  );
+}
+
 /** Refuses a store id the installation does not have. */
 export function assertStoreExists(deps: Pick<CoreDeps, "stores">, id: string): void {
   if (!deps.stores.get(id)) {
@@ -34,12 +44,7 @@ export async function readImageBlob(
 ): Promise<Readable> {
   const key = image.blobKey!;
   const { stores, cache } = deps;
-  const remote = new Set(
-    stores
-      .list()
-      .filter((s) => s.kind === "s3")
-      .map((s) => s.id),
-  );
+  const remote = remoteStores(deps);
   const ids = storesOf(image, deps).sort((a, b) => rank(a) - rank(b));
   function rank(id: string): number {
     return id === stores.defaultStore ? 0 : 1;

@@ -14,7 +14,7 @@ const STORE_ID_FILE = ".store-id";
 /** How much an image write may buffer before the source is paused. */
 const WRITE_BUFFER_BYTES = 4 * 1024 * 1024;
 /** Chunk size of reads (downloads, images made from images). */
-const READ_CHUNK_BYTES = 1024 * 1024;
+export const READ_CHUNK_BYTES = 1024 * 1024;
 
 /**
  * Blobs as files under one directory, readable by the service's user only (0600 in 0700). A writer streams into `.pending/<tag>.<random>`, and commit
