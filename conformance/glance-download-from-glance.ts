@@ -19,17 +19,9 @@ const PASSWORD = "correct horse battery staple";
 const keystone = await startKeystone();
 const glance = await startGlance(tempDir("glance"));
 try {
-  await keystone.project("service");
-  await keystone.user("vitrine", PASSWORD, "service", "service");
+  const serviceEnv = await keystone.serviceEnv(PASSWORD);
   await keystone.user("alice", PASSWORD, "alpha", "member");
-  const vitrine = await startServer({
-    env: {
-      VITRINE_KEYSTONE_URL: keystone.url,
-      VITRINE_KEYSTONE_USERNAME: "vitrine",
-      VITRINE_KEYSTONE_PASSWORD: PASSWORD,
-      VITRINE_IMPORT_ALLOWED_HOSTS: "127.0.0.1",
-    },
-  });
+  const vitrine = await startServer({ env: { ...serviceEnv, VITRINE_IMPORT_ALLOWED_HOSTS: "127.0.0.1" } });
   try {
     await keystone.registerImageEndpoint(vitrine.url, "image", "RegionOne");
     await keystone.registerImageEndpoint(glance.url, "image", "RegionTwo");

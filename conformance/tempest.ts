@@ -40,14 +40,9 @@ s3.destroy();
 const files = await startFileServer();
 const httpImage = files.serve("cirros.qcow2", image("qcow2", 8).path);
 const keystone = await startKeystone();
-await keystone.project("service");
-await keystone.user("vitrine", SERVICE_PASSWORD, "service", "service");
 const server = await startServer({
   env: {
-    VITRINE_KEYSTONE_URL: keystone.url,
-    VITRINE_KEYSTONE_USERNAME: "vitrine",
-    VITRINE_KEYSTONE_PASSWORD: SERVICE_PASSWORD,
-    VITRINE_KEYSTONE_CACHE_SECONDS: "1",
+    ...(await keystone.serviceEnv(SERVICE_PASSWORD)),
     VITRINE_RELAX_FORMAT_MISMATCH: "true",
     VITRINE_OPENSTACK_PROFILE: "glance",
     // Every answer Tempest reads is checked against the schema Vitrine serves for it.

@@ -62,3 +62,47 @@ test("copy-image killed by SIGKILL mid-copy: after restart the copy goes on, end
     await again.stop();
   }
 });
+
+test("a copy cancelled while it runs stops, keeps nothing in the target store, and shows the store as failed", async () => {
+  const second = tempDir("store-cancel");
+  const server = await startServer({ env: { VITRINE_STORES: `second=${second}` } });
+  try {
+    const file = rawDisk("copy-kill", 768);
+    const image = await createOsImage(server, {
+      name: "cancelled",
+      disk_format: "raw",
+      container_format: "bare",
+    });
+    assert.equal((await putData(server, image.id, file)).status, 204);
+    const copy = await osRequest(server, "POST", `/v2/images/${image.id}/import`, {
+      method: { name: "copy-image" },
+      stores: ["second"],
+    });
+    assert.equal(copy.status, 202, copy.text);
+    await eventually(async () => pendingBytes(second) > 0, 20_000, "the copy to start writing");
+    // The copy is an operation of the image's, as the Compute dialect lists them.
+    const listed = await server.request("GET", `/compute/v1/images?folderId=admin&filter=name="cancelled"`);
+    const computeId = listed.body.images[0].id as string;
+    const ops = await server.request("GET", `/compute/v1/images/${computeId}/operations`);
+    const op = (ops.body.operations as { id: string; done: boolean; description: string }[]).find(
+      (o) => !o.done && /Copy/.test(o.description),
+    );
+    assert.ok(op, JSON.stringify(ops.body));
+    const cancelled = await server.request("POST", `/operations/${op.id}:cancel`);
+    assert.equal(cancelled.status, 200, cancelled.text);
+    assert.equal(cancelled.body.done, true);
+    assert.equal(cancelled.body.error.code, 1, "CANCELLED");
+    const shown = (await osRequest(server, "GET", `/v2/images/${image.id}`)).body;
+    assert.equal(shown.status, "active");
+    assert.equal(shown.stores, "fs");
+    assert.equal(shown.os_glance_importing_to_stores, "");
+    assert.equal(shown.os_glance_failed_import, "second");
+    assert.equal(pendingBytes(second), 0, "the partial copy is gone");
+    const committed = fs
+      .readdirSync(second, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile() && !e.parentPath.includes(".pending") && e.name !== ".store-id");
+    assert.deepEqual(committed, [], "nothing committed in the target store");
+  } finally {
+    await server.stop();
+  }
+});

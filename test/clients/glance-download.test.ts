@@ -20,18 +20,12 @@ describe("glance-download: two installations as two regions of one Keystone", ()
   let two: RunningServer;
   let token: string;
 
-  const keystoneEnv = (hosts: string) => ({
-    VITRINE_KEYSTONE_URL: keystone.url,
-    VITRINE_KEYSTONE_USERNAME: "vitrine",
-    VITRINE_KEYSTONE_PASSWORD: PASSWORD,
-    VITRINE_KEYSTONE_CACHE_SECONDS: "1",
-    VITRINE_IMPORT_ALLOWED_HOSTS: hosts,
-  });
+  let serviceEnv: Record<string, string>;
+  const keystoneEnv = (hosts: string) => ({ ...serviceEnv, VITRINE_IMPORT_ALLOWED_HOSTS: hosts });
 
   before(async () => {
     keystone = await startKeystone();
-    await keystone.project("service");
-    await keystone.user("vitrine", PASSWORD, "service", "service");
+    serviceEnv = await keystone.serviceEnv(PASSWORD);
     await keystone.user("alice", PASSWORD, "alpha", "member");
     one = await startServer({ env: keystoneEnv("127.0.0.1") });
     two = await startServer({ env: keystoneEnv("127.0.0.1") });

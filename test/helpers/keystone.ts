@@ -24,6 +24,11 @@ export interface Keystone {
    * `type`: `image`, or another for a second endpoint.
    */
   registerImageEndpoint(url: string, type?: string, region?: string): Promise<void>;
+  /**
+   * Vitrine's service user (`vitrine`, role `service` in project `service`), made with `password`,
+   * and the settings a Vitrine validating tokens as that user needs (tokens cached one second).
+   */
+  serviceEnv(password: string): Promise<Record<string, string>>;
   /** A project-scoped token for a user (what `openstack` gets when it logs in). */
   token(user: string, password: string, project: string): Promise<string>;
   revoke(token: string): Promise<void>;
@@ -156,19 +161,35 @@ export async function startKeystone(): Promise<Keystone> {
     return (await admin("POST", "/v3/projects", { project: { name, domain_id: "default" } })).project.id;
   };
 
+  const createUser = async (
+    name: string,
+    password: string,
+    projectName: string,
+    role: string,
+  ): Promise<string> => {
+    const id = (await admin("POST", "/v3/users", { user: { name, password, domain_id: "default" } })).user.id;
+    const pid = await project(projectName);
+    await call("PUT", `/v3/projects/${pid}/users/${id}/roles/${await roleId(role)}`, undefined, adminToken);
+    return id;
+  };
+
   return {
     url,
     adminToken,
     project,
-    async user(name, password, projectName, role) {
-      const id = (await admin("POST", "/v3/users", { user: { name, password, domain_id: "default" } })).user
-        .id;
-      const pid = await project(projectName);
-      await call("PUT", `/v3/projects/${pid}/users/${id}/roles/${await roleId(role)}`, undefined, adminToken);
-      return id;
-    },
+    user: createUser,
     async systemRole(userId, role) {
       await call("PUT", `/v3/system/users/${userId}/roles/${await roleId(role)}`, undefined, adminToken);
+    },
+    async serviceEnv(password) {
+      await project("service");
+      await createUser("vitrine", password, "service", "service");
+      return {
+        VITRINE_KEYSTONE_URL: url,
+        VITRINE_KEYSTONE_USERNAME: "vitrine",
+        VITRINE_KEYSTONE_PASSWORD: password,
+        VITRINE_KEYSTONE_CACHE_SECONDS: "1",
+      };
     },
     async registerImageEndpoint(imageUrl, type = "image", region = "RegionOne") {
       if (region !== "RegionOne") await admin("POST", "/v3/regions", { region: { id: region } });
