@@ -53,17 +53,11 @@ export async function queueForCache(deps: CacheDeps, principal: Principal, uuid:
   if (!isActive(image) || !image.blobKey || image.checksumSha512 === null || image.size === null) {
     throw invalidArgument(`Image ${uuid} is not active: only active images can be cached`);
   }
-  const from = remoteStoreOf(deps, image);
-  if (!from) {
+  if (!prefetch(deps, cache, image)) {
     throw invalidArgument(
       `Image ${uuid}'s data is in no remote store: it is read from local disks, not cached`,
     );
   }
-  const key = image.blobKey;
-  cache.prefetch(key, () => deps.stores.get(from)!.read(key), {
-    sha512: image.checksumSha512,
-    size: image.size,
-  });
 }
 
 /** How many pooled images a node keeps ready at most (the cache's own bound still applies). */
@@ -79,24 +73,23 @@ export async function prefetchPooled(deps: CacheDeps): Promise<string[]> {
   if (!cache) return [];
   const queued: string[] = [];
   for (const image of await deps.catalog.images.findPooled(POOLED_LIMIT)) {
-    if (!image.blobKey || image.checksumSha512 === null || image.size === null) continue;
-    if (await cache.has(image.blobKey)) continue;
-    const from = remoteStoreOf(deps, image);
-    if (!from) continue;
-    const key = image.blobKey;
-    cache.prefetch(key, () => deps.stores.get(from)!.read(key), {
-      sha512: image.checksumSha512,
-      size: image.size,
-    });
-    queued.push(image.id);
+    if (!image.blobKey || (await cache.has(image.blobKey))) continue;
+    if (prefetch(deps, cache, image)) queued.push(image.id);
   }
   return queued;
 }
 
-/** One of the image's stores that is remote (S3) and configured here, if any. */
-function remoteStoreOf(deps: CacheDeps, image: Image): string | undefined {
+/**
+ * Queues the image's data for pre-fetch from one of its remote (S3) stores configured here;
+ * false when it is in none (it is read from local disks, not cached).
+ */
+function prefetch(deps: CacheDeps, cache: ImageCache, image: Image): boolean {
   const remote = remoteStores(deps);
-  return storesOf(image, deps).find((id) => remote.has(id) && deps.stores.get(id));
+  const from = storesOf(image, deps).find((id) => remote.has(id) && deps.stores.get(id));
+  const { blobKey: key, checksumSha512: sha512, size } = image;
+  if (!from || !key || sha512 === null || size === null) return false;
+  cache.prefetch(key, () => deps.stores.get(from)!.read(key), { sha512, size });
+  return true;
 }
 
 export async function removeFromCache(deps: CacheDeps, principal: Principal, uuid: string): Promise<void> {

@@ -1,15 +1,13 @@
 import type { CoreDeps } from "../core-deps.js";
 import { permissionDenied } from "../errors.js";
 import { loadImage } from "../images/image-loader.js";
-import { hasData } from "../image-states.js";
 import type { Principal } from "../principal.js";
-import { storesOf } from "./image-stores.js";
+import { storeLocationsOf } from "./image-stores.js";
 
 /**
  * Where an image's bytes live in the blob store, for operators (admins only: a location names
- * the storage behind the service). An image without data has none. Locations are read-only: the
- * service keeps only bytes it received, hashed and inspected itself, so nobody points an image
- * at bytes elsewhere.
+ * the storage behind the service). An image without data has none. These are where the bytes are
+ * served from; the URLs a client gave as locations (source-locations.ts) are only read from.
  */
 export async function imageLocations(
   deps: Pick<CoreDeps, "catalog" | "stores">,
@@ -18,10 +16,5 @@ export async function imageLocations(
 ): Promise<{ url: string; store: string }[]> {
   if (!principal.isAdmin) throw permissionDenied("Only admins may see where image data is stored.");
   const image = await loadImage(deps.catalog, principal, "images.get", { uuid });
-  if (!hasData(image) || !image.blobKey) return [];
-  const key = image.blobKey;
-  return storesOf(image, deps).flatMap((store) => {
-    const blobs = deps.stores.get(store);
-    return blobs ? [{ url: blobs.locationOf(key), store }] : [];
-  });
+  return storeLocationsOf(image, deps);
 }

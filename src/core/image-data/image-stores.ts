@@ -2,6 +2,7 @@ import type { Readable } from "node:stream";
 import type { CoreDeps } from "../core-deps.js";
 import { invalidArgument, unavailable } from "../errors.js";
 import type { Image } from "../image.js";
+import { hasData } from "../image-states.js";
 
 /** The stores holding an image's data: the ones it records, or the primary one for older data. */
 export function storesOf(image: Pick<Image, "stores">, deps: Pick<CoreDeps, "stores">): string[] {
@@ -16,6 +17,19 @@ export function remoteStores(deps: Pick<CoreDeps, "stores">): Set<string> {
       .filter((s) => s.kind === "s3")
       .map((s) => s.id),
   );
+}
+
+/** Where each of an image's stores keeps its data (none without data), for operators. */
+export function storeLocationsOf(
+  image: Image,
+  deps: Pick<CoreDeps, "stores">,
+): { url: string; store: string }[] {
+  if (!hasData(image) || !image.blobKey) return [];
+  const key = image.blobKey;
+  return storesOf(image, deps).flatMap((store) => {
+    const blobs = deps.stores.get(store);
+    return blobs ? [{ url: blobs.locationOf(key), store }] : [];
+  });
 }
 
 /** Refuses a store id the installation does not have. */

@@ -4,10 +4,10 @@ import { failedPrecondition, invalidArgument, isVitrineError, permissionDenied }
 import type { DeclaredFormats } from "../format-policy.js";
 import { loadImage } from "../images/image-loader.js";
 import { saveImage } from "../images/save-image.js";
-import { hasData, isActive, isQueued } from "../image-states.js";
+import { isActive, isQueued } from "../image-states.js";
 import type { Image, SourceLocation } from "../image.js";
 import type { Principal } from "../principal.js";
-import { storesOf } from "./image-stores.js";
+import { storeLocationsOf } from "./image-stores.js";
 import { type ExpectedChecksums, uploadImageData } from "./upload-image-data.js";
 
 /**
@@ -31,12 +31,7 @@ export interface NewLocation {
 /** The locations an image shows: the URLs its data came from, else where its stores keep it. */
 export function locationsOf(image: Image, deps: Pick<CoreDeps, "stores">): SourceLocation[] {
   if (image.sourceLocations.length > 0) return image.sourceLocations;
-  if (!hasData(image) || !image.blobKey) return [];
-  const key = image.blobKey;
-  return storesOf(image, deps).flatMap((store) => {
-    const blobs = deps.stores.get(store);
-    return blobs ? [{ url: blobs.locationOf(key), metadata: { store } }] : [];
-  });
+  return storeLocationsOf(image, deps).map(({ url, store }) => ({ url, metadata: { store } }));
 }
 
 export async function addSourceLocation(
