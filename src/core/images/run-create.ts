@@ -112,6 +112,7 @@ export class RunCreateImage implements OperationRunner {
       return;
     }
     const { result, compression, remote } = await this.ingest(ctx, task, source, image);
+    if (remote) assertIsRemoteData(result, remote);
     // Read: the caller's credential for the other region is not kept a moment longer.
     if (source.type === "remote") await catalog.operationCredentials.remove(op.id);
     ctx.log.info(
@@ -245,7 +246,7 @@ export class RunCreateImage implements OperationRunner {
     if (resumes) {
       ctx.log.info({ offset: saved.offset }, "the import goes on from its checkpoint");
       return {
-        ...(await this.verified(this.ingestResumably(ctx, allowedFormats, data, sourceLabel, saved), remote)),
+        ...(await this.ingestResumably(ctx, allowedFormats, data, sourceLabel, saved)),
         remote,
       };
     }
@@ -257,10 +258,7 @@ export class RunCreateImage implements OperationRunner {
       const head = await peek(data.stream, 6);
       if (!this.deps.resumableIngest.isCompressed(head)) {
         return {
-          ...(await this.verified(
-            this.ingestResumably(ctx, allowedFormats, data, sourceLabel, null),
-            remote,
-          )),
+          ...(await this.ingestResumably(ctx, allowedFormats, data, sourceLabel, null)),
           remote,
         };
       }
@@ -281,7 +279,7 @@ export class RunCreateImage implements OperationRunner {
       sourceLabel,
       sourceKind: source.type === "remote" ? "uri" : source.type,
     });
-    return { ...(await this.verified(Promise.resolve({ result, compression }), remote)), remote };
+    return { result, compression, remote };
   }
 
   /** The source as the opener reads it: a remote one with the credential its import was asked with. */
@@ -294,29 +292,6 @@ export class RunCreateImage implements OperationRunner {
       );
     }
     return { ...source, credential };
-  }
-
-  /**
-   * Data read from another image service is the data it described: its size and checksums
-   * (MD5, and SHA-512 when it gave one) must match what the ingest measured.
-   */
-  private async verified<T extends { result: IngestResult }>(
-    ingested: Promise<T>,
-    remote: RemoteImageFacts | null,
-  ): Promise<T> {
-    const done = await ingested;
-    if (!remote) return done;
-    const { result } = done;
-    const mismatch =
-      (remote.size !== null && remote.size !== result.size) ||
-      (remote.md5 !== null && remote.md5 !== result.md5) ||
-      (remote.sha512 !== null && remote.sha512 !== result.sha512);
-    if (mismatch) {
-      throw failedPrecondition(
-        "glance-download: the data read does not match the size and checksums its image service gave",
-      );
-    }
-    return done;
   }
 
   /**
@@ -585,6 +560,22 @@ function inheritedFrom(
     productIds: task.inherit.productIds ? src.productIds : current.productIds,
     minDiskSize,
   };
+}
+
+/**
+ * Data read from another image service is the data it described: its size and checksums (MD5,
+ * and SHA-512 when it gave one) must match what the ingest measured.
+ */
+function assertIsRemoteData(result: IngestResult, remote: RemoteImageFacts): void {
+  const mismatch =
+    (remote.size !== null && remote.size !== result.size) ||
+    (remote.md5 !== null && remote.md5 !== result.md5) ||
+    (remote.sha512 !== null && remote.sha512 !== result.sha512);
+  if (mismatch) {
+    throw failedPrecondition(
+      "glance-download: the data read does not match the size and checksums its image service gave",
+    );
+  }
 }
 
 /**
