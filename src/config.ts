@@ -75,6 +75,27 @@ export interface Config {
   authFailures: { burst: number; windowMs: number };
   /** How long a checked token of ours is trusted before the database is read again. */
   tokenCacheMs: number;
+  /** The outbox, notifications and webhooks (README "Events and audit"). */
+  events: EventsConfig;
+  /** Audit records of mutations and refusals (README "Events and audit"). */
+  audit: AuditConfig;
+}
+
+export interface EventsConfig {
+  /** Whether changes write events (VITRINE_EVENTS=off: none, and nothing is published). */
+  enabled: boolean;
+  /** Glance-compatible notifications over AMQP 0-9-1 (null: none). */
+  notifications: { url: string; exchange: string; topic: string; publisherId: string } | null;
+  /** How long published events (and finished webhook deliveries) are kept. */
+  retentionSeconds: number;
+  webhooks: { maxAttempts: number; retryBaseMs: number; retryMaxMs: number; timeoutMs: number };
+}
+
+export interface AuditConfig {
+  enabled: boolean;
+  /** The audit log stream: a file (JSON lines), or null for the service's standard output. */
+  logFile: string | null;
+  retentionSeconds: number;
 }
 
 export type OpenStackProfile = "ims" | "glance";
@@ -152,6 +173,9 @@ type Env = Record<string, string | undefined>;
 export const SETTINGS: readonly string[] = [
   "AWS_REGION",
   "VITRINE_ADMIN_PROJECT",
+  "VITRINE_AUDIT",
+  "VITRINE_AUDIT_LOG",
+  "VITRINE_AUDIT_RETENTION",
   "VITRINE_AUTH_FAILURE_BURST",
   "VITRINE_AUTH_FAILURE_WINDOW_SECONDS",
   "VITRINE_BAREMETAL_FORMATS",
@@ -172,6 +196,8 @@ export const SETTINGS: readonly string[] = [
   "VITRINE_DECOMPRESSION_MAX_RATIO",
   "VITRINE_DEFAULT_STORE",
   "VITRINE_DISKS_DIR",
+  "VITRINE_EVENTS",
+  "VITRINE_EVENT_RETENTION",
   "VITRINE_GRPC_LISTEN",
   "VITRINE_IDLE_TIMEOUT_SECONDS",
   "VITRINE_IMPORT_ALLOWED_HOSTS",
@@ -193,6 +219,10 @@ export const SETTINGS: readonly string[] = [
   "VITRINE_MAX_VIRTUAL_SIZE",
   "VITRINE_METRICS_LISTEN",
   "VITRINE_METRICS_QUOTA_PROJECTS",
+  "VITRINE_NOTIFICATIONS_EXCHANGE",
+  "VITRINE_NOTIFICATIONS_PUBLISHER_ID",
+  "VITRINE_NOTIFICATIONS_TOPIC",
+  "VITRINE_NOTIFICATIONS_URL",
   "VITRINE_OPENSTACK_PROFILE",
   "VITRINE_OPERATION_CONCURRENCY",
   "VITRINE_OPERATION_LEASE_SECONDS",
@@ -215,6 +245,10 @@ export const SETTINGS: readonly string[] = [
   "VITRINE_TOKEN_CACHE_SECONDS",
   "VITRINE_UPLOAD_MIN_RATE",
   "VITRINE_UPLOAD_RATE_GRACE_SECONDS",
+  "VITRINE_WEBHOOK_MAX_ATTEMPTS",
+  "VITRINE_WEBHOOK_RETRY_BASE_MS",
+  "VITRINE_WEBHOOK_RETRY_MAX_MS",
+  "VITRINE_WEBHOOK_TIMEOUT_SECONDS",
   "VITRINE_WORKERS",
 ];
 
@@ -324,6 +358,12 @@ export function loadConfig(flags: ConfigFlags, env: Env = process.env): Config {
     publicUrl: get("VITRINE_PUBLIC_URL")?.replace(/\/+$/, "") ?? null,
     keystone: keystoneConfig(get),
     tokenCacheMs: 1000 * int(get("VITRINE_TOKEN_CACHE_SECONDS"), 5, "VITRINE_TOKEN_CACHE_SECONDS"),
+    events: eventsConfig(get),
+    audit: {
+      enabled: onUnlessOff(get("VITRINE_AUDIT"), "VITRINE_AUDIT"),
+      logFile: auditLogFile(get("VITRINE_AUDIT_LOG"), dataDir),
+      retentionSeconds: duration(get("VITRINE_AUDIT_RETENTION"), 90 * 86_400, "VITRINE_AUDIT_RETENTION"),
+    },
     conversion: {
       policy: {
         target: conversionTarget(get("VITRINE_CONVERT_TO")),
@@ -398,6 +438,48 @@ function conversionTarget(value: string | undefined): DiskFormat | null {
   if (!(TARGET_FORMATS as readonly string[]).includes(target))
     throw new Error(`VITRINE_CONVERT_TO: ${target} is not one of ${TARGET_FORMATS.join(", ")}`);
   return target as DiskFormat;
+}
+
+/** A feature on by default: `off` (or false, 0) turns it off. */
+function onUnlessOff(value: string | undefined, name: string): boolean {
+  if (value === undefined || value === "" || value === "on" || value === "true" || value === "1") return true;
+  if (value === "off" || value === "false" || value === "0") return false;
+  throw new Error(`${name} must be on or off, not ${value}`);
+}
+
+function eventsConfig(get: (name: string) => string | undefined): EventsConfig {
+  const url = get("VITRINE_NOTIFICATIONS_URL") ?? null;
+  if (url !== null && !/^(amqps?|rabbit):\/\//.test(url)) {
+    throw new Error(
+      `VITRINE_NOTIFICATIONS_URL must be an amqp:// (or rabbit://) URL, not ${url.split("@").pop()}`,
+    );
+  }
+  return {
+    enabled: onUnlessOff(get("VITRINE_EVENTS"), "VITRINE_EVENTS"),
+    notifications:
+      url === null
+        ? null
+        : {
+            // oslo.messaging's transport URLs name the driver rabbit://; AMQP clients say amqp://.
+            url: url.replace(/^rabbit:/, "amqp:"),
+            exchange: get("VITRINE_NOTIFICATIONS_EXCHANGE") ?? "glance",
+            topic: get("VITRINE_NOTIFICATIONS_TOPIC") ?? "notifications",
+            publisherId: get("VITRINE_NOTIFICATIONS_PUBLISHER_ID") ?? `image.${os.hostname()}`,
+          },
+    retentionSeconds: duration(get("VITRINE_EVENT_RETENTION"), 7 * 86_400, "VITRINE_EVENT_RETENTION"),
+    webhooks: {
+      maxAttempts: Math.max(1, int(get("VITRINE_WEBHOOK_MAX_ATTEMPTS"), 15, "VITRINE_WEBHOOK_MAX_ATTEMPTS")),
+      retryBaseMs: int(get("VITRINE_WEBHOOK_RETRY_BASE_MS"), 1000, "VITRINE_WEBHOOK_RETRY_BASE_MS"),
+      retryMaxMs: int(get("VITRINE_WEBHOOK_RETRY_MAX_MS"), 600_000, "VITRINE_WEBHOOK_RETRY_MAX_MS"),
+      timeoutMs: 1000 * int(get("VITRINE_WEBHOOK_TIMEOUT_SECONDS"), 10, "VITRINE_WEBHOOK_TIMEOUT_SECONDS"),
+    },
+  };
+}
+
+/** The audit stream's file: `-` is standard output; by default audit.log in the data directory. */
+function auditLogFile(value: string | undefined, dataDir: string): string | null {
+  if (value === "-") return null;
+  return path.resolve(value ?? path.join(dataDir, "audit.log"));
 }
 
 function bool(value: string | undefined, name: string): boolean {

@@ -38,6 +38,10 @@ import { makePrivateDir } from "./storage/private-dir.js";
 import { catalogFor, storeSetFor } from "./storage/stores-for-config.js";
 import type { StoreSet } from "./storage/blob/store-set.js";
 import { NodeCache } from "./storage/blob/node-cache.js";
+import { AuditTrail } from "./observability/audit-trail.js";
+import { AmqpNotifier } from "./events/amqp-notifier.js";
+import { EventPublisher } from "./events/event-publisher.js";
+import { WebhookDispatcher } from "./events/webhook-dispatcher.js";
 
 export interface Service {
   log: Logger;
@@ -104,7 +108,22 @@ export async function startService(config: Config): Promise<Service> {
   }, HEARTBEAT_MS);
   recovery.unref();
 
+  const audit = config.audit.enabled
+    ? new AuditTrail(catalog.auditLog, config.audit.logFile, log.child({ component: "audit" }))
+    : null;
+  const publisher =
+    config.role !== "api"
+      ? eventPublisher(config, catalog, `${hostname()}:${process.pid}:${presence.id}`, log, metrics)
+      : null;
+  if (config.events.enabled) {
+    metrics.watchEvents(async () => ({
+      backlog: await catalog.outbox.backlog(),
+      deliveries: await catalog.webhookQueue.counts(),
+    }));
+  }
+
   if (config.role !== "api") {
+    publisher?.start();
     // What a killed conversion left in the scratch space (and the qemu-img it may have left running).
     for (const dir of await new ScratchSpace(config.conversion.scratchDir, 0).sweep()) {
       log.info({ dir }, "removed the scratch space of a conversion whose process is gone");
@@ -141,6 +160,7 @@ export async function startService(config: Config): Promise<Service> {
         log: log.child({ component: "grpc" }),
         maxMessageBytes: config.maxRequestBodyBytes,
         onAnswered: (service, method, code, seconds) => metrics.grpcAnswered(service, method, code, seconds),
+        audit,
         checkResponses: config.checkResponses,
       });
     }
@@ -155,6 +175,7 @@ export async function startService(config: Config): Promise<Service> {
       openstackProfile: config.openstackProfile,
       minUploadRate: config.minUploadRate,
       checkResponses: config.checkResponses,
+      audit,
       onAnswered: (dialect, route, method, status, seconds) =>
         metrics.httpAnswered(dialect, route, method, status, seconds),
       console: {
@@ -212,10 +233,47 @@ export async function startService(config: Config): Promise<Service> {
         await Promise.all([http?.close(), grpc?.close(), metricsServer?.close()]);
         clearInterval(recovery);
         await engine.stop();
+        await publisher?.stop();
+        await audit?.close();
         await presence.leave();
         await catalog.close();
       })()),
   };
+}
+
+/**
+ * The outbox's publisher (README "Events and audit"): Glance notifications when a broker is
+ * configured, webhooks, and the removal of events and audit records past retention.
+ */
+export function eventPublisher(
+  config: Config,
+  catalog: ServiceCatalog,
+  holder: string,
+  log: Logger,
+  metrics: Metrics | null = null,
+): EventPublisher | null {
+  if (!config.events.enabled && !config.audit.enabled) return null;
+  const events = config.events;
+  const eventLog = log.child({ component: "events" });
+  return new EventPublisher(
+    catalog,
+    {
+      holder,
+      publish: events.enabled,
+      notifier: events.notifications && new AmqpNotifier(events.notifications, eventLog),
+      webhooks: new WebhookDispatcher(
+        catalog.webhookQueue,
+        new UrlPolicy(config.importAllowedHosts),
+        events.webhooks,
+        eventLog,
+        metrics,
+      ),
+      eventRetentionMs: events.retentionSeconds * 1000,
+      auditRetentionMs: config.audit.retentionSeconds * 1000,
+    },
+    eventLog,
+    metrics,
+  );
 }
 
 /** The core and its workers on the given stores (the service's, or a test's in-process ones). */

@@ -16,7 +16,9 @@ export type Action =
   | "images.publicize"
   | "images.deactivate"
   | "operations.get"
-  | "operations.cancel";
+  | "operations.cancel"
+  /** Subscribe webhooks to a folder's events (README "Events and audit"). */
+  | "folders.manageWebhooks";
 
 const VIEW: readonly Action[] = ["images.get", "images.list", "images.listAccessBindings", "operations.get"];
 const EDIT: readonly Action[] = [
@@ -39,7 +41,7 @@ const ROLE_ACTIONS: Record<Role, readonly Action[]> = {
   viewer: VIEW,
   "compute.images.user": ["images.get", "images.list", "images.use", "operations.get"],
   editor: EDIT,
-  admin: [...EDIT, "images.setAccessBindings"],
+  admin: [...EDIT, "images.setAccessBindings", "folders.manageWebhooks"],
 };
 
 /** What anyone who can see an image through its visibility or a share may do with it. */

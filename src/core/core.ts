@@ -1,4 +1,6 @@
 import type { CoreDeps } from "./core-deps.js";
+import { type AuditQuery, listAuditRecords } from "./events/audit.js";
+import { webhookSubscriptions } from "./events/webhook.js";
 import { collectAbandonedPendingData } from "./image-data/collect-pending-data.js";
 import { recoverAbandonedUploads } from "./image-data/recover-abandoned-uploads.js";
 import { type ByteRange, downloadImageData } from "./image-data/download-image-data.js";
@@ -272,6 +274,10 @@ export function buildCore(deps: CoreDeps) {
       setSettings: (p: P, folderId: string, input: ConversionSettingInput) =>
         setConversionSettings(deps, p, folderId, input),
     },
+    /** Webhook subscriptions per folder and their deliveries (core/events). */
+    webhooks: webhookSubscriptions(deps),
+    /** The audit records, for the service admin (core/events). */
+    audit: { list: (p: P, query: AuditQuery) => listAuditRecords(deps, p, query) },
     /** Readiness: both stores answer. */
     ping: async () => {
       await deps.catalog.ping();

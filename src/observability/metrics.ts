@@ -102,6 +102,29 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly published = new Counter({
+    name: "vitrine_events_published_total",
+    help: "Outbox events published (to the notification broker and the webhook queue)",
+    registers: [this.registry],
+  });
+  private readonly publishFailures = new Counter({
+    name: "vitrine_events_publish_failures_total",
+    help: "Attempts to publish outbox events that failed (the broker unreachable); retried",
+    registers: [this.registry],
+  });
+  private readonly webhookDeliveries = new Counter({
+    name: "vitrine_webhook_deliveries_total",
+    help: "Webhook delivery attempts by outcome: delivered, failed (retried later) or dead",
+    labelNames: ["outcome"],
+    registers: [this.registry],
+  });
+  private readonly webhookDuration = new Histogram({
+    name: "vitrine_webhook_delivery_seconds",
+    help: "Time a webhook target took to answer a delivery",
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
   constructor(catalog: Catalog) {
     collectDefaultMetrics({ register: this.registry, prefix: "vitrine_" });
     // Read from the catalog at each scrape: the same for every process of a deployment, so in a
@@ -208,6 +231,45 @@ export class Metrics {
 
   blobStoreFailed(call: string): void {
     this.blobErrors.inc({ call });
+  }
+
+  /** Outbox events published, or an attempt that failed. */
+  eventsPublished(count: number): void {
+    this.published.inc(count);
+  }
+
+  eventsPublishFailed(): void {
+    this.publishFailures.inc();
+  }
+
+  webhookAttempted(outcome: "delivered" | "failed" | "dead", seconds: number | null): void {
+    this.webhookDeliveries.inc({ outcome });
+    if (seconds !== null) this.webhookDuration.observe(seconds);
+  }
+
+  /** The outbox's backlog and the webhook queue by status, read at each scrape. */
+  watchEvents(counts: () => Promise<{ backlog: number; deliveries: Record<string, number> }>): void {
+    let reading: Promise<{ backlog: number; deliveries: Record<string, number> }> | null = null;
+    const read = () => (reading ??= counts().finally(() => setTimeout(() => (reading = null), 0)));
+    new Gauge({
+      name: "vitrine_events_unpublished",
+      help: "Outbox events not yet published",
+      registers: [this.registry],
+      aggregator: "first",
+      async collect() {
+        this.set((await read()).backlog);
+      },
+    });
+    new Gauge({
+      name: "vitrine_webhook_deliveries",
+      help: "Webhook deliveries by status: pending, delivered (kept for the retention), dead",
+      labelNames: ["status"],
+      registers: [this.registry],
+      aggregator: "first",
+      async collect() {
+        for (const [status, n] of Object.entries((await read()).deliveries)) this.set({ status }, n);
+      },
+    });
   }
 
   authFailed(reason: "missing" | "invalid" | "rate_limited"): void {

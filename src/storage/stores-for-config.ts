@@ -11,12 +11,16 @@ import { openPostgresCatalog, openSqliteCatalog } from "./meta/open-catalog.js";
 import type { ServiceCatalog, SqlEngine } from "./meta/sql-catalog.js";
 
 type StoreConfig = Pick<Config, "dataDir" | "databaseUrl" | "s3">;
+type CatalogConfig = StoreConfig & Partial<Pick<Config, "events">>;
 
 export const sqliteFile = (config: Pick<Config, "dataDir">) => path.join(config.dataDir, "vitrine.sqlite");
 
 /** The catalog a configuration names (PostgreSQL, or the data directory's SQLite), migrated. */
-export function catalogFor(config: StoreConfig): Promise<ServiceCatalog> {
-  return config.databaseUrl ? openPostgresCatalog(config.databaseUrl) : openSqliteCatalog(sqliteFile(config));
+export function catalogFor(config: CatalogConfig): Promise<ServiceCatalog> {
+  const options = { events: config.events?.enabled ?? true };
+  return config.databaseUrl
+    ? openPostgresCatalog(config.databaseUrl, options)
+    : openSqliteCatalog(sqliteFile(config), options);
 }
 
 /**

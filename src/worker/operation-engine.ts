@@ -4,6 +4,7 @@ import { logWatchedRefusal } from "../observability/refusals.js";
 import type { Operation, OperationError, OperationProgress } from "../core/operation.js";
 import type { OperationRunner, OperationRunners, RunContext } from "../core/operations/operation-runner.js";
 import type { Catalog, CatalogStores } from "../core/ports/catalog.js";
+import { actingAs } from "../observability/request-context.js";
 import type { OperationQueue } from "../core/ports/operation-queue.js";
 
 /** Why a running operation was stopped: the user cancelled it, or this process is shutting down. */
@@ -192,7 +193,12 @@ export class OperationEngine implements OperationQueue {
       unrecorded: null,
     };
     this.running.set(op.id, entry);
-    entry.done = this.execute(op, controller, log).finally(() => {
+    // The operation's events name who asked for it and the request that did.
+    const scope = {
+      requestId: op.requestId,
+      principal: () => ({ subjectId: op.createdBy, projectId: op.folderId }),
+    };
+    entry.done = actingAs(scope, () => this.execute(op, controller, log)).finally(() => {
       this.running.delete(op.id);
       // A slot is free: take queued work now rather than at the next poll.
       this.kick();

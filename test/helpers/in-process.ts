@@ -14,7 +14,9 @@ import type { RegisterImageInput } from "../../src/core/images/register-image.js
 import type { Operation } from "../../src/core/operation.js";
 import type { ServiceCatalog } from "../../src/storage/meta/sql-catalog.js";
 import type { Principal } from "../../src/core/principal.js";
-import { assemble } from "../../src/main.js";
+import { assemble, eventPublisher } from "../../src/main.js";
+import { AuditTrail } from "../../src/observability/audit-trail.js";
+import type { EventPublisher } from "../../src/events/event-publisher.js";
 import type { OperationEngine } from "../../src/worker/operation-engine.js";
 import { storeSetFor } from "../../src/storage/stores-for-config.js";
 import type { StoreSet } from "../../src/storage/blob/store-set.js";
@@ -44,7 +46,7 @@ export async function startInProcess(
 ): Promise<InProcess> {
   const dataDir = tempDir("core");
   const config = loadConfig({ dataDir }, { VITRINE_IMPORT_ALLOWED_HOSTS: "127.0.0.1", ...env });
-  const catalog = await openSqliteCatalog(":memory:");
+  const catalog = await openSqliteCatalog(":memory:", { events: config.events.enabled });
   const blobs = await storeSetFor(config);
   const { core, engine } = assemble(
     { ...config, operations: { ...config.operations, pollMs: 20, leaseMs: 2000 } },
@@ -166,6 +168,10 @@ export async function settled(
 /** The HTTP edge (every dialect) over an in-process core: `app.inject()` instead of a spawned server. */
 export interface InProcessHttp extends InProcess {
   app: FastifyInstance;
+  /** The audit trail the edge records to (its stream: audit.log in the data directory). */
+  audit: AuditTrail;
+  /** The outbox's publisher (webhooks; notifications when VITRINE_NOTIFICATIONS_URL is given). */
+  publisher: EventPublisher | null;
   /** A token for a new subject holding `role` on `folder`, scoped to that folder as its project. */
   token(subject: string, folder: string, role?: "viewer" | "editor" | "admin"): Promise<string>;
   /** The bootstrap admin's token (the service admin; project `admin`). */
@@ -188,6 +194,10 @@ export async function startInProcessHttp(
 ): Promise<InProcessHttp> {
   const inProcess = await startInProcess(env);
   const { config } = inProcess;
+  const silent = pino({ level: "silent" });
+  const audit = new AuditTrail(inProcess.catalog.auditLog, path.join(inProcess.dataDir, "audit.log"), silent);
+  const publisher = eventPublisher(config, inProcess.catalog, "in-process", silent);
+  publisher?.start();
   const app = buildHttpApp({
     log: pino({ level: "silent" }),
     core: inProcess.core,
@@ -206,12 +216,15 @@ export async function startInProcessHttp(
     openstackProfile: config.openstackProfile,
     minUploadRate: config.minUploadRate,
     checkResponses: true,
+    audit,
     ...deps,
   });
   const subjects = new SubjectAdmin(inProcess.catalog);
   return {
     ...inProcess,
     app,
+    audit,
+    publisher,
     token: async (subject, folder, role = "editor") => {
       const id = await subjects.createSubject(subject, "userAccount");
       await subjects.bindFolder(folder, id, role);
@@ -252,6 +265,8 @@ export async function startInProcessHttp(
     },
     close: async () => {
       await app.close();
+      await publisher?.stop();
+      await audit.close();
       await inProcess.close();
     },
   };

@@ -5,6 +5,8 @@ import type { Authenticator } from "../../auth/authenticator.js";
 import type { Core } from "../../core/core.js";
 import { invalidArgument } from "../../core/errors.js";
 import type { Principal } from "../../core/principal.js";
+import type { AuditTrail } from "../../observability/audit-trail.js";
+import { actingAs } from "../../observability/request-context.js";
 import { bareMetalImageMethods } from "../baremetal/methods.js";
 import { type CallContext, computeImageMethods } from "../compute/methods.js";
 import { IMAGE_SERVICES } from "../image-services.js";
@@ -32,6 +34,8 @@ export interface GrpcServerOptions {
   maxMessageBytes: number;
   /** Told of every answered call (the metrics): its status code's name and how long it took. */
   onAnswered?: (service: string, method: string, code: string, seconds: number) => void;
+  /** Where mutations and refusals are recorded (README "Events and audit"). */
+  audit?: AuditTrail | null;
   /** Validate every answer against its declared shape (yandex/responses.ts), as REST does. */
   checkResponses?: boolean;
 }
@@ -198,14 +202,35 @@ function unary(
         idempotencyKey: usableIdempotencyKey(first(call.metadata, "idempotency-key")),
       });
     };
-    answer().then(
+    const request = call.request as { imageId?: unknown; resourceId?: unknown; operationId?: unknown };
+    const resource = request.imageId ?? request.resourceId ?? request.operationId;
+    const audited = (code: grpc.status, reason: string | null) => {
+      const refused = code === grpc.status.UNAUTHENTICATED || code === grpc.status.PERMISSION_DENIED;
+      if (!opts.audit || (!refused && /^(Get|List)/.test(methodName))) return;
+      opts.audit.record({
+        at: Date.now(),
+        requestId,
+        subject: caller && !caller.anonymous ? caller.subjectId : null,
+        project: caller?.projectId || null,
+        dialect: "grpc",
+        method: "RPC",
+        action: `${serviceName}/${methodName}`,
+        resource: typeof resource === "string" ? resource : null,
+        decision: refused ? "denied" : code === grpc.status.OK ? "allowed" : "failed",
+        status: code,
+        reason,
+        source: peerAddress(call.getPeer()),
+      });
+    };
+    actingAs({ requestId, principal: () => caller ?? undefined }, answer).then(
       (result) => {
         callback(null, result);
         done(grpc.status.OK);
+        audited(grpc.status.OK, null);
       },
       (err: unknown) => {
         const { body, internal } = toYandexError(err, requestId);
-        const request = call.request as { imageId?: unknown; resourceId?: unknown };
+        audited(body.code, `${grpc.status[body.code] ?? body.code}: ${body.message}`.slice(0, 300));
         const image = request.imageId ?? request.resourceId;
         logWatchedRefusal(opts.log.child({ reqId: requestId, rpc: call.getPath() }), err, {
           subject: caller?.subjectId,

@@ -12,6 +12,8 @@ import type { Core } from "../../core/core.js";
 import { bareMetalRoutes } from "../baremetal/routes.js";
 import { Type } from "@sinclair/typebox";
 import { useAccessLog } from "./access-log.js";
+import { useAuditTrail } from "./audit-hook.js";
+import type { AuditTrail } from "../../observability/audit-trail.js";
 import { answers, useResponseShapes } from "./response-shapes.js";
 import { computeRoutes } from "../compute/routes.js";
 import { type ConsoleOptions, consoleRoutes } from "../console/routes.js";
@@ -45,6 +47,8 @@ export interface AppDeps {
   console?: ConsoleOptions | null;
   /** Validate every JSON answer against its route's declared shape (http/response-shapes.ts). */
   checkResponses?: boolean;
+  /** Where mutations and refusals are recorded (README "Events and audit"); null: not recorded. */
+  audit?: AuditTrail | null;
   /** Told of every answered request (the metrics): its dialect, route template, method, status and time. */
   onAnswered?: (dialect: string, route: string, method: string, status: number, seconds: number) => void;
 }
@@ -108,6 +112,7 @@ export function buildHttpApp(deps: AppDeps): FastifyInstance {
 
   useResponseShapes(app, deps.checkResponses ?? false);
   useAccessLog(app);
+  useAuditTrail(app, deps.audit ?? null, dialectOf);
 
   // A JSON body over its declared limit is refused before it is read, and Fastify then closes the
   // connection: a client still sending meets a reset instead of the refusal. Keep the connection,

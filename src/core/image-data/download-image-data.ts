@@ -6,6 +6,7 @@ import { readImageBlob } from "./image-stores.js";
 import { hasData, isDeactivated } from "../image-states.js";
 import type { Image } from "../image.js";
 import { isObsolete } from "../lifecycle/lifecycle.js";
+import { imageSent } from "../events/event.js";
 import type { Principal } from "../principal.js";
 
 export interface ImageDownload {
@@ -56,5 +57,13 @@ export async function downloadImageData(
   // image a client is reading); a download in ranges counts once, by its first.
   if ((bounds?.start ?? 0) === 0) await deps.catalog.lifecycle.recordUse(image.id, Date.now());
   const stream = await readImageBlob(deps, image, bounds ?? undefined);
+  // Glance's `image.send`, once the data (or the range) was read to its end: what billing counts.
+  // Not a change of the catalog, so not in a transaction; an interrupted download sends none.
+  const bytes = bounds ? bounds.end - bounds.start + 1 : image.size;
+  const receiver = { project: principal.projectId, subject: principal.subjectId };
+  stream.once(
+    "end",
+    () => void deps.catalog.events.append(imageSent(image, bytes, receiver)).catch(() => {}),
+  );
   return { image, stream, range: bounds };
 }

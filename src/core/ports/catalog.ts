@@ -16,6 +16,9 @@ import type {
 } from "../metadefs/metadef.js";
 import type { Operation, OperationError, OperationProgress, OperationResponse } from "../operation.js";
 import type { Principal, Role } from "../principal.js";
+import type { EventRecord, NewEvent } from "../events/event.js";
+import type { AuditQuery, AuditRecord } from "../events/audit.js";
+import type { WebhookDelivery, WebhookSubscription } from "../events/webhook.js";
 
 /**
  * The catalog: what the core needs of the metadata database, as interfaces it owns. storage/meta
@@ -427,6 +430,40 @@ export interface MetadefStore {
   dissociate(namespaceId: string, resourceType: string): Promise<boolean>;
 }
 
+/**
+ * The outbox (README "Events and audit"). The catalog appends the event of every change it
+ * stores in the change's own transaction; the core appends what is not a change (a download).
+ */
+export interface EventLog {
+  append(event: NewEvent): Promise<void>;
+  /** The events of one image, oldest first (the image's history as consumers received it). */
+  ofImage(imageId: string, limit: number): Promise<EventRecord[]>;
+}
+
+/** Webhook subscriptions per folder and their deliveries. */
+export interface WebhookStore {
+  insert(subscription: WebhookSubscription): Promise<void>;
+  find(id: string): Promise<WebhookSubscription | null>;
+  list(folderId: string): Promise<WebhookSubscription[]>;
+  /** False when there was none. */
+  delete(id: string): Promise<boolean>;
+  /** A subscription's deliveries of one status, newest first, keyset on `event_seq`; `limit + 1` rows. */
+  deliveries(
+    subscriptionId: string,
+    status: WebhookDelivery["status"] | null,
+    limit: number,
+    beforeSeq?: number,
+  ): Promise<WebhookDelivery[]>;
+  /** Puts a dead delivery back in the queue (attempts start over); false when it is not dead. */
+  redeliver(subscriptionId: string, deliveryId: string, now: number): Promise<boolean>;
+}
+
+/** Audit records, queried by admins for a time window. */
+export interface AuditStore {
+  /** Oldest first within the window, keyset on `seq`; `limit + 1` rows. */
+  list(query: AuditQuery): Promise<AuditRecord[]>;
+}
+
 /** The stores, bound to the database or to one transaction. */
 export interface CatalogStores {
   images: ImageStore;
@@ -443,6 +480,9 @@ export interface CatalogStores {
   quotas: QuotaStore;
   lifecycle: LifecycleStore;
   folders: FolderSettingsStore;
+  events: EventLog;
+  webhooks: WebhookStore;
+  audit: AuditStore;
 }
 
 /**

@@ -1,8 +1,8 @@
 import { Agent, request } from "undici";
-import { VitrineError, isVitrineError } from "../../core/errors.js";
+import { VitrineError } from "../../core/errors.js";
 import type { UrlPolicy } from "../url-policy.js";
 import type { ResumeFrom, SourceData } from "../../core/ports/ingest.js";
-import { describeCauses } from "../../error-causes.js";
+import { describeCauses, findVitrineError } from "../../error-causes.js";
 
 const MAX_REDIRECTS = 5;
 
@@ -83,11 +83,4 @@ function validatorOf(headers: Record<string, string | string[] | undefined>): st
   if (typeof etag === "string" && !etag.startsWith("W/")) return etag;
   const modified = headers["last-modified"];
   return typeof modified === "string" ? modified : null;
-}
-
-function findVitrineError(err: unknown): VitrineError | null {
-  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
-    if (isVitrineError(e)) return e;
-  }
-  return null;
 }

@@ -1,3 +1,4 @@
+import { currentActor } from "../../observability/request-context.js";
 import type { ExpressionBuilder, Selectable } from "kysely";
 import type {
   Operation,
@@ -79,7 +80,8 @@ export class SqlOperationStore implements OperationStore {
         lease_owner: null,
         lease_expires_at: null,
         idempotency_key: op.idempotencyKey,
-        request_id: op.requestId ?? null,
+        // The request that started it, when the dialect did not name one: the one being answered.
+        request_id: op.requestId ?? currentActor().requestId,
         progress_bytes: null,
         progress_total: null,
         progress_stage: null,

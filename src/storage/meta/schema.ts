@@ -247,6 +247,11 @@ export interface RetentionRulesTable {
 }
 
 export interface Database {
+  events: EventsTable;
+  webhook_subscriptions: WebhookSubscriptionsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  audit_records: AuditRecordsTable;
+  leases: LeasesTable;
   folder_settings: FolderSettingsTable;
   retention_rules: RetentionRulesTable;
   nodes: NodesTable;
@@ -275,4 +280,71 @@ export interface OperationCredentialsTable {
   operation_id: string;
   credential: string;
   created_at: number;
+}
+
+/** The outbox (README "Events and audit"): one row per change, written in the change's transaction. */
+export interface EventsTable {
+  seq: Generated<number>;
+  id: string;
+  type: string;
+  resource_type: string;
+  resource_id: string;
+  image_id: string | null;
+  image_version: number | null;
+  folder_id: string | null;
+  /** JSON: what the event says (core/events/event.ts). */
+  data: string;
+  /** JSON: who made the change (request id, subject, project). */
+  actor: string;
+  created_at: number;
+  published_at: number | null;
+}
+
+export interface WebhookSubscriptionsTable {
+  id: string;
+  folder_id: string;
+  url: string;
+  secret: string;
+  /** JSON array of event type patterns ("image.*"); empty: every type. */
+  types: string;
+  description: string;
+  created_by: string;
+  created_at: number;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  subscription_id: string;
+  event_seq: number;
+  /** JSON: the CloudEvent delivered (kept: the event itself may be purged before a retry). */
+  event: string;
+  status: "pending" | "delivered" | "dead";
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  created_at: number;
+  finished_at: number | null;
+}
+
+export interface AuditRecordsTable {
+  seq: Generated<number>;
+  at: number;
+  request_id: string;
+  subject: string | null;
+  project: string | null;
+  dialect: string;
+  method: string;
+  action: string;
+  resource: string | null;
+  decision: string;
+  status: number;
+  reason: string | null;
+  source: string | null;
+}
+
+/** A duty one node holds at a time (the outbox's publisher), until `until` unless renewed. */
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  until: number;
 }

@@ -22,6 +22,10 @@ import {
   SqlResumableUploadStore,
 } from "./resumable-transfer-stores.js";
 import { SqlUploadStore } from "./upload-store.js";
+import { SqlAuditStore } from "./audit-store.js";
+import { SqlEventLog, SqlLeases } from "./event-store.js";
+import { changesInTransactions, recordingEvents } from "./outbox.js";
+import { SqlWebhookStore } from "./webhook-store.js";
 
 export type SqlEngine = "sqlite" | "postgres";
 
@@ -33,6 +37,22 @@ export interface ServiceCatalog extends Catalog {
   subjects: SubjectStore & SubjectDirectory;
   tokens: TokenStore & TokenDirectory;
   nodes: NodeRegistry;
+  /** What the publisher needs of the outbox, the webhook queue, the audit log and the leases (src/events). */
+  outbox: SqlEventLog;
+  webhookQueue: SqlWebhookStore;
+  auditLog: SqlAuditStore;
+  leases: SqlLeases;
+  /** Queues the webhook deliveries of published events and marks them published, in one transaction. */
+  settlePublished(
+    seqs: number[],
+    deliveries: { subscriptionId: string; eventSeq: number; event: object }[],
+    now: number,
+  ): Promise<void>;
+}
+
+export interface CatalogOptions {
+  /** Whether changes write their events to the outbox (README "Events and audit"; on by default). */
+  events?: boolean;
 }
 
 /** The stores bound to one query executor: the database itself or one of its transactions. */
@@ -52,8 +72,16 @@ function storesOn(db: Db, engine: SqlEngine): CatalogStores {
     quotas: reportingFullDisk(new SqlQuotaStore(db, engine)),
     lifecycle: reportingFullDisk(new SqlLifecycleStore(db)),
     folders: reportingFullDisk(new SqlFolderSettingsStore(db)),
+    events: reportingFullDisk(new SqlEventLog(db)),
+    webhooks: reportingFullDisk(new SqlWebhookStore(db)),
+    audit: reportingFullDisk(new SqlAuditStore(db)),
   };
 }
+
+const NO_EVENTS: CatalogStores["events"] = {
+  append: async () => {},
+  ofImage: async () => [],
+};
 
 /** A database that cannot write because its disk is full (SQLite's SQLITE_FULL, PostgreSQL's disk_full). */
 function isDatabaseFull(err: unknown): boolean {
@@ -81,19 +109,39 @@ function reportingFullDisk<T extends object>(store: T): T {
  * The catalog on a Kysely database. The stores use SQL both SQLite and PostgreSQL speak; where
  * the two must differ (serialising concurrent writers) the store is told which it talks to.
  */
-export function sqlCatalog(db: Db, engine: SqlEngine): ServiceCatalog {
+export function sqlCatalog(
+  db: Db,
+  engine: SqlEngine,
+  { events = true }: CatalogOptions = {},
+): ServiceCatalog {
+  const txStores = (trx: Db) => (events ? recordingEvents(storesOn(trx, engine)) : storesOn(trx, engine));
+  // A full disk ends a SQLite transaction by itself; database.ts makes Kysely's rollback
+  // after it a no-op, so the error that caused it is what arrives here.
+  const transaction = <T>(work: (tx: CatalogStores) => Promise<T>): Promise<T> =>
+    db
+      .transaction()
+      .execute((trx) => work(txStores(trx)))
+      .catch(rethrowFull);
+  // Without events, nothing is appended either (a download's image.send): nobody would publish it.
+  const stores = events ? storesOn(db, engine) : { ...storesOn(db, engine), events: NO_EVENTS };
   return {
-    ...storesOn(db, engine),
+    ...(events ? changesInTransactions(stores, transaction) : stores),
     subjects: reportingFullDisk(new SqlSubjectStore(db)),
     tokens: reportingFullDisk(new SqlTokenStore(db)),
     nodes: new SqlNodeRegistry(db),
-    // A full disk ends a SQLite transaction by itself; database.ts makes Kysely's rollback
-    // after it a no-op, so the error that caused it is what arrives here.
-    transaction: (work) =>
+    outbox: new SqlEventLog(db),
+    webhookQueue: new SqlWebhookStore(db),
+    auditLog: new SqlAuditStore(db),
+    leases: new SqlLeases(db),
+    settlePublished: (seqs, deliveries, now) =>
       db
         .transaction()
-        .execute((trx) => work(storesOn(trx, engine)))
+        .execute(async (trx) => {
+          await new SqlWebhookStore(trx).enqueue(deliveries, now);
+          await new SqlEventLog(trx).markPublished(seqs, now);
+        })
         .catch(rethrowFull),
+    transaction,
     ping: async () => {
       await sql`select 1`.execute(db);
     },

@@ -14,6 +14,7 @@ import * as m012 from "./012-lifecycle.js";
 import * as m013 from "./013-conversion.js";
 import * as m014 from "./014-resumable-transfers.js";
 import * as m015 from "./015-stores.js";
+import * as m016 from "./016-events-and-audit.js";
 
 /** Numbered migrations, in code, run at start-up. Append; never edit a released one. */
 export const migrationProvider: MigrationProvider = {
@@ -34,6 +35,7 @@ export const migrationProvider: MigrationProvider = {
       "013-conversion": m013,
       "014-resumable-transfers": m014,
       "015-stores": m015,
+      "016-events-and-audit": m016,
     };
   },
 };
