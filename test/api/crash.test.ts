@@ -10,6 +10,8 @@ import { image } from "../helpers/fixtures.js";
 import { createOsImage, osRequest, putData } from "../helpers/openstack.js";
 import { type RunningServer, eventually, startServer, tempDir, waitOperation } from "../helpers/server.js";
 import { TEST_BACKEND } from "../helpers/test-backend.js";
+import amqp from "amqplib";
+import { type RabbitMq, startRabbitMq } from "../helpers/rabbitmq.js";
 
 const ROUNDS = Number(process.env.VITRINE_CRASH_ROUNDS ?? 4);
 const SEED = Number(process.env.VITRINE_CRASH_SEED ?? 7);
@@ -19,23 +21,51 @@ const SEED = Number(process.env.VITRINE_CRASH_SEED ?? 7);
  * a web-download import and a Compute import fetching, a Compute delete running — then restart,
  * several rounds on one data directory. After each restart, once recovery ran: nothing is stuck
  * (no upload, operation or image left mid-way), no pending data and no blob that no image names,
- * and every image with data has exactly the bytes its SHA-512 says.
+ * and every image with data has exactly the bytes its SHA-512 says. A consumer is attached to the
+ * notification broker throughout: at the end every committed change has exactly one event in the
+ * outbox (an image's events carry its versions 1..n, no gap, no repeat, none beyond what was
+ * stored), each was delivered at least once, and each image's arrived in order.
  */
 describe("crash test", { skip: TEST_BACKEND !== "embedded" }, () => {
   let files: FileServer;
   let dataDir: string;
   let server: RunningServer;
-  const env = { VITRINE_IMPORT_ALLOWED_HOSTS: "127.0.0.1", VITRINE_OPERATION_LEASE_SECONDS: "2" };
+  let broker: RabbitMq;
+  let consumer: amqp.ChannelModel;
+  /** Notifications as they arrived: message id and event type. */
+  const arrived: { id: string; type: string }[] = [];
+  const env: Record<string, string> = {
+    VITRINE_IMPORT_ALLOWED_HOSTS: "127.0.0.1",
+    VITRINE_OPERATION_LEASE_SECONDS: "2",
+  };
   const fixture = () => image("qcow2", 8);
 
   before(async () => {
     files = await startFileServer({ chunkBytes: 32 * 1024, intervalMs: 50 });
     files.serve("c.qcow2", fixture().path);
     dataDir = tempDir("crash");
+    broker = await startRabbitMq();
+    env.VITRINE_NOTIFICATIONS_URL = broker.url;
+    consumer = await amqp.connect(broker.url);
+    const ch = await consumer.createChannel();
+    await ch.assertExchange("glance", "topic", { durable: false, autoDelete: false });
+    const q = await ch.assertQueue("", { exclusive: true });
+    await ch.bindQueue(q.queue, "glance", "notifications.info");
+    await ch.consume(
+      q.queue,
+      (m) => {
+        if (!m) return;
+        const inner = JSON.parse(JSON.parse(m.content.toString())["oslo.message"] as string);
+        arrived.push({ id: inner.message_id as string, type: inner.event_type as string });
+      },
+      { noAck: true },
+    );
   });
   after(async () => {
     await server?.stop();
     await files?.close();
+    await consumer?.close();
+    await broker?.stop();
   });
 
   /** An upload that sends half its bytes, then trickles the rest (the kill lands mid-stream). */
@@ -128,7 +158,7 @@ describe("crash test", { skip: TEST_BACKEND !== "embedded" }, () => {
     }
   }
 
-  test(`${ROUNDS} rounds of SIGKILL during upload, stage, imports and delete`, async () => {
+  test(`${ROUNDS} rounds of SIGKILL during upload, stage, imports and delete`, async (t) => {
     let random = SEED;
     const nextDelay = () => {
       random = (random * 1103515245 + 12345) % 2 ** 31;
@@ -198,5 +228,90 @@ describe("crash test", { skip: TEST_BACKEND !== "embedded" }, () => {
     }
     await settled();
     assertConsistent(ROUNDS + 1);
+    await assertEventsDelivered(t);
   });
+
+  /** The outbox against the catalog, and what the consumer received against the outbox. */
+  async function assertEventsDelivered(t: { diagnostic(message: string): void }): Promise<void> {
+    await eventually(
+      async () => {
+        const d = db();
+        try {
+          return (
+            (d.prepare("select count(*) from events where published_at is null").pluck().get() as number) ===
+            0
+          );
+        } finally {
+          d.close();
+        }
+      },
+      30_000,
+      "every event published",
+    );
+    const d = db();
+    let events: {
+      seq: number;
+      id: string;
+      type: string;
+      image_id: string | null;
+      image_version: number | null;
+    }[];
+    let versions: Map<string, number>;
+    try {
+      events = d
+        .prepare("select seq, id, type, image_id, image_version from events order by seq")
+        .all() as typeof events;
+      versions = new Map(
+        (d.prepare("select id, version from images").all() as { id: string; version: number }[]).map((r) => [
+          r.id,
+          r.version,
+        ]),
+      );
+    } finally {
+      d.close();
+    }
+    await eventually(
+      async () => events.every((e) => arrived.some((a) => a.id === e.id)),
+      30_000,
+      "every event delivered",
+    );
+    const firstArrival = new Map<string, number>();
+    arrived.forEach((a, i) => firstArrival.has(a.id) || firstArrival.set(a.id, i));
+    const byImage = new Map<string, typeof events>();
+    for (const e of events) {
+      if (e.image_version !== null) byImage.set(e.image_id!, [...(byImage.get(e.image_id!) ?? []), e]);
+    }
+    for (const [imageId, own] of byImage) {
+      // One event per committed change: versions 1..n in the order they were written.
+      assert.deepEqual(
+        own.map((e) => e.image_version),
+        own.map((_, i) => i + 1),
+        `image ${imageId}: ${own.map((e) => `${e.type}@${e.image_version}`).join(" ")}`,
+      );
+      const stored = versions.get(imageId);
+      if (stored !== undefined)
+        assert.equal(own.length, stored, `image ${imageId}: events beyond its version`);
+      else
+        assert.match(
+          own.at(-1)!.type,
+          /^image\.(delete|purge)$/,
+          `image ${imageId}: removed without an event`,
+        );
+      const order = own.map((e) => firstArrival.get(e.id)!);
+      assert.deepEqual(
+        order,
+        [...order].sort((a, b) => a - b),
+        `image ${imageId}: delivered out of order`,
+      );
+    }
+    for (const [imageId, version] of versions) {
+      assert.equal(byImage.get(imageId)?.length, version, `image ${imageId}: changes without events`);
+    }
+    const duplicates = arrived.length - new Set(arrived.map((a) => `${a.id}/${a.type}`)).size;
+    t.diagnostic(
+      `${events.length} events in the outbox (${[...byImage.values()].reduce((n, e) => n + e.length, 0)} of ` +
+        `${byImage.size} images, ${versions.size} images left), ${arrived.length} notifications received, ` +
+        `${duplicates} redelivered`,
+    );
+  }
 });
