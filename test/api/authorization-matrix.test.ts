@@ -657,13 +657,54 @@ describe("authorisation matrix", () => {
     });
   }
 
+  /** Each row's time and how many of its calls were refused (401/403): each must have an audit record. */
+  const windows: { name: string; start: number; end: number; refused: number }[] = [];
   for (const row of rows) {
     test(row.name, async () => {
       const expected = row.expect.split(" ").map(Number);
       const got: number[] = [];
+      await new Promise((r) => setTimeout(r, 5)); // rows' windows apart by a few milliseconds
+      const start = Date.now();
       for (const who of WHO) got.push(await row.call({ who, token: tokens[who] }));
+      windows.push({
+        name: row.name,
+        start,
+        end: Date.now(),
+        refused: got.filter((s) => s === 401 || s === 403).length,
+      });
       const show = (statuses: number[]) => WHO.map((w, i) => `${w}=${statuses[i]}`).join(" ");
       assert.equal(show(got), show(expected));
     });
   }
+
+  test('every refusal in the matrix has one audit record (README "Events and audit")', async () => {
+    const since = new Date(windows[0]!.start).toISOString();
+    const denied: { time: string; action: string }[] = [];
+    await new Promise((r) => setTimeout(r, 500)); // the trail writes the catalog every 250 ms
+    for (let token = ""; ;) {
+      const page = await server.request(
+        "GET",
+        `/vitrine/v1/audit?since=${since}&decision=denied&pageSize=1000${token ? `&pageToken=${token}` : ""}`,
+      );
+      assert.equal(page.status, 200, page.text);
+      denied.push(...page.body.records);
+      if (!page.body.nextPageToken) break;
+      token = page.body.nextPageToken;
+    }
+    const counted = windows.map((w) => {
+      // A record's time is when its request arrived, to the millisecond on the server's clock.
+      const records = denied.filter(
+        (r) => Date.parse(r.time) >= w.start - 1 && Date.parse(r.time) <= w.end + 1,
+      );
+      return `${w.name}: ${records.length}`;
+    });
+    assert.deepEqual(
+      counted,
+      windows.map((w) => `${w.name}: ${w.refused}`),
+    );
+    assert.equal(
+      denied.length,
+      windows.reduce((n, w) => n + w.refused, 0),
+    );
+  });
 });

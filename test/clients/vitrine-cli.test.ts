@@ -476,6 +476,69 @@ describe("real client: the vitrine CLI", async () => {
     assert.match(opTable.stdout, /│ Delete image +│ \d{4}-\d\d-\d\d \d\d:\d\d +│ done +│/);
   });
 
+  test("webhooks and audit: subscribe, see deliveries, read who did what", async () => {
+    const received: string[] = [];
+    const target = http.createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => (body += c.toString()));
+      req.on("end", () => {
+        received.push(body);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => target.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(target.address() as AddressInfo).port}/hook`;
+    try {
+      const created = await ok(["webhook", "create", url, "--types", "image.create", "--format", "json"]);
+      assert.equal(typeof created.secret, "string");
+      const table = await run(["webhook", "list", "--format", "table"]);
+      // 80 columns: the wide cells are cut, the types are not.
+      assert.match(table.stdout, new RegExp(`│ ${created.id.slice(0, 10)}.* │ image\\.create +│`));
+      await ok([
+        "image",
+        "create",
+        "--source-uri",
+        files.serve("hook.qcow2", image("qcow2", 1).path),
+        "--name",
+        "hooked",
+      ]);
+      const deliveries = await ok([
+        "webhook",
+        "deliveries",
+        created.id,
+        "--status",
+        "delivered",
+        "--format",
+        "json",
+      ]);
+      assert.equal(received.length >= 1, true);
+      assert.equal(JSON.parse(received[0]!).type, "dev.vitrine.image.create");
+      assert.equal(deliveries.deliveries.length >= 1, true, JSON.stringify(deliveries));
+      const audit = await ok([
+        "audit",
+        "list",
+        "--since",
+        "10m",
+        "--decision",
+        "allowed",
+        "--format",
+        "json",
+      ]);
+      const subscribed = (audit.records as Json[]).find((r) => r.action === "POST /vitrine/v1/webhooks");
+      assert.ok(subscribed, JSON.stringify(audit));
+      assert.equal(subscribed.status, 200);
+      const auditTable = await run(["audit", "list", "--since", "10m", "--format", "table"]);
+      assert.match(auditTable.stdout, /│ TIME +│ DECISION +│ STATUS +│ SUBJECT/);
+      const bad = await run(["audit", "list", "--since", "yesterday"]);
+      assert.notEqual(bad.status, 0);
+      assert.match(bad.stderr, /--since: yesterday is neither a duration/);
+      await ok(["webhook", "delete", created.id]);
+      assert.equal(((await ok(["webhook", "list"])).webhooks as Json[]).length, 0);
+    } finally {
+      target.close();
+    }
+  });
+
   test("quotas: the admin sets limits with units, reads them as a table or JSON; a create over a limit says which", async () => {
     const set = await run([
       "quota",

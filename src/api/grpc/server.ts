@@ -177,6 +177,7 @@ function unary(
     headers.set("x-server-trace-id", randomUUID());
     call.sendMetadata(headers);
     const started = process.hrtime.bigint();
+    const arrived = Date.now();
     const done = (code: grpc.status, err?: unknown) => {
       const ms = elapsedMs(started);
       opts.onAnswered?.(serviceName, methodName, grpc.status[code] ?? String(code), ms / 1000);
@@ -208,7 +209,7 @@ function unary(
       const refused = code === grpc.status.UNAUTHENTICATED || code === grpc.status.PERMISSION_DENIED;
       if (!opts.audit || (!refused && /^(Get|List)/.test(methodName))) return;
       opts.audit.record({
-        at: Date.now(),
+        at: arrived,
         requestId,
         subject: caller && !caller.anonymous ? caller.subjectId : null,
         project: caller?.projectId || null,

@@ -48,7 +48,8 @@ export function useAuditTrail(
       (v): v is string => typeof v === "string" && v !== "",
     );
     audit.record({
-      at: Date.now(),
+      // When the request arrived (its answer may reach the client before this hook runs).
+      at: Math.round(Date.now() - reply.elapsedTime),
       requestId: String(request.id),
       subject: principal && !principal.anonymous ? principal.subjectId : null,
       project: principal?.projectId || null,
