@@ -666,6 +666,72 @@ try {
   });
   await cached.stop();
 
+  // 13. Events and audit (README "Events and audit"): the same node started with both on (the
+  // default: every change writes its event in its transaction, the publisher polls the outbox,
+  // mutations are audited) and with both off, alternated three times; GET under load, one big
+  // upload, and small uploads (register + 64 KiB PUT: four events and two audit records each,
+  // where the fixed cost shows). No broker or webhook: what is measured is the request's cost.
+  console.log("13. events and audit on vs off");
+  const eventRuns: Record<"on" | "off", { get: number[]; upload: number[]; small: number[] }> = {
+    on: { get: [], upload: [], small: [] },
+    off: { get: [], upload: [], small: [] },
+  };
+  for (let round = 0; round < (smoke ? 1 : 3); round++) {
+    for (const state of ["off", "on"] as const) {
+      const env: Record<string, string> =
+        state === "off" ? { VITRINE_EVENTS: "off", VITRINE_AUDIT: "off" } : {};
+      const v = await startVitrine(dataDir, { ...backendEnv, ...env });
+      cleanups.push(() => v.stop());
+      const auth = { "x-auth-token": v.token };
+      const get = await wrk(`${v.url}/v2/images/${upload.uuid}`, {
+        connections: 64,
+        seconds: size.wrkSeconds,
+        headers: auth,
+      });
+      if (get.errors > 0) throw new Error(`events ${state}: failed responses under load`);
+      eventRuns[state].get.push(get.rps);
+      const big = await uploadTo(v.url, auth, randomFile);
+      await fetch(`${v.url}/v2/images/${big.uuid}`, { method: "DELETE", headers: auth });
+      eventRuns[state].upload.push(big.mbps);
+      const t = performance.now();
+      const n = smoke ? 5 : 50;
+      for (let i = 0; i < n; i++) {
+        const created = await fetch(`${v.url}/v2/images`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...auth },
+          body: JSON.stringify({
+            name: `bench-events-${randomUUID()}`,
+            disk_format: "raw",
+            container_format: "bare",
+          }),
+        });
+        const { id } = (await created.json()) as { id: string };
+        const put = await fetch(`${v.url}/v2/images/${id}/file`, {
+          method: "PUT",
+          headers: { "content-type": "application/octet-stream", ...auth },
+          body: small,
+        });
+        if (put.status !== 204) throw new Error(`small upload: ${put.status} ${await put.text()}`);
+      }
+      eventRuns[state].small.push(n / ((performance.now() - t) / 1000));
+      await v.stop();
+    }
+  }
+  for (const [what, unit, pick] of [
+    ["GET /v2/images/{id}, 64 connections", "req/s", (r: (typeof eventRuns)["on"]) => r.get],
+    [`upload ${label}`, "MB/s", (r: (typeof eventRuns)["on"]) => r.upload],
+    ["small uploads (register + 64 KiB PUT)", "uploads/s", (r: (typeof eventRuns)["on"]) => r.small],
+  ] as const) {
+    report.add({
+      scenario: `13. ${what}, events and audit on (median of 3)`,
+      subject: "vitrine",
+      figure: percentile(pick(eventRuns.on), 50),
+      unit,
+      reference: { name: "events and audit off (median of 3)", figure: percentile(pick(eventRuns.off), 50) },
+      target: { min: 0.95, of: "ratio" },
+    });
+  }
+
   // 9. Every core: GET, list and four concurrent uploads with one worker process and with two.
   // The machine has 2 CPUs: none is left to pin the load generators to, so they are not pinned.
   console.log("9. --workers 1 and 2");

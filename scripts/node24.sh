@@ -31,4 +31,4 @@ node --import tsx --test --test-concurrency=2 --test-timeout=600000 \
   $(find test/unit test/contracts test/use-cases -name '*.test.ts' | sort) \
   test/api/routes-in-process.test.ts test/api/openstack-profiles.test.ts test/api/names-across-dialects.test.ts \
   test/api/compute-create.test.ts test/api/baremetal.test.ts test/api/openstack-images.test.ts \
-  test/clients/grpc-sdk.test.ts
+  test/clients/grpc-sdk.test.ts test/api/events.test.ts

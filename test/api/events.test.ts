@@ -1,96 +1,11 @@
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import fs from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { HTTP } from "cloudevents";
 import { type InProcessHttp, startInProcessHttp } from "../helpers/in-process.js";
+import { Target, rawImage, until } from "../helpers/webhook-target.js";
 import { image } from "../helpers/fixtures.js";
-
-/** A webhook target: records what it receives, answers `status`, or is down (closed). */
-class Target {
-  received: { headers: http.IncomingHttpHeaders; body: string }[] = [];
-  status = 200;
-  private server: http.Server;
-  port = 0;
-
-  constructor() {
-    this.server = this.make();
-  }
-
-  private make(): http.Server {
-    return http.createServer((req, res) => {
-      let body = "";
-      req.setEncoding("utf8");
-      req.on("data", (c: string) => (body += c));
-      req.on("end", () => {
-        this.received.push({ headers: req.headers, body });
-        res.writeHead(this.status).end();
-      });
-    });
-  }
-
-  async listen(port = 0): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(port, "127.0.0.1", resolve));
-    this.port = (this.server.address() as AddressInfo).port;
-    return this;
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}/hook`;
-  }
-
-  async down(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server = this.make();
-  }
-
-  close(): Promise<void> {
-    return this.down();
-  }
-
-  /** The CloudEvents received, parsed by the CloudEvents SDK (which checks the spec's rules). */
-  events() {
-    return this.received.map(
-      (r) =>
-        HTTP.toEvent({ headers: r.headers, body: r.body }) as {
-          type: string;
-          data: any;
-          id: string;
-          subject?: string;
-          source: string;
-        },
-    );
-  }
-}
-
-async function until<T>(
-  read: () => T | Promise<T>,
-  ok: (v: T) => boolean,
-  what: string,
-  ms = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: ${JSON.stringify(value).slice(0, 2000)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function rawImage(env: InProcessHttp, token: string, name: string): Promise<string> {
-  const res = await env.call(token, "POST", "/v2/images", {
-    name,
-    disk_format: "qcow2",
-    container_format: "bare",
-  });
-  assert.equal(res.statusCode, 201, res.body);
-  return res.json().id as string;
-}
 
 async function upload(env: InProcessHttp, token: string, id: string, bytes: Buffer) {
   const res = await env.app.inject({
@@ -237,49 +152,6 @@ describe("events: the outbox, CloudEvents webhooks and the audit trail", { concu
       `/vitrine/v1/webhooks/${sub.id}/deliveries?status=delivered`,
     );
     assert.equal(deliveries.json().deliveries.length, 3, deliveries.body);
-    await target.close();
-  });
-
-  test("a target down for a minute gets every event once it is back, in order", async () => {
-    const target = await new Target().listen();
-    const port = target.port;
-    const folder = "down-project";
-    const owner = await env.token("down-admin", folder, "admin");
-    const sub = (
-      await env.call(owner, "POST", "/vitrine/v1/webhooks", { folderId: folder, url: target.url })
-    ).json();
-    await target.down();
-    const downAt = Date.now();
-    const uuid = await rawImage(env, owner, "while-down");
-    for (const tag of ["a", "b", "c"]) {
-      assert.equal((await env.call(owner, "PUT", `/v2/images/${uuid}/tags/${tag}`)).statusCode, 204);
-    }
-    // Retried with backoff meanwhile: the delivery shows its attempts and the error.
-    const pending = await until(
-      async () =>
-        (await env.call(owner, "GET", `/vitrine/v1/webhooks/${sub.id}/deliveries?status=pending`)).json(),
-      (p) => p.deliveries.some((d: { attempts: number }) => d.attempts >= 2),
-      "retries",
-    );
-    assert.match(pending.deliveries.at(-1).lastError, /ECONNREFUSED/);
-    await new Promise((r) => setTimeout(r, Math.max(0, 60_000 - (Date.now() - downAt))));
-    await target.listen(port);
-    const events = await until(
-      () => target.events(),
-      (e) => e.length >= 4,
-      "deliveries after the outage",
-      30_000,
-    );
-    const ofImage = events.filter((e) => e.data.image);
-    assert.deepEqual(
-      ofImage.map((e) => e.type),
-      ["image.create", "image.update", "image.update", "image.update"].map((t) => `dev.vitrine.${t}`),
-    );
-    assert.deepEqual(
-      ofImage.map((e) => e.data.image.version),
-      [1, 2, 3, 4],
-    );
-    assert.deepEqual(ofImage.at(-1)!.data.image.tags, ["a", "b", "c"]);
     await target.close();
   });
 

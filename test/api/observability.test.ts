@@ -168,6 +168,10 @@ describe("operating Vitrine: metrics and logs", () => {
     assert.equal(get('vitrine_operations{state="queued"}'), 0);
     assert.equal(get("vitrine_operations_running_in_process"), 0);
     assert.equal(get("vitrine_blob_store_errors_total"), 0);
+    // Events (README "Events and audit"): the outbox published, no webhook subscribed.
+    assert.ok(get("vitrine_events_published_total") > 0, "the outbox is published");
+    assert.equal(get("vitrine_events_publish_failures_total"), 0);
+    assert.equal(get('vitrine_webhook_deliveries{status="pending"}'), 0);
     assert.ok(get("vitrine_process_resident_memory_bytes") > 10e6, "process figures");
     // Ids never become labels: one route template for every image.
     assert.ok(![...m.keys()].some((k) => k.includes(importedId)), "no image id in a label");

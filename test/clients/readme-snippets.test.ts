@@ -82,6 +82,7 @@ describe("the README's snippets run as written", () => {
     "Lifecycle",
     "Conversion and export",
     "Resumable transfers",
+    "Events and audit",
   ];
 
   test("the walk-throughs, the client snippets and the admin commands", async () => {

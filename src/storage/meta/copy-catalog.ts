@@ -25,6 +25,12 @@ const TABLES: readonly { name: string; key: readonly string[] }[] = [
   { name: "retention_rules", key: ["folder_id", "family"] },
   // Bytes held by transfers cut by the copy: released on the target as their node is gone.
   { name: "quota_reservations", key: ["image_id"] },
+  // Events and audit (README "Events and audit"): the history goes along; events not yet
+  // published, and deliveries not yet made, are made from the target (at least once).
+  { name: "events", key: ["seq"] },
+  { name: "webhook_subscriptions", key: ["id"] },
+  { name: "webhook_deliveries", key: ["id"] },
+  { name: "audit_records", key: ["seq"] },
 ];
 
 const BATCH = 200;
@@ -64,10 +70,16 @@ export async function copyCatalog(
     written[table.name] = count;
   }
   if (target === "postgres") {
-    // Token ids were copied as they were: move the sequence past them.
-    await sql`select setval(pg_get_serial_sequence('tokens', 'id'), coalesce((select max(id) from tokens), 0) + 1, false)`.execute(
-      to,
-    );
+    // Token ids, event and audit sequence numbers were copied as they were: move the sequences past them.
+    for (const [table, column] of [
+      ["tokens", "id"],
+      ["events", "seq"],
+      ["audit_records", "seq"],
+    ] as const) {
+      await sql`select setval(pg_get_serial_sequence(${table}, ${column}), coalesce((select max(${sql.ref(column)}) from ${sql.table(table)}), 0) + 1, false)`.execute(
+        to,
+      );
+    }
   }
   return written;
 }

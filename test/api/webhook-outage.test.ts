@@ -1,0 +1,64 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { type InProcessHttp, startInProcessHttp } from "../helpers/in-process.js";
+import { Target, rawImage, until } from "../helpers/webhook-target.js";
+
+/**
+ * A webhook target down for a minute (README "Events and audit"). The test mostly waits, so
+ * scripts/test.sh runs it beside the rest of the suite rather than in one of its two slots.
+ */
+describe("events: a webhook target down for a minute", () => {
+  let env: InProcessHttp;
+
+  before(async () => {
+    env = await startInProcessHttp({
+      VITRINE_WEBHOOK_RETRY_BASE_MS: "250",
+      VITRINE_WEBHOOK_RETRY_MAX_MS: "4000",
+      VITRINE_WEBHOOK_MAX_ATTEMPTS: "40",
+    });
+  });
+  after(() => env.close());
+
+  test("a target down for a minute gets every event once it is back, in order", async () => {
+    const target = await new Target().listen();
+    const port = target.port;
+    const folder = "down-project";
+    const owner = await env.token("down-admin", folder, "admin");
+    const sub = (
+      await env.call(owner, "POST", "/vitrine/v1/webhooks", { folderId: folder, url: target.url })
+    ).json();
+    await target.down();
+    const downAt = Date.now();
+    const uuid = await rawImage(env, owner, "while-down");
+    for (const tag of ["a", "b", "c"]) {
+      assert.equal((await env.call(owner, "PUT", `/v2/images/${uuid}/tags/${tag}`)).statusCode, 204);
+    }
+    // Retried with backoff meanwhile: the delivery shows its attempts and the error.
+    const pending = await until(
+      async () =>
+        (await env.call(owner, "GET", `/vitrine/v1/webhooks/${sub.id}/deliveries?status=pending`)).json(),
+      (p) => p.deliveries.some((d: { attempts: number }) => d.attempts >= 2),
+      "retries",
+    );
+    assert.match(pending.deliveries.at(-1).lastError, /ECONNREFUSED/);
+    await new Promise((r) => setTimeout(r, Math.max(0, 60_000 - (Date.now() - downAt))));
+    await target.listen(port);
+    const events = await until(
+      () => target.events(),
+      (e) => e.length >= 4,
+      "deliveries after the outage",
+      30_000,
+    );
+    const ofImage = events.filter((e) => e.data.image);
+    assert.deepEqual(
+      ofImage.map((e) => e.type),
+      ["image.create", "image.update", "image.update", "image.update"].map((t) => `dev.vitrine.${t}`),
+    );
+    assert.deepEqual(
+      ofImage.map((e) => e.data.image.version),
+      [1, 2, 3, 4],
+    );
+    assert.deepEqual(ofImage.at(-1)!.data.image.tags, ["a", "b", "c"]);
+    await target.close();
+  });
+});
