@@ -190,30 +190,7 @@ try {
   // 1c. The fixed cost quotas add to each upload, where the bytes do not hide it: small uploads
   // (register + 64 KiB PUT) one after another, batches alternated, quotas off and on.
   console.log("1c. small uploads with quotas on");
-  const small = Buffer.alloc(64 * 1024, 1);
-  const smallUploads = async (n: number): Promise<number> => {
-    const t = performance.now();
-    for (let i = 0; i < n; i++) {
-      const created = await fetch(`${vitrine.url}/v2/images`, {
-        method: "POST",
-        headers: { "content-type": "application/json", ...vAuth },
-        body: JSON.stringify({
-          name: `bench-small-${randomUUID()}`,
-          disk_format: "raw",
-          container_format: "bare",
-        }),
-      });
-      const { id } = (await created.json()) as { id: string };
-      const put = await fetch(`${vitrine.url}/v2/images/${id}/file`, {
-        method: "PUT",
-        headers: { "content-type": "application/octet-stream", ...vAuth },
-        body: small,
-      });
-      if (put.status !== 204) throw new Error(`small upload: ${put.status} ${await put.text()}`);
-    }
-    return n / ((performance.now() - t) / 1000);
-  };
-  const smallBatches = await offAndOn(4, () => smallUploads(smoke ? 5 : 50));
+  const smallBatches = await offAndOn(4, () => smallUploadsTo(vitrine, smoke ? 5 : 50));
   report.add({
     scenario: "1c. small uploads (register + 64 KiB PUT) with quotas on (median of 4 batches)",
     subject: "vitrine",
@@ -693,27 +670,7 @@ try {
       const big = await uploadTo(v.url, auth, randomFile);
       await fetch(`${v.url}/v2/images/${big.uuid}`, { method: "DELETE", headers: auth });
       eventRuns[state].upload.push(big.mbps);
-      const t = performance.now();
-      const n = smoke ? 5 : 50;
-      for (let i = 0; i < n; i++) {
-        const created = await fetch(`${v.url}/v2/images`, {
-          method: "POST",
-          headers: { "content-type": "application/json", ...auth },
-          body: JSON.stringify({
-            name: `bench-events-${randomUUID()}`,
-            disk_format: "raw",
-            container_format: "bare",
-          }),
-        });
-        const { id } = (await created.json()) as { id: string };
-        const put = await fetch(`${v.url}/v2/images/${id}/file`, {
-          method: "PUT",
-          headers: { "content-type": "application/octet-stream", ...auth },
-          body: small,
-        });
-        if (put.status !== 204) throw new Error(`small upload: ${put.status} ${await put.text()}`);
-      }
-      eventRuns[state].small.push(n / ((performance.now() - t) / 1000));
+      eventRuns[state].small.push(await smallUploadsTo(v, smoke ? 5 : 50));
       await v.stop();
     }
   }
@@ -867,6 +824,32 @@ function writeRandom(file: string, bytes: number): void {
     fs.writeSync(fd, chunk, 0, n);
   }
   fs.closeSync(fd);
+}
+
+/** `n` small uploads one after another (register + 64 KiB PUT): uploads a second. */
+async function smallUploadsTo(v: VitrineUnderTest, n: number): Promise<number> {
+  const auth = { "x-auth-token": v.token };
+  const small = Buffer.alloc(64 * 1024, 1);
+  const t = performance.now();
+  for (let i = 0; i < n; i++) {
+    const created = await fetch(`${v.url}/v2/images`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...auth },
+      body: JSON.stringify({
+        name: `bench-small-${randomUUID()}`,
+        disk_format: "raw",
+        container_format: "bare",
+      }),
+    });
+    const { id } = (await created.json()) as { id: string };
+    const put = await fetch(`${v.url}/v2/images/${id}/file`, {
+      method: "PUT",
+      headers: { "content-type": "application/octet-stream", ...auth },
+      body: small,
+    });
+    if (put.status !== 204) throw new Error(`small upload: ${put.status} ${await put.text()}`);
+  }
+  return n / ((performance.now() - t) / 1000);
 }
 
 /** Creates an image through the OpenStack API and uploads `file` to it with curl. */

@@ -3,8 +3,8 @@ import { createHmac } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { type InProcessHttp, startInProcessHttp } from "../helpers/in-process.js";
-import { Target, rawImage, until } from "../helpers/webhook-target.js";
+import { type InProcessHttp, osImage, startInProcessHttp } from "../helpers/in-process.js";
+import { Target, until } from "../helpers/webhook-target.js";
 import { image } from "../helpers/fixtures.js";
 
 async function upload(env: InProcessHttp, token: string, id: string, bytes: Buffer) {
@@ -39,7 +39,7 @@ describe("events: the outbox, CloudEvents webhooks and the audit trail", { concu
 
   test("every change of an image writes one event, in order, with its version and who made it", async () => {
     const owner = await env.token("outbox-owner", "outbox-project");
-    const uuid = await rawImage(env, owner, "outbox");
+    const uuid = await osImage(env, owner, "outbox", "qcow2");
     await upload(env, owner, uuid, qcow2());
     const patch = await env.call(owner, "PATCH", `/v2/images/${uuid}`, [
       { op: "add", path: "/os_distro", value: "debian" },
@@ -77,7 +77,7 @@ describe("events: the outbox, CloudEvents webhooks and the audit trail", { concu
 
   test("a change refused or rolled back writes no event", async () => {
     const owner = await env.token("rollback-owner", "rollback-project");
-    const uuid = await rawImage(env, owner, "rollback");
+    const uuid = await osImage(env, owner, "rollback", "qcow2");
     const id = await internalId(env, uuid);
     const before = (await env.catalog.events.ofImage(id, 100)).length;
     // Refused: a protected property an owner may not set, a bad patch, a stranger's delete.
@@ -120,7 +120,7 @@ describe("events: the outbox, CloudEvents webhooks and the audit trail", { concu
     assert.equal(typeof sub.secret, "string");
     // The secret is shown once.
     assert.equal((await env.call(owner, "GET", `/vitrine/v1/webhooks/${sub.id}`)).json().secret, undefined);
-    const uuid = await rawImage(env, owner, "hooked");
+    const uuid = await osImage(env, owner, "hooked", "qcow2");
     await upload(env, owner, uuid, qcow2());
     // Not an image event: filtered out by the subscription's types.
     await env.call(owner, "PUT", `/vitrine/v1/folders/${folder}/retentionRules/fam`, {
@@ -174,7 +174,7 @@ describe("events: the outbox, CloudEvents webhooks and the audit trail", { concu
         url: "http://localhost:9/hook",
       })
     ).json();
-    await rawImage(env, owner, "ssrf");
+    await osImage(env, owner, "ssrf", "qcow2");
     const dead = await until(
       async () =>
         (await env.call(owner, "GET", `/vitrine/v1/webhooks/${sub.id}/deliveries?status=dead`)).json(),
@@ -202,7 +202,7 @@ describe("events: the outbox, CloudEvents webhooks and the audit trail", { concu
     const folder = "audit-project";
     const owner = await env.token("audit-owner", folder);
     const since = new Date(Date.now() - 1000).toISOString();
-    const uuid = await rawImage(env, owner, "audited");
+    const uuid = await osImage(env, owner, "audited", "qcow2");
     const stranger = await env.token("audit-stranger", "audit-elsewhere");
     assert.equal(
       (await env.call(stranger, "PATCH", `/v2/images/${uuid}`, [{ op: "add", path: "/x", value: "y" }]))
@@ -268,7 +268,7 @@ describe("events: the dead-letter view", () => {
         types: ["image.create"],
       })
     ).json();
-    await rawImage(env, owner, "dead-letter");
+    await osImage(env, owner, "dead-letter", "qcow2");
     const dead = await until(
       async () =>
         (await env.call(owner, "GET", `/vitrine/v1/webhooks/${sub.id}/deliveries?status=dead`)).json(),

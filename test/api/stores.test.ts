@@ -4,7 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
-import { type InProcessHttp, startInProcessHttp } from "../helpers/in-process.js";
+import { type InProcessHttp, osImage, startInProcessHttp } from "../helpers/in-process.js";
 import { tempDir } from "../helpers/server.js";
 import { type SwiftS3, startSwiftS3 } from "../helpers/swift.js";
 import { type FileServer, startFileServer } from "../helpers/file-server.js";
@@ -18,16 +18,6 @@ const data = (mib: number, seed: string) => {
   for (let i = 0; i < out.length; i += 64) createHash("sha512").update(`${seed}${i}`).digest().copy(out, i);
   return out;
 };
-
-async function rawImage(env: InProcessHttp, token: string, name: string): Promise<string> {
-  const res = await env.call(token, "POST", "/v2/images", {
-    name,
-    disk_format: "raw",
-    container_format: "bare",
-  });
-  assert.equal(res.statusCode, 201, res.body);
-  return res.json().id as string;
-}
 
 async function upload(env: InProcessHttp, token: string, id: string, bytes: Buffer, headers = {}) {
   return env.app.inject({
@@ -64,7 +54,7 @@ describe("several stores: Glance's multi-store API over two directories", () => 
   const show = async (id: string) => (await env.call(owner, "GET", `/v2/images/${id}`)).json();
 
   test("locations are neither shown nor writable by default", async () => {
-    const id = await rawImage(env, owner, "no-locations");
+    const id = await osImage(env, owner, "no-locations");
     assert.equal((await env.call(owner, "GET", `/v2/images/${id}`)).json().locations, undefined);
     const add = await env.call(owner, "PATCH", `/v2/images/${id}`, [
       { op: "add", path: "/locations/-", value: { url: "http://127.0.0.1:1/x", metadata: {} } },
@@ -86,7 +76,7 @@ describe("several stores: Glance's multi-store API over two directories", () => 
 
   test("an upload goes to the store X-Image-Meta-Store names; an unknown store is refused and nothing is kept", async () => {
     const bytes = data(2, "named");
-    const id = await rawImage(env, owner, "named");
+    const id = await osImage(env, owner, "named");
     const unknown = await upload(env, owner, id, bytes, { "x-image-meta-store": "nowhere" });
     assert.equal(unknown.statusCode, 400, unknown.body);
     assert.match(unknown.body, /nowhere/);
@@ -102,7 +92,7 @@ describe("several stores: Glance's multi-store API over two directories", () => 
   });
 
   test("glance-direct into all stores: active in one, then copied to the others, each copy listed", async () => {
-    const id = await rawImage(env, owner, "everywhere");
+    const id = await osImage(env, owner, "everywhere");
     const stage = await env.app.inject({
       method: "PUT",
       url: `/v2/images/${id}/stage`,
@@ -131,10 +121,10 @@ describe("several stores: Glance's multi-store API over two directories", () => 
 
   test("copy-image copies an active image's data to another store; asking again is a conflict; a store can be dropped but not the last", async () => {
     const bytes = data(3, "copied");
-    const id = await rawImage(env, owner, "copied");
+    const id = await osImage(env, owner, "copied");
     assert.equal((await upload(env, owner, id, bytes)).statusCode, 204);
     assert.equal((await show(id)).stores, "fs");
-    const queued = await rawImage(env, owner, "not-active");
+    const queued = await osImage(env, owner, "not-active");
     const notActive = await env.call(admin, "POST", `/v2/images/${queued}/import`, {
       method: { name: "copy-image" },
       stores: ["fast"],
@@ -231,7 +221,7 @@ describe("a remote (S3) store: the node cache, and a store that is down", () => 
     const images: { id: string; bytes: Buffer }[] = [];
     for (const name of ["a", "b", "c"]) {
       const bytes = data(3, name);
-      const id = await rawImage(env, owner, name);
+      const id = await osImage(env, owner, name);
       assert.equal((await upload(env, owner, id, bytes)).statusCode, 204);
       images.push({ id, bytes });
     }
@@ -258,7 +248,7 @@ describe("a remote (S3) store: the node cache, and a store that is down", () => 
     const queue = await env.call(admin, "PUT", `/v2/cache/${images[0]!.id}`);
     assert.equal(queue.statusCode, 202, queue.body);
     await eventually(cached, (c) => c.cached_images.some((i) => i.image_id === images[0]!.id), "pre-fetched");
-    const queuedImage = await rawImage(env, owner, "no-data");
+    const queuedImage = await osImage(env, owner, "no-data");
     assert.equal((await env.call(admin, "PUT", `/v2/cache/${queuedImage}`)).statusCode, 400);
     assert.equal(
       (await env.call(admin, "PUT", `/v2/cache/4d8e1c28-0000-4000-8000-000000000000`)).statusCode,
@@ -276,7 +266,7 @@ describe("a remote (S3) store: the node cache, and a store that is down", () => 
   });
 
   test("a pooled image (Yandex) is pre-fetched into the node's cache", async () => {
-    const id = await rawImage(env, owner, "pooled-source");
+    const id = await osImage(env, owner, "pooled-source");
     assert.equal((await upload(env, owner, id, data(1, "pooled"))).statusCode, 204);
     const listed = await env.call(owner, "GET", "/compute/v1/images?folderId=remote-project&pageSize=100");
     const source = listed.json().images.find((i: { name: string }) => i.name === "pooled-source");
@@ -302,7 +292,7 @@ describe("a remote (S3) store: the node cache, and a store that is down", () => 
 
   test("with S3 down, a cached image and one copied to the directory store are still served; the rest answer 503", async () => {
     const copied = data(1, "copied-away");
-    const both = await rawImage(env, owner, "both");
+    const both = await osImage(env, owner, "both");
     assert.equal((await upload(env, owner, both, copied)).statusCode, 204);
     const copy = await env.call(admin, "POST", `/v2/images/${both}/import`, {
       method: { name: "copy-image" },
@@ -315,11 +305,11 @@ describe("a remote (S3) store: the node cache, and a store that is down", () => 
       "copied to fs",
     );
     const warm = data(1, "warm");
-    const inCache = await rawImage(env, owner, "warm");
+    const inCache = await osImage(env, owner, "warm");
     assert.equal((await upload(env, owner, inCache, warm)).statusCode, 204);
     await env.call(owner, "GET", `/v2/images/${inCache}/file`);
     await eventually(cached, (c) => c.cached_images.some((i) => i.image_id === inCache), "warm cached");
-    const only = await rawImage(env, owner, "only-remote");
+    const only = await osImage(env, owner, "only-remote");
     assert.equal((await upload(env, owner, only, data(1, "only"))).statusCode, 204);
     await env.call(admin, "DELETE", `/v2/cache/${only}`);
 

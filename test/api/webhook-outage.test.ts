@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { type InProcessHttp, startInProcessHttp } from "../helpers/in-process.js";
-import { Target, rawImage, until } from "../helpers/webhook-target.js";
+import { type InProcessHttp, osImage, startInProcessHttp } from "../helpers/in-process.js";
+import { Target, until } from "../helpers/webhook-target.js";
 
 /**
  * A webhook target down for a minute (README "Events and audit"). The test mostly waits, so
@@ -29,7 +29,7 @@ describe("events: a webhook target down for a minute", () => {
     ).json();
     await target.down();
     const downAt = Date.now();
-    const uuid = await rawImage(env, owner, "while-down");
+    const uuid = await osImage(env, owner, "while-down", "qcow2");
     for (const tag of ["a", "b", "c"]) {
       assert.equal((await env.call(owner, "PUT", `/v2/images/${uuid}/tags/${tag}`)).statusCode, 204);
     }

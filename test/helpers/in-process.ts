@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
@@ -270,4 +271,20 @@ export async function startInProcessHttp(
       await inProcess.close();
     },
   };
+}
+
+/** An OpenStack image registered over HTTP (queued, bare container); its UUID. */
+export async function osImage(
+  env: InProcessHttp,
+  token: string,
+  name: string,
+  diskFormat = "raw",
+): Promise<string> {
+  const res = await env.call(token, "POST", "/v2/images", {
+    name,
+    disk_format: diskFormat,
+    container_format: "bare",
+  });
+  assert.equal(res.statusCode, 201, res.body);
+  return res.json().id as string;
 }

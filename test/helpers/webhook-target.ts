@@ -1,8 +1,6 @@
-import assert from "node:assert/strict";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { HTTP } from "cloudevents";
-import type { InProcessHttp } from "./in-process.js";
 
 /** A webhook target: records what it receives, answers `status`, or is down (closed). */
 export class Target {
@@ -75,15 +73,4 @@ export async function until<T>(
     if (Date.now() > deadline) throw new Error(`${what}: ${JSON.stringify(value).slice(0, 2000)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-/** A queued OpenStack image (qcow2, bare); its UUID. */
-export async function rawImage(env: InProcessHttp, token: string, name: string): Promise<string> {
-  const res = await env.call(token, "POST", "/v2/images", {
-    name,
-    disk_format: "qcow2",
-    container_format: "bare",
-  });
-  assert.equal(res.statusCode, 201, res.body);
-  return res.json().id as string;
 }

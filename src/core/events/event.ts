@@ -85,35 +85,37 @@ export interface EventRecord extends NewEvent {
   actor: EventActor;
 }
 
-/** What an image event carries: the image as its owner sees it, without where its data lives. */
-export interface ImageSnapshot {
-  id: string;
-  uuid: string;
-  kind: Image["kind"];
-  folderId: string;
-  name: string;
-  description: string;
-  family: string;
-  labels: Record<string, string>;
-  status: ImageStatus;
-  visibility: Image["visibility"];
-  protected: boolean;
-  osHidden: boolean;
-  tags: string[];
-  properties: Record<string, string>;
-  diskFormat: string | null;
-  containerFormat: string | null;
-  minDiskSize: number;
-  minRam: number;
-  size: number | null;
-  virtualSize: number | null;
-  checksumMd5: string | null;
-  checksumSha512: string | null;
-  stores: string[];
-  createdAt: number;
-  updatedAt: number;
-  version: number;
-}
+/** What an image event tells of the image: all but its blob key and source URLs (a pre-signed URL carries credentials). */
+const SNAPSHOT_FIELDS = [
+  "id",
+  "uuid",
+  "kind",
+  "folderId",
+  "name",
+  "description",
+  "family",
+  "labels",
+  "status",
+  "visibility",
+  "protected",
+  "osHidden",
+  "tags",
+  "properties",
+  "diskFormat",
+  "containerFormat",
+  "minDiskSize",
+  "minRam",
+  "size",
+  "virtualSize",
+  "checksumMd5",
+  "checksumSha512",
+  "stores",
+  "createdAt",
+  "updatedAt",
+  "version",
+] as const satisfies readonly (keyof Image)[];
+
+export type ImageSnapshot = Pick<Image, (typeof SNAPSHOT_FIELDS)[number]>;
 
 export type EventData =
   | { image: ImageSnapshot; previousStatus?: ImageStatus }
@@ -135,36 +137,8 @@ export interface OperationSummary {
   error: Operation["error"];
 }
 
-/** The image without its blob key and source URLs (a pre-signed URL carries credentials). */
 export function snapshotOf(image: Image): ImageSnapshot {
-  return {
-    id: image.id,
-    uuid: image.uuid,
-    kind: image.kind,
-    folderId: image.folderId,
-    name: image.name,
-    description: image.description,
-    family: image.family,
-    labels: image.labels,
-    status: image.status,
-    visibility: image.visibility,
-    protected: image.protected,
-    osHidden: image.osHidden,
-    tags: image.tags,
-    properties: image.properties,
-    diskFormat: image.diskFormat,
-    containerFormat: image.containerFormat,
-    minDiskSize: image.minDiskSize,
-    minRam: image.minRam,
-    size: image.size,
-    virtualSize: image.virtualSize,
-    checksumMd5: image.checksumMd5,
-    checksumSha512: image.checksumSha512,
-    stores: image.stores,
-    createdAt: image.createdAt,
-    updatedAt: image.updatedAt,
-    version: image.version,
-  };
+  return Object.fromEntries(SNAPSHOT_FIELDS.map((f) => [f, image[f]])) as ImageSnapshot;
 }
 
 const RECEIVING: readonly ImageStatus[] = ["saving", "importing", "uploading"];
