@@ -122,7 +122,8 @@ export class WebhookDispatcher {
       dead ? "dead" : "failed",
       refused ? null : (performance.now() - started) / 1000,
     );
-    const fields = { subscription: d.subscriptionId, delivery: d.id, attempts, error };
+    // The target's host, never its URL: a webhook URL may carry a token in its query.
+    const fields = { subscription: d.subscriptionId, delivery: d.id, host: hostOf(d.url), attempts, error };
     if (dead) this.log.warn(fields, "webhook delivery dead: moved to the dead-letter view");
     else this.log.info(fields, "webhook delivery failed; will retry");
     return dead;
@@ -132,5 +133,13 @@ export class WebhookDispatcher {
   private backoff(attempt: number): number {
     const full = Math.min(this.config.retryMaxMs, this.config.retryBaseMs * 2 ** Math.min(attempt - 1, 30));
     return Math.round(full * (1 - Math.random() * 0.2));
+  }
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return "(not a URL)";
   }
 }

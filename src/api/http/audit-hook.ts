@@ -34,6 +34,12 @@ export function useAuditTrail(
     actingAs(scope, done);
   });
   if (audit === null) return;
+  // When the request arrived: its answer may reach the client well before onResponse runs.
+  const arrivals = new WeakMap<FastifyRequest, number>();
+  app.addHook("onRequest", (request, _reply, done) => {
+    arrivals.set(request, Date.now());
+    done();
+  });
   app.addHook("onError", async (request, _reply, err) => {
     const reason = isVitrineError(err) ? (err.reason ?? err.code) + ": " + err.message : err.message;
     reasons.set(request, reason.slice(0, MAX_REASON));
@@ -48,8 +54,7 @@ export function useAuditTrail(
       (v): v is string => typeof v === "string" && v !== "",
     );
     audit.record({
-      // When the request arrived (its answer may reach the client before this hook runs).
-      at: Math.round(Date.now() - reply.elapsedTime),
+      at: arrivals.get(request) ?? Date.now(),
       requestId: String(request.id),
       subject: principal && !principal.anonymous ? principal.subjectId : null,
       project: principal?.projectId || null,

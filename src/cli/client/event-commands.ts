@@ -28,14 +28,13 @@ const DELIVERY_COLUMNS: Column[] = [
   { heading: "CREATED", cell: (r) => tableTime(r.createdAt) },
 ];
 
+// The table keeps what a person scans for; --format json has every field (project, resource, source).
 const AUDIT_COLUMNS: Column[] = [
   { heading: "TIME", cell: (r) => tableTime(r.time) },
   { heading: "DECISION", cell: (r) => String(r.decision) },
   { heading: "STATUS", cell: (r) => String(r.status) },
   { heading: "SUBJECT", cell: (r) => String(r.subject ?? "-") },
-  { heading: "PROJECT", cell: (r) => String(r.project ?? "-") },
   { heading: "ACTION", cell: (r) => String(r.action) },
-  { heading: "RESOURCE", cell: (r) => String(r.resource ?? "") },
   { heading: "REASON", cell: (r) => String(r.reason ?? "") },
 ];
 

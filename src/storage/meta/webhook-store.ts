@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { newResourceId } from "../../core/ids.js";
 import type { WebhookDelivery, WebhookSubscription } from "../../core/events/webhook.js";
 import type { WebhookStore } from "../../core/ports/catalog.js";
 import type { Db } from "./database.js";
@@ -127,7 +127,7 @@ export class SqlWebhookStore implements WebhookStore {
       .insertInto("webhook_deliveries")
       .values(
         items.map((i) => ({
-          id: randomUUID(),
+          id: newResourceId(),
           subscription_id: i.subscriptionId,
           event_seq: i.eventSeq,
           event: JSON.stringify(i.event),
