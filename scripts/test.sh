@@ -26,14 +26,15 @@ npm run --silent build
 npm run --silent typecheck
 npm run --silent lint
 
-# A webhook target down for a minute: the test mostly waits, so it runs beside everything else
-# (its output is shown, and its failure fails the run, at the end).
-BESIDE=test/api/webhook-outage.test.ts
+# Two files that mostly wait — a webhook target down for a minute, lifecycle transitions waiting
+# for their due time and for a killed node's lease to expire — run one after the other beside
+# everything else (their output is shown, and their failure fails the run, at the end).
+BESIDE=(test/api/webhook-outage.test.ts test/backends/lifecycle-durability.test.ts)
 beside_log=$(mktemp)
-node --import tsx --test --test-timeout=600000 "$BESIDE" >"$beside_log" 2>&1 &
+node --import tsx --test --test-concurrency=1 --test-timeout=600000 "${BESIDE[@]}" >"$beside_log" 2>&1 &
 beside=$!
 
-mapfile -t files < <(find test -name '*.test.ts' ! -path "$BESIDE" | sort)
+mapfile -t files < <(find test -name '*.test.ts' | sort | grep -vxF -f <(printf '%s\n' "${BESIDE[@]}"))
 # The Compute, BareMetal and OpenStack suites, the authorisation matrix, conversion (which
 # copies an S3 blob to its scratch space) and the resumable upload killed three times (its
 # checkpoints are S3 parts there) once more on PostgreSQL + S3 (Swift's s3api); the others look
@@ -59,7 +60,7 @@ wait "$node24" || status=$?
 echo "--- Node.js 24"
 cat "$node24_log"
 wait "$beside" || status=$?
-echo "--- $BESIDE"
+echo "--- ${BESIDE[*]}"
 cat "$beside_log"
 rm -f "$node24_log" "$beside_log"
 exit "$status"
