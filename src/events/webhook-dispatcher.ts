@@ -67,7 +67,10 @@ export class WebhookDispatcher {
 
   /** Sends a subscription's due deliveries in order until one fails (it waits for its retry). */
   private async serve(first: Due): Promise<void> {
-    let next: Due | null = first;
+    // Read the head again now that this turn holds the subscription: the row `first` came from
+    // may predate the end of the previous turn (which delivered it), and sending it again would
+    // repeat it out of order.
+    let next = await this.queue.dueHead(first.subscriptionId, Date.now());
     for (let sent = 0; next !== null && sent < PER_TURN; sent++) {
       if (!(await this.attempt(next))) return;
       next = await this.queue.dueHead(first.subscriptionId, Date.now());

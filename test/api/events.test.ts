@@ -105,8 +105,10 @@ describe("events: the outbox, CloudEvents webhooks and the audit trail", { concu
     assert.equal(events.length >= before, true);
   });
 
-  test("webhooks: signed CloudEvents of the folder's changes, in order, filtered by type", async () => {
+  test("webhooks: signed CloudEvents of the folder's changes, in order, filtered by type", async (t) => {
     const target = await new Target().listen();
+    // Closed even when an assertion fails: a listening target would keep the file running.
+    t.after(() => target.close());
     const folder = "hooks-project";
     const owner = await env.token("hooks-admin", folder, "admin");
     const created = await env.call(owner, "POST", "/vitrine/v1/webhooks", {
@@ -256,8 +258,10 @@ describe("events: the dead-letter view", () => {
   });
   after(() => env.close());
 
-  test("a delivery failing every attempt is dead, shown, and sent again on request", async () => {
+  test("a delivery failing every attempt is dead, shown, and sent again on request", async (t) => {
     const target = await new Target().listen();
+    // Closed even when an assertion fails: a listening target would keep the file running.
+    t.after(() => target.close());
     target.status = 500;
     const folder = "dlq-project";
     const owner = await env.token("dlq-admin", folder, "admin");
