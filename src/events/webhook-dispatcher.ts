@@ -24,7 +24,7 @@ const PARALLEL = 32;
 /** Deliveries one subscription's turn sends at most before it lets the next pass decide. */
 const PER_TURN = 1000;
 
-type Due = Awaited<ReturnType<SqlWebhookStore["dueHeads"]>>[number];
+type Due = NonNullable<Awaited<ReturnType<SqlWebhookStore["dueHead"]>>>;
 
 /**
  * Sends queued webhook deliveries: each subscription's oldest pending one (a later event waits
@@ -48,15 +48,13 @@ export class WebhookDispatcher {
   /** Starts serving every subscription with a delivery due that is not being served already. */
   async deliverDue(): Promise<void> {
     if (this.serving.size >= PARALLEL) return;
-    for (const head of await this.queue.dueHeads(Date.now(), PARALLEL * 2)) {
+    for (const subscription of await this.queue.dueSubscriptions(Date.now(), PARALLEL * 2)) {
       if (this.serving.size >= PARALLEL) break;
-      if (this.serving.has(head.subscriptionId)) continue;
-      const turn = this.serve(head)
-        .catch((err: unknown) =>
-          this.log.error({ err, subscription: head.subscriptionId }, "webhook delivery failed"),
-        )
-        .finally(() => this.serving.delete(head.subscriptionId));
-      this.serving.set(head.subscriptionId, turn);
+      if (this.serving.has(subscription)) continue;
+      const turn = this.serve(subscription)
+        .catch((err: unknown) => this.log.error({ err, subscription }, "webhook delivery failed"))
+        .finally(() => this.serving.delete(subscription));
+      this.serving.set(subscription, turn);
     }
   }
 
@@ -65,15 +63,16 @@ export class WebhookDispatcher {
     await Promise.all(this.serving.values());
   }
 
-  /** Sends a subscription's due deliveries in order until one fails (it waits for its retry). */
-  private async serve(first: Due): Promise<void> {
-    // Read the head again now that this turn holds the subscription: the row `first` came from
-    // may predate the end of the previous turn (which delivered it), and sending it again would
-    // repeat it out of order.
-    let next = await this.queue.dueHead(first.subscriptionId, Date.now());
+  /**
+   * Sends a subscription's due deliveries in order until one fails (it waits for its retry). The
+   * head is read once this turn holds the subscription: a row read before the previous turn
+   * ended may be one it delivered.
+   */
+  private async serve(subscription: string): Promise<void> {
+    let next = await this.queue.dueHead(subscription, Date.now());
     for (let sent = 0; next !== null && sent < PER_TURN; sent++) {
       if (!(await this.attempt(next))) return;
-      next = await this.queue.dueHead(first.subscriptionId, Date.now());
+      next = await this.queue.dueHead(subscription, Date.now());
     }
   }
 

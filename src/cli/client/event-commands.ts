@@ -94,7 +94,7 @@ Examples:
           ...(flags.secret ? { secret: flags.secret } : {}),
         };
         const created = await s.client.json("POST", WEBHOOKS, { body });
-        if (s.format !== "table" && s.format !== "text") return printValue(created, s.format);
+        if (s.format !== "table") return printValue(created, s.format);
         printList([created], WEBHOOK_COLUMNS, s.format);
         process.stdout.write(
           `secret: ${String(created.secret)}\n(shown once: keep it to check the Vitrine-Signature header)\n`,
@@ -118,7 +118,7 @@ Examples:
     .action(async (id: string, flags: ClientFlags) => {
       const s = new Session(flags);
       await s.client.json("DELETE", `${WEBHOOKS}/${encodeURIComponent(id)}`);
-      if (s.format === "table" || s.format === "text") process.stdout.write(`deleted webhook ${id}\n`);
+      if (s.format === "table") process.stdout.write(`deleted webhook ${id}\n`);
       else printValue({}, s.format);
     });
 
@@ -153,8 +153,7 @@ Examples:
         "POST",
         `${WEBHOOKS}/${encodeURIComponent(id)}/deliveries/${encodeURIComponent(deliveryId)}/redeliver`,
       );
-      if (s.format === "table" || s.format === "text")
-        process.stdout.write(`delivery ${deliveryId} queued again\n`);
+      if (s.format === "table") process.stdout.write(`delivery ${deliveryId} queued again\n`);
       else printValue({}, s.format);
     });
 

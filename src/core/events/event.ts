@@ -8,30 +8,7 @@ import type { Operation } from "../operation.js";
  * notifications where Glance has one. `image.upload` is data that arrived and made the image
  * active (Glance's notifier sends it as `image.upload` and `image.activate`).
  */
-export type EventType =
-  | "image.create"
-  | "image.prepare"
-  | "image.upload"
-  | "image.update"
-  | "image.deactivate"
-  | "image.reactivate"
-  | "image.delete"
-  | "image.restore"
-  | "image.purge"
-  | "image.send"
-  | "image.member.create"
-  | "image.member.update"
-  | "image.member.delete"
-  | "access_binding.create"
-  | "access_binding.delete"
-  | "quota.update"
-  | "folder.update"
-  | "retention_rule.update"
-  | "retention_rule.delete"
-  | "operation.create"
-  | "operation.done";
-
-export const EVENT_TYPES: readonly EventType[] = [
+export const EVENT_TYPES = [
   "image.create",
   "image.prepare",
   "image.upload",
@@ -53,7 +30,9 @@ export const EVENT_TYPES: readonly EventType[] = [
   "retention_rule.delete",
   "operation.create",
   "operation.done",
-];
+] as const;
+
+export type EventType = (typeof EVENT_TYPES)[number];
 
 export type EventResource = "image" | "member" | "access_binding" | "quota" | "folder" | "operation";
 

@@ -61,8 +61,8 @@ export function recordingEvents(s: CatalogStores): CatalogStores {
     bindings: overriding(s.bindings, {
       async add(type, resourceId, binding) {
         const added = await s.bindings.add(type, resourceId, binding);
-        const folderId = type === "folder" ? resourceId : await folderOfImage(resourceId);
-        if (added && folderId !== null) {
+        const folderId = !added ? null : type === "folder" ? resourceId : await folderOfImage(resourceId);
+        if (folderId !== null) {
           await events.append(
             bindingEvent("access_binding.create", { type, id: resourceId }, binding, folderId),
           );
@@ -71,8 +71,8 @@ export function recordingEvents(s: CatalogStores): CatalogStores {
       },
       async remove(type, resourceId, binding) {
         const removed = await s.bindings.remove(type, resourceId, binding);
-        const folderId = type === "folder" ? resourceId : await folderOfImage(resourceId);
-        if (removed && folderId !== null) {
+        const folderId = !removed ? null : type === "folder" ? resourceId : await folderOfImage(resourceId);
+        if (folderId !== null) {
           await events.append(
             bindingEvent("access_binding.delete", { type, id: resourceId }, binding, folderId),
           );

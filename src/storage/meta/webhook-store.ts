@@ -143,10 +143,10 @@ export class SqlWebhookStore implements WebhookStore {
   }
 
   /**
-   * The head of each subscription's queue that is due: its oldest pending delivery, when its time
-   * has come (a later one waits behind it, so a subscriber gets a folder's events in order).
+   * The subscriptions whose queue's head is due: their oldest pending delivery's time has come (a
+   * later one waits behind it, so a subscriber gets a folder's events in order).
    */
-  async dueHeads(now: number, limit: number): Promise<(WebhookDelivery & { url: string; secret: string })[]> {
+  async dueSubscriptions(now: number, limit: number): Promise<string[]> {
     const heads = this.db
       .selectFrom("webhook_deliveries")
       .select(["subscription_id", (eb) => eb.fn.min("event_seq").as("seq")])
@@ -158,14 +158,12 @@ export class SqlWebhookStore implements WebhookStore {
       .innerJoin(heads, (j) =>
         j.onRef("heads.subscription_id", "=", "d.subscription_id").onRef("heads.seq", "=", "d.event_seq"),
       )
-      .innerJoin("webhook_subscriptions as s", "s.id", "d.subscription_id")
-      .selectAll("d")
-      .select(["s.url", "s.secret"])
+      .select("d.subscription_id")
       .where("d.status", "=", "pending")
       .where("d.next_attempt_at", "<=", now)
       .limit(limit)
       .execute();
-    return rows.map((r) => ({ ...toDelivery(r), url: r.url, secret: r.secret }));
+    return rows.map((r) => r.subscription_id);
   }
 
   /** One subscription's oldest pending delivery, if it is due. */
