@@ -6,13 +6,12 @@ import { pathToFileURL } from "node:url";
 import type { Readable } from "node:stream";
 import type { AppenderCheckpoint, BlobAppender, BlobWriter } from "../../core/ports/blob-store.js";
 import { FsBlobAppender, stateOf as appenderStateOf } from "./fs-blob-appender.js";
+import { stagedFileStream } from "./staged-file.js";
 import type { MaintainedBlobStore, StoredBlob, UnfinishedUpload } from "./blob-inventory.js";
 
 const PENDING_DIR = ".pending";
 /** A random id made when the directory is first used: the store's identity wherever it is mounted. */
 const STORE_ID_FILE = ".store-id";
-/** How much an image write may buffer before the source is paused. */
-const WRITE_BUFFER_BYTES = 4 * 1024 * 1024;
 /** Chunk size of reads (downloads, images made from images). */
 export const READ_CHUNK_BYTES = 1024 * 1024;
 
@@ -103,19 +102,12 @@ export class FsBlobStore implements MaintainedBlobStore {
     if (!/^[A-Za-z0-9_-]+$/.test(tag)) throw new Error(`invalid pending tag ${tag}`);
     const pending = path.join(this.root, PENDING_DIR, `${tag}.${randomBytes(6).toString("hex")}`);
     const final = this.pathFor(key);
-    // A deep buffer lets chunks pile up while one write is in flight; they then go to disk in
-    // one writev instead of one 64 KiB write each (the upload benchmark's limit before).
-    const stream = fs.createWriteStream(pending, {
-      flags: "wx",
-      mode: 0o600,
-      highWaterMark: WRITE_BUFFER_BYTES,
-    });
+    const stream = await stagedFileStream(pending);
     let settled = false;
-    const stopFlushing = flushWhileWriting(stream);
     const closed = new Promise<void>((resolve) => {
       if (stream.closed) resolve();
       else stream.once("close", () => resolve());
-    }).finally(stopFlushing);
+    });
     return {
       stream,
       commit: async () => {
@@ -212,34 +204,6 @@ async function syncDirectory(dir: string): Promise<void> {
   } finally {
     await fh.close();
   }
-}
-
-/** Data written since the last flush that starts another one. */
-const FLUSH_EVERY_BYTES = 64 * 1024 * 1024;
-
-/**
- * Flushes a blob being written to disk as it grows (fdatasync in the background, one at a time),
- * so that the fsync before commit has little left to do: the disk works while the upload is
- * still streaming instead of after it (about a second per GiB on this kind of machine).
- * Returns the function that stops it.
- */
-function flushWhileWriting(stream: fs.WriteStream): () => void {
-  let flushedAt = 0;
-  let flushing = false;
-  let fd: number | null = null;
-  stream.once("open", (opened: number) => (fd = opened));
-  stream.once("close", () => (fd = null));
-  const timer = setInterval(() => {
-    if (flushing || fd === null || stream.bytesWritten - flushedAt < FLUSH_EVERY_BYTES) return;
-    flushing = true;
-    const at = stream.bytesWritten;
-    fs.fdatasync(fd, () => {
-      flushing = false;
-      flushedAt = at;
-    });
-  }, 100);
-  timer.unref();
-  return () => clearInterval(timer);
 }
 
 /**
