@@ -1,3 +1,4 @@
+import { useFairTurns } from "./fair-turns.js";
 import { vitrineRoutes } from "../vitrine/routes.js";
 import Fastify, {
   LogController,
@@ -110,6 +111,8 @@ export function buildHttpApp(deps: AppDeps): FastifyInstance {
     },
   });
 
+  // First: requests go on in arrival order, a turn's worth at a time.
+  useFairTurns(app);
   useResponseShapes(app, deps.checkResponses ?? false);
   useAccessLog(app);
   useAuditTrail(app, deps.audit ?? null, dialectOf);
