@@ -50,15 +50,27 @@ if (args.backend !== "embedded" && args.backend !== "pg-s3")
 const smoke = args.smoke!;
 const MiB = 1024 * 1024;
 const size = smoke
-  ? { upload: 8 * MiB, rssFactor: 4, images: 2_000, deep: 1_500, wrkSeconds: 1, samples: 30, hashSeconds: 1 }
+  ? {
+      upload: 8 * MiB,
+      rssFactor: 4,
+      images: 2_000,
+      deep: 1_500,
+      million: 5_000,
+      wrkSeconds: 1,
+      samples: 30,
+      hashSeconds: 1,
+      mixedSeconds: 5,
+    }
   : {
       upload: 1024 * MiB,
       rssFactor: 4,
       images: 100_000,
       deep: 90_000,
+      million: 1_000_000,
       wrkSeconds: 10,
       samples: 200,
       hashSeconds: 3,
+      mixedSeconds: 300,
     };
 const outDir = args.out ?? path.join(path.dirname(fileURLToPath(import.meta.url)), "results");
 const label = `${size.upload / MiB} MiB`;
@@ -81,7 +93,8 @@ try {
   console.log("references");
   const md5 = opensslSpeed("md5", size.hashSeconds);
   const sha512 = opensslSpeed("sha512", size.hashSeconds);
-  const slowerHash = { name: md5 < sha512 ? "md5 1-core" : "sha512 1-core", figure: Math.min(md5, sha512) };
+  // Both hashes one after the other on one core: what the upload's hash thread can do at most.
+  const bothHashes = { name: "md5 + sha512, one core", figure: 1 / (1 / md5 + 1 / sha512) };
   report.add({
     scenario: "hash speed (openssl speed -evp)",
     subject: "md5, one core",
@@ -125,8 +138,8 @@ try {
     subject: "vitrine",
     figure: upload.mbps,
     unit: "MB/s",
-    reference: slowerHash,
-    target: { min: 0.75, of: "ratio" },
+    reference: bothHashes,
+    target: { min: 0.8, of: "ratio" },
   });
   report.add({
     scenario: `1. upload ${label} (PUT /v2/images/{id}/file)`,
@@ -213,7 +226,7 @@ try {
   });
   const image = await waitOperation(vitrine, created.id);
   const fromUri = fs.statSync(qcow2).size / MB / ((performance.now() - t0) / 1000);
-  for (const reference of [slowerHash, { name: "plain Node writer", figure: plainWriter }]) {
+  for (const reference of [bothHashes, { name: "plain Node writer", figure: plainWriter }]) {
     report.add({
       scenario: `2. create from URI, ${label} qcow2 (Compute)`,
       subject: "vitrine",
@@ -411,6 +424,7 @@ try {
         figure: r.rps,
         unit: "req/s",
         reference: { name: "trivial grpc-js server", figure: ceiling.rps },
+        target: { min: 0.85, of: "ratio" },
       });
       report.add({
         scenario: name,
@@ -419,9 +433,12 @@ try {
         unit: "req/s",
         reference: { name: "vitrine gRPC", figure: r.rps },
       });
+      // The list at 64 connections: the tail is the mean when every connection is served in turn.
+      const tail =
+        scenario.startsWith("5g") && c === 64 ? { target: { max: 100, of: "figure" as const } } : {};
       report.add({ scenario: name, subject: "gRPC p50", figure: r.p50Ms, unit: "ms" });
-      report.add({ scenario: name, subject: "gRPC p99", figure: r.p99Ms, unit: "ms" });
-      report.add({ scenario: name, subject: "REST p99", figure: rest[c]!.p99Ms, unit: "ms" });
+      report.add({ scenario: name, subject: "gRPC p99", figure: r.p99Ms, unit: "ms", ...tail });
+      report.add({ scenario: name, subject: "REST p99", figure: rest[c]!.p99Ms, unit: "ms", ...tail });
     }
     await trivialGrpc.close();
   }
@@ -455,6 +472,60 @@ try {
       });
     }
   } else console.log(`5c. skipped: no ${CHROMIUM} (apt install chromium)`);
+
+  // 5m. A million images in one folder, on a node of its own: start-up (spawn to /healthz) and
+  // the first and a deep page of the lists (keyset paging: a deep page costs what the first does).
+  console.log(`5m. ${size.million} images`);
+  const millionDir = path.join(work, "vitrine-million");
+  fs.mkdirSync(millionDir);
+  let million = await startVitrine(millionDir, backendEnv);
+  await million.stop();
+  const millionDeep = Math.floor(size.million * 0.9);
+  // On PostgreSQL the installation is the one shared with the other scenarios: a folder of its own.
+  const millionMarkers = pgS3
+    ? { openstackDeep: await pgS3.seed(size.million, millionDeep, "million") }
+    : seedVitrine(path.join(millionDir, "vitrine.sqlite"), size.million, millionDeep, "million");
+  const startingAt = performance.now();
+  million = await startVitrine(millionDir, backendEnv);
+  cleanups.push(() => million.stop());
+  report.add({
+    scenario: `5m. start-up with ${size.million} images (spawn to /healthz answering)`,
+    subject: "vitrine",
+    figure: (performance.now() - startingAt) / 1000,
+    unit: "s",
+    target: { max: 2, of: "figure" },
+  });
+  const millionList = await listLatencies(
+    million.url,
+    { "x-auth-token": million.token },
+    millionMarkers,
+    true,
+    millionDeep,
+    "million",
+  );
+  for (const [name, r] of Object.entries(millionList)) {
+    const scenario = `5m. list 100 of ${size.million} images, ${name}`;
+    report.add({
+      scenario,
+      subject: "vitrine p50",
+      figure: r.p50,
+      unit: "ms",
+      target: { max: 5, of: "figure" },
+    });
+    report.add({ scenario, subject: "vitrine p99", figure: r.p99, unit: "ms" });
+    if (name.endsWith("deep page")) {
+      const first = millionList[name.replace("deep page", "first page")]!;
+      report.add({
+        scenario,
+        subject: "vitrine p50, deep page",
+        figure: r.p50,
+        unit: "ms",
+        reference: { name: "the first page's p50", figure: first.p50 },
+        target: { max: 1.25, of: "ratio" },
+      });
+    }
+  }
+  await million.stop();
 
   // 6. Create image metadata.
   console.log("6. create metadata");
@@ -689,6 +760,116 @@ try {
     });
   }
 
+  // 14. Memory under a mixed load: 64 clients, each going round a mix of what clients do (GETs
+  // in both dialects, lists, small uploads that are then deleted, downloads of an 8 MiB image),
+  // for `mixedSeconds`, on a fresh node over the catalog of the scenarios before. The server's
+  // RSS is read every second: its peak, and whether it stays flat (the last minute against the
+  // second: the first holds the warm-up).
+  console.log(`14. 64 mixed clients for ${size.mixedSeconds} s`);
+  {
+    const v = await startVitrine(dataDir, backendEnv);
+    cleanups.push(() => v.stop());
+    const auth = { "x-auth-token": v.token };
+    const bearer = { authorization: `Bearer ${v.token}` };
+    const eight = path.join(work, "eight.raw");
+    fs.writeFileSync(eight, fs.readFileSync(randomFile).subarray(0, 8 * MiB));
+    const small = await uploadTo(v.url, auth, eight);
+    const body = Buffer.alloc(256 * 1024, 3);
+    const expect = async (res: Response, status: number, what: string) => {
+      await res.arrayBuffer();
+      if (res.status !== status) throw new Error(`${what}: ${res.status}`);
+    };
+    const ops: (() => Promise<void>)[] = [
+      async () => expect(await fetch(`${v.url}/v2/images/${upload.uuid}`, { headers: auth }), 200, "GET"),
+      async () =>
+        expect(
+          await fetch(`${v.url}/compute/v1/images/${image.id}`, { headers: bearer }),
+          200,
+          "GET compute",
+        ),
+      async () =>
+        expect(
+          await fetch(`${v.url}/compute/v1/images?folderId=big&pageSize=100`, { headers: bearer }),
+          200,
+          "list compute",
+        ),
+      async () => expect(await fetch(`${v.url}/v2/images?limit=100`, { headers: auth }), 200, "list"),
+      async () => {
+        const created = await fetch(`${v.url}/v2/images`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...auth },
+          body: JSON.stringify({
+            name: `mixed-${randomUUID()}`,
+            disk_format: "raw",
+            container_format: "bare",
+          }),
+        });
+        const { id } = (await created.json()) as { id: string };
+        const put = await fetch(`${v.url}/v2/images/${id}/file`, {
+          method: "PUT",
+          headers: { "content-type": "application/octet-stream", ...auth },
+          body,
+        });
+        await expect(put, 204, "upload");
+        await expect(
+          await fetch(`${v.url}/v2/images/${id}`, { method: "DELETE", headers: auth }),
+          204,
+          "delete",
+        );
+      },
+      async () =>
+        expect(await fetch(`${v.url}/v2/images/${small.uuid}/file`, { headers: auth }), 200, "download"),
+    ];
+    const rss: number[] = [];
+    const sampler = setInterval(() => {
+      const status = fs.readFileSync(`/proc/${v.pid}/status`, "utf8");
+      rss.push((Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]) * 1024) / MB);
+    }, 1000);
+    const until = performance.now() + size.mixedSeconds * 1000;
+    let done = 0;
+    let failed = 0;
+    try {
+      await Promise.all(
+        Array.from({ length: 64 }, async (_, client) => {
+          for (let n = client; performance.now() < until; n++) {
+            try {
+              await ops[n % ops.length]!();
+              done++;
+            } catch (err) {
+              if (failed++ === 0) console.log(`  first failure: ${(err as Error).message}`);
+            }
+          }
+        }),
+      );
+    } finally {
+      clearInterval(sampler);
+    }
+    if (failed > done / 100) throw new Error(`mixed load: ${failed} of ${done + failed} requests failed`);
+    const scenario = `14. 64 mixed clients for ${size.mixedSeconds} s (GET, list, 256 KiB uploads, 8 MiB downloads)`;
+    report.add({
+      scenario,
+      subject: "peak RSS of the server",
+      figure: peakRssMb(v.pid),
+      unit: "MB",
+      target: { max: 256, of: "figure" },
+    });
+    const minute = Math.min(60, Math.floor(rss.length / 3));
+    report.add({
+      scenario,
+      subject: "RSS, median of the last minute",
+      figure: percentile(rss.slice(-minute), 50),
+      unit: "MB",
+      reference: {
+        name: "median of the second minute",
+        figure: percentile(rss.slice(minute, 2 * minute), 50),
+      },
+      target: { max: 1.1, of: "ratio" },
+    });
+    report.add({ scenario, subject: "requests", figure: done / size.mixedSeconds, unit: "req/s" });
+    console.log(`  ${done} requests, ${failed} failed`);
+    await v.stop();
+  }
+
   // 9. Every core: GET, list and four concurrent uploads with one worker process and with two.
   // The machine has 2 CPUs: none is left to pin the load generators to, so they are not pinned.
   console.log("9. --workers 1 and 2");
@@ -737,7 +918,7 @@ try {
     cleanups.push(() => glance.stop());
     const glanceMarkers = seedGlanceMarkers(glance, size.images);
     const gUpload = await uploadTo(glance.url, {}, randomFile);
-    peer("1. upload", upload.mbps, gUpload.mbps, "MB/s", 2);
+    peer("1. upload", upload.mbps, gUpload.mbps, "MB/s", 1.5);
     const gDownload = await curlDownload(`${glance.url}/v2/images/${gUpload.uuid}/file`, {});
     peer("3. download", download, gDownload, "MB/s");
     for (const c of [16, 64]) {
@@ -932,12 +1113,12 @@ interface Markers {
   openstackDeep: string;
 }
 
-/** Seeds `count` images into folder "big" of a stopped Vitrine; returns the deep page's marker. */
-function seedVitrine(dbFile: string, count: number): Markers {
+/** Seeds `count` images into `folder` of a stopped Vitrine; returns the deep page's marker. */
+function seedVitrine(dbFile: string, count: number, deep = size.deep, folder = "big"): Markers {
   const db = new Database(dbFile);
   const insert =
     db.prepare(`insert into images (id, uuid, kind, folder_id, name, status, created_at, updated_at, min_disk_size, size)
-    values (?, ?, 'compute', 'big', ?, 'active', ?, ?, 1073741824, 1000)`);
+    values (?, ?, 'compute', ?, ?, 'active', ?, ?, 1073741824, 1000)`);
   const uuids: string[] = [];
   db.transaction(() => {
     for (let i = 0; i < count; i++) {
@@ -946,6 +1127,7 @@ function seedVitrine(dbFile: string, count: number): Markers {
       insert.run(
         "a" + i.toString(36).padStart(19, "0"),
         uuid,
+        folder,
         `img-${i}`,
         1_700_000_000_000 + i,
         1_700_000_000_000 + i,
@@ -953,7 +1135,7 @@ function seedVitrine(dbFile: string, count: number): Markers {
     }
   })();
   db.close();
-  return { openstackDeep: uuids[count - 1 - size.deep]! };
+  return { openstackDeep: uuids[count - 1 - deep]! };
 }
 
 function seedGlanceMarkers(glance: GlancePeer, count: number): Markers {
@@ -975,6 +1157,8 @@ async function listLatencies(
   auth: Record<string, string>,
   markers: Markers,
   compute = true,
+  deep = size.deep,
+  folder = "big",
 ): Promise<Record<string, { p50: number; p99: number }>> {
   const get = (p: string, headers: Record<string, string>) => async () => {
     const res = await fetch(base + p, { headers });
@@ -990,9 +1174,9 @@ async function listLatencies(
   if (compute) {
     const bearer = { authorization: `Bearer ${auth["x-auth-token"]}` };
     let pageToken = "";
-    for (let skipped = 0; skipped + 1000 <= size.deep; skipped += 1000) {
+    for (let skipped = 0; skipped + 1000 <= deep; skipped += 1000) {
       const res = await fetch(
-        `${base}/compute/v1/images?folderId=big&pageSize=1000${pageToken ? `&pageToken=${pageToken}` : ""}`,
+        `${base}/compute/v1/images?folderId=${folder}&pageSize=1000${pageToken ? `&pageToken=${pageToken}` : ""}`,
         {
           headers: bearer,
         },
@@ -1001,11 +1185,11 @@ async function listLatencies(
     }
     out["Compute first page"] = await latency(
       size.samples,
-      get("/compute/v1/images?folderId=big&pageSize=100", bearer),
+      get(`/compute/v1/images?folderId=${folder}&pageSize=100`, bearer),
     );
     out["Compute deep page"] = await latency(
       size.samples,
-      get(`/compute/v1/images?folderId=big&pageSize=100&pageToken=${pageToken}`, bearer),
+      get(`/compute/v1/images?folderId=${folder}&pageSize=100&pageToken=${pageToken}`, bearer),
     );
   }
   return out;

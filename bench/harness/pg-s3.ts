@@ -15,8 +15,8 @@ import { MB } from "./measure.js";
 export interface PgS3 {
   env: Record<string, string>;
   databaseUrl: string;
-  /** Seeds `count` images into folder "big"; returns the uuid at the deep page's position. */
-  seed(count: number, deep: number): Promise<string>;
+  /** Inserts `count` images into `folder` (ids of their own per folder); returns the uuid at the deep page's position. */
+  seed(count: number, deep: number, folder?: string): Promise<string>;
   /** MB/s of the S3 server itself: one file up (streamed multipart, 8 MiB parts) and down. */
   reference(file: string): Promise<{ upload: number; download: number }>;
   stop(): Promise<void>;
@@ -30,15 +30,15 @@ export async function startPgS3(): Promise<PgS3> {
   return {
     databaseUrl,
     env,
-    async seed(count, deep) {
+    async seed(count, deep, folder = "big") {
       const db = openPostgres(databaseUrl);
       try {
         await sql`insert into images (id, uuid, kind, folder_id, name, status, created_at, updated_at, min_disk_size, size)
-          select 'a' || lpad(to_hex(i), 19, '0'), gen_random_uuid()::text, 'compute', 'big', 'img-' || i, 'active',
+          select ${folder.slice(0, 1)}::text || lpad(to_hex(i), 19, '0'), gen_random_uuid()::text, 'compute', ${folder}, 'img-' || i, 'active',
                  1700000000000 + i, 1700000000000 + i, 1073741824, 1000
           from generate_series(0, ${count - 1}::int) as i`.execute(db);
         await sql`analyze images`.execute(db);
-        const { rows } = await sql<{ uuid: string }>`select uuid from images where folder_id = 'big'
+        const { rows } = await sql<{ uuid: string }>`select uuid from images where folder_id = ${folder}
           order by created_at desc, id desc offset ${deep} limit 1`.execute(db);
         return rows[0]!.uuid;
       } finally {

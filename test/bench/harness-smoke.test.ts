@@ -24,7 +24,23 @@ test("npm run bench -- --smoke: every scenario runs and the table is written as 
   const result = JSON.parse(fs.readFileSync(path.join(out, files[0]!), "utf8"));
   assert.equal(result.smoke, true);
   const scenarios = new Set(result.rows.map((r: { scenario: string }) => r.scenario.split(" ")[0]));
-  for (const s of ["hash", "1.", "2.", "3.", "4.", "4g.", "5.", "5g.", "6.", "7.", "9.", "10.", "13."])
+  for (const s of [
+    "hash",
+    "1.",
+    "2.",
+    "3.",
+    "4.",
+    "4g.",
+    "5.",
+    "5g.",
+    "5m.",
+    "6.",
+    "7.",
+    "9.",
+    "10.",
+    "13.",
+    "14.",
+  ])
     assert.ok(scenarios.has(s), `scenario ${s} missing`);
   for (const row of result.rows) {
     assert.ok(
