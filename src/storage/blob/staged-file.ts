@@ -13,8 +13,8 @@ const fdatasync = promisify(fs.fdatasync);
 const BLOCK = 4096;
 /** One write each: data is staged in two buffers of this size, one filling while the other is written. */
 const STAGE_BYTES = 4 * 1024 * 1024;
-/** Staging buffers kept for the next file (each 4 MiB); more are made when more files are open. */
-const POOL_MAX = 8;
+/** Staging buffers kept for the next files (4 MiB each: two uploads' worth); more are made when more files are open. */
+const POOL_MAX = 4;
 /** Through the page cache only: data written since the last flush that starts another one. */
 const FLUSH_EVERY_BYTES = 64 * 1024 * 1024;
 
