@@ -16,11 +16,12 @@ interface WorkerMessage {
 const BATCH_BYTES = 1024 * 1024;
 /** Past this much data not yet hashed by the worker, the stream waits (bounded memory). */
 const MAX_IN_FLIGHT_BYTES = 8 * 1024 * 1024;
-/** Idle hash threads kept for the next ingests (one per core is what hashing can use). */
-const IDLE_WORKERS = 2;
+/** Hash threads: hashing is CPU work, and the machines this runs on have two cores. */
+const THREADS = 2;
 
-// One session at a time per worker: started, fed batches, then ended (digests) or dropped. Work
-// is chained so that a saveable session's asynchronous start comes before its first batch.
+// Each thread serves many ingests (sessions) side by side: started, fed batches, then ended
+// (digests) or dropped. A session's work is chained, so that a saveable session's asynchronous
+// start comes before its first batch.
 const WORKER_SOURCE = `
 const { parentPort } = require("node:worker_threads");
 const { createHash } = require("node:crypto");
@@ -35,19 +36,18 @@ async function saveableHashes(algorithms, { module, states }) {
     return { update: (b) => hash.update(b), digest: () => hash.digest("hex"), save: () => hash.save() };
   }));
 }
-let session = null;
-let hashes = Promise.resolve([]);
+const sessions = new Map();
 parentPort.on("message", (m) => {
   if (m.start !== undefined) {
-    session = m.start;
-    hashes = m.saveable === null
+    sessions.set(m.start, m.saveable === null
       ? Promise.resolve(m.algorithms.map((a) => createHash(a)))
-      : saveableHashes(m.algorithms, m.saveable);
+      : saveableHashes(m.algorithms, m.saveable));
     return;
   }
-  if (m.session !== session) return; // a dropped session's batches still queued
-  const id = session;
-  hashes = hashes.then((hs) => {
+  const id = m.session;
+  const hashes = sessions.get(id);
+  if (!hashes) return;
+  sessions.set(id, hashes.then((hs) => {
     if (m.end) parentPort.postMessage({ session: id, digests: hs.map((h) => h.digest("hex")) });
     else if (m.save) parentPort.postMessage({ session: id, states: hs.map((h) => h.save()) });
     else if (!m.drop) {
@@ -57,34 +57,63 @@ parentPort.on("message", (m) => {
       parentPort.postMessage({ session: id, hashed: m.length, data: m.data }, [m.data]);
     }
     return hs;
-  });
+  }));
+  if (m.end || m.drop) sessions.delete(id);
 });`;
 
+/** What a session hears from its thread. */
+interface SessionListener {
+  message(m: WorkerMessage): void;
+  error(err: Error): void;
+}
+
 /**
- * Hash threads, kept between ingests: starting a worker thread costs tens of milliseconds and a
- * V8 heap of its own (a small upload paid more for its thread than for its bytes, and 64 clients
- * uploading at once held dozens of heaps). A thread serves one ingest at a time; a broken one is
- * not taken back.
+ * One hash thread, shared by the sessions it serves. Starting a worker thread costs tens of
+ * milliseconds and a V8 heap of its own: a small upload paid more for its thread than for its
+ * bytes, and 64 clients uploading at once held dozens of heaps. The thread keeps the process
+ * alive only while some session waits for it.
  */
-const idleWorkers: Worker[] = [];
+class HashThread {
+  readonly worker = new Worker(WORKER_SOURCE, { eval: true });
+  readonly sessions = new Map<number, SessionListener>();
+  broken = false;
+  private holds = 0;
+
+  constructor() {
+    this.worker.unref();
+    this.worker.on("message", (m: WorkerMessage) => this.sessions.get(m.session)?.message(m));
+    this.worker.on("error", (err) => {
+      this.broken = true;
+      for (const listener of this.sessions.values()) listener.error(err);
+    });
+  }
+
+  hold(): void {
+    if (this.holds++ === 0) this.worker.ref();
+  }
+
+  letGo(): void {
+    if (--this.holds === 0) this.worker.unref();
+  }
+}
+
+const threads: HashThread[] = [];
 let sessions = 0;
 
-function leaseWorker(): Worker {
-  const worker = idleWorkers.pop() ?? new Worker(WORKER_SOURCE, { eval: true });
-  worker.setMaxListeners(0);
-  return worker;
-}
-
-function returnWorker(worker: Worker, broken: boolean): void {
-  if (!broken && idleWorkers.length < IDLE_WORKERS) {
-    worker.unref();
-    idleWorkers.push(worker);
-  } else void worker.terminate();
+/** The thread serving the fewest sessions (a broken one is replaced). */
+function threadForSession(): HashThread {
+  for (let i = threads.length - 1; i >= 0; i--) if (threads[i]!.broken) threads.splice(i, 1);
+  if (threads.length < THREADS) {
+    const thread = new HashThread();
+    threads.push(thread);
+    return thread;
+  }
+  return threads.reduce((a, b) => (b.sessions.size < a.sessions.size ? b : a));
 }
 
 /**
- * Hashes computed on a worker thread. An upload's main thread parses HTTP, inspects and writes;
- * both its hashes (MD5 and SHA-512) run here, on the other core, instead of taking turns with
+ * Hashes computed on a hash thread. An upload's main thread parses HTTP, inspects and writes;
+ * both its hashes (MD5 and SHA-512) run there, on the other core, instead of taking turns with
  * that work (MD5 on the main thread held uploads at 0.31 of one core's MD5 speed). The data is
  * copied once into batches that are transferred, not cloned; back-pressure keeps at most
  * MAX_IN_FLIGHT_BYTES waiting.
@@ -93,19 +122,18 @@ function returnWorker(worker: Worker, broken: boolean): void {
  * state can be saved at a checkpoint and loaded again in another process.
  */
 export class OffThreadHash {
-  private readonly worker: Worker;
+  private readonly thread = threadForSession();
   private readonly session = ++sessions;
-  private released = false;
-  private broken = false;
+  private ended = false;
   /** Batches the worker has hashed and handed back, ready to be filled again. */
   private readonly free: ArrayBuffer[] = [];
-  private batch = this.emptyBatch();
+  private batch: Buffer | null = null;
   private batchLength = 0;
   private inFlight = 0;
   private drained: (() => void) | null = null;
-  private result: ((digests: string[]) => void) | null = null;
+  private result: { resolve(digests: string[]): void; reject(err: Error): void } | null = null;
   private failure: Error | null = null;
-  private saved: ((states: Uint8Array[]) => void)[] = [];
+  private saved: { resolve(states: Uint8Array[]): void; reject(err: Error): void }[] = [];
 
   /**
    * `saveable`: null for Node's hashes; else hash-wasm's, started fresh (`states` null) or from
@@ -115,41 +143,23 @@ export class OffThreadHash {
     private readonly algorithms: readonly string[],
     saveable: { states: Uint8Array[] | null } | null = null,
   ) {
-    this.worker = leaseWorker();
-    this.worker.on("message", this.onMessage);
-    this.worker.on("error", this.onError);
-    this.worker.unref();
-    this.worker.postMessage({
+    this.thread.sessions.set(this.session, {
+      message: (m) => this.heard(m),
+      error: (err) => this.failed(err),
+    });
+    this.thread.worker.postMessage({
       start: this.session,
       algorithms,
       saveable: saveable && { module: SAVEABLE_HASHES_MODULE, states: saveable.states },
     });
   }
 
-  private readonly onMessage = (m: WorkerMessage) => {
-    if (m.session !== this.session) return;
-    if (m.states !== undefined) this.saved.shift()?.(m.states);
-    else if (m.hashed !== undefined) {
-      if (m.data) this.free.push(m.data);
-      this.inFlight -= m.hashed;
-      if (this.inFlight <= MAX_IN_FLIGHT_BYTES / 2) this.release();
-    } else if (m.digests !== undefined) this.result?.(m.digests);
-  };
-
-  private readonly onError = (err: Error) => {
-    this.failure = err;
-    this.broken = true;
-    this.failed?.(err);
-    this.release();
-  };
-
-  private failed: ((err: Error) => void) | null = null;
-
   /** Adds data; resolves at once unless the worker is behind, then when it has caught up. */
   update(chunk: Buffer): Promise<void> | null {
     if (this.failure) return Promise.reject(this.failure);
     let offset = 0;
     while (offset < chunk.length) {
+      this.batch ??= Buffer.from(this.free.pop() ?? new ArrayBuffer(BATCH_BYTES));
       const n = Math.min(chunk.length - offset, BATCH_BYTES - this.batchLength);
       chunk.copy(this.batch, this.batchLength, offset, offset + n);
       this.batchLength += n;
@@ -157,28 +167,24 @@ export class OffThreadHash {
       if (this.batchLength === BATCH_BYTES) this.send();
     }
     if (this.inFlight <= MAX_IN_FLIGHT_BYTES) return null;
-    // Someone waits for the worker now: it keeps the process alive until it answers.
-    this.worker.ref();
+    // Someone waits for the thread now: it keeps the process alive until it answers.
+    this.thread.hold();
     return new Promise((resolve, reject) => {
-      this.drained = () => (this.failure ? reject(this.failure) : resolve());
+      this.drained = () => {
+        this.thread.letGo();
+        if (this.failure) reject(this.failure);
+        else resolve();
+      };
     });
   }
 
-  /** The hex digest of everything added, by algorithm; the thread goes back to the pool afterwards. */
+  /** The hex digest of everything added, by algorithm; the session ends. */
   async digests(): Promise<Record<string, string>> {
     if (this.failure) throw this.failure;
     if (this.batchLength > 0) this.send();
-    this.worker.ref();
-    try {
-      const digests = await new Promise<string[]>((resolve, reject) => {
-        this.result = resolve;
-        this.failed = reject;
-        this.worker.postMessage({ session: this.session, end: true });
-      });
-      return Object.fromEntries(this.algorithms.map((a, i) => [a, digests[i]!]));
-    } finally {
-      this.giveBack();
-    }
+    const digests = await this.ask<string[]>({ end: true }, (waiter) => (this.result = waiter));
+    this.end();
+    return Object.fromEntries(this.algorithms.map((a, i) => [a, digests[i]!]));
   }
 
   /**
@@ -188,52 +194,59 @@ export class OffThreadHash {
   async save(): Promise<Uint8Array[]> {
     if (this.failure) throw this.failure;
     if (this.batchLength > 0) this.send();
-    this.worker.ref();
-    try {
-      return await new Promise<Uint8Array[]>((resolve, reject) => {
-        this.failed = reject;
-        this.saved.push((states) => {
-          this.failed = null;
-          resolve(states);
-        });
-        this.worker.postMessage({ session: this.session, save: true });
-      });
-    } finally {
-      if (this.saved.length === 0 && !this.drained && !this.result) this.worker.unref();
-    }
+    return this.ask<Uint8Array[]>({ save: true }, (waiter) => this.saved.push(waiter));
   }
 
-  /** Ends without a result (a failed or cancelled ingest); the thread goes back to the pool. */
+  /** Ends without a result (a failed or cancelled ingest). */
   destroy(): void {
-    if (this.released) return;
-    this.worker.postMessage({ session: this.session, drop: true });
-    this.giveBack();
+    if (this.ended) return;
+    if (!this.thread.broken) this.thread.worker.postMessage({ session: this.session, drop: true });
+    this.end();
   }
 
-  private giveBack(): void {
-    if (this.released) return;
-    this.released = true;
-    this.worker.off("message", this.onMessage);
-    this.worker.off("error", this.onError);
-    returnWorker(this.worker, this.broken);
+  /** Sends `message` and waits, the thread held, for the answer `register` is given. */
+  private ask<T>(
+    message: Record<string, unknown>,
+    register: (waiter: { resolve(value: T): void; reject(err: Error): void }) => void,
+  ): Promise<T> {
+    this.thread.hold();
+    return new Promise<T>((resolve, reject) => {
+      register({ resolve, reject });
+      this.thread.worker.postMessage({ session: this.session, ...message });
+    }).finally(() => this.thread.letGo());
+  }
+
+  private heard(m: WorkerMessage): void {
+    if (m.states !== undefined) this.saved.shift()?.resolve(m.states);
+    else if (m.hashed !== undefined) {
+      if (m.data) this.free.push(m.data);
+      this.inFlight -= m.hashed;
+      if (this.inFlight <= MAX_IN_FLIGHT_BYTES / 2) this.release();
+    } else if (m.digests !== undefined) this.result?.resolve(m.digests);
+  }
+
+  private failed(err: Error): void {
+    this.failure = err;
+    this.result?.reject(err);
+    for (const waiter of this.saved.splice(0)) waiter.reject(err);
+    this.release();
+    this.end();
+  }
+
+  private end(): void {
+    this.ended = true;
+    this.thread.sessions.delete(this.session);
   }
 
   private send(): void {
-    const data = this.batch.buffer as ArrayBuffer;
+    const data = this.batch!.buffer as ArrayBuffer;
     this.inFlight += this.batchLength;
-    this.worker.postMessage({ session: this.session, data, length: this.batchLength }, [data]);
-    this.batch = this.emptyBatch();
+    this.thread.worker.postMessage({ session: this.session, data, length: this.batchLength }, [data]);
+    this.batch = null;
     this.batchLength = 0;
   }
 
-  /** A batch over a whole buffer of its own (transferable), reused when the worker gave one back. */
-  private emptyBatch(): Buffer {
-    return Buffer.from(this.free.pop() ?? new ArrayBuffer(BATCH_BYTES));
-  }
-
   private release(): void {
-    // Nobody waits any more (unless for the digests): an abandoned ingest does not hold the process.
-    if (this.drained && !this.result) this.worker.unref();
     const waiting = this.drained;
     this.drained = null;
     waiting?.();

@@ -29,3 +29,33 @@ test("no data at all has the empty digests", async () => {
     sha512: createHash("sha512").digest("hex"),
   });
 });
+
+test("ingests side by side share the hash threads: each gets its own digests, a dropped one disturbs none", async () => {
+  const random = seededRandom(7);
+  const ingests = Array.from({ length: 12 }, (_, i) => ({
+    hash: new OffThreadHash(["md5", "sha512"], i % 4 === 3 ? { states: null } : null),
+    md5: createHash("md5"),
+    sha512: createHash("sha512"),
+  }));
+  const dropped = ingests.splice(5, 1)[0]!;
+  for (let round = 0; round < 20; round++) {
+    await Promise.all(
+      ingests.map(async (ingest) => {
+        const chunk = Buffer.alloc(Math.floor(random() * 700_000), Math.floor(random() * 256));
+        ingest.md5.update(chunk);
+        ingest.sha512.update(chunk);
+        await ingest.hash.update(chunk);
+      }),
+    );
+    if (round === 3) {
+      await dropped.hash.update(Buffer.alloc(3 * 1024 * 1024, 1));
+      dropped.hash.destroy();
+    }
+  }
+  for (const ingest of ingests) {
+    assert.deepEqual(await ingest.hash.digests(), {
+      md5: ingest.md5.digest("hex"),
+      sha512: ingest.sha512.digest("hex"),
+    });
+  }
+});

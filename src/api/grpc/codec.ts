@@ -98,10 +98,10 @@ function objectForm(type: protobuf.Type, document: Record<string, unknown>): Rec
     const inner = typeof url === "string" ? type.lookup(url.slice(url.lastIndexOf("/") + 1)) : null;
     return inner instanceof protobuf.Type ? { ...objectForm(inner, document), "@type": url } : out;
   }
-  for (const field of type.fieldsArray) {
+  for (const field of messageFields(type)) {
     const value = out[field.name];
-    const nested = field.resolvedType;
-    if (value === undefined || value === null || !(nested instanceof protobuf.Type)) continue;
+    const nested = field.resolvedType as protobuf.Type;
+    if (value === undefined || value === null) continue;
     const convert = (v: unknown) => messageObject(nested, v);
     if (field.map) {
       out[field.name] = Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, convert(v)]));
@@ -112,6 +112,18 @@ function objectForm(type: protobuf.Type, document: Record<string, unknown>): Rec
     }
   }
   return out;
+}
+
+/** A type's fields that hold messages, found once per type (a list converts a hundred images). */
+const messageFieldsOf = new WeakMap<protobuf.Type, protobuf.Field[]>();
+
+function messageFields(type: protobuf.Type): protobuf.Field[] {
+  let fields = messageFieldsOf.get(type);
+  if (!fields) {
+    fields = type.fieldsArray.filter((f) => f.resolvedType instanceof protobuf.Type);
+    messageFieldsOf.set(type, fields);
+  }
+  return fields;
 }
 
 function messageObject(type: protobuf.Type, value: unknown): unknown {

@@ -1,3 +1,4 @@
+import { inTurn } from "../fair-turns.js";
 import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
@@ -170,7 +171,9 @@ function unary(
   opts: GrpcServerOptions,
   [serviceName, methodName]: [string, string],
 ): grpc.handleUnaryCall<Json, Json> {
-  return (call, callback) => {
+  // Calls take their turn with the HTTP requests (api/fair-turns.ts).
+  return (call, callback) => inTurn(() => serve(call, callback));
+  function serve(call: grpc.ServerUnaryCall<Json, Json>, callback: grpc.sendUnaryData<Json>): void {
     const requestId = randomUUID();
     const headers = new grpc.Metadata();
     headers.set("x-request-id", requestId);
@@ -244,7 +247,7 @@ function unary(
         done(body.code, internal ? err : undefined);
       },
     );
-  };
+  }
 }
 
 function first(metadata: grpc.Metadata, key: string): string | undefined {

@@ -1,4 +1,4 @@
-import { useFairTurns } from "./fair-turns.js";
+import { useFairTurns } from "../fair-turns.js";
 import { vitrineRoutes } from "../vitrine/routes.js";
 import Fastify, {
   LogController,

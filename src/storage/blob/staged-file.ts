@@ -13,13 +13,18 @@ const fdatasync = promisify(fs.fdatasync);
 const BLOCK = 4096;
 /** One write each: data is staged in two buffers of this size, one filling while the other is written. */
 const STAGE_BYTES = 4 * 1024 * 1024;
-/** Staging buffers kept for the next files (4 MiB each: two uploads' worth); more are made when more files are open. */
+/**
+ * A stream's first stage (most uploads under load are small: 64 clients uploading 256 KiB held
+ * 8 MiB of stages each); the second stage is made only once the first is full.
+ */
+const FIRST_STAGE_BYTES = 1024 * 1024;
+/** Staging buffers kept for the next files, by size; more are made when more files are open. */
 const POOL_MAX = 4;
 /** Through the page cache only: data written since the last flush that starts another one. */
 const FLUSH_EVERY_BYTES = 64 * 1024 * 1024;
 
-/** Staging buffers whose memory is aligned for O_DIRECT (found by probing: Node does not say where a buffer lives). */
-const alignedPool: Buffer[] = [];
+/** Staging buffers whose memory is aligned for O_DIRECT (found by probing: Node does not say where a buffer lives), by size. */
+const alignedPools = new Map<number, Buffer[]>();
 
 /**
  * A file written from the start in order (an image blob: a writer's, or a resumable upload's
@@ -37,7 +42,8 @@ const alignedPool: Buffer[] = [];
  */
 export class StagedFile {
   private stage: Buffer;
-  private spare: Buffer;
+  /** The other stage: none until the first is full, then a full-size one. */
+  private spare: Buffer | null = null;
   /** File offset of the stage's first byte (a multiple of BLOCK). */
   private base: number;
   /** Bytes staged, not all written yet. */
@@ -51,35 +57,37 @@ export class StagedFile {
     private fd: number,
     private direct: boolean,
     private readonly file: string,
-    buffers: [Buffer, Buffer],
+    first: Buffer,
   ) {
-    [this.stage, this.spare] = buffers;
+    this.stage = first;
     this.base = 0;
     this.fill = 0;
   }
 
-  /** A new file (none may exist at `file`), mode 0600. */
-  static async create(file: string): Promise<StagedFile> {
+  /**
+   * A new file (none may exist at `file`), mode 0600. `smallStart`: a smaller first stage (a
+   * stream, flushed only at its end; an appender's checkpoints fall on whole stages).
+   */
+  static async create(file: string, { smallStart = false } = {}): Promise<StagedFile> {
     const { O_CREAT, O_EXCL, O_WRONLY } = fs.constants;
     await close(await open(file, O_CREAT | O_EXCL | O_WRONLY, 0o600));
-    return StagedFile.reopen(file, 0);
+    return StagedFile.opened(file, 0, smallStart ? FIRST_STAGE_BYTES : STAGE_BYTES);
   }
 
   /** An existing file, written on from `length` (what is after it is the caller's to truncate). */
   static async reopen(file: string, length: number): Promise<StagedFile> {
-    const buffers = await alignedBuffers(file);
-    const fd = buffers
+    return StagedFile.opened(file, length, STAGE_BYTES);
+  }
+
+  private static async opened(file: string, length: number, firstStage: number): Promise<StagedFile> {
+    const first = await alignedBuffer(file, firstStage);
+    const fd = first
       ? await open(file, fs.constants.O_RDWR | fs.constants.O_DIRECT!).catch((err: unknown) => {
-          for (const b of buffers) release(b);
+          release(first);
           throw err;
         })
       : await open(file, fs.constants.O_RDWR);
-    const staged = new StagedFile(
-      fd,
-      buffers !== null,
-      file,
-      buffers ?? [Buffer.allocUnsafeSlow(STAGE_BYTES), Buffer.allocUnsafeSlow(STAGE_BYTES)],
-    );
+    const staged = new StagedFile(fd, first !== null, file, first ?? Buffer.allocUnsafeSlow(firstStage));
     return staged.startAt(length).catch(async (err: unknown) => {
       await staged.close();
       throw err;
@@ -115,15 +123,11 @@ export class StagedFile {
       const n = chunk.copy(this.stage, this.fill, offset);
       this.fill += n;
       offset += n;
-      if (this.fill < STAGE_BYTES) continue;
-      if (this.writing) {
-        // Both stages full: the caller waits for the write in flight.
+      if (this.fill < this.stage.length) continue;
+      if (this.writing || this.spare?.length !== STAGE_BYTES) {
+        // Both stages full (the caller waits for the write in flight), or no full-size spare yet.
         const rest = chunk.subarray(offset);
-        return this.writing.then(() => {
-          if (this.failure) throw this.failure;
-          this.writeStage();
-          return this.append(rest) ?? undefined;
-        });
+        return this.makeRoom().then(() => this.append(rest) ?? undefined);
       }
       this.writeStage();
     }
@@ -160,18 +164,32 @@ export class StagedFile {
     this.fd = -1;
     await close(fd);
     release(this.stage);
-    release(this.spare);
+    if (this.spare) release(this.spare);
+  }
+
+  /** Waits for the write in flight, makes the full-size spare if there is none, and writes the stage. */
+  private async makeRoom(): Promise<void> {
+    await this.writing;
+    if (this.failure) throw this.failure;
+    if (this.spare?.length !== STAGE_BYTES) {
+      if (this.spare) release(this.spare);
+      this.spare = null;
+      this.spare =
+        (this.direct && (await alignedBuffer(this.file, STAGE_BYTES))) || Buffer.allocUnsafeSlow(STAGE_BYTES);
+    }
+    this.writeStage();
   }
 
   /** Hands the full stage to a write and stages into the spare meanwhile. */
   private writeStage(): void {
     const full = this.stage;
     const at = this.base;
-    [this.stage, this.spare] = [this.spare, full];
-    this.base += STAGE_BYTES;
+    this.stage = this.spare!;
+    this.spare = full;
+    this.base += full.length;
     this.fill = 0;
-    this.writing = this.writeFully(full, STAGE_BYTES, at)
-      .then(() => this.flushBehind(STAGE_BYTES))
+    this.writing = this.writeFully(full, full.length, at)
+      .then(() => this.flushBehind(full.length))
       .catch((err: unknown) => {
         this.failure ??= err;
       })
@@ -212,7 +230,7 @@ export class StagedFile {
 
 /** A new file at `file` as a writable stream: ended, everything is in it; destroyed, it is closed. */
 export async function stagedFileStream(file: string): Promise<Writable> {
-  const staged = await StagedFile.create(file);
+  const staged = await StagedFile.create(file, { smallStart: true });
   return new Writable({
     write(chunk: Buffer, _encoding, done) {
       const wait = staged.append(chunk);
@@ -232,17 +250,17 @@ export async function stagedFileStream(file: string): Promise<Writable> {
 }
 
 /**
- * Two staging buffers aligned for O_DIRECT on the filesystem of `file`, or null where it takes no
- * O_DIRECT. From the pool, else new ones whose start is found by probing (Node does not say
- * where a buffer's memory lives; O_DIRECT refuses, EINVAL, memory not aligned for the device):
- * the first offset from which a write of a whole stage is taken is the one. The probe writes into
- * a file of its own beside `file`, removed afterwards.
+ * A staging buffer of `size` aligned for O_DIRECT on the filesystem of `file`, or null where it
+ * takes no O_DIRECT. From the pool, else a new one whose start is found by probing (Node does not
+ * say where a buffer's memory lives; O_DIRECT refuses, EINVAL, memory not aligned for the
+ * device): the first offset from which a write of the whole buffer is taken is the one. The probe
+ * writes into a file of its own beside `file`, removed afterwards.
  */
-async function alignedBuffers(file: string): Promise<[Buffer, Buffer] | null> {
+async function alignedBuffer(file: string, size: number): Promise<Buffer | null> {
   const direct = fs.constants.O_DIRECT;
   if (direct === undefined) return null;
-  const found = alignedPool.splice(-2, 2);
-  if (found.length === 2) return [found[0]!, found[1]!];
+  const pooled = alignedPools.get(size)?.pop();
+  if (pooled) return pooled;
   const probe = `${file}.probe`;
   const { O_CREAT, O_EXCL, O_WRONLY } = fs.constants;
   const fd = await open(probe, O_CREAT | O_EXCL | O_WRONLY | direct, 0o600).catch(
@@ -254,27 +272,19 @@ async function alignedBuffers(file: string): Promise<[Buffer, Buffer] | null> {
   );
   if (fd === null) return null;
   try {
-    while (found.length < 2) {
-      const buffer = await probeAligned(fd);
-      if (!buffer) {
-        for (const b of found) release(b);
-        return null;
-      }
-      found.push(buffer);
-    }
-    return [found[0]!, found[1]!];
+    return await probeAligned(fd, size);
   } finally {
     await close(fd);
     await fs.promises.rm(probe, { force: true });
   }
 }
 
-async function probeAligned(fd: number): Promise<Buffer | null> {
-  const raw = Buffer.allocUnsafeSlow(STAGE_BYTES + BLOCK);
+async function probeAligned(fd: number, size: number): Promise<Buffer | null> {
+  const raw = Buffer.allocUnsafeSlow(size + BLOCK);
   for (let start = 0; start < BLOCK; start += 16) {
-    const candidate = raw.subarray(start, start + STAGE_BYTES);
+    const candidate = raw.subarray(start, start + size);
     try {
-      await write(fd, candidate, 0, STAGE_BYTES, 0);
+      await write(fd, candidate, 0, size, 0);
       aligned.add(candidate);
       return candidate;
     } catch (err) {
@@ -288,5 +298,8 @@ async function probeAligned(fd: number): Promise<Buffer | null> {
 const aligned = new WeakSet<Buffer>();
 
 function release(buffer: Buffer): void {
-  if (alignedPool.length < POOL_MAX && aligned.has(buffer)) alignedPool.push(buffer);
+  if (!aligned.has(buffer)) return;
+  const pool = alignedPools.get(buffer.length) ?? [];
+  alignedPools.set(buffer.length, pool);
+  if (pool.length < POOL_MAX) pool.push(buffer);
 }

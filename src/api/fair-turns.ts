@@ -21,9 +21,15 @@ const TURN_MS = 2;
  * I/O included, over the requests let go): GETs of one image go dozens a turn, lists a handful.
  */
 export function useFairTurns(app: FastifyInstance): void {
-  const admit = fairTurns();
-  app.addHook("onRequest", (_request, _reply, done) => admit(done));
+  app.addHook("onRequest", (_request, _reply, done) => inTurn(done));
 }
+
+/**
+ * The process's one queue: HTTP requests and gRPC calls (api/grpc/server.ts) take turns together,
+ * since they share the event loop (and gRPC's 64 streams on one connection were served as
+ * unevenly as 64 HTTP connections).
+ */
+export const inTurn = fairTurns();
 
 /** A queue of work let go `room` at a time, one batch per event-loop turn (see useFairTurns). */
 export function fairTurns(): (go: () => void) => void {
