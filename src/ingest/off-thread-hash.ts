@@ -80,12 +80,13 @@ class HashThread {
   private holds = 0;
 
   constructor() {
-    this.worker.unref();
     this.worker.on("message", (m: WorkerMessage) => this.sessions.get(m.session)?.message(m));
     this.worker.on("error", (err) => {
       this.broken = true;
       for (const listener of this.sessions.values()) listener.error(err);
     });
+    // After the listeners: adding one refs the worker's port again.
+    this.worker.unref();
   }
 
   hold(): void {
@@ -125,6 +126,7 @@ export class OffThreadHash {
   private readonly thread = threadForSession();
   private readonly session = ++sessions;
   private ended = false;
+  private holding = false;
   /** Batches the worker has hashed and handed back, ready to be filled again. */
   private readonly free: ArrayBuffer[] = [];
   private batch: Buffer | null = null;
@@ -167,14 +169,14 @@ export class OffThreadHash {
       if (this.batchLength === BATCH_BYTES) this.send();
     }
     if (this.inFlight <= MAX_IN_FLIGHT_BYTES) return null;
-    // Someone waits for the thread now: it keeps the process alive until it answers.
-    this.thread.hold();
     return new Promise((resolve, reject) => {
+      const before = this.drained;
       this.drained = () => {
-        this.thread.letGo();
+        before?.();
         if (this.failure) reject(this.failure);
         else resolve();
       };
+      this.holdWhileWaited();
     });
   }
 
@@ -183,6 +185,7 @@ export class OffThreadHash {
     if (this.failure) throw this.failure;
     if (this.batchLength > 0) this.send();
     const digests = await this.ask<string[]>({ end: true }, (waiter) => (this.result = waiter));
+    this.result = null;
     this.end();
     return Object.fromEntries(this.algorithms.map((a, i) => [a, digests[i]!]));
   }
@@ -197,10 +200,18 @@ export class OffThreadHash {
     return this.ask<Uint8Array[]>({ save: true }, (waiter) => this.saved.push(waiter));
   }
 
-  /** Ends without a result (a failed or cancelled ingest). */
+  /**
+   * Ends without a result (a failed or cancelled ingest). Whoever still waits is let go (an update
+   * waiting for the thread goes on; digests and states asked for are refused), and with them the
+   * thread's hold on the process.
+   */
   destroy(): void {
     if (this.ended) return;
     if (!this.thread.broken) this.thread.worker.postMessage({ session: this.session, drop: true });
+    const dropped = new Error("the hashes were dropped");
+    this.result?.reject(dropped);
+    for (const waiter of this.saved.splice(0)) waiter.reject(dropped);
+    this.release();
     this.end();
   }
 
@@ -209,11 +220,32 @@ export class OffThreadHash {
     message: Record<string, unknown>,
     register: (waiter: { resolve(value: T): void; reject(err: Error): void }) => void,
   ): Promise<T> {
-    this.thread.hold();
     return new Promise<T>((resolve, reject) => {
-      register({ resolve, reject });
+      register({
+        resolve: (value) => {
+          resolve(value);
+          queueMicrotask(() => this.holdWhileWaited());
+        },
+        reject: (err) => {
+          reject(err);
+          queueMicrotask(() => this.holdWhileWaited());
+        },
+      });
+      this.holdWhileWaited();
       this.thread.worker.postMessage({ session: this.session, ...message });
-    }).finally(() => this.thread.letGo());
+    });
+  }
+
+  /**
+   * The thread keeps the process alive while this session waits for it (an update held back,
+   * digests or states asked for), and only then: an abandoned ingest does not hold the process.
+   */
+  private holdWhileWaited(): void {
+    const waited = !this.ended && (this.drained !== null || this.result !== null || this.saved.length > 0);
+    if (waited === this.holding) return;
+    this.holding = waited;
+    if (waited) this.thread.hold();
+    else this.thread.letGo();
   }
 
   private heard(m: WorkerMessage): void {
@@ -235,6 +267,7 @@ export class OffThreadHash {
 
   private end(): void {
     this.ended = true;
+    this.holdWhileWaited();
     this.thread.sessions.delete(this.session);
   }
 
@@ -250,5 +283,6 @@ export class OffThreadHash {
     const waiting = this.drained;
     this.drained = null;
     waiting?.();
+    this.holdWhileWaited();
   }
 }

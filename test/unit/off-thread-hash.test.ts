@@ -59,3 +59,20 @@ test("ingests side by side share the hash threads: each gets its own digests, a 
     });
   }
 });
+
+test("an ingest dropped while it waits for the thread lets it go: the process can end", async () => {
+  const hash = new OffThreadHash(["md5", "sha512"]);
+  // More than the thread may have in flight: this update waits for it.
+  const waiting = hash.update(Buffer.alloc(24 * 1024 * 1024, 5));
+  assert.ok(waiting, "the update waits for the thread");
+  hash.destroy();
+  await waiting;
+  const asked = new OffThreadHash(["md5"]);
+  const digests = asked.digests();
+  asked.destroy();
+  await digests.then(
+    () => undefined,
+    () => undefined,
+  );
+  // node --test waits for the process to end: a thread still held would time this file out.
+});
