@@ -795,22 +795,7 @@ try {
         ),
       async () => expect(await fetch(`${v.url}/v2/images?limit=100`, { headers: auth }), 200, "list"),
       async () => {
-        const created = await fetch(`${v.url}/v2/images`, {
-          method: "POST",
-          headers: { "content-type": "application/json", ...auth },
-          body: JSON.stringify({
-            name: `mixed-${randomUUID()}`,
-            disk_format: "raw",
-            container_format: "bare",
-          }),
-        });
-        const { id } = (await created.json()) as { id: string };
-        const put = await fetch(`${v.url}/v2/images/${id}/file`, {
-          method: "PUT",
-          headers: { "content-type": "application/octet-stream", ...auth },
-          body,
-        });
-        await expect(put, 204, "upload");
+        const id = await smallUpload(v.url, auth, body, "mixed");
         await expect(
           await fetch(`${v.url}/v2/images/${id}`, { method: "DELETE", headers: auth }),
           204,
@@ -1012,25 +997,30 @@ async function smallUploadsTo(v: VitrineUnderTest, n: number): Promise<number> {
   const auth = { "x-auth-token": v.token };
   const small = Buffer.alloc(64 * 1024, 1);
   const t = performance.now();
-  for (let i = 0; i < n; i++) {
-    const created = await fetch(`${v.url}/v2/images`, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...auth },
-      body: JSON.stringify({
-        name: `bench-small-${randomUUID()}`,
-        disk_format: "raw",
-        container_format: "bare",
-      }),
-    });
-    const { id } = (await created.json()) as { id: string };
-    const put = await fetch(`${v.url}/v2/images/${id}/file`, {
-      method: "PUT",
-      headers: { "content-type": "application/octet-stream", ...auth },
-      body: small,
-    });
-    if (put.status !== 204) throw new Error(`small upload: ${put.status} ${await put.text()}`);
-  }
+  for (let i = 0; i < n; i++) await smallUpload(v.url, auth, small, "bench-small");
   return n / ((performance.now() - t) / 1000);
+}
+
+/** Registers an image (named `prefix-<uuid>`) and uploads `body` to it in one PUT; its id. */
+async function smallUpload(
+  base: string,
+  auth: Record<string, string>,
+  body: Buffer,
+  prefix: string,
+): Promise<string> {
+  const created = await fetch(`${base}/v2/images`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...auth },
+    body: JSON.stringify({ name: `${prefix}-${randomUUID()}`, disk_format: "raw", container_format: "bare" }),
+  });
+  const { id } = (await created.json()) as { id: string };
+  const put = await fetch(`${base}/v2/images/${id}/file`, {
+    method: "PUT",
+    headers: { "content-type": "application/octet-stream", ...auth },
+    body,
+  });
+  if (put.status !== 204) throw new Error(`small upload: ${put.status} ${await put.text()}`);
+  return id;
 }
 
 /** Creates an image through the OpenStack API and uploads `file` to it with curl. */
