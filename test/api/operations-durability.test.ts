@@ -8,10 +8,8 @@ import { eventually, pendingBlobFiles, startServer, tempDir, waitOperation } fro
 
 const ALLOW = { VITRINE_IMPORT_ALLOWED_HOSTS: "127.0.0.1" };
 
-function pendingBytes(dataDir: string): number {
-  const dir = path.join(dataDir, "blobs", ".pending");
-  return fs.readdirSync(dir).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
-}
+// An import "writing" is one with its pending blob open: a slow source's first bytes are staged in
+// memory (storage/blob/staged-file.ts) and reach the file a stage at a time.
 function committedBlobs(dataDir: string): number {
   const root = path.join(dataDir, "blobs");
   return fs
@@ -42,7 +40,11 @@ describe("Operations: cancellation, crash recovery and graceful shutdown", () =>
         uri: `${verySlow.url}/slow/trickle.qcow2`,
       });
       assert.equal(res.status, 200);
-      await eventually(async () => pendingBytes(server.dataDir) > 0, 10_000, "import to start writing");
+      await eventually(
+        async () => pendingBlobFiles(server.dataDir).length > 0,
+        10_000,
+        "the import to open its pending blob",
+      );
       const started = Date.now();
       const cancel = await server.request("POST", `/operations/${res.body.id}:cancel`);
       assert.equal(cancel.status, 200, cancel.text);
@@ -77,7 +79,7 @@ describe("Operations: cancellation, crash recovery and graceful shutdown", () =>
         uri: `${verySlow.url}/slow/t.qcow2`,
       });
       await eventually(
-        async () => pendingBytes(server.dataDir) > 0,
+        async () => pendingBlobFiles(server.dataDir).length > 0,
         10_000,
         "the first import to occupy the only worker",
       );
@@ -103,7 +105,11 @@ describe("Operations: cancellation, crash recovery and graceful shutdown", () =>
       uri: `${slow.url}/slow/slow.qcow2`,
     });
     assert.equal(res.status, 200);
-    await eventually(async () => pendingBytes(dataDir) > 0, 10_000, "import to start writing");
+    await eventually(
+      async () => pendingBlobFiles(dataDir).length > 0,
+      10_000,
+      "the import to open its pending blob",
+    );
     await first.stop("SIGKILL");
     assert.ok(pendingBlobFiles(dataDir).length > 0, "the crash left partial data behind (to be cleaned)");
 
@@ -130,7 +136,11 @@ describe("Operations: cancellation, crash recovery and graceful shutdown", () =>
       folderId: "f",
       uri: `${slow.url}/slow/slow.qcow2`,
     });
-    await eventually(async () => pendingBytes(dataDir) > 0, 10_000, "import to start writing");
+    await eventually(
+      async () => pendingBlobFiles(dataDir).length > 0,
+      10_000,
+      "the import to open its pending blob",
+    );
     await first.stop("SIGKILL");
     const second = await startServer({ dataDir, env });
     try {
@@ -166,7 +176,11 @@ describe("Operations: cancellation, crash recovery and graceful shutdown", () =>
       folderId: "f",
       uri: `${slow.url}/slow/slow.qcow2`,
     });
-    await eventually(async () => pendingBytes(dataDir) > 0, 10_000, "import to start writing");
+    await eventually(
+      async () => pendingBlobFiles(dataDir).length > 0,
+      10_000,
+      "the import to open its pending blob",
+    );
     const started = Date.now();
     const code = await first.stop("SIGTERM");
     assert.equal(code, 0);
